@@ -1,0 +1,124 @@
+// Package apierr is the one error vocabulary shared by every boundary of
+// clerkpath: domain validation returns field errors, services carry a code
+// across NATS, and the gateway maps codes to HTTP statuses and RFC 9457
+// problem documents.
+package apierr
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Code classifies an error for the edge. The HTTP status for each code is
+// chosen by the gateway, not here.
+type Code string
+
+const (
+	Invalid          Code = "invalid"           // 400: the input is wrong; Fields say where
+	Unauthenticated  Code = "unauthenticated"   // 401
+	Forbidden        Code = "forbidden"         // 403
+	NotFound         Code = "not_found"         // 404
+	Conflict         Code = "conflict"          // 409
+	PreconditionFail Code = "precondition_fail" // 412: If-Match did not match
+	TooLarge         Code = "too_large"         // 413
+	Unsupported      Code = "unsupported"       // 415: wrong content type
+	Unprocessable    Code = "unprocessable"     // 422
+	RateLimited      Code = "rate_limited"      // 429
+	Unavailable      Code = "unavailable"       // 503: a dependency is down
+	Internal         Code = "internal"          // 500: never shown in detail
+)
+
+// FieldError names one bad input field. Field is a JSON-pointer-like path
+// ("education[0].status", "records[12].title") so a client can show the
+// message next to the right input.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (f FieldError) String() string { return f.Field + ": " + f.Message }
+
+// Error is an error with a code, a message safe to show to a caller, and
+// optional field-level details.
+type Error struct {
+	Code    Code         `json:"code"`
+	Message string       `json:"message"`
+	Fields  []FieldError `json:"fields,omitempty"`
+	err     error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Message)
+	for i, f := range e.Fields {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.String())
+	}
+	if e.err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.err.Error())
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.err }
+
+// New returns an error with a code and a caller-safe message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap attaches a code and a caller-safe message to an underlying error. The
+// underlying error is kept for logs but never shown to callers.
+func Wrap(err error, code Code, message string) *Error {
+	return &Error{Code: code, Message: message, err: err}
+}
+
+// InvalidFields returns an Invalid error listing the given fields, sorted by
+// field name so that the same input always gives the same message.
+func InvalidFields(fields ...FieldError) *Error {
+	fs := append([]FieldError(nil), fields...)
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Field < fs[j].Field })
+	return &Error{Code: Invalid, Message: "invalid input", Fields: fs}
+}
+
+// CodeOf returns the code of err, Internal when it carries none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// As returns err as an *Error, converting unknown errors into an Internal
+// error whose message reveals nothing.
+func As(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: Internal, Message: "internal error", err: err}
+}
+
+// Fields collects field errors; the zero value is ready to use.
+type Fields []FieldError
+
+// Add records a problem with one field.
+func (fs *Fields) Add(field, format string, args ...any) {
+	*fs = append(*fs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Err returns nil when no field was added, otherwise an Invalid error.
+func (fs Fields) Err() error {
+	if len(fs) == 0 {
+		return nil
+	}
+	return InvalidFields(fs...)
+}
