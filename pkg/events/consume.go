@@ -1,0 +1,180 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+)
+
+// ErrPoison marks an event that can never be handled (it does not parse, or
+// breaks an invariant). It is terminated and copied to the DLQ stream with
+// its reason instead of being redelivered.
+var ErrPoison = errors.New("poison event")
+
+// Poison wraps err as a poison error.
+func Poison(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrPoison, fmt.Sprintf(format, args...))
+}
+
+// Consumer describes a durable consumer and how it batches.
+type Consumer struct {
+	Stream  string
+	Durable string
+	Filters []string
+	// MaxBatch is the most messages handed to the handler at once (default 1).
+	MaxBatch int
+	// Linger is how long to wait for more messages after the first before
+	// handing over a partial batch.
+	Linger time.Duration
+	// MaxDeliver and BackOff bound redeliveries of a failing message; after
+	// the last attempt it goes to the DLQ.
+	MaxDeliver int
+	BackOff    []time.Duration
+	AckWait    time.Duration
+}
+
+// BatchHandler handles a batch and returns one error per message (nil: done).
+type BatchHandler func(ctx context.Context, msgs []jetstream.Msg) []error
+
+// Run creates or updates the durable consumer and delivers batches to h until
+// ctx ends. Every message is acknowledged explicitly: after success, Nak'd
+// with back-off after a transient failure, or copied to the DLQ and
+// terminated when poison or out of attempts.
+func Run(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Logger, h BatchHandler) error {
+	if c.MaxBatch < 1 {
+		c.MaxBatch = 1
+	}
+	if c.MaxDeliver == 0 {
+		c.MaxDeliver = 8
+	}
+	if c.BackOff == nil {
+		c.BackOff = []time.Duration{100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second, 5 * time.Second, 15 * time.Second}
+	}
+	if c.AckWait == 0 {
+		c.AckWait = 30 * time.Second
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:        c.Durable,
+		FilterSubjects: c.Filters,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        c.AckWait,
+		MaxDeliver:     c.MaxDeliver,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		MaxAckPending:  max(1000, c.MaxBatch*4),
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, c.Stream, cfg)
+	if err != nil {
+		return fmt.Errorf("consumer %s on %s: %w", c.Durable, c.Stream, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(max(2*c.MaxBatch, 64)))
+	if err != nil {
+		return fmt.Errorf("consumer %s: messages: %w", c.Durable, err)
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	defer it.Stop()
+	log = log.With().Str("consumer", c.Durable).Logger()
+	batch := make([]jetstream.Msg, 0, c.MaxBatch)
+	for {
+		batch = batch[:0]
+		first, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			log.Warn().Err(err).Msg("next message")
+			continue
+		}
+		batch = append(batch, first)
+		deadline := time.Now().Add(c.Linger)
+		for len(batch) < c.MaxBatch {
+			left := time.Until(deadline)
+			if left <= 0 {
+				break
+			}
+			m, err := it.Next(jetstream.NextMaxWait(left))
+			if err != nil {
+				break
+			}
+			batch = append(batch, m)
+		}
+		results := h(ctx, batch)
+		for i, m := range batch {
+			var herr error
+			if i < len(results) {
+				herr = results[i]
+			}
+			settle(ctx, js, c, log, m, herr)
+		}
+	}
+}
+
+func settle(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Logger, m jetstream.Msg, herr error) {
+	if herr == nil {
+		if err := m.Ack(); err != nil {
+			log.Warn().Err(err).Msg("ack")
+		}
+		return
+	}
+	attempts := uint64(1)
+	if md, err := m.Metadata(); err == nil {
+		attempts = md.NumDelivered
+	}
+	env := EnvelopeOf(m)
+	if errors.Is(herr, ErrPoison) || attempts >= uint64(c.MaxDeliver) {
+		reason := herr.Error()
+		if err := deadLetter(ctx, js, c, m, reason); err != nil {
+			// Keep the message: without a DLQ copy, terminating it would lose it.
+			log.Error().Err(err).Str("event_id", env.ID).Msg("dead-letter failed; will redeliver")
+			_ = m.NakWithDelay(c.BackOff[len(c.BackOff)-1])
+			return
+		}
+		log.Error().Err(herr).Str("event_id", env.ID).Str("subject", env.Subject).Msg("event dead-lettered")
+		_ = m.TermWithReason(truncate(reason, 200))
+		return
+	}
+	delay := c.BackOff[min(int(attempts)-1, len(c.BackOff)-1)]
+	log.Warn().Err(herr).Str("event_id", env.ID).Uint64("attempt", attempts).Dur("retry_in", delay).Msg("event failed; will retry")
+	_ = m.NakWithDelay(delay)
+}
+
+// Header names on dead-lettered messages.
+const (
+	HeaderDLQReason   = "Clerkpath-Dlq-Reason"
+	HeaderDLQConsumer = "Clerkpath-Dlq-Consumer"
+	HeaderDLQStream   = "Clerkpath-Dlq-Stream"
+	HeaderDLQSeq      = "Clerkpath-Dlq-Stream-Seq"
+)
+
+func deadLetter(ctx context.Context, js jetstream.JetStream, c Consumer, m jetstream.Msg, reason string) error {
+	out := nats.NewMsg(DLQPrefix + m.Subject())
+	out.Data = m.Data()
+	for k, vs := range m.Headers() {
+		for _, v := range vs {
+			out.Header.Add(k, v)
+		}
+	}
+	out.Header.Del(nats.MsgIdHdr)
+	out.Header.Set(HeaderDLQReason, truncate(reason, 1000))
+	out.Header.Set(HeaderDLQConsumer, c.Durable)
+	out.Header.Set(HeaderDLQStream, c.Stream)
+	id := c.Durable + ":" + m.Subject()
+	if md, err := m.Metadata(); err == nil {
+		out.Header.Set(HeaderDLQSeq, fmt.Sprint(md.Sequence.Stream))
+		id = fmt.Sprintf("%s:%s:%d", c.Durable, c.Stream, md.Sequence.Stream)
+	}
+	_, err := js.PublishMsg(ctx, out, jetstream.WithMsgID(id))
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,220 @@
+// Package events defines clerkpath's event log: the JetStream streams, their
+// subjects, the envelope every event carries, and publishing and consuming
+// with the durability rules the architecture asks for.
+//
+// Events are the system of record; Redis and Meilisearch hold projections that
+// a replay rebuilds.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream names.
+const (
+	StreamProfiles    = "PROFILES"
+	StreamCredentials = "CREDENTIALS"
+	StreamJobs        = "JOBS"
+	StreamMatches     = "MATCHES"
+	StreamAudit       = "AUDIT"
+	StreamDLQ         = "DLQ"
+)
+
+// Event subjects, "<domain>.<verb-in-past-tense>", sometimes followed by the
+// entity id so that per-entity order and versions come from JetStream's
+// per-subject sequence. Request/reply subjects live under "svc." and never
+// overlap a stream.
+const (
+	JobsPosted   = "jobs.posted"
+	JobsUpdated  = "jobs.updated"
+	JobsClosed   = "jobs.closed"
+	JobsRejected = "jobs.rejected"
+	JobsStale    = "jobs.stale"
+
+	// SeekerSubjectPrefix + seeker id: the seeker's profile events
+	// (types ProfileSeekerUpdated, ProfileSeekerDeleted).
+	SeekerSubjectPrefix = "profiles.seeker."
+
+	CredentialsEarned    = "credentials.earned"
+	CredentialsCEULogged = "credentials.ceu_logged"
+	CredentialsExpiring  = "credentials.expiring"
+
+	MatchesFound = "matches.found"
+
+	// DLQPrefix + original subject: poison messages with their reason.
+	DLQPrefix = "dlq."
+)
+
+// Event types (the ce-type header); for most events equal to the subject.
+const (
+	TypeSeekerUpdated = "profiles.seeker.updated"
+	TypeSeekerDeleted = "profiles.seeker.deleted"
+)
+
+// DuplicateWindow is how long JetStream remembers message ids to drop
+// duplicates. Longer windows are covered by de-duplication keys in Redis.
+const DuplicateWindow = time.Hour
+
+// StreamConfigs returns the configuration of every stream, with file storage
+// and the given replica count.
+func StreamConfigs(replicas int) []jetstream.StreamConfig {
+	if replicas < 1 {
+		replicas = 1
+	}
+	mk := func(name, desc string, subjects ...string) jetstream.StreamConfig {
+		return jetstream.StreamConfig{
+			Name:        name,
+			Description: desc,
+			Subjects:    subjects,
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			Replicas:    replicas,
+			Duplicates:  DuplicateWindow,
+			Discard:     jetstream.DiscardOld,
+			// Streams are the system of record: no age or size limit by
+			// default; operators cap them deliberately (docs/operations.md).
+			MaxAge:   0,
+			MaxBytes: -1,
+		}
+	}
+	return []jetstream.StreamConfig{
+		mk(StreamProfiles, "seekers, employers, counselors, caseloads, consent", "profiles.>"),
+		mk(StreamCredentials, "seekers' credential records and CEUs", "credentials.>"),
+		mk(StreamJobs, "job postings lifecycle", JobsPosted, JobsUpdated, JobsClosed, JobsRejected, JobsStale),
+		mk(StreamMatches, "match results", "matches.>"),
+		mk(StreamAudit, "reads of personal data by someone else", "audit.>"),
+		mk(StreamDLQ, "poison messages with the reason they were refused", DLQPrefix+">"),
+	}
+}
+
+// EnsureStreams creates or updates every stream; it is idempotent and safe to
+// call from every service at start.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int) error {
+	for _, cfg := range StreamConfigs(replicas) {
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion is the version of every payload schema defined in this
+// module; bump it with a note in docs/events.md when a payload changes shape.
+const SchemaVersion = "1"
+
+// CloudEvents attributes carried as headers, per the NATS protocol binding.
+const (
+	HeaderID            = "ce-id"
+	HeaderType          = "ce-type"
+	HeaderSource        = "ce-source"
+	HeaderTime          = "ce-time"
+	HeaderSpecVersion   = "ce-specversion"
+	HeaderSchemaVersion = "ce-schemaversion"
+	HeaderTraceParent   = "traceparent"
+	HeaderRequestID     = "X-Request-Id"
+)
+
+// Envelope is the metadata of one event.
+type Envelope struct {
+	ID            string
+	Type          string
+	Source        string
+	Time          time.Time
+	SchemaVersion string
+	RequestID     string
+	Subject       string
+	Sequence      uint64 // stream sequence, set when read from a stream
+}
+
+// Event to publish: the payload is marshalled to JSON.
+type Event struct {
+	Subject   string
+	ID        string // the message id: equal ids within DuplicateWindow are one event
+	Type      string // defaults to Subject
+	Source    string // the publishing service
+	Time      time.Time
+	RequestID string
+	Payload   any
+	// ExpectLastSubjectSeq, when non-nil, makes the publish fail unless the
+	// subject's last sequence equals the value: optimistic concurrency.
+	ExpectLastSubjectSeq *uint64
+}
+
+// ErrWrongLastSequence reports an optimistic-concurrency conflict.
+var ErrWrongLastSequence = errors.New("wrong last sequence")
+
+// Publish publishes ev and returns once JetStream has stored it (with
+// SyncAlways servers: fsynced). Duplicate tells whether JetStream had already
+// seen the id.
+func Publish(ctx context.Context, js jetstream.JetStream, ev Event) (*jetstream.PubAck, error) {
+	if ev.ID == "" {
+		return nil, errors.New("publish: event id is required")
+	}
+	data, err := json.Marshal(ev.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: marshal: %w", ev.Subject, err)
+	}
+	msg := nats.NewMsg(ev.Subject)
+	msg.Data = data
+	typ := ev.Type
+	if typ == "" {
+		typ = ev.Subject
+	}
+	t := ev.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	msg.Header.Set(HeaderID, ev.ID)
+	msg.Header.Set(HeaderType, typ)
+	msg.Header.Set(HeaderSource, ev.Source)
+	msg.Header.Set(HeaderTime, t.UTC().Format(time.RFC3339Nano))
+	msg.Header.Set(HeaderSpecVersion, "1.0")
+	msg.Header.Set(HeaderSchemaVersion, SchemaVersion)
+	msg.Header.Set("content-type", "application/json")
+	if ev.RequestID != "" {
+		msg.Header.Set(HeaderRequestID, ev.RequestID)
+	}
+	opts := []jetstream.PublishOpt{jetstream.WithMsgID(ev.ID)}
+	if ev.ExpectLastSubjectSeq != nil {
+		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(*ev.ExpectLastSubjectSeq))
+	}
+	ack, err := js.PublishMsg(ctx, msg, opts...)
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+			return nil, fmt.Errorf("publish %s: %w", ev.Subject, ErrWrongLastSequence)
+		}
+		return nil, fmt.Errorf("publish %s: %w", ev.Subject, err)
+	}
+	return ack, nil
+}
+
+// EnvelopeOf reads the envelope of a message consumed from a stream.
+func EnvelopeOf(msg jetstream.Msg) Envelope {
+	h := msg.Headers()
+	env := Envelope{
+		ID:            h.Get(HeaderID),
+		Type:          h.Get(HeaderType),
+		Source:        h.Get(HeaderSource),
+		SchemaVersion: h.Get(HeaderSchemaVersion),
+		RequestID:     h.Get(HeaderRequestID),
+		Subject:       msg.Subject(),
+	}
+	if env.Type == "" {
+		env.Type = msg.Subject()
+	}
+	if t, err := time.Parse(time.RFC3339Nano, h.Get(HeaderTime)); err == nil {
+		env.Time = t
+	}
+	if md, err := msg.Metadata(); err == nil {
+		env.Sequence = md.Sequence.Stream
+	}
+	return env
+}

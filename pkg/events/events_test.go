@@ -1,0 +1,150 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/natsx"
+)
+
+func startJS(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir(), SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	ctx := context.Background()
+	nc, err := natsx.Connect(ctx, ns.ClientURL(), "test", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Twice: creating streams is idempotent.
+	for range 2 {
+		if err := events.EnsureStreams(ctx, js, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return js
+}
+
+func TestPublishDeduplicatesByID(t *testing.T) {
+	js := startJS(t)
+	ctx := context.Background()
+	ev := events.Event{Subject: events.JobsPosted, ID: "fp-1", Source: "test", Payload: map[string]string{"id": "p1"}}
+	a1, err := events.Publish(ctx, js, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := events.Publish(ctx, js, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a1.Duplicate || !a2.Duplicate || a1.Sequence != a2.Sequence {
+		t.Fatalf("first %+v second %+v: want the second to be a duplicate of the first", a1, a2)
+	}
+	s, _ := js.Stream(ctx, events.StreamJobs)
+	info, _ := s.Info(ctx)
+	if info.State.Msgs != 1 {
+		t.Fatalf("JOBS holds %d messages, want 1", info.State.Msgs)
+	}
+}
+
+func TestPublishOptimisticConcurrency(t *testing.T) {
+	js := startJS(t)
+	ctx := context.Background()
+	subj := events.SeekerSubjectPrefix + "s1"
+	zero := uint64(0)
+	a, err := events.Publish(ctx, js, events.Event{Subject: subj, ID: "e1", Payload: 1, ExpectLastSubjectSeq: &zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A writer that read version 0 after version a.Sequence exists must lose.
+	_, err = events.Publish(ctx, js, events.Event{Subject: subj, ID: "e2", Payload: 2, ExpectLastSubjectSeq: &zero})
+	if !errors.Is(err, events.ErrWrongLastSequence) {
+		t.Fatalf("got %v, want ErrWrongLastSequence", err)
+	}
+	if _, err := events.Publish(ctx, js, events.Event{Subject: subj, ID: "e3", Payload: 3, ExpectLastSubjectSeq: &a.Sequence}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunRetriesThenDeadLetters(t *testing.T) {
+	js := startJS(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i, id := range []string{"good", "poison", "flaky"} {
+		if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: id, Payload: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	done := make(chan error, 1)
+	go func() {
+		done <- events.Run(ctx, js, events.Consumer{
+			Stream: events.StreamJobs, Durable: "t", Filters: []string{events.JobsPosted},
+			MaxBatch: 10, Linger: 20 * time.Millisecond, MaxDeliver: 3,
+			BackOff: []time.Duration{10 * time.Millisecond},
+		}, zerolog.New(os.Stderr).Level(zerolog.Disabled), func(_ context.Context, msgs []jetstream.Msg) []error {
+			errs := make([]error, len(msgs))
+			mu.Lock()
+			defer mu.Unlock()
+			for i, m := range msgs {
+				id := events.EnvelopeOf(m).ID
+				seen[id]++
+				switch {
+				case id == "poison":
+					errs[i] = events.Poison("cannot parse")
+				case id == "flaky" && seen[id] < 2:
+					errs[i] = errors.New("index down")
+				}
+			}
+			return errs
+		})
+	}()
+	dlq, _ := js.Stream(ctx, events.StreamDLQ)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, _ := dlq.Info(ctx)
+		mu.Lock()
+		flaky := seen["flaky"]
+		mu.Unlock()
+		if info.State.Msgs == 1 && flaky == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dlq holds %d, flaky seen %d times", info.State.Msgs, flaky)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m, err := dlq.GetLastMsgForSubject(ctx, events.DLQPrefix+events.JobsPosted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get(events.HeaderDLQReason) == "" || m.Header.Get(events.HeaderID) != "poison" {
+		t.Fatalf("dlq message headers %v", m.Header)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["good"] != 1 || seen["poison"] != 1 {
+		t.Fatalf("deliveries %v: good once, poison once (never retried)", seen)
+	}
+}

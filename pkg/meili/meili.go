@@ -1,0 +1,75 @@
+// Package meili connects clerkpath to Meilisearch: index settings applied and
+// waited for at start, and task results checked, because Meilisearch writes
+// are asynchronous and a write counts only once its task succeeded.
+package meili
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/meilisearch/meilisearch-go"
+)
+
+// Connect returns a client for url with key. It does not dial.
+func Connect(url, key string) meilisearch.ServiceManager {
+	return meilisearch.New(url, meilisearch.WithAPIKey(key),
+		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second}))
+}
+
+// Index is an index's identity and settings.
+type Index struct {
+	UID        string
+	PrimaryKey string
+	Settings   meilisearch.Settings
+}
+
+// TaskPoll is how often task status is polled.
+const TaskPoll = 10 * time.Millisecond
+
+// Wait waits for the task and returns an error unless it succeeded.
+func Wait(ctx context.Context, c meilisearch.ServiceManager, info *meilisearch.TaskInfo) error {
+	if info == nil {
+		return errors.New("meilisearch: no task")
+	}
+	t, err := c.WaitForTask(ctx, info.TaskUID, TaskPoll)
+	if err != nil {
+		return fmt.Errorf("wait for meilisearch task %d: %w", info.TaskUID, err)
+	}
+	if t.Status != meilisearch.TaskStatusSucceeded {
+		return fmt.Errorf("meilisearch task %d (%s) %s: %s (%s)", t.UID, t.Type, t.Status, t.Error.Message, t.Error.Code)
+	}
+	return nil
+}
+
+// EnsureIndex creates the index when missing and applies its settings,
+// waiting for both: documents must not be loaded before the settings hold.
+func EnsureIndex(ctx context.Context, c meilisearch.ServiceManager, ix Index) error {
+	if _, err := c.GetIndex(ctx, ix.UID); err != nil {
+		var me *meilisearch.Error
+		if !errors.As(err, &me) || me.StatusCode != http.StatusNotFound {
+			return fmt.Errorf("get index %s: %w", ix.UID, err)
+		}
+		info, err := c.CreateIndex(ctx, &meilisearch.IndexConfig{Uid: ix.UID, PrimaryKey: ix.PrimaryKey})
+		if err != nil {
+			return fmt.Errorf("create index %s: %w", ix.UID, err)
+		}
+		// A concurrent creator may win; index_already_exists is fine.
+		if err := Wait(ctx, c, info); err != nil {
+			if _, gerr := c.GetIndex(ctx, ix.UID); gerr != nil {
+				return fmt.Errorf("create index %s: %w", ix.UID, err)
+			}
+		}
+	}
+	settings := ix.Settings
+	info, err := c.Index(ix.UID).UpdateSettings(ctx, &settings)
+	if err != nil {
+		return fmt.Errorf("update settings of %s: %w", ix.UID, err)
+	}
+	if err := Wait(ctx, c, info); err != nil {
+		return fmt.Errorf("settings of %s: %w", ix.UID, err)
+	}
+	return nil
+}

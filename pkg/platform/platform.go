@@ -1,0 +1,139 @@
+// Package platform holds the connections every clerkpath service runs on —
+// NATS with JetStream, Redis and Meilisearch — opened from the configuration
+// and closed in order on shutdown.
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/meilisearch/meilisearch-go"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/natsx"
+)
+
+// Platform is one service's connections. Redis and Meili are nil when the
+// service was opened without them.
+type Platform struct {
+	Service string
+	Config  config.Config
+	Log     zerolog.Logger
+	NC      *nats.Conn
+	JS      jetstream.JetStream
+	Redis   *redis.Client
+	Meili   meilisearch.ServiceManager
+}
+
+// Needs says which connections a service uses.
+type Needs struct {
+	Redis bool
+	Meili bool
+}
+
+// Open connects to what the service needs and ensures the event streams
+// exist. It fails fast when a required URL is missing.
+func Open(ctx context.Context, cfg config.Config, service string, needs Needs, log zerolog.Logger) (*Platform, error) {
+	req := []string{config.EnvNATSURL}
+	if needs.Redis {
+		req = append(req, config.EnvRedisURL)
+	}
+	if needs.Meili {
+		req = append(req, config.EnvMeiliURL, config.EnvMeiliKey)
+	}
+	if err := cfg.Require(req...); err != nil {
+		return nil, err
+	}
+	p := &Platform{Service: service, Config: cfg, Log: log}
+	nc, err := natsx.Connect(ctx, cfg.NATSURL, "clerkpath-"+service, log)
+	if err != nil {
+		return nil, err
+	}
+	p.NC = nc
+	if p.JS, err = jetstream.New(nc); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if err := events.EnsureStreams(ctx, p.JS, cfg.StreamReplicas); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if needs.Redis {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("%s: %w", config.EnvRedisURL, err)
+		}
+		p.Redis = redis.NewClient(opt)
+	}
+	if needs.Meili {
+		p.Meili = meili.Connect(cfg.MeiliURL, cfg.MeiliKey)
+	}
+	return p, nil
+}
+
+// Check pings every connection the platform has and returns each one's
+// status: nil when healthy.
+func (p *Platform) Check(ctx context.Context) map[string]error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	out := map[string]error{}
+	var wg sync.WaitGroup
+	check := func(name string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := fn()
+			mu.Lock()
+			out[name] = err
+			mu.Unlock()
+		}()
+	}
+	check("nats", func() error {
+		if !p.NC.IsConnected() {
+			return errors.New("not connected: " + p.NC.Status().String())
+		}
+		_, err := p.JS.AccountInfo(ctx)
+		return err
+	})
+	if p.Redis != nil {
+		check("redis", func() error { return p.Redis.Ping(ctx).Err() })
+	}
+	if p.Meili != nil {
+		check("meilisearch", func() error {
+			h, err := p.Meili.Health(ctx)
+			if err != nil {
+				return err
+			}
+			if h.Status != "available" {
+				return errors.New("status " + h.Status)
+			}
+			return nil
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// Close drains NATS and closes the other clients.
+func (p *Platform) Close() {
+	if p.NC != nil {
+		natsx.Drain(p.NC, 5*time.Second)
+	}
+	if p.Redis != nil {
+		_ = p.Redis.Close()
+	}
+	if p.Meili != nil {
+		p.Meili.Close()
+	}
+}

@@ -1,0 +1,158 @@
+// Package rpc is clerkpath's request/reply between services over NATS
+// micro endpoints: JSON in, JSON out, with apierr errors carried across the
+// wire so that the gateway can show the caller exactly what a service said.
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/obs"
+	"github.com/clerkpath/clerkpath/pkg/strictjson"
+)
+
+// Request is what a handler sees of a micro request.
+type Request struct {
+	Subject string
+	Data    []byte
+	Header  micro.Headers
+}
+
+// Decode decodes the JSON body strictly into v.
+func (r Request) Decode(v any) error { return strictjson.Decode(r.Data, v) }
+
+// Func handles one request; its result is marshalled as JSON. A []byte
+// result is sent as is.
+type Func func(ctx context.Context, r Request) (any, error)
+
+// Handler adapts fn to a micro handler with a per-request timeout, the
+// caller's request id in ctx, and errors sent as apierr JSON.
+func Handler(log zerolog.Logger, timeout time.Duration, fn Func) micro.Handler {
+	return micro.HandlerFunc(func(req micro.Request) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		h := req.Headers()
+		if id := h.Get(obs.RequestIDHeader); obs.ValidRequestID(id) {
+			ctx = obs.WithRequestID(ctx, id)
+		}
+		res, err := fn(ctx, Request{Subject: req.Subject(), Data: req.Data(), Header: h})
+		if err != nil {
+			e := apierr.As(err)
+			lg := obs.Logger(ctx, log)
+			if e.Code == apierr.Internal || e.Code == apierr.Unavailable {
+				lg.Error().Err(err).Str("subject", req.Subject()).Msg("request failed")
+			}
+			body, _ := json.Marshal(e)
+			_ = req.Error(strconv.Itoa(statusOf(e.Code)), string(e.Code), body)
+			return
+		}
+		var body []byte
+		switch v := res.(type) {
+		case []byte:
+			body = v
+		case json.RawMessage:
+			body = v
+		default:
+			if body, err = json.Marshal(res); err != nil {
+				log.Error().Err(err).Str("subject", req.Subject()).Msg("marshal response")
+				_ = req.Error("500", string(apierr.Internal), []byte(`{"code":"internal","message":"internal error"}`))
+				return
+			}
+		}
+		_ = req.Respond(body)
+	})
+}
+
+// statusOf gives micro's numeric error code for stats; the gateway maps
+// codes to HTTP itself.
+func statusOf(c apierr.Code) int {
+	switch c {
+	case apierr.Invalid:
+		return 400
+	case apierr.Unauthenticated:
+		return 401
+	case apierr.Forbidden:
+		return 403
+	case apierr.NotFound:
+		return 404
+	case apierr.Conflict:
+		return 409
+	case apierr.PreconditionFail:
+		return 412
+	case apierr.TooLarge:
+		return 413
+	case apierr.Unsupported:
+		return 415
+	case apierr.Unprocessable:
+		return 422
+	case apierr.RateLimited:
+		return 429
+	case apierr.Unavailable:
+		return 503
+	}
+	return 500
+}
+
+// CallRaw sends data to subject and returns the reply body, turning a
+// service error back into its *apierr.Error.
+func CallRaw(ctx context.Context, nc *nats.Conn, subject string, data []byte, h nats.Header) ([]byte, error) {
+	msg := nats.NewMsg(subject)
+	msg.Data = data
+	for k, vs := range h {
+		for _, v := range vs {
+			msg.Header.Add(k, v)
+		}
+	}
+	if id := obs.RequestID(ctx); id != "" {
+		msg.Header.Set(obs.RequestIDHeader, id)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	reply, err := nc.RequestMsgWithContext(ctx, msg)
+	if err != nil {
+		switch {
+		case errors.Is(err, nats.ErrNoResponders):
+			return nil, apierr.Wrap(err, apierr.Unavailable, "service unavailable: "+subject)
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+			return nil, apierr.Wrap(err, apierr.Unavailable, "service did not answer in time: "+subject)
+		}
+		return nil, apierr.Wrap(err, apierr.Unavailable, "service request failed: "+subject)
+	}
+	if code := reply.Header.Get(micro.ErrorCodeHeader); code != "" {
+		var e apierr.Error
+		if err := json.Unmarshal(reply.Data, &e); err != nil || e.Code == "" {
+			return nil, apierr.Wrap(fmt.Errorf("%s: %s %s", subject, code, reply.Header.Get(micro.ErrorHeader)), apierr.Internal, "internal error")
+		}
+		return nil, &e
+	}
+	return reply.Data, nil
+}
+
+// Call marshals req as JSON, calls subject and unmarshals the reply.
+func Call[Resp any](ctx context.Context, nc *nats.Conn, subject string, req any) (Resp, error) {
+	var out Resp
+	data, err := json.Marshal(req)
+	if err != nil {
+		return out, fmt.Errorf("call %s: marshal: %w", subject, err)
+	}
+	body, err := CallRaw(ctx, nc, subject, data, nil)
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return out, fmt.Errorf("call %s: unmarshal reply: %w", subject, err)
+	}
+	return out, nil
+}

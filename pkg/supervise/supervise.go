@@ -1,0 +1,307 @@
+// Package supervise runs redis-server and meilisearch as child processes for
+// the all-in-one runner and the test harness: it starts them, waits until
+// they answer, restarts them when they die, and stops them without leaving
+// orphans (the children get SIGKILL if this process dies first).
+package supervise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Spec describes a child process.
+type Spec struct {
+	Name string
+	Path string
+	Args []string
+	Dir  string
+	Env  []string
+	// Addr is host:port the child listens on; readiness is a TCP connect.
+	Addr string
+	// Ready optionally checks more than the port (for example an HTTP health).
+	Ready func(ctx context.Context) error
+	// Output receives the child's stdout and stderr (default: discarded).
+	Output io.Writer
+	// Restart restarts the child when it exits unexpectedly.
+	Restart bool
+}
+
+// Process is a supervised child.
+type Process struct {
+	spec   Spec
+	log    zerolog.Logger
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start starts the child and waits (at most until ctx ends or 30 s) until it
+// is ready. The returned Process keeps it running until Stop.
+func Start(ctx context.Context, spec Spec, log zerolog.Logger) (*Process, error) {
+	if spec.Output == nil {
+		spec.Output = io.Discard
+	}
+	p := &Process{spec: spec, log: log.With().Str("child", spec.Name).Logger(), done: make(chan struct{})}
+	if err := p.launch(); err != nil {
+		return nil, err
+	}
+	readyCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := p.waitReady(readyCtx); err != nil {
+		p.kill()
+		return nil, fmt.Errorf("%s not ready: %w", spec.Name, err)
+	}
+	superCtx, superCancel := context.WithCancel(context.Background())
+	p.cancel = superCancel
+	go p.supervise(superCtx)
+	return p, nil
+}
+
+func (p *Process) launch() error {
+	cmd := exec.Command(p.spec.Path, p.spec.Args...)
+	cmd.Dir = p.spec.Dir
+	cmd.Env = append(os.Environ(), p.spec.Env...)
+	cmd.Stdout = p.spec.Output
+	cmd.Stderr = p.spec.Output
+	// Own process group (Ctrl-C in a terminal reaches only us; we stop the
+	// child in order) and SIGKILL if we die, so no orphans survive us.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s (%s): %w", p.spec.Name, p.spec.Path, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	p.mu.Lock()
+	p.cmd, p.exited = cmd, exited
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *Process) waitReady(ctx context.Context) error {
+	p.mu.Lock()
+	exited := p.exited
+	p.mu.Unlock()
+	for {
+		select {
+		case <-exited:
+			return errors.New("exited during start-up (see its log)")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		c, err := net.DialTimeout("tcp", p.spec.Addr, time.Second)
+		if err != nil {
+			continue
+		}
+		c.Close()
+		if p.spec.Ready == nil || p.spec.Ready(ctx) == nil {
+			return nil
+		}
+	}
+}
+
+func (p *Process) supervise(ctx context.Context) {
+	defer close(p.done)
+	backoff := 200 * time.Millisecond
+	for {
+		p.mu.Lock()
+		exited := p.exited
+		p.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-exited:
+		}
+		if !p.spec.Restart {
+			p.log.Error().Msg("child exited")
+			return
+		}
+		p.log.Warn().Dur("restart_in", backoff).Msg("child exited; restarting")
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+		if err := p.launch(); err != nil {
+			p.log.Error().Err(err).Msg("restart failed")
+			continue
+		}
+		readyCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if err := p.waitReady(readyCtx); err == nil {
+			backoff = 200 * time.Millisecond
+			p.log.Info().Msg("child restarted")
+		}
+		cancel()
+	}
+}
+
+// Stop sends SIGTERM, waits up to timeout, then SIGKILLs.
+func (p *Process) Stop(timeout time.Duration) {
+	if p.cancel != nil {
+		p.cancel()
+		<-p.done
+	}
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(timeout):
+		p.kill()
+		<-exited
+	}
+}
+
+func (p *Process) kill() {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd != nil && cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Process.Kill()
+	}
+}
+
+// Pid returns the child's current process id.
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// FreePort returns a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return strconv.Atoi(port)
+}
+
+// Binaries: where redis-server and meilisearch are looked up.
+const (
+	EnvRedisBin = "REDIS_BIN"
+	EnvMeiliBin = "MEILI_BIN"
+)
+
+// FindRedis returns the redis-server to run: $REDIS_BIN, else redis-server on PATH.
+func FindRedis(getenv func(string) string) (string, error) {
+	if p := getenv(EnvRedisBin); p != "" {
+		return checkExec(p, EnvRedisBin)
+	}
+	p, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", errors.New("redis-server not found: run deployments/local/install.sh (Debian: apt-get install redis-server) or set REDIS_BIN")
+	}
+	return p, nil
+}
+
+// FindMeili returns the meilisearch to run: $MEILI_BIN, else .tools/meilisearch/meilisearch
+// in the repository that contains dir, else meilisearch on PATH.
+func FindMeili(getenv func(string) string, dir string) (string, error) {
+	if p := getenv(EnvMeiliBin); p != "" {
+		return checkExec(p, EnvMeiliBin)
+	}
+	if root, ok := RepoRoot(dir); ok {
+		p := filepath.Join(root, ".tools", "meilisearch", "meilisearch")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("meilisearch"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("meilisearch not found: run deployments/local/install.sh (installs Meilisearch 1.21.0 into .tools/) or set MEILI_BIN")
+}
+
+// RepoRoot walks up from dir to the directory holding go.work.
+func RepoRoot(dir string) (string, bool) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
+			return d, true
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", false
+		}
+		d = parent
+	}
+}
+
+func checkExec(p, env string) (string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("%s=%s: %w", env, p, err)
+	}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("%s=%s: not an executable file", env, p)
+	}
+	return p, nil
+}
+
+// RedisSpec returns the spec of a redis-server on 127.0.0.1:port keeping its
+// data (AOF, fsync every second) in dir.
+func RedisSpec(bin, dir string, port int) Spec {
+	return Spec{
+		Name: "redis",
+		Path: bin,
+		Dir:  dir,
+		Args: []string{
+			"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
+			"--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+			"--protected-mode", "yes", "--daemonize", "no", "--logfile", "", "--databases", "1024",
+		},
+		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+	}
+}
+
+// MeiliSpec returns the spec of a meilisearch on 127.0.0.1:port with its
+// database in dir and the given master key.
+func MeiliSpec(bin, dir string, port int, masterKey string) Spec {
+	return Spec{
+		Name: "meilisearch",
+		Path: bin,
+		Dir:  dir,
+		Args: []string{
+			"--db-path", filepath.Join(dir, "data.ms"),
+			"--dump-dir", filepath.Join(dir, "dumps"),
+			"--snapshot-dir", filepath.Join(dir, "snapshots"),
+			"--http-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+			"--master-key", masterKey,
+			"--no-analytics",
+			"--env", "development",
+			"--log-level", "WARN",
+			"--experimental-logs-mode", "json",
+		},
+		Env:  []string{"MEILI_NO_ANALYTICS=true"},
+		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+	}
+}
