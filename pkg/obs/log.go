@@ -80,9 +80,9 @@ func ValidRequestID(id string) bool {
 }
 
 // Logger returns log with the request id of ctx attached, when there is one.
-func Logger(ctx context.Context, log zerolog.Logger) zerolog.Logger {
+func Logger(ctx context.Context, log zerolog.Logger) *zerolog.Logger {
 	if id := RequestID(ctx); id != "" {
-		return log.With().Str("request_id", id).Logger()
+		log = log.With().Str("request_id", id).Logger()
 	}
-	return log
+	return &log
 }
