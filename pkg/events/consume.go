@@ -67,6 +67,21 @@ func Run(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Lo
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		MaxAckPending:  max(1000, c.MaxBatch*4),
 	}
+	for {
+		err := consume(ctx, js, c, cfg, log, h)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrConsumerDeleted) {
+			return err
+		}
+		// An operator deleted the consumer to rebuild the projection:
+		// recreate it, which replays the stream from the start.
+		log.Warn().Msg("consumer deleted; recreating it and replaying the stream")
+	}
+}
+
+func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstream.ConsumerConfig, log zerolog.Logger, h BatchHandler) error {
 	cons, err := js.CreateOrUpdateConsumer(ctx, c.Stream, cfg)
 	if err != nil {
 		return fmt.Errorf("consumer %s on %s: %w", c.Durable, c.Stream, err)
@@ -78,7 +93,6 @@ func Run(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Lo
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	defer it.Stop()
-	log = log.With().Str("consumer", c.Durable).Logger()
 	batch := make([]jetstream.Msg, 0, c.MaxBatch)
 	for {
 		batch = batch[:0]
@@ -86,6 +100,9 @@ func Run(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Lo
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return nil
+			}
+			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+				return jetstream.ErrConsumerDeleted
 			}
 			log.Warn().Err(err).Msg("next message")
 			continue

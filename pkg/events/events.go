@@ -54,9 +54,18 @@ const (
 
 // Event types (the ce-type header); for most events equal to the subject.
 const (
-	TypeSeekerUpdated = "profiles.seeker.updated"
-	TypeSeekerDeleted = "profiles.seeker.deleted"
+	TypeSeekerUpdated           = "profiles.seeker.updated"
+	TypeSeekerContactUpdated    = "profiles.seeker.contact_updated"
+	TypeSeekerConsentGranted    = "profiles.seeker.consent_granted"
+	TypeSeekerConsentRevoked    = "profiles.seeker.consent_revoked"
+	TypeSeekerCounselorLinked   = "profiles.seeker.counselor_linked"
+	TypeSeekerCounselorUnlinked = "profiles.seeker.counselor_unlinked"
+	TypeSeekerDeleted           = "profiles.seeker.deleted"
+	TypeEmployerUpdated         = "profiles.employer.updated"
 )
+
+// EmployerSubjectPrefix + organisation id: the organisation's events.
+const EmployerSubjectPrefix = "profiles.employer."
 
 // DuplicateWindow is how long JetStream remembers message ids to drop
 // duplicates. Longer windows are covered by de-duplication keys in Redis.

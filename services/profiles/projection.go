@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -14,61 +16,155 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/shred"
 )
 
-// store is the Redis projection of seekers' profiles.
+// store is the Redis projection of the PROFILES stream:
+//
+//	clerkpath:seeker:<id>             hash: version, doc (attributes JSON), contact (sealed JSON), deleted
+//	clerkpath:seeker:<id>:employers   set of organisations the seeker consented to
+//	clerkpath:seeker:<id>:counselors  set of linked counselors
+//	clerkpath:counselor:<id>:caseload set of linked seekers
+//	clerkpath:employer:<org>          hash: version, doc
 type store struct{ rdb *redis.Client }
 
-func seekerKey(id string) string { return "clerkpath:seeker:" + id }
+const keyPrefix = "clerkpath:"
+
+func seekerKey(id string) string    { return keyPrefix + "seeker:" + id }
+func employersKey(id string) string { return seekerKey(id) + ":employers" }
+func counselorsKey(id string) string {
+	return seekerKey(id) + ":counselors"
+}
+func caseloadKey(counselor string) string { return keyPrefix + "counselor:" + counselor + ":caseload" }
+func employerKey(org string) string       { return keyPrefix + "employer:" + org }
+
+// applyScript applies one change at version ARGV[1] unless the seeker's
+// projection already holds that version or a later one, so replays and
+// redeliveries are harmless. A deletion leaves a tombstone (version,
+// deleted) so that a replay of older events cannot resurrect the seeker.
+var applyScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+local v = tonumber(ARGV[1])
+if cur >= v then return 0 end
+local op, val = ARGV[2], ARGV[3]
+if op == 'attrs' then
+  redis.call('HSET', KEYS[1], 'doc', val)
+elseif op == 'contact' then
+  redis.call('HSET', KEYS[1], 'contact', val)
+elseif op == 'consent+' then
+  redis.call('SADD', KEYS[2], val)
+elseif op == 'consent-' then
+  redis.call('SREM', KEYS[2], val)
+elseif op == 'counselor+' then
+  redis.call('SADD', KEYS[3], val)
+  redis.call('SADD', ARGV[4], ARGV[5])
+elseif op == 'counselor-' then
+  redis.call('SREM', KEYS[3], val)
+  redis.call('SREM', ARGV[4], ARGV[5])
+elseif op == 'delete' then
+  for _, c in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    redis.call('SREM', ARGV[4] .. c .. ':caseload', ARGV[5])
+  end
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  redis.call('HSET', KEYS[1], 'deleted', '1')
+elseif op == 'skip' then
+  -- an event that can no longer be read (the seeker was deleted)
+else
+  return redis.error_reply('unknown op ' .. op)
+end
+redis.call('HSET', KEYS[1], 'version', ARGV[1])
+return 1`)
+
+func (st *store) apply(ctx context.Context, id string, version uint64, op, val, extraKey string) error {
+	keys := []string{seekerKey(id), employersKey(id), counselorsKey(id)}
+	return applyScript.Run(ctx, st.rdb, keys, strconv.FormatUint(version, 10), op, val, extraKey, id).Err()
+}
 
 func (st *store) seeker(ctx context.Context, id string) (profile.Seeker, error) {
 	var sk profile.Seeker
-	data, err := st.rdb.HGet(ctx, seekerKey(id), "doc").Bytes()
-	if errors.Is(err, redis.Nil) {
-		return sk, apierr.New(apierr.NotFound, "no seeker %s", id)
-	}
+	vals, err := st.rdb.HMGet(ctx, seekerKey(id), "doc", "version").Result()
 	if err != nil {
 		return sk, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
-	if err := json.Unmarshal(data, &sk); err != nil {
+	doc, _ := vals[0].(string)
+	if doc == "" {
+		return sk, apierr.New(apierr.NotFound, "no seeker %s", id)
+	}
+	if err := json.Unmarshal([]byte(doc), &sk); err != nil {
 		return sk, fmt.Errorf("decode seeker projection: %w", err)
 	}
+	v, _ := vals[1].(string)
+	sk.Version, _ = strconv.ParseUint(v, 10, 64)
 	return sk, nil
 }
 
-// apply stores a seeker at version seq unless a newer version is already
-// there: replays and redeliveries are harmless.
-var applyScript = redis.NewScript(`
-local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if cur >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2])
-return 1`)
-
-func (st *store) apply(ctx context.Context, sk profile.Seeker) error {
-	doc, err := json.Marshal(sk)
-	if err != nil {
-		return err
+func (st *store) sealedContact(ctx context.Context, id string) (shred.Sealed, bool, error) {
+	var s shred.Sealed
+	data, err := st.rdb.HGet(ctx, seekerKey(id), "contact").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return s, false, nil
 	}
-	return applyScript.Run(ctx, st.rdb, []string{seekerKey(sk.ID)}, strconv.FormatUint(sk.Version, 10), doc).Err()
+	if err != nil {
+		return s, false, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, false, fmt.Errorf("decode sealed contact: %w", err)
+	}
+	return s, true, nil
 }
 
-func (st *store) version(ctx context.Context, id string) (uint64, error) {
-	v, err := st.rdb.HGet(ctx, seekerKey(id), "version").Uint64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
+func (st *store) relations(ctx context.Context, id string) (profile.Relations, error) {
+	rel := profile.Relations{Counselors: []string{}, Employers: []string{}}
+	sk, err := st.seeker(ctx, id)
+	if apierr.CodeOf(err) == apierr.NotFound {
+		return rel, nil
 	}
-	return v, err
+	if err != nil {
+		return rel, err
+	}
+	rel.Exists = true
+	rel.OpenToEmployers = sk.OpenToEmployers
+	if rel.Counselors, err = st.rdb.SMembers(ctx, counselorsKey(id)).Result(); err != nil {
+		return rel, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+	}
+	if rel.Employers, err = st.rdb.SMembers(ctx, employersKey(id)).Result(); err != nil {
+		return rel, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+	}
+	sort.Strings(rel.Counselors)
+	sort.Strings(rel.Employers)
+	return rel, nil
+}
+
+func (st *store) caseload(ctx context.Context, counselor string) ([]string, error) {
+	ids, err := st.rdb.SMembers(ctx, caseloadKey(counselor)).Result()
+	if err != nil {
+		return nil, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+	}
+	sort.Strings(ids)
+	return ids, nil
 }
 
 func (st *store) waitVersion(ctx context.Context, id string, seq uint64, wait time.Duration) error {
+	return waitFor(ctx, wait, func() (uint64, error) {
+		return st.rdb.HGet(ctx, seekerKey(id), "version").Uint64()
+	}, seq)
+}
+
+func (st *store) waitEmployerVersion(ctx context.Context, org string, seq uint64, wait time.Duration) error {
+	return waitFor(ctx, wait, func() (uint64, error) {
+		return st.rdb.HGet(ctx, employerKey(org), "version").Uint64()
+	}, seq)
+}
+
+func waitFor(ctx context.Context, wait time.Duration, version func() (uint64, error), seq uint64) error {
 	deadline := time.Now().Add(wait)
 	for {
-		v, err := st.version(ctx, id)
+		v, err := version()
 		if err == nil && v >= seq {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("seeker projection at %d, want %d", v, seq)
+			return fmt.Errorf("projection at %d, want %d", v, seq)
 		}
 		select {
 		case <-ctx.Done():
@@ -78,11 +174,35 @@ func (st *store) waitVersion(ctx context.Context, id string, seq uint64, wait ti
 	}
 }
 
+var employerScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if cur >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2])
+return 1`)
+
+func (st *store) employer(ctx context.Context, org string) (profile.Employer, error) {
+	var e profile.Employer
+	vals, err := st.rdb.HMGet(ctx, employerKey(org), "doc", "version").Result()
+	if err != nil {
+		return e, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+	}
+	doc, _ := vals[0].(string)
+	if doc == "" {
+		return e, apierr.New(apierr.NotFound, "no employer %s", org)
+	}
+	if err := json.Unmarshal([]byte(doc), &e); err != nil {
+		return e, fmt.Errorf("decode employer projection: %w", err)
+	}
+	v, _ := vals[1].(string)
+	e.Version, _ = strconv.ParseUint(v, 10, 64)
+	return e, nil
+}
+
 func (s *Service) runProjection(ctx context.Context) error {
 	return events.Run(ctx, s.p.JS, events.Consumer{
 		Stream:   events.StreamProfiles,
 		Durable:  "profiles-projection",
-		Filters:  []string{events.SeekerSubjectPrefix + ">"},
+		Filters:  []string{events.SeekerSubjectPrefix + ">", events.EmployerSubjectPrefix + ">"},
 		MaxBatch: 100,
 	}, s.p.Log, func(ctx context.Context, msgs []jetstream.Msg) []error {
 		errs := make([]error, len(msgs))
@@ -95,15 +215,54 @@ func (s *Service) runProjection(ctx context.Context) error {
 
 func (s *Service) project(ctx context.Context, m jetstream.Msg) error {
 	env := events.EnvelopeOf(m)
+	if strings.HasPrefix(env.Subject, events.EmployerSubjectPrefix) {
+		var e profile.Employer
+		if err := json.Unmarshal(m.Data(), &e); err != nil {
+			return events.Poison("employer payload: %v", err)
+		}
+		doc, _ := json.Marshal(e)
+		return employerScript.Run(ctx, s.store.rdb, []string{employerKey(e.Org)}, strconv.FormatUint(env.Sequence, 10), doc).Err()
+	}
+	id := strings.TrimPrefix(env.Subject, events.SeekerSubjectPrefix)
+	if env.Type == events.TypeSeekerDeleted {
+		if err := s.keys.Shred(ctx, id); err != nil {
+			return err
+		}
+		return s.store.apply(ctx, id, env.Sequence, "delete", "", keyPrefix+"counselor:")
+	}
+	var sealed shred.Sealed
+	if err := json.Unmarshal(m.Data(), &sealed); err != nil || sealed.Subject != id {
+		return events.Poison("seeker event is not sealed for %s", id)
+	}
+	var ch profile.Change
+	if err := s.keys.Open(ctx, sealed, &ch); err != nil {
+		if errors.Is(err, shred.ErrShredded) {
+			return s.store.apply(ctx, id, env.Sequence, "skip", "", "")
+		}
+		return events.Poison("open seeker event: %v", err)
+	}
 	switch env.Type {
 	case events.TypeSeekerUpdated:
-		var sk profile.Seeker
-		if err := json.Unmarshal(m.Data(), &sk); err != nil {
-			return events.Poison("seeker payload: %v", err)
+		if ch.Seeker == nil {
+			return events.Poison("seeker update without attributes")
 		}
-		sk.Version = env.Sequence
-		return s.store.apply(ctx, sk)
-	default:
-		return events.Poison("unknown event type %q", env.Type)
+		doc, err := json.Marshal(ch.Seeker)
+		if err != nil {
+			return err
+		}
+		return s.store.apply(ctx, id, env.Sequence, "attrs", string(doc), "")
+	case events.TypeSeekerContactUpdated:
+		// Stored sealed: Redis never holds a seeker's contact details in the clear.
+		data, _ := json.Marshal(sealed)
+		return s.store.apply(ctx, id, env.Sequence, "contact", string(data), "")
+	case events.TypeSeekerConsentGranted:
+		return s.store.apply(ctx, id, env.Sequence, "consent+", ch.Employer, "")
+	case events.TypeSeekerConsentRevoked:
+		return s.store.apply(ctx, id, env.Sequence, "consent-", ch.Employer, "")
+	case events.TypeSeekerCounselorLinked:
+		return s.store.apply(ctx, id, env.Sequence, "counselor+", ch.Counselor, caseloadKey(ch.Counselor))
+	case events.TypeSeekerCounselorUnlinked:
+		return s.store.apply(ctx, id, env.Sequence, "counselor-", ch.Counselor, caseloadKey(ch.Counselor))
 	}
+	return events.Poison("unknown event type %q", env.Type)
 }

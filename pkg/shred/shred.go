@@ -1,0 +1,202 @@
+// Package shred implements crypto-shredding for personal data in the event
+// log. Each data subject (a seeker) has a random AES-256 key kept in a
+// JetStream key-value bucket; events about the subject carry only sealed
+// payloads. Deleting the subject purges the key, after which every event
+// about them, in every stream and every replica and backup, is unreadable
+// ciphertext: the log keeps no personal data, yet stays append-only.
+package shred
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream is the stream holding subjects' keys, one message per subject
+// under keys.<subject>. A plain stream rather than a key-value bucket,
+// because shredding must securely erase the key's message, which key-value
+// buckets forbid.
+const Stream = "SUBJECT_KEYS"
+
+const keySubjectPrefix = "keys."
+
+// ErrShredded means the subject's key was destroyed: the data is gone for good.
+var ErrShredded = errors.New("subject's data was deleted")
+
+// Keyring seals and opens personal data per subject.
+type Keyring struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
+
+// Open returns the keyring, creating its stream when missing.
+func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, error) {
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              Stream,
+		Description:       "per-subject data keys for crypto-shredding",
+		Subjects:          []string{keySubjectPrefix + ">"},
+		Storage:           jetstream.FileStorage,
+		Replicas:          max(replicas, 1),
+		// Two, so that the tombstone lands before the key is erased: no
+		// moment exists where the subject has no message and a new key
+		// could be created.
+		MaxMsgsPerSubject: 2,
+		AllowDirect:       true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open keyring: %w", err)
+	}
+	return &Keyring{js: js, stream: st}, nil
+}
+
+// Sealed is an encrypted payload: AES-256-GCM, the nonce prepended.
+type Sealed struct {
+	Subject string `json:"subject"`
+	Data    []byte `json:"sealed"`
+}
+
+// key returns the subject's key and the sequence of its message, creating
+// the key when create is set.
+func (k *Keyring) key(ctx context.Context, subject string, create bool) ([]byte, uint64, error) {
+	m, err := k.stream.GetLastMsgForSubject(ctx, keySubjectPrefix+subject)
+	switch {
+	case err == nil:
+		if len(m.Data) != 32 {
+			return nil, m.Sequence, ErrShredded
+		}
+		return m.Data, m.Sequence, nil
+	case !errors.Is(err, jetstream.ErrMsgNotFound):
+		return nil, 0, fmt.Errorf("keyring get: %w", err)
+	case !create:
+		return nil, 0, ErrShredded
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, 0, err
+	}
+	// Expect no message on the subject: of two concurrent creators one
+	// wins, and the other reads the winner's key.
+	ack, err := k.js.Publish(ctx, keySubjectPrefix+subject, key, jetstream.WithExpectLastSequencePerSubject(0))
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+			return k.key(ctx, subject, false)
+		}
+		return nil, 0, fmt.Errorf("keyring create: %w", err)
+	}
+	return key, ack.Sequence, nil
+}
+
+// Seal encrypts v (as JSON) for subject. Sealing for a deleted subject fails
+// with ErrShredded: a deleted seeker cannot be written again under that id.
+func (k *Keyring) Seal(ctx context.Context, subject string, v any) (Sealed, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return Sealed{}, fmt.Errorf("seal: %w", err)
+	}
+	key, _, err := k.key(ctx, subject, true)
+	if err != nil {
+		return Sealed{}, err
+	}
+	gcm, err := newGCM(key)
+	if err != nil {
+		return Sealed{}, err
+	}
+	nonce := make([]byte, gcm.NonceSize(), gcm.NonceSize()+len(plain)+gcm.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return Sealed{}, err
+	}
+	// The subject is authenticated data: a sealed payload cannot be moved
+	// to another subject.
+	return Sealed{Subject: subject, Data: gcm.Seal(nonce, nonce, plain, []byte(subject))}, nil
+}
+
+// Open decrypts s into v. It returns ErrShredded after Shred.
+func (k *Keyring) Open(ctx context.Context, s Sealed, v any) error {
+	key, _, err := k.key(ctx, s.Subject, false)
+	if err != nil {
+		return err
+	}
+	gcm, err := newGCM(key)
+	if err != nil {
+		return err
+	}
+	if len(s.Data) < gcm.NonceSize() {
+		return errors.New("open: sealed data too short")
+	}
+	plain, err := gcm.Open(nil, s.Data[:gcm.NonceSize()], s.Data[gcm.NonceSize():], []byte(s.Subject))
+	if err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	return json.Unmarshal(plain, v)
+}
+
+// tombstone replaces a shredded key, so that the subject id can never get
+// a new key (which would make old and new data look alike).
+var tombstone = []byte("shredded")
+
+// Shred destroys the subject's key: a tombstone becomes the subject's last
+// message, so the id can never get a new key, and the key's message is
+// securely erased (overwritten on disk, not only marked deleted).
+// Concurrent and repeated calls are safe.
+func (k *Keyring) Shred(ctx context.Context, subject string) error {
+	subj := keySubjectPrefix + subject
+	for {
+		var expect uint64
+		m, err := k.stream.GetLastMsgForSubject(ctx, subj)
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+		case err != nil:
+			return fmt.Errorf("shred: %w", err)
+		case len(m.Data) != 32:
+			return k.erase(ctx, subj) // already tombstoned; finish a crashed erase
+		default:
+			expect = m.Sequence
+		}
+		_, err = k.js.Publish(ctx, subj, tombstone, jetstream.WithExpectLastSequencePerSubject(expect))
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+			continue // raced with another writer: look again
+		}
+		if err != nil {
+			return fmt.Errorf("shred: tombstone: %w", err)
+		}
+		return k.erase(ctx, subj)
+	}
+}
+
+// erase securely deletes a key message still held on subj (at most one: the
+// stream keeps two messages per subject, the key and the tombstone).
+func (k *Keyring) erase(ctx context.Context, subj string) error {
+	m, err := k.stream.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subj))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("shred: find key: %w", err)
+	}
+	if len(m.Data) != 32 {
+		return nil
+	}
+	if err := k.stream.SecureDeleteMsg(ctx, m.Sequence); err != nil {
+		if _, gerr := k.stream.GetMsg(ctx, m.Sequence); errors.Is(gerr, jetstream.ErrMsgNotFound) {
+			return nil // erased by a concurrent shred
+		}
+		return fmt.Errorf("shred: erase key: %w", err)
+	}
+	return nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}

@@ -1,0 +1,107 @@
+package shred_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/shred"
+)
+
+func keyring(t *testing.T) (*shred.Keyring, jetstream.JetStream) {
+	t.Helper()
+	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := natsx.Connect(context.Background(), ns.ClientURL(), "t", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	k, err := shred.Open(context.Background(), js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, js
+}
+
+func TestSealOpenShred(t *testing.T) {
+	ctx := context.Background()
+	k, js := keyring(t)
+	type contact struct{ Email string }
+	s, err := k.Seal(ctx, "s1", contact{"ana@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(s.Data, []byte("ana@example.org")) {
+		t.Fatal("sealed data contains the plaintext")
+	}
+	var got contact
+	if err := k.Open(ctx, s, &got); err != nil || got.Email != "ana@example.org" {
+		t.Fatalf("open: %v %+v", err, got)
+	}
+	// Moving a sealed payload to another subject fails authentication.
+	if _, err := k.Seal(ctx, "s2", contact{"b@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	moved := shred.Sealed{Subject: "s2", Data: s.Data}
+	if err := k.Open(ctx, moved, &got); err == nil {
+		t.Fatal("opened a payload sealed for another subject")
+	}
+	if err := k.Shred(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Open(ctx, s, &got); !errors.Is(err, shred.ErrShredded) {
+		t.Fatalf("after shred: %v, want ErrShredded", err)
+	}
+	if _, err := k.Seal(ctx, "s1", contact{"again"}); !errors.Is(err, shred.ErrShredded) {
+		t.Fatalf("sealing for a shredded subject: %v, want ErrShredded", err)
+	}
+	// The key's bytes are gone from the stream, not only hidden.
+	str, _ := js.Stream(ctx, shred.Stream)
+	m, err := str.GetLastMsgForSubject(ctx, "keys.s1")
+	if err != nil || len(m.Data) == 32 {
+		t.Fatalf("after shred the key subject holds %d bytes (%v)", len(m.Data), err)
+	}
+	info, _ := str.Info(ctx, jetstream.WithSubjectFilter("keys.s1"))
+	if info.State.Subjects["keys.s1"] != 1 {
+		t.Fatalf("keys.s1 holds %d messages, want only the tombstone", info.State.Subjects["keys.s1"])
+	}
+}
+
+func TestConcurrentShredsEraseTheKey(t *testing.T) {
+	ctx := context.Background()
+	k, js := keyring(t)
+	s, err := k.Seal(ctx, "s3", "data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- k.Shred(ctx, "s3") }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var v string
+	if err := k.Open(ctx, s, &v); !errors.Is(err, shred.ErrShredded) {
+		t.Fatalf("open after shred: %v", err)
+	}
+	str, _ := js.Stream(ctx, shred.Stream)
+	info, _ := str.Info(ctx, jetstream.WithSubjectFilter("keys.s3"))
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		if m, err := str.GetMsg(ctx, seq); err == nil && m.Subject == "keys.s3" && len(m.Data) == 32 {
+			t.Fatalf("key still stored at sequence %d", seq)
+		}
+	}
+}

@@ -1,0 +1,152 @@
+package profiles_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+	"github.com/clerkpath/clerkpath/services/profiles"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+func start(t *testing.T) *platform.Platform {
+	t.Helper()
+	cfg := env.Fresh(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := platform.Open(ctx, cfg, "profiles", platform.Needs{Redis: true}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- profiles.Run(ctx, p) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		p.Close()
+	})
+	testenv.Eventually(t, 5*time.Second, func() error {
+		_, err := p.NC.Request("$SRV.PING.profiles", nil, time.Second)
+		return err
+	})
+	return p
+}
+
+func call[T any](t *testing.T, p *platform.Platform, subject string, req any) T {
+	t.Helper()
+	out, err := rpc.Call[T](context.Background(), p.NC, subject, req)
+	if err != nil {
+		t.Fatalf("%s: %v", subject, err)
+	}
+	return out
+}
+
+func TestContactDetailsNeverInTheClearAndDeletionShredsThem(t *testing.T) {
+	p := start(t)
+	ctx := context.Background()
+	const email = "zelda.quist.7731@example.org"
+	call[profile.Seeker](t, p, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": "s1", "open_to_employers": true}})
+	call[profile.Contact](t, p, profiles.SubjectContactPut, map[string]any{"id": "s1", "contact": map[string]any{"display_name": "Zelda Quist", "email": email, "phone": "+1 555 0100"}})
+	got := call[profile.Contact](t, p, profiles.SubjectContactGet, map[string]any{"id": "s1"})
+	if got.Email != email {
+		t.Fatalf("contact %+v", got)
+	}
+	// Neither the event log nor Redis holds the e-mail in the clear.
+	assertNowhere := func(needle string) {
+		t.Helper()
+		st, _ := p.JS.Stream(ctx, events.StreamProfiles)
+		info, _ := st.Info(ctx)
+		for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+			m, err := st.GetMsg(ctx, seq)
+			if err == nil && bytes.Contains(m.Data, []byte(needle)) {
+				t.Fatalf("PROFILES message %d holds %q in the clear", seq, needle)
+			}
+		}
+		keys, _ := p.Redis.Keys(ctx, "*").Result()
+		for _, k := range keys {
+			dump, _ := p.Redis.Dump(ctx, k).Result()
+			if bytes.Contains([]byte(dump), []byte(needle)) {
+				t.Fatalf("redis key %s holds %q in the clear", k, needle)
+			}
+		}
+	}
+	assertNowhere(email)
+	assertNowhere("Zelda")
+
+	call[map[string]any](t, p, profiles.SubjectDelete, map[string]any{"id": "s1"})
+	_, err := rpc.Call[profile.Seeker](ctx, p.NC, profiles.SubjectSeekerGet, map[string]any{"id": "s1"})
+	if apierr.CodeOf(err) != apierr.NotFound {
+		t.Fatalf("after delete: %v, want not found", err)
+	}
+	// The id cannot be reused: its key is gone for good.
+	_, err = rpc.Call[profile.Seeker](ctx, p.NC, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": "s1"}})
+	if apierr.CodeOf(err) != apierr.Conflict {
+		t.Fatalf("reuse after delete: %v, want conflict", err)
+	}
+	// A replay of the whole stream into an empty projection does not
+	// resurrect the seeker.
+	if err := p.Redis.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.JS.DeleteConsumer(ctx, events.StreamProfiles, "profiles-projection"); err != nil {
+		t.Fatal(err)
+	}
+	// The running service recreates its consumer and replays the stream.
+	testenv.Eventually(t, 5*time.Second, func() error {
+		v, err := p.Redis.HGet(ctx, "clerkpath:seeker:s1", "deleted").Result()
+		if err != nil || v != "1" {
+			return err
+		}
+		return nil
+	})
+	if _, err := rpc.Call[profile.Seeker](ctx, p.NC, profiles.SubjectSeekerGet, map[string]any{"id": "s1"}); apierr.CodeOf(err) != apierr.NotFound {
+		t.Fatalf("after replay: %v", err)
+	}
+}
+
+func TestCounselorLinksAndConsent(t *testing.T) {
+	p := start(t)
+	call[profile.Seeker](t, p, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": "s2"}})
+	rel := call[profile.Relations](t, p, profiles.SubjectCounselorLink, map[string]any{"id": "s2", "counselor": "c1", "linked": true})
+	if len(rel.Counselors) != 1 || rel.Counselors[0] != "c1" {
+		t.Fatalf("relations %+v", rel)
+	}
+	cl := call[struct{ Seekers []string }](t, p, profiles.SubjectCaseload, map[string]any{"counselor": "c1"})
+	if len(cl.Seekers) != 1 || cl.Seekers[0] != "s2" {
+		t.Fatalf("caseload %+v", cl)
+	}
+	rel = call[profile.Relations](t, p, profiles.SubjectConsent, map[string]any{"id": "s2", "employer": "acme", "granted": true})
+	if len(rel.Employers) != 1 {
+		t.Fatalf("consent %+v", rel)
+	}
+	call[profile.Relations](t, p, profiles.SubjectCounselorLink, map[string]any{"id": "s2", "counselor": "c1", "linked": false})
+	cl = call[struct{ Seekers []string }](t, p, profiles.SubjectCaseload, map[string]any{"counselor": "c1"})
+	if len(cl.Seekers) != 0 {
+		t.Fatalf("caseload after unlink %+v", cl)
+	}
+	// Deleting the seeker removes them from every caseload.
+	call[profile.Relations](t, p, profiles.SubjectCounselorLink, map[string]any{"id": "s2", "counselor": "c9", "linked": true})
+	call[map[string]any](t, p, profiles.SubjectDelete, map[string]any{"id": "s2"})
+	cl = call[struct{ Seekers []string }](t, p, profiles.SubjectCaseload, map[string]any{"counselor": "c9"})
+	if len(cl.Seekers) != 0 {
+		t.Fatalf("caseload after delete %+v", cl)
+	}
+	_, err := rpc.Call[profile.Relations](context.Background(), p.NC, profiles.SubjectConsent, map[string]any{"id": "nobody", "employer": "acme", "granted": true})
+	if apierr.CodeOf(err) != apierr.NotFound {
+		t.Fatalf("consent for unknown seeker: %v", err)
+	}
+}
