@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -64,6 +65,12 @@ const (
 	TypeEmployerUpdated         = "profiles.employer.updated"
 )
 
+// AuditSeekerPrefix + seeker id: reads of the seeker's data by someone else.
+const AuditSeekerPrefix = "audit.seeker."
+
+// TypeAuditSeekerRead is the type of an access record.
+const TypeAuditSeekerRead = "audit.seeker.read"
+
 // EmployerSubjectPrefix + organisation id: the organisation's events.
 const EmployerSubjectPrefix = "profiles.employer."
 
@@ -105,13 +112,38 @@ func StreamConfigs(replicas int) []jetstream.StreamConfig {
 
 // EnsureStreams creates or updates every stream; it is idempotent and safe to
 // call from every service at start.
+//
+// A stream whose configuration already matches is left alone: updating a
+// stream while consumers are being created races inside nats-server, and
+// every service calls this at start.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	for _, cfg := range StreamConfigs(replicas) {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+		_, err := js.CreateStream(ctx, cfg)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("create stream %s: %w", cfg.Name, err)
+		}
+		st, err := js.Stream(ctx, cfg.Name)
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", cfg.Name, err)
+		}
+		if sameConfig(st.CachedInfo().Config, cfg) {
+			continue
+		}
+		if _, err := js.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("update stream %s: %w", cfg.Name, err)
 		}
 	}
 	return nil
+}
+
+func sameConfig(have, want jetstream.StreamConfig) bool {
+	return slices.Equal(have.Subjects, want.Subjects) && have.Duplicates == want.Duplicates &&
+		have.Replicas == want.Replicas && have.Storage == want.Storage && have.Retention == want.Retention &&
+		have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes && have.Discard == want.Discard &&
+		have.Description == want.Description
 }
 
 // SchemaVersion is the version of every payload schema defined in this

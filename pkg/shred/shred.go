@@ -37,7 +37,12 @@ type Keyring struct {
 
 // Open returns the keyring, creating its stream when missing.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, error) {
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	// Created once and never updated at start: a stream update racing
+	// consumer creation trips a data race inside nats-server.
+	if st, err := js.Stream(ctx, Stream); err == nil {
+		return &Keyring{js: js, stream: st}, nil
+	}
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:              Stream,
 		Description:       "per-subject data keys for crypto-shredding",
 		Subjects:          []string{keySubjectPrefix + ">"},
@@ -49,6 +54,9 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, 
 		MaxMsgsPerSubject: 2,
 		AllowDirect:       true,
 	})
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		st, err = js.Stream(ctx, Stream)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open keyring: %w", err)
 	}

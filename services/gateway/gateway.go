@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 )
 
@@ -29,8 +32,14 @@ func Run(ctx context.Context, p *platform.Platform) error {
 // Serve serves HTTP on ln until ctx ends, then shuts down gracefully,
 // letting in-flight requests finish for up to 10 seconds.
 func Serve(ctx context.Context, p *platform.Platform, ln net.Listener) error {
+	verifier, err := newVerifier(ctx, p.Config)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("gateway: %w", err)
+	}
+	defer verifier.Close()
 	srv := &http.Server{
-		Handler:           NewServer(p),
+		Handler:           NewServer(p, verifier),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -54,4 +63,25 @@ func Serve(ctx context.Context, p *platform.Platform, ln net.Listener) error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	return nil
+}
+
+// newVerifier builds the token verifier from the configuration: a local
+// public key file or a JWKS URL, exactly one.
+func newVerifier(ctx context.Context, cfg config.Config) (*auth.Verifier, error) {
+	opts := auth.Options{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: 30 * time.Second}
+	switch {
+	case cfg.JWTPublicKey != "" && cfg.JWKSURL != "":
+		return nil, &config.VarError{Var: config.EnvJWKSURL, Problem: "set either it or " + config.EnvJWTPublicKey + ", not both"}
+	case cfg.JWTPublicKey != "":
+		pem, err := os.ReadFile(cfg.JWTPublicKey)
+		if err != nil {
+			return nil, &config.VarError{Var: config.EnvJWTPublicKey, Value: cfg.JWTPublicKey, Problem: err.Error()}
+		}
+		opts.PublicKeyPEM = pem
+	case cfg.JWKSURL != "":
+		opts.JWKSURL = cfg.JWKSURL
+	default:
+		return nil, &config.VarError{Var: config.EnvJWTPublicKey, Problem: "set it (a PEM public key) or " + config.EnvJWKSURL + " to verify bearer tokens"}
+	}
+	return auth.NewVerifier(ctx, opts)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/auth"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
@@ -17,9 +18,12 @@ import (
 const (
 	subjectJobsSubmit     = "jobs.submit"
 	subjectMatchingSearch = "svc.matching.search"
-	subjectSeekerPut      = "svc.profiles.seeker.put"
-	subjectSeekerGet      = "svc.profiles.seeker.get"
+	subjectPostingGet     = "svc.matching.posting"
 )
+
+// HeaderEmployerOrg tells ingest which organisation submits a posting; it
+// comes from the caller's token, never from the body.
+const HeaderEmployerOrg = "Clerkpath-Employer-Org"
 
 // handleSubmitPosting accepts one posting. The answer (201) comes only after
 // the posting's event is stored in JetStream.
@@ -32,6 +36,7 @@ func (s *server) handleSubmitPosting() http.Handler {
 		}
 		h := nats.Header{}
 		h.Set("Content-Type", "application/json")
+		h.Set(HeaderEmployerOrg, employerOrg(r))
 		res, err := rpc.CallRaw(r.Context(), s.p.NC, subjectJobsSubmit, body, h)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -67,4 +72,14 @@ func (s *server) handleSearchPostings() http.Handler {
 		}
 		writeRawJSON(w, http.StatusOK, res)
 	})
+}
+
+// employerOrg is the organisation a posting is submitted for: the caller's
+// own, or for admins the "org" query parameter.
+func employerOrg(r *http.Request) string {
+	p := auth.PrincipalFrom(r.Context())
+	if p.Role == auth.RoleAdmin {
+		return r.URL.Query().Get("org")
+	}
+	return p.Org
 }

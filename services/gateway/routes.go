@@ -5,17 +5,58 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/clerkpath/clerkpath/pkg/auth"
 )
 
-// addRoutes is the whole HTTP surface on one screen.
+// route is one entry of the API: its pattern, its authorization rule, and
+// its handler.
+type route struct {
+	pattern string
+	access  access
+	handler http.Handler
+}
+
+var (
+	seekers    = []auth.Role{auth.RoleSeeker}
+	counselors = []auth.Role{auth.RoleCounselor}
+	employers  = []auth.Role{auth.RoleEmployer}
+)
+
+// routeTable is the whole HTTP surface on one screen. The authorization
+// test walks every entry with every role, and the OpenAPI test checks that
+// the document lists exactly these patterns.
+func (s *server) routeTable(reg *prometheus.Registry) []route {
+	public := access{public: true}
+	return []route{
+		{"GET /healthz", public, handleHealthz()},
+		{"GET /readyz", public, s.handleReadyz()},
+		{"GET /metrics", public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})},
+
+		{"POST /v1/postings", access{roles: employers}, s.handleSubmitPosting()},
+		{"GET /v1/postings/search", public, s.handleSearchPostings()},
+
+		{"PUT /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handlePutSeeker()},
+		{"GET /v1/seekers/{id}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "profile"}, s.handleGetSeeker()},
+		{"DELETE /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleDeleteSeeker()},
+		{"GET /v1/seekers/{id}/export", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleExportSeeker()},
+		{"PUT /v1/seekers/{id}/contact", access{roles: seekers, seeker: "id", rel: relSelf}, s.handlePutContact()},
+		{"GET /v1/seekers/{id}/contact", access{roles: allRoles, seeker: "id", rel: relSelf | relCaseload | relConsented, audit: "contact"}, s.handleGetContact()},
+		{"PUT /v1/seekers/{id}/consents/{org}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleConsent(true)},
+		{"DELETE /v1/seekers/{id}/consents/{org}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleConsent(false)},
+		{"PUT /v1/seekers/{id}/counselors/{counselor}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleCounselorLink(true)},
+		{"DELETE /v1/seekers/{id}/counselors/{counselor}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, counselor: "counselor"}, s.handleCounselorLink(false)},
+		{"GET /v1/seekers/{id}/access-log", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleAccessLog()},
+
+		{"GET /v1/counselors/{counselor}/caseload", access{roles: counselors, counselor: "counselor"}, s.handleCaseload()},
+
+		{"PUT /v1/employers/{org}", access{roles: employers, org: "org"}, s.handlePutEmployer()},
+		{"GET /v1/employers/{org}", access{roles: employers, org: "org"}, s.handleGetEmployer()},
+	}
+}
+
 func addRoutes(mux *http.ServeMux, s *server, reg *prometheus.Registry) {
-	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", s.handleReadyz())
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-
-	mux.Handle("POST /v1/postings", s.handleSubmitPosting())
-	mux.Handle("GET /v1/postings/search", s.handleSearchPostings())
-
-	mux.Handle("PUT /v1/seekers/{id}", s.handlePutSeeker())
-	mux.Handle("GET /v1/seekers/{id}", s.handleGetSeeker())
+	for _, rt := range s.routeTable(reg) {
+		mux.Handle(rt.pattern, s.guard(rt))
+	}
 }

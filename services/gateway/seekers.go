@@ -13,22 +13,48 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/strictjson"
 )
 
+// Subjects of the profiles service.
+const (
+	subjectSeekerPut     = "svc.profiles.seeker.put"
+	subjectSeekerGet     = "svc.profiles.seeker.get"
+	subjectContactPut    = "svc.profiles.seeker.contact.put"
+	subjectContactGet    = "svc.profiles.seeker.contact.get"
+	subjectConsent       = "svc.profiles.seeker.consent"
+	subjectCounselorLink = "svc.profiles.seeker.counselor"
+	subjectRelations     = "svc.profiles.seeker.relations"
+	subjectExport        = "svc.profiles.seeker.export"
+	subjectDelete        = "svc.profiles.seeker.delete"
+	subjectCaseload      = "svc.profiles.counselor.caseload"
+	subjectEmployerPut   = "svc.profiles.employer.put"
+	subjectEmployerGet   = "svc.profiles.employer.get"
+)
+
+// forward sends req to a service and answers with its reply as is.
+func (s *server) forward(w http.ResponseWriter, r *http.Request, subject string, req any, status int) {
+	res, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subject, req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeRawJSON(w, status, res)
+}
+
+// decodeBody reads a JSON body strictly into v.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := readJSON(w, r)
+	if err != nil {
+		return err
+	}
+	return strictjson.Decode(body, v)
+}
+
 // handlePutSeeker creates or replaces a seeker's profile. If-Match carries
 // the ETag last read; a stale one is 412.
 func (s *server) handlePutSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		body, err := readJSON(w, r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+		id := r.PathValue("id")
 		var sk profile.Seeker
-		if err := strictjson.Decode(body, &sk); err != nil {
+		if err := decodeBody(w, r, &sk); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -38,7 +64,7 @@ func (s *server) handlePutSeeker() http.Handler {
 		}
 		sk.ID = id
 		req := map[string]any{"seeker": sk}
-		if im := r.Header.Get("If-Match"); im != "" {
+		if im := r.Header.Get("If-Match"); im != "" && im != "*" {
 			v, err := parseETag(im)
 			if err != nil {
 				s.writeError(w, r, err)
@@ -58,12 +84,7 @@ func (s *server) handlePutSeeker() http.Handler {
 
 func (s *server) handleGetSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		out, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectSeekerGet, map[string]string{"id": id})
+		out, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectSeekerGet, map[string]string{"id": r.PathValue("id")})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -77,10 +98,101 @@ func (s *server) handleGetSeeker() http.Handler {
 	})
 }
 
+func (s *server) handleDeleteSeeker() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if _, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectDelete, map[string]string{"id": id}); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		// The access log is about the seeker too: it goes with them.
+		if err := s.purgeAccessLog(r.Context(), id); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *server) handleExportSeeker() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		out, err := rpc.Call[map[string]any](r.Context(), s.p.NC, subjectExport, map[string]string{"id": id})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		log, err := s.accessLog(r.Context(), id, 0, maxAccessLogPage*100)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out["access_log"] = log.Entries
+		w.Header().Set("Content-Disposition", `attachment; filename="clerkpath-export-`+id+`.json"`)
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+func (s *server) handlePutContact() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c profile.Contact
+		if err := decodeBody(w, r, &c); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.forward(w, r, subjectContactPut, map[string]any{"id": r.PathValue("id"), "contact": c}, http.StatusOK)
+	})
+}
+
+func (s *server) handleGetContact() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.forward(w, r, subjectContactGet, map[string]string{"id": r.PathValue("id")}, http.StatusOK)
+	})
+}
+
+func (s *server) handleConsent(granted bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.forward(w, r, subjectConsent, map[string]any{"id": r.PathValue("id"), "employer": r.PathValue("org"), "granted": granted}, http.StatusOK)
+	})
+}
+
+func (s *server) handleCounselorLink(linked bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.forward(w, r, subjectCounselorLink, map[string]any{"id": r.PathValue("id"), "counselor": r.PathValue("counselor"), "linked": linked}, http.StatusOK)
+	})
+}
+
+func (s *server) handleCaseload() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.forward(w, r, subjectCaseload, map[string]string{"counselor": r.PathValue("counselor")}, http.StatusOK)
+	})
+}
+
+func (s *server) handlePutEmployer() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e profile.Employer
+		if err := decodeBody(w, r, &e); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if e.Org != "" && e.Org != r.PathValue("org") {
+			s.writeError(w, r, apierr.InvalidFields(apierr.FieldError{Field: "org", Message: "differs from the organisation in the path"}))
+			return
+		}
+		e.Org = r.PathValue("org")
+		s.forward(w, r, subjectEmployerPut, map[string]any{"employer": e}, http.StatusOK)
+	})
+}
+
+func (s *server) handleGetEmployer() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.forward(w, r, subjectEmployerGet, map[string]string{"org": r.PathValue("org")}, http.StatusOK)
+	})
+}
+
 func etag(version uint64) string { return fmt.Sprintf(`"%d"`, version) }
 
-// parseETag reads If-Match: "N" (a profile version). "*" means any version
-// and is treated as no precondition.
+// parseETag reads If-Match: "N" (a profile version).
 func parseETag(v string) (uint64, error) {
 	v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
 	n, err := strconv.ParseUint(strings.Trim(v, `"`), 10, 64)

@@ -24,6 +24,9 @@ const (
 // SubjectSubmit is the request/reply subject for integrators and the gateway.
 const SubjectSubmit = "jobs.submit"
 
+// HeaderEmployerOrg names the organisation that submits a request.
+const HeaderEmployerOrg = "Clerkpath-Employer-Org"
+
 // Service holds the ingest service's dependencies.
 type Service struct {
 	p   *platform.Platform

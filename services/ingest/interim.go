@@ -18,6 +18,7 @@ type posting struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
 	Employer    string `json:"employer"`
+	EmployerID  string `json:"employer_id"`
 	PostalCode  string `json:"postal_code,omitempty"`
 	WorkMode    string `json:"work_mode,omitempty"`
 	Status      string `json:"status"`
@@ -37,6 +38,10 @@ func (s *Service) submit(ctx context.Context, r rpc.Request) (any, error) {
 	}
 	if strings.TrimSpace(in.Employer) == "" {
 		fs.Add("employer", "required")
+	}
+	in.EmployerID = r.Header.Get(HeaderEmployerOrg)
+	if in.EmployerID == "" {
+		fs.Add("employer_id", "the submitting organisation is required (the gateway sets it from the caller's token)")
 	}
 	if err := fs.Err(); err != nil {
 		return nil, err

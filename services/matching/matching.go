@@ -23,7 +23,8 @@ const (
 
 // Request/reply subjects.
 const (
-	SubjectSearch = "svc.matching.search"
+	SubjectSearch  = "svc.matching.search"
+	SubjectPosting = "svc.matching.posting"
 )
 
 // Service holds the matching service's dependencies.
@@ -50,6 +51,10 @@ func Run(ctx context.Context, p *platform.Platform) error {
 	defer func() { _ = svc.Stop() }()
 	if err := svc.AddEndpoint("search", rpc.Handler(p.Log, p.Config.RequestTimeout, s.search),
 		micro.WithEndpointSubject(SubjectSearch)); err != nil {
+		return fmt.Errorf("matching: add endpoint: %w", err)
+	}
+	if err := svc.AddEndpoint("posting", rpc.Handler(p.Log, p.Config.RequestTimeout, s.posting),
+		micro.WithEndpointSubject(SubjectPosting)); err != nil {
 		return fmt.Errorf("matching: add endpoint: %w", err)
 	}
 	g, ctx := errgroup.WithContext(ctx)

@@ -2,6 +2,8 @@ package matching
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -70,4 +72,26 @@ func (s *Service) search(ctx context.Context, r rpc.Request) (any, error) {
 		out.Hits = append(out.Hits, doc)
 	}
 	return out, nil
+}
+
+// posting returns one indexed posting.
+func (s *Service) posting(ctx context.Context, r rpc.Request) (any, error) {
+	var req struct {
+		ID string `json:"id"`
+	}
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	if req.ID == "" || len(req.ID) > 128 {
+		return nil, apierr.InvalidFields(apierr.FieldError{Field: "id", Message: "a posting id"})
+	}
+	var doc map[string]any
+	if err := s.p.Meili.Index(s.index).GetDocument(ctx, req.ID, nil, &doc); err != nil {
+		var me *meilisearch.Error
+		if errors.As(err, &me) && me.StatusCode == http.StatusNotFound {
+			return nil, apierr.New(apierr.NotFound, "no posting %s", req.ID)
+		}
+		return nil, apierr.Wrap(err, apierr.Unavailable, "postings are unavailable")
+	}
+	return doc, nil
 }

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/obs"
+	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/supervise"
+	"github.com/clerkpath/clerkpath/services/credentials"
+	"github.com/clerkpath/clerkpath/services/gateway"
+	"github.com/clerkpath/clerkpath/services/ingest"
+	"github.com/clerkpath/clerkpath/services/matching"
+	"github.com/clerkpath/clerkpath/services/profiles"
+)
+
+// Local ports of the servers `clerkpath run` starts when no URL is given.
+const (
+	defaultNATSPort  = 4222
+	defaultRedisPort = 6380 // not 6379: leave a system Redis alone
+	defaultMeiliPort = 7700
+)
+
+func cmdRun(ctx context.Context, args []string, env environment) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(env.stderr, "Usage: clerkpath run\n\nStarts an embedded nats-server (JetStream under $CLERKPATH_DATA_DIR/nats, fsync always),")
+		fmt.Fprintln(env.stderr, "redis-server and meilisearch as supervised children (data under $CLERKPATH_DATA_DIR), every service")
+		fmt.Fprintln(env.stderr, "and the HTTP gateway on $CLERKPATH_HTTP_ADDR (default :8080). Set CLERKPATH_NATS_URL,")
+		fmt.Fprintln(env.stderr, "CLERKPATH_REDIS_URL or CLERKPATH_MEILI_URL (+ CLERKPATH_MEILI_KEY) to use servers of your own.")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	cfg, err := config.Load(env.getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := obs.NewLogger(env.stderr, "clerkpath", cfg.LogLevel, cfg.LogFormat)
+	if cfg.JWTPublicKey == "" && cfg.JWKSURL == "" {
+		_, pub, err := ensureDevKeys(cfg)
+		if err != nil {
+			return err
+		}
+		cfg.JWTPublicKey = pub
+		log.Warn().Str("key", pub).Msg("no token key configured: trusting the local development key (mint tokens with `clerkpath token`)")
+	}
+	infra, err := startInfra(ctx, &cfg, env.getenv, log)
+	if err != nil {
+		return err
+	}
+	defer infra.stop()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (%s): %w", cfg.HTTPAddr, config.EnvHTTPAddr, err)
+	}
+	return runServices(ctx, cfg, log, env, ln)
+}
+
+// infra is the servers `clerkpath run` started itself.
+type infra struct {
+	nats  *server.Server
+	redis *supervise.Process
+	meili *supervise.Process
+	log   zerolog.Logger
+}
+
+func (in *infra) stop() {
+	if in.meili != nil {
+		in.meili.Stop(10 * time.Second)
+	}
+	if in.redis != nil {
+		in.redis.Stop(10 * time.Second)
+	}
+	if in.nats != nil {
+		in.nats.Shutdown()
+		in.nats.WaitForShutdown()
+	}
+	in.log.Info().Msg("servers stopped")
+}
+
+// startInfra starts each server whose URL is not configured and fills in
+// its URL.
+func startInfra(ctx context.Context, cfg *config.Config, getenv func(string) string, log zerolog.Logger) (*infra, error) {
+	in := &infra{log: log}
+	data, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.NATSURL == "" {
+		dir := filepath.Join(data, "nats")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, err
+		}
+		ns, err := natsx.StartServer(natsx.ServerOptions{Port: defaultNATSPort, StoreDir: dir, SyncAlways: true})
+		if err != nil {
+			return nil, fmt.Errorf("%w (is another NATS on port %d? set %s to use it)", err, defaultNATSPort, config.EnvNATSURL)
+		}
+		in.nats = ns
+		cfg.NATSURL = ns.ClientURL()
+		log.Info().Str("url", cfg.NATSURL).Str("store", dir).Msg("embedded nats-server with JetStream (sync always)")
+	}
+	if cfg.RedisURL == "" {
+		bin, err := supervise.FindRedis(getenv)
+		if err != nil {
+			in.stop()
+			return nil, err
+		}
+		dir := filepath.Join(data, "redis")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			in.stop()
+			return nil, err
+		}
+		spec := supervise.RedisSpec(bin, dir, defaultRedisPort)
+		spec.Restart = true
+		spec.Output = logFile(filepath.Join(dir, "redis.log"))
+		if in.redis, err = supervise.Start(ctx, spec, log); err != nil {
+			in.stop()
+			return nil, fmt.Errorf("%w (is port %d taken? set %s to use your own Redis)", err, defaultRedisPort, config.EnvRedisURL)
+		}
+		cfg.RedisURL = "redis://127.0.0.1:" + strconv.Itoa(defaultRedisPort) + "/0"
+		log.Info().Str("url", cfg.RedisURL).Int("pid", in.redis.Pid()).Msg("redis-server started")
+	}
+	if cfg.MeiliURL == "" {
+		cwd, _ := os.Getwd()
+		bin, err := supervise.FindMeili(getenv, cwd)
+		if err != nil {
+			in.stop()
+			return nil, err
+		}
+		dir := filepath.Join(data, "meili")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			in.stop()
+			return nil, err
+		}
+		key, err := masterKey(filepath.Join(dir, "master.key"))
+		if err != nil {
+			in.stop()
+			return nil, err
+		}
+		spec := supervise.MeiliSpec(bin, dir, defaultMeiliPort, key)
+		spec.Restart = true
+		spec.Output = logFile(filepath.Join(dir, "meilisearch.log"))
+		url := "http://127.0.0.1:" + strconv.Itoa(defaultMeiliPort)
+		client := meili.Connect(url, key)
+		spec.Ready = func(ctx context.Context) error { _, err := client.Health(ctx); return err }
+		if in.meili, err = supervise.Start(ctx, spec, log); err != nil {
+			in.stop()
+			return nil, fmt.Errorf("%w (is port %d taken? set %s to use your own Meilisearch)", err, defaultMeiliPort, config.EnvMeiliURL)
+		}
+		cfg.MeiliURL, cfg.MeiliKey = url, key
+		log.Info().Str("url", url).Int("pid", in.meili.Pid()).Msg("meilisearch started")
+	}
+	return in, nil
+}
+
+// masterKey reads the local Meilisearch master key, creating it once.
+func masterKey(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	key := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write meilisearch master key: %w", err)
+	}
+	return key, nil
+}
+
+func logFile(path string) *os.File {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// serviceSpec is one service of the backend.
+type serviceSpec struct {
+	name  string
+	needs platform.Needs
+	run   platform.RunFunc
+}
+
+func allServices(ln net.Listener) []serviceSpec {
+	return []serviceSpec{
+		{profiles.Name, platform.Needs{Redis: true}, profiles.Run},
+		{credentials.Name, platform.Needs{Redis: true}, credentials.Run},
+		{ingest.Name, platform.Needs{Redis: true}, ingest.Run},
+		{matching.Name, platform.Needs{Redis: true, Meili: true}, matching.Run},
+		{gateway.Name, platform.Needs{Redis: true, Meili: true}, func(ctx context.Context, p *platform.Platform) error {
+			return gateway.Serve(ctx, p, ln)
+		}},
+	}
+}
+
+// runServices runs every service, each on its own connections (as separate
+// processes would), until ctx ends or one fails.
+func runServices(ctx context.Context, cfg config.Config, log zerolog.Logger, env environment, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, ctx := errgroup.WithContext(ctx)
+	for _, s := range allServices(ln) {
+		slog := obs.NewLogger(env.stderr, s.name, cfg.LogLevel, cfg.LogFormat)
+		openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		p, err := platform.Open(openCtx, cfg, s.name, s.needs, slog)
+		cancel()
+		if err != nil {
+			_ = ln.Close()
+			cancel()
+			_ = g.Wait()
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		g.Go(func() error {
+			defer p.Close()
+			if err := s.run(ctx, p); err != nil {
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			return nil
+		})
+	}
+	log.Info().Str("http", ln.Addr().String()).Msg("clerkpath running; Ctrl-C stops it")
+	return g.Wait()
+}

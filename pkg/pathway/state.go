@@ -1,0 +1,344 @@
+package pathway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+)
+
+// State is what a seeker tells us: education, credentials, experience,
+// trainings, logged CEUs, and what they aim for. Its JSON shape:
+//
+//	{
+//	  "education":   [{"level": "high_school|certificate|associate|bachelor|master",
+//	                   "field": "HIM|coding|other", "cahiim_accredited": true,
+//	                   "status": "completed|final_term|in_progress"}],
+//	  "credentials": [{"code": "RHIT", "earned_on": "2024-05-01", "apprentice": false}],
+//	  "experience":  [{"area": "coding|privacy_security|release_of_information|records|data_analysis|billing",
+//	                   "months": 24}],
+//	  "trainings":   ["aapc_80_hour_course", "practicode", "ahima_approved_coding_program"],
+//	  "ceus":        [{"code": "RHIT", "hours": 10, "self_review": false, "on": "2025-01-10"}],
+//	  "target": "RHIA", "optimize": "time|cost", "max_months": 24, "max_cost_usd": 3000
+//	}
+//
+// Dates are YYYY-MM-DD. Credential codes, trainings and target come from the
+// catalog. "apprentice" marks an AAPC -A status (CPC-A, COC-A). Each area
+// appears once, with its total months. max_months and max_cost_usd of 0 mean
+// no limit; optimize defaults to time.
+type State struct {
+	Education   []Education      `json:"education,omitempty"`
+	Credentials []HeldCredential `json:"credentials,omitempty"`
+	Experience  []Experience     `json:"experience,omitempty"`
+	Trainings   []string         `json:"trainings,omitempty"`
+	CEUs        []CEU            `json:"ceus,omitempty"`
+	Target      string           `json:"target,omitempty"`
+	Optimize    string           `json:"optimize,omitempty"`
+	MaxMonths   int              `json:"max_months,omitempty"`
+	MaxCostUSD  float64          `json:"max_cost_usd,omitempty"`
+}
+
+// Education is one diploma, certificate or degree, finished or not.
+type Education struct {
+	Level  string `json:"level"`
+	Field  string `json:"field,omitempty"`
+	CAHIIM bool   `json:"cahiim_accredited,omitempty"`
+	Status string `json:"status"`
+}
+
+// HeldCredential is a credential the seeker holds.
+type HeldCredential struct {
+	Code       string `json:"code"`
+	EarnedOn   string `json:"earned_on,omitempty"`
+	Apprentice bool   `json:"apprentice,omitempty"`
+}
+
+// Experience is the total months worked in one area.
+type Experience struct {
+	Area   string `json:"area"`
+	Months int    `json:"months"`
+}
+
+// CEU is one logged block of continuing education, credited to a held
+// credential's issuer.
+type CEU struct {
+	Code       string  `json:"code"`
+	Hours      float64 `json:"hours"`
+	SelfReview bool    `json:"self_review,omitempty"`
+	On         string  `json:"on"`
+}
+
+const maxStateBytes = 1 << 20
+
+// ParseState decodes a State from JSON, rejecting unknown fields so that a
+// misspelt key ("experiance") is an error rather than silently ignored. It
+// does not validate against a catalog: call Validate for that.
+func ParseState(data []byte) (State, error) {
+	var st State
+	if len(data) > maxStateBytes {
+		return st, apierr.New(apierr.TooLarge, "state is larger than %d bytes", maxStateBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return State{}, apierr.InvalidFields(apierr.FieldError{
+				Field: te.Field, Message: fmt.Sprintf("must be a JSON %s, got %s", jsonKind(te.Type.Kind().String()), te.Value),
+			})
+		}
+		return State{}, apierr.Wrap(err, apierr.Invalid, "state is not valid JSON")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return State{}, apierr.New(apierr.Invalid, "state must be a single JSON object")
+	}
+	return st, nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice":
+		return "array"
+	case "struct":
+		return "object"
+	}
+	return goKind
+}
+
+// Validate checks st against the catalog and today's date: unknown codes,
+// levels, statuses, areas and trainings; impossible or future dates;
+// negative or absurd numbers. The error is an apierr Invalid listing every
+// bad field with its path (such as "education[0].status") and the allowed
+// values.
+func (st State) Validate(cat *Catalog, today time.Time) error {
+	_, err := st.check(cat, civil(today))
+	return err
+}
+
+// checked is a validated State in engine form.
+type checked struct {
+	prof      profile
+	earned    []time.Time // by credential index; zero when unknown or not held
+	ceus      []ceuEntry
+	target    int // credential index, -1 for none
+	optimize  string
+	maxMonths int
+	maxCost   float64
+}
+
+type ceuEntry struct {
+	cred       int
+	hours      float64
+	selfReview bool
+	on         time.Time
+}
+
+func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
+	var fs apierr.Fields
+	ck := &checked{target: -1, earned: make([]time.Time, len(cat.Credentials))}
+
+	for i, e := range st.Education {
+		p := "education[" + strconv.Itoa(i) + "]"
+		rank := levelRank(e.Level)
+		if rank < 0 {
+			fs.Add(p+".level", "%s; allowed: %s", unknownOrRequired("level", e.Level), levelList)
+		}
+		bitv := statusBit(e.Status)
+		if bitv == 0 {
+			fs.Add(p+".status", "%s; allowed: %s", unknownOrRequired("status", e.Status), statusList)
+		}
+		if e.Field != "" && !validField(e.Field) {
+			fs.Add(p+".field", "unknown field %q; allowed: %s", e.Field, fieldList)
+		}
+		if e.CAHIIM && rank == 0 {
+			fs.Add(p+".cahiim_accredited", "CAHIIM accredits postsecondary programs only, not high school")
+		}
+		ck.prof.edu = append(ck.prof.edu, eduEntry{level: rank, field: e.Field, cahiim: e.CAHIIM, status: bitv})
+	}
+
+	for i, h := range st.Credentials {
+		p := "credentials[" + strconv.Itoa(i) + "]"
+		ci, ok := cat.c.cred[h.Code]
+		if !ok {
+			fs.Add(p+".code", "%s; allowed: %s", unknownOrRequired("credential code", h.Code), cat.credentialList())
+			continue
+		}
+		if ck.prof.holds(ci) {
+			fs.Add(p+".code", "%s is listed twice", h.Code)
+			continue
+		}
+		ck.prof.held |= bit(ci)
+		if h.EarnedOn != "" {
+			if d, ok := checkDate(&fs, p+".earned_on", h.EarnedOn, today); ok {
+				ck.earned[ci] = d
+			}
+		}
+		if h.Apprentice {
+			if cat.c.appr[ci] == nil {
+				fs.Add(p+".apprentice", "%s has no apprentice status; allowed for: %s", h.Code, cat.apprenticeList())
+			} else {
+				ck.prof.apprentice |= bit(ci)
+			}
+		}
+	}
+
+	var seenArea [numAreas]bool
+	for i, x := range st.Experience {
+		p := "experience[" + strconv.Itoa(i) + "]"
+		a := areaIndex(x.Area)
+		if a < 0 {
+			fs.Add(p+".area", "%s; allowed: %s", unknownOrRequired("area", x.Area), areaList)
+		} else if seenArea[a] {
+			fs.Add(p+".area", "%s is listed twice; give its total months once", x.Area)
+			a = -1
+		}
+		if x.Months < 0 || x.Months > maxMonths {
+			fs.Add(p+".months", "must be between 0 and %d, got %d", maxMonths, x.Months)
+			continue
+		}
+		if a >= 0 {
+			seenArea[a] = true
+			ck.prof.exp[a] = x.Months
+		}
+	}
+
+	for i, t := range st.Trainings {
+		ti, ok := cat.c.train[t]
+		if !ok {
+			fs.Add("trainings["+strconv.Itoa(i)+"]", "%s; allowed: %s", unknownOrRequired("training", t), cat.trainingList())
+			continue
+		}
+		ck.prof.trained |= bit(ti)
+	}
+
+	for i, u := range st.CEUs {
+		p := "ceus[" + strconv.Itoa(i) + "]"
+		ci, ok := cat.c.cred[u.Code]
+		switch {
+		case !ok:
+			fs.Add(p+".code", "%s; allowed: the credentials you hold (%s)", unknownOrRequired("credential code", u.Code), cat.heldList(ck.prof.held))
+		case !ck.prof.holds(ci):
+			fs.Add(p+".code", "%s is not among your credentials; allowed: %s", u.Code, cat.heldList(ck.prof.held))
+		}
+		if !(u.Hours > 0 && u.Hours <= maxCEUHours) {
+			fs.Add(p+".hours", "must be above 0 and at most %d, got %g", maxCEUHours, u.Hours)
+		}
+		d, dok := checkDate(&fs, p+".on", u.On, today)
+		if ok && dok {
+			ck.ceus = append(ck.ceus, ceuEntry{cred: ci, hours: u.Hours, selfReview: u.SelfReview, on: d})
+		}
+	}
+
+	if st.Target != "" {
+		if ti, ok := cat.c.cred[st.Target]; ok {
+			ck.target = ti
+		} else {
+			fs.Add("target", "unknown credential code %q; allowed: %s", st.Target, cat.credentialList())
+		}
+	}
+	switch st.Optimize {
+	case "", OptimizeTime:
+		ck.optimize = OptimizeTime
+	case OptimizeCost:
+		ck.optimize = OptimizeCost
+	default:
+		fs.Add("optimize", "unknown goal %q; allowed: time, cost", st.Optimize)
+	}
+	if st.MaxMonths < 0 || st.MaxMonths > maxMonths {
+		fs.Add("max_months", "must be between 0 (no limit) and %d, got %d", maxMonths, st.MaxMonths)
+	}
+	ck.maxMonths = st.MaxMonths
+	if !(st.MaxCostUSD >= 0 && st.MaxCostUSD <= maxCostUSD) {
+		fs.Add("max_cost_usd", "must be between 0 (no limit) and %d, got %g", maxCostUSD, st.MaxCostUSD)
+	}
+	ck.maxCost = st.MaxCostUSD
+
+	if err := fs.Err(); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
+
+func unknownOrRequired(what, got string) string {
+	if got == "" {
+		return what + " is required"
+	}
+	return fmt.Sprintf("unknown %s %q", what, got)
+}
+
+// checkDate parses a YYYY-MM-DD date that must lie between 1900 and today.
+func checkDate(fs *apierr.Fields, path, s string, today time.Time) (time.Time, bool) {
+	if s == "" {
+		fs.Add(path, "required; want YYYY-MM-DD")
+		return time.Time{}, false
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		fs.Add(path, "not a valid date %q; want YYYY-MM-DD", s)
+		return time.Time{}, false
+	}
+	if d.Year() < 1900 {
+		fs.Add(path, "%s is before 1900", s)
+		return time.Time{}, false
+	}
+	if d.After(today) {
+		fs.Add(path, "%s is in the future (today is %s)", s, today.Format(time.DateOnly))
+		return time.Time{}, false
+	}
+	return d, true
+}
+
+// civil drops the time of day, keeping the calendar date where t was taken.
+func civil(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func (cat *Catalog) credentialList() string {
+	codes := make([]string, len(cat.Credentials))
+	for i := range cat.Credentials {
+		codes[i] = cat.Credentials[i].Code
+	}
+	return strings.Join(codes, ", ")
+}
+
+func (cat *Catalog) trainingList() string {
+	codes := make([]string, len(cat.Trainings))
+	for i := range cat.Trainings {
+		codes[i] = cat.Trainings[i].Code
+	}
+	return strings.Join(codes, ", ")
+}
+
+func (cat *Catalog) apprenticeList() string {
+	var codes []string
+	for i, a := range cat.c.appr {
+		if a != nil {
+			codes = append(codes, cat.Credentials[i].Code)
+		}
+	}
+	return strings.Join(codes, ", ")
+}
+
+func (cat *Catalog) heldList(held uint64) string {
+	var codes []string
+	for i := range cat.Credentials {
+		if held&bit(i) != 0 {
+			codes = append(codes, cat.Credentials[i].Code)
+		}
+	}
+	if len(codes) == 0 {
+		return "none held"
+	}
+	return strings.Join(codes, ", ")
+}

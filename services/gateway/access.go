@@ -1,0 +1,168 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/obs"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
+)
+
+// relation is who may reach a seeker's object besides admins.
+type relation uint8
+
+const (
+	relSelf      relation = 1 << iota // the seeker themself
+	relCaseload                       // a counselor the seeker linked
+	relConsented                      // an employer the seeker shared contact details with
+)
+
+// access is a route's whole authorization rule. Every route has one (the
+// route table in routes.go), and authorize is the only code that reads it:
+// object-level authorization lives in this one place, not in handlers.
+type access struct {
+	public    bool        // anyone, without a token
+	roles     []auth.Role // who may call at all; admin always may
+	seeker    string      // path value naming a seeker the caller must be related to
+	rel       relation    // which relations open that seeker
+	counselor string      // path value that must be the caller, when the caller is a counselor
+	org       string      // path value that must be the caller's organisation, when the caller is an employer
+	posting   string      // path value naming a posting the calling employer's organisation must own
+	audit     string      // what a read means, recorded in AUDIT when someone other than the seeker reads
+}
+
+var allRoles = []auth.Role{auth.RoleSeeker, auth.RoleEmployer, auth.RoleCounselor, auth.RoleAdmin}
+
+// authorize decides whether p may call the route with rule a on request r.
+// A caller who may not see a seeker gets 404, as if the seeker did not
+// exist, so ids cannot be probed.
+func (s *server) authorize(ctx context.Context, p auth.Principal, r *http.Request, a access) error {
+	if a.public {
+		return nil
+	}
+	if p.IsAnonymous() {
+		return apierr.New(apierr.Unauthenticated, "sign in: this route needs a bearer token")
+	}
+	if p.Role != auth.RoleAdmin && !slices.Contains(a.roles, p.Role) {
+		return apierr.New(apierr.Forbidden, "a %s may not use this route", p.Role)
+	}
+	if a.counselor != "" && p.Role == auth.RoleCounselor && p.Subject != r.PathValue(a.counselor) {
+		return apierr.New(apierr.Forbidden, "counselors act only for themselves")
+	}
+	if a.org != "" && p.Role == auth.RoleEmployer && p.Org != r.PathValue(a.org) {
+		return apierr.New(apierr.Forbidden, "employers act only for their own organisation")
+	}
+	if a.posting != "" && p.Role != auth.RoleAdmin {
+		owner, err := s.postingOwner(ctx, r.PathValue(a.posting))
+		if err != nil {
+			return err
+		}
+		if p.Role != auth.RoleEmployer || owner != p.Org {
+			return apierr.New(apierr.NotFound, "no posting %s", r.PathValue(a.posting))
+		}
+	}
+	if a.seeker != "" {
+		id := r.PathValue(a.seeker)
+		if !profile.ValidID(id) {
+			return apierr.InvalidFields(apierr.FieldError{Field: a.seeker, Message: "1 to 64 letters, digits, '-' or '_'"})
+		}
+		if err := s.authorizeSeeker(ctx, p, id, a.rel); err != nil {
+			return err
+		}
+		if a.audit != "" && !(p.Role == auth.RoleSeeker && p.Subject == id) {
+			if err := s.recordAccess(ctx, p, id, a.audit); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *server) authorizeSeeker(ctx context.Context, p auth.Principal, id string, rel relation) error {
+	notFound := apierr.New(apierr.NotFound, "no seeker %s", id)
+	switch p.Role {
+	case auth.RoleAdmin:
+		return nil
+	case auth.RoleSeeker:
+		if rel&relSelf != 0 && p.Subject == id {
+			return nil
+		}
+		return notFound
+	case auth.RoleCounselor:
+		if rel&relCaseload == 0 {
+			return notFound
+		}
+		r, err := s.relations(ctx, id)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(r.Counselors, p.Subject) {
+			return nil
+		}
+		return notFound
+	case auth.RoleEmployer:
+		if rel&relConsented == 0 {
+			return notFound
+		}
+		r, err := s.relations(ctx, id)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(r.Employers, p.Org) {
+			return nil
+		}
+		return notFound
+	}
+	return notFound
+}
+
+func (s *server) relations(ctx context.Context, id string) (profile.Relations, error) {
+	return rpc.Call[profile.Relations](ctx, s.p.NC, subjectRelations, map[string]string{"id": id})
+}
+
+// postingOwner returns the organisation that owns a posting.
+func (s *server) postingOwner(ctx context.Context, id string) (string, error) {
+	out, err := rpc.Call[struct {
+		EmployerID string `json:"employer_id"`
+	}](ctx, s.p.NC, subjectPostingGet, map[string]string{"id": id})
+	if err != nil {
+		return "", err
+	}
+	return out.EmployerID, nil
+}
+
+// AccessRecord is one read of a seeker's data by someone else, kept in the
+// AUDIT stream under audit.seeker.<id>.
+type AccessRecord struct {
+	Actor     string    `json:"actor"`
+	Role      auth.Role `json:"role"`
+	Org       string    `json:"org,omitempty"`
+	Action    string    `json:"action"`
+	At        time.Time `json:"at"`
+	RequestID string    `json:"request_id,omitempty"`
+}
+
+// recordAccess writes the audit event before the data is served: a read
+// that cannot be audited is not served.
+func (s *server) recordAccess(ctx context.Context, p auth.Principal, seeker, action string) error {
+	rec := AccessRecord{Actor: p.Subject, Role: p.Role, Org: p.Org, Action: action, At: time.Now().UTC(), RequestID: obs.RequestID(ctx)}
+	_, err := events.Publish(ctx, s.p.JS, events.Event{
+		Subject:   events.AuditSeekerPrefix + seeker,
+		ID:        obs.RequestID(ctx) + ":" + seeker + ":" + action,
+		Type:      events.TypeAuditSeekerRead,
+		Source:    Name,
+		Time:      rec.At,
+		RequestID: rec.RequestID,
+		Payload:   rec,
+	})
+	if err != nil {
+		return apierr.Wrap(err, apierr.Unavailable, "could not record the access; try again")
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/events"
+)
+
+// Access-log page sizes.
+const (
+	defaultAccessLogPage = 50
+	maxAccessLogPage     = 100
+)
+
+// AccessLogPage is one page of a seeker's access log, oldest first.
+type AccessLogPage struct {
+	Entries    []AccessRecord `json:"entries"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
+
+func (s *server) handleAccessLog() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cursor, limit, err := pageParams(r, defaultAccessLogPage, maxAccessLogPage)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		page, err := s.accessLog(r.Context(), r.PathValue("id"), cursor, limit)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, page)
+	})
+}
+
+// pageParams reads cursor pagination: an opaque cursor from a previous page
+// and a limit within [1, max].
+func pageParams(r *http.Request, def, max int) (uint64, int, error) {
+	var fs apierr.Fields
+	q := r.URL.Query()
+	limit := def
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > max {
+			fs.Add("limit", "a whole number from 1 to %d", max)
+		}
+		limit = n
+	}
+	var cursor uint64
+	if v := q.Get("cursor"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			fs.Add("cursor", "use next_cursor from the previous page")
+		}
+		cursor = n
+	}
+	return cursor, limit, fs.Err()
+}
+
+// accessLog reads records of audit.seeker.<id> from sequence cursor on.
+func (s *server) accessLog(ctx context.Context, id string, cursor uint64, limit int) (AccessLogPage, error) {
+	page := AccessLogPage{Entries: []AccessRecord{}}
+	st, err := s.p.JS.Stream(ctx, events.StreamAudit)
+	if err != nil {
+		return page, apierr.Wrap(err, apierr.Unavailable, "the access log is unavailable")
+	}
+	seq := max(cursor, 1)
+	for len(page.Entries) < limit {
+		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(events.AuditSeekerPrefix+id))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return page, nil
+		}
+		if err != nil {
+			return page, apierr.Wrap(err, apierr.Unavailable, "the access log is unavailable")
+		}
+		var rec AccessRecord
+		if err := json.Unmarshal(m.Data, &rec); err == nil {
+			page.Entries = append(page.Entries, rec)
+		}
+		seq = m.Sequence + 1
+	}
+	if _, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(events.AuditSeekerPrefix+id)); err == nil {
+		page.NextCursor = strconv.FormatUint(seq, 10)
+	}
+	return page, nil
+}
+
+func (s *server) purgeAccessLog(ctx context.Context, id string) error {
+	st, err := s.p.JS.Stream(ctx, events.StreamAudit)
+	if err == nil {
+		err = st.Purge(ctx, jetstream.WithPurgeSubject(events.AuditSeekerPrefix+id))
+	}
+	if err != nil {
+		return apierr.Wrap(err, apierr.Unavailable, "could not remove the access log; try again")
+	}
+	return nil
+}
