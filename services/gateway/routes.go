@@ -60,3 +60,15 @@ func addRoutes(mux *http.ServeMux, s *server, reg *prometheus.Registry) {
 		mux.Handle(rt.pattern, s.guard(rt))
 	}
 }
+
+// Patterns lists every route pattern of the API, in table order. Tests use
+// it to prove that every route has an authorization expectation and an
+// OpenAPI entry.
+func Patterns() []string {
+	s := &server{}
+	var out []string
+	for _, rt := range s.routeTable(prometheus.NewRegistry()) {
+		out = append(out, rt.pattern)
+	}
+	return out
+}

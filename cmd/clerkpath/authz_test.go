@@ -1,0 +1,159 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/clerkpath/clerkpath/services/gateway"
+)
+
+// world is a set of related objects: a seeker linked to a counselor and
+// consenting to an employer organisation, plus unrelated ("foreign") ones.
+type world struct {
+	seeker, counselor, org, employer, admin string // own ids
+	seeker2, counselor2, org2               string // foreign ids
+	tokens                                  map[string][]string
+}
+
+func randomSuffix() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newWorld(t *testing.T, s *stack) *world {
+	t.Helper()
+	x := randomSuffix()
+	w := &world{
+		seeker: "s-" + x, counselor: "c-" + x, org: "o-" + x, employer: "e-" + x, admin: "a-" + x,
+		seeker2: "s2-" + x, counselor2: "c2-" + x, org2: "o2-" + x,
+	}
+	w.tokens = map[string][]string{
+		"seeker":    bearer(s.token(t, "seeker", w.seeker, "")),
+		"counselor": bearer(s.token(t, "counselor", w.counselor, "")),
+		"employer":  bearer(s.token(t, "employer", w.employer, w.org)),
+		"admin":     bearer(s.token(t, "admin", w.admin, "")),
+		"anonymous": nil,
+	}
+	must := func(method, path, body string, tok []string) {
+		t.Helper()
+		code, _, b := s.do(t, method, path, "application/json", body, tok...)
+		if code >= 300 {
+			t.Fatalf("fixture %s %s: %d %s", method, path, code, b)
+		}
+	}
+	must("PUT", "/v1/seekers/"+w.seeker, `{"open_to_employers":true}`, w.tokens["seeker"])
+	must("PUT", "/v1/seekers/"+w.seeker+"/contact", `{"display_name":"Own Seeker","email":"own@example.org"}`, w.tokens["seeker"])
+	must("PUT", "/v1/seekers/"+w.seeker+"/counselors/"+w.counselor, "", w.tokens["seeker"])
+	must("PUT", "/v1/seekers/"+w.seeker+"/consents/"+w.org, "", w.tokens["seeker"])
+	must("PUT", "/v1/employers/"+w.org, `{"name":"Own Org"}`, w.tokens["employer"])
+	foreign := bearer(s.token(t, "seeker", w.seeker2, ""))
+	must("PUT", "/v1/seekers/"+w.seeker2, `{}`, foreign)
+	must("PUT", "/v1/seekers/"+w.seeker2+"/contact", `{"display_name":"Foreign Seeker"}`, foreign)
+	must("PUT", "/v1/employers/"+w.org2, `{"name":"Foreign Org"}`, bearer(s.token(t, "employer", "e2-"+x, w.org2)))
+	return w
+}
+
+// path fills a pattern's parameters with own or foreign ids.
+func (w *world) path(pattern string, own bool) (method, path string) {
+	method, path, _ = strings.Cut(pattern, " ")
+	pick := func(a, b string) string {
+		if own {
+			return a
+		}
+		return b
+	}
+	r := strings.NewReplacer("{id}", pick(w.seeker, w.seeker2), "{counselor}", pick(w.counselor, w.counselor2), "{org}", pick(w.org, w.org2))
+	path = r.Replace(path)
+	if path == "/v1/postings" {
+		path += "?org=" + w.org // admins name the organisation they post for
+	}
+	return method, path
+}
+
+// bodies for routes that need one to get past validation.
+var bodies = map[string]string{
+	"POST /v1/postings":            `{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001"}`,
+	"PUT /v1/seekers/{id}":         `{}`,
+	"PUT /v1/seekers/{id}/contact": `{"display_name":"Someone"}`,
+	"PUT /v1/employers/{org}":      `{"name":"Org"}`,
+}
+
+// expect says, per route, which roles may call it: "all" on own and
+// foreign objects, "own" only on their own, "" never. Anonymous callers
+// are listed too. A route missing here fails the test.
+var expect = map[string]map[string]string{
+	"GET /healthz":            {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /readyz":             {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /metrics":            {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"POST /v1/postings":       {"employer": "all", "admin": "all"},
+	"GET /v1/postings/search": {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+
+	"PUT /v1/seekers/{id}":                           {"seeker": "own", "admin": "all"},
+	"GET /v1/seekers/{id}":                           {"seeker": "own", "counselor": "own", "admin": "all"},
+	"DELETE /v1/seekers/{id}":                        {"seeker": "own", "admin": "all"},
+	"GET /v1/seekers/{id}/export":                    {"seeker": "own", "admin": "all"},
+	"PUT /v1/seekers/{id}/contact":                   {"seeker": "own", "admin": "all"},
+	"GET /v1/seekers/{id}/contact":                   {"seeker": "own", "counselor": "own", "employer": "own", "admin": "all"},
+	"PUT /v1/seekers/{id}/consents/{org}":            {"seeker": "own", "admin": "all"},
+	"DELETE /v1/seekers/{id}/consents/{org}":         {"seeker": "own", "admin": "all"},
+	"PUT /v1/seekers/{id}/counselors/{counselor}":    {"seeker": "own", "admin": "all"},
+	"DELETE /v1/seekers/{id}/counselors/{counselor}": {"seeker": "own", "counselor": "own", "admin": "all"},
+	"GET /v1/seekers/{id}/access-log":                {"seeker": "own", "admin": "all"},
+	"GET /v1/counselors/{counselor}/caseload":        {"counselor": "own", "admin": "all"},
+	"PUT /v1/employers/{org}":                        {"employer": "own", "admin": "all"},
+	"GET /v1/employers/{org}":                        {"employer": "own", "admin": "all"},
+}
+
+// TestEveryRouteEveryRoleOwnAndForeign walks the whole route table with
+// every role, on its own objects and on foreign ones, and checks that
+// exactly the expected calls get through.
+func TestEveryRouteEveryRoleOwnAndForeign(t *testing.T) {
+	s := startStack(t)
+	shared := newWorld(t, s)
+	roles := []string{"anonymous", "seeker", "counselor", "employer", "admin"}
+	for _, pattern := range gateway.Patterns() {
+		rules, ok := expect[pattern]
+		if !ok {
+			t.Errorf("route %q has no authorization expectation: add it to expect", pattern)
+			continue
+		}
+		for _, role := range roles {
+			for _, own := range []bool{true, false} {
+				w := shared
+				method, _, _ := strings.Cut(pattern, " ")
+				if method == "DELETE" {
+					w = newWorld(t, s) // destructive: a world of its own
+				}
+				m, path := w.path(pattern, own)
+				want := rules[role] == "all" || (rules[role] == "own" && own)
+				code, _, body := s.do(t, m, path, "application/json", bodies[pattern], w.tokens[role]...)
+				denied := code == http.StatusUnauthorized || code == http.StatusForbidden ||
+					(code == http.StatusNotFound && strings.Contains(string(body), `"code":"not_found"`))
+				name := fmt.Sprintf("%s as %s on %s", pattern, role, map[bool]string{true: "own", false: "foreign"}[own])
+				switch {
+				case want && (denied || code >= 400):
+					t.Errorf("%s: want allowed, got %d %s", name, code, body)
+				case !want && !denied:
+					t.Errorf("%s: want denied, got %d %s", name, code, body)
+				}
+				if role == "anonymous" && !want && code != http.StatusUnauthorized {
+					t.Errorf("%s: anonymous callers get 401, got %d", name, code)
+				}
+			}
+		}
+	}
+	for pattern := range expect {
+		found := false
+		for _, p := range gateway.Patterns() {
+			found = found || p == pattern
+		}
+		if !found {
+			t.Errorf("expectation for %q, which is not a route", pattern)
+		}
+	}
+}
