@@ -71,9 +71,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startStack(t *testing.T) *stack {
+func startStack(t *testing.T, tweak ...func(*config.Config)) *stack {
 	t.Helper()
 	cfg := env.Fresh(t)
+	for _, f := range tweak {
+		f(&cfg)
+	}
 	_, pub, err := ensureDevKeys(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,8 @@ const (
 	EnvJWKSURL        = "CLERKPATH_JWKS_URL"
 	EnvJWTIssuer      = "CLERKPATH_JWT_ISSUER"
 	EnvJWTAudience    = "CLERKPATH_JWT_AUDIENCE"
+	EnvRateLimit      = "CLERKPATH_RATE_LIMIT"
+	EnvRateLimitAnon  = "CLERKPATH_RATE_LIMIT_ANON"
 )
 
 // Config is every setting of clerkpath. Zero values of URLs mean "not given":
@@ -58,6 +60,8 @@ type Config struct {
 	JWKSURL        string
 	JWTIssuer      string
 	JWTAudience    string
+	RateLimit      int // requests per minute per token
+	RateLimitAnon  int // requests per minute per anonymous client address
 }
 
 // VarError names the variable that is wrong.
@@ -136,6 +140,12 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if c.ExpiringDays, err = intVar(get, EnvExpiringDays, 60, 1, 365); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RateLimit, err = intVar(get, EnvRateLimit, 600, 1, 1_000_000); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RateLimitAnon, err = intVar(get, EnvRateLimitAnon, 120, 1, 1_000_000); err != nil {
 		errs = append(errs, err)
 	}
 	if v := get(EnvRequestTimeout, "10s"); v != "" {

@@ -35,6 +35,7 @@ type access struct {
 	org       string      // path value that must be the caller's organisation, when the caller is an employer
 	posting   string      // path value naming a posting the calling employer's organisation must own
 	audit     string      // what a read means, recorded in AUDIT when someone other than the seeker reads
+	unlimited bool        // exempt from rate limits (health and metrics probes)
 }
 
 var allRoles = []auth.Role{auth.RoleSeeker, auth.RoleEmployer, auth.RoleCounselor, auth.RoleAdmin}

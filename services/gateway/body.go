@@ -14,6 +14,7 @@ import (
 // Request body limits.
 const (
 	MaxJSONBody = 1 << 20 // 1 MiB for ordinary JSON requests
+	MaxBulkBody = 8 << 20 // 8 MiB for bulk posting uploads
 )
 
 // readBody reads at most limit bytes of the request body; a larger body is

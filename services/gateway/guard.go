@@ -1,14 +1,23 @@
 package gateway
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"net"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/idempotency"
+	"github.com/clerkpath/clerkpath/pkg/obs"
 )
 
-// guard authenticates the caller (when a token is sent, also on public
-// routes, so that a bad token is never silently ignored), then authorizes
-// the call with the route's rule, then runs the handler.
+// guard runs, in order: authentication (when a token is sent, also on
+// public routes, so a bad token is never silently ignored), rate limiting,
+// the route's authorization rule, Idempotency-Key handling for POSTs, and
+// the handler.
 func (s *server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(r)
@@ -18,8 +27,18 @@ func (s *server) guard(rt route) http.Handler {
 		}
 		ctx := auth.WithPrincipal(r.Context(), p)
 		r = r.WithContext(ctx)
+		if !rt.access.unlimited {
+			if err := s.rateLimit(w, r, p); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		if err := s.authorize(ctx, p, r, rt.access); err != nil {
 			s.writeError(w, r, err)
+			return
+		}
+		if r.Method == http.MethodPost && r.Header.Get(idempotency.Header) != "" {
+			s.idempotent(w, r, p, rt)
 			return
 		}
 		rt.handler.ServeHTTP(w, r)
@@ -35,4 +54,112 @@ func (s *server) authenticate(r *http.Request) (auth.Principal, error) {
 		return auth.Principal{}, nil
 	}
 	return s.verifier.Verify(token)
+}
+
+// rateLimit allows CLERKPATH_RATE_LIMIT requests a minute per token and
+// CLERKPATH_RATE_LIMIT_ANON per anonymous client address, in a sliding
+// window kept in Redis. If Redis is down the request is let through and the
+// failure logged: rate limiting protects capacity, it is not an
+// authorization control.
+func (s *server) rateLimit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	key, limit := "tok:"+p.Subject, s.p.Config.RateLimit
+	if p.IsAnonymous() {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		key, limit = "ip:"+host, s.p.Config.RateLimitAnon
+	}
+	d, err := s.limiter.Allow(r.Context(), key, limit, time.Minute, time.Now())
+	if err != nil {
+		obs.Logger(r.Context(), s.p.Log).Warn().Err(err).Msg("rate limiter unavailable; request let through")
+		return nil
+	}
+	if !d.Allowed {
+		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
+	}
+	return d.Err()
+}
+
+// idempotent runs a POST at most once per Idempotency-Key: the first
+// response is stored in Redis and replayed to retries; the same key with a
+// different request is 422, and with a request still running is 409.
+func (s *server) idempotent(w http.ResponseWriter, r *http.Request, p auth.Principal, rt route) {
+	key := r.Header.Get(idempotency.Header)
+	if err := idempotency.ValidateKey(key); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body, err := readBody(w, r, rt.maxBody())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	h := sha256.New()
+	io.WriteString(h, r.Method+" "+r.URL.RequestURI()+"\n"+r.Header.Get("Content-Type")+"\n")
+	h.Write(body)
+	scope := rt.pattern + "|" + p.Subject
+	if p.IsAnonymous() {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		scope = rt.pattern + "|ip:" + host
+	}
+	out, err := s.idem.Begin(r.Context(), scope, key, h.Sum(nil))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	switch out.Kind {
+	case idempotency.Replay:
+		for k, v := range out.Response.Header {
+			w.Header().Set(k, v)
+		}
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(out.Response.Status)
+		_, _ = w.Write(out.Response.Body)
+		return
+	case idempotency.Fresh:
+	default:
+		s.writeError(w, r, out.Err())
+		return
+	}
+	rec := &capture{ResponseWriter: w, status: http.StatusOK}
+	rt.handler.ServeHTTP(rec, r)
+	if rec.status >= 500 {
+		// A failure is not an answer worth replaying: let a retry run.
+		if err := s.idem.Abandon(r.Context(), scope, key); err != nil {
+			obs.Logger(r.Context(), s.p.Log).Warn().Err(err).Msg("abandon idempotency key")
+		}
+		return
+	}
+	resp := idempotency.Response{Status: rec.status, Header: map[string]string{}, Body: rec.body.Bytes()}
+	for _, k := range []string{"Content-Type", "Location", "ETag"} {
+		if v := w.Header().Get(k); v != "" {
+			resp.Header[k] = v
+		}
+	}
+	if err := s.idem.Complete(r.Context(), scope, key, resp); err != nil {
+		obs.Logger(r.Context(), s.p.Log).Warn().Err(err).Msg("store idempotent response")
+	}
+}
+
+// capture passes a response through and keeps a copy of it.
+type capture struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (c *capture) WriteHeader(code int) {
+	if !c.wrote {
+		c.status, c.wrote = code, true
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *capture) Write(b []byte) (int, error) {
+	c.wrote = true
+	c.body.Write(b)
+	return c.ResponseWriter.Write(b)
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -28,10 +29,11 @@ var (
 // the document lists exactly these patterns.
 func (s *server) routeTable(reg *prometheus.Registry) []route {
 	public := access{public: true}
+	probe := access{public: true, unlimited: true}
 	return []route{
-		{"GET /healthz", public, handleHealthz()},
-		{"GET /readyz", public, s.handleReadyz()},
-		{"GET /metrics", public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})},
+		{"GET /healthz", probe, handleHealthz()},
+		{"GET /readyz", probe, s.handleReadyz()},
+		{"GET /metrics", probe, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})},
 
 		{"POST /v1/postings", access{roles: employers}, s.handleSubmitPosting()},
 		{"GET /v1/postings/search", public, s.handleSearchPostings()},
@@ -53,6 +55,14 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"PUT /v1/employers/{org}", access{roles: employers, org: "org"}, s.handlePutEmployer()},
 		{"GET /v1/employers/{org}", access{roles: employers, org: "org"}, s.handleGetEmployer()},
 	}
+}
+
+// maxBody is the request body limit of the route.
+func (rt route) maxBody() int64 {
+	if strings.HasSuffix(rt.pattern, ":bulk") {
+		return MaxBulkBody
+	}
+	return MaxJSONBody
 }
 
 func addRoutes(mux *http.ServeMux, s *server, reg *prometheus.Registry) {
