@@ -1,0 +1,144 @@
+package posting
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/geo"
+)
+
+// labelledNow is "now" for the labelled postings, all posted in May 2025.
+var labelledNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+type labelledPosting struct {
+	name    string
+	Note    string          `json:"note"`
+	Posting json.RawMessage `json:"posting"`
+	Expect  struct {
+		Required   [][]string `json:"required"`
+		Preferred  []string   `json:"preferred"`
+		OrEligible []string   `json:"or_eligible"`
+	} `json:"expect"`
+}
+
+func loadLabelled(t testing.TB) []labelledPosting {
+	t.Helper()
+	files, err := filepath.Glob("testdata/labelled/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no labelled postings: %v", err)
+	}
+	var out []labelledPosting
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lp labelledPosting
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&lp); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		lp.name = filepath.Base(f)
+		out = append(out, lp)
+	}
+	return out
+}
+
+func testZCTA(t testing.TB) *geo.ZCTA {
+	t.Helper()
+	f, err := os.Open("../geo/testdata/zips.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := geo.LoadZCTA(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+// normalizeLabelled runs a labelled posting through Decode and Normalize, as
+// ingest would.
+func normalizeLabelled(t testing.TB, lp labelledPosting, z *geo.ZCTA) Posting {
+	t.Helper()
+	b, err := Decode(MediaJSON, bytes.NewReader(lp.Posting), DecodeOptions{})
+	if err != nil || len(b.Records) != 1 {
+		t.Fatalf("%s: decode: %v %+v", lp.name, err, b.Errors)
+	}
+	p, err := Normalize(b.Records[0], NormalizeOptions{Now: labelledNow, Geo: z})
+	if err != nil {
+		t.Fatalf("%s: normalize: %v", lp.name, err)
+	}
+	return p
+}
+
+// credentialItems flattens extracted or expected credentials into scoring
+// items: each required group is one item (it must match exactly), each
+// preferred and each or-eligible credential one item.
+func credentialItems(required [][]string, preferred, orEligible []string) []string {
+	var items []string
+	for _, g := range required {
+		g = slices.Clone(g)
+		slices.Sort(g)
+		items = append(items, "required:"+strings.Join(g, "|"))
+	}
+	for _, c := range preferred {
+		items = append(items, "preferred:"+c)
+	}
+	for _, c := range orEligible {
+		items = append(items, "or_eligible:"+c)
+	}
+	slices.Sort(items)
+	return slices.Compact(items)
+}
+
+// TestCredentialExtractionAccuracy scores credential extraction on the
+// labelled postings (see testdata/labelled/README.md) with micro-averaged
+// precision and recall over required groups, preferred and or-eligible
+// credentials.
+func TestCredentialExtractionAccuracy(t *testing.T) {
+	set := loadLabelled(t)
+	if len(set) < 40 {
+		t.Fatalf("only %d labelled postings, want at least 40", len(set))
+	}
+	z := testZCTA(t)
+	tp, fp, fn := 0, 0, 0
+	for _, lp := range set {
+		p := normalizeLabelled(t, lp, z)
+		got := credentialItems(p.CredentialsRequired, p.CredentialsPreferred, p.CredentialsOrEligible)
+		want := credentialItems(lp.Expect.Required, lp.Expect.Preferred, lp.Expect.OrEligible)
+		var missing, extra []string
+		for _, w := range want {
+			if slices.Contains(got, w) {
+				tp++
+			} else {
+				fn++
+				missing = append(missing, w)
+			}
+		}
+		for _, g := range got {
+			if !slices.Contains(want, g) {
+				fp++
+				extra = append(extra, g)
+			}
+		}
+		if len(missing)+len(extra) > 0 {
+			t.Logf("%s (%s): missing %v, extra %v", lp.name, lp.Note, missing, extra)
+		}
+	}
+	precision := float64(tp) / float64(max(tp+fp, 1))
+	recall := float64(tp) / float64(max(tp+fn, 1))
+	t.Logf("credential extraction over %d postings: %d items expected, %d extracted, %d right: precision %.3f, recall %.3f",
+		len(set), tp+fn, tp+fp, tp, precision, recall)
+	if precision < 0.95 || recall < 0.95 {
+		t.Errorf("precision %.3f, recall %.3f: want both at least 0.95", precision, recall)
+	}
+}

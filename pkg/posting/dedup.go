@@ -1,0 +1,247 @@
+package posting
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"math/bits"
+	"strconv"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// NearDuplicateDistance is the largest Hamming distance between the SimHash
+// values of two postings that are treated as the same job (an agency
+// re-posting an employer's text with its own intro, a re-post with a changed
+// sentence). Distinct postings in the labelled set are 15 or more bits apart;
+// see TestSimHashSeparatesPostings.
+const NearDuplicateDistance = 6
+
+// shingleWords is the number of words in a SimHash shingle. Three-word
+// shingles keep word order (so two postings built from the same boilerplate
+// phrases in different orders differ) without making one changed word
+// change many shingles.
+const shingleWords = 3
+
+// Fingerprint identifies the content of a posting: employer, identifier,
+// title, description, place, work mode, employment types, pay and dates. It
+// ignores letter case and whitespace, so the same posting sent twice (or
+// re-sent with its HTML re-flowed) has the same fingerprint, and any change a
+// reader would notice gives a new one. Derived fields (requirements, ids) are
+// left out: they follow from the content.
+func Fingerprint(p Posting) string {
+	h := sha256.New()
+	f := fingerprinter{h: h}
+	f.text(p.Employer)
+	f.text(p.Identifier)
+	f.text(p.Title)
+	f.text(p.Description)
+	f.text(p.Location.PostalCode)
+	f.text(p.Location.Locality)
+	f.text(p.Location.Region)
+	f.text(p.Location.Country)
+	f.text(p.WorkMode)
+	for _, t := range p.EmploymentType {
+		f.text(t)
+	}
+	for _, v := range [...]float64{p.SalaryHourlyMin, p.SalaryHourlyMax} {
+		f.text(strconv.FormatFloat(v, 'f', 2, 64))
+	}
+	f.text(dateText(p.DatePosted))
+	f.text(dateText(p.ValidThrough))
+	f.flush()
+	var sum [sha256.Size]byte
+	// 128 bits: collisions stay negligible for billions of postings, and
+	// the id stays short enough for a message header.
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+func dateText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// fingerprinter writes text to a hash lower-cased, with whitespace runs
+// collapsed to one space and trimmed, and each field ended by a separator
+// that cannot occur in text.
+type fingerprinter struct {
+	h   hash.Hash
+	buf [512]byte
+	n   int
+}
+
+func (f *fingerprinter) text(s string) {
+	space := false
+	wrote := false
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		i += size
+		if unicode.IsSpace(r) {
+			space = wrote
+			continue
+		}
+		if space {
+			f.byte(' ')
+			space = false
+		}
+		if r < utf8.RuneSelf {
+			c := byte(r)
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			f.byte(c)
+		} else {
+			f.rune(unicode.ToLower(r))
+		}
+		wrote = true
+	}
+	f.byte(0x1f) // unit separator
+}
+
+func (f *fingerprinter) byte(c byte) {
+	if f.n == len(f.buf) {
+		f.flush()
+	}
+	f.buf[f.n] = c
+	f.n++
+}
+
+func (f *fingerprinter) rune(r rune) {
+	if f.n+utf8.UTFMax > len(f.buf) {
+		f.flush()
+	}
+	f.n += utf8.EncodeRune(f.buf[f.n:], r)
+}
+
+func (f *fingerprinter) flush() {
+	f.h.Write(f.buf[:f.n])
+	f.n = 0
+}
+
+// SimHash returns Charikar's similarity hash of text over shingles of three
+// consecutive words (lower-cased letters and digits): similar texts get
+// hashes a small Hamming distance apart. Text with fewer than three words is
+// one shingle.
+func SimHash(text string) uint64 {
+	var (
+		window [shingleWords]uint64 // hashes of the last words
+		words  int
+		lanes  [8]uint64 // bit counts, eight bits per lane byte
+		counts [64]int
+		n      int // shingles counted
+		inLane int // shingles added since the lanes were last emptied
+	)
+	// Each shingle adds its bits to lanes: lanes[j] holds, in byte l, how
+	// many shingles had bit 8*l+j set. That is 8 additions per shingle
+	// instead of 64; the bytes are emptied before they can overflow.
+	add := func(h uint64) {
+		for j := range lanes {
+			lanes[j] += (h >> j) & 0x0101010101010101
+		}
+		n++
+		if inLane++; inLane == 255 {
+			drainLanes(&lanes, &counts)
+			inLane = 0
+		}
+	}
+	for i := 0; i < len(text); {
+		// Find the next word: a run of letters and digits.
+		for i < len(text) && !wordRune(text, i) {
+			_, size := utf8.DecodeRuneInString(text[i:])
+			i += size
+		}
+		if i >= len(text) {
+			break
+		}
+		h := uint64(14695981039346656037) // FNV-1a offset basis
+		for i < len(text) && wordRune(text, i) {
+			r, size := rune(text[i]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRuneInString(text[i:])
+				r = unicode.ToLower(r)
+			} else if r >= 'A' && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			i += size
+			h ^= uint64(r)
+			h *= 1099511628211 // FNV-1a prime
+		}
+		copy(window[:], window[1:])
+		window[shingleWords-1] = h
+		if words++; words >= shingleWords {
+			add(shingle(window[:]))
+		}
+	}
+	if words > 0 && words < shingleWords {
+		add(shingle(window[shingleWords-words:]))
+	}
+	drainLanes(&lanes, &counts)
+	var out uint64
+	for b, c := range counts {
+		if 2*c > n {
+			out |= 1 << b
+		}
+	}
+	return out
+}
+
+// shingle combines word hashes in order and mixes the result (SplitMix64's
+// finaliser), so that every bit of the shingle hash is about equally likely
+// to be set, as SimHash needs.
+func shingle(ws []uint64) uint64 {
+	h := uint64(0x9e3779b97f4a7c15)
+	for _, w := range ws {
+		h = (h ^ w) * 0xbf58476d1ce4e5b9
+		h = bits.RotateLeft64(h, 31)
+	}
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+func drainLanes(lanes *[8]uint64, counts *[64]int) {
+	for j, v := range lanes {
+		for l := 0; l < 8; l++ {
+			counts[8*l+j] += int(v >> (8 * l) & 0xff)
+		}
+		lanes[j] = 0
+	}
+}
+
+func wordRune(s string, i int) bool {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// Hamming returns the number of bits in which a and b differ.
+func Hamming(a, b uint64) int { return bits.OnesCount64(a ^ b) }
+
+// postingID names a posting across its versions. With the sender's
+// identifier, the id depends only on who sent it and that identifier, so an
+// edited posting keeps its id while its fingerprint changes; without one, the
+// content is all there is to go on.
+func postingID(p Posting) string {
+	if p.Identifier == "" {
+		return p.Fingerprint
+	}
+	h := sha256.New()
+	f := fingerprinter{h: h}
+	f.text(p.Employer)
+	f.text(p.Identifier)
+	f.flush()
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
