@@ -688,15 +688,3 @@ func (c *compiled) collectThresholds() {
 		slices.Sort(c.thresholds[i])
 	}
 }
-
-// refCode names an item for messages.
-func (cat *Catalog) refCode(r itemRef) string {
-	switch r.kind {
-	case itemProgram:
-		return cat.Education[r.idx].Code
-	case itemTraining:
-		return cat.Trainings[r.idx].Code
-	}
-	return cat.Credentials[r.idx].Code
-}
-

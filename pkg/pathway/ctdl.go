@@ -298,24 +298,26 @@ func (b *ctdlBuilder) ruleCondition(n *node, owner string) map[string]any {
 // plan exports a Plan: the target route, the next steps, and what they open.
 func (b *ctdlBuilder) plan(p *Plan) {
 	stepID := func(s *Step) string { return componentBase + s.Kind + ":" + s.Code }
+	// add makes a component for a step; credential steps reuse the catalog
+	// credential component, which carries its type and source page.
 	add := func(s *Step) string {
 		id := stepID(s)
-		var c map[string]any
 		switch s.Kind {
 		case KindCredential:
 			if ci, ok := b.cat.c.cred[s.Code]; ok {
-				b.credentialComponent(ci)
+				return b.credentialComponent(ci)
 			}
-			c = b.component(id, "ceterms:CredentialComponent", s.Code, s.Why)
+			b.component(id, "ceterms:CredentialComponent", s.Code, s.Why)
 		case KindEducation:
-			c = b.component(id, "ceterms:CredentialComponent", s.Title, s.Why)
+			c := b.component(id, "ceterms:CredentialComponent", s.Title, s.Why)
 			if pr := b.cat.Program(s.Code); pr != nil {
 				c["ceterms:credentialType"] = degreeType(pr.Level)
+				b.webpage(c, pr.Source)
 			}
 		case KindTraining:
-			c = b.component(id, "ceterms:CourseComponent", s.Title, s.Why)
+			b.component(id, "ceterms:CourseComponent", s.Title, s.Why)
 		default:
-			c = b.component(id, "ceterms:WorkExperienceComponent", s.Title, s.Why)
+			b.component(id, "ceterms:WorkExperienceComponent", s.Title, s.Why)
 		}
 		return id
 	}
@@ -420,4 +422,3 @@ func (b *ctdlBuilder) document() map[string]any {
 	}
 	return map[string]any{"@context": ctdlContext, "@graph": graph}
 }
-

@@ -24,7 +24,7 @@ type eduEntry struct {
 
 func bit(i int) uint64 { return 1 << uint(i) }
 
-func (p *profile) holds(i int) bool   { return p.held&bit(i) != 0 }
+func (p *profile) holds(i int) bool     { return p.held&bit(i) != 0 }
 func (p *profile) trainedIn(i int) bool { return p.trained&bit(i) != 0 }
 
 // expIn returns the months of experience counting for an area; for "any"
@@ -40,7 +40,8 @@ func (p *profile) expIn(area int) int {
 	return m
 }
 
-// with returns a copy of p whose education list is not shared with p.
+// withEdu returns a copy of p with one more education entry; the copy
+// never shares its education list with p.
 func (p profile) withEdu(e eduEntry) profile {
 	edu := make([]eduEntry, len(p.edu), len(p.edu)+1)
 	copy(edu, p.edu)
@@ -214,7 +215,10 @@ func (cat *Catalog) missing(n *node, p *profile) []string {
 			}
 			alts = append(alts, m)
 		}
-		return []string{joinOr(alts)}
+		if len(alts) > 1 {
+			return []string{"(" + joinOr(alts) + ")"}
+		}
+		return alts
 	case nodeEdu:
 		if h := eduHint(n, p); h != "" {
 			return []string{describeEdu(n) + " — " + h}

@@ -15,9 +15,11 @@ import (
 // Each rule node expands to a short list of options: all_of multiplies its
 // children's options (merging shared steps, so a prerequisite needed twice
 // is taken once), any_of concatenates them. Lists are pruned to the best few
-// at every node, which keeps the search tiny while staying exact for a
-// catalog of this shape. Limits (max months, max cost) prune on lower bounds,
-// which only grow as steps are added, so no route that fits is lost.
+// at every node, dropping routes that another route's steps already cover.
+// That is a heuristic bound on the search; with this catalog's handful of
+// alternatives per rule it never cuts the best route. Limits (max months,
+// max cost) prune on lower bounds, which only grow as steps are added, so no
+// route that fits is lost to them.
 
 const keepOptions = 8
 
@@ -51,12 +53,12 @@ type option struct {
 }
 
 type summary struct {
-	uncertain          int
-	mMin, mMax         int
-	mUnknown           int
-	cMin, cMax         float64
-	cUnknown           int
-	steps              int
+	uncertain  int
+	mMin, mMax int
+	mUnknown   int
+	cMin, cMax float64
+	cUnknown   int
+	steps      int
 }
 
 func summarize(o *option) summary {
@@ -230,7 +232,15 @@ func appendStep(opts []option, s pstep) []option {
 // rests on a credential whose own rules are unknown, for example).
 func (pl *planner) expand(n *node, parent string) []option {
 	if eval(n, pl.prof, false) {
-		return []option{{}}
+		if eval(n, pl.prof, true) {
+			return []option{{}}
+		}
+		// Met, but only through a route known from secondary sources.
+		note := strings.TrimPrefix(uncertainNote(n, pl.prof), ": ")
+		if note == "" {
+			note = "a route known only from secondary sources"
+		}
+		return []option{{uncertain: 1, caveats: []string{note}}}
 	}
 	var res []option
 	switch n.kind {

@@ -181,6 +181,9 @@ func (e *engine) recertGroup(is *Issuer, group []int) Recert {
 	if graceKnown && pol.GraceMonths.Confidence == Secondary && r.Status != RecertActive {
 		r.Notes = append(r.Notes, fmt.Sprintf("the %d-month grace period comes from secondary sources (uncertain)", grace))
 	}
+	if r.Status == RecertInGrace {
+		r.Notes = append(r.Notes, "CEUs logged after the cycle end are not counted toward it here; check with "+is.Code+" how grace-period CEUs are credited")
+	}
 	if !graceKnown && r.Status == RecertLapsed {
 		r.Notes = append(r.Notes, "grace period unknown — check with "+is.Code+" before assuming the credential is lost")
 	}

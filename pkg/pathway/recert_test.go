@@ -189,7 +189,7 @@ func TestRecertSelfReviewsAndEdgeCases(t *testing.T) {
 	// CCS needs 2 self-reviews per cycle: 20 CEUs with one review is short.
 	p := recommendOn(t, cat, State{
 		Credentials: []HeldCredential{{Code: "CCS", EarnedOn: "2023-03-15"}},
-		CEUs: []CEU{{Code: "CCS", Hours: 15, On: "2023-05-01"}, {Code: "CCS", Hours: 5, SelfReview: true, On: "2024-05-01"}},
+		CEUs:        []CEU{{Code: "CCS", Hours: 15, On: "2023-05-01"}, {Code: "CCS", Hours: 5, SelfReview: true, On: "2024-05-01"}},
 	}, "2025-04-01")
 	if r := p.Recertification[0]; r.Status != RecertInGrace || r.SelfReviewsLogged != 1 || r.SelfReviewsRequired != 2 {
 		t.Errorf("one self-review of two: got %+v", r)

@@ -292,14 +292,12 @@ const (
 
 // candidate is a next step before ranking.
 type candidate struct {
-	s        pstep
-	unlocks  uint64
-	opens    uint64
-	why      []string
-	notes    []string
-	bonus    float64
-	demand   float64
-	demandTx string
+	s       pstep
+	unlocks uint64
+	opens   uint64
+	why     []string
+	notes   []string
+	bonus   float64
 }
 
 func (e *engine) nextSteps() []Step {
@@ -358,8 +356,8 @@ func (e *engine) nextSteps() []Step {
 			if a := cat.c.appr[ci]; a != nil && e.prof.apprentice&bit(ci) != 0 {
 				for _, cr := range a.credits {
 					if cr.training == ti && e.apprenticeCredit(a) < a.months {
-						c.why = append(c.why, fmt.Sprintf("AAPC credits it as %d months toward removing %s from %s%s",
-							cr.months, a.suffix, cat.Credentials[ci].Code, a.suffix))
+						c.why = append(c.why, fmt.Sprintf("%s credits it as %d months toward removing %s from %s%s",
+							cat.Credentials[ci].Issuer, cr.months, a.suffix, cat.Credentials[ci].Code, a.suffix))
 						c.bonus += weightApprentice
 						useful = true
 					}

@@ -35,7 +35,7 @@ func TestTargetPlans(t *testing.T) {
 			steps: []string{"education:bachelor_him_cahiim", "credential:RHIA"}, monthsMin: 0, monthsMax: -1,
 			note: "RHIA eligibility rules come from secondary sources only"},
 		{name: "RHIA for an RHIT rests on the proviso", st: State{Education: hs, Credentials: held("RHIT"), Target: "RHIA"},
-			status: TargetEligibleNow, steps: []string{"credential:RHIA"}, note: "secondary sources only"},
+			status: TargetEligibleNow, steps: []string{"credential:RHIA"}, note: "this route relies on a rule known only from secondary sources: the 2017 \"proviso\" route"},
 		{name: "CHPS by time goes through CCA", st: State{Education: hs, Experience: []Experience{exp(AreaPrivacySecurity, 12)}, Target: "CHPS"},
 			status: TargetPlanned, steps: []string{"credential:CCA", "experience:privacy_security", "credential:CHPS"}, monthsMin: 36, monthsMax: 36},
 		{name: "CHPS by cost avoids the CCA fee", st: State{Education: hs, Experience: []Experience{exp(AreaPrivacySecurity, 12)}, Target: "CHPS", Optimize: OptimizeCost},

@@ -121,6 +121,9 @@ func jsonKind(goKind string) string {
 // bad field with its path (such as "education[0].status") and the allowed
 // values.
 func (st State) Validate(cat *Catalog, today time.Time) error {
+	if today.IsZero() {
+		return apierr.InvalidFields(apierr.FieldError{Field: "today", Message: "required: dates are checked against it"})
+	}
 	_, err := st.check(cat, civil(today))
 	return err
 }

@@ -146,6 +146,8 @@ func TestRecommendNeedsToday(t *testing.T) {
 	_, err = Recommend(cat, State{}, Options{Today: date(testToday), Demand: Demand{Credentials: map[string]CredentialDemand{"RHIT": {Postings: -1}}}})
 	wantField(t, err, "options.demand.credentials.RHIT", "must not be negative")
 
+	wantField(t, State{}.Validate(cat, time.Time{}), "today", "required")
+
 	if _, err := Recommend(nil, State{}, Options{Today: time.Now()}); err == nil {
 		t.Error("nil catalog must be an error")
 	}

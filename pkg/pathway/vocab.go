@@ -147,9 +147,9 @@ const (
 // Limits that keep hostile input from overflowing sums; generous for any
 // real career.
 const (
-	maxMonths   = 1200     // 100 years
-	maxCostUSD  = 10000000 // USD
-	maxCEUHours = 1000     // per entry
+	maxMonths    = 1200     // 100 years
+	maxCostUSD   = 10000000 // USD
+	maxCEUHours  = 1000     // per entry
 	maxRuleDepth = 16
-	maxItems    = 64 // credentials and trainings are tracked in uint64 sets
+	maxItems     = 64 // credentials and trainings are tracked in uint64 sets
 )
