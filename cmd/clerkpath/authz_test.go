@@ -3,11 +3,14 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/clerkpath/clerkpath/pkg/testenv"
 	"github.com/clerkpath/clerkpath/services/gateway"
 )
 
@@ -16,6 +19,7 @@ import (
 type world struct {
 	seeker, counselor, org, employer, admin string // own ids
 	seeker2, counselor2, org2               string // foreign ids
+	posting, posting2                       string // own and foreign postings
 	tokens                                  map[string][]string
 }
 
@@ -54,7 +58,29 @@ func newWorld(t *testing.T, s *stack) *world {
 	foreign := bearer(s.token(t, "seeker", w.seeker2, ""))
 	must("PUT", "/v1/seekers/"+w.seeker2, `{}`, foreign)
 	must("PUT", "/v1/seekers/"+w.seeker2+"/contact", `{"display_name":"Foreign Seeker"}`, foreign)
-	must("PUT", "/v1/employers/"+w.org2, `{"name":"Foreign Org"}`, bearer(s.token(t, "employer", "e2-"+x, w.org2)))
+	foreignEmployer := bearer(s.token(t, "employer", "e2-"+x, w.org2))
+	must("PUT", "/v1/employers/"+w.org2, `{"name":"Foreign Org"}`, foreignEmployer)
+	post := func(tok []string) string {
+		code, _, b := s.do(t, "POST", "/v1/postings", "application/json", `{"title":"Coder `+x+`","description":"Code charts.","employer":"Org","postal_code":"10001","date_posted":"2026-11-20"}`, tok...)
+		if code != http.StatusCreated {
+			t.Fatalf("fixture posting: %d %s", code, b)
+		}
+		var out struct {
+			Accepted []struct{ ID string } `json:"accepted"`
+		}
+		if err := json.Unmarshal(b, &out); err != nil || len(out.Accepted) != 1 {
+			t.Fatalf("fixture posting: %s", b)
+		}
+		id := out.Accepted[0].ID
+		testenv.Eventually(t, 10*time.Second, func() error {
+			if code, _, _ := s.do(t, "GET", "/v1/postings/"+id, "", ""); code != 200 {
+				return fmt.Errorf("posting %s not indexed yet (%d)", id, code)
+			}
+			return nil
+		})
+		return id
+	}
+	w.posting, w.posting2 = post(w.tokens["employer"]), post(foreignEmployer)
 	return w
 }
 
@@ -67,17 +93,25 @@ func (w *world) path(pattern string, own bool) (method, path string) {
 		}
 		return b
 	}
-	r := strings.NewReplacer("{id}", pick(w.seeker, w.seeker2), "{counselor}", pick(w.counselor, w.counselor2), "{org}", pick(w.org, w.org2))
+	id := pick(w.seeker, w.seeker2)
+	if strings.HasPrefix(path, "/v1/postings/") {
+		id = pick(w.posting, w.posting2)
+	}
+	r := strings.NewReplacer("{id}", id, "{counselor}", pick(w.counselor, w.counselor2), "{org}", pick(w.org, w.org2))
 	path = r.Replace(path)
-	if path == "/v1/postings" {
+	switch path {
+	case "/v1/postings", "/v1/postings:bulk":
 		path += "?org=" + w.org // admins name the organisation they post for
+	case "/v1/market":
+		path += "?zip=10001"
 	}
 	return method, path
 }
 
 // bodies for routes that need one to get past validation.
 var bodies = map[string]string{
-	"POST /v1/postings":            `{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001"}`,
+	"POST /v1/postings:bulk":       `[{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001","date_posted":"2026-11-20"}]`,
+	"POST /v1/postings":            `{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001","date_posted":"2026-11-20"}`,
 	"PUT /v1/seekers/{id}":         `{}`,
 	"PUT /v1/seekers/{id}/contact": `{"display_name":"Someone"}`,
 	"PUT /v1/employers/{org}":      `{"name":"Org"}`,
@@ -87,11 +121,16 @@ var bodies = map[string]string{
 // foreign objects, "own" only on their own, "" never. Anonymous callers
 // are listed too. A route missing here fails the test.
 var expect = map[string]map[string]string{
-	"GET /healthz":            {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
-	"GET /readyz":             {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
-	"GET /metrics":            {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
-	"POST /v1/postings":       {"employer": "all", "admin": "all"},
-	"GET /v1/postings/search": {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /healthz":                     {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /readyz":                      {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /metrics":                     {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"POST /v1/postings":                {"employer": "all", "admin": "all"},
+	"GET /v1/postings/search":          {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"POST /v1/postings:bulk":           {"employer": "all", "admin": "all"},
+	"GET /v1/postings/{id}":            {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /v1/postings/{id}/candidates": {"employer": "own", "admin": "all"},
+	"GET /v1/market":                   {"seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /v1/seekers/{id}/matches":     {"seeker": "own", "counselor": "own", "admin": "all"},
 
 	"PUT /v1/seekers/{id}":                           {"seeker": "own", "admin": "all"},
 	"GET /v1/seekers/{id}":                           {"seeker": "own", "counselor": "own", "admin": "all"},

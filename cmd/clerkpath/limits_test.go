@@ -41,7 +41,7 @@ func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
 func TestIdempotencyKeyReplaysTheFirstResponse(t *testing.T) {
 	s := startStack(t)
 	emp := bearer(s.token(t, "employer", "e-1", "acme"))
-	posting := `{"title":"Release of Information Specialist","description":"Process ROI requests under HIPAA.","employer":"Acme Health","postal_code":"30303"}`
+	posting := `{"title":"Release of Information Specialist","description":"Process ROI requests under HIPAA.","employer":"Acme Health","postal_code":"30303","date_posted":"2026-11-20"}`
 	key := append(emp, "Idempotency-Key", "req-123")
 	c1, h1, b1 := s.do(t, "POST", "/v1/postings", "application/json", posting, key...)
 	c2, h2, b2 := s.do(t, "POST", "/v1/postings", "application/json", posting, key...)

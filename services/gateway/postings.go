@@ -3,7 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -25,42 +25,83 @@ const (
 // comes from the caller's token, never from the body.
 const HeaderEmployerOrg = "Clerkpath-Employer-Org"
 
-// handleSubmitPosting accepts one posting. The answer (201) comes only after
-// the posting's event is stored in JetStream.
+// handleSubmitPosting accepts one posting, in any accepted format. The
+// answer (201) comes only after the posting's event is stored in JetStream.
 func (s *server) handleSubmitPosting() http.Handler {
+	return s.handleSubmit("single", MaxJSONBody)
+}
+
+// handleBulkPostings accepts a JSON array, NDJSON, CSV or JSON-LD batch.
+// Good records go through; bad ones come back with their reasons.
+func (s *server) handleBulkPostings() http.Handler {
+	return s.handleSubmit("bulk", MaxBulkBody)
+}
+
+func (s *server) handleSubmit(mode string, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := readJSON(w, r)
+		if r.Header.Get("Content-Type") == "" {
+			s.writeError(w, r, apierr.New(apierr.Unsupported, "missing Content-Type; send application/json, application/x-ndjson, text/csv or application/ld+json"))
+			return
+		}
+		body, err := readBody(w, r, limit)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		h := nats.Header{}
-		h.Set("Content-Type", "application/json")
+		h.Set("Content-Type", r.Header.Get("Content-Type"))
 		h.Set(HeaderEmployerOrg, employerOrg(r))
+		h.Set("Clerkpath-Mode", mode)
+		if cols := r.URL.Query().Get("columns"); cols != "" {
+			m, err := parseColumns(cols)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			h.Set("Clerkpath-Columns", m)
+		}
 		res, err := rpc.CallRaw(r.Context(), s.p.NC, subjectJobsSubmit, body, h)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		writeRawJSON(w, http.StatusCreated, res)
+		status := http.StatusOK
+		if mode == "single" {
+			status = http.StatusCreated
+		}
+		writeRawJSON(w, status, res)
 	})
 }
 
+// parseColumns reads the CSV column mapping "Their Header:our_field,…" into
+// the JSON object ingest expects.
+func parseColumns(v string) (string, error) {
+	m := map[string]string{}
+	for _, pair := range strings.Split(v, ",") {
+		from, to, ok := strings.Cut(pair, ":")
+		if !ok || strings.TrimSpace(from) == "" || strings.TrimSpace(to) == "" {
+			return "", apierr.InvalidFields(apierr.FieldError{Field: "columns", Message: `want "Their Header:our_field,…", for example "Job Title:title,Zip:postal_code"`})
+		}
+		m[strings.TrimSpace(from)] = strings.TrimSpace(to)
+	}
+	b, _ := json.Marshal(m)
+	return string(b), nil
+}
+
+// handleSearchPostings is the public job-board search: text, filters,
+// facets, a geo radius and sorting.
 func (s *server) handleSearchPostings() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		var fs apierr.Fields
 		req := map[string]any{"q": q.Get("q")}
-		for _, name := range []string{"limit", "offset"} {
-			if v := q.Get(name); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil {
-					fs.Add(name, "want a whole number")
-					continue
-				}
-				req[name] = n
+		for param, field := range map[string]string{"zip": "postal_code", "work_mode": "work_mode", "employment_type": "employment_type", "soc": "soc_code", "credential": "credential", "sort": "sort"} {
+			if v := q.Get(param); v != "" {
+				req[field] = v
 			}
 		}
+		queryInts(r, req, &fs, "limit", "offset", "radius_miles")
+		queryFloats(r, req, &fs, "lat", "lon", "min_hourly")
 		if err := fs.Err(); err != nil {
 			s.writeError(w, r, err)
 			return

@@ -36,7 +36,11 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"GET /metrics", probe, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})},
 
 		{"POST /v1/postings", access{roles: employers}, s.handleSubmitPosting()},
+		{"POST /v1/postings:bulk", access{roles: employers}, s.handleBulkPostings()},
 		{"GET /v1/postings/search", public, s.handleSearchPostings()},
+		{"GET /v1/postings/{id}", public, s.handleGetPosting()},
+		{"GET /v1/postings/{id}/candidates", access{roles: employers, posting: "id"}, s.handleCandidates()},
+		{"GET /v1/market", access{roles: allRoles}, s.handleMarket()},
 
 		{"PUT /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handlePutSeeker()},
 		{"GET /v1/seekers/{id}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "profile"}, s.handleGetSeeker()},
@@ -48,6 +52,7 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"DELETE /v1/seekers/{id}/consents/{org}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleConsent(false)},
 		{"PUT /v1/seekers/{id}/counselors/{counselor}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleCounselorLink(true)},
 		{"DELETE /v1/seekers/{id}/counselors/{counselor}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, counselor: "counselor"}, s.handleCounselorLink(false)},
+		{"GET /v1/seekers/{id}/matches", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "matches"}, s.handleMatches()},
 		{"GET /v1/seekers/{id}/access-log", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleAccessLog()},
 
 		{"GET /v1/counselors/{counselor}/caseload", access{roles: counselors, counselor: "counselor"}, s.handleCaseload()},

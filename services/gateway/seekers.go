@@ -162,12 +162,6 @@ func (s *server) handleCounselorLink(linked bool) http.Handler {
 	})
 }
 
-func (s *server) handleCaseload() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectCaseload, map[string]string{"counselor": r.PathValue("counselor")}, http.StatusOK)
-	})
-}
-
 func (s *server) handlePutEmployer() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var e profile.Employer

@@ -1,41 +1,58 @@
-// Package ingest is the job-ingestion service: it takes employers' postings,
-// validates and normalises them, and publishes them as events in the JOBS
-// stream. A posting is accepted only once JetStream has acknowledged it.
+// Package ingest is the job-ingestion service: it takes employers' postings
+// in the formats they already have (JSON, NDJSON, CSV, schema.org
+// JobPosting JSON-LD), validates and normalises them, extracts their
+// requirements, de-duplicates them, and publishes them as events in the
+// JOBS stream. A posting is accepted only once JetStream has acknowledged
+// it; a bad record never sinks the good ones.
 package ingest
 
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go/micro"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
 // Name and Version identify the service in `nats micro ls`.
 const (
 	Name    = "ingest"
-	Version = "0.1.0"
+	Version = "0.2.0"
 )
 
 // SubjectSubmit is the request/reply subject for integrators and the gateway.
 const SubjectSubmit = "jobs.submit"
 
-// HeaderEmployerOrg names the organisation that submits a request.
-const HeaderEmployerOrg = "Clerkpath-Employer-Org"
+// Request headers of jobs.submit.
+const (
+	// HeaderEmployerOrg names the organisation that submits (required).
+	HeaderEmployerOrg = "Clerkpath-Employer-Org"
+	// HeaderMode is "single" (exactly one posting) or "bulk" (default).
+	HeaderMode = "Clerkpath-Mode"
+	// HeaderColumns maps CSV headers to ours, as JSON: {"Job Title":"title"}.
+	HeaderColumns = "Clerkpath-Columns"
+)
 
 // Service holds the ingest service's dependencies.
 type Service struct {
-	p   *platform.Platform
-	now func() time.Time
+	p     *platform.Platform
+	zcta  *geo.ZCTA
+	x     *posting.Extractor
+	now   func() time.Time
+	dedup *dedup
 }
 
-// Run serves the ingest endpoints until ctx ends.
+// Run serves the ingest endpoint and closes expired and stale postings
+// until ctx ends.
 func Run(ctx context.Context, p *platform.Platform) error {
-	s := &Service{p: p, now: time.Now}
+	s := &Service{p: p, zcta: loadZCTA(p), x: posting.DefaultExtractor(), now: time.Now, dedup: &dedup{rdb: p.Redis}}
 	svc, err := micro.AddService(p.NC, micro.Config{
 		Name:        Name,
 		Version:     Version,
@@ -47,46 +64,26 @@ func Run(ctx context.Context, p *platform.Platform) error {
 	defer func() { _ = svc.Stop() }()
 	if err := svc.AddEndpoint("submit", rpc.Handler(p.Log, p.Config.RequestTimeout, s.submit),
 		micro.WithEndpointSubject(SubjectSubmit),
-		micro.WithEndpointMetadata(map[string]string{"description": "submit one posting or a batch; header Content-Type chooses the format"})); err != nil {
+		micro.WithEndpointMetadata(map[string]string{"description": "submit postings; header Content-Type chooses the format"})); err != nil {
 		return fmt.Errorf("ingest: add endpoint: %w", err)
 	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.runLifecycle(ctx, time.Minute) })
 	p.Log.Info().Msg("ingest ready")
-	<-ctx.Done()
-	return nil
+	return g.Wait()
 }
 
-// Outcome of one record.
-type Outcome struct {
-	Index     int    `json:"index"`
-	ID        string `json:"id"`
-	Status    string `json:"status"` // posted, updated, duplicate
-	Sequence  uint64 `json:"sequence"`
-	ClusterID string `json:"cluster_id,omitempty"`
-}
-
-// Result of a submission.
-type Result struct {
-	Accepted []Outcome  `json:"accepted"`
-	Rejected []Rejected `json:"rejected"`
-}
-
-// Rejected record with its reasons.
-type Rejected struct {
-	Index  int              `json:"index"`
-	Line   int              `json:"line,omitempty"`
-	Fields []rejectionField `json:"errors"`
-}
-
-type rejectionField struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-func (s *Service) publish(ctx context.Context, subject, id string, payload any) (*events.Event, uint64, bool, error) {
-	ev := events.Event{Subject: subject, ID: id, Source: Name, Time: s.now(), Payload: payload}
-	ack, err := events.Publish(ctx, s.p.JS, ev)
+func loadZCTA(p *platform.Platform) *geo.ZCTA {
+	f, err := os.Open(p.Config.ZCTAFile)
 	if err != nil {
-		return nil, 0, false, err
+		p.Log.Warn().Err(err).Msg("no ZIP centroids: postings located only by ZIP code get no coordinates")
+		return nil
 	}
-	return &ev, ack.Sequence, ack.Duplicate, nil
+	defer f.Close()
+	z, err := geo.LoadZCTA(f)
+	if err != nil {
+		p.Log.Warn().Err(err).Msg("bad ZIP centroid file")
+		return nil
+	}
+	return z
 }

@@ -1,64 +1,166 @@
-// Package matching is the matching service: it keeps the postings index in
-// Meilisearch as a projection of the JOBS stream and answers searches and
-// matches.
+// Package matching is the matching service. It keeps the postings index in
+// Meilisearch as a projection of the JOBS stream and an in-memory, PII-free
+// index of seekers rebuilt from the PROFILES and CREDENTIALS streams, and
+// serves search, forward matches with near misses, candidate lists,
+// caseload views and market demand. Reverse matching keeps each seeker's
+// match list in Redis and announces new matches as matches.found events.
 package matching
 
 import (
 	"context"
 	"fmt"
+	"os"
+	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/micro"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
+	"github.com/clerkpath/clerkpath/pkg/shred"
 )
 
 // Name and Version identify the service in `nats micro ls`.
 const (
 	Name    = "matching"
-	Version = "0.1.0"
+	Version = "0.2.0"
 )
 
 // Request/reply subjects.
 const (
-	SubjectSearch  = "svc.matching.search"
-	SubjectPosting = "svc.matching.posting"
+	SubjectSearch     = "svc.matching.search"
+	SubjectPosting    = "svc.matching.posting"
+	SubjectMatches    = "svc.matching.matches"
+	SubjectCandidates = "svc.matching.candidates"
+	SubjectCaseload   = "svc.matching.caseload"
+	SubjectMarket     = "svc.matching.market"
+	SubjectMatchList  = "svc.matching.list"
 )
 
-// Service holds the matching service's dependencies.
+// Service holds the matching service's dependencies and in-memory state.
 type Service struct {
-	p     *platform.Platform
-	index string
+	p       *platform.Platform
+	index   string
+	keys    *shred.Keyring
+	cat     *pathway.Catalog
+	zcta    *geo.ZCTA
+	seekers *seekerIndex
+	vocab   *vocabulary
+	market  *marketCache
+	now     func() time.Time
 }
 
-// Run applies the index settings, then indexes postings and serves
-// searches until ctx ends.
+// Run applies the index settings, rebuilds the seekers index from the
+// streams, then indexes postings, matches and serves until ctx ends.
 func Run(ctx context.Context, p *platform.Platform) error {
-	s := &Service{p: p, index: p.Config.IndexPrefix + PostingsIndex}
+	cat, err := pathway.DefaultCatalog()
+	if err != nil {
+		return fmt.Errorf("matching: %w", err)
+	}
+	keys, err := shred.Open(ctx, p.JS, p.Config.StreamReplicas)
+	if err != nil {
+		return fmt.Errorf("matching: %w", err)
+	}
+	zcta := loadZCTA(p)
+	s := &Service{
+		p: p, index: p.Config.IndexPrefix + PostingsIndex, keys: keys, cat: cat, zcta: zcta,
+		seekers: newSeekerIndex(zcta, cat), vocab: newVocabulary(), market: newMarketCache(), now: time.Now,
+	}
 	if err := meili.EnsureIndex(ctx, p.Meili, postingsIndex(s.index)); err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
-	svc, err := micro.AddService(p.NC, micro.Config{
-		Name:        Name,
-		Version:     Version,
-		Description: "postings index, search and matching",
-	})
+	if err := s.vocab.load(ctx, p.Meili, s.index); err != nil {
+		return fmt.Errorf("matching: %w", err)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	ready := make(chan struct{})
+	g.Go(func() error { return s.loadSeekers(ctx, ready) })
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		return g.Wait()
+	}
+	p.Log.Info().Int("seekers", s.seekers.size()).Msg("seekers index rebuilt from the streams")
+
+	svc, err := micro.AddService(p.NC, micro.Config{Name: Name, Version: Version, Description: "postings index, search, matching, candidates, caseloads and market demand"})
 	if err != nil {
 		return fmt.Errorf("matching: add micro service: %w", err)
 	}
 	defer func() { _ = svc.Stop() }()
-	if err := svc.AddEndpoint("search", rpc.Handler(p.Log, p.Config.RequestTimeout, s.search),
-		micro.WithEndpointSubject(SubjectSearch)); err != nil {
-		return fmt.Errorf("matching: add endpoint: %w", err)
+	for _, ep := range []struct {
+		name, subject string
+		fn            rpc.Func
+	}{
+		{"search", SubjectSearch, s.search},
+		{"posting", SubjectPosting, s.posting},
+		{"matches", SubjectMatches, s.matches},
+		{"match-list", SubjectMatchList, s.matchList},
+		{"candidates", SubjectCandidates, s.candidates},
+		{"caseload", SubjectCaseload, s.caseload},
+		{"market", SubjectMarket, s.marketDemand},
+	} {
+		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
+			return fmt.Errorf("matching: add endpoint %s: %w", ep.name, err)
+		}
 	}
-	if err := svc.AddEndpoint("posting", rpc.Handler(p.Log, p.Config.RequestTimeout, s.posting),
-		micro.WithEndpointSubject(SubjectPosting)); err != nil {
-		return fmt.Errorf("matching: add endpoint: %w", err)
-	}
-	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runIndexer(ctx) })
+	g.Go(func() error { return s.runSeekerChanges(ctx) })
 	p.Log.Info().Str("index", s.index).Msg("matching ready")
 	return g.Wait()
+}
+
+// loadZCTA reads the ZIP centroids; without them seekers located only by a
+// ZIP code match remote postings only (and are told why).
+func loadZCTA(p *platform.Platform) *geo.ZCTA {
+	f, err := os.Open(p.Config.ZCTAFile)
+	if err != nil {
+		p.Log.Warn().Err(err).Msg("no ZIP centroids: seekers located by ZIP code get remote matches only")
+		return nil
+	}
+	defer f.Close()
+	z, err := geo.LoadZCTA(f)
+	if err != nil {
+		p.Log.Warn().Err(err).Msg("bad ZIP centroid file")
+		return nil
+	}
+	return z
+}
+
+// vocabulary is the set of required-group tokens and or-eligible codes in
+// the index: the values a seeker's blocking filter is built from.
+type vocabulary struct {
+	mu         sync.RWMutex
+	groups     map[string]struct{}
+	orEligible map[string]struct{}
+}
+
+func newVocabulary() *vocabulary {
+	return &vocabulary{groups: map[string]struct{}{}, orEligible: map[string]struct{}{}}
+}
+
+func (v *vocabulary) add(groups, orEligible []string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, g := range groups {
+		v.groups[g] = struct{}{}
+	}
+	for _, c := range orEligible {
+		v.orEligible[c] = struct{}{}
+	}
+}
+
+func (v *vocabulary) snapshot() (groups, orEligible []string) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	for g := range v.groups {
+		groups = append(groups, g)
+	}
+	for c := range v.orEligible {
+		orEligible = append(orEligible, c)
+	}
+	return groups, orEligible
 }

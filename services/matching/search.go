@@ -2,36 +2,59 @@ package matching
 
 import (
 	"context"
-	"errors"
-	"net/http"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/geo"
+	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
 // SearchRequest is a public posting search.
 type SearchRequest struct {
-	Q      string `json:"q"`
-	Limit  int    `json:"limit"`
-	Offset int    `json:"offset"`
+	Q              string   `json:"q"`
+	Limit          int      `json:"limit"`
+	Offset         int      `json:"offset"`
+	PostalCode     string   `json:"postal_code,omitempty"`
+	Lat            *float64 `json:"lat,omitempty"`
+	Lon            *float64 `json:"lon,omitempty"`
+	RadiusMiles    int      `json:"radius_miles,omitempty"`
+	WorkMode       string   `json:"work_mode,omitempty"`
+	EmploymentType string   `json:"employment_type,omitempty"`
+	SOCCode        string   `json:"soc_code,omitempty"`
+	Credential     string   `json:"credential,omitempty"`
+	MinHourly      float64  `json:"min_hourly,omitempty"`
+	Sort           string   `json:"sort,omitempty"` // relevance, newest, pay, distance
 }
 
-// SearchResponse lists postings.
+// SearchResponse lists postings with facet counts.
 type SearchResponse struct {
-	Hits           []map[string]any `json:"hits"`
-	EstimatedTotal int64            `json:"estimated_total"`
-	Limit          int              `json:"limit"`
-	Offset         int              `json:"offset"`
+	Hits           []map[string]any          `json:"hits"`
+	EstimatedTotal int64                     `json:"estimated_total"`
+	Limit          int                       `json:"limit"`
+	Offset         int                       `json:"offset"`
+	Facets         map[string]map[string]int `json:"facets"`
 }
 
 // Search limits.
 const (
 	MaxSearchLimit     = 100
 	DefaultSearchLimit = 20
+	MaxSearchOffset    = 1000
 	MaxQueryLength     = 200
+	MaxRadiusMiles     = 500
+)
+
+var (
+	workModes       = []string{"remote", "hybrid", "onsite"}
+	searchSorts     = []string{"relevance", "newest", "pay", "distance"}
+	searchFacets    = []string{fieldAny, "work_mode", "employment_type", "soc_code"}
+	hiddenInResults = []string{"simhash", "fingerprint"}
 )
 
 func (s *Service) search(ctx context.Context, r rpc.Request) (any, error) {
@@ -46,52 +69,100 @@ func (s *Service) search(ctx context.Context, r rpc.Request) (any, error) {
 	if req.Limit < 1 || req.Limit > MaxSearchLimit {
 		fs.Add("limit", "must be between 1 and %d", MaxSearchLimit)
 	}
-	if req.Offset < 0 || req.Offset > 10000 {
-		fs.Add("offset", "must be between 0 and 10000")
+	if req.Offset < 0 || req.Offset > MaxSearchOffset {
+		fs.Add("offset", "must be between 0 and %d", MaxSearchOffset)
 	}
 	if len(req.Q) > MaxQueryLength {
 		fs.Add("q", "at most %d characters", MaxQueryLength)
+	}
+	filters := []string{`status = "open"`}
+	var at *geo.Point
+	switch {
+	case req.Lat != nil && req.Lon != nil:
+		p := geo.Point{Lat: *req.Lat, Lon: *req.Lon}
+		if !p.Valid() {
+			fs.Add("lat", "latitude -90..90 and longitude -180..180")
+		}
+		at = &p
+	case req.PostalCode != "":
+		if s.zcta == nil {
+			fs.Add("postal_code", "ZIP code lookups are unavailable on this server; give lat and lon")
+		} else if p, ok := s.zcta.Lookup(req.PostalCode); ok {
+			at = &p
+		} else {
+			fs.Add("postal_code", "not a known US ZIP code")
+		}
+	}
+	if req.RadiusMiles != 0 && (req.RadiusMiles < 1 || req.RadiusMiles > MaxRadiusMiles) {
+		fs.Add("radius_miles", "must be between 1 and %d", MaxRadiusMiles)
+	}
+	if at != nil {
+		if req.RadiusMiles == 0 {
+			req.RadiusMiles = 25
+		}
+		filters = append(filters, "("+match.GeoRadius(at.Lat, at.Lon, req.RadiusMiles)+` OR work_mode = "remote")`)
+	} else if req.RadiusMiles != 0 {
+		fs.Add("radius_miles", "needs a postal_code, or lat and lon")
+	}
+	if req.WorkMode != "" {
+		if !slices.Contains(workModes, req.WorkMode) {
+			fs.Add("work_mode", "must be one of %s", strings.Join(workModes, ", "))
+		}
+		filters = append(filters, "work_mode = "+match.Quote(req.WorkMode))
+	}
+	if req.EmploymentType != "" {
+		filters = append(filters, "employment_type = "+match.Quote(strings.ToUpper(req.EmploymentType)))
+	}
+	if req.SOCCode != "" {
+		filters = append(filters, "soc_code = "+match.Quote(req.SOCCode))
+	}
+	if req.Credential != "" {
+		filters = append(filters, fieldAny+" = "+match.Quote(strings.ToUpper(req.Credential)))
+	}
+	if req.MinHourly < 0 || req.MinHourly > 500 {
+		fs.Add("min_hourly", "must be between 0 and 500")
+	} else if req.MinHourly > 0 {
+		filters = append(filters, fmt.Sprintf("salary_hourly_max >= %g", req.MinHourly))
+	}
+	var sort []string
+	switch req.Sort {
+	case "", "relevance":
+	case "newest":
+		sort = []string{"date_posted_ts:desc"}
+	case "pay":
+		sort = []string{"salary_hourly_max:desc"}
+	case "distance":
+		if at == nil {
+			fs.Add("sort", "distance needs a postal_code, or lat and lon")
+		} else {
+			sort = []string{fmt.Sprintf("_geoPoint(%.6f, %.6f):asc", at.Lat, at.Lon)}
+		}
+	default:
+		fs.Add("sort", "must be one of %s", strings.Join(searchSorts, ", "))
 	}
 	if err := fs.Err(); err != nil {
 		return nil, err
 	}
 	res, err := s.p.Meili.Index(s.index).Search(ctx, strings.TrimSpace(req.Q), &meilisearch.SearchRequest{
-		Limit:  int64(req.Limit),
-		Offset: int64(req.Offset),
-		Filter: `status = "open"`,
+		Limit: int64(req.Limit), Offset: int64(req.Offset), Filter: strings.Join(filters, " AND "),
+		Facets: searchFacets, Sort: sort,
 	})
 	if err != nil {
 		return nil, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
 	}
-	out := SearchResponse{Hits: []map[string]any{}, EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Offset: req.Offset}
+	out := SearchResponse{Hits: []map[string]any{}, EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Offset: req.Offset, Facets: map[string]map[string]int{}}
 	for _, h := range res.Hits {
 		var doc map[string]any
 		if err := h.DecodeInto(&doc); err != nil {
 			return nil, apierr.Wrap(err, apierr.Internal, "internal error")
 		}
+		for _, k := range hiddenInResults {
+			delete(doc, k)
+		}
 		out.Hits = append(out.Hits, doc)
 	}
+	if b, err := json.Marshal(res.FacetDistribution); err == nil {
+		_ = json.Unmarshal(b, &out.Facets)
+	}
 	return out, nil
-}
-
-// posting returns one indexed posting.
-func (s *Service) posting(ctx context.Context, r rpc.Request) (any, error) {
-	var req struct {
-		ID string `json:"id"`
-	}
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
-	if req.ID == "" || len(req.ID) > 128 {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "id", Message: "a posting id"})
-	}
-	var doc map[string]any
-	if err := s.p.Meili.Index(s.index).GetDocument(ctx, req.ID, nil, &doc); err != nil {
-		var me *meilisearch.Error
-		if errors.As(err, &me) && me.StatusCode == http.StatusNotFound {
-			return nil, apierr.New(apierr.NotFound, "no posting %s", req.ID)
-		}
-		return nil, apierr.Wrap(err, apierr.Unavailable, "postings are unavailable")
-	}
-	return doc, nil
 }

@@ -1,0 +1,118 @@
+package matching
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/meilisearch/meilisearch-go"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/match"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
+)
+
+// Candidate is a seeker who qualifies for a posting, as an employer sees
+// them: matching attributes and the explanation, never contact details.
+type Candidate struct {
+	SeekerID         string            `json:"seeker_id"`
+	Score            float64           `json:"score"`
+	Components       []match.Component `json:"components"`
+	Met              []string          `json:"met"`
+	DistanceMiles    *float64          `json:"distance_miles,omitempty"`
+	Credentials      []string          `json:"credentials"`
+	ExperienceMonths int               `json:"experience_months"`
+	Skills           []string          `json:"skills"`
+	CodeSets         []string          `json:"code_sets"`
+	EHRSystems       []string          `json:"ehr_systems"`
+}
+
+// Candidate list limits.
+const (
+	MaxCandidates     = 100
+	DefaultCandidates = 20
+)
+
+// posting returns one indexed posting.
+func (s *Service) posting(ctx context.Context, r rpc.Request) (any, error) {
+	var req struct {
+		ID string `json:"id"`
+	}
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	return s.getPosting(ctx, req.ID)
+}
+
+func (s *Service) getPosting(ctx context.Context, id string) (JobEvent, error) {
+	var ev JobEvent
+	if id == "" || len(id) > 128 {
+		return ev, apierr.InvalidFields(apierr.FieldError{Field: "id", Message: "a posting id of 1 to 128 characters"})
+	}
+	var doc map[string]any
+	if err := s.p.Meili.Index(s.index).GetDocument(ctx, id, nil, &doc); err != nil {
+		var me *meilisearch.Error
+		if errors.As(err, &me) && me.StatusCode == http.StatusNotFound {
+			return ev, apierr.New(apierr.NotFound, "no posting %s", id)
+		}
+		return ev, apierr.Wrap(err, apierr.Unavailable, "postings are unavailable")
+	}
+	b, _ := json.Marshal(doc)
+	if err := json.Unmarshal(b, &ev); err != nil {
+		return ev, fmt.Errorf("decode posting %s: %w", id, err)
+	}
+	return ev, nil
+}
+
+// candidates lists opted-in seekers who qualify for a posting, best first.
+func (s *Service) candidates(ctx context.Context, r rpc.Request) (any, error) {
+	var req struct {
+		PostingID string `json:"posting_id"`
+		Limit     int    `json:"limit"`
+	}
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	if req.Limit == 0 {
+		req.Limit = DefaultCandidates
+	}
+	if req.Limit < 1 || req.Limit > MaxCandidates {
+		return nil, apierr.InvalidFields(apierr.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", MaxCandidates)})
+	}
+	ev, err := s.getPosting(ctx, req.PostingID)
+	if err != nil {
+		return nil, err
+	}
+	p := ev.Posting
+	today := s.now()
+	pt, ok := p.Location.Point()
+	at := &pt
+	if !ok {
+		at = nil
+	}
+	var results []match.Result
+	views := map[string]match.Seeker{}
+	for _, sk := range s.seekers.near(at, p.WorkMode == "remote", today) {
+		if !sk.OpenToEmployers {
+			continue
+		}
+		res := match.Score(sk, p, today)
+		if res.Eligible {
+			res.PostingID = sk.ID // rank by seeker id on ties
+			results = append(results, res)
+			views[sk.ID] = sk
+		}
+	}
+	match.Rank(results)
+	out := []Candidate{}
+	for _, res := range results[:min(req.Limit, len(results))] {
+		sk := views[res.PostingID]
+		out = append(out, Candidate{
+			SeekerID: sk.ID, Score: res.Score, Components: res.Components, Met: res.Met, DistanceMiles: res.DistanceMiles,
+			Credentials: sk.Held, ExperienceMonths: sk.ExperienceMonths, Skills: sk.Skills, CodeSets: sk.CodeSets, EHRSystems: sk.EHRSystems,
+		})
+	}
+	return map[string]any{"posting_id": p.ID, "candidates": out, "total": len(results)}, nil
+}

@@ -1,0 +1,348 @@
+package matching
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/meilisearch/meilisearch-go"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/match"
+	"github.com/clerkpath/clerkpath/pkg/pathway"
+	"github.com/clerkpath/clerkpath/pkg/posting"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
+)
+
+// Matching limits.
+const (
+	// CandidatePool is how many postings a forward match scores: the
+	// freshest postings that pass the hard filters.
+	CandidatePool   = 200
+	MaxMatchLimit   = 100
+	DefaultMatches  = 20
+	MaxNearMisses   = 20
+	NearMissMaxGaps = 2
+)
+
+// MatchesRequest asks for a seeker's matches.
+type MatchesRequest struct {
+	SeekerID   string `json:"seeker_id"`
+	Limit      int    `json:"limit"`
+	NearMisses *bool  `json:"near_misses,omitempty"`
+	// RadiusMiles overrides the profile's commute radius for this query.
+	RadiusMiles int `json:"radius_miles,omitempty"`
+}
+
+// MatchesResponse is a seeker's matches and near misses, each explained.
+type MatchesResponse struct {
+	SeekerID     string         `json:"seeker_id"`
+	Matches      []match.Result `json:"matches"`
+	NearMisses   []NearMiss     `json:"near_misses"`
+	LocationNote string         `json:"location_note,omitempty"`
+}
+
+// NearMiss is a posting blocked by one or two missing requirements, each
+// linked to the pathway step that closes it.
+type NearMiss struct {
+	match.Result
+	Closers []Closer `json:"closers"`
+}
+
+// Closer is how to close one gap.
+type Closer struct {
+	Gap       string   `json:"gap"`
+	Code      string   `json:"code,omitempty"` // the credential or education step to take
+	Text      string   `json:"text"`
+	MonthsMin *int     `json:"months_min,omitempty"`
+	MonthsMax *int     `json:"months_max,omitempty"`
+	CostMin   *float64 `json:"cost_min,omitempty"`
+	CostMax   *float64 `json:"cost_max,omitempty"`
+	Status    string   `json:"status,omitempty"` // the pathway plan's status for that target
+}
+
+func (s *Service) matches(ctx context.Context, r rpc.Request) (any, error) {
+	var req MatchesRequest
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	if req.Limit == 0 {
+		req.Limit = DefaultMatches
+	}
+	if req.Limit < 1 || req.Limit > MaxMatchLimit {
+		return nil, apierr.InvalidFields(apierr.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", MaxMatchLimit)})
+	}
+	if req.RadiusMiles != 0 && (req.RadiusMiles < 1 || req.RadiusMiles > MaxRadiusMiles) {
+		return nil, apierr.InvalidFields(apierr.FieldError{Field: "radius_miles", Message: fmt.Sprintf("must be between 1 and %d", MaxRadiusMiles)})
+	}
+	if !profile.ValidID(req.SeekerID) {
+		return nil, apierr.InvalidFields(apierr.FieldError{Field: "seeker_id", Message: "1 to 64 letters, digits, '-' or '_'"})
+	}
+	return s.forwardMatchRadius(ctx, req.SeekerID, req.Limit, req.NearMisses == nil || *req.NearMisses, req.RadiusMiles)
+}
+
+// forwardMatch finds a seeker's matches: one Meilisearch query with every
+// hard requirement as a filter, the pool scored by the pure scorer.
+func (s *Service) forwardMatch(ctx context.Context, id string, limit int, nearMisses bool) (MatchesResponse, error) {
+	return s.forwardMatchRadius(ctx, id, limit, nearMisses, 0)
+}
+
+func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, nearMisses bool, radius int) (MatchesResponse, error) {
+	today := s.now()
+	sk, attrs, ok := s.seekers.view(id, today)
+	if !ok {
+		return MatchesResponse{}, apierr.New(apierr.NotFound, "no seeker %s", id)
+	}
+	if radius > 0 {
+		sk.RadiusMiles = radius
+	}
+	out := MatchesResponse{SeekerID: id, Matches: []match.Result{}, NearMisses: []NearMiss{}}
+	place, note := placeFilter(sk, attrs)
+	out.LocationNote = note
+	hits, err := s.query(ctx, joinAnd(`status = "open"`, place, s.eligibilityFilter(sk)), CandidatePool)
+	if err != nil {
+		return out, err
+	}
+	for _, p := range hits {
+		r := match.Score(sk, p, today)
+		if r.Eligible {
+			out.Matches = append(out.Matches, r)
+		}
+	}
+	match.Rank(out.Matches)
+	out.Matches = out.Matches[:min(limit, len(out.Matches))]
+	if !nearMisses {
+		return out, nil
+	}
+	misses, err := s.query(ctx, joinAnd(`status = "open"`, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")"), CandidatePool)
+	if err != nil {
+		return out, err
+	}
+	var near []match.Result
+	for _, p := range misses {
+		r := match.Score(sk, p, today)
+		if n := len(r.Missing); n >= 1 && n <= NearMissMaxGaps {
+			if reach, _ := match.Reachable(sk, p); reach {
+				near = append(near, r)
+			}
+		}
+	}
+	match.Rank(near)
+	near = near[:min(MaxNearMisses, len(near))]
+	state, _ := s.seekers.state(id)
+	closers := map[string]Closer{}
+	for _, r := range near {
+		nm := NearMiss{Result: r}
+		for _, g := range r.Missing {
+			nm.Closers = append(nm.Closers, s.closer(state, g, closers))
+		}
+		out.NearMisses = append(out.NearMisses, nm)
+	}
+	return out, nil
+}
+
+// placeFilter keeps postings the seeker can reach: remote work, or sites
+// within the radius. A seeker without a known location gets remote work
+// only, and the reply says why.
+func placeFilter(sk match.Seeker, attrs profile.Seeker) (string, string) {
+	remote := `work_mode = "remote"`
+	switch {
+	case sk.Point == nil && attrs.Location == nil:
+		return remote, "Your profile has no location, so only remote postings are shown. Add a postal code to see jobs near you."
+	case sk.Point == nil:
+		return remote, "We could not place your postal code, so only remote postings are shown."
+	case sk.RemotePref == "remote":
+		return remote, ""
+	case sk.RemotePref == "onsite":
+		return match.GeoRadius(sk.Point.Lat, sk.Point.Lon, sk.RadiusMiles) + ` AND work_mode != "remote"`, ""
+	}
+	return "(" + remote + " OR " + match.GeoRadius(sk.Point.Lat, sk.Point.Lon, sk.RadiusMiles) + ")", ""
+}
+
+// eligibilityFilter is every hard requirement as one Meilisearch filter:
+// no required-credential group the seeker cannot satisfy, no or-eligible
+// credential the seeker neither holds nor may sit for, and education (or,
+// where the posting allows, experience instead) and experience minimums.
+func (s *Service) eligibilityFilter(sk match.Seeker) string {
+	groups, orEligible := s.vocab.snapshot()
+	var parts []string
+	if blocking := match.BlockingTokens(groups, sk.Held); len(blocking) > 0 {
+		parts = append(parts, "NOT "+fieldGroups+" IN "+match.InList(blocking))
+	}
+	var missing []string
+	for _, c := range orEligible {
+		if !slices.Contains(sk.Held, c) && !slices.Contains(sk.EligibleNow, c) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		parts = append(parts, "NOT "+fieldOrEligible+" IN "+match.InList(missing))
+	}
+	parts = append(parts,
+		fmt.Sprintf("(education_rank <= %d OR (experience_in_lieu_of_education = true AND experience_months_min > 0 AND experience_months_min <= %d))", sk.EducationRank, sk.ExperienceMonths),
+		fmt.Sprintf("experience_months_min <= %d", sk.ExperienceMonths))
+	return strings.Join(parts, " AND ")
+}
+
+func joinAnd(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " AND ")
+}
+
+func orTrue(f string) string {
+	if f == "" {
+		return `status = "open"`
+	}
+	return f
+}
+
+// query returns up to limit postings passing filter, newest first.
+func (s *Service) query(ctx context.Context, filter string, limit int) ([]posting.Posting, error) {
+	res, err := s.p.Meili.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
+		Filter: filter, Limit: int64(limit), Sort: []string{"date_posted_ts:desc"},
+	})
+	if err != nil {
+		return nil, apierr.Wrap(err, apierr.Unavailable, "matching is unavailable")
+	}
+	out := make([]posting.Posting, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		var p posting.Posting
+		b, err := json.Marshal(h)
+		if err == nil {
+			err = json.Unmarshal(b, &p)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("decode posting hit: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// closer links a gap to the pathway step that closes it, with time and cost
+// from the pathway engine. For a group of alternatives it picks the one the
+// engine can reach soonest (then cheapest, then by code).
+func (s *Service) closer(state pathway.State, g match.Gap, memo map[string]Closer) Closer {
+	switch g.Kind {
+	case "credential", "or_eligible":
+		var best *Closer
+		for _, code := range g.Codes {
+			c, ok := memo[code]
+			if !ok {
+				c = s.planTo(state, code)
+				memo[code] = c
+			}
+			c.Gap = g.Detail
+			if best == nil || better(c, *best) {
+				cc := c
+				best = &cc
+			}
+		}
+		if best != nil {
+			return *best
+		}
+	case "education":
+		return Closer{Gap: g.Detail, Text: "Complete the education it asks for: see your pathway plan for programs, their length and cost."}
+	case "experience":
+		return Closer{Gap: g.Detail, Text: "Gain the experience it asks for; " + g.Detail + "."}
+	}
+	return Closer{Gap: g.Detail, Text: g.Detail}
+}
+
+func (s *Service) planTo(state pathway.State, code string) Closer {
+	state.Target = code
+	c := Closer{Code: code, Status: "unknown"}
+	plan, err := pathway.Recommend(s.cat, state, pathway.Options{Today: s.now()})
+	if err != nil || plan.Target == nil {
+		c.Text = "Earn " + code + "."
+		return c
+	}
+	t := plan.Target
+	c.Status = t.Status
+	c.MonthsMin, c.MonthsMax = &t.MonthsMin, t.MonthsMax
+	c.CostMin, c.CostMax = &t.CostMin, t.CostMax
+	c.Text = closerText(code, t)
+	return c
+}
+
+func closerText(code string, t *pathway.TargetPlan) string {
+	switch t.Status {
+	case "eligible_now":
+		return fmt.Sprintf("Eligible after %s: you may sit for it now; %s.", code, costWords(t.CostMin, t.CostMax))
+	case "rules_unknown":
+		return fmt.Sprintf("Eligible after %s: its eligibility rules are not published in our sources; check with the issuer.", code)
+	case "unreachable":
+		return fmt.Sprintf("Eligible after %s: no route to it from your current profile.", code)
+	}
+	return fmt.Sprintf("Eligible after %s: %s, %s (%d steps in your plan).", code, monthsWords(t.MonthsMin, t.MonthsMax), costWords(t.CostMin, t.CostMax), len(t.Steps))
+}
+
+func monthsWords(lo int, hi *int) string {
+	switch {
+	case hi == nil:
+		return fmt.Sprintf("at least %d months", lo)
+	case *hi == lo:
+		return fmt.Sprintf("about %d months", lo)
+	}
+	return fmt.Sprintf("about %d–%d months", lo, *hi)
+}
+
+func costWords(lo float64, hi *float64) string {
+	switch {
+	case hi == nil:
+		return fmt.Sprintf("from $%.0f (upper cost unknown)", lo)
+	case *hi == lo:
+		return fmt.Sprintf("$%.0f", lo)
+	}
+	return fmt.Sprintf("$%.0f–%.0f", lo, *hi)
+}
+
+// better orders closers: reachable first, then fewer months, then cheaper.
+func better(a, b Closer) bool {
+	rank := func(c Closer) int {
+		switch c.Status {
+		case "eligible_now", "held":
+			return 0
+		case "planned", "over_limits":
+			return 1
+		case "rules_unknown":
+			return 2
+		}
+		return 3
+	}
+	if rank(a) != rank(b) {
+		return rank(a) < rank(b)
+	}
+	am, bm := deref(a.MonthsMin), deref(b.MonthsMin)
+	if am != bm {
+		return am < bm
+	}
+	ac, bc := derefF(a.CostMin), derefF(b.CostMin)
+	if ac != bc {
+		return ac < bc
+	}
+	return a.Code < b.Code
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 1 << 30
+	}
+	return *p
+}
+
+func derefF(p *float64) float64 {
+	if p == nil {
+		return 1e18
+	}
+	return *p
+}

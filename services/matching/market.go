@@ -1,0 +1,211 @@
+package matching
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/meilisearch/meilisearch-go"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/geo"
+	"github.com/clerkpath/clerkpath/pkg/match"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
+)
+
+// MarketRequest asks for demand near a place.
+type MarketRequest struct {
+	PostalCode  string   `json:"postal_code,omitempty"`
+	Lat         *float64 `json:"lat,omitempty"`
+	Lon         *float64 `json:"lon,omitempty"`
+	RadiusMiles int      `json:"radius_miles"`
+	// Held, when given, yields the median pay of postings a holder of these
+	// credentials already qualifies for (the pathway engine's baseline).
+	Held []string `json:"held,omitempty"`
+}
+
+// Market is the demand for each credential near a place: how many open
+// postings require or prefer it and what they pay. Its shape feeds
+// pathway.Demand.
+type Market struct {
+	PostalCode            string                     `json:"postal_code,omitempty"`
+	RadiusMiles           int                        `json:"radius_miles"`
+	Postings              int                        `json:"postings"`
+	Credentials           map[string]CredentialPulse `json:"credentials"`
+	QualifiedMedianHourly float64                    `json:"qualified_median_hourly,omitempty"`
+	MedianHourly          float64                    `json:"median_hourly,omitempty"`
+	SampledPostings       int                        `json:"sampled_postings"`
+}
+
+// CredentialPulse is one credential's demand.
+type CredentialPulse struct {
+	Postings     int     `json:"postings"`
+	MedianHourly float64 `json:"median_hourly,omitempty"`
+}
+
+// Market limits.
+const (
+	MaxMarketRadius = 500
+	// MarketSample is how many postings pay medians are computed from
+	// (Meilisearch facet stats give only minimum and maximum).
+	MarketSample = 1000
+)
+
+// marketCache keeps computed markets until the next posting event.
+type marketCache struct {
+	mu    sync.Mutex
+	gen   uint64
+	items map[string]marketEntry
+}
+
+type marketEntry struct {
+	gen uint64
+	m   Market
+}
+
+func newMarketCache() *marketCache { return &marketCache{items: map[string]marketEntry{}} }
+
+func (c *marketCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.items)
+	c.mu.Unlock()
+}
+
+func (c *marketCache) get(key string) (Market, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.items[key]
+	return e.m, c.gen, ok && e.gen == c.gen
+}
+
+func (c *marketCache) put(key string, gen uint64, m Market) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.items[key] = marketEntry{gen: gen, m: m}
+	}
+}
+
+func (s *Service) marketDemand(ctx context.Context, r rpc.Request) (any, error) {
+	var req MarketRequest
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	return s.market1(ctx, req)
+}
+
+func (s *Service) market1(ctx context.Context, req MarketRequest) (Market, error) {
+	var fs apierr.Fields
+	if req.RadiusMiles < 1 || req.RadiusMiles > MaxMarketRadius {
+		fs.Add("radius_miles", "must be between 1 and %d", MaxMarketRadius)
+	}
+	var at geo.Point
+	switch {
+	case req.Lat != nil && req.Lon != nil:
+		at = geo.Point{Lat: *req.Lat, Lon: *req.Lon}
+		if !at.Valid() {
+			fs.Add("lat", "latitude -90..90 and longitude -180..180")
+		}
+	case req.PostalCode != "":
+		p, ok := geo.Point{}, false
+		if s.zcta != nil {
+			p, ok = s.zcta.Lookup(req.PostalCode)
+		}
+		if !ok {
+			fs.Add("postal_code", "not a known US ZIP code")
+		}
+		at = p
+	default:
+		fs.Add("postal_code", "give a postal_code, or lat and lon")
+	}
+	if err := fs.Err(); err != nil {
+		return Market{}, err
+	}
+	held := slices.Clone(req.Held)
+	slices.Sort(held)
+	key := fmt.Sprintf("%.4f,%.4f,%d,%v", at.Lat, at.Lon, req.RadiusMiles, held)
+	if m, _, ok := s.market.get(key); ok {
+		m.PostalCode = req.PostalCode
+		return m, nil
+	}
+	_, gen, _ := s.market.get(key)
+	filter := `status = "open" AND ` + match.GeoRadius(at.Lat, at.Lon, req.RadiusMiles)
+	res, err := s.p.Meili.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
+		Filter: filter, Facets: []string{fieldAny}, Limit: MarketSample,
+		AttributesToRetrieve: []string{"id", fieldAny, fieldGroups, "salary_hourly_min", "salary_hourly_max"},
+	})
+	if err != nil {
+		return Market{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
+	}
+	m := Market{PostalCode: req.PostalCode, RadiusMiles: req.RadiusMiles, Postings: int(res.EstimatedTotalHits), Credentials: map[string]CredentialPulse{}, SampledPostings: len(res.Hits)}
+	var dist map[string]map[string]int
+	if b, err := json.Marshal(res.FacetDistribution); err == nil {
+		_ = json.Unmarshal(b, &dist)
+	}
+	for code, n := range dist[fieldAny] {
+		m.Credentials[code] = CredentialPulse{Postings: n}
+	}
+	pays := map[string][]float64{}
+	var all, qualified []float64
+	for _, h := range res.Hits {
+		var doc struct {
+			Any    []string `json:"credentials_any"`
+			Groups []string `json:"credentials_required_groups"`
+			Min    float64  `json:"salary_hourly_min"`
+			Max    float64  `json:"salary_hourly_max"`
+		}
+		b, _ := json.Marshal(h)
+		if err := json.Unmarshal(b, &doc); err != nil {
+			continue
+		}
+		pay := midpoint(doc.Min, doc.Max)
+		if pay == 0 {
+			continue
+		}
+		all = append(all, pay)
+		for _, c := range doc.Any {
+			pays[c] = append(pays[c], pay)
+		}
+		if req.Held != nil && len(match.BlockingTokens(doc.Groups, req.Held)) == 0 {
+			qualified = append(qualified, pay)
+		}
+	}
+	for code, ps := range pays {
+		c := m.Credentials[code]
+		c.MedianHourly = median(ps)
+		m.Credentials[code] = c
+	}
+	m.MedianHourly = median(all)
+	m.QualifiedMedianHourly = median(qualified)
+	s.market.put(key, gen, m)
+	return m, nil
+}
+
+func midpoint(lo, hi float64) float64 {
+	switch {
+	case lo > 0 && hi > 0:
+		return (lo + hi) / 2
+	case hi > 0:
+		return hi
+	}
+	return lo
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	ys := slices.Clone(xs)
+	sort.Float64s(ys)
+	n := len(ys)
+	if n%2 == 1 {
+		return round2(ys[n/2])
+	}
+	return round2((ys[n/2-1] + ys[n/2]) / 2)
+}
+
+func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
