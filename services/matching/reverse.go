@@ -4,11 +4,14 @@ import (
 	"context"
 	"slices"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
@@ -33,35 +36,59 @@ type Found struct {
 }
 
 // reverseMatch finds the seekers a new or changed posting suits, adds it to
-// their lists and announces the new matches.
+// their lists and announces the new matches. The pairs are found in memory;
+// the lists are written in one Redis pipeline and the announcements
+// published concurrently.
 func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 	today := s.now()
-	pt, hasPoint := p.Location.Point()
-	var at = &pt
-	if !hasPoint {
-		at = nil
+	var at *geo.Point
+	if pt, ok := p.Location.Point(); ok {
+		at = &pt
 	}
+	listed, err := s.p.Redis.SMembers(ctx, postingKey(p.ID)).Result()
+	if err != nil {
+		return err
+	}
+	had := map[string]bool{}
+	for _, id := range listed {
+		had[id] = true
+	}
+	pipe := s.p.Redis.TxPipeline()
+	var added []string
+	adds := map[string]*redis.IntCmd{}
 	for _, sk := range s.seekers.near(at, p.WorkMode == "remote", today) {
 		r := match.Score(sk, p, today)
-		member := p.ID
 		if !r.Eligible {
-			// A changed posting may no longer suit a seeker who had it.
-			if err := s.unlist(ctx, sk.ID, member); err != nil {
-				return err
+			if had[sk.ID] { // a changed posting may no longer suit a seeker who had it
+				pipe.ZRem(ctx, listKey(sk.ID), p.ID)
+				pipe.SRem(ctx, postingKey(p.ID), sk.ID)
 			}
 			continue
 		}
-		added, err := s.list(ctx, sk.ID, member, r.Score)
-		if err != nil {
-			return err
-		}
-		if added {
-			if err := s.announce(ctx, sk.ID, []string{p.ID}); err != nil {
-				return err
-			}
+		adds[sk.ID] = pipe.ZAdd(ctx, listKey(sk.ID), redis.Z{Score: r.Score, Member: p.ID})
+		pipe.SAdd(ctx, postingKey(p.ID), sk.ID)
+		pipe.ZRemRangeByRank(ctx, listKey(sk.ID), 0, -MatchListSize-1)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
+	}
+	for id, cmd := range adds {
+		if cmd.Val() > 0 {
+			added = append(added, id)
 		}
 	}
-	return nil
+	slices.Sort(added)
+	return s.announceAll(ctx, added, p.ID)
+}
+
+// announceAll publishes matches.found for each seeker, a few at a time.
+func (s *Service) announceAll(ctx context.Context, seekers []string, postingID string) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, id := range seekers {
+		g.Go(func() error { return s.announce(ctx, id, []string{postingID}) })
+	}
+	return g.Wait()
 }
 
 // list puts a posting in a seeker's list; added reports a new entry.

@@ -28,8 +28,10 @@ type seekerState struct {
 	profiled bool // attrs came from a profile (credentials may arrive first)
 	creds    map[string]profile.CredentialRecord
 	point    *geo.Point
-	// eligible caches the pathway engine's eligible_now; nil until needed.
-	eligible []string
+	// view is the seeker as the scorer sees them, rebuilt on every write
+	// (with the pathway engine's eligible_now) so that reads — a posting
+	// scored against thousands of seekers — do no work per seeker.
+	view match.Seeker
 }
 
 // seekerIndex is the in-memory, PII-free index of seekers used by reverse
@@ -43,6 +45,7 @@ type seekerIndex struct {
 	maxMi   int                 // the largest radius of any seeker
 	zcta    *geo.ZCTA
 	cat     *pathway.Catalog
+	today   func() time.Time
 }
 
 type cell struct{ lat, lon int }
@@ -50,7 +53,7 @@ type cell struct{ lat, lon int }
 func cellOf(p geo.Point) cell { return cell{int(math.Floor(p.Lat)), int(math.Floor(p.Lon))} }
 
 func newSeekerIndex(zcta *geo.ZCTA, cat *pathway.Catalog) *seekerIndex {
-	return &seekerIndex{seekers: map[string]*seekerState{}, cells: map[cell]map[string]struct{}{}, remote: map[string]struct{}{}, zcta: zcta, cat: cat}
+	return &seekerIndex{seekers: map[string]*seekerState{}, cells: map[cell]map[string]struct{}{}, remote: map[string]struct{}{}, zcta: zcta, cat: cat, today: time.Now}
 }
 
 // locate resolves a profile location to coordinates.
@@ -104,8 +107,9 @@ func (ix *seekerIndex) setAttrs(sk profile.Seeker) {
 	} else {
 		ix.unplace(sk.ID, st)
 	}
-	st.attrs, st.profiled, st.point, st.eligible = sk, true, ix.locate(sk.Location), nil
+	st.attrs, st.profiled, st.point = sk, true, ix.locate(sk.Location)
 	ix.place(sk.ID, st)
+	ix.refresh(st)
 }
 
 func (ix *seekerIndex) addCredential(id string, c profile.CredentialRecord) {
@@ -117,7 +121,8 @@ func (ix *seekerIndex) addCredential(id string, c profile.CredentialRecord) {
 		st = &seekerState{creds: map[string]profile.CredentialRecord{}, attrs: profile.Seeker{ID: id}}
 		ix.seekers[id] = st
 	}
-	st.creds[c.Code], st.eligible = c, nil
+	st.creds[c.Code] = c
+	ix.refresh(st)
 }
 
 func (ix *seekerIndex) remove(id string) {
@@ -130,17 +135,18 @@ func (ix *seekerIndex) remove(id string) {
 }
 
 // view returns the seeker as the scorer sees them, and whether they are known.
-func (ix *seekerIndex) view(id string, today time.Time) (match.Seeker, profile.Seeker, bool) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+func (ix *seekerIndex) view(id string, _ time.Time) (match.Seeker, profile.Seeker, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	st := ix.seekers[id]
 	if st == nil || !st.profiled {
 		return match.Seeker{}, profile.Seeker{}, false
 	}
-	return ix.viewLocked(st, today), st.attrs, true
+	return st.view, st.attrs, true
 }
 
-func (ix *seekerIndex) viewLocked(st *seekerState, today time.Time) match.Seeker {
+// refresh rebuilds st.view; callers hold the write lock.
+func (ix *seekerIndex) refresh(st *seekerState) {
 	held := make([]string, 0, len(st.creds))
 	for code, c := range st.creds {
 		if c.Apprentice {
@@ -149,15 +155,13 @@ func (ix *seekerIndex) viewLocked(st *seekerState, today time.Time) match.Seeker
 		held = append(held, code)
 	}
 	slices.Sort(held)
-	if st.eligible == nil {
-		st.eligible = []string{}
-		if plan, err := pathway.Recommend(ix.cat, ix.stateLocked(st), pathway.Options{Today: today}); err == nil {
-			st.eligible = plan.EligibleNow
-		}
+	eligible := []string{}
+	if plan, err := pathway.Recommend(ix.cat, ix.stateLocked(st), pathway.Options{Today: ix.today()}); err == nil {
+		eligible = plan.EligibleNow
 	}
 	a := st.attrs
-	return match.Seeker{
-		ID: a.ID, Held: held, EligibleNow: st.eligible,
+	st.view = match.Seeker{
+		ID: a.ID, Held: held, EligibleNow: eligible,
 		EducationRank: a.EducationRank(), ExperienceMonths: a.ExperienceMonths(),
 		Skills: a.Skills, CodeSets: a.CodeSets, EHRSystems: a.EHRSystems,
 		Point: st.point, RadiusMiles: a.RadiusMiles, RemotePref: a.RemotePref,
@@ -189,9 +193,9 @@ func (ix *seekerIndex) state(id string) (pathway.State, bool) {
 
 // near returns the seekers who could reach a site at p (within the largest
 // radius) plus, for remote work, every seeker open to remote work.
-func (ix *seekerIndex) near(p *geo.Point, remote bool, today time.Time) []match.Seeker {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+func (ix *seekerIndex) near(p *geo.Point, remote bool, _ time.Time) []match.Seeker {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	seen := map[string]struct{}{}
 	var out []match.Seeker
 	add := func(id string) {
@@ -199,7 +203,7 @@ func (ix *seekerIndex) near(p *geo.Point, remote bool, today time.Time) []match.
 			return
 		}
 		seen[id] = struct{}{}
-		out = append(out, ix.viewLocked(ix.seekers[id], today))
+		out = append(out, ix.seekers[id].view)
 	}
 	if p != nil {
 		c := cellOf(*p)

@@ -1,0 +1,160 @@
+package matching
+
+import (
+	"context"
+
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/meilisearch/meilisearch-go"
+
+	"github.com/clerkpath/clerkpath/pkg/geo"
+	"github.com/clerkpath/clerkpath/pkg/match"
+	"github.com/clerkpath/clerkpath/pkg/posting"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+)
+
+// Benchmarks of the issue's targets, on 100,000 postings and 100,000
+// seekers (BENCH_POSTINGS / BENCH_SEEKERS change the sizes). They report
+// p50 and p99 latencies as custom metrics; docs/performance.md records the
+// figures and the command.
+
+// benchFixture holds the loaded service for the sub-benchmarks.
+type benchFixture struct {
+	s     *Service
+	ids   []string
+	posts []posting.Posting
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func loadBench(b *testing.B) benchFixture {
+	s := newTestService(b)
+	r := rand.New(rand.NewPCG(1, 2))
+	now := time.Now()
+	places := zipPoints(b, s.p.Config.ZCTAFile, 3000)
+	start := time.Now()
+	f := benchFixture{s: s, posts: genPostings(r, envInt("BENCH_POSTINGS", 100_000), places, now)}
+	s.loadPostings(b, f.posts)
+	b.Logf("indexed %d postings in %s", len(f.posts), time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	for i := range envInt("BENCH_SEEKERS", 100_000) {
+		id := "s" + strconv.Itoa(i)
+		s.seekers.setAttrs(genSeeker(r, id, places))
+		for _, c := range pick(r, credentialPool, r.IntN(3)) {
+			s.seekers.addCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2024-01-01"})
+		}
+		if i < 500 {
+			f.ids = append(f.ids, id)
+		}
+	}
+	b.Logf("indexed %d seekers in %s", s.seekers.size(), time.Since(start).Round(time.Millisecond))
+	return f
+}
+
+// BenchmarkMatching runs the issue's targets on one loaded fixture.
+func BenchmarkMatching(b *testing.B) {
+	f := loadBench(b)
+	b.Run("forward", func(b *testing.B) { benchForward(b, f) })
+	b.Run("reverse", func(b *testing.B) { benchReverse(b, f) })
+}
+
+// latencies runs fn b.N times and reports p50/p99 in milliseconds.
+func latencies(b *testing.B, fn func(i int)) {
+	var ds []time.Duration
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		t0 := time.Now()
+		fn(i)
+		ds = append(ds, time.Since(t0))
+		i++
+	}
+	slices.Sort(ds)
+	q := func(p float64) float64 {
+		return float64(ds[min(len(ds)-1, int(float64(len(ds))*p))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+}
+
+// benchForward compares a forward match (filter built from the
+// seeker, one Meilisearch query, scoring and explaining the pool) with the
+// raw Meilisearch search it runs, same filter, same pool size.
+func benchForward(b *testing.B, f benchFixture) {
+	s, benchIDs := f.s, f.ids
+	ctx := context.Background()
+	now := time.Now()
+	filters := make([]string, len(benchIDs))
+	for i, id := range benchIDs {
+		sk, attrs, _ := s.seekers.view(id, now)
+		place, _ := placeFilter(sk, attrs)
+		filters[i] = joinAnd(`status = "open"`, place, s.eligibilityFilter(sk))
+	}
+	b.Run("raw-meilisearch", func(b *testing.B) {
+		latencies(b, func(i int) {
+			_, err := s.p.Meili.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
+				Filter: filters[i%len(filters)], Limit: CandidatePool, Sort: []string{"date_posted_ts:desc"},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("clerkpath", func(b *testing.B) {
+		latencies(b, func(i int) {
+			if _, err := s.forwardMatch(ctx, benchIDs[i%len(benchIDs)], DefaultMatches, false); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("clerkpath-with-near-misses", func(b *testing.B) {
+		latencies(b, func(i int) {
+			if _, err := s.forwardMatch(ctx, benchIDs[i%len(benchIDs)], DefaultMatches, true); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
+
+// benchReverse finds the seekers one new posting suits among all
+// seekers in the index: "pairs" is the in-memory search and scoring,
+// "with-redis" adds writing the matches into the seekers' lists.
+func benchReverse(b *testing.B, f benchFixture) {
+	s := f.s
+	ctx := context.Background()
+	now := time.Now()
+	ps := f.posts[:min(1000, len(f.posts))]
+	b.Run("pairs", func(b *testing.B) {
+		var found int
+		latencies(b, func(i int) {
+			p := ps[i%len(ps)]
+			var at *geo.Point
+			if pt, ok := p.Location.Point(); ok {
+				at = &pt
+			}
+			for _, sk := range s.seekers.near(at, p.WorkMode == "remote", now) {
+				if match.Score(sk, p, now).Eligible {
+					found++
+				}
+			}
+		})
+		b.ReportMetric(float64(found)/float64(b.N), "matches/posting")
+	})
+	b.Run("with-redis", func(b *testing.B) {
+		latencies(b, func(i int) {
+			if err := s.reverseMatch(ctx, ps[i%len(ps)]); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
