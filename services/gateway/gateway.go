@@ -42,7 +42,7 @@ func Serve(ctx context.Context, p *platform.Platform, ln net.Listener) error {
 		Handler:           NewServer(p, verifier),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      150 * time.Second, // bulk uploads may take two minutes
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}

@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -60,7 +62,9 @@ func (s *server) handleSubmit(mode string, limit int64) http.Handler {
 			}
 			h.Set("Clerkpath-Columns", m)
 		}
-		res, err := rpc.CallRaw(r.Context(), s.p.NC, subjectJobsSubmit, body, h)
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+		defer cancel()
+		res, err := rpc.CallRaw(ctx, s.p.NC, subjectJobsSubmit, body, h)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

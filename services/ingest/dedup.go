@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,6 +27,11 @@ const (
 	expiresKey = "clerkpath:posting-expires"
 	seenKey    = "clerkpath:posting-seen"
 )
+
+// maxCandidatesPerBand bounds the near-duplicate candidates looked at per
+// band: a chain that posts one text for a hundred sites fills a band with
+// identical hashes, any of which names the cluster.
+const maxCandidatesPerBand = 16
 
 // bands split a 64-bit SimHash into 7 bands: two hashes within
 // posting.NearDuplicateDistance (6) bits agree on at least one band
@@ -59,35 +65,46 @@ func (d *dedup) cluster(ctx context.Context, id string, h uint64) (string, error
 	pipe := d.rdb.Pipeline()
 	cmds := make([]*redis.StringSliceCmd, len(bands))
 	for i := range bands {
-		cmds[i] = pipe.SMembers(ctx, bandKey(i, h))
+		cmds[i] = pipe.SRandMemberN(ctx, bandKey(i, h), maxCandidatesPerBand)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return "", err
 	}
 	seen := map[string]bool{id: true}
-	best, bestDist := "", posting.NearDuplicateDistance+1
+	var others []string
 	for _, c := range cmds {
 		for _, other := range c.Val() {
-			if seen[other] {
-				continue
+			if !seen[other] {
+				seen[other] = true
+				others = append(others, other)
 			}
-			seen[other] = true
-			vals, err := d.rdb.HMGet(ctx, postingKey(other), "simhash", "cluster").Result()
-			if err != nil {
-				return "", err
+		}
+	}
+	slices.Sort(others)
+	pipe = d.rdb.Pipeline()
+	vals := make([]*redis.SliceCmd, len(others))
+	for i, other := range others {
+		vals[i] = pipe.HMGet(ctx, postingKey(other), "simhash", "cluster")
+	}
+	if len(others) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return "", err
+		}
+	}
+	best, bestDist := "", posting.NearDuplicateDistance+1
+	for i, other := range others {
+		v := vals[i].Val()
+		hs, _ := v[0].(string)
+		oh, err := strconv.ParseUint(hs, 10, 64)
+		if err != nil {
+			continue
+		}
+		if dist := posting.Hamming(h, oh); dist < bestDist {
+			cl, _ := v[1].(string)
+			if cl == "" {
+				cl = other
 			}
-			hs, _ := vals[0].(string)
-			oh, err := strconv.ParseUint(hs, 10, 64)
-			if err != nil {
-				continue
-			}
-			if dist := posting.Hamming(h, oh); dist < bestDist || (dist == bestDist && other < best) {
-				cl, _ := vals[1].(string)
-				if cl == "" {
-					cl = other
-				}
-				best, bestDist = cl, dist
-			}
+			best, bestDist = cl, dist
 		}
 	}
 	if best == "" {

@@ -40,6 +40,9 @@ const (
 	HeaderColumns = "Clerkpath-Columns"
 )
 
+// BulkTimeout bounds one submission, however large.
+const BulkTimeout = 2 * time.Minute
+
 // Service holds the ingest service's dependencies.
 type Service struct {
 	p     *platform.Platform
@@ -62,7 +65,9 @@ func Run(ctx context.Context, p *platform.Platform) error {
 		return fmt.Errorf("ingest: add micro service: %w", err)
 	}
 	defer func() { _ = svc.Stop() }()
-	if err := svc.AddEndpoint("submit", rpc.Handler(p.Log, p.Config.RequestTimeout, s.submit),
+	// A bulk request of posting.MaxRecords postings takes longer than an
+	// ordinary request.
+	if err := svc.AddEndpoint("submit", rpc.Handler(p.Log, max(p.Config.RequestTimeout, BulkTimeout), s.submit),
 		micro.WithEndpointSubject(SubjectSubmit),
 		micro.WithEndpointMetadata(map[string]string{"description": "submit postings; header Content-Type chooses the format"})); err != nil {
 		return fmt.Errorf("ingest: add endpoint: %w", err)

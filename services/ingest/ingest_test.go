@@ -103,7 +103,7 @@ func TestEveryFormatAndBadRowsKeepGoodRows(t *testing.T) {
 				`{"title":"Broken` + "\n" +
 				`{"title":"Scanning Clerk","description":"High school diploma required.","employer":"Chartwell","date_posted":"` + d + `","postal_code":"10001"}` + "\n", nil, 2, 1},
 		{"csv with a column mapping", "text/csv",
-			"Job Title,Job Description,Company,Posted On,ZIP\nCoding Specialist,Must hold CPC or CCS.,Harbor Point,"+d+",33130\n", []string{HeaderColumns, `{"Job Title":"title","Job Description":"description","Company":"employer","Posted On":"date_posted","ZIP":"postal_code"}`}, 1, 0},
+			"Job Title,Job Description,Company,Posted On,ZIP\nCoding Specialist,Must hold CPC or CCS.,Harbor Point," + d + ",33130\n", []string{HeaderColumns, `{"Job Title":"title","Job Description":"description","Company":"employer","Posted On":"date_posted","ZIP":"postal_code"}`}, 1, 0},
 		{"json-ld graph", "application/ld+json", `{"@context":"https://schema.org","@graph":[
 			{"@type":"JobPosting","title":"HIM Technician","description":"<p>RHIT or RHIT-eligible.</p>","datePosted":"` + d + `",
 			 "hiringOrganization":{"@type":"Organization","name":"Lakeside"},
