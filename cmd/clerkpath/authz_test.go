@@ -99,6 +99,7 @@ func (w *world) path(pattern string, own bool) (method, path string) {
 	}
 	r := strings.NewReplacer("{id}", id, "{counselor}", pick(w.counselor, w.counselor2), "{org}", pick(w.org, w.org2))
 	path = r.Replace(path)
+	path = strings.ReplaceAll(path, "{code}", "RHIT") // a catalog credential code
 	switch path {
 	case "/v1/postings", "/v1/postings:bulk":
 		path += "?org=" + w.org // admins name the organisation they post for
@@ -115,6 +116,13 @@ var bodies = map[string]string{
 	"PUT /v1/seekers/{id}":         `{}`,
 	"PUT /v1/seekers/{id}/contact": `{"display_name":"Someone"}`,
 	"PUT /v1/employers/{org}":      `{"name":"Org"}`,
+
+	// Credentials and pathways (issue 3). The route table lists the
+	// credential route before the CEU route, so the CEUs count toward a
+	// credential the seeker already holds.
+	"POST /v1/pathways/plan":            `{"education":[{"level":"high_school","status":"completed"}]}`,
+	"POST /v1/seekers/{id}/credentials": `{"code":"CCA","earned_on":"2024-05-01"}`,
+	"POST /v1/seekers/{id}/ceus":        `{"code":"CCA","hours":5,"on":"2025-01-10"}`,
 }
 
 // expect says, per route, which roles may call it: "all" on own and
@@ -124,6 +132,7 @@ var expect = map[string]map[string]string{
 	"GET /healthz":                     {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
 	"GET /readyz":                      {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
 	"GET /metrics":                     {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /openapi.json":                {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
 	"POST /v1/postings":                {"employer": "all", "admin": "all"},
 	"GET /v1/postings/search":          {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
 	"POST /v1/postings:bulk":           {"employer": "all", "admin": "all"},
@@ -146,6 +155,16 @@ var expect = map[string]map[string]string{
 	"GET /v1/counselors/{counselor}/caseload":        {"counselor": "own", "admin": "all"},
 	"PUT /v1/employers/{org}":                        {"employer": "own", "admin": "all"},
 	"GET /v1/employers/{org}":                        {"employer": "own", "admin": "all"},
+
+	// Credentials and pathways (issue 3)
+	"GET /v1/credentials":               {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /v1/credentials/{code}":        {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"POST /v1/pathways/plan":            {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /v1/pathways/ctdl":             {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /v1/seekers/{id}/plan":         {"seeker": "own", "counselor": "own", "admin": "all"},
+	"GET /v1/seekers/{id}/credentials":  {"seeker": "own", "counselor": "own", "admin": "all"},
+	"POST /v1/seekers/{id}/credentials": {"seeker": "own", "admin": "all"},
+	"POST /v1/seekers/{id}/ceus":        {"seeker": "own", "admin": "all"},
 }
 
 // TestEveryRouteEveryRoleOwnAndForeign walks the whole route table with

@@ -30,8 +30,13 @@ type environment struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"run":   {"start the whole backend: NATS, Redis, Meilisearch, every service and the HTTP gateway", cmdRun},
-		"token": {"mint a development bearer token for a role and user", cmdToken},
+		"run":     {"start the whole backend: NATS, Redis, Meilisearch, every service and the HTTP gateway", cmdRun},
+		"token":   {"mint a development bearer token for a role and user", cmdToken},
+		"rebuild": {"rebuild a projection (postings-index, profiles) by replaying its stream", cmdRebuild},
+		"dlq":     {"list dead-lettered events, or replay one", cmdDLQ},
+		"ingest":  {"submit job postings from files (JSON, NDJSON, CSV, JSON-LD), or --dry-run to print them normalised", cmdIngest},
+
+		"pathway": {"plan a career from a profile file: eligible now, next steps, route to a target, renewals (no servers)", cmdPathway},
 	}
 }
 

@@ -95,7 +95,7 @@ type matchesBody struct {
 	LocationNote string `json:"location_note"`
 }
 
-func (s *stack) postOne(t *testing.T, tok []string, body string) string {
+func (s *stack) postOne(t testing.TB, tok []string, body string) string {
 	t.Helper()
 	code, _, b := s.do(t, "POST", "/v1/postings", "application/json", body, tok...)
 	if code != http.StatusCreated {

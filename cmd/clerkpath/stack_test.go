@@ -25,7 +25,7 @@ var env *testenv.Env
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
 
 // token mints a token with the stack's development key.
-func (s *stack) token(t *testing.T, role, sub, org string) string {
+func (s *stack) token(t testing.TB, role, sub, org string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	args := []string{"token", "--role", role, "--sub", sub}
@@ -71,7 +71,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startStack(t *testing.T, tweak ...func(*config.Config)) *stack {
+func startStack(t testing.TB, tweak ...func(*config.Config)) *stack {
 	t.Helper()
 	cfg := env.Fresh(t)
 	// Tests drive many requests from one address; the rate-limit test
@@ -122,7 +122,7 @@ func startStack(t *testing.T, tweak ...func(*config.Config)) *stack {
 	return s
 }
 
-func (s *stack) do(t *testing.T, method, path, contentType, body string, headers ...string) (int, http.Header, []byte) {
+func (s *stack) do(t testing.TB, method, path, contentType, body string, headers ...string) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
 	if err != nil {
@@ -143,7 +143,7 @@ func (s *stack) do(t *testing.T, method, path, contentType, body string, headers
 	return res.StatusCode, res.Header, b
 }
 
-func decode[T any](t *testing.T, b []byte) T {
+func decode[T any](t testing.TB, b []byte) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(b, &v); err != nil {

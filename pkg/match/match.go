@@ -107,7 +107,7 @@ func Reachable(s Seeker, p posting.Posting) (bool, *float64) {
 func Gaps(s Seeker, p posting.Posting) []Gap {
 	var gaps []Gap
 	for _, group := range p.CredentialsRequired {
-		if !anyIn(group, s.Held) {
+		if !heldAny(group, s.Held) {
 			gaps = append(gaps, Gap{Kind: "credential", Codes: sorted(group), Detail: "requires " + orList(group)})
 		}
 	}
@@ -116,15 +116,50 @@ func Gaps(s Seeker, p posting.Posting) []Gap {
 			gaps = append(gaps, Gap{Kind: "or_eligible", Codes: []string{code}, Detail: "requires " + code + " or eligibility to sit for it"})
 		}
 	}
-	eduOK := p.EducationMin.Rank() <= s.EducationRank
-	expOK := s.ExperienceMonths >= p.ExperienceMonthsMin
-	if !eduOK && !(p.ExperienceInLieuOfEducation && expOK && p.ExperienceMonthsMin > 0) {
+	if !educationOK(s, p) {
 		gaps = append(gaps, Gap{Kind: "education", Detail: "requires " + educationWords(p.EducationMin)})
 	}
-	if !expOK {
+	if s.ExperienceMonths < p.ExperienceMonthsMin {
 		gaps = append(gaps, Gap{Kind: "experience", Detail: fmt.Sprintf("requires %s of experience (you have %s)", months(p.ExperienceMonthsMin), months(s.ExperienceMonths))})
 	}
 	return gaps
+}
+
+// Qualifies reports whether s meets every requirement of p and can reach
+// it: Score's Eligible, without building an explanation. It allocates
+// nothing, for reverse matching against many seekers.
+func Qualifies(s *Seeker, p *posting.Posting) bool {
+	for _, group := range p.CredentialsRequired {
+		if !heldAny(group, s.Held) {
+			return false
+		}
+	}
+	for _, code := range p.CredentialsOrEligible {
+		if !slices.Contains(s.Held, code) && !slices.Contains(s.EligibleNow, code) {
+			return false
+		}
+	}
+	if !educationOK(*s, *p) || s.ExperienceMonths < p.ExperienceMonthsMin {
+		return false
+	}
+	reach, _ := Reachable(*s, *p)
+	return reach
+}
+
+func educationOK(s Seeker, p posting.Posting) bool {
+	if p.EducationMin.Rank() <= s.EducationRank {
+		return true
+	}
+	return p.ExperienceInLieuOfEducation && p.ExperienceMonthsMin > 0 && s.ExperienceMonths >= p.ExperienceMonthsMin
+}
+
+func heldAny(group, held []string) bool {
+	for _, c := range group {
+		if slices.Contains(held, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Score scores s against p at time now. Eligible is true when no
@@ -164,6 +199,90 @@ func Score(s Seeker, p posting.Posting, now time.Time) Result {
 	return r
 }
 
+// Points is Score's total without the explanation: the same number,
+// computed without building any text, for storing many matches at once.
+func Points(s *Seeker, p *posting.Posting, now time.Time) float64 {
+	_, dist := Reachable(*s, *p)
+	total := preferredPoints(*s, *p) + skillsPoints(*s, *p) + experiencePoints(*s, *p) +
+		distancePoints(*s, *p, dist) + payPoints(*s, *p) + freshnessPoints(*p, now)
+	return round2(total)
+}
+
+func preferredPoints(s Seeker, p posting.Posting) float64 {
+	if len(p.CredentialsPreferred) == 0 {
+		return WeightPreferred
+	}
+	n := 0
+	for _, code := range p.CredentialsPreferred {
+		if slices.Contains(s.Held, code) {
+			n++
+		}
+	}
+	return round2(WeightPreferred * float64(n) / float64(len(p.CredentialsPreferred)))
+}
+
+func skillsPoints(s Seeker, p posting.Posting) float64 {
+	want := len(p.Skills) + len(p.CodeSets) + len(p.EHRSystems)
+	if want == 0 {
+		return WeightSkills
+	}
+	hit, total := 0, 0
+	for _, list := range [][]string{p.Skills, p.CodeSets, p.EHRSystems} {
+		for _, w := range list {
+			total++
+			if hasFold(s.Skills, w) || hasFold(s.CodeSets, w) || hasFold(s.EHRSystems, w) {
+				hit++
+			}
+		}
+	}
+	return round2(WeightSkills * float64(hit) / float64(total))
+}
+
+func hasFold(list []string, w string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func experiencePoints(s Seeker, p posting.Posting) float64 {
+	if p.ExperienceMonthsMin == 0 {
+		return WeightExperience
+	}
+	return round2(WeightExperience * math.Min(1, float64(s.ExperienceMonths)/float64(p.ExperienceMonthsMin)))
+}
+
+func distancePoints(s Seeker, p posting.Posting, dist *float64) float64 {
+	switch {
+	case p.WorkMode == "remote":
+		return WeightDistance
+	case dist == nil || s.RadiusMiles <= 0:
+		return 0
+	}
+	return round2(WeightDistance * math.Max(0, 1-*dist/float64(s.RadiusMiles)))
+}
+
+func payPoints(s Seeker, p posting.Posting) float64 {
+	top := math.Max(p.SalaryHourlyMax, p.SalaryHourlyMin)
+	switch {
+	case top == 0:
+		return WeightPay / 2
+	case s.DesiredHourly <= 0, top >= s.DesiredHourly:
+		return WeightPay
+	}
+	return round2(WeightPay * top / s.DesiredHourly)
+}
+
+func freshnessPoints(p posting.Posting, now time.Time) float64 {
+	if p.DatePosted.IsZero() {
+		return 0
+	}
+	days := math.Max(0, now.Sub(p.DatePosted).Hours()/24)
+	return round2(WeightFreshness * math.Max(0, 1-days/FreshForDays))
+}
+
 func preferred(s Seeker, p posting.Posting) Component {
 	c := Component{Name: "preferred_credentials", Max: WeightPreferred}
 	if len(p.CredentialsPreferred) == 0 {
@@ -176,7 +295,7 @@ func preferred(s Seeker, p posting.Posting) Component {
 			have = append(have, code)
 		}
 	}
-	c.Points = round2(WeightPreferred * float64(len(have)) / float64(len(p.CredentialsPreferred)))
+	c.Points = preferredPoints(s, p)
 	if len(have) == 0 {
 		c.Detail = "it prefers " + orList(p.CredentialsPreferred) + "; you hold none of them"
 	} else {
@@ -201,7 +320,7 @@ func skills(s Seeker, p posting.Posting) Component {
 			miss = append(miss, w)
 		}
 	}
-	c.Points = round2(WeightSkills * float64(len(hit)) / float64(len(want)))
+	c.Points = skillsPoints(s, p)
 	c.Detail = fmt.Sprintf("%d of %d skills, code sets and systems it lists", len(hit), len(want))
 	if len(hit) > 0 {
 		c.Detail += "; you have " + strings.Join(hit, ", ")
@@ -218,8 +337,7 @@ func experience(s Seeker, p posting.Posting) Component {
 		c.Points, c.Detail = WeightExperience, "no experience minimum"
 		return c
 	}
-	f := math.Min(1, float64(s.ExperienceMonths)/float64(p.ExperienceMonthsMin))
-	c.Points = round2(WeightExperience * f)
+	c.Points = experiencePoints(s, p)
 	c.Detail = fmt.Sprintf("%s of the %s it asks for", months(s.ExperienceMonths), months(p.ExperienceMonthsMin))
 	return c
 }
@@ -232,8 +350,7 @@ func distance(s Seeker, p posting.Posting, dist *float64) Component {
 	case dist == nil || s.RadiusMiles <= 0:
 		c.Detail = "distance unknown"
 	default:
-		f := math.Max(0, 1-*dist/float64(s.RadiusMiles))
-		c.Points = round2(WeightDistance * f)
+		c.Points = distancePoints(s, p, dist)
 		c.Detail = fmt.Sprintf("%.1f miles away, within your %d-mile radius", *dist, s.RadiusMiles)
 		if *dist > float64(s.RadiusMiles) {
 			c.Detail = fmt.Sprintf("%.1f miles away, beyond your %d-mile radius", *dist, s.RadiusMiles)
@@ -253,7 +370,7 @@ func pay(s Seeker, p posting.Posting) Component {
 	case top >= s.DesiredHourly:
 		c.Points, c.Detail = WeightPay, fmt.Sprintf("pays up to $%.2f/h, at or above your $%.2f/h", top, s.DesiredHourly)
 	default:
-		c.Points = round2(WeightPay * top / s.DesiredHourly)
+		c.Points = payPoints(s, p)
 		c.Detail = fmt.Sprintf("pays up to $%.2f/h, below your $%.2f/h", top, s.DesiredHourly)
 	}
 	return c
@@ -265,9 +382,8 @@ func freshness(p posting.Posting, now time.Time) Component {
 		c.Detail = "posting date unknown"
 		return c
 	}
-	days := math.Max(0, now.Sub(p.DatePosted).Hours()/24)
-	c.Points = round2(WeightFreshness * math.Max(0, 1-days/FreshForDays))
-	c.Detail = fmt.Sprintf("posted %d days ago", int(days))
+	c.Points = freshnessPoints(p, now)
+	c.Detail = fmt.Sprintf("posted %d days ago", int(math.Max(0, now.Sub(p.DatePosted).Hours()/24)))
 	return c
 }
 
@@ -300,8 +416,6 @@ func Rank(rs []Result) {
 		return a.PostingID < b.PostingID
 	})
 }
-
-func anyIn(group, held []string) bool { return firstIn(group, held) != "" }
 
 func firstIn(group, held []string) string {
 	for _, c := range sorted(group) {

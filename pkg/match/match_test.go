@@ -200,3 +200,44 @@ func BenchmarkScore(b *testing.B) {
 		_ = Score(s, p, now)
 	}
 }
+
+// Points and Qualifies are Score without text: they must agree with it.
+func TestFastPathsAgreeWithScore(t *testing.T) {
+	seekers := []Seeker{
+		seeker(nil),
+		seeker(func(s *Seeker) {
+			s.Held = []string{"RHIT", "CCS"}
+			s.Skills = []string{"HIPAA"}
+			s.DesiredHourly = 30
+			s.ExperienceMonths = 30
+		}),
+		seeker(func(s *Seeker) { s.RemotePref = "onsite"; s.EligibleNow = []string{"RHIT"}; s.EducationRank = 3 }),
+		seeker(func(s *Seeker) { s.Point = nil }),
+	}
+	jobs := []posting.Posting{
+		job(nil),
+		job(func(p *posting.Posting) {
+			p.CredentialsRequired = [][]string{{"RHIT"}, {"CCS", "CIC"}}
+			p.CredentialsPreferred = []string{"RHIA", "CCS"}
+			p.Skills, p.CodeSets = []string{"hipaa", "mpi"}, []string{"CPT"}
+			p.SalaryHourlyMin, p.SalaryHourlyMax = 22, 27
+			p.ExperienceMonthsMin = 24
+		}),
+		job(func(p *posting.Posting) { p.WorkMode = "remote"; p.CredentialsOrEligible = []string{"RHIT"} }),
+		job(func(p *posting.Posting) {
+			p.EducationMin, p.ExperienceInLieuOfEducation, p.ExperienceMonthsMin = posting.EducationAssociate, true, 24
+			p.DatePosted = now.AddDate(0, 0, -45)
+		}),
+	}
+	for i, s := range seekers {
+		for j, p := range jobs {
+			r := Score(s, p, now)
+			if got := Qualifies(&s, &p); got != r.Eligible {
+				t.Errorf("seeker %d, job %d: Qualifies %v, Score says %v", i, j, got, r.Eligible)
+			}
+			if got := Points(&s, &p, now); got != r.Score {
+				t.Errorf("seeker %d, job %d: Points %v, Score %v", i, j, got, r.Score)
+			}
+		}
+	}
+}

@@ -34,6 +34,7 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"GET /healthz", probe, handleHealthz()},
 		{"GET /readyz", probe, s.handleReadyz()},
 		{"GET /metrics", probe, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})},
+		{"GET /openapi.json", public, handleOpenAPI()},
 
 		{"POST /v1/postings", access{roles: employers}, s.handleSubmitPosting()},
 		{"POST /v1/postings:bulk", access{roles: employers}, s.handleBulkPostings()},
@@ -55,6 +56,15 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"GET /v1/seekers/{id}/matches", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "matches"}, s.handleMatches()},
 		{"GET /v1/seekers/{id}/access-log", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleAccessLog()},
 
+		// Credentials and pathways (issue 3)
+		{"GET /v1/credentials", public, s.handleCredentialCatalog()},
+		{"GET /v1/credentials/{code}", public, s.handleCredential()},
+		{"POST /v1/pathways/plan", public, s.handlePathwayPlan()},
+		{"GET /v1/pathways/ctdl", public, s.handlePathwayCTDL()},
+		{"GET /v1/seekers/{id}/plan", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "plan"}, s.handleSeekerPlan()},
+		{"GET /v1/seekers/{id}/credentials", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "credentials"}, s.handleSeekerCredentials()},
+		{"POST /v1/seekers/{id}/credentials", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleEarnCredential()},
+		{"POST /v1/seekers/{id}/ceus", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleLogCEU()},
 		{"GET /v1/counselors/{counselor}/caseload", access{roles: counselors, counselor: "counselor"}, s.handleCaseload()},
 
 		{"PUT /v1/employers/{org}", access{roles: employers, org: "org"}, s.handlePutEmployer()},

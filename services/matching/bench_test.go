@@ -13,7 +13,6 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/clerkpath/clerkpath/pkg/geo"
-	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 )
@@ -142,11 +141,7 @@ func benchReverse(b *testing.B, f benchFixture) {
 			if pt, ok := p.Location.Point(); ok {
 				at = &pt
 			}
-			for _, sk := range s.seekers.near(at, p.WorkMode == "remote", now) {
-				if match.Score(sk, p, now).Eligible {
-					found++
-				}
-			}
+			found += len(s.pairs(at, &p, now))
 		})
 		b.ReportMetric(float64(found)/float64(b.N), "matches/posting")
 	})

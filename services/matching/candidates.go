@@ -94,17 +94,15 @@ func (s *Service) candidates(ctx context.Context, r rpc.Request) (any, error) {
 	}
 	var results []match.Result
 	views := map[string]match.Seeker{}
-	for _, sk := range s.seekers.near(at, p.WorkMode == "remote", today) {
-		if !sk.OpenToEmployers {
-			continue
+	s.seekers.near(at, p.WorkMode == "remote", func(sk *match.Seeker) {
+		if !sk.OpenToEmployers || !match.Qualifies(sk, &p) {
+			return
 		}
-		res := match.Score(sk, p, today)
-		if res.Eligible {
-			res.PostingID = sk.ID // rank by seeker id on ties
-			results = append(results, res)
-			views[sk.ID] = sk
-		}
-	}
+		res := match.Score(*sk, p, today)
+		res.PostingID = sk.ID // rank by seeker id on ties
+		results = append(results, res)
+		views[sk.ID] = *sk
+	})
 	match.Rank(results)
 	out := []Candidate{}
 	for _, res := range results[:min(req.Limit, len(results))] {

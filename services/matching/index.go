@@ -71,7 +71,7 @@ func indexDoc(p posting.Posting) (map[string]any, []string, error) {
 	for _, g := range p.CredentialsRequired {
 		groups = append(groups, match.GroupToken(g))
 	}
-	var anyCodes []string
+	anyCodes := []string{}
 	for _, g := range p.CredentialsRequired {
 		anyCodes = append(anyCodes, g...)
 	}

@@ -3,6 +3,7 @@ package matching
 import (
 	"context"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -53,21 +54,20 @@ func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 	for _, id := range listed {
 		had[id] = true
 	}
+	pairs := s.pairs(at, &p, today)
 	pipe := s.p.Redis.TxPipeline()
 	var added []string
 	adds := map[string]*redis.IntCmd{}
-	for _, sk := range s.seekers.near(at, p.WorkMode == "remote", today) {
-		r := match.Score(sk, p, today)
-		if !r.Eligible {
-			if had[sk.ID] { // a changed posting may no longer suit a seeker who had it
-				pipe.ZRem(ctx, listKey(sk.ID), p.ID)
-				pipe.SRem(ctx, postingKey(p.ID), sk.ID)
-			}
-			continue
+	for id := range had {
+		if _, ok := pairs[id]; !ok { // a changed posting may no longer suit a seeker who had it
+			pipe.ZRem(ctx, listKey(id), p.ID)
+			pipe.SRem(ctx, postingKey(p.ID), id)
 		}
-		adds[sk.ID] = pipe.ZAdd(ctx, listKey(sk.ID), redis.Z{Score: r.Score, Member: p.ID})
-		pipe.SAdd(ctx, postingKey(p.ID), sk.ID)
-		pipe.ZRemRangeByRank(ctx, listKey(sk.ID), 0, -MatchListSize-1)
+	}
+	for id, score := range pairs {
+		adds[id] = pipe.ZAdd(ctx, listKey(id), redis.Z{Score: score, Member: p.ID})
+		pipe.SAdd(ctx, postingKey(p.ID), id)
+		pipe.ZRemRangeByRank(ctx, listKey(id), 0, -MatchListSize-1)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return err
@@ -79,6 +79,18 @@ func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 	}
 	slices.Sort(added)
 	return s.announceAll(ctx, added, p.ID)
+}
+
+// pairs returns the seekers a posting suits, with their scores: the
+// in-memory half of a reverse match.
+func (s *Service) pairs(at *geo.Point, p *posting.Posting, today time.Time) map[string]float64 {
+	out := map[string]float64{}
+	s.seekers.near(at, p.WorkMode == "remote", func(sk *match.Seeker) {
+		if match.Qualifies(sk, p) {
+			out[sk.ID] = match.Points(sk, p, today)
+		}
+	})
+	return out
 }
 
 // announceAll publishes matches.found for each seeker, a few at a time.

@@ -191,19 +191,17 @@ func (ix *seekerIndex) state(id string) (pathway.State, bool) {
 	return ix.stateLocked(st), true
 }
 
-// near returns the seekers who could reach a site at p (within the largest
-// radius) plus, for remote work, every seeker open to remote work.
-func (ix *seekerIndex) near(p *geo.Point, remote bool, _ time.Time) []match.Seeker {
+// near calls fn for each seeker who could reach a site at p (within the
+// largest radius) and, for remote work, each seeker open to remote work,
+// in no particular order. fn must not keep the pointer nor call back into
+// the index: it runs under the read lock, so that scanning 100,000 seekers
+// copies nothing.
+func (ix *seekerIndex) near(p *geo.Point, remote bool, fn func(*match.Seeker)) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	seen := map[string]struct{}{}
-	var out []match.Seeker
-	add := func(id string) {
-		if _, ok := seen[id]; ok {
-			return
-		}
-		seen[id] = struct{}{}
-		out = append(out, ix.seekers[id].view)
+	var seen map[string]struct{}
+	if p != nil && remote {
+		seen = map[string]struct{}{} // a seeker may be in both sets
 	}
 	if p != nil {
 		c := cellOf(*p)
@@ -212,21 +210,24 @@ func (ix *seekerIndex) near(p *geo.Point, remote bool, _ time.Time) []match.Seek
 		dLon := int(math.Ceil(float64(ix.maxMi)/(69.0*cosLat))) + 1
 		for la := c.lat - dLat; la <= c.lat+dLat; la++ {
 			for lo := c.lon - dLon; lo <= c.lon+dLon; lo++ {
-				for id := range ix.cells[cell{la, lo}] {
-					add(id) // cells hold only profiled seekers
+				for id := range ix.cells[cell{la, lo}] { // cells hold only profiled seekers
+					if seen != nil {
+						seen[id] = struct{}{}
+					}
+					fn(&ix.seekers[id].view)
 				}
 			}
 		}
 	}
 	if remote {
 		for id := range ix.remote {
-			if ix.seekers[id].profiled {
-				add(id)
+			st := ix.seekers[id]
+			if _, dup := seen[id]; dup || !st.profiled {
+				continue
 			}
+			fn(&st.view)
 		}
 	}
-	slices.SortFunc(out, func(a, b match.Seeker) int { return strings.Compare(a.ID, b.ID) })
-	return out
 }
 
 func (ix *seekerIndex) size() int {

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// BenchmarkProfileChangeToMatchList measures, end to end through the
+// running stack, how long a profile change takes to show in the seeker's
+// match list in Redis: PUT /v1/seekers/{id} (profiles publishes the event)
+// → matching's durable consumer → forward match → Redis sorted set. Each
+// iteration flips the commute radius between 5 and 60 miles, which changes
+// the list. Reports p50 and p95 in milliseconds.
+func BenchmarkProfileChangeToMatchList(b *testing.B) {
+	s := startStack(b)
+	emp := bearer(s.token(b, "employer", "e-bench", "bench"))
+	r := rand.New(rand.NewPCG(3, 4))
+	today := time.Now().UTC().Format("2006-01-02")
+	// 1,000 postings around Manhattan at 0-60 miles, in bulk.
+	var recs []string
+	for i := range 1000 {
+		lat := 40.75 + (r.Float64()-0.5)*1.6
+		lon := -74.0 + (r.Float64()-0.5)*2.0
+		recs = append(recs, fmt.Sprintf(`{"identifier":"B%d","title":"Medical Records Clerk","description":"High school diploma required. Scanning and indexing.","employer":"Bench Health","date_posted":"%s","latitude":%f,"longitude":%f}`, i, today, lat, lon))
+	}
+	for i := 0; i < len(recs); i += 200 {
+		code, _, body := s.do(b, "POST", "/v1/postings:bulk", "application/json", "["+strings.Join(recs[i:i+200], ",")+"]", emp...)
+		if code != 200 {
+			b.Fatalf("bulk: %d %s", code, body)
+		}
+	}
+	opt, _ := redis.ParseURL(s.cfg.RedisURL)
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	me := bearer(s.token(b, "seeker", "bench-seeker", ""))
+	profile := func(radius int) string {
+		return fmt.Sprintf(`{"education":[{"level":"high_school","status":"completed"}],"location":{"postal_code":"10001"},"radius_miles":%d}`, radius)
+	}
+	listSize := func() int64 { n, _ := rdb.ZCard(ctx, "clerkpath:matches:bench-seeker").Result(); return n }
+	// Wait until the postings are indexed: the wide radius sees many.
+	s.do(b, "PUT", "/v1/seekers/bench-seeker", "application/json", profile(60), me...)
+	deadline := time.Now().Add(60 * time.Second)
+	for listSize() < 150 {
+		if time.Now().After(deadline) {
+			b.Fatalf("list never filled: %d", listSize())
+		}
+		time.Sleep(200 * time.Millisecond)
+		s.do(b, "PUT", "/v1/seekers/bench-seeker", "application/json", profile(60+r.IntN(2)), me...)
+	}
+	var ds []time.Duration
+	radius := 60
+	b.ResetTimer()
+	for b.Loop() {
+		before := listSize()
+		if radius == 60 {
+			radius = 5
+		} else {
+			radius = 60
+		}
+		t0 := time.Now()
+		if code, _, body := s.do(b, "PUT", "/v1/seekers/bench-seeker", "application/json", profile(radius), me...); code != 200 {
+			b.Fatalf("PUT: %d %s", code, body)
+		}
+		for listSize() == before {
+			if time.Since(t0) > 10*time.Second {
+				b.Fatal("the list did not change within 10s")
+			}
+			time.Sleep(500 * time.Microsecond)
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	slices.Sort(ds)
+	q := func(p float64) float64 {
+		return float64(ds[min(len(ds)-1, int(float64(len(ds))*p))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.95), "p95-ms")
+}

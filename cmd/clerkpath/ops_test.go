@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+)
+
+func (s *stack) opsEnv(k string) string {
+	switch k {
+	case config.EnvNATSURL:
+		return s.cfg.NATSURL
+	case config.EnvRedisURL:
+		return s.cfg.RedisURL
+	case config.EnvMeiliURL:
+		return s.cfg.MeiliURL
+	case config.EnvMeiliKey:
+		return s.cfg.MeiliKey
+	case config.EnvIndexPrefix:
+		return s.cfg.IndexPrefix
+	}
+	return ""
+}
+
+func TestRebuildPostingsIndexReplaysTheStream(t *testing.T) {
+	s := startStack(t)
+	emp := bearer(s.token(t, "employer", "e-1", "mercy"))
+	id := s.postOne(t, emp, `{"title":"Cancer Registrar","description":"CTR required.","employer":"Mercy","postal_code":"95814","date_posted":"`+time.Now().UTC().Format("2006-01-02")+`"}`)
+	out, stderr, err := runCLI(t, s.opsEnv, "rebuild", "postings-index")
+	if err != nil {
+		t.Fatalf("rebuild: %v %s", err, stderr)
+	}
+	if !strings.Contains(out, "replays JOBS") {
+		t.Fatalf("rebuild said %q", out)
+	}
+	testenv.Eventually(t, 15*time.Second, func() error {
+		if code, _, _ := s.do(t, "GET", "/v1/postings/"+id, "", ""); code != 200 {
+			return fmt.Errorf("posting not back in the index (%d)", code)
+		}
+		return nil
+	})
+}
+
+func TestDeadLettersCanBeListedAndReplayed(t *testing.T) {
+	s := startStack(t)
+	nc, err := nats.Connect(s.cfg.NATSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	// A posting event that can never be indexed.
+	if _, err := events.Publish(context.Background(), js, events.Event{Subject: events.JobsPosted, ID: "poison-1", Payload: map[string]any{"title": "no id"}}); err != nil {
+		t.Fatal(err)
+	}
+	var entry dlqEntry
+	testenv.Eventually(t, 10*time.Second, func() error {
+		out, _, err := runCLI(t, s.opsEnv, "dlq", "list")
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.EventID == "poison-1" {
+				return nil
+			}
+		}
+		return fmt.Errorf("not dead-lettered yet: %q", out)
+	})
+	if entry.Subject != events.JobsPosted || entry.Consumer != "matching-postings-index" || !strings.Contains(entry.Reason, "does not parse") && !strings.Contains(entry.Reason, "poison") {
+		t.Fatalf("entry %+v", entry)
+	}
+	out, stderr, err := runCLI(t, s.opsEnv, "dlq", "replay", fmt.Sprint(entry.Seq))
+	if err != nil || !strings.Contains(out, "replayed") {
+		t.Fatalf("replay: %v %s %s", err, out, stderr)
+	}
+	// Still poison: it comes back to the DLQ under a new sequence.
+	testenv.Eventually(t, 10*time.Second, func() error {
+		out, _, _ := runCLI(t, s.opsEnv, "dlq", "list")
+		var seqs []uint64
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var e dlqEntry
+			if json.Unmarshal([]byte(line), &e) == nil && e.EventID == "poison-1" {
+				seqs = append(seqs, e.Seq)
+			}
+		}
+		if len(seqs) != 1 || seqs[0] == entry.Seq {
+			return fmt.Errorf("dlq entries for the event: %v (replayed %d)", seqs, entry.Seq)
+		}
+		return nil
+	})
+}

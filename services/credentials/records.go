@@ -1,0 +1,207 @@
+package credentials
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/obs"
+	"github.com/clerkpath/clerkpath/pkg/pathway"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
+	"github.com/clerkpath/clerkpath/pkg/shred"
+)
+
+// Records are a seeker's credential records: what they hold and the
+// continuing education they logged.
+type Records struct {
+	SeekerID    string                     `json:"seeker_id"`
+	Credentials []profile.CredentialRecord `json:"credentials"`
+	CEUs        []profile.CEURecord        `json:"ceus"`
+}
+
+// SeekerRef names a seeker.
+type SeekerRef struct {
+	SeekerID string `json:"seeker_id"`
+}
+
+// EarnRequest records a credential a seeker earned.
+type EarnRequest struct {
+	SeekerID   string                   `json:"seeker_id"`
+	Credential profile.CredentialRecord `json:"credential"`
+}
+
+// CEURequest logs continuing education toward a held credential.
+type CEURequest struct {
+	SeekerID string            `json:"seeker_id"`
+	CEU      profile.CEURecord `json:"ceu"`
+}
+
+func validSeeker(id string) error {
+	if !profile.ValidID(id) {
+		return apierr.InvalidFields(apierr.FieldError{Field: "seeker_id", Message: "1 to 64 letters, digits, '-' or '_'"})
+	}
+	return nil
+}
+
+func (s *Service) records(ctx context.Context, r rpc.Request) (any, error) {
+	var req SeekerRef
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	if err := validSeeker(req.SeekerID); err != nil {
+		return nil, err
+	}
+	return s.currentRecords(ctx, req.SeekerID)
+}
+
+func (s *Service) currentRecords(ctx context.Context, id string) (Records, error) {
+	rec, err := s.store.load(ctx, id)
+	if err != nil {
+		return Records{}, err
+	}
+	if rec.deleted {
+		return Records{}, apierr.New(apierr.NotFound, "no seeker %s", id)
+	}
+	return Records{SeekerID: id, Credentials: rec.creds, CEUs: rec.ceus}, nil
+}
+
+// earn records a credential. Recording the same credential with the same
+// exam date again is the same event (a retry), not a second record; a
+// different date or apprentice status replaces the record.
+func (s *Service) earn(ctx context.Context, r rpc.Request) (any, error) {
+	var req EarnRequest
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	if err := validSeeker(req.SeekerID); err != nil {
+		return nil, err
+	}
+	c := req.Credential
+	c.Code = strings.ToUpper(strings.TrimSpace(c.Code))
+	if c.EarnedOn == "" {
+		return nil, apierr.InvalidFields(apierr.FieldError{Field: "earned_on", Message: "required; want YYYY-MM-DD, the exam date"})
+	}
+	st := pathway.State{Credentials: []pathway.HeldCredential{{Code: c.Code, EarnedOn: c.EarnedOn, Apprentice: c.Apprentice}}}
+	if err := st.Validate(s.cat, s.now()); err != nil {
+		return nil, fieldsUnder(err, "credentials[0].")
+	}
+	// Records belong to a profile: deleting the profile is how a seeker
+	// erases them, so there must be one to delete.
+	if err := s.requireSeeker(ctx, req.SeekerID); err != nil {
+		return nil, err
+	}
+	id := eventID("earned", req.SeekerID, c.Code, c.EarnedOn, strconv.FormatBool(c.Apprentice))
+	if err := s.record(ctx, req.SeekerID, events.CredentialsEarned, id, profile.CredentialChange{SeekerID: req.SeekerID, Credential: &c}); err != nil {
+		return nil, err
+	}
+	return s.currentRecords(ctx, req.SeekerID)
+}
+
+// logCEU records continuing education toward a credential the seeker
+// holds. The same block (credential, date, hours, self-review) logged again
+// is one record.
+func (s *Service) logCEU(ctx context.Context, r rpc.Request) (any, error) {
+	var req CEURequest
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	if err := validSeeker(req.SeekerID); err != nil {
+		return nil, err
+	}
+	u := req.CEU
+	u.Code = strings.ToUpper(strings.TrimSpace(u.Code))
+	rec, err := s.store.load(ctx, req.SeekerID)
+	if err != nil {
+		return nil, err
+	}
+	if rec.deleted {
+		return nil, apierr.New(apierr.NotFound, "no seeker %s", req.SeekerID)
+	}
+	st := pathway.State{CEUs: []pathway.CEU{{Code: u.Code, Hours: u.Hours, SelfReview: u.SelfReview, On: u.On}}}
+	for _, c := range rec.creds {
+		if s.cat.Credential(c.Code) != nil {
+			st.Credentials = append(st.Credentials, pathway.HeldCredential{Code: c.Code})
+		}
+	}
+	if err := st.Validate(s.cat, s.now()); err != nil {
+		return nil, fieldsUnder(err, "ceus[0].")
+	}
+	id := eventID("ceu", req.SeekerID, u.Code, u.On, strconv.FormatFloat(u.Hours, 'g', -1, 64), strconv.FormatBool(u.SelfReview))
+	if err := s.record(ctx, req.SeekerID, events.CredentialsCEULogged, id, profile.CredentialChange{SeekerID: req.SeekerID, CEU: &u}); err != nil {
+		return nil, err
+	}
+	return s.currentRecords(ctx, req.SeekerID)
+}
+
+// record seals a change about a seeker, publishes it, and waits until the
+// projection has applied it so that the caller reads its own write.
+func (s *Service) record(ctx context.Context, seeker, subject, id string, ch profile.CredentialChange) error {
+	sealed, err := s.keys.Seal(ctx, seeker, ch)
+	if errors.Is(err, shred.ErrShredded) {
+		return apierr.New(apierr.NotFound, "no seeker %s", seeker)
+	}
+	if err != nil {
+		return apierr.Wrap(err, apierr.Unavailable, "could not save; try again")
+	}
+	ack, err := events.Publish(ctx, s.p.JS, events.Event{
+		Subject:   subject,
+		ID:        id,
+		Source:    Name,
+		Time:      s.now(),
+		RequestID: obs.RequestID(ctx),
+		Payload:   sealed,
+	})
+	if err != nil {
+		return apierr.Wrap(err, apierr.Unavailable, "could not save; try again")
+	}
+	if err := s.store.waitApplied(ctx, seeker, ack.Sequence, 2*time.Second); err != nil {
+		obs.Logger(ctx, s.p.Log).Warn().Err(err).Msg("projection lagging behind a write")
+	}
+	return nil
+}
+
+// requireSeeker fails with not_found unless the profiles service knows the
+// seeker.
+func (s *Service) requireSeeker(ctx context.Context, id string) error {
+	_, err := s.seeker(ctx, id)
+	return err
+}
+
+func (s *Service) seeker(ctx context.Context, id string) (profile.Seeker, error) {
+	return rpc.Call[profile.Seeker](ctx, s.p.NC, subjectSeekerGet, map[string]string{"id": id})
+}
+
+// eventID is a deterministic message id: a retried request publishes the
+// same id, which JetStream drops as a duplicate. The parts are hashed so
+// that the id, which travels in clear headers, reveals neither the
+// credential nor its dates.
+func eventID(kind string, parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return kind + ":" + hex.EncodeToString(h[:16])
+}
+
+// fieldsUnder turns the engine's field paths for a one-entry state
+// ("credentials[0].earned_on") into the request's own ("earned_on").
+func fieldsUnder(err error, prefix string) error {
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || len(ae.Fields) == 0 {
+		return err
+	}
+	fs := make([]apierr.FieldError, 0, len(ae.Fields))
+	for _, f := range ae.Fields {
+		if name, ok := strings.CutPrefix(f.Field, prefix); ok {
+			fs = append(fs, apierr.FieldError{Field: name, Message: f.Message})
+		}
+	}
+	if len(fs) == 0 {
+		return err
+	}
+	return apierr.InvalidFields(fs...)
+}
