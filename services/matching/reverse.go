@@ -58,16 +58,15 @@ func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 	pipe := s.p.Redis.TxPipeline()
 	var added []string
 	adds := map[string]*redis.IntCmd{}
-	for id := range had {
-		if _, ok := pairs[id]; !ok { // a changed posting may no longer suit a seeker who had it
-			pipe.ZRem(ctx, listKey(id), p.ID)
-			pipe.SRem(ctx, postingKey(p.ID), id)
-		}
+	for _, pr := range pairs {
+		delete(had, pr.seeker)
+		adds[pr.seeker] = pipe.ZAdd(ctx, listKey(pr.seeker), redis.Z{Score: pr.score, Member: p.ID})
+		pipe.SAdd(ctx, postingKey(p.ID), pr.seeker)
+		pipe.ZRemRangeByRank(ctx, listKey(pr.seeker), 0, -MatchListSize-1)
 	}
-	for id, score := range pairs {
-		adds[id] = pipe.ZAdd(ctx, listKey(id), redis.Z{Score: score, Member: p.ID})
-		pipe.SAdd(ctx, postingKey(p.ID), id)
-		pipe.ZRemRangeByRank(ctx, listKey(id), 0, -MatchListSize-1)
+	for id := range had { // a changed posting no longer suits a seeker who had it
+		pipe.ZRem(ctx, listKey(id), p.ID)
+		pipe.SRem(ctx, postingKey(p.ID), id)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return err
@@ -81,13 +80,19 @@ func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 	return s.announceAll(ctx, added, p.ID)
 }
 
+// pair is a seeker a posting suits, with the score.
+type pair struct {
+	seeker string
+	score  float64
+}
+
 // pairs returns the seekers a posting suits, with their scores: the
 // in-memory half of a reverse match.
-func (s *Service) pairs(at *geo.Point, p *posting.Posting, today time.Time) map[string]float64 {
-	out := map[string]float64{}
+func (s *Service) pairs(at *geo.Point, p *posting.Posting, today time.Time) []pair {
+	var out []pair
 	s.seekers.near(at, p.WorkMode == "remote", func(sk *match.Seeker) {
 		if match.Qualifies(sk, p) {
-			out[sk.ID] = match.Points(sk, p, today)
+			out = append(out, pair{sk.ID, match.Points(sk, p, today)})
 		}
 	})
 	return out

@@ -40,8 +40,8 @@ type seekerState struct {
 type seekerIndex struct {
 	mu      sync.RWMutex
 	seekers map[string]*seekerState
-	cells   map[cell]map[string]struct{}
-	remote  map[string]struct{} // seekers without a location or who want remote work
+	cells   map[cell]map[string]*seekerState
+	remote  map[string]*seekerState // seekers without a location or who want remote work
 	maxMi   int                 // the largest radius of any seeker
 	zcta    *geo.ZCTA
 	cat     *pathway.Catalog
@@ -53,7 +53,7 @@ type cell struct{ lat, lon int }
 func cellOf(p geo.Point) cell { return cell{int(math.Floor(p.Lat)), int(math.Floor(p.Lon))} }
 
 func newSeekerIndex(zcta *geo.ZCTA, cat *pathway.Catalog) *seekerIndex {
-	return &seekerIndex{seekers: map[string]*seekerState{}, cells: map[cell]map[string]struct{}{}, remote: map[string]struct{}{}, zcta: zcta, cat: cat, today: time.Now}
+	return &seekerIndex{seekers: map[string]*seekerState{}, cells: map[cell]map[string]*seekerState{}, remote: map[string]*seekerState{}, zcta: zcta, cat: cat, today: time.Now}
 }
 
 // locate resolves a profile location to coordinates.
@@ -87,12 +87,12 @@ func (ix *seekerIndex) place(id string, st *seekerState) {
 	if st.point != nil {
 		c := cellOf(*st.point)
 		if ix.cells[c] == nil {
-			ix.cells[c] = map[string]struct{}{}
+			ix.cells[c] = map[string]*seekerState{}
 		}
-		ix.cells[c][id] = struct{}{}
+		ix.cells[c][id] = st
 	}
 	if st.point == nil || st.attrs.RemotePref == "remote" || st.attrs.RemotePref == "any" || st.attrs.RemotePref == "hybrid" {
-		ix.remote[id] = struct{}{}
+		ix.remote[id] = st
 	}
 	ix.maxMi = max(ix.maxMi, st.attrs.RadiusMiles)
 }
@@ -210,18 +210,17 @@ func (ix *seekerIndex) near(p *geo.Point, remote bool, fn func(*match.Seeker)) {
 		dLon := int(math.Ceil(float64(ix.maxMi)/(69.0*cosLat))) + 1
 		for la := c.lat - dLat; la <= c.lat+dLat; la++ {
 			for lo := c.lon - dLon; lo <= c.lon+dLon; lo++ {
-				for id := range ix.cells[cell{la, lo}] { // cells hold only profiled seekers
+				for id, st := range ix.cells[cell{la, lo}] { // cells hold only profiled seekers
 					if seen != nil {
 						seen[id] = struct{}{}
 					}
-					fn(&ix.seekers[id].view)
+					fn(&st.view)
 				}
 			}
 		}
 	}
 	if remote {
-		for id := range ix.remote {
-			st := ix.seekers[id]
+		for id, st := range ix.remote {
 			if _, dup := seen[id]; dup || !st.profiled {
 				continue
 			}
