@@ -215,6 +215,14 @@ func TestMatchingJourney(t *testing.T) {
 	if c := candidates(); strings.Contains(c, "email") || strings.Contains(c, "display_name") || strings.Contains(c, "phone") {
 		t.Fatalf("candidates carry contact fields: %s", c)
 	}
+	// The export holds what every service keeps about the seeker.
+	testenv.Eventually(t, 10*time.Second, func() error {
+		code, _, b := s.do(t, "GET", "/v1/seekers/ana/export", "", "", me...)
+		if code != 200 || !strings.Contains(string(b), `"RHIT"`) || !strings.Contains(string(b), rhitJob) {
+			return fmt.Errorf("export %d: %s", code, b)
+		}
+		return nil
+	})
 }
 
 func TestMatchesBadInputAndNoLocation(t *testing.T) {

@@ -178,7 +178,7 @@ func Score(s Seeker, p posting.Posting, now time.Time) Result {
 		}
 	}
 	if p.EducationMin != posting.EducationNone && p.EducationMin.Rank() <= s.EducationRank {
-		r.Met = append(r.Met, "your education meets its "+educationWords(p.EducationMin)+" minimum")
+		r.Met = append(r.Met, "your education meets its minimum: "+educationWords(p.EducationMin))
 	}
 	if p.ExperienceMonthsMin > 0 && s.ExperienceMonths >= p.ExperienceMonthsMin {
 		r.Met = append(r.Met, fmt.Sprintf("your %s of experience meets its %s minimum", months(s.ExperienceMonths), months(p.ExperienceMonthsMin)))

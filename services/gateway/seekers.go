@@ -128,6 +128,22 @@ func (s *server) handleExportSeeker() http.Handler {
 			return
 		}
 		out["access_log"] = log.Entries
+		// What the other services hold about the seeker: credential records
+		// and the stored match list.
+		for key, call := range map[string]struct {
+			subject string
+			req     any
+		}{
+			"credentials": {"svc.credentials.records", map[string]string{"seeker_id": id}},
+			"match_list":  {"svc.matching.list", map[string]string{"seeker_id": id}},
+		} {
+			v, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, call.subject, call.req)
+			if err != nil && apierr.CodeOf(err) != apierr.NotFound {
+				s.writeError(w, r, err)
+				return
+			}
+			out[key] = v
+		}
 		w.Header().Set("Content-Disposition", `attachment; filename="clerkpath-export-`+id+`.json"`)
 		writeJSON(w, http.StatusOK, out)
 	})

@@ -42,7 +42,7 @@ type seekerIndex struct {
 	seekers map[string]*seekerState
 	cells   map[cell]map[string]*seekerState
 	remote  map[string]*seekerState // seekers without a location or who want remote work
-	maxMi   int                 // the largest radius of any seeker
+	maxMi   int                     // the largest radius of any seeker
 	zcta    *geo.ZCTA
 	cat     *pathway.Catalog
 	today   func() time.Time
