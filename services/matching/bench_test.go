@@ -153,3 +153,19 @@ func benchReverse(b *testing.B, f benchFixture) {
 		})
 	})
 }
+
+// BenchmarkSeekerIndexWrite is the cost of applying one seeker's profile
+// and one credential to the in-memory index: what a replay at start pays
+// per seeker.
+func BenchmarkSeekerIndexWrite(b *testing.B) {
+	s := newTestService(b)
+	r := rand.New(rand.NewPCG(5, 6))
+	places := zipPoints(b, s.p.Config.ZCTAFile, 3000)
+	n := 0
+	for b.Loop() {
+		id := "w" + strconv.Itoa(n)
+		s.seekers.setAttrs(genSeeker(r, id, places))
+		s.seekers.addCredential(id, profile.CredentialRecord{Code: "CCA", EarnedOn: "2024-01-01"})
+		n++
+	}
+}
