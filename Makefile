@@ -7,7 +7,7 @@ SERVICES := gateway profiles credentials ingest matching
 MODULES := pkg $(addprefix services/,$(SERVICES)) cmd/clerkpath
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all install build run test test-unit vet fmt bench clean
+.PHONY: all install build run test test-unit vet fmt bench clean openapi
 
 all: build
 
@@ -37,6 +37,11 @@ vet:
 ## bench: run the benchmarks of the pure cores
 bench:
 	cd pkg && $(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## openapi: after editing services/gateway/openapi.json, copy it to docs/ and regenerate the Go client
+openapi:
+	cd services/gateway && $(GO) generate ./openapi.go
+	cd cmd/clerkpath/apiclient && $(GO) generate .
 
 clean:
 	rm -rf $(BIN)

@@ -3,6 +3,7 @@ package posting
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,42 +104,77 @@ func credentialItems(required [][]string, preferred, orEligible []string) []stri
 // TestCredentialExtractionAccuracy scores credential extraction on the
 // labelled postings (see testdata/labelled/README.md) with micro-averaged
 // precision and recall over required groups, preferred and or-eligible
-// credentials.
+// credentials, overall and per writing round.
 func TestCredentialExtractionAccuracy(t *testing.T) {
 	set := loadLabelled(t)
 	if len(set) < 40 {
 		t.Fatalf("only %d labelled postings, want at least 40", len(set))
 	}
 	z := testZCTA(t)
-	tp, fp, fn := 0, 0, 0
+	var all score
+	rounds := map[string]*score{}
 	for _, lp := range set {
 		p := normalizeLabelled(t, lp, z)
 		got := credentialItems(p.CredentialsRequired, p.CredentialsPreferred, p.CredentialsOrEligible)
 		want := credentialItems(lp.Expect.Required, lp.Expect.Preferred, lp.Expect.OrEligible)
+		var s score
 		var missing, extra []string
 		for _, w := range want {
 			if slices.Contains(got, w) {
-				tp++
+				s.tp++
 			} else {
-				fn++
+				s.fn++
 				missing = append(missing, w)
 			}
 		}
 		for _, g := range got {
 			if !slices.Contains(want, g) {
-				fp++
+				s.fp++
 				extra = append(extra, g)
 			}
 		}
 		if len(missing)+len(extra) > 0 {
 			t.Logf("%s (%s): missing %v, extra %v", lp.name, lp.Note, missing, extra)
 		}
+		all.add(s)
+		r := roundOf(lp.name)
+		if rounds[r] == nil {
+			rounds[r] = &score{}
+		}
+		rounds[r].add(s)
 	}
-	precision := float64(tp) / float64(max(tp+fp, 1))
-	recall := float64(tp) / float64(max(tp+fn, 1))
-	t.Logf("credential extraction over %d postings: %d items expected, %d extracted, %d right: precision %.3f, recall %.3f",
-		len(set), tp+fn, tp+fp, tp, precision, recall)
-	if precision < 0.95 || recall < 0.95 {
-		t.Errorf("precision %.3f, recall %.3f: want both at least 0.95", precision, recall)
+	for _, r := range []string{"1", "2", "3"} {
+		if s := rounds[r]; s != nil {
+			t.Logf("round %s: %s", r, s)
+		}
 	}
+	t.Logf("all %d postings: %s", len(set), &all)
+	if all.precision() < 0.95 || all.recall() < 0.95 {
+		t.Errorf("precision %.3f, recall %.3f: want both at least 0.95", all.precision(), all.recall())
+	}
+}
+
+// roundOf tells which writing round a labelled file belongs to (see the
+// README there): 01-48, 49-60, 61 and up.
+func roundOf(name string) string {
+	switch {
+	case name < "49":
+		return "1"
+	case name < "61":
+		return "2"
+	}
+	return "3"
+}
+
+type score struct{ tp, fp, fn int }
+
+func (s *score) add(o score) { s.tp, s.fp, s.fn = s.tp+o.tp, s.fp+o.fp, s.fn+o.fn }
+
+func (s *score) precision() float64 { return float64(s.tp) / float64(max(s.tp+s.fp, 1)) }
+
+func (s *score) recall() float64 { return float64(s.tp) / float64(max(s.tp+s.fn, 1)) }
+
+func (s *score) String() string {
+	return fmt.Sprintf("%d items expected, %d extracted, %d right: precision %.3f, recall %.3f",
+		s.tp+s.fn, s.tp+s.fp, s.tp, s.precision(), s.recall())
 }

@@ -3,6 +3,7 @@ package posting
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -26,5 +27,26 @@ func BenchmarkNormalizeExtract(b *testing.B) {
 		if _, err := Normalize(r, opt); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkExtractAdversarial runs Extract on descriptions of the maximum
+// size built to defeat it: one clause packed with credentials and cues,
+// endless lists and sentences. Each should cost time linear in its size,
+// a few milliseconds, never seconds.
+func BenchmarkExtractAdversarial(b *testing.B) {
+	n := MaxDescriptionBytes
+	for name, text := range map[string]string{
+		"one-clause":     strings.Repeat("RHIT required CCS preferred ", n/28),
+		"comma-list":     strings.Repeat("RHIT, RHIA, ", n/12),
+		"sentences":      strings.Repeat("RHIT. CCS and CPC. ", n/19),
+		"dots":           strings.Repeat("a.", n/2),
+		"eligible-chain": strings.Repeat("RHIT or eligible or ", n/20),
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				Extract("", text)
+			}
+		})
 	}
 }

@@ -127,6 +127,9 @@ func csvColumns(header []string, mapping map[string]string) ([]string, error) {
 // "date-posted" and "DATE_POSTED" are one column.
 func columnKey(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "-" {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		if r == ' ' || r == '-' {
 			return '_'

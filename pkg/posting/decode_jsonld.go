@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/geo"
 )
 
 // decodeJSONLD reads schema.org JobPosting nodes from one object, an array of
@@ -18,21 +19,21 @@ func decodeJSONLD(body []byte) (Batch, error) {
 	if err := checkJSON(body); err != nil {
 		return Batch{}, err
 	}
-	doc := ldDoc{ids: map[string]ldObject{}}
-	var nodes []ldNode
-	err := eachElement(body, func(_, line int, raw json.RawMessage) {
-		nodes = append(nodes, graphNodes(raw, line)...)
-	})
-	if err != nil {
+	var g graph
+	if err := eachElement(body, g.add); err != nil {
 		return Batch{}, err
 	}
-	for _, n := range nodes {
+	if g.err != nil {
+		return Batch{}, g.err
+	}
+	doc := ldDoc{ids: map[string]ldObject{}}
+	for _, n := range g.nodes {
 		if id, ok := ldText(n.obj["@id"]); ok && id != "" {
 			doc.ids[id] = n.obj
 		}
 	}
 	var b Batch
-	for _, n := range nodes {
+	for _, n := range g.nodes {
 		if !isJobPosting(n.obj) {
 			continue
 		}
@@ -48,6 +49,10 @@ func decodeJSONLD(body []byte) (Batch, error) {
 	return b, nil
 }
 
+// maxLDNodes bounds the nodes of one JSON-LD body: postings and the
+// organizations and places they point at.
+const maxLDNodes = 4 * MaxRecords
+
 type ldObject = map[string]json.RawMessage
 
 type ldNode struct {
@@ -55,47 +60,60 @@ type ldNode struct {
 	obj  ldObject
 }
 
-// graphNodes returns the object raw (starting on line), or the members of
-// its @graph with their own lines.
-func graphNodes(raw json.RawMessage, line int) []ldNode {
+// graph collects the nodes of a JSON-LD document, flattening @graph.
+type graph struct {
+	nodes []ldNode
+	err   error
+}
+
+// add adds the object raw (starting on line), or the members of its @graph
+// with their own lines.
+func (g *graph) add(_ int, line int, raw json.RawMessage) {
+	if g.err != nil {
+		return
+	}
 	var obj ldObject
 	if json.Unmarshal(raw, &obj) != nil || obj == nil {
-		return nil
+		return // not an object: not a posting, nothing to point at
 	}
 	if _, ok := obj["@graph"]; !ok {
-		return []ldNode{{line: line, obj: obj}}
+		if len(g.nodes) == maxLDNodes {
+			g.err = apierr.New(apierr.TooLarge, "more than %d JSON-LD nodes in one body; split the batch", maxLDNodes)
+			return
+		}
+		g.nodes = append(g.nodes, ldNode{line: line, obj: obj})
+		return
 	}
-	var nodes []ldNode
 	// Walk the object again with a decoder to learn where each @graph member
 	// starts; raw is known to be valid JSON.
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil {
-		return nil
+		return
 	}
 	for dec.More() {
 		key, err := dec.Token()
 		if err != nil {
-			return nodes
+			return
 		}
 		valueAt := valueStart(raw, int(dec.InputOffset()))
 		var v json.RawMessage
 		if dec.Decode(&v) != nil {
-			return nodes
+			return
 		}
 		if key != "@graph" {
 			continue
 		}
 		base := line + bytes.Count(raw[:valueAt], []byte("\n"))
-		if len(v) > 0 && v[0] == '{' {
-			nodes = append(nodes, graphNodes(v, base)...)
-			continue
+		switch {
+		case len(v) > 0 && v[0] == '{':
+			g.add(0, base, v)
+		case len(v) > 0 && v[0] == '[':
+			// Members may hold @graphs of their own: flattened.
+			if err := eachElement(v, func(_, l int, member json.RawMessage) { g.add(0, base+l-1, member) }); err != nil && g.err == nil {
+				g.err = err
+			}
 		}
-		// An array of members: nested @graphs are flattened.
-		_ = eachElement(v, func(_, l int, member json.RawMessage) {
-			nodes = append(nodes, graphNodes(member, base+l-1)...)
-		})
 	}
-	return nodes
 }
 
 // valueStart skips the colon and whitespace after an object key.
@@ -326,14 +344,14 @@ func (d ldDoc) place(place ldObject, r *Raw, path string, fs *apierr.Fields) boo
 		if objs := d.objects(v); len(objs) > 0 {
 			addr = objs[0]
 		} else if s, ok := ldText(v); ok {
-			r.Locality = s // a free-text address; Normalize needs more to place it
+			textAddress(s, r)
 		}
 	}
-	r.PostalCode, _ = ldText(addr["postalCode"])
-	if s, ok := ldText(addr["addressLocality"]); ok {
-		r.Locality = s
+	for prop, dst := range map[string]*string{"postalCode": &r.PostalCode, "addressLocality": &r.Locality, "addressRegion": &r.Region} {
+		if s, ok := ldText(addr[prop]); ok {
+			*dst = s
+		}
 	}
-	r.Region, _ = ldText(addr["addressRegion"])
 	if s, ok := ldText(addr["addressCountry"]); ok {
 		r.Country = s
 	} else if cs := d.objects(addr["addressCountry"]); len(cs) > 0 {
@@ -351,6 +369,32 @@ func (d ldDoc) place(place ldObject, r *Raw, path string, fs *apierr.Fields) boo
 	return r.PostalCode != "" || r.Locality != "" || r.Region != "" || r.Latitude != nil
 }
 
+// textAddress reads a free-text address of the usual US form, "Raleigh, NC"
+// or "100 Main St, Raleigh, NC 27601": the last part holds the state and
+// maybe the ZIP, the one before it the city. Anything else is kept as the
+// locality.
+func textAddress(s string, r *Raw) {
+	parts := strings.Split(s, ",")
+	if len(parts) < 2 {
+		r.Locality = strings.TrimSpace(s)
+		return
+	}
+	last := strings.Fields(parts[len(parts)-1])
+	if len(last) == 0 || len(last) > 2 {
+		r.Locality = strings.TrimSpace(s)
+		return
+	}
+	if _, ok := geo.StateCode(last[0]); !ok {
+		r.Locality = strings.TrimSpace(s)
+		return
+	}
+	r.Region = last[0]
+	if len(last) == 2 {
+		r.PostalCode = last[1]
+	}
+	r.Locality = strings.TrimSpace(parts[len(parts)-2])
+}
+
 // salary reads a MonetaryAmount whose value is a number or a
 // QuantitativeValue with value or minValue/maxValue and unitText.
 func (d ldDoc) salary(v json.RawMessage, r *Raw, path string, fs *apierr.Fields) {
@@ -363,7 +407,7 @@ func (d ldDoc) salary(v json.RawMessage, r *Raw, path string, fs *apierr.Fields)
 	if len(amounts) == 0 {
 		if s, ok := ldText(v); ok {
 			set("", "salary_min", s)
-			set("", "salary_max", s)
+			r.SalaryMax = r.SalaryMin
 			return
 		}
 		fs.Add(path, "want a MonetaryAmount")
@@ -372,9 +416,13 @@ func (d ldDoc) salary(v json.RawMessage, r *Raw, path string, fs *apierr.Fields)
 	m := amounts[0]
 	r.Currency, _ = ldText(m["currency"])
 	r.SalaryUnit, _ = ldText(m["unitText"])
+	// One figure is both ends of the range.
+	exact := func(prop, s string) {
+		set(prop, "salary_min", s)
+		r.SalaryMax = r.SalaryMin
+	}
 	if s, ok := ldText(m["value"]); ok {
-		set(".value", "salary_min", s)
-		set(".value", "salary_max", s)
+		exact(".value", s)
 		return
 	}
 	qvs := d.objects(m["value"])
@@ -389,8 +437,7 @@ func (d ldDoc) salary(v json.RawMessage, r *Raw, path string, fs *apierr.Fields)
 		r.SalaryUnit = s
 	}
 	if s, ok := ldText(q["value"]); ok {
-		set(".value.value", "salary_min", s)
-		set(".value.value", "salary_max", s)
+		exact(".value.value", s)
 	}
 	if s, ok := ldText(q["minValue"]); ok {
 		set(".value.minValue", "salary_min", s)

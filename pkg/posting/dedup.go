@@ -12,10 +12,17 @@ import (
 )
 
 // NearDuplicateDistance is the largest Hamming distance between the SimHash
-// values of two postings that are treated as the same job (an agency
-// re-posting an employer's text with its own intro, a re-post with a changed
-// sentence). Distinct postings in the labelled set are 15 or more bits apart;
-// see TestSimHashSeparatesPostings.
+// values of two postings treated as near-duplicates. It is kept small on
+// purpose: a false merge hides a real job, and the ingest service's banded
+// index (seven bands, so that any pair within 6 bits shares one) depends on
+// this value. Measured on the 70 labelled postings
+// (TestSimHashSeparatesPostings): distinct postings are 20 or more bits
+// apart; a re-post with one sentence added is within 6 bits 69 times in 70,
+// with one word changed 58 times, with an agency intro added about half the
+// time, and wrapped in an agency intro and outro only 14 times (median 8,
+// up to 17 bits, worst on short postings). Catching those needs a looser
+// threshold confirmed by another signal (same title and place), not SimHash
+// alone.
 const NearDuplicateDistance = 6
 
 // shingleWords is the number of words in a SimHash shingle. Three-word
@@ -77,10 +84,40 @@ func (f *fingerprinter) text(s string) {
 	space := false
 	wrote := false
 	for i := 0; i < len(s); {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == ' ' || c >= '\t' && c <= '\r' {
+				space = wrote
+				i++
+				continue
+			}
+			if space {
+				f.byte(' ')
+				space = false
+			}
+			// Copy the run of other ASCII bytes and single spaces,
+			// lower-casing it in the buffer.
+			j := i + 1
+			for j < len(s) && (visibleASCII(s[j]) || s[j] == ' ' && j+1 < len(s) && visibleASCII(s[j+1])) {
+				j++
+			}
+			for i < j {
+				if f.n == len(f.buf) {
+					f.flush()
+				}
+				m := copy(f.buf[f.n:], s[i:j])
+				for k, b := range f.buf[f.n : f.n+m] {
+					if b >= 'A' && b <= 'Z' {
+						f.buf[f.n+k] = b + 'a' - 'A'
+					}
+				}
+				f.n += m
+				i += m
+			}
+			wrote = true
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		if unicode.IsSpace(r) {
 			space = wrote
@@ -90,15 +127,7 @@ func (f *fingerprinter) text(s string) {
 			f.byte(' ')
 			space = false
 		}
-		if r < utf8.RuneSelf {
-			c := byte(r)
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			f.byte(c)
-		} else {
-			f.rune(unicode.ToLower(r))
-		}
+		f.rune(unicode.ToLower(r))
 		wrote = true
 	}
 	f.byte(0x1f) // unit separator
@@ -128,7 +157,11 @@ func (f *fingerprinter) flush() {
 // consecutive words (lower-cased letters and digits): similar texts get
 // hashes a small Hamming distance apart. Text with fewer than three words is
 // one shingle.
-func SimHash(text string) uint64 {
+func SimHash(text string) uint64 { return simHash(text) }
+
+// simHash is SimHash over texts read one after the other, as if joined by
+// a space.
+func simHash(texts ...string) uint64 {
 	var (
 		window [shingleWords]uint64 // hashes of the last words
 		words  int
@@ -150,33 +183,61 @@ func SimHash(text string) uint64 {
 			inLane = 0
 		}
 	}
-	for i := 0; i < len(text); {
-		// Find the next word: a run of letters and digits.
-		for i < len(text) && !wordRune(text, i) {
-			_, size := utf8.DecodeRuneInString(text[i:])
-			i += size
-		}
-		if i >= len(text) {
-			break
-		}
-		h := uint64(14695981039346656037) // FNV-1a offset basis
-		for i < len(text) && wordRune(text, i) {
-			r, size := rune(text[i]), 1
-			if r >= utf8.RuneSelf {
-				r, size = utf8.DecodeRuneInString(text[i:])
-				r = unicode.ToLower(r)
-			} else if r >= 'A' && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			i += size
-			h ^= uint64(r)
-			h *= 1099511628211 // FNV-1a prime
-		}
+	h := uint64(0)
+	endWord := func() {
 		copy(window[:], window[1:])
 		window[shingleWords-1] = h
 		if words++; words >= shingleWords {
 			add(shingle(window[:]))
 		}
+	}
+	const offsetBasis, prime = 14695981039346656037, 1099511628211 // FNV-1a
+	inWord := false
+	for _, text := range texts {
+		if inWord {
+			inWord = false
+			endWord()
+		}
+		for i := 0; i < len(text); {
+			// Words are runs of letters and digits, hashed with FNV-1a as they
+			// are read, lower-cased; ASCII takes the short path.
+			c := text[i]
+			if c < utf8.RuneSelf {
+				i++
+				switch {
+				case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+				case c >= 'A' && c <= 'Z':
+					c += 'a' - 'A'
+				default:
+					if inWord {
+						inWord = false
+						endWord()
+					}
+					continue
+				}
+				if !inWord {
+					inWord, h = true, offsetBasis
+				}
+				h = (h ^ uint64(c)) * prime
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(text[i:])
+			i += size
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				if inWord {
+					inWord = false
+					endWord()
+				}
+				continue
+			}
+			if !inWord {
+				inWord, h = true, offsetBasis
+			}
+			h = (h ^ uint64(unicode.ToLower(r))) * prime
+		}
+	}
+	if inWord {
+		endWord()
 	}
 	if words > 0 && words < shingleWords {
 		add(shingle(window[shingleWords-words:]))
@@ -217,14 +278,9 @@ func drainLanes(lanes *[8]uint64, counts *[64]int) {
 	}
 }
 
-func wordRune(s string, i int) bool {
-	c := s[i]
-	if c < utf8.RuneSelf {
-		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-	}
-	r, _ := utf8.DecodeRuneInString(s[i:])
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
-}
+// visibleASCII reports whether c is an ASCII character other than whitespace
+// (control characters count as visible: they are kept, not collapsed).
+func visibleASCII(c byte) bool { return c < utf8.RuneSelf && c != ' ' && (c < '\t' || c > '\r') }
 
 // Hamming returns the number of bits in which a and b differ.
 func Hamming(a, b uint64) int { return bits.OnesCount64(a ^ b) }

@@ -195,7 +195,7 @@ func isCode(term string) bool {
 // headingRule maps words found in a short heading line to a section.
 type headingRule struct {
 	section section
-	words   []string
+	words   [][]byte
 }
 
 // Extractor reads requirements from postings. It is built once from the
@@ -206,6 +206,7 @@ type Extractor struct {
 	title    automaton // role rules and title work modes
 	headings []headingRule
 	codes    []string // credential codes, sorted
+	scratch  sync.Pool
 }
 
 // DefaultExtractor returns the Extractor built from the embedded
@@ -349,7 +350,11 @@ func compile(d *dictionary) (*Extractor, error) {
 		default:
 			errs = append(errs, fmt.Errorf("heading section %q unknown", h.Section))
 		}
-		x.headings = append(x.headings, headingRule{section: s, words: h.Words})
+		rule := headingRule{section: s}
+		for _, w := range h.Words {
+			rule.words = append(rule.words, []byte(w))
+		}
+		x.headings = append(x.headings, rule)
 	}
 	if len(x.codes) == 0 {
 		errs = append(errs, errors.New("no credentials"))

@@ -146,14 +146,14 @@ func Normalize(r Raw, opt NormalizeOptions) (Posting, error) {
 		return Posting{}, fs.Err()
 	}
 
-	p.Requirements = x.Extract(p.Title, p.Description)
+	p.Requirements = x.extract(p.Title, p.Description) // both already folded by plainLine and PlainText
 	p.WorkMode = firstNonEmpty(mode, p.WorkMode, "onsite")
 	normalizeLocation(&r, &p, opt.Geo, prefix, &fs)
 	mergeStated(&r, &p, x, prefix, &fs)
 	if err := fs.Err(); err != nil {
 		return Posting{}, err
 	}
-	p.SimHash = SimHash(p.Title + "\n" + p.Description)
+	p.SimHash = simHash(p.Title, p.Description)
 	p.Fingerprint = Fingerprint(p)
 	p.ID = postingID(p)
 	return p, nil
@@ -186,9 +186,23 @@ func checkURL(raw, field string, fs *apierr.Fields) string {
 // of day.
 func parseDate(s string) (t time.Time, dateOnly bool, err error) {
 	s = strings.TrimSpace(s)
-	for _, layout := range [...]string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", time.DateOnly, "1/2/2006"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), layout == time.DateOnly || layout == "1/2/2006", nil
+	for _, l := range [...]struct {
+		layout   string
+		fixed    bool // the layout has one length: skip it for others, as a failed parse allocates
+		dateOnly bool
+	}{
+		{time.DateOnly, true, true},
+		{time.RFC3339Nano, false, false},
+		{"2006-01-02T15:04:05", true, false},
+		{"2006-01-02T15:04", true, false},
+		{"2006-01-02 15:04:05", true, false},
+		{"1/2/2006", false, true},
+	} {
+		if l.fixed && len(s) != len(l.layout) {
+			continue
+		}
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return t.UTC(), l.dateOnly, nil
 		}
 	}
 	return time.Time{}, false, fmt.Errorf("want a date like 2025-05-12 or 2025-05-12T09:00:00Z, got %q", clip(s))

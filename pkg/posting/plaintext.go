@@ -18,6 +18,11 @@ import (
 // It is a small hand-written tokenizer rather than an HTML parser: postings
 // use a handful of formatting tags, and the output is text, never HTML, so
 // malformed markup can only lose words, not inject anything.
+//
+// The output never contains a "<" directly followed by a letter, "/", "!" or
+// "?": where decoding produced one ("&lt;script&gt;"), a space is put after
+// the "<", so that no consumer can mistake the text for markup and running
+// PlainText on its own output finds no tags to strip.
 func PlainText(s string) string {
 	var w textWriter
 	w.b.Grow(len(s))
@@ -26,7 +31,7 @@ func PlainText(s string) string {
 	} else {
 		w.text(unescape(s), true)
 	}
-	return w.b.String()
+	return defuseTags(w.b.String())
 }
 
 // plainLine is PlainText on one line, for titles and names.
@@ -38,13 +43,29 @@ func plainLine(s string) string {
 	} else {
 		w.text(unescape(s), false)
 	}
-	return w.b.String()
+	return defuseTags(w.b.String())
+}
+
+// defuseTags puts a space after every "<" that would start a tag.
+func defuseTags(s string) string {
+	if !looksLikeHTML(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] == '<' && i+1 < len(s) && (s[i+1] == '/' || s[i+1] == '!' || s[i+1] == '?' || isASCIILetter(s[i+1])) {
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
 }
 
 func looksLikeHTML(s string) bool {
 	for i := strings.IndexByte(s, '<'); i >= 0 && i+1 < len(s); {
 		c := s[i+1]
-		if c == '/' || c == '!' || isASCIILetter(c) {
+		if c == '/' || c == '!' || c == '?' || isASCIILetter(c) {
 			return true
 		}
 		j := strings.IndexByte(s[i+1:], '<')
@@ -70,6 +91,8 @@ type textWriter struct {
 	b       strings.Builder
 	space   bool // whitespace is pending before the next character
 	breaks  int  // line breaks pending before the next character, at most 2
+	bullet  bool // a list item opened: "- " goes before the next character
+	itemEnd bool // a list item closed, and nothing written since
 	oneLine bool // line breaks become spaces
 }
 
@@ -78,10 +101,20 @@ func (w *textWriter) lineBreak(n int) {
 		w.space = true
 		return
 	}
+	if w.bullet {
+		return // "<li><p>RHIT</p>": the paragraph stays on the item's line
+	}
 	w.breaks = max(w.breaks, min(n, 2))
 }
 
 func (w *textWriter) writeRune(r rune) {
+	w.separate()
+	w.b.WriteRune(r)
+}
+
+// separate writes the whitespace (and list marker) pending before the next
+// character.
+func (w *textWriter) separate() {
 	if w.b.Len() > 0 {
 		switch {
 		case w.breaks == 1:
@@ -92,15 +125,34 @@ func (w *textWriter) writeRune(r rune) {
 			w.b.WriteByte(' ')
 		}
 	}
-	w.breaks, w.space = 0, false
-	w.b.WriteRune(r)
+	if w.bullet {
+		w.b.WriteString("- ")
+		w.bullet = false
+	}
+	w.breaks, w.space, w.itemEnd = 0, false, false
 }
 
 // text writes s; with newlines set, its line breaks are kept (plain text),
 // otherwise they are spaces (HTML source).
 func (w *textWriter) text(s string, newlines bool) {
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
+		c := s[i]
+		if c > ' ' && c < 0x7f {
+			// A run of visible ASCII and single spaces, the bulk of any
+			// posting, is written as is.
+			j := i + 1
+			for j < len(s) && (s[j] > ' ' && s[j] < 0x7f || s[j] == ' ' && j+1 < len(s) && s[j+1] > ' ' && s[j+1] < 0x7f) {
+				j++
+			}
+			w.separate()
+			w.b.WriteString(s[i:j])
+			i = j
+			continue
+		}
+		r, n := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
 		i += n
 		if r == '\r' && i < len(s) && s[i] == '\n' {
 			continue
@@ -181,11 +233,13 @@ func (w *textWriter) tag(name string, closing bool, row *int) {
 		w.lineBreak(2)
 		*row = 0
 	case "li":
-		w.lineBreak(1)
-		if !closing && !w.oneLine {
-			w.writeRune('-')
-			w.space = true
+		w.bullet = false
+		if !closing && w.itemEnd && !w.oneLine {
+			w.breaks = 1 // consecutive items are consecutive lines
 		}
+		w.lineBreak(1)
+		w.bullet = !closing && !w.oneLine
+		w.itemEnd = closing
 	case "td", "th":
 		if !closing {
 			if *row > 0 {

@@ -43,11 +43,11 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, 
 		return &Keyring{js: js, stream: st}, nil
 	}
 	st, err := js.CreateStream(ctx, jetstream.StreamConfig{
-		Name:              Stream,
-		Description:       "per-subject data keys for crypto-shredding",
-		Subjects:          []string{keySubjectPrefix + ">"},
-		Storage:           jetstream.FileStorage,
-		Replicas:          max(replicas, 1),
+		Name:        Stream,
+		Description: "per-subject data keys for crypto-shredding",
+		Subjects:    []string{keySubjectPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
 		// Two, so that the tombstone lands before the key is erased: no
 		// moment exists where the subject has no message and a new key
 		// could be created.

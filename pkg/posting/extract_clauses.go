@@ -1,0 +1,237 @@
+package posting
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+)
+
+// scan reads one text: line by line, with the section set by the last
+// heading, and clause by clause within a line.
+func (x *Extractor) scan(canon string, e *extraction, isTitle bool) {
+	if canon == "" {
+		return
+	}
+	lower := lowerASCII(e.lower[:0], canon)
+	e.lower = lower[:0]
+	toks := x.text.match(canon, lower, e.scratch)
+	sec := sectionNeutral
+	e.lastGroup = -1
+	for ls := 0; ls < len(canon); {
+		le := strings.IndexByte(canon[ls:], '\n')
+		if le < 0 {
+			le = len(canon)
+		} else {
+			le += ls
+		}
+		n := 0
+		for n < len(toks) && toks[n].start < le {
+			n++
+		}
+		lineToks := toks[:n]
+		toks = toks[n:]
+		cs, bulleted := lineContent(lower, ls, le)
+		if !bulleted && !isTitle {
+			if s, ok := x.heading(lower[cs:le], lineToks); ok {
+				sec = s
+				e.lastGroup = -1
+			}
+		}
+		x.line(lower, cs, le, lineToks, sec, e)
+		ls = le + 1
+	}
+}
+
+// lineContent skips leading spaces and a bullet ("- ", "* ", "1. ", "2) ").
+func lineContent(lower []byte, ls, le int) (int, bool) {
+	for ls < le && lower[ls] == ' ' {
+		ls++
+	}
+	i := ls
+	for i < le && i-ls < 3 && lower[i] >= '0' && lower[i] <= '9' {
+		i++
+	}
+	if i > ls && i < le && (lower[i] == '.' || lower[i] == ')') && i+1 < le && lower[i+1] == ' ' {
+		return skipSpaces(lower, i+1, le), true
+	}
+	if ls < le && (lower[ls] == '-' || lower[ls] == '*' || lower[ls] == '+' || lower[ls] == '>') && ls+1 < le && lower[ls+1] == ' ' {
+		return skipSpaces(lower, ls+1, le), true
+	}
+	return ls, false
+}
+
+func skipSpaces(b []byte, i, end int) int {
+	for i < end && b[i] == ' ' {
+		i++
+	}
+	return i
+}
+
+// heading reports whether a line is a section heading, and which section it
+// opens: a short line ending in ":", or a very short line naming a known
+// section ("Preferred Qualifications", "BENEFITS"). A line naming a
+// credential or a degree is content, not a heading.
+func (x *Extractor) heading(line []byte, toks []token) (section, bool) {
+	for _, tk := range toks {
+		if tk.t.kind == kindCredential || tk.t.kind == kindEducation {
+			return 0, false
+		}
+	}
+	line = bytes.TrimRight(line, " ")
+	if len(line) == 0 || len(line) > 60 {
+		return 0, false
+	}
+	words := 1 + bytes.Count(line, []byte(" "))
+	colon := line[len(line)-1] == ':'
+	s, found := sectionNeutral, false
+	for _, h := range x.headings {
+		for _, w := range h.words {
+			if bytes.Contains(line, w) {
+				s, found = h.section, true
+				break
+			}
+		}
+		if found {
+			break
+		}
+	}
+	switch last := line[len(line)-1]; {
+	case colon && words <= 8:
+		return s, true
+	case found && words <= 6 && last != '.' && last != ',' && last != ';':
+		return s, true
+	}
+	return 0, false
+}
+
+// line splits a line into clauses at sentence ends, semicolons, table cell
+// bars, spaced dashes and clause-breaking words ("but", "however"), but never
+// inside a dictionary term ("Certified Coding Specialist - Physician-based").
+func (x *Extractor) line(lower []byte, ls, le int, toks []token, sec section, e *extraction) {
+	// Every index only moves forward, so a line costs time linear in its
+	// length and tokens, however many clauses it has.
+	start := ls
+	first := 0  // toks[first:] lie in the current clause or after it
+	inTerm := 0 // toks[:inTerm] end before the candidate break
+	words := 0  // the next clause-breaking word at or after p
+	for p := ls; p <= le; {
+		// The next candidate break: punctuation, a clause-breaking word, or
+		// the end of the line.
+		q := le
+		if i := bytes.IndexAny(lower[p:le], ";|.!?-"); i >= 0 {
+			q = p + i
+		}
+		for words < len(toks) && (toks[words].start < p || toks[words].t.kind != kindClauseBreak) {
+			words++
+		}
+		word := words < len(toks) && toks[words].start <= q && toks[words].start > start
+		if word {
+			q = toks[words].start
+		}
+		next := q + 1 // where the clause after a break starts
+		if q < le {
+			brk := word
+			if word {
+				next = q // the word belongs to the clause it opens
+				words++
+			} else {
+				switch lower[q] {
+				case ';', '|':
+					brk = true
+				case '.', '!', '?':
+					brk = (q+1 == le || lower[q+1] == ' ') && !abbreviation(lower[start:q])
+				case '-':
+					brk = q > ls && lower[q-1] == ' ' && q+1 < le && lower[q+1] == ' '
+				}
+			}
+			for inTerm < len(toks) && toks[inTerm].end <= q {
+				inTerm++
+			}
+			if !brk || (!word && inTerm < len(toks) && toks[inTerm].start < q) {
+				p = q + 1
+				continue
+			}
+		}
+		last := first
+		for last < len(toks) && toks[last].start < q {
+			last++
+		}
+		if start < q {
+			x.clause(lower, start, q, toks[first:last], sec, e)
+		}
+		first = last
+		start = next
+		p = max(next, q+1)
+	}
+}
+
+// abbreviation reports whether the text before a full stop ends in an
+// abbreviation ("e.g.", "B.S.", "approx.") rather than a sentence.
+func abbreviation(before []byte) bool {
+	i := len(before)
+	for i > 0 && before[i-1] != ' ' && before[i-1] != '(' && len(before)-i < 16 {
+		i--
+	}
+	w := string(before[i:])
+	if len(w) <= 1 || strings.Contains(w, ".") {
+		return true
+	}
+	switch w {
+	case "eg", "ie", "etc", "vs", "st", "dr", "no", "approx", "incl", "jr", "sr", "inc", "dept", "min", "max", "yrs", "hrs", "mr", "ms", "mrs":
+		return true
+	}
+	return false
+}
+
+// clause reads the facts of one clause and resolves the strength of the
+// credentials and degrees in it.
+func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec section, e *extraction) {
+	employer := false
+	var cues []token
+	for _, tk := range toks {
+		switch tk.t.kind {
+		case kindCodeSet:
+			e.codeSets = addUnique(e.codeSets, tk.t.id)
+		case kindEHR:
+			e.ehrs = addUnique(e.ehrs, tk.t.id)
+		case kindEncoder:
+			e.encoders = addUnique(e.encoders, tk.t.id)
+		case kindSkill:
+			e.skills = addUnique(e.skills, tk.t.id)
+		case kindWorkMode:
+			e.textMode = bestMode(e.textMode, tk.t.id)
+		case kindInLieu:
+			if sec != sectionIgnore {
+				e.inLieu = true
+			}
+		case kindEmployer:
+			employer = true
+		case kindCue:
+			cues = append(cues, tk)
+		}
+	}
+	negated := e.negated
+	e.negated = nil
+	if sec == sectionIgnore {
+		return
+	}
+	c := clauseCtx{lower: lower, start: start, end: end, cues: cues, sec: sec, employer: employer}
+	runs := buildRuns(lower, toks, kindCredential)
+	// "RHIT is not required but is highly desirable": a clause opened by
+	// "but" that names no credential turns the negated ones before it into
+	// a preference.
+	if len(negated) > 0 && len(runs) == 0 && len(toks) > 0 && toks[0].start == start && toks[0].t.kind == kindClauseBreak &&
+		slices.ContainsFunc(cues, func(tk token) bool { return tk.t.strength == strengthPreferred }) {
+		for _, g := range negated {
+			e.apply(g, strengthPreferred)
+		}
+	}
+	for i := range runs {
+		c.credentials(runs, i, e)
+	}
+	runs = buildRuns(lower, toks, kindEducation)
+	for i := range runs {
+		c.education(runs, i, e)
+	}
+	c.experience(e)
+}

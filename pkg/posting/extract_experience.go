@@ -1,0 +1,184 @@
+package posting
+
+import (
+	"bytes"
+	"strings"
+)
+
+// experience records the months of experience a clause requires: the
+// first figure in the clause (the headline; "five years of coding, with two
+// years of auditing" is five), the most across clauses. Its strength comes
+// from the cues in its comma-separated part of the clause ("2 years of
+// billing experience, pediatric experience preferred"), else from a cue
+// before that part, else from the section.
+func (c *clauseCtx) experience(e *extraction) {
+	text := c.lower[c.start:c.end]
+	if !bytes.Contains(text, []byte("year")) && !bytes.Contains(text, []byte("month")) && !bytes.Contains(text, []byte("yr")) {
+		return // most clauses: no duration, nothing to do
+	}
+	if !containsWord(text, "experience") && !containsWord(text, "exp") && !containsWord(text, "coding") {
+		return
+	}
+	months, at, ok := firstDuration(string(text))
+	if !ok {
+		return
+	}
+	lo, hi := c.start, c.end
+	if i := bytes.LastIndexByte(text[:at], ','); i >= 0 {
+		lo = c.start + i + 1
+	}
+	if i := bytes.IndexByte(text[at:], ','); i >= 0 {
+		hi = c.start + at + i
+	}
+	// The first cue after the figure in its part, else the last before it.
+	s := strengthNone
+	for _, tk := range c.cues {
+		if tk.t.strength != strengthRequired && tk.t.strength != strengthPreferred {
+			continue
+		}
+		if tk.start >= c.start+at && tk.end <= hi && tk.t.dir != dirPre {
+			s = tk.t.strength
+			break
+		}
+		if tk.end <= c.start+at && (tk.start >= lo || tk.t.dir != dirPost) {
+			s = tk.t.strength
+		}
+	}
+	switch s {
+	case strengthPreferred:
+		return
+	case strengthNone:
+		if c.sec == sectionPreferred || (c.sec == sectionNeutral && c.employer) {
+			return
+		}
+	}
+	e.expMonths = max(e.expMonths, months)
+}
+
+// experienceMonths returns the first duration in lower-cased text ("2
+// years", "two (2) years", "1+ year", "1-2 years", "6 months") in months.
+func experienceMonths(lower string) (int, bool) {
+	months, _, ok := firstDuration(lower)
+	return months, ok
+}
+
+// firstDuration finds the first duration in lower and its offset. Durations
+// after "within", "after", "last" and the like are deadlines or history, not
+// experience.
+func firstDuration(lower string) (months, at int, ok bool) {
+	type word struct {
+		w  string
+		at int
+	}
+	var stack [48]word
+	words := stack[:0]
+	for i := 0; i < len(lower); {
+		if !durationByte(lower[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(lower) && durationByte(lower[j]) {
+			j++
+		}
+		words = append(words, word{lower[i:j], i})
+		i = j
+	}
+	for i, w := range words {
+		n, isNum := numberWord(strings.TrimSuffix(w.w, "+"))
+		if !isNum {
+			continue
+		}
+		if i > 0 {
+			switch words[i-1].w {
+			case "within", "after", "last", "past", "first", "every", "per", "in", "over", "for", "than":
+				continue
+			}
+		}
+		j := i + 1
+		// "two (2) years", "1-2 years", "1 to 2 years", "3 plus years"
+		for j < len(words) && j <= i+3 {
+			if _, isNum := numberWord(strings.TrimSuffix(words[j].w, "+")); isNum || words[j].w == "to" || words[j].w == "plus" || words[j].w == "+" || words[j].w == "full" {
+				j++
+				continue
+			}
+			break
+		}
+		if j >= len(words) {
+			continue
+		}
+		m := 0
+		switch words[j].w {
+		case "year", "years", "yr", "yrs":
+			m = n * 12
+		case "month", "months", "mo", "mos":
+			m = n
+		}
+		if m > 0 && m <= 600 {
+			return m, w.at, true
+		}
+	}
+	return 0, 0, false
+}
+
+func durationByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' }
+
+func numberWord(w string) (int, bool) {
+	switch w {
+	case "a", "one":
+		return 1, true
+	case "two":
+		return 2, true
+	case "three":
+		return 3, true
+	case "four":
+		return 4, true
+	case "five":
+		return 5, true
+	case "six":
+		return 6, true
+	case "seven":
+		return 7, true
+	case "eight":
+		return 8, true
+	case "nine":
+		return 9, true
+	case "ten":
+		return 10, true
+	case "eleven":
+		return 11, true
+	case "twelve":
+		return 12, true
+	case "eighteen":
+		return 18, true
+	case "twenty":
+		return 20, true
+	case "twenty-four":
+		return 24, true
+	}
+	if len(w) == 0 || len(w) > 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(w[i]-'0')
+	}
+	return n, true
+}
+
+func containsWord(text []byte, w string) bool {
+	for i := 0; ; {
+		j := bytes.Index(text[i:], []byte(w))
+		if j < 0 {
+			return false
+		}
+		j += i
+		if (j == 0 || !isWordByte(text[j-1])) && (j+len(w) == len(text) || !isWordByte(text[j+len(w)])) {
+			return true
+		}
+		i = j + 1
+	}
+}
