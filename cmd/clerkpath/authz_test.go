@@ -111,6 +111,7 @@ func (w *world) path(pattern string, own bool) (method, path string) {
 
 // bodies for routes that need one to get past validation.
 var bodies = map[string]string{
+	"POST /v1/seekers/{id}/notes":  `{"text":"Discussed the RHIT exam.","target":"RHIT"}`,
 	"POST /v1/postings:bulk":       `[{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001","date_posted":"2026-11-20"}]`,
 	"POST /v1/postings":            `{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001","date_posted":"2026-11-20"}`,
 	"PUT /v1/seekers/{id}":         `{}`,
@@ -151,6 +152,8 @@ var expect = map[string]map[string]string{
 	"DELETE /v1/seekers/{id}/consents/{org}":         {"seeker": "own", "admin": "all"},
 	"PUT /v1/seekers/{id}/counselors/{counselor}":    {"seeker": "own", "admin": "all"},
 	"DELETE /v1/seekers/{id}/counselors/{counselor}": {"seeker": "own", "counselor": "own", "admin": "all"},
+	"POST /v1/seekers/{id}/notes":                    {"counselor": "own", "admin": "all"},
+	"GET /v1/seekers/{id}/notes":                     {"seeker": "own", "counselor": "own", "admin": "all"},
 	"GET /v1/seekers/{id}/access-log":                {"seeker": "own", "admin": "all"},
 	"GET /v1/counselors/{counselor}/caseload":        {"counselor": "own", "admin": "all"},
 	"PUT /v1/employers/{org}":                        {"employer": "own", "admin": "all"},

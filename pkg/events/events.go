@@ -61,6 +61,7 @@ const (
 	TypeSeekerConsentRevoked    = "profiles.seeker.consent_revoked"
 	TypeSeekerCounselorLinked   = "profiles.seeker.counselor_linked"
 	TypeSeekerCounselorUnlinked = "profiles.seeker.counselor_unlinked"
+	TypeSeekerNoteAdded         = "profiles.seeker.note_added"
 	TypeSeekerDeleted           = "profiles.seeker.deleted"
 	TypeEmployerUpdated         = "profiles.employer.updated"
 )

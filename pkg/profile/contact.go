@@ -87,4 +87,30 @@ type Change struct {
 	Contact   *Contact `json:"contact,omitempty"`
 	Employer  string   `json:"employer,omitempty"`  // consent granted or revoked to this organisation
 	Counselor string   `json:"counselor,omitempty"` // counselor linked or unlinked
+	Note      *Note    `json:"note,omitempty"`
+}
+
+// Note is a counselor's note about a client, optionally suggesting a
+// target credential for their plan. It is about the seeker, so it is sealed
+// with the seeker's key like the rest of their data.
+type Note struct {
+	Author string `json:"author"`
+	Text   string `json:"text"`
+	Target string `json:"target,omitempty"`
+	At     string `json:"at"` // RFC 3339
+}
+
+var targetPattern = regexp.MustCompile(`^[A-Z][A-Z-]{1,11}$`)
+
+// Validate checks a note.
+func (n *Note) Validate() error {
+	var fs apierr.Fields
+	n.Text = strings.TrimSpace(n.Text)
+	if n.Text == "" || len(n.Text) > 2000 {
+		fs.Add("text", "1 to 2000 characters")
+	}
+	if n.Target != "" && !targetPattern.MatchString(n.Target) {
+		fs.Add("target", "a credential code such as RHIT or CCS-P")
+	}
+	return fs.Err()
 }

@@ -54,6 +54,8 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"PUT /v1/seekers/{id}/counselors/{counselor}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleCounselorLink(true)},
 		{"DELETE /v1/seekers/{id}/counselors/{counselor}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, counselor: "counselor"}, s.handleCounselorLink(false)},
 		{"GET /v1/seekers/{id}/matches", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "matches"}, s.handleMatches()},
+		{"POST /v1/seekers/{id}/notes", access{roles: counselors, seeker: "id", rel: relCaseload}, s.handleAddNote()},
+		{"GET /v1/seekers/{id}/notes", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "notes"}, s.handleNotes()},
 		{"GET /v1/seekers/{id}/access-log", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleAccessLog()},
 
 		// Credentials and pathways (issue 3)

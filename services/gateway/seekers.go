@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/auth"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/strictjson"
@@ -27,6 +28,8 @@ const (
 	subjectCaseload      = "svc.profiles.counselor.caseload"
 	subjectEmployerPut   = "svc.profiles.employer.put"
 	subjectEmployerGet   = "svc.profiles.employer.get"
+	subjectNoteAdd       = "svc.profiles.seeker.note.add"
+	subjectNotes         = "svc.profiles.seeker.notes"
 )
 
 // forward sends req to a service and answers with its reply as is.
@@ -210,4 +213,28 @@ func parseETag(v string) (uint64, error) {
 		return 0, apierr.InvalidFields(apierr.FieldError{Field: "If-Match", Message: `want an ETag from a previous response, like "42"`})
 	}
 	return n, nil
+}
+
+// handleAddNote stores a counselor's note about a client; the author is
+// the caller.
+func (s *server) handleAddNote() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n profile.Note
+		if err := decodeBody(w, r, &n); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if n.Author != "" || n.At != "" {
+			s.writeError(w, r, apierr.InvalidFields(apierr.FieldError{Field: "author", Message: "set from your token; leave author and at out"}))
+			return
+		}
+		n.Author = auth.PrincipalFrom(r.Context()).Subject
+		s.forward(w, r, subjectNoteAdd, map[string]any{"id": r.PathValue("id"), "note": n}, http.StatusCreated)
+	})
+}
+
+func (s *server) handleNotes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.forward(w, r, subjectNotes, map[string]string{"id": r.PathValue("id")}, http.StatusOK)
+	})
 }

@@ -32,6 +32,8 @@ const (
 	SubjectConsent       = "svc.profiles.seeker.consent"
 	SubjectCounselorLink = "svc.profiles.seeker.counselor"
 	SubjectRelations     = "svc.profiles.seeker.relations"
+	SubjectNoteAdd       = "svc.profiles.seeker.note.add"
+	SubjectNotes         = "svc.profiles.seeker.notes"
 	SubjectExport        = "svc.profiles.seeker.export"
 	SubjectDelete        = "svc.profiles.seeker.delete"
 	SubjectCaseload      = "svc.profiles.counselor.caseload"
@@ -70,6 +72,8 @@ func Run(ctx context.Context, p *platform.Platform) error {
 		{"consent", SubjectConsent, s.consent},
 		{"counselor-link", SubjectCounselorLink, s.counselorLink},
 		{"relations", SubjectRelations, s.relations},
+		{"note-add", SubjectNoteAdd, s.addNote},
+		{"notes", SubjectNotes, s.notes},
 		{"export", SubjectExport, s.export},
 		{"delete", SubjectDelete, s.deleteSeeker},
 		{"caseload", SubjectCaseload, s.caseload},

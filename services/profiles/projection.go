@@ -24,6 +24,7 @@ import (
 //	clerkpath:seeker:<id>             hash: version, doc (attributes JSON), contact (sealed JSON), deleted
 //	clerkpath:seeker:<id>:employers   set of organisations the seeker consented to
 //	clerkpath:seeker:<id>:counselors  set of linked counselors
+//	clerkpath:seeker:<id>:notes       list of sealed counselor notes
 //	clerkpath:counselor:<id>:caseload set of linked seekers
 //	clerkpath:employer:<org>          hash: version, doc
 type store struct{ rdb *redis.Client }
@@ -35,6 +36,8 @@ func employersKey(id string) string { return seekerKey(id) + ":employers" }
 func counselorsKey(id string) string {
 	return seekerKey(id) + ":counselors"
 }
+func notesKey(id string) string { return seekerKey(id) + ":notes" }
+
 func caseloadKey(counselor string) string { return keyPrefix + "counselor:" + counselor + ":caseload" }
 func employerKey(org string) string       { return keyPrefix + "employer:" + org }
 
@@ -61,11 +64,13 @@ elseif op == 'counselor+' then
 elseif op == 'counselor-' then
   redis.call('SREM', KEYS[3], val)
   redis.call('SREM', ARGV[4], ARGV[5])
+elseif op == 'note' then
+  redis.call('RPUSH', KEYS[4], val)
 elseif op == 'delete' then
   for _, c in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     redis.call('SREM', ARGV[4] .. c .. ':caseload', ARGV[5])
   end
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
   redis.call('HSET', KEYS[1], 'deleted', '1')
 elseif op == 'skip' then
   -- an event that can no longer be read (the seeker was deleted)
@@ -76,7 +81,7 @@ redis.call('HSET', KEYS[1], 'version', ARGV[1])
 return 1`)
 
 func (st *store) apply(ctx context.Context, id string, version uint64, op, val, extraKey string) error {
-	keys := []string{seekerKey(id), employersKey(id), counselorsKey(id)}
+	keys := []string{seekerKey(id), employersKey(id), counselorsKey(id), notesKey(id)}
 	return applyScript.Run(ctx, st.rdb, keys, strconv.FormatUint(version, 10), op, val, extraKey, id).Err()
 }
 
@@ -111,6 +116,22 @@ func (st *store) sealedContact(ctx context.Context, id string) (shred.Sealed, bo
 		return s, false, fmt.Errorf("decode sealed contact: %w", err)
 	}
 	return s, true, nil
+}
+
+func (st *store) sealedNotes(ctx context.Context, id string) ([]shred.Sealed, error) {
+	items, err := st.rdb.LRange(ctx, notesKey(id), 0, -1).Result()
+	if err != nil {
+		return nil, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+	}
+	out := make([]shred.Sealed, 0, len(items))
+	for _, it := range items {
+		var s shred.Sealed
+		if err := json.Unmarshal([]byte(it), &s); err != nil {
+			return nil, fmt.Errorf("decode sealed note: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func (st *store) relations(ctx context.Context, id string) (profile.Relations, error) {
@@ -255,6 +276,9 @@ func (s *Service) project(ctx context.Context, m jetstream.Msg) error {
 		// Stored sealed: Redis never holds a seeker's contact details in the clear.
 		data, _ := json.Marshal(sealed)
 		return s.store.apply(ctx, id, env.Sequence, "contact", string(data), "")
+	case events.TypeSeekerNoteAdded:
+		data, _ := json.Marshal(sealed) // kept sealed, like contact details
+		return s.store.apply(ctx, id, env.Sequence, "note", string(data), "")
 	case events.TypeSeekerConsentGranted:
 		return s.store.apply(ctx, id, env.Sequence, "consent+", ch.Employer, "")
 	case events.TypeSeekerConsentRevoked:

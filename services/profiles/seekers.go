@@ -231,6 +231,7 @@ type Export struct {
 	Seeker    profile.Seeker    `json:"seeker"`
 	Contact   *profile.Contact  `json:"contact,omitempty"`
 	Relations profile.Relations `json:"relations"`
+	Notes     any               `json:"notes"`
 }
 
 func (s *Service) export(ctx context.Context, r rpc.Request) (any, error) {
@@ -251,6 +252,11 @@ func (s *Service) export(ctx context.Context, r rpc.Request) (any, error) {
 	if out.Relations, err = s.store.relations(ctx, ref.ID); err != nil {
 		return nil, err
 	}
+	notes, err := s.notes(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	out.Notes = notes.(map[string]any)["notes"]
 	return out, nil
 }
 
@@ -347,4 +353,64 @@ func (s *Service) getEmployer(ctx context.Context, r rpc.Request) (any, error) {
 		return nil, apierr.InvalidFields(apierr.FieldError{Field: "org", Message: "1 to 64 letters, digits, '-' or '_'"})
 	}
 	return s.store.employer(ctx, req.Org)
+}
+
+// NoteRequest adds a counselor's note about a seeker.
+type NoteRequest struct {
+	ID   string       `json:"id"`
+	Note profile.Note `json:"note"`
+}
+
+func (s *Service) addNote(ctx context.Context, r rpc.Request) (any, error) {
+	var req NoteRequest
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	if err := (SeekerRef{ID: req.ID}).validate(); err != nil {
+		return nil, err
+	}
+	n := req.Note
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	if !profile.ValidID(n.Author) {
+		return nil, apierr.InvalidFields(apierr.FieldError{Field: "author", Message: "the counselor's id (the gateway sets it from the token)"})
+	}
+	if _, err := s.store.seeker(ctx, req.ID); err != nil {
+		return nil, err
+	}
+	n.At = s.now().UTC().Format(time.RFC3339)
+	if _, err := s.record(ctx, req.ID, events.TypeSeekerNoteAdded, profile.Change{Note: &n}, nil); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// notes returns the notes about a seeker, oldest first.
+func (s *Service) notes(ctx context.Context, r rpc.Request) (any, error) {
+	ref, err := decodeRef(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.seeker(ctx, ref.ID); err != nil {
+		return nil, err
+	}
+	sealed, err := s.store.sealedNotes(ctx, ref.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []profile.Note{}
+	for _, sl := range sealed {
+		var ch profile.Change
+		if err := s.keys.Open(ctx, sl, &ch); err != nil {
+			if errors.Is(err, shred.ErrShredded) {
+				return nil, apierr.New(apierr.NotFound, "no seeker %s", ref.ID)
+			}
+			return nil, apierr.Wrap(err, apierr.Internal, "internal error")
+		}
+		if ch.Note != nil {
+			out = append(out, *ch.Note)
+		}
+	}
+	return map[string]any{"id": ref.ID, "notes": out}, nil
 }

@@ -24,6 +24,7 @@ const (
 	AccessRecordActionContact     AccessRecordAction = "contact"
 	AccessRecordActionCredentials AccessRecordAction = "credentials"
 	AccessRecordActionMatches     AccessRecordAction = "matches"
+	AccessRecordActionNotes       AccessRecordAction = "notes"
 	AccessRecordActionPlan        AccessRecordAction = "plan"
 	AccessRecordActionProfile     AccessRecordAction = "profile"
 )
@@ -38,6 +39,8 @@ func (e AccessRecordAction) Valid() bool {
 	case AccessRecordActionCredentials:
 		return true
 	case AccessRecordActionMatches:
+		return true
+	case AccessRecordActionNotes:
 		return true
 	case AccessRecordActionPlan:
 		return true
@@ -1439,6 +1442,30 @@ type NearMiss struct {
 	Title     string   `json:"title"`
 }
 
+// Note defines model for Note.
+type Note struct {
+	At time.Time `json:"at"`
+
+	// Author The counselor (or admin) who wrote it.
+	Author string `json:"author"`
+
+	// Target A credential code the counselor suggests as the seeker's target.
+	Target *string `json:"target,omitempty"`
+	Text   string  `json:"text"`
+}
+
+// NoteInput defines model for NoteInput.
+type NoteInput struct {
+	Target *string `json:"target,omitempty"`
+	Text   string  `json:"text"`
+}
+
+// NoteList defines model for NoteList.
+type NoteList struct {
+	Id    string `json:"id"`
+	Notes []Note `json:"notes"`
+}
+
 // PathwayEducation defines model for PathwayEducation.
 type PathwayEducation struct {
 	CahiimAccredited *bool                  `json:"cahiim_accredited,omitempty"`
@@ -1975,6 +2002,7 @@ type SeekerExport struct {
 
 	// MatchList The matching service's stored match list; null when it holds none.
 	MatchList *MatchList `json:"match_list"`
+	Notes     *[]Note    `json:"notes,omitempty"`
 
 	// Relations Who is linked to a seeker.
 	Relations Relations `json:"relations"`
@@ -2438,6 +2466,12 @@ type ListMatchesParams struct {
 	NearMisses  *bool `form:"near_misses,omitempty" json:"near_misses,omitempty"`
 }
 
+// AddSeekerNoteParams defines parameters for AddSeekerNote.
+type AddSeekerNoteParams struct {
+	// IdempotencyKey Makes the POST safe to retry: the first answer (other than a 5xx) is stored for 24 hours and replayed, with `Idempotent-Replayed: true`, to any request with the same key from the same caller. The same key with a different body is 422; while the first request still runs, 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // GetSeekerPlanParams defines parameters for GetSeekerPlan.
 type GetSeekerPlanParams struct {
 	// Target A credential code to plan a route to; overrides the state's or profile's target.
@@ -2485,6 +2519,9 @@ type PutContactJSONRequestBody = ContactInput
 
 // RecordCredentialJSONRequestBody defines body for RecordCredential for application/json ContentType.
 type RecordCredentialJSONRequestBody = CredentialRecordInput
+
+// AddSeekerNoteJSONRequestBody defines body for AddSeekerNote for application/json ContentType.
+type AddSeekerNoteJSONRequestBody = NoteInput
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -2849,6 +2886,29 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/seekers/{id}/matches (the `ListMatches` operationId).
 	ListMatches(ctx context.Context, id SeekerID, params *ListMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSeekerNotes Counselors' notes about a seeker
+	//
+	// Corresponds with GET /v1/seekers/{id}/notes (the `ListSeekerNotes` operationId).
+	ListSeekerNotes(ctx context.Context, id SeekerID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddSeekerNoteWithBody A counselor adds a note (and may suggest a target) for a client on their caseload
+	//
+	// Notes are about the seeker: sealed with the seeker's key, in their export, and deleted with them.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/seekers/{id}/notes (the `AddSeekerNote` operationId).
+	AddSeekerNoteWithBody(ctx context.Context, id SeekerID, params *AddSeekerNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddSeekerNote A counselor adds a note (and may suggest a target) for a client on their caseload
+	//
+	// Notes are about the seeker: sealed with the seeker's key, in their export, and deleted with them.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/seekers/{id}/notes (the `AddSeekerNote` operationId).
+	AddSeekerNote(ctx context.Context, id SeekerID, params *AddSeekerNoteParams, body AddSeekerNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSeekerPlan A seeker's pathway plan
 	//
@@ -3558,6 +3618,59 @@ func (c *Client) ExportSeeker(ctx context.Context, id SeekerID, reqEditors ...Re
 // Corresponds with GET /v1/seekers/{id}/matches (the `ListMatches` operationId).
 func (c *Client) ListMatches(ctx context.Context, id SeekerID, params *ListMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListMatchesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSeekerNotes Counselors' notes about a seeker
+//
+// Corresponds with GET /v1/seekers/{id}/notes (the `ListSeekerNotes` operationId).
+func (c *Client) ListSeekerNotes(ctx context.Context, id SeekerID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSeekerNotesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddSeekerNoteWithBody A counselor adds a note (and may suggest a target) for a client on their caseload
+//
+// Notes are about the seeker: sealed with the seeker's key, in their export, and deleted with them.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/seekers/{id}/notes (the `AddSeekerNote` operationId).
+func (c *Client) AddSeekerNoteWithBody(ctx context.Context, id SeekerID, params *AddSeekerNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddSeekerNoteRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddSeekerNote A counselor adds a note (and may suggest a target) for a client on their caseload
+//
+// Notes are about the seeker: sealed with the seeker's key, in their export, and deleted with them.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/seekers/{id}/notes (the `AddSeekerNote` operationId).
+func (c *Client) AddSeekerNote(ctx context.Context, id SeekerID, params *AddSeekerNoteParams, body AddSeekerNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddSeekerNoteRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5320,6 +5433,102 @@ func NewListMatchesRequest(server string, id SeekerID, params *ListMatchesParams
 	return req, nil
 }
 
+// NewListSeekerNotesRequest constructs an http.Request for the ListSeekerNotes method
+func NewListSeekerNotesRequest(server string, id SeekerID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/seekers/%s/notes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddSeekerNoteRequest calls the generic AddSeekerNote builder with application/json body
+func NewAddSeekerNoteRequest(server string, id SeekerID, params *AddSeekerNoteParams, body AddSeekerNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddSeekerNoteRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewAddSeekerNoteRequestWithBody constructs an http.Request for the AddSeekerNote method, with any body, and a specified content type
+func NewAddSeekerNoteRequestWithBody(server string, id SeekerID, params *AddSeekerNoteParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/seekers/%s/notes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetSeekerPlanRequest constructs an http.Request for the GetSeekerPlan method
 func NewGetSeekerPlanRequest(server string, id SeekerID, params *GetSeekerPlanParams) (*http.Request, error) {
 	var err error
@@ -5786,6 +5995,31 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/seekers/{id}/matches (the `ListMatches` operationId).
 	ListMatchesWithResponse(ctx context.Context, id SeekerID, params *ListMatchesParams, reqEditors ...RequestEditorFn) (*ListMatchesResponse, error)
+
+	// ListSeekerNotesWithResponse Counselors' notes about a seeker
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/seekers/{id}/notes (the `ListSeekerNotes` operationId).
+	ListSeekerNotesWithResponse(ctx context.Context, id SeekerID, reqEditors ...RequestEditorFn) (*ListSeekerNotesResponse, error)
+
+	// AddSeekerNoteWithBodyWithResponse A counselor adds a note (and may suggest a target) for a client on their caseload
+	//
+	// Notes are about the seeker: sealed with the seeker's key, in their export, and deleted with them.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/seekers/{id}/notes (the `AddSeekerNote` operationId).
+	AddSeekerNoteWithBodyWithResponse(ctx context.Context, id SeekerID, params *AddSeekerNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddSeekerNoteResponse, error)
+
+	// AddSeekerNoteWithResponse A counselor adds a note (and may suggest a target) for a client on their caseload
+	//
+	// Notes are about the seeker: sealed with the seeker's key, in their export, and deleted with them.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/seekers/{id}/notes (the `AddSeekerNote` operationId).
+	AddSeekerNoteWithResponse(ctx context.Context, id SeekerID, params *AddSeekerNoteParams, body AddSeekerNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*AddSeekerNoteResponse, error)
 
 	// GetSeekerPlanWithResponse A seeker's pathway plan
 	//
@@ -10461,6 +10695,359 @@ func (r ListMatchesResponse) ContentType() string {
 	return ""
 }
 
+// ListSeekerNotesResponse200Headers the declared response headers of an HTTP 200 response for ListSeekerNotes
+type ListSeekerNotesResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListSeekerNotesResponse400Headers the declared response headers of an HTTP 400 response for ListSeekerNotes
+type ListSeekerNotesResponse400Headers struct {
+	XRequestId *string
+}
+
+// ListSeekerNotesResponse401Headers the declared response headers of an HTTP 401 response for ListSeekerNotes
+type ListSeekerNotesResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      *string
+}
+
+// ListSeekerNotesResponse403Headers the declared response headers of an HTTP 403 response for ListSeekerNotes
+type ListSeekerNotesResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListSeekerNotesResponse404Headers the declared response headers of an HTTP 404 response for ListSeekerNotes
+type ListSeekerNotesResponse404Headers struct {
+	XRequestId *string
+}
+
+// ListSeekerNotesResponse429Headers the declared response headers of an HTTP 429 response for ListSeekerNotes
+type ListSeekerNotesResponse429Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+// ListSeekerNotesResponse503Headers the declared response headers of an HTTP 503 response for ListSeekerNotes
+type ListSeekerNotesResponse503Headers struct {
+	XRequestId *string
+}
+
+// ListSeekerNotesResponseDefaultHeaders the declared response headers of an HTTP default response for ListSeekerNotes
+type ListSeekerNotesResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type ListSeekerNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NoteList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthenticated
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListSeekerNotesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListSeekerNotesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListSeekerNotesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListSeekerNotesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListSeekerNotesResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListSeekerNotesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListSeekerNotesResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListSeekerNotesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSeekerNotesResponse) GetJSON200() *NoteList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListSeekerNotesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListSeekerNotesResponse) GetApplicationproblemJSON401() *Unauthenticated {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListSeekerNotesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListSeekerNotesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListSeekerNotesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListSeekerNotesResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListSeekerNotesResponse) GetApplicationproblemJSONDefault() *Error {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSeekerNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSeekerNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSeekerNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSeekerNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddSeekerNoteResponse201Headers the declared response headers of an HTTP 201 response for AddSeekerNote
+type AddSeekerNoteResponse201Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// AddSeekerNoteResponse400Headers the declared response headers of an HTTP 400 response for AddSeekerNote
+type AddSeekerNoteResponse400Headers struct {
+	XRequestId *string
+}
+
+// AddSeekerNoteResponse401Headers the declared response headers of an HTTP 401 response for AddSeekerNote
+type AddSeekerNoteResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      *string
+}
+
+// AddSeekerNoteResponse403Headers the declared response headers of an HTTP 403 response for AddSeekerNote
+type AddSeekerNoteResponse403Headers struct {
+	XRequestId *string
+}
+
+// AddSeekerNoteResponse404Headers the declared response headers of an HTTP 404 response for AddSeekerNote
+type AddSeekerNoteResponse404Headers struct {
+	XRequestId *string
+}
+
+// AddSeekerNoteResponse409Headers the declared response headers of an HTTP 409 response for AddSeekerNote
+type AddSeekerNoteResponse409Headers struct {
+	XRequestId *string
+}
+
+// AddSeekerNoteResponse413Headers the declared response headers of an HTTP 413 response for AddSeekerNote
+type AddSeekerNoteResponse413Headers struct {
+	XRequestId *string
+}
+
+// AddSeekerNoteResponse415Headers the declared response headers of an HTTP 415 response for AddSeekerNote
+type AddSeekerNoteResponse415Headers struct {
+	XRequestId *string
+}
+
+// AddSeekerNoteResponse422Headers the declared response headers of an HTTP 422 response for AddSeekerNote
+type AddSeekerNoteResponse422Headers struct {
+	XRequestId *string
+}
+
+// AddSeekerNoteResponse429Headers the declared response headers of an HTTP 429 response for AddSeekerNote
+type AddSeekerNoteResponse429Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+// AddSeekerNoteResponse503Headers the declared response headers of an HTTP 503 response for AddSeekerNote
+type AddSeekerNoteResponse503Headers struct {
+	XRequestId *string
+}
+
+// AddSeekerNoteResponseDefaultHeaders the declared response headers of an HTTP default response for AddSeekerNote
+type AddSeekerNoteResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type AddSeekerNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Note
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthenticated
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyMismatch
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Error
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AddSeekerNoteResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AddSeekerNoteResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddSeekerNoteResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AddSeekerNoteResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *AddSeekerNoteResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AddSeekerNoteResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AddSeekerNoteResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AddSeekerNoteResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AddSeekerNoteResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AddSeekerNoteResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AddSeekerNoteResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *AddSeekerNoteResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddSeekerNoteResponse) GetJSON201() *Note {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON401() *Unauthenticated {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON422() *IdempotencyMismatch {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AddSeekerNoteResponse) GetApplicationproblemJSONDefault() *Error {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AddSeekerNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddSeekerNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddSeekerNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddSeekerNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetSeekerPlanResponse200Headers the declared response headers of an HTTP 200 response for GetSeekerPlan
 type GetSeekerPlanResponse200Headers struct {
 	XRequestId *string
@@ -11204,6 +11791,49 @@ func (c *ClientWithResponses) ListMatchesWithResponse(ctx context.Context, id Se
 		return nil, err
 	}
 	return ParseListMatchesResponse(rsp)
+}
+
+// ListSeekerNotesWithResponse Counselors' notes about a seeker
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/seekers/{id}/notes (the `ListSeekerNotes` operationId).
+func (c *ClientWithResponses) ListSeekerNotesWithResponse(ctx context.Context, id SeekerID, reqEditors ...RequestEditorFn) (*ListSeekerNotesResponse, error) {
+	rsp, err := c.ListSeekerNotes(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSeekerNotesResponse(rsp)
+}
+
+// AddSeekerNoteWithBodyWithResponse A counselor adds a note (and may suggest a target) for a client on their caseload
+//
+// Notes are about the seeker: sealed with the seeker's key, in their export, and deleted with them.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/seekers/{id}/notes (the `AddSeekerNote` operationId).
+func (c *ClientWithResponses) AddSeekerNoteWithBodyWithResponse(ctx context.Context, id SeekerID, params *AddSeekerNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddSeekerNoteResponse, error) {
+	rsp, err := c.AddSeekerNoteWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddSeekerNoteResponse(rsp)
+}
+
+// AddSeekerNoteWithResponse A counselor adds a note (and may suggest a target) for a client on their caseload
+//
+// Notes are about the seeker: sealed with the seeker's key, in their export, and deleted with them.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/seekers/{id}/notes (the `AddSeekerNote` operationId).
+func (c *ClientWithResponses) AddSeekerNoteWithResponse(ctx context.Context, id SeekerID, params *AddSeekerNoteParams, body AddSeekerNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*AddSeekerNoteResponse, error) {
+	rsp, err := c.AddSeekerNote(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddSeekerNoteResponse(rsp)
 }
 
 // GetSeekerPlanWithResponse A seeker's pathway plan
@@ -16658,6 +17288,425 @@ func ParseListMatchesResponse(rsp *http.Response) (*ListMatchesResponse, error) 
 		response.Headers503 = &headers
 	case true:
 		var headers ListMatchesResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListSeekerNotesResponse parses an HTTP response from a ListSeekerNotesWithResponse call
+func ParseListSeekerNotesResponse(rsp *http.Response) (*ListSeekerNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSeekerNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NoteList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListSeekerNotesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListSeekerNotesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListSeekerNotesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListSeekerNotesResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListSeekerNotesResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListSeekerNotesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListSeekerNotesResponse503Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListSeekerNotesResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddSeekerNoteResponse parses an HTTP response from a AddSeekerNoteWithResponse call
+func ParseAddSeekerNoteResponse(rsp *http.Response) (*AddSeekerNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddSeekerNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyMismatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers AddSeekerNoteResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers AddSeekerNoteResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AddSeekerNoteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AddSeekerNoteResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers AddSeekerNoteResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers AddSeekerNoteResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AddSeekerNoteResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AddSeekerNoteResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers AddSeekerNoteResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers AddSeekerNoteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers AddSeekerNoteResponse503Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers AddSeekerNoteResponseDefaultHeaders
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
