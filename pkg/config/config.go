@@ -200,10 +200,20 @@ func checkURL(name, v string, schemes ...string) error {
 // redact hides credentials embedded in a URL before it reaches an error or log.
 func redact(v string) string {
 	u, err := url.Parse(v)
-	if err != nil || u.User == nil {
-		return v
+	if err == nil {
+		if u.User == nil {
+			return v
+		}
+		return u.Redacted()
 	}
-	return u.Redacted()
+	// Unparseable: hide whatever stands between the scheme and an '@'.
+	if at := strings.LastIndex(v, "@"); at >= 0 {
+		if i := strings.Index(v, "://"); i >= 0 && i+3 <= at {
+			return v[:i+3] + "xxxxx" + v[at:]
+		}
+		return "xxxxx" + v[at:]
+	}
+	return v
 }
 
 func intVar(get func(string, string) string, name string, def, lo, hi int) (int, error) {

@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+// A dependency that is down makes /readyz say which, with 503, and
+// crashes nothing: the gateway keeps answering.
+func TestReadyzNamesWhatIsDown(t *testing.T) {
+	cfg := env.Fresh(t)
+	cfg.RedisURL = "redis://127.0.0.1:1/0" // nothing listens there
+	_, pub, err := auth.WriteKeyPair(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.JWTPublicKey = pub
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := platform.Open(ctx, cfg, Name, platform.Needs{Redis: true, Meili: true}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, p, ln) }()
+	base := "http://" + ln.Addr().String()
+	var body struct {
+		Status       string
+		Dependencies map[string]struct{ Status, Error string }
+		Services     map[string]struct{ Status string }
+	}
+	testenv.Eventually(t, 5*time.Second, func() error {
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("readyz %d: %s", res.StatusCode, b)
+		}
+		return json.Unmarshal(b, &body)
+	})
+	if body.Dependencies["redis"].Status != "down" || body.Dependencies["redis"].Error == "" ||
+		body.Dependencies["nats"].Status != "ok" || body.Dependencies["meilisearch"].Status != "ok" {
+		t.Fatalf("dependencies %+v", body.Dependencies)
+	}
+	if body.Services["ingest"].Status != "down" {
+		t.Fatalf("services %+v", body.Services)
+	}
+	// Still alive, and requests that need Redis fail cleanly rather than crash.
+	if res, err := http.Get(base + "/healthz"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz: %v", err)
+	}
+	res, err := http.Get(base + "/v1/postings/search?q=x")
+	if err != nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("search with matching down: %v %v", res.StatusCode, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
