@@ -14,7 +14,7 @@ func TestBulkEveryFormatOverHTTP(t *testing.T) {
 	emp := bearer(s.token(t, "employer", "e-1", "mercy"))
 	d := time.Now().UTC().Format("2006-01-02")
 	cases := []struct {
-		name, ctype, body string
+		name, ctype, body  string
 		accepted, rejected int
 	}{
 		{"json array", "application/json", `[{"title":"Coder I","description":"CCA required.","employer":"Mercy","date_posted":"` + d + `","postal_code":"73102"},{"title":"x"}]`, 1, 1},
