@@ -86,21 +86,28 @@ const (
 // work (unless the seeker wants on-site only), or a site within the
 // seeker's radius. It returns the distance when both places are known.
 func Reachable(s Seeker, p posting.Posting) (bool, *float64) {
-	var dist *float64
-	if pt, ok := p.Location.Point(); ok && s.Point != nil {
-		d := round2(geo.DistanceMiles(*s.Point, pt))
-		dist = &d
+	ok, d, known := reach(&s, &p, true)
+	if !known {
+		return ok, nil
 	}
-	if p.WorkMode == "remote" {
-		return s.RemotePref != "onsite", dist
+	return ok, &d
+}
+
+// reach is Reachable without allocating; the distance is computed only
+// when needed (a site posting) or asked for.
+func reach(s *Seeker, p *posting.Posting, wantDist bool) (ok bool, dist float64, known bool) {
+	remote := p.WorkMode == "remote"
+	if (!remote || wantDist) && s.Point != nil && p.Location.Lat != nil && p.Location.Lon != nil {
+		dist = round2(geo.DistanceMiles(*s.Point, geo.Point{Lat: *p.Location.Lat, Lon: *p.Location.Lon}))
+		known = true
 	}
-	if s.RemotePref == "remote" {
-		return false, dist
+	switch {
+	case remote:
+		return s.RemotePref != "onsite", dist, known
+	case s.RemotePref == "remote", !known:
+		return false, dist, known
 	}
-	if dist == nil {
-		return false, nil
-	}
-	return *dist <= float64(s.RadiusMiles), dist
+	return dist <= float64(s.RadiusMiles), dist, known
 }
 
 // Gaps lists the requirements of p that s does not meet.
@@ -142,8 +149,8 @@ func Qualifies(s *Seeker, p *posting.Posting) bool {
 	if !educationOK(*s, *p) || s.ExperienceMonths < p.ExperienceMonthsMin {
 		return false
 	}
-	reach, _ := Reachable(*s, *p)
-	return reach
+	ok, _, _ := reach(s, p, false)
+	return ok
 }
 
 func educationOK(s Seeker, p posting.Posting) bool {
@@ -202,13 +209,16 @@ func Score(s Seeker, p posting.Posting, now time.Time) Result {
 // Points is Score's total without the explanation: the same number,
 // computed without building any text, for storing many matches at once.
 func Points(s *Seeker, p *posting.Posting, now time.Time) float64 {
-	_, dist := Reachable(*s, *p)
-	total := preferredPoints(*s, *p) + skillsPoints(*s, *p) + experiencePoints(*s, *p) +
-		distancePoints(*s, *p, dist) + payPoints(*s, *p) + freshnessPoints(*p, now)
+	var dist *float64
+	if _, d, known := reach(s, p, false); known {
+		dist = &d // does not escape: distancePoints only reads it
+	}
+	total := preferredPoints(s, p) + skillsPoints(s, p) + experiencePoints(s, p) +
+		distancePoints(s, p, dist) + payPoints(s, p) + freshnessPoints(p, now)
 	return round2(total)
 }
 
-func preferredPoints(s Seeker, p posting.Posting) float64 {
+func preferredPoints(s *Seeker, p *posting.Posting) float64 {
 	if len(p.CredentialsPreferred) == 0 {
 		return WeightPreferred
 	}
@@ -221,7 +231,7 @@ func preferredPoints(s Seeker, p posting.Posting) float64 {
 	return round2(WeightPreferred * float64(n) / float64(len(p.CredentialsPreferred)))
 }
 
-func skillsPoints(s Seeker, p posting.Posting) float64 {
+func skillsPoints(s *Seeker, p *posting.Posting) float64 {
 	want := len(p.Skills) + len(p.CodeSets) + len(p.EHRSystems)
 	if want == 0 {
 		return WeightSkills
@@ -247,14 +257,14 @@ func hasFold(list []string, w string) bool {
 	return false
 }
 
-func experiencePoints(s Seeker, p posting.Posting) float64 {
+func experiencePoints(s *Seeker, p *posting.Posting) float64 {
 	if p.ExperienceMonthsMin == 0 {
 		return WeightExperience
 	}
 	return round2(WeightExperience * math.Min(1, float64(s.ExperienceMonths)/float64(p.ExperienceMonthsMin)))
 }
 
-func distancePoints(s Seeker, p posting.Posting, dist *float64) float64 {
+func distancePoints(s *Seeker, p *posting.Posting, dist *float64) float64 {
 	switch {
 	case p.WorkMode == "remote":
 		return WeightDistance
@@ -264,7 +274,7 @@ func distancePoints(s Seeker, p posting.Posting, dist *float64) float64 {
 	return round2(WeightDistance * math.Max(0, 1-*dist/float64(s.RadiusMiles)))
 }
 
-func payPoints(s Seeker, p posting.Posting) float64 {
+func payPoints(s *Seeker, p *posting.Posting) float64 {
 	top := math.Max(p.SalaryHourlyMax, p.SalaryHourlyMin)
 	switch {
 	case top == 0:
@@ -275,7 +285,7 @@ func payPoints(s Seeker, p posting.Posting) float64 {
 	return round2(WeightPay * top / s.DesiredHourly)
 }
 
-func freshnessPoints(p posting.Posting, now time.Time) float64 {
+func freshnessPoints(p *posting.Posting, now time.Time) float64 {
 	if p.DatePosted.IsZero() {
 		return 0
 	}
@@ -295,7 +305,7 @@ func preferred(s Seeker, p posting.Posting) Component {
 			have = append(have, code)
 		}
 	}
-	c.Points = preferredPoints(s, p)
+	c.Points = preferredPoints(&s, &p)
 	if len(have) == 0 {
 		c.Detail = "it prefers " + orList(p.CredentialsPreferred) + "; you hold none of them"
 	} else {
@@ -320,7 +330,7 @@ func skills(s Seeker, p posting.Posting) Component {
 			miss = append(miss, w)
 		}
 	}
-	c.Points = skillsPoints(s, p)
+	c.Points = skillsPoints(&s, &p)
 	c.Detail = fmt.Sprintf("%d of %d skills, code sets and systems it lists", len(hit), len(want))
 	if len(hit) > 0 {
 		c.Detail += "; you have " + strings.Join(hit, ", ")
@@ -337,7 +347,7 @@ func experience(s Seeker, p posting.Posting) Component {
 		c.Points, c.Detail = WeightExperience, "no experience minimum"
 		return c
 	}
-	c.Points = experiencePoints(s, p)
+	c.Points = experiencePoints(&s, &p)
 	c.Detail = fmt.Sprintf("%s of the %s it asks for", months(s.ExperienceMonths), months(p.ExperienceMonthsMin))
 	return c
 }
@@ -350,7 +360,7 @@ func distance(s Seeker, p posting.Posting, dist *float64) Component {
 	case dist == nil || s.RadiusMiles <= 0:
 		c.Detail = "distance unknown"
 	default:
-		c.Points = distancePoints(s, p, dist)
+		c.Points = distancePoints(&s, &p, dist)
 		c.Detail = fmt.Sprintf("%.1f miles away, within your %d-mile radius", *dist, s.RadiusMiles)
 		if *dist > float64(s.RadiusMiles) {
 			c.Detail = fmt.Sprintf("%.1f miles away, beyond your %d-mile radius", *dist, s.RadiusMiles)
@@ -370,7 +380,7 @@ func pay(s Seeker, p posting.Posting) Component {
 	case top >= s.DesiredHourly:
 		c.Points, c.Detail = WeightPay, fmt.Sprintf("pays up to $%.2f/h, at or above your $%.2f/h", top, s.DesiredHourly)
 	default:
-		c.Points = payPoints(s, p)
+		c.Points = payPoints(&s, &p)
 		c.Detail = fmt.Sprintf("pays up to $%.2f/h, below your $%.2f/h", top, s.DesiredHourly)
 	}
 	return c
@@ -382,7 +392,7 @@ func freshness(p posting.Posting, now time.Time) Component {
 		c.Detail = "posting date unknown"
 		return c
 	}
-	c.Points = freshnessPoints(p, now)
+	c.Points = freshnessPoints(&p, now)
 	c.Detail = fmt.Sprintf("posted %d days ago", int(math.Max(0, now.Sub(p.DatePosted).Hours()/24)))
 	return c
 }

@@ -141,7 +141,9 @@ func benchReverse(b *testing.B, f benchFixture) {
 			if pt, ok := p.Location.Point(); ok {
 				at = &pt
 			}
-			found += len(s.pairs(at, &p, now))
+			ps := s.pairs(at, &p, now)
+			found += ps.len()
+			ps.release()
 		})
 		b.ReportMetric(float64(found)/float64(b.N), "matches/posting")
 	})

@@ -2,7 +2,9 @@ package matching
 
 import (
 	"context"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -55,15 +57,16 @@ func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 		had[id] = true
 	}
 	pairs := s.pairs(at, &p, today)
+	defer pairs.release()
 	pipe := s.p.Redis.TxPipeline()
 	var added []string
 	adds := map[string]*redis.IntCmd{}
-	for _, pr := range pairs {
+	pairs.each(func(pr pair) {
 		delete(had, pr.seeker)
 		adds[pr.seeker] = pipe.ZAdd(ctx, listKey(pr.seeker), redis.Z{Score: pr.score, Member: p.ID})
 		pipe.SAdd(ctx, postingKey(p.ID), pr.seeker)
 		pipe.ZRemRangeByRank(ctx, listKey(pr.seeker), 0, -MatchListSize-1)
-	}
+	})
 	for id := range had { // a changed posting no longer suits a seeker who had it
 		pipe.ZRem(ctx, listKey(id), p.ID)
 		pipe.SRem(ctx, postingKey(p.ID), id)
@@ -88,14 +91,51 @@ type pair struct {
 
 // pairs returns the seekers a posting suits, with their scores: the
 // in-memory half of a reverse match.
-func (s *Service) pairs(at *geo.Point, p *posting.Posting, today time.Time) []pair {
-	var out []pair
-	s.seekers.near(at, p.WorkMode == "remote", func(sk *match.Seeker) {
+//
+// The result is pooled: call release when done with it. A remote posting
+// can suit most seekers, and allocating tens of thousands of pairs per
+// posting would make the garbage collector, not the matching, the cost.
+func (s *Service) pairs(at *geo.Point, p *posting.Posting, today time.Time) *pairSet {
+	workers := runtime.GOMAXPROCS(0)
+	ps := pairPool.Get().(*pairSet)
+	for len(ps.parts) < workers {
+		ps.parts = append(ps.parts, nil)
+	}
+	s.seekers.scan(at, p.WorkMode == "remote", workers, func(w int, sk *match.Seeker) {
 		if match.Qualifies(sk, p) {
-			out = append(out, pair{sk.ID, match.Points(sk, p, today)})
+			ps.parts[w] = append(ps.parts[w], pair{sk.ID, match.Points(sk, p, today)})
 		}
 	})
-	return out
+	return ps
+}
+
+// pairSet holds one reverse match's pairs, per scanning worker.
+type pairSet struct{ parts [][]pair }
+
+var pairPool = sync.Pool{New: func() any { return &pairSet{} }}
+
+func (ps *pairSet) len() int {
+	n := 0
+	for _, p := range ps.parts {
+		n += len(p)
+	}
+	return n
+}
+
+func (ps *pairSet) each(fn func(pair)) {
+	for _, part := range ps.parts {
+		for _, p := range part {
+			fn(p)
+		}
+	}
+}
+
+func (ps *pairSet) release() {
+	for i := range ps.parts {
+		clear(ps.parts[i])
+		ps.parts[i] = ps.parts[i][:0]
+	}
+	pairPool.Put(ps)
 }
 
 // announceAll publishes matches.found for each seeker, a few at a time.

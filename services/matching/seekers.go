@@ -26,6 +26,7 @@ import (
 type seekerState struct {
 	attrs    profile.Seeker
 	profiled bool // attrs came from a profile (credentials may arrive first)
+	inRemote bool // in seekerIndex.remote
 	creds    map[string]profile.CredentialRecord
 	point    *geo.Point
 	// view is the seeker as the scorer sees them, rebuilt on every write
@@ -40,9 +41,9 @@ type seekerState struct {
 type seekerIndex struct {
 	mu      sync.RWMutex
 	seekers map[string]*seekerState
-	cells   map[cell]map[string]*seekerState
-	remote  map[string]*seekerState // seekers without a location or who want remote work
-	maxMi   int                     // the largest radius of any seeker
+	cells   map[cell]*stateSet
+	remote  *stateSet // seekers without a location or who want remote work
+	maxMi   int       // the largest radius of any seeker
 	zcta    *geo.ZCTA
 	cat     *pathway.Catalog
 	today   func() time.Time
@@ -53,7 +54,7 @@ type cell struct{ lat, lon int }
 func cellOf(p geo.Point) cell { return cell{int(math.Floor(p.Lat)), int(math.Floor(p.Lon))} }
 
 func newSeekerIndex(zcta *geo.ZCTA, cat *pathway.Catalog) *seekerIndex {
-	return &seekerIndex{seekers: map[string]*seekerState{}, cells: map[cell]map[string]*seekerState{}, remote: map[string]*seekerState{}, zcta: zcta, cat: cat, today: time.Now}
+	return &seekerIndex{seekers: map[string]*seekerState{}, cells: map[cell]*stateSet{}, remote: newStateSet(), zcta: zcta, cat: cat, today: time.Now}
 }
 
 // locate resolves a profile location to coordinates.
@@ -75,26 +76,61 @@ func (ix *seekerIndex) locate(l *profile.Location) *geo.Point {
 func (ix *seekerIndex) unplace(id string, st *seekerState) {
 	if st.point != nil {
 		c := cellOf(*st.point)
-		delete(ix.cells[c], id)
-		if len(ix.cells[c]) == 0 {
-			delete(ix.cells, c)
+		if set := ix.cells[c]; set != nil {
+			set.remove(id)
+			if len(set.items) == 0 {
+				delete(ix.cells, c)
+			}
 		}
 	}
-	delete(ix.remote, id)
+	ix.remote.remove(id)
+	st.inRemote = false
 }
 
 func (ix *seekerIndex) place(id string, st *seekerState) {
 	if st.point != nil {
 		c := cellOf(*st.point)
 		if ix.cells[c] == nil {
-			ix.cells[c] = map[string]*seekerState{}
+			ix.cells[c] = newStateSet()
 		}
-		ix.cells[c][id] = st
+		ix.cells[c].add(id, st)
 	}
 	if st.point == nil || st.attrs.RemotePref == "remote" || st.attrs.RemotePref == "any" || st.attrs.RemotePref == "hybrid" {
-		ix.remote[id] = st
+		ix.remote.add(id, st)
+		st.inRemote = true
 	}
 	ix.maxMi = max(ix.maxMi, st.attrs.RadiusMiles)
+}
+
+// stateSet is a set of seekers kept in a slice, so that scanning it —
+// what reverse matching does for every posting — walks contiguous memory.
+type stateSet struct {
+	items []*seekerState
+	pos   map[string]int
+}
+
+func newStateSet() *stateSet { return &stateSet{pos: map[string]int{}} }
+
+func (s *stateSet) add(id string, st *seekerState) {
+	if i, ok := s.pos[id]; ok {
+		s.items[i] = st
+		return
+	}
+	s.pos[id] = len(s.items)
+	s.items = append(s.items, st)
+}
+
+func (s *stateSet) remove(id string) {
+	i, ok := s.pos[id]
+	if !ok {
+		return
+	}
+	last := len(s.items) - 1
+	s.items[i] = s.items[last]
+	s.pos[s.items[i].attrs.ID] = i
+	s.items[last] = nil
+	s.items = s.items[:last]
+	delete(s.pos, id)
 }
 
 func (ix *seekerIndex) setAttrs(sk profile.Seeker) {
@@ -191,17 +227,20 @@ func (ix *seekerIndex) state(id string) (pathway.State, bool) {
 	return ix.stateLocked(st), true
 }
 
-// near calls fn for each seeker who could reach a site at p (within the
+// scan calls fn for each seeker who could reach a site at p (within the
 // largest radius) and, for remote work, each seeker open to remote work,
-// in no particular order. fn must not keep the pointer nor call back into
-// the index: it runs under the read lock, so that scanning 100,000 seekers
-// copies nothing.
-func (ix *seekerIndex) near(p *geo.Point, remote bool, fn func(*match.Seeker)) {
+// once each, in no particular order. Large scans are split across up to
+// workers goroutines (fn's first argument says which; the call returns when
+// all are done). fn must not keep the pointer nor call back into the
+// index: it runs under the read lock.
+func (ix *seekerIndex) scan(p *geo.Point, remote bool, workers int, fn func(worker int, sk *match.Seeker)) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	var seen map[string]struct{}
-	if p != nil && remote {
-		seen = map[string]struct{}{} // a seeker may be in both sets
+	var segs [][]*seekerState
+	total := 0
+	if remote {
+		segs = append(segs, ix.remote.items)
+		total += len(ix.remote.items)
 	}
 	if p != nil {
 		c := cellOf(*p)
@@ -210,23 +249,62 @@ func (ix *seekerIndex) near(p *geo.Point, remote bool, fn func(*match.Seeker)) {
 		dLon := int(math.Ceil(float64(ix.maxMi)/(69.0*cosLat))) + 1
 		for la := c.lat - dLat; la <= c.lat+dLat; la++ {
 			for lo := c.lon - dLon; lo <= c.lon+dLon; lo++ {
-				for id, st := range ix.cells[cell{la, lo}] { // cells hold only profiled seekers
-					if seen != nil {
-						seen[id] = struct{}{}
-					}
-					fn(&st.view)
+				if set := ix.cells[cell{la, lo}]; set != nil {
+					segs = append(segs, set.items)
+					total += len(set.items)
 				}
 			}
 		}
 	}
-	if remote {
-		for id, st := range ix.remote {
-			if _, dup := seen[id]; dup || !st.profiled {
-				continue
-			}
-			fn(&st.view)
+	visit := func(w int, st *seekerState, fromRemote bool) {
+		// A seeker in the remote set and in a cell is visited from the
+		// remote set only. Credentials alone (no profile) are not a seeker.
+		if !st.profiled || (remote && !fromRemote && st.inRemote) {
+			return
 		}
+		fn(w, &st.view)
 	}
+	if workers < 2 || total < parallelScanMin {
+		for i, seg := range segs {
+			for _, st := range seg {
+				visit(0, st, remote && i == 0)
+			}
+		}
+		return
+	}
+	// Split the segments' concatenation into equal ranges, one per worker.
+	per := (total + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, total)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			off := 0
+			for i, seg := range segs {
+				a, b := max(lo-off, 0), min(hi-off, len(seg))
+				for j := a; j < b; j++ {
+					visit(w, seg[j], remote && i == 0)
+				}
+				off += len(seg)
+				if off >= hi {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// parallelScanMin is the scan size from which scan splits the work.
+const parallelScanMin = 20_000
+
+// near calls fn for each seeker scan would visit, on one goroutine.
+func (ix *seekerIndex) near(p *geo.Point, remote bool, fn func(*match.Seeker)) {
+	ix.scan(p, remote, 1, func(_ int, sk *match.Seeker) { fn(sk) })
 }
 
 func (ix *seekerIndex) size() int {
