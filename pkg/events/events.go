@@ -196,12 +196,51 @@ var ErrWrongLastSequence = errors.New("wrong last sequence")
 // SyncAlways servers: fsynced). Duplicate tells whether JetStream had already
 // seen the id.
 func Publish(ctx context.Context, js jetstream.JetStream, ev Event) (*jetstream.PubAck, error) {
+	msg, opts, err := build(ev)
+	if err != nil {
+		return nil, err
+	}
+	ack, err := js.PublishMsg(ctx, msg, opts...)
+	if err != nil {
+		return nil, publishErr(ev.Subject, err)
+	}
+	return ack, nil
+}
+
+// PublishAsync publishes ev without waiting; the future resolves once
+// JetStream stored it. Callers wait for every future before telling anyone
+// the events are accepted.
+func PublishAsync(js jetstream.JetStream, ev Event) (jetstream.PubAckFuture, error) {
+	msg, opts, err := build(ev)
+	if err != nil {
+		return nil, err
+	}
+	f, err := js.PublishMsgAsync(msg, opts...)
+	if err != nil {
+		return nil, publishErr(ev.Subject, err)
+	}
+	return f, nil
+}
+
+// Await waits for an asynchronous publish.
+func Await(ctx context.Context, subject string, f jetstream.PubAckFuture) (*jetstream.PubAck, error) {
+	select {
+	case ack := <-f.Ok():
+		return ack, nil
+	case err := <-f.Err():
+		return nil, publishErr(subject, err)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("publish %s: %w", subject, ctx.Err())
+	}
+}
+
+func build(ev Event) (*nats.Msg, []jetstream.PublishOpt, error) {
 	if ev.ID == "" {
-		return nil, errors.New("publish: event id is required")
+		return nil, nil, errors.New("publish: event id is required")
 	}
 	data, err := json.Marshal(ev.Payload)
 	if err != nil {
-		return nil, fmt.Errorf("publish %s: marshal: %w", ev.Subject, err)
+		return nil, nil, fmt.Errorf("publish %s: marshal: %w", ev.Subject, err)
 	}
 	msg := nats.NewMsg(ev.Subject)
 	msg.Data = data
@@ -227,15 +266,15 @@ func Publish(ctx context.Context, js jetstream.JetStream, ev Event) (*jetstream.
 	if ev.ExpectLastSubjectSeq != nil {
 		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(*ev.ExpectLastSubjectSeq))
 	}
-	ack, err := js.PublishMsg(ctx, msg, opts...)
-	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
-			return nil, fmt.Errorf("publish %s: %w", ev.Subject, ErrWrongLastSequence)
-		}
-		return nil, fmt.Errorf("publish %s: %w", ev.Subject, err)
+	return msg, opts, nil
+}
+
+func publishErr(subject string, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+		return fmt.Errorf("publish %s: %w", subject, ErrWrongLastSequence)
 	}
-	return ack, nil
+	return fmt.Errorf("publish %s: %w", subject, err)
 }
 
 // EnvelopeOf reads the envelope of a message consumed from a stream.

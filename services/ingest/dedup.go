@@ -53,91 +53,151 @@ func (d *dedup) version(ctx context.Context, id string) (string, error) {
 	return v, err
 }
 
-// cluster returns the near-duplicate cluster of a posting: its existing
-// cluster, else the cluster of the nearest earlier posting within
-// NearDuplicateDistance, else its own id.
-func (d *dedup) cluster(ctx context.Context, id string, h uint64) (string, error) {
-	if c, err := d.rdb.HGet(ctx, postingKey(id), "cluster").Result(); err == nil && c != "" {
-		return c, nil
-	} else if err != nil && !errors.Is(err, redis.Nil) {
-		return "", err
-	}
+// known is what Redis remembers of a posting.
+type known struct{ fingerprint, cluster string }
+
+// lookup reads what is remembered of each id, in one round trip.
+func (d *dedup) lookup(ctx context.Context, ids []string) ([]known, error) {
 	pipe := d.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, len(bands))
-	for i := range bands {
-		cmds[i] = pipe.SRandMemberN(ctx, bandKey(i, h), maxCandidatesPerBand)
+	cmds := make([]*redis.SliceCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HMGet(ctx, postingKey(id), "fingerprint", "cluster")
+	}
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]known, len(ids))
+	for i, c := range cmds {
+		v := c.Val()
+		out[i].fingerprint, _ = v[0].(string)
+		out[i].cluster, _ = v[1].(string)
+	}
+	return out, nil
+}
+
+// clusters returns the near-duplicate cluster of each posting: its existing
+// cluster, else the cluster of the nearest posting within
+// NearDuplicateDistance — remembered in Redis or earlier in the same batch —
+// else its own id. Two round trips for the whole batch.
+func (d *dedup) clusters(ctx context.Context, ps []posting.Posting, kn []known) ([]string, error) {
+	out := make([]string, len(ps))
+	pipe := d.rdb.Pipeline()
+	cmds := make([][]*redis.StringSliceCmd, len(ps))
+	open := 0
+	for i, p := range ps {
+		if kn[i].cluster != "" {
+			out[i] = kn[i].cluster
+			continue
+		}
+		open++
+		cmds[i] = make([]*redis.StringSliceCmd, len(bands))
+		for b := range bands {
+			cmds[i][b] = pipe.SRandMemberN(ctx, bandKey(b, p.SimHash), maxCandidatesPerBand)
+		}
+	}
+	if open == 0 {
+		return out, nil
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return "", err
+		return nil, err
 	}
-	seen := map[string]bool{id: true}
+	// The candidates' hashes and clusters, each fetched once.
 	var others []string
-	for _, c := range cmds {
-		for _, other := range c.Val() {
-			if !seen[other] {
-				seen[other] = true
-				others = append(others, other)
+	seen := map[string]bool{}
+	for i := range ps {
+		for _, c := range cmds[i] {
+			for _, o := range c.Val() {
+				if !seen[o] {
+					seen[o] = true
+					others = append(others, o)
+				}
 			}
 		}
 	}
 	slices.Sort(others)
-	pipe = d.rdb.Pipeline()
-	vals := make([]*redis.SliceCmd, len(others))
-	for i, other := range others {
-		vals[i] = pipe.HMGet(ctx, postingKey(other), "simhash", "cluster")
+	type cand struct {
+		hash    uint64
+		cluster string
 	}
+	stored := map[string]cand{}
 	if len(others) > 0 {
+		pipe = d.rdb.Pipeline()
+		vals := make([]*redis.SliceCmd, len(others))
+		for i, o := range others {
+			vals[i] = pipe.HMGet(ctx, postingKey(o), "simhash", "cluster")
+		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			return "", err
+			return nil, err
 		}
-	}
-	best, bestDist := "", posting.NearDuplicateDistance+1
-	for i, other := range others {
-		v := vals[i].Val()
-		hs, _ := v[0].(string)
-		oh, err := strconv.ParseUint(hs, 10, 64)
-		if err != nil {
-			continue
-		}
-		if dist := posting.Hamming(h, oh); dist < bestDist {
+		for i, o := range others {
+			v := vals[i].Val()
+			hs, _ := v[0].(string)
+			h, err := strconv.ParseUint(hs, 10, 64)
+			if err != nil {
+				continue
+			}
 			cl, _ := v[1].(string)
 			if cl == "" {
-				cl = other
+				cl = o
 			}
-			best, bestDist = cl, dist
+			stored[o] = cand{h, cl}
 		}
 	}
-	if best == "" {
-		return id, nil
+	for i, p := range ps {
+		if out[i] != "" {
+			continue
+		}
+		best, bestDist := "", posting.NearDuplicateDistance+1
+		consider := func(id string, c cand) {
+			if id == p.ID {
+				return
+			}
+			if dist := posting.Hamming(p.SimHash, c.hash); dist < bestDist || (dist == bestDist && c.cluster < best) {
+				best, bestDist = c.cluster, dist
+			}
+		}
+		for _, c := range cmds[i] {
+			for _, o := range c.Val() {
+				if cd, ok := stored[o]; ok {
+					consider(o, cd)
+				}
+			}
+		}
+		for j := range i { // earlier postings of this batch
+			consider(ps[j].ID, cand{ps[j].SimHash, out[j]})
+		}
+		if best == "" {
+			best = p.ID
+		}
+		out[i] = best
 	}
-	return best, nil
+	return out, nil
 }
 
-// remember records an accepted version.
-func (d *dedup) remember(ctx context.Context, p posting.Posting, now time.Time) error {
-	cluster, err := d.cluster(ctx, p.ID, p.SimHash)
-	if err != nil {
-		return err
-	}
+// rememberAll records accepted versions and refreshes postings received
+// again unchanged, in one transaction.
+func (d *dedup) rememberAll(ctx context.Context, ps []posting.Posting, clusters []string, changed []bool, now time.Time) error {
 	pipe := d.rdb.TxPipeline()
-	pipe.HSet(ctx, postingKey(p.ID), "fingerprint", p.Fingerprint, "simhash", strconv.FormatUint(p.SimHash, 10), "cluster", cluster)
-	for i := range bands {
-		pipe.SAdd(ctx, bandKey(i, p.SimHash), p.ID)
+	for i, p := range ps {
+		pipe.ZAdd(ctx, seenKey, redis.Z{Score: float64(now.Unix()), Member: p.ID})
+		if !changed[i] {
+			continue
+		}
+		pipe.HSet(ctx, postingKey(p.ID), "fingerprint", p.Fingerprint, "simhash", strconv.FormatUint(p.SimHash, 10), "cluster", clusters[i])
+		for b := range bands {
+			pipe.SAdd(ctx, bandKey(b, p.SimHash), p.ID)
+		}
+		// Only a validThrough the sender gave closes a posting on a date;
+		// one without it stays open while it is re-sent, and goes stale
+		// when it is not (seenKey).
+		if !p.ValidThrough.IsZero() {
+			pipe.ZAdd(ctx, expiresKey, redis.Z{Score: float64(p.ValidThrough.Unix()), Member: p.ID})
+		}
 	}
-	// Only a validThrough the sender gave closes a posting on a date; one
-	// without it stays open while it is re-sent, and goes stale when it is
-	// not (seenKey).
-	if !p.ValidThrough.IsZero() {
-		pipe.ZAdd(ctx, expiresKey, redis.Z{Score: float64(p.ValidThrough.Unix()), Member: p.ID})
-	}
-	pipe.ZAdd(ctx, seenKey, redis.Z{Score: float64(now.Unix()), Member: p.ID})
-	_, err = pipe.Exec(ctx)
+	_, err := pipe.Exec(ctx)
 	return err
-}
-
-// seen refreshes a posting that was sent again unchanged.
-func (d *dedup) seen(ctx context.Context, p posting.Posting, now time.Time) error {
-	return d.rdb.ZAdd(ctx, seenKey, redis.Z{Score: float64(now.Unix()), Member: p.ID}).Err()
 }
 
 // forget drops a closed posting, so that posting it again later is new.

@@ -260,3 +260,19 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// Repeats inside one batch are de-duplicated too.
+func TestRepeatsWithinOneBatch(t *testing.T) {
+	_, p := start(t)
+	one := fmt.Sprintf(`{"identifier":"R1","title":"Clerk","description":"Scanning and indexing.","employer":"Mercy","date_posted":"%s","postal_code":"95814"}`, today())
+	r, err := submit(t, p, "application/json", "bulk", "["+one+","+one+"]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Accepted) != 2 || r.Accepted[0].Status != "posted" || r.Accepted[1].Status != "duplicate" || r.Accepted[0].ID != r.Accepted[1].ID {
+		t.Fatalf("%+v", r.Accepted)
+	}
+	if n := countSubject(t, p, events.JobsPosted); n != 1 {
+		t.Fatalf("jobs.posted holds %d, want 1", n)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/obs"
@@ -83,6 +85,8 @@ func (s *Service) submit(ctx context.Context, r rpc.Request) (any, error) {
 		res.Rejected = append(res.Rejected, Rejected{Index: e.Index, Line: e.Line, Errors: e.Fields})
 	}
 	now := s.now()
+	var good []posting.Posting
+	var goodIdx []int
 	for _, raw := range batch.Records {
 		p, err := posting.Normalize(raw, posting.NormalizeOptions{Now: now, Geo: s.zcta, StaleAfterDays: s.p.Config.StaleAfterDays, Extractor: s.x})
 		if err != nil {
@@ -96,12 +100,16 @@ func (s *Service) submit(ctx context.Context, r rpc.Request) (any, error) {
 			res.Rejected = append(res.Rejected, Rejected{Index: raw.Index, Line: raw.Line, Errors: ae.Fields})
 			continue
 		}
-		out, err := s.accept(ctx, org, p)
-		if err != nil {
-			return nil, err
-		}
-		out.Index = raw.Index
-		res.Accepted = append(res.Accepted, out)
+		good = append(good, p)
+		goodIdx = append(goodIdx, raw.Index)
+	}
+	outs, err := s.accept(ctx, org, good)
+	if err != nil {
+		return nil, err
+	}
+	for i, o := range outs {
+		o.Index = goodIdx[i]
+		res.Accepted = append(res.Accepted, o)
 	}
 	for _, rj := range res.Rejected {
 		// Recorded for operators and the employer's dashboards; content-free.
@@ -114,47 +122,82 @@ func (s *Service) submit(ctx context.Context, r rpc.Request) (any, error) {
 	return res, nil
 }
 
-// accept de-duplicates and publishes one normalised posting. The same
-// posting sent twice is one posting: its fingerprint is the message id
+// accept de-duplicates and publishes a batch of normalised postings, with
+// a handful of round trips for the whole batch: what Redis remembers of
+// them, their near-duplicate clusters, the events published together and
+// awaited together, and one transaction to remember them. The same posting
+// sent twice is one posting: its fingerprint is in the message id
 // (JetStream drops a repeat within the hour) and Redis remembers each
 // posting's current fingerprint beyond that.
-func (s *Service) accept(ctx context.Context, org string, p posting.Posting) (Outcome, error) {
-	// Postings of different organisations never share an id.
-	p.ID = org + "-" + p.ID
-	prev, err := s.dedup.version(ctx, p.ID)
+func (s *Service) accept(ctx context.Context, org string, ps []posting.Posting) ([]Outcome, error) {
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(ps))
+	for i := range ps {
+		ps[i].ID = org + "-" + ps[i].ID // postings of different organisations never share an id
+		ids[i] = ps[i].ID
+	}
+	unavailable := func(err error) error {
+		return apierr.Wrap(err, apierr.Unavailable, "could not check for duplicates; try again")
+	}
+	kn, err := s.dedup.lookup(ctx, ids)
 	if err != nil {
-		return Outcome{}, apierr.Wrap(err, apierr.Unavailable, "could not check for duplicates; try again")
+		return nil, unavailable(err)
 	}
-	cluster, err := s.dedup.cluster(ctx, p.ID, p.SimHash)
+	clusters, err := s.dedup.clusters(ctx, ps, kn)
 	if err != nil {
-		return Outcome{}, apierr.Wrap(err, apierr.Unavailable, "could not check for duplicates; try again")
+		return nil, unavailable(err)
 	}
-	out := Outcome{ID: p.ID, ClusterID: cluster}
-	if prev == p.Fingerprint {
-		out.Status = "duplicate"
-		return out, s.dedup.seen(ctx, p, s.now())
+	outs := make([]Outcome, len(ps))
+	changed := make([]bool, len(ps))
+	futures := make([]jetstream.PubAckFuture, len(ps))
+	subjects := make([]string, len(ps))
+	latest := map[string]string{} // id → fingerprint, for repeats within the batch
+	for i, p := range ps {
+		prev, seenInBatch := latest[p.ID]
+		if !seenInBatch {
+			prev = kn[i].fingerprint
+		}
+		latest[p.ID] = p.Fingerprint
+		outs[i] = Outcome{ID: p.ID, ClusterID: clusters[i], Status: "duplicate"}
+		if prev == p.Fingerprint {
+			continue
+		}
+		subjects[i], outs[i].Status = events.JobsPosted, "posted"
+		if prev != "" {
+			subjects[i], outs[i].Status = events.JobsUpdated, "updated"
+		}
+		changed[i] = true
+		f, err := events.PublishAsync(s.p.JS, events.Event{
+			Subject: subjects[i], ID: p.ID + ":" + p.Fingerprint, Source: Name, Time: s.now(), RequestID: obs.RequestID(ctx),
+			Payload: JobEvent{Posting: p, EmployerID: org, ClusterID: clusters[i]},
+		})
+		if err != nil {
+			return nil, apierr.Wrap(err, apierr.Unavailable, "could not record the postings; try again")
+		}
+		futures[i] = f
 	}
-	subject, status := events.JobsPosted, "posted"
-	if prev != "" {
-		subject, status = events.JobsUpdated, "updated"
+	// Nothing is reported accepted before JetStream has stored it.
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		ack, err := events.Await(ctx, subjects[i], f)
+		if err != nil {
+			return nil, apierr.Wrap(err, apierr.Unavailable, "could not record the postings; try again")
+		}
+		outs[i].Sequence = ack.Sequence
+		if ack.Duplicate {
+			outs[i].Status = "duplicate"
+		}
 	}
-	ack, err := events.Publish(ctx, s.p.JS, events.Event{
-		Subject: subject, ID: p.ID + ":" + p.Fingerprint, Source: Name, Time: s.now(), RequestID: obs.RequestID(ctx),
-		Payload: JobEvent{Posting: p, EmployerID: org, ClusterID: cluster},
-	})
-	if err != nil {
-		return Outcome{}, apierr.Wrap(err, apierr.Unavailable, "could not record the posting; try again")
+	if err := s.dedup.rememberAll(ctx, ps, clusters, changed, s.now()); err != nil {
+		// The events are stored: the postings are accepted. Lost version
+		// keys only mean a later resend publishes harmless duplicates.
+		obs.Logger(ctx, s.p.Log).Warn().Err(err).Msg("remember posting versions")
 	}
-	out.Status, out.Sequence = status, ack.Sequence
-	if ack.Duplicate {
-		out.Status = "duplicate"
-	}
-	if err := s.dedup.remember(ctx, p, s.now()); err != nil {
-		// The event is stored: the posting is accepted. A lost version
-		// key only means a later resend publishes a harmless duplicate.
-		obs.Logger(ctx, s.p.Log).Warn().Err(err).Str("posting", p.ID).Msg("remember posting version")
-	}
-	return out, nil
+	return outs, nil
 }
 
 // unprefix turns "records[0].title" into "title" for single submissions.
