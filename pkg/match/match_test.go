@@ -241,3 +241,24 @@ func TestFastPathsAgreeWithScore(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkQualifyPoints is reverse matching's per-pair work: no text, no
+// allocation.
+func BenchmarkQualifyPoints(b *testing.B) {
+	s := seeker(func(s *Seeker) {
+		s.Held = []string{"RHIT", "CCS"}
+		s.Skills = []string{"hipaa", "abstracting"}
+		s.CodeSets = []string{"CPT"}
+	})
+	p := job(func(p *posting.Posting) {
+		p.WorkMode = "remote"
+		p.Skills = []string{"hipaa"}
+		p.CodeSets = []string{"ICD-10-CM", "CPT"}
+	})
+	b.ReportAllocs()
+	for b.Loop() {
+		if Qualifies(&s, &p) {
+			_ = Points(&s, &p, now)
+		}
+	}
+}
