@@ -77,10 +77,7 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	var send func(ctx context.Context, c chunk) ([]byte, error)
 	var zcta *geo.ZCTA
 	if *dry {
-		if f, err := os.Open(cfg.ZCTAFile); err == nil {
-			zcta, _ = geo.LoadZCTA(f)
-			f.Close()
-		}
+		zcta, _ = geo.LoadZCTAFile(cfg.ZCTAFile) // without it, ZIP-only postings get no coordinates
 	} else {
 		if *org == "" {
 			return errors.New("--org is required to publish (or use --dry-run)")

@@ -195,3 +195,29 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// AwaitProjection polls applied until it reports that a projection has
+// caught up with a write (read-your-writes for the caller who made it),
+// wait passes, or ctx ends.
+func AwaitProjection(ctx context.Context, wait time.Duration, applied func(context.Context) (bool, error)) error {
+	deadline := time.Now().Add(wait)
+	delay := time.Millisecond
+	for {
+		ok, err := applied(ctx)
+		if err == nil && ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = errors.New("projection has not applied the write")
+			}
+			return fmt.Errorf("await projection: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Millisecond)
+	}
+}

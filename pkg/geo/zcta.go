@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -138,4 +139,18 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// LoadZCTAFile loads the centroid file at path (see LoadZCTA).
+func LoadZCTAFile(path string) (*ZCTA, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	z, err := LoadZCTA(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return z, nil
 }

@@ -135,27 +135,18 @@ func (st *store) load(ctx context.Context, id string) (seekerRecords, error) {
 // waitApplied waits until the projection of seeker id has applied stream
 // sequence seq, so a caller reads its own write.
 func (st *store) waitApplied(ctx context.Context, id string, seq uint64, wait time.Duration) error {
-	deadline := time.Now().Add(wait)
-	for {
+	return events.AwaitProjection(ctx, wait, func(ctx context.Context) (bool, error) {
 		h, err := st.rdb.HMGet(ctx, recordsKey(id), "seq", "deleted").Result()
-		if err == nil {
-			if d, _ := h[1].(string); d != "" {
-				return nil // deleted meanwhile: nothing more will apply
-			}
-			s, _ := h[0].(string)
-			if v, _ := strconv.ParseUint(s, 10, 64); v >= seq {
-				return nil
-			}
+		if err != nil {
+			return false, err
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("projection behind stream sequence %d", seq)
+		if d, _ := h[1].(string); d != "" {
+			return true, nil // deleted meanwhile: nothing more will apply
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+		s, _ := h[0].(string)
+		v, _ := strconv.ParseUint(s, 10, 64)
+		return v >= seq, nil
+	})
 }
 
 // runProjection applies the CREDENTIALS stream to Redis until ctx ends.

@@ -9,7 +9,6 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/nats-io/nats.go/micro"
@@ -79,15 +78,9 @@ func Run(ctx context.Context, p *platform.Platform) error {
 }
 
 func loadZCTA(p *platform.Platform) *geo.ZCTA {
-	f, err := os.Open(p.Config.ZCTAFile)
+	z, err := geo.LoadZCTAFile(p.Config.ZCTAFile)
 	if err != nil {
 		p.Log.Warn().Err(err).Msg("no ZIP centroids: postings located only by ZIP code get no coordinates")
-		return nil
-	}
-	defer f.Close()
-	z, err := geo.LoadZCTA(f)
-	if err != nil {
-		p.Log.Warn().Err(err).Msg("bad ZIP centroid file")
 		return nil
 	}
 	return z

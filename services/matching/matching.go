@@ -9,7 +9,6 @@ package matching
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -116,15 +115,9 @@ func Run(ctx context.Context, p *platform.Platform) error {
 // loadZCTA reads the ZIP centroids; without them seekers located only by a
 // ZIP code match remote postings only (and are told why).
 func loadZCTA(p *platform.Platform) *geo.ZCTA {
-	f, err := os.Open(p.Config.ZCTAFile)
+	z, err := geo.LoadZCTAFile(p.Config.ZCTAFile)
 	if err != nil {
 		p.Log.Warn().Err(err).Msg("no ZIP centroids: seekers located by ZIP code get remote matches only")
-		return nil
-	}
-	defer f.Close()
-	z, err := geo.LoadZCTA(f)
-	if err != nil {
-		p.Log.Warn().Err(err).Msg("bad ZIP centroid file")
 		return nil
 	}
 	return z

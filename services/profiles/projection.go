@@ -166,33 +166,22 @@ func (st *store) caseload(ctx context.Context, counselor string) ([]string, erro
 }
 
 func (st *store) waitVersion(ctx context.Context, id string, seq uint64, wait time.Duration) error {
-	return waitFor(ctx, wait, func() (uint64, error) {
-		return st.rdb.HGet(ctx, seekerKey(id), "version").Uint64()
-	}, seq)
+	return awaitVersion(ctx, st.rdb, seekerKey(id), seq, wait)
 }
 
 func (st *store) waitEmployerVersion(ctx context.Context, org string, seq uint64, wait time.Duration) error {
-	return waitFor(ctx, wait, func() (uint64, error) {
-		return st.rdb.HGet(ctx, employerKey(org), "version").Uint64()
-	}, seq)
+	return awaitVersion(ctx, st.rdb, employerKey(org), seq, wait)
 }
 
-func waitFor(ctx context.Context, wait time.Duration, version func() (uint64, error), seq uint64) error {
-	deadline := time.Now().Add(wait)
-	for {
-		v, err := version()
-		if err == nil && v >= seq {
-			return nil
+// awaitVersion waits until the hash at key holds version seq or later.
+func awaitVersion(ctx context.Context, rdb *redis.Client, key string, seq uint64, wait time.Duration) error {
+	return events.AwaitProjection(ctx, wait, func(ctx context.Context) (bool, error) {
+		v, err := rdb.HGet(ctx, key, "version").Uint64()
+		if errors.Is(err, redis.Nil) {
+			return false, nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("projection at %d, want %d", v, seq)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+		return v >= seq, err
+	})
 }
 
 var employerScript = redis.NewScript(`
