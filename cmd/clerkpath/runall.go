@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -191,10 +192,12 @@ func masterKey(path string) (string, error) {
 	return key, nil
 }
 
-func logFile(path string) *os.File {
+// logFile opens a child's log for appending; without one the output is
+// dropped rather than failing the start.
+func logFile(path string) io.Writer {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
-		return nil
+		return io.Discard
 	}
 	return f
 }
