@@ -42,7 +42,8 @@ type Consumer struct {
 type BatchHandler func(ctx context.Context, msgs []jetstream.Msg) []error
 
 // Run creates or updates the durable consumer and delivers batches to h until
-// ctx ends. Every message is acknowledged explicitly: after success, Nak'd
+// ctx ends; failures to create or read the consumer are retried, never
+// returned. Every message is acknowledged explicitly: after success, Nak'd
 // with back-off after a transient failure, or copied to the DLQ and
 // terminated when poison or out of attempts.
 func Run(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Logger, h BatchHandler) error {
@@ -67,17 +68,27 @@ func Run(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Lo
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		MaxAckPending:  max(1000, c.MaxBatch*4),
 	}
+	retry := 100 * time.Millisecond
 	for {
 		err := consume(ctx, js, c, cfg, log, h)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if !errors.Is(err, jetstream.ErrConsumerDeleted) {
-			return err
+		if errors.Is(err, jetstream.ErrConsumerDeleted) {
+			// An operator deleted the consumer to rebuild the projection:
+			// recreate it, which replays the stream from the start.
+			log.Warn().Msg("consumer deleted; recreating it and replaying the stream")
+			continue
 		}
-		// An operator deleted the consumer to rebuild the projection:
-		// recreate it, which replays the stream from the start.
-		log.Warn().Msg("consumer deleted; recreating it and replaying the stream")
+		// NATS down, JetStream busy, a consumer being deleted while we
+		// recreate it: never a reason to stop the service. Retry.
+		log.Error().Err(err).Dur("retry_in", retry).Msg("consumer failed; retrying")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(retry):
+		}
+		retry = min(2*retry, 5*time.Second)
 	}
 }
 
