@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -55,12 +54,4 @@ func readJSON(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return nil, err
 	}
 	return readBody(w, r, MaxJSONBody)
-}
-
-func pathID(r *http.Request, name string) (string, error) {
-	id := r.PathValue(name)
-	if id == "" || len(id) > 64 {
-		return "", apierr.InvalidFields(apierr.FieldError{Field: name, Message: fmt.Sprintf("a %s of 1 to 64 characters", name)})
-	}
-	return id, nil
 }

@@ -218,5 +218,5 @@ func (d *dedup) forget(ctx context.Context, id string) error {
 
 // due returns postings whose score in key is at or before t.
 func (d *dedup) due(ctx context.Context, key string, t time.Time) ([]string, error) {
-	return d.rdb.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(t.Unix(), 10), Count: 1000}).Result()
+	return d.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, Start: "-inf", Stop: strconv.FormatInt(t.Unix(), 10), ByScore: true, Count: 1000}).Result()
 }
