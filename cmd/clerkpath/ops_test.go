@@ -99,3 +99,26 @@ func TestDeadLettersCanBeListedAndReplayed(t *testing.T) {
 		return nil
 	})
 }
+
+func TestSeedLoadsDemoDataThatMatches(t *testing.T) {
+	s := startStack(t)
+	getenv := func(k string) string {
+		if k == config.EnvZCTAFile {
+			return s.cfg.ZCTAFile
+		}
+		return s.opsEnv(k)
+	}
+	out, stderr, err := runCLI(t, getenv, "seed", "--postings", "30")
+	if err != nil || !strings.Contains(out, "30 demo postings accepted (0 rejected)") {
+		t.Fatalf("seed: %v\n%s\n%s", err, out, stderr)
+	}
+	tok := bearer(s.token(t, "seeker", "demo-cho", ""))
+	testenv.Eventually(t, 15*time.Second, func() error {
+		code, _, b := s.do(t, "GET", "/v1/seekers/demo-cho/matches", "", "", tok...)
+		var m matchesBody
+		if code != 200 || json.Unmarshal(b, &m) != nil || len(m.Matches) == 0 {
+			return fmt.Errorf("%d %s", code, b)
+		}
+		return nil
+	})
+}

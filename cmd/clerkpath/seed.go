@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/clerkpath/clerkpath/pkg/geo"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
+)
+
+// seedTemplates are demo postings in the words real ones use; seed places
+// them around a ZIP code with today's date.
+var seedTemplates = []struct{ title, description string }{
+	{"Medical Records Clerk", "High school diploma or GED required. Scanning and indexing, chart assembly, release of information under HIPAA."},
+	{"Release of Information Specialist", "Process requests for records under HIPAA and 42 CFR Part 2. RHIT preferred, not required. One year of health records experience."},
+	{"Health Information Technician", "RHIT required, or RHIT-eligible graduates of a CAHIIM-accredited program. Chart analysis, deficiency tracking, MPI clean-up. Epic experience a plus."},
+	{"Inpatient Coder II", "RHIT and (CCS or CIC) required. Two years of inpatient coding with ICD-10-CM and ICD-10-PCS; DRG validation; 3M encoder."},
+	{"Outpatient Coder", "CPC, COC or CCS required (CPC-A considered). ICD-10-CM, CPT and HCPCS. athenahealth a plus."},
+	{"Coding Associate", "Certified Coding Associate (CCA) or CPC-A required. Medical terminology and ICD-10-CM. Must obtain CCS within 12 months of hire."},
+	{"Cancer Registrar", "CTR required. Abstracting cancer cases for the state registry; two years of registry experience."},
+	{"HIM Data Analyst", "Bachelor's degree required. CHDA or RHIA preferred. SQL, data quality and reporting from Epic Clarity."},
+	{"Privacy Analyst", "CHPS preferred. Associate degree and two years of privacy or security experience; HIPAA investigations."},
+	{"Remote Medical Coder", "Fully remote. CPC or CCS required. Three years of outpatient coding; HCPCS and CPT."},
+}
+
+func cmdSeed(ctx context.Context, args []string, env environment) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	zip := fs.String("zip", "10001", "US ZIP code the demo postings and seekers are placed around")
+	n := fs.Int("postings", 60, "how many demo postings")
+	org := fs.String("org", "demo-health", "the employer organisation that owns them")
+	fs.Usage = func() {
+		fmt.Fprintln(env.stderr, "Usage: clerkpath seed [--zip 10001] [--postings 60] [--org demo-health]\n\nLoads demo postings (dated today, within 30 miles of the ZIP code) and three demo seekers")
+		fmt.Fprintln(env.stderr, "(demo-ana, demo-ben, demo-cho) into a running backend, through the same NATS endpoints the API uses.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if *n < 1 || *n > 1000 {
+		return errors.New("--postings: from 1 to 1000")
+	}
+	c, err := connectOps(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer c.nc.Close()
+	z, err := geo.LoadZCTAFile(c.cfg.ZCTAFile)
+	if err != nil {
+		return fmt.Errorf("ZIP centroids (run deployments/local/install.sh): %w", err)
+	}
+	at, ok := z.Lookup(*zip)
+	if !ok {
+		return fmt.Errorf("--zip %s: not a known US ZIP code", *zip)
+	}
+	r := rand.New(rand.NewPCG(uint64(at.Lat*1000), uint64(*n)))
+	today := time.Now().UTC().Format("2006-01-02")
+	var recs []map[string]any
+	for i := range *n {
+		t := seedTemplates[i%len(seedTemplates)]
+		rec := map[string]any{
+			"identifier": fmt.Sprintf("DEMO-%04d", i), "title": t.title, "description": t.description,
+			"employer": "Demo Health " + []string{"North", "South", "East", "West"}[i%4], "date_posted": today,
+			"latitude": at.Lat + (r.Float64()-0.5)*0.8, "longitude": at.Lon + (r.Float64()-0.5)*0.8,
+			"salary_min": 18 + r.IntN(12), "salary_unit": "HOUR",
+		}
+		rec["salary_max"] = rec["salary_min"].(int) + 2 + r.IntN(8)
+		if t.title == "Remote Medical Coder" {
+			rec["work_mode"] = "remote"
+		}
+		recs = append(recs, rec)
+	}
+	body, _ := json.Marshal(recs)
+	h := nats.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Clerkpath-Employer-Org", *org)
+	out, err := rpc.CallRaw(ctx, c.nc, "jobs.submit", body, h)
+	if err != nil {
+		return fmt.Errorf("submit demo postings: %w", err)
+	}
+	var res struct {
+		Accepted []json.RawMessage `json:"accepted"`
+		Rejected []json.RawMessage `json:"rejected"`
+	}
+	_ = json.Unmarshal(out, &res)
+	fmt.Fprintf(env.stdout, "%d demo postings accepted (%d rejected) for organisation %s\n", len(res.Accepted), len(res.Rejected), *org)
+
+	lat, lon := at.Lat, at.Lon
+	seekers := []struct {
+		sk    profile.Seeker
+		creds []profile.CredentialRecord
+	}{
+		{profile.Seeker{ID: "demo-ana", Education: []profile.Education{{Level: "high_school", Status: "completed"}},
+			Experience: []profile.Experience{{Area: "records", Months: 14}}, Skills: []string{"scanning_indexing", "release_of_information"},
+			Location: &profile.Location{PostalCode: *zip}, RadiusMiles: 25, Target: "RHIT", OpenToEmployers: true},
+			[]profile.CredentialRecord{{Code: "CCA", EarnedOn: "2025-06-01"}}},
+		{profile.Seeker{ID: "demo-ben", Education: []profile.Education{{Level: "high_school", Status: "completed"}, {Level: "associate", Field: "HIM", CAHIIMAccredited: true, Status: "final_term"}},
+			Experience: []profile.Experience{{Area: "records", Months: 6}}, Skills: []string{"chart_analysis", "mpi"}, EHRSystems: []string{"Epic"},
+			Location: &profile.Location{Lat: &lat, Lon: &lon}, RadiusMiles: 15, OpenToEmployers: true}, nil},
+		{profile.Seeker{ID: "demo-cho", Education: []profile.Education{{Level: "associate", Field: "HIM", CAHIIMAccredited: true, Status: "completed"}},
+			Experience: []profile.Experience{{Area: "coding", Months: 30}}, CodeSets: []string{"ICD-10-CM", "ICD-10-PCS", "CPT"},
+			Location: &profile.Location{PostalCode: *zip}, RadiusMiles: 40, RemotePref: "any", Target: "CCS"},
+			[]profile.CredentialRecord{{Code: "RHIT", EarnedOn: "2024-05-01"}}},
+	}
+	for _, s := range seekers {
+		if _, err := rpc.Call[json.RawMessage](ctx, c.nc, "svc.profiles.seeker.put", map[string]any{"seeker": s.sk}); err != nil {
+			return fmt.Errorf("seeker %s: %w", s.sk.ID, err)
+		}
+		for _, cr := range s.creds {
+			if _, err := rpc.Call[json.RawMessage](ctx, c.nc, "svc.credentials.earn", map[string]any{"seeker_id": s.sk.ID, "credential": cr}); err != nil {
+				return fmt.Errorf("seeker %s credential %s: %w", s.sk.ID, cr.Code, err)
+			}
+		}
+	}
+	fmt.Fprintln(env.stdout, "demo seekers: demo-ana (high school, CCA), demo-ben (CAHIIM associate, final term), demo-cho (RHIT, 30 months coding)")
+	fmt.Fprintln(env.stdout, "try: TOKEN=$(bin/clerkpath token --role seeker --sub demo-ana); curl -s localhost:8080/v1/seekers/demo-ana/matches -H \"Authorization: Bearer $TOKEN\"")
+	return nil
+}
