@@ -42,6 +42,7 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	org := fs.String("org", "", "the employer organisation the postings belong to (required unless --dry-run)")
 	columns := fs.String("columns", "", `CSV column mapping, "Their Header:our_field,…"`)
 	progress := fs.Bool("progress", false, "show a progress bar even when stderr is not a terminal")
+	todayFlag := fs.String("today", "", "with --dry-run: judge dates (stale, expired, in the future) as of this day, YYYY-MM-DD")
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "Usage: clerkpath ingest [--dry-run] [--org ORG] [--columns MAP] FILE...")
 		fmt.Fprintln(env.stderr, "\nReads postings as JSON (.json: an object or an array), NDJSON (.ndjson, .jsonl), CSV (.csv)")
@@ -62,6 +63,17 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	cfg, err := config.Load(env.getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
+	}
+	now := time.Now()
+	if *todayFlag != "" {
+		if !*dry {
+			return errors.New("--today works only with --dry-run: the service judges dates as of today")
+		}
+		d, err := time.Parse("2006-01-02", *todayFlag)
+		if err != nil {
+			return errors.New("--today: want a date like 2025-06-01")
+		}
+		now = d.Add(12 * time.Hour)
 	}
 	var colMap map[string]string
 	if *columns != "" {
@@ -111,7 +123,7 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	errOut := json.NewEncoder(env.stderr)
 	var tot ingestTotals
 	for _, name := range fs.Args() {
-		if err := ingestFile(ctx, name, colMap, *dry, zcta, send, out, errOut, &tot, *progress || isTerminal(env.stderr), env.stderr); err != nil {
+		if err := ingestFile(ctx, name, colMap, *dry, now, zcta, send, out, errOut, &tot, *progress || isTerminal(env.stderr), env.stderr); err != nil {
 			return err
 		}
 	}
@@ -136,7 +148,7 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func ingestFile(ctx context.Context, name string, cols map[string]string, dry bool, zcta *geo.ZCTA,
+func ingestFile(ctx context.Context, name string, cols map[string]string, dry bool, now time.Time, zcta *geo.ZCTA,
 	send func(context.Context, chunk) ([]byte, error), out io.Writer, errOut *json.Encoder, tot *ingestTotals, showBar bool, barOut io.Writer) error {
 	f, err := os.Open(name)
 	if err != nil {
@@ -157,7 +169,6 @@ func ingestFile(ctx context.Context, name string, cols map[string]string, dry bo
 		progressbar.OptionShowBytes(true), progressbar.OptionSetVisibility(showBar), progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish())
 	defer bar.Finish()
-	now := time.Now()
 	return splitFile(br, mt, func(c chunk) error {
 		defer bar.Add64(c.bytes)
 		if dry {

@@ -125,3 +125,21 @@ func TestIngestSameFilesTwiceLeavesOneCopy(t *testing.T) {
 		return nil
 	})
 }
+
+func TestIngestTodayJudgesDatesForDryRuns(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(p, []byte(`{"title":"Clerk","description":"Filing.","employer":"Mercy","date_posted":"2025-05-20","postal_code":"10001"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	none := func(string) string { return "" }
+	if _, stderr, err := runCLI(t, none, "ingest", "--dry-run", p); err == nil || !strings.Contains(stderr, "stale") {
+		t.Fatalf("an old posting judged today: %v %s", err, stderr)
+	}
+	if out, stderr, err := runCLI(t, none, "ingest", "--dry-run", "--today", "2025-06-01", p); err != nil || !strings.Contains(out, `"title":"Clerk"`) {
+		t.Fatalf("judged as of 2025-06-01: %v %s %s", err, out, stderr)
+	}
+	if _, _, err := runCLI(t, none, "ingest", "--today", "2025-06-01", "--org", "x", p); err == nil || !strings.Contains(err.Error(), "--dry-run") {
+		t.Fatalf("--today without --dry-run: %v", err)
+	}
+}
