@@ -2,9 +2,13 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -117,10 +121,6 @@ func (d *dedup) clusters(ctx context.Context, ps []posting.Posting, kn []known) 
 		}
 	}
 	slices.Sort(others)
-	type cand struct {
-		hash    uint64
-		cluster string
-	}
 	stored := map[string]cand{}
 	if len(others) > 0 {
 		pipe = d.rdb.Pipeline()
@@ -145,36 +145,93 @@ func (d *dedup) clusters(ctx context.Context, ps []posting.Posting, kn []known) 
 			stored[o] = cand{h, cl}
 		}
 	}
+	// The same job under another wording is still recognisable by what it
+	// is (see jobKey): look those keys up too.
+	keyCmds := make([]*redis.StringCmd, len(ps))
+	pipe = d.rdb.Pipeline()
 	for i, p := range ps {
-		if out[i] != "" {
-			continue
+		if out[i] == "" {
+			keyCmds[i] = pipe.Get(ctx, jobKeyKey(p))
 		}
-		best, bestDist := "", posting.NearDuplicateDistance+1
-		consider := func(id string, c cand) {
-			if id == p.ID {
-				return
-			}
-			if dist := posting.Hamming(p.SimHash, c.hash); dist < bestDist || (dist == bestDist && c.cluster < best) {
-				best, bestDist = c.cluster, dist
-			}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	byKey := map[string]string{} // job key → cluster, for this batch
+	for i, p := range ps {
+		k := jobKey(p)
+		if out[i] == "" {
+			out[i] = nearest(p, i, ps, out, cmds[i], stored)
 		}
-		for _, c := range cmds[i] {
-			for _, o := range c.Val() {
-				if cd, ok := stored[o]; ok {
-					consider(o, cd)
-				}
-			}
+		if out[i] == "" {
+			out[i] = keyCmds[i].Val()
 		}
-		for j := range i { // earlier postings of this batch
-			consider(ps[j].ID, cand{ps[j].SimHash, out[j]})
+		if out[i] == "" {
+			out[i] = byKey[k]
 		}
-		if best == "" {
-			best = p.ID
+		if out[i] == "" {
+			out[i] = p.ID
 		}
-		out[i] = best
+		if _, ok := byKey[k]; !ok {
+			byKey[k] = out[i]
+		}
 	}
 	return out, nil
 }
+
+// cand is a remembered posting's hash and cluster.
+type cand struct {
+	hash    uint64
+	cluster string
+}
+
+// nearest returns the cluster of the posting nearest to ps[i] by SimHash,
+// within NearDuplicateDistance: among the band candidates remembered in
+// Redis and the batch's earlier postings. "" when none is near.
+func nearest(p posting.Posting, i int, ps []posting.Posting, out []string, band []*redis.StringSliceCmd, stored map[string]cand) string {
+	best, bestDist := "", posting.NearDuplicateDistance+1
+	consider := func(id string, c cand) {
+		if id == p.ID {
+			return
+		}
+		if dist := posting.Hamming(p.SimHash, c.hash); dist < bestDist || (dist == bestDist && c.cluster < best) {
+			best, bestDist = c.cluster, dist
+		}
+	}
+	for _, c := range band {
+		for _, o := range c.Val() {
+			if cd, ok := stored[o]; ok {
+				consider(o, cd)
+			}
+		}
+	}
+	for j := range i { // earlier postings of this batch, already clustered
+		consider(ps[j].ID, cand{ps[j].SimHash, out[j]})
+	}
+	return best
+}
+
+// jobKey identifies a job by what it is rather than how it is worded: the
+// normalised title, the place (postal code, else coordinates to about a
+// kilometre), the work mode, the required credentials and the pay.
+func jobKey(p posting.Posting) string {
+	place := p.Location.PostalCode
+	if pt, ok := p.Location.Point(); ok && place == "" {
+		place = fmt.Sprintf("%.2f,%.2f", pt.Lat, pt.Lon)
+	}
+	groups := make([]string, 0, len(p.CredentialsRequired))
+	for _, g := range p.CredentialsRequired {
+		g = slices.Clone(g)
+		slices.Sort(g)
+		groups = append(groups, strings.Join(g, "|"))
+	}
+	slices.Sort(groups)
+	title := strings.Join(strings.Fields(strings.ToLower(p.Title)), " ")
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%.2f-%.2f", title, place, p.WorkMode, strings.Join(groups, "&"), p.SalaryHourlyMin, p.SalaryHourlyMax)))
+	return hex.EncodeToString(sum[:12])
+}
+
+func jobKeyKey(p posting.Posting) string { return "clerkpath:jobkey:" + jobKey(p) }
 
 // rememberAll records accepted versions and refreshes postings received
 // again unchanged, in one transaction.
@@ -186,6 +243,7 @@ func (d *dedup) rememberAll(ctx context.Context, ps []posting.Posting, clusters 
 			continue
 		}
 		pipe.HSet(ctx, postingKey(p.ID), "fingerprint", p.Fingerprint, "simhash", strconv.FormatUint(p.SimHash, 10), "cluster", clusters[i])
+		pipe.SetNX(ctx, jobKeyKey(p), clusters[i], 0)
 		for b := range bands {
 			pipe.SAdd(ctx, bandKey(b, p.SimHash), p.ID)
 		}

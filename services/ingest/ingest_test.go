@@ -276,3 +276,27 @@ func TestRepeatsWithinOneBatch(t *testing.T) {
 		t.Fatalf("jobs.posted holds %d, want 1", n)
 	}
 }
+
+// An agency re-posts a short job in its own words: the text is far apart,
+// but title, place, requirements and pay say it is the same job.
+func TestAgencyRepostInOtherWordsJoinsTheCluster(t *testing.T) {
+	_, p := start(t)
+	d := today()
+	post := func(employer, desc string) Outcome {
+		t.Helper()
+		r, err := submit(t, p, "application/json", "single", fmt.Sprintf(`{"title":"Release of Information Specialist","description":%q,"employer":%q,"date_posted":"%s","postal_code":"30303","salary_min":19,"salary_max":22,"salary_unit":"HOUR"}`, desc, employer, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Accepted[0]
+	}
+	a := post("Grady Health", "Process requests for medical records under HIPAA. High school diploma required.")
+	b := post("Peach State Staffing", "Our client, a major Atlanta health system, needs a records request specialist. You will process requests for medical records under HIPAA. High school diploma required. Apply today: weekly pay, benefits, referral bonus.")
+	other := post("Grady Health", "Process requests for medical records under HIPAA and 42 CFR Part 2. RHIT required.")
+	if a.ID == b.ID || b.ClusterID != a.ClusterID {
+		t.Fatalf("agency re-post: a=%+v b=%+v", a, b)
+	}
+	if other.ClusterID == a.ClusterID {
+		t.Fatalf("a job with other requirements joined the cluster: %+v", other)
+	}
+}
