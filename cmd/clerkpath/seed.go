@@ -123,7 +123,7 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 			}
 		}
 	}
-	fmt.Fprintln(env.stdout, "demo seekers: demo-ana (high school, CCA), demo-ben (CAHIIM associate, final term), demo-cho (RHIT, 30 months coding)")
+	fmt.Fprintln(env.stdout, "demo seekers: demo-ana (high school, CCA), demo-ben (CAHIIM associate, final term), demo-cho (RHIT, 30 months coding); matches appear within seconds, once matching has indexed the postings")
 	fmt.Fprintln(env.stdout, "try: TOKEN=$(bin/clerkpath token --role seeker --sub demo-ana); curl -s localhost:8080/v1/seekers/demo-ana/matches -H \"Authorization: Bearer $TOKEN\"")
 	return nil
 }
