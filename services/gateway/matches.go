@@ -70,6 +70,9 @@ func (s *server) handleCandidates() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var fs apierr.Fields
 		req := map[string]any{"posting_id": r.PathValue("id")}
+		if c := r.URL.Query().Get("cursor"); c != "" {
+			req["cursor"] = c
+		}
 		queryInts(r, req, &fs, "limit")
 		if err := fs.Err(); err != nil {
 			s.writeError(w, r, err)

@@ -99,7 +99,7 @@ func (s *server) handleSearchPostings() http.Handler {
 		q := r.URL.Query()
 		var fs apierr.Fields
 		req := map[string]any{"q": q.Get("q")}
-		for param, field := range map[string]string{"zip": "postal_code", "work_mode": "work_mode", "employment_type": "employment_type", "soc": "soc_code", "credential": "credential", "sort": "sort"} {
+		for param, field := range map[string]string{"zip": "postal_code", "work_mode": "work_mode", "employment_type": "employment_type", "soc": "soc_code", "credential": "credential", "sort": "sort", "cursor": "cursor"} {
 			if v := q.Get(param); v != "" {
 				req[field] = v
 			}

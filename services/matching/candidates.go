@@ -71,6 +71,7 @@ func (s *Service) candidates(ctx context.Context, r rpc.Request) (any, error) {
 	var req struct {
 		PostingID string `json:"posting_id"`
 		Limit     int    `json:"limit"`
+		Cursor    string `json:"cursor"`
 	}
 	if err := r.Decode(&req); err != nil {
 		return nil, err
@@ -80,6 +81,13 @@ func (s *Service) candidates(ctx context.Context, r rpc.Request) (any, error) {
 	}
 	if req.Limit < 1 || req.Limit > MaxCandidates {
 		return nil, apierr.InvalidFields(apierr.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", MaxCandidates)})
+	}
+	offset := 0
+	if req.Cursor != "" {
+		var err error
+		if offset, err = decodeCursor(req.Cursor, 1<<30); err != nil {
+			return nil, err
+		}
 	}
 	ev, err := s.getPosting(ctx, req.PostingID)
 	if err != nil {
@@ -105,12 +113,17 @@ func (s *Service) candidates(ctx context.Context, r rpc.Request) (any, error) {
 	})
 	match.Rank(results)
 	out := []Candidate{}
-	for _, res := range results[:min(req.Limit, len(results))] {
+	page := results[min(offset, len(results)):min(offset+req.Limit, len(results))]
+	for _, res := range page {
 		sk := views[res.PostingID]
 		out = append(out, Candidate{
 			SeekerID: sk.ID, Score: res.Score, Components: res.Components, Met: res.Met, DistanceMiles: res.DistanceMiles,
 			Credentials: sk.Held, ExperienceMonths: sk.ExperienceMonths, Skills: sk.Skills, CodeSets: sk.CodeSets, EHRSystems: sk.EHRSystems,
 		})
 	}
-	return map[string]any{"posting_id": p.ID, "candidates": out, "total": len(results)}, nil
+	reply := map[string]any{"posting_id": p.ID, "candidates": out, "total": len(results)}
+	if next := offset + len(page); next < len(results) {
+		reply["next_cursor"] = encodeCursor(next)
+	}
+	return reply, nil
 }

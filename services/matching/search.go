@@ -30,6 +30,7 @@ type SearchRequest struct {
 	Credential     string   `json:"credential,omitempty"`
 	MinHourly      float64  `json:"min_hourly,omitempty"`
 	Sort           string   `json:"sort,omitempty"` // relevance, newest, pay, distance
+	Cursor         string   `json:"cursor,omitempty"`
 }
 
 // SearchResponse lists postings with facet counts.
@@ -39,6 +40,7 @@ type SearchResponse struct {
 	Limit          int                       `json:"limit"`
 	Offset         int                       `json:"offset"`
 	Facets         map[string]map[string]int `json:"facets"`
+	NextCursor     string                    `json:"next_cursor,omitempty"`
 }
 
 // Search limits.
@@ -71,6 +73,15 @@ func (s *Service) search(ctx context.Context, r rpc.Request) (any, error) {
 	}
 	if req.Offset < 0 || req.Offset > MaxSearchOffset {
 		fs.Add("offset", "must be between 0 and %d", MaxSearchOffset)
+	}
+	if req.Cursor != "" {
+		if req.Offset != 0 {
+			fs.Add("cursor", "give a cursor or an offset, not both")
+		} else if off, err := decodeCursor(req.Cursor, MaxSearchOffset); err != nil {
+			fs.Add("cursor", "use next_cursor from the previous page")
+		} else {
+			req.Offset = off
+		}
 	}
 	if len(req.Q) > MaxQueryLength {
 		fs.Add("q", "at most %d characters", MaxQueryLength)
@@ -163,6 +174,9 @@ func (s *Service) search(ctx context.Context, r rpc.Request) (any, error) {
 	}
 	if b, err := json.Marshal(res.FacetDistribution); err == nil {
 		_ = json.Unmarshal(b, &out.Facets)
+	}
+	if next := req.Offset + len(res.Hits); len(res.Hits) == req.Limit && int64(next) < res.EstimatedTotalHits && next <= MaxSearchOffset {
+		out.NextCursor = encodeCursor(next)
 	}
 	return out, nil
 }

@@ -1043,8 +1043,11 @@ type Candidate struct {
 // CandidateList defines model for CandidateList.
 type CandidateList struct {
 	Candidates []Candidate `json:"candidates"`
-	PostingId  string      `json:"posting_id"`
-	Total      int         `json:"total"`
+
+	// NextCursor Present when there is a next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+	PostingId  string  `json:"posting_id"`
+	Total      int     `json:"total"`
 }
 
 // Caseload A counselor's caseload: each client's best matches, near misses and progress, and the credential that would unlock the most postings across it.
@@ -1987,7 +1990,10 @@ type SearchResponse struct {
 	Facets map[string]map[string]int `json:"facets"`
 	Hits   []PostingHit              `json:"hits"`
 	Limit  int                       `json:"limit"`
-	Offset int                       `json:"offset"`
+
+	// NextCursor Present when there is a next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+	Offset     int     `json:"offset"`
 }
 
 // SeekerExport Everything clerkpath holds about a seeker: profile, contact details and relations, credential records, the stored match list, and the access log.
@@ -2240,6 +2246,9 @@ type Counselor = string
 // CredentialCode Examples: RHIT
 type CredentialCode = string
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // Format defines model for Format.
 type Format string
 
@@ -2397,6 +2406,9 @@ type SearchPostingsParams struct {
 
 	// Sort `distance` needs zip or lat/lon.
 	Sort *SearchPostingsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Cursor next_cursor from the previous page (opaque).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // SearchPostingsParamsWorkMode defines parameters for SearchPostings.
@@ -2409,6 +2421,9 @@ type SearchPostingsParamsSort string
 type ListCandidatesParams struct {
 	// Limit Page size.
 	Limit *Limit20Of100 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor from the previous page (opaque).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // SubmitPostingsBulkJSONBody defines parameters for SubmitPostingsBulk.
@@ -4494,6 +4509,18 @@ func NewSearchPostingsRequest(server string, params *SearchPostingsParams) (*htt
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4580,6 +4607,18 @@ func NewListCandidatesRequest(server string, id PostingID, params *ListCandidate
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
