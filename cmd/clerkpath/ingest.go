@@ -21,6 +21,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
@@ -123,7 +124,7 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	errOut := json.NewEncoder(env.stderr)
 	var tot ingestTotals
 	for _, name := range fs.Args() {
-		if err := ingestFile(ctx, name, colMap, *dry, now, zcta, send, out, errOut, &tot, *progress || isTerminal(env.stderr), env.stderr); err != nil {
+		if err := ingestFile(ctx, name, colMap, *dry, now, zcta, send, out, errOut, &tot, *progress || obs.IsTerminal(env.stderr), env.stderr); err != nil {
 			return err
 		}
 	}
@@ -137,15 +138,6 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 		return fmt.Errorf("%d records rejected (listed above as JSON lines)", tot.rejected)
 	}
 	return nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func ingestFile(ctx context.Context, name string, cols map[string]string, dry bool, now time.Time, zcta *geo.ZCTA,

@@ -20,21 +20,36 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
+// events returns the test's own JetStream connection and the seekers'
+// keyring, opened once per stack and closed with the test.
+func (s *stack) events(t testing.TB) (jetstream.JetStream, *shred.Keyring) {
+	t.Helper()
+	if s.js == nil {
+		ctx := context.Background()
+		nc, err := natsx.Connect(ctx, s.cfg.NATSURL, "test", zerolog.Nop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := shred.Open(ctx, js, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.js, s.keys = js, keys
+	}
+	return s.js, s.keys
+}
+
 // earn records a credential the way the credentials service does: a
 // credentials.earned event sealed with the seeker's key.
 func (s *stack) earn(t *testing.T, seeker, code string) {
 	t.Helper()
 	ctx := context.Background()
-	nc, err := natsx.Connect(ctx, s.cfg.NATSURL, "test", zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	keys, err := shred.Open(ctx, js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js, keys := s.events(t)
 	sealed, err := keys.Seal(ctx, seeker, profile.CredentialChange{SeekerID: seeker, Credential: &profile.CredentialRecord{Code: code, EarnedOn: "2026-11-01"}})
 	if err != nil {
 		t.Fatal(err)
@@ -48,13 +63,7 @@ func (s *stack) earn(t *testing.T, seeker, code string) {
 func (s *stack) found(t *testing.T, seeker string) []string {
 	t.Helper()
 	ctx := context.Background()
-	nc, err := natsx.Connect(ctx, s.cfg.NATSURL, "test", zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	keys, _ := shred.Open(ctx, js, 1)
+	js, keys := s.events(t)
 	st, err := js.Stream(ctx, events.StreamMatches)
 	if err != nil {
 		t.Fatal(err)

@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
@@ -49,6 +51,9 @@ func bearer(tok string) []string { return []string{"Authorization", "Bearer " + 
 
 // stack is the whole backend running in-process against real servers.
 type stack struct {
+	js   jetstream.JetStream // opened by events(), for tests that publish or read events
+	keys *shred.Keyring
+
 	base string
 	logs *syncBuffer
 	cfg  config.Config

@@ -24,13 +24,14 @@ func NewLogger(w io.Writer, service, level, format string) zerolog.Logger {
 		lvl = zerolog.InfoLevel
 	}
 	out := w
-	if format == "console" || (format == "auto" && isTerminal(w)) {
+	if format == "console" || (format == "auto" && IsTerminal(w)) {
 		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(out).Level(lvl).With().Timestamp().Str("service", service).Logger()
 }
 
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal (a character device).
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
