@@ -52,6 +52,12 @@ type Requirements struct {
 	// obtaining them within a period after hire) is enough.
 	CredentialsOrEligible []string `json:"credentials_or_eligible"`
 
+	// Routes are the ways to qualify (see Route), least demanding first;
+	// never empty once extracted. CredentialsRequired, EducationMin and
+	// ExperienceMonthsMin summarise what every route requires (SetRoutes).
+	// Events written before routes existed have none: use Alternatives.
+	Routes []Route `json:"routes,omitempty"`
+
 	EducationMin                Education `json:"education_min"`
 	ExperienceMonthsMin         int       `json:"experience_months_min"`
 	ExperienceInLieuOfEducation bool      `json:"experience_in_lieu_of_education"`
@@ -215,6 +221,7 @@ func (e *extraction) result() Requirements {
 	if r.CredentialsRequired == nil {
 		r.CredentialsRequired = [][]string{}
 	}
+	r.Routes = CanonicalRoutes(r.Alternatives())
 	return r
 }
 

@@ -275,7 +275,7 @@ func TestPostingJSONShape(t *testing.T) {
 	want := []string{
 		"code_sets", "credentials_or_eligible", "credentials_preferred", "credentials_required", "date_posted", "description",
 		"education_min", "ehr_systems", "employer", "employment_type", "encoders", "experience_in_lieu_of_education",
-		"experience_months_min", "expires_at", "fingerprint", "id", "identifier", "location", "role",
+		"experience_months_min", "expires_at", "fingerprint", "id", "identifier", "location", "role", "routes",
 		"salary_annual_max", "salary_annual_min", "salary_hourly_max", "salary_hourly_min", "simhash", "skills", "soc_code",
 		"title", "url", "valid_through", "work_mode",
 	}
