@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -22,10 +23,43 @@ type labelledPosting struct {
 	Note    string          `json:"note"`
 	Posting json.RawMessage `json:"posting"`
 	Expect  struct {
+		// Required is the one route of a file written before routes
+		// (rounds 1-3): its credential groups, education and experience
+		// unlabelled. Later files label Routes instead.
 		Required   [][]string `json:"required"`
+		Routes     []Route    `json:"routes"`
 		Preferred  []string   `json:"preferred"`
 		OrEligible []string   `json:"or_eligible"`
 	} `json:"expect"`
+}
+
+// hasRoutes reports whether the file labels full routes (round 4 on).
+func (lp *labelledPosting) hasRoutes() bool { return lp.Expect.Routes != nil }
+
+// expectedRequired is the label's summary: the groups every route requires.
+func (lp *labelledPosting) expectedRequired() [][]string {
+	if !lp.hasRoutes() {
+		return lp.Expect.Required
+	}
+	var r Requirements
+	r.SetRoutes(lp.Expect.Routes)
+	return r.CredentialsRequired
+}
+
+// routesRight reports whether the extracted routes are the labelled ones:
+// in full for a file that labels routes, and for an older file by their
+// credentials alone (its one route's education and experience were never
+// labelled), which must be the one labelled route.
+func (lp *labelledPosting) routesRight(p Posting) bool {
+	got := p.Alternatives()
+	if lp.hasRoutes() {
+		return reflect.DeepEqual(CanonicalRoutes(got), CanonicalRoutes(lp.Expect.Routes))
+	}
+	creds := make([]Route, len(got))
+	for i, rt := range got {
+		creds[i] = Route{Credentials: rt.Credentials}
+	}
+	return reflect.DeepEqual(CanonicalRoutes(creds), CanonicalRoutes([]Route{{Credentials: lp.Expect.Required}}))
 }
 
 func loadLabelled(t testing.TB) []labelledPosting {
@@ -103,20 +137,21 @@ func credentialItems(required [][]string, preferred, orEligible []string) []stri
 
 // TestCredentialExtractionAccuracy scores credential extraction on the
 // labelled postings (see testdata/labelled/README.md) with micro-averaged
-// precision and recall over required groups, preferred and or-eligible
-// credentials, overall and per writing round.
+// precision and recall over required groups (the summary every route
+// requires), preferred and or-eligible credentials, and the share of
+// postings whose routes are exactly right, overall and per writing round.
 func TestCredentialExtractionAccuracy(t *testing.T) {
 	set := loadLabelled(t)
 	if len(set) < 40 {
 		t.Fatalf("only %d labelled postings, want at least 40", len(set))
 	}
 	z := testZCTA(t)
-	var all score
+	var all, gated score
 	rounds := map[string]*score{}
 	for _, lp := range set {
 		p := normalizeLabelled(t, lp, z)
 		got := credentialItems(p.CredentialsRequired, p.CredentialsPreferred, p.CredentialsOrEligible)
-		want := credentialItems(lp.Expect.Required, lp.Expect.Preferred, lp.Expect.OrEligible)
+		want := credentialItems(lp.expectedRequired(), lp.Expect.Preferred, lp.Expect.OrEligible)
 		var s score
 		var missing, extra []string
 		for _, w := range want {
@@ -133,48 +168,93 @@ func TestCredentialExtractionAccuracy(t *testing.T) {
 				extra = append(extra, g)
 			}
 		}
+		s.postings = 1
+		if lp.routesRight(p) {
+			s.routesRight = 1
+		} else {
+			t.Logf("%s: routes %s, want %s", lp.name, routesString(p.Alternatives()), routesString(expectedRoutes(lp)))
+		}
 		if len(missing)+len(extra) > 0 {
 			t.Logf("%s (%s): missing %v, extra %v", lp.name, lp.Note, missing, extra)
 		}
 		all.add(s)
 		r := roundOf(lp.name)
+		if gatedRound(r) {
+			gated.add(s)
+		}
 		if rounds[r] == nil {
 			rounds[r] = &score{}
 		}
 		rounds[r].add(s)
 	}
-	for _, r := range []string{"1", "2", "3"} {
+	for _, r := range []string{"1", "2", "3", "4", "5"} {
 		if s := rounds[r]; s != nil {
 			t.Logf("round %s: %s", r, s)
 		}
 	}
 	t.Logf("all %d postings: %s", len(set), &all)
-	if all.precision() < 0.95 || all.recall() < 0.95 {
-		t.Errorf("precision %.3f, recall %.3f: want both at least 0.95", all.precision(), all.recall())
+	if gated.precision() < 0.95 || gated.recall() < 0.95 {
+		t.Errorf("rounds %v: precision %.3f, recall %.3f: want both at least 0.95", gatedRounds, gated.precision(), gated.recall())
 	}
 }
 
+// gatedRounds are the rounds the test holds to 0.95: the development set
+// and the rounds whose misses have been fixed. A fresh round joins only
+// after it has been scored once, as it came.
+var gatedRounds = []string{"1", "2", "3"}
+
+func gatedRound(r string) bool { return slices.Contains(gatedRounds, r) }
+
+func expectedRoutes(lp labelledPosting) []Route {
+	if lp.hasRoutes() {
+		return lp.Expect.Routes
+	}
+	return []Route{{Credentials: lp.Expect.Required}}
+}
+
+func routesString(routes []Route) string {
+	var parts []string
+	for _, rt := range CanonicalRoutes(routes) {
+		s := groupsKey(rt.Credentials)
+		if rt.EducationMin != EducationNone {
+			s += " " + string(rt.EducationMin)
+		}
+		if rt.ExperienceMonthsMin > 0 {
+			s += fmt.Sprintf(" %dmo", rt.ExperienceMonthsMin)
+		}
+		parts = append(parts, "{"+strings.TrimSpace(s)+"}")
+	}
+	return strings.Join(parts, " or ")
+}
+
 // roundOf tells which writing round a labelled file belongs to (see the
-// README there): 01-48, 49-60, 61 and up.
+// README there): 01-48, 49-60, 61-70, 71-94, 95 and up.
 func roundOf(name string) string {
 	switch {
 	case name < "49":
 		return "1"
 	case name < "61":
 		return "2"
+	case name < "71":
+		return "3"
+	case name < "95":
+		return "4"
 	}
-	return "3"
+	return "5"
 }
 
-type score struct{ tp, fp, fn int }
+type score struct{ tp, fp, fn, postings, routesRight int }
 
-func (s *score) add(o score) { s.tp, s.fp, s.fn = s.tp+o.tp, s.fp+o.fp, s.fn+o.fn }
+func (s *score) add(o score) {
+	s.tp, s.fp, s.fn = s.tp+o.tp, s.fp+o.fp, s.fn+o.fn
+	s.postings, s.routesRight = s.postings+o.postings, s.routesRight+o.routesRight
+}
 
 func (s *score) precision() float64 { return float64(s.tp) / float64(max(s.tp+s.fp, 1)) }
 
 func (s *score) recall() float64 { return float64(s.tp) / float64(max(s.tp+s.fn, 1)) }
 
 func (s *score) String() string {
-	return fmt.Sprintf("%d items expected, %d extracted, %d right: precision %.3f, recall %.3f",
-		s.tp+s.fn, s.tp+s.fp, s.tp, s.precision(), s.recall())
+	return fmt.Sprintf("%d items expected, %d extracted, %d right: precision %.3f, recall %.3f; routes exactly right in %d of %d postings (%.3f)",
+		s.tp+s.fn, s.tp+s.fp, s.tp, s.precision(), s.recall(), s.routesRight, s.postings, float64(s.routesRight)/float64(max(s.postings, 1)))
 }
