@@ -51,22 +51,33 @@ type Component struct {
 type Gap struct {
 	Kind string `json:"kind"` // credential, or_eligible, education, experience
 	// Codes are the alternatives that would close a credential gap.
-	Codes  []string `json:"codes,omitempty"`
-	Detail string   `json:"detail"`
+	Codes []string `json:"codes,omitempty"`
+	// Short is how far off the seeker is: months of experience, or
+	// education levels (posting.Education ranks).
+	Short  int    `json:"short,omitempty"`
+	Detail string `json:"detail"`
 }
 
 // Result is a seeker–posting match.
 type Result struct {
-	PostingID     string      `json:"posting_id"`
-	Title         string      `json:"title"`
-	Employer      string      `json:"employer"`
-	Eligible      bool        `json:"eligible"`
-	Score         float64     `json:"score"`
-	Components    []Component `json:"components"`
-	Met           []string    `json:"met"`
-	Missing       []Gap       `json:"missing"`
-	DistanceMiles *float64    `json:"distance_miles,omitempty"`
-	Summary       string      `json:"summary"`
+	PostingID  string      `json:"posting_id"`
+	Title      string      `json:"title"`
+	Employer   string      `json:"employer"`
+	Eligible   bool        `json:"eligible"`
+	Score      float64     `json:"score"`
+	Components []Component `json:"components"`
+	Met        []string    `json:"met"`
+	Missing    []Gap       `json:"missing"`
+	// Route is the posting's way in (an index into its routes, least
+	// demanding first) that the seeker meets, or else the one cheapest to
+	// close, which Missing lists; RouteCount is how many ways in it has.
+	Route      int `json:"route"`
+	RouteCount int `json:"route_count"`
+	// OtherRoutes describe the other ways in when the seeker meets none
+	// (or-eligible credentials aside: every way in needs them).
+	OtherRoutes   []string `json:"other_routes,omitempty"`
+	DistanceMiles *float64 `json:"distance_miles,omitempty"`
+	Summary       string   `json:"summary"`
 }
 
 // Weights of the score components; they sum to 100.
@@ -110,54 +121,171 @@ func reach(s *Seeker, p *posting.Posting, wantDist bool) (ok bool, dist float64,
 	return dist <= float64(s.RadiusMiles), dist, known
 }
 
-// Gaps lists the requirements of p that s does not meet.
+// Gaps lists the requirements of p that s does not meet on the posting's
+// route cheapest to close by DefaultCost (none when s meets a route).
 func Gaps(s Seeker, p posting.Posting) []Gap {
+	_, gaps, _ := closest(&s, &p, Routes(&p), DefaultCost)
+	return gaps
+}
+
+// Routes returns p's ways in, least demanding first: its routes, or for an
+// event written before routes the canonical form of the routes it implies
+// (experience in place of education leaves one route, the experience, since
+// the experience minimum applied either way).
+func Routes(p *posting.Posting) []posting.Route {
+	if len(p.Routes) > 0 {
+		return p.Routes
+	}
+	// p.Alternatives() is the base route and, with experience in place of
+	// education, the same without the education: meeting the base route
+	// meets the second, so the second alone is the canonical form.
+	groups, edu, exp := routeAt(p, routeCount(p)-1)
+	rt := posting.Route{Credentials: groups, ExperienceMonthsMin: exp}
+	if edu > 0 {
+		rt.EducationMin = p.EducationMin
+	}
+	return []posting.Route{rt}
+}
+
+// Cost prices closing one gap, in rough months of effort: Score names the
+// route whose gaps cost least in total. The matching service passes one
+// built from the pathway engine's months for the closing steps.
+type Cost func(Gap) float64
+
+// DefaultCost is the cost without a pathway engine: a month per month of
+// experience short, two years per education level short, and a year for a
+// credential (study, an exam and its eligibility are unknown here), so a
+// credential gap costs more than a few months of experience. Ties go to the
+// earlier (less demanding) route.
+func DefaultCost(g Gap) float64 {
+	switch g.Kind {
+	case "experience":
+		return float64(g.Short)
+	case "education":
+		return 24 * float64(g.Short)
+	}
+	return 12
+}
+
+// closest returns the index of the first route s meets (met), with the
+// or-eligible gaps only, or else of the route whose gaps cost least, with
+// its gaps. Or-eligible credentials are global: their gaps come with every
+// route.
+func closest(s *Seeker, p *posting.Posting, routes []posting.Route, cost Cost) (idx int, gaps []Gap, met bool) {
+	var global []Gap
+	for _, code := range p.CredentialsOrEligible {
+		if !slices.Contains(s.Held, code) && !slices.Contains(s.EligibleNow, code) {
+			global = append(global, Gap{Kind: "or_eligible", Codes: []string{code}, Detail: "requires " + code + " or eligibility to sit for it"})
+		}
+	}
+	best, bestCost := -1, math.Inf(1)
+	var bestGaps []Gap
+	for i, rt := range routes {
+		rg := routeGaps(s, rt)
+		if len(rg) == 0 {
+			return i, global, true
+		}
+		c := 0.0
+		for _, g := range rg {
+			c += cost(g)
+		}
+		if best < 0 || c < bestCost {
+			best, bestCost, bestGaps = i, c, rg
+		}
+	}
+	// Credential gaps first, then or-eligible, education and experience:
+	// the order a reader checks them.
+	var out []Gap
+	for _, g := range bestGaps {
+		if g.Kind == "credential" {
+			out = append(out, g)
+		}
+	}
+	out = append(out, global...)
+	for _, g := range bestGaps {
+		if g.Kind != "credential" {
+			out = append(out, g)
+		}
+	}
+	return best, out, false
+}
+
+// routeGaps lists what s lacks for one route.
+func routeGaps(s *Seeker, rt posting.Route) []Gap {
 	var gaps []Gap
-	for _, group := range p.CredentialsRequired {
+	for _, group := range rt.Credentials {
 		if !heldAny(group, s.Held) {
 			gaps = append(gaps, Gap{Kind: "credential", Codes: sorted(group), Detail: "requires " + orList(group)})
 		}
 	}
-	for _, code := range p.CredentialsOrEligible {
-		if !slices.Contains(s.Held, code) && !slices.Contains(s.EligibleNow, code) {
-			gaps = append(gaps, Gap{Kind: "or_eligible", Codes: []string{code}, Detail: "requires " + code + " or eligibility to sit for it"})
-		}
+	if short := rt.EducationMin.Rank() - s.EducationRank; short > 0 {
+		gaps = append(gaps, Gap{Kind: "education", Short: short, Detail: "requires " + educationWords(rt.EducationMin)})
 	}
-	if !educationOK(s, p) {
-		gaps = append(gaps, Gap{Kind: "education", Detail: "requires " + educationWords(p.EducationMin)})
-	}
-	if s.ExperienceMonths < p.ExperienceMonthsMin {
-		gaps = append(gaps, Gap{Kind: "experience", Detail: fmt.Sprintf("requires %s of experience (you have %s)", months(p.ExperienceMonthsMin), months(s.ExperienceMonths))})
+	if short := rt.ExperienceMonthsMin - s.ExperienceMonths; short > 0 {
+		gaps = append(gaps, Gap{Kind: "experience", Short: short, Detail: fmt.Sprintf("requires %s of experience (you have %s)", months(rt.ExperienceMonthsMin), months(s.ExperienceMonths))})
 	}
 	return gaps
 }
 
-// Qualifies reports whether s meets every requirement of p and can reach
-// it: Score's Eligible, without building an explanation. It allocates
-// nothing, for reverse matching against many seekers.
+// Qualifies reports whether s meets one of p's routes and its or-eligible
+// credentials, and can reach it: Score's Eligible, without building an
+// explanation. It allocates nothing, for reverse matching against many
+// seekers.
 func Qualifies(s *Seeker, p *posting.Posting) bool {
-	for _, group := range p.CredentialsRequired {
-		if !heldAny(group, s.Held) {
-			return false
-		}
-	}
 	for _, code := range p.CredentialsOrEligible {
 		if !slices.Contains(s.Held, code) && !slices.Contains(s.EligibleNow, code) {
 			return false
 		}
 	}
-	if !educationOK(*s, *p) || s.ExperienceMonths < p.ExperienceMonthsMin {
+	met := false
+	for i := range routeCount(p) {
+		if meetsRoute(s, p, i) {
+			met = true
+			break
+		}
+	}
+	if !met {
 		return false
 	}
 	ok, _, _ := reach(s, p, false)
 	return ok
 }
 
-func educationOK(s Seeker, p posting.Posting) bool {
-	if p.EducationMin.Rank() <= s.EducationRank {
-		return true
+// routeCount and routeAt read p.Alternatives() without allocating: the
+// routes when set, else the routes an event written before routes implies
+// (not canonical: meeting one of them is meeting one of Routes).
+func routeCount(p *posting.Posting) int {
+	switch {
+	case len(p.Routes) > 0:
+		return len(p.Routes)
+	case p.ExperienceInLieuOfEducation && p.ExperienceMonthsMin > 0 && p.EducationMin != posting.EducationNone:
+		return 2
 	}
-	return p.ExperienceInLieuOfEducation && p.ExperienceMonthsMin > 0 && s.ExperienceMonths >= p.ExperienceMonthsMin
+	return 1
+}
+
+func routeAt(p *posting.Posting, i int) (groups [][]string, eduRank, expMonths int) {
+	switch {
+	case len(p.Routes) > 0:
+		rt := &p.Routes[i]
+		return rt.Credentials, rt.EducationMin.Rank(), rt.ExperienceMonthsMin
+	case i == 1: // experience in place of education
+		return p.CredentialsRequired, 0, p.ExperienceMonthsMin
+	}
+	return p.CredentialsRequired, p.EducationMin.Rank(), p.ExperienceMonthsMin
+}
+
+func meetsRoute(s *Seeker, p *posting.Posting, i int) bool {
+	groups, edu, exp := routeAt(p, i)
+	if edu > s.EducationRank || exp > s.ExperienceMonths {
+		return false
+	}
+	for _, group := range groups {
+		if !heldAny(group, s.Held) {
+			return false
+		}
+	}
+	return true
 }
 
 func heldAny(group, held []string) bool {
@@ -169,26 +297,55 @@ func heldAny(group, held []string) bool {
 	return false
 }
 
-// Score scores s against p at time now. Eligible is true when no
-// requirement is missing and the place suits the seeker.
+// Score scores s against p at time now. Eligible is true when s meets one
+// of p's routes (and its or-eligible credentials) and the place suits the
+// seeker; otherwise Missing names the route cheapest to close by
+// DefaultCost.
 func Score(s Seeker, p posting.Posting, now time.Time) Result {
+	return ScoreWith(s, p, now, DefaultCost)
+}
+
+// ScoreWith is Score with the caller's price of a gap, which decides the
+// route a near miss names.
+func ScoreWith(s Seeker, p posting.Posting, now time.Time, cost Cost) Result {
+	if cost == nil {
+		cost = DefaultCost
+	}
 	reach, dist := Reachable(s, p)
-	gaps := Gaps(s, p)
-	r := Result{PostingID: p.ID, Title: p.Title, Employer: p.Employer, DistanceMiles: dist, Missing: gaps, Met: []string{}}
+	routes := Routes(&p)
+	ri, gaps, met := closest(&s, &p, routes, cost)
+	r := Result{PostingID: p.ID, Title: p.Title, Employer: p.Employer, DistanceMiles: dist, Missing: gaps, Met: []string{},
+		Route: ri, RouteCount: len(routes)}
 	if r.Missing == nil {
 		r.Missing = []Gap{}
 	}
 	r.Eligible = reach && len(gaps) == 0
-	for _, group := range p.CredentialsRequired {
-		if c := firstIn(group, s.Held); c != "" {
-			r.Met = append(r.Met, "you hold "+c+", which it requires")
+	rt := routes[ri]
+	switch {
+	case len(routes) == 1:
+	case met:
+		r.Met = append(r.Met, fmt.Sprintf("you meet one of its %d ways in: %s", len(routes), routeWords(rt)))
+	default:
+		for i, o := range routes {
+			if i != ri {
+				r.OtherRoutes = append(r.OtherRoutes, routeWords(o))
+			}
 		}
 	}
-	if p.EducationMin != posting.EducationNone && p.EducationMin.Rank() <= s.EducationRank {
-		r.Met = append(r.Met, "your education meets its minimum: "+educationWords(p.EducationMin))
+	requires := "which it requires"
+	if len(routes) > 1 {
+		requires = "which that way in requires"
 	}
-	if p.ExperienceMonthsMin > 0 && s.ExperienceMonths >= p.ExperienceMonthsMin {
-		r.Met = append(r.Met, fmt.Sprintf("your %s of experience meets its %s minimum", months(s.ExperienceMonths), months(p.ExperienceMonthsMin)))
+	for _, group := range rt.Credentials {
+		if c := firstIn(group, s.Held); c != "" {
+			r.Met = append(r.Met, "you hold "+c+", "+requires)
+		}
+	}
+	if rt.EducationMin != posting.EducationNone && rt.EducationMin.Rank() <= s.EducationRank {
+		r.Met = append(r.Met, "your education meets its minimum: "+educationWords(rt.EducationMin))
+	}
+	if rt.ExperienceMonthsMin > 0 && s.ExperienceMonths >= rt.ExperienceMonthsMin {
+		r.Met = append(r.Met, fmt.Sprintf("your %s of experience meets its %s minimum", months(s.ExperienceMonths), months(rt.ExperienceMonthsMin)))
 	}
 	r.Components = []Component{
 		preferred(s, p),
@@ -204,6 +361,29 @@ func Score(s Seeker, p posting.Posting, now time.Time) Result {
 	r.Score = round2(r.Score)
 	r.Summary = summary(r, reach)
 	return r
+}
+
+// routeWords describes a route: "RHIT and CCS or CIC and 1 year of
+// experience".
+func routeWords(rt posting.Route) string {
+	var parts []string
+	for _, g := range rt.Credentials {
+		if len(g) > 2 {
+			parts = append(parts, "one of "+orList(g))
+		} else {
+			parts = append(parts, orList(g))
+		}
+	}
+	if rt.EducationMin != posting.EducationNone {
+		parts = append(parts, educationWords(rt.EducationMin))
+	}
+	if rt.ExperienceMonthsMin > 0 {
+		parts = append(parts, months(rt.ExperienceMonthsMin)+" of experience")
+	}
+	if len(parts) == 0 {
+		return "no particular credential, education or experience"
+	}
+	return joinList(parts, "and")
 }
 
 // Points is Score's total without the explanation: the same number,
@@ -408,7 +588,12 @@ func summary(r Result, reach bool) string {
 	for _, g := range r.Missing {
 		parts = append(parts, g.Detail)
 	}
-	return "Not yet: it " + strings.Join(parts, "; it ") + "."
+	if len(r.OtherRoutes) == 0 {
+		return "Not yet: it " + strings.Join(parts, "; it ") + "."
+	}
+	// Several ways in: the one named is the cheapest to close.
+	return "Not yet: one way in (the closest for you) " + strings.Join(parts, "; it ") +
+		"; another: " + strings.Join(r.OtherRoutes, "; another: ") + "."
 }
 
 // Rank sorts results best first: eligible before not, then by score, then

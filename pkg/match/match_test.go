@@ -3,6 +3,7 @@ package match
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -213,6 +214,8 @@ func TestFastPathsAgreeWithScore(t *testing.T) {
 		}),
 		seeker(func(s *Seeker) { s.RemotePref = "onsite"; s.EligibleNow = []string{"RHIT"}; s.EducationRank = 3 }),
 		seeker(func(s *Seeker) { s.Point = nil }),
+		seeker(func(s *Seeker) { s.Held = []string{"CPC"}; s.ExperienceMonths = 3 }),
+		seeker(func(s *Seeker) { s.Held = []string{"CCS"}; s.ExperienceMonths = 24; s.RemotePref = "remote" }),
 	}
 	jobs := []posting.Posting{
 		job(nil),
@@ -228,6 +231,14 @@ func TestFastPathsAgreeWithScore(t *testing.T) {
 			p.EducationMin, p.ExperienceInLieuOfEducation, p.ExperienceMonthsMin = posting.EducationAssociate, true, 24
 			p.DatePosted = now.AddDate(0, 0, -45)
 		}),
+		federal(),
+		alsoConsider(),
+		func() posting.Posting {
+			p := alsoConsider()
+			p.WorkMode = "remote"
+			p.CredentialsOrEligible = []string{"RHIT"}
+			return p
+		}(),
 	}
 	for i, s := range seekers {
 		for j, p := range jobs {
@@ -255,6 +266,185 @@ func BenchmarkQualifyPoints(b *testing.B) {
 		p.Skills = []string{"hipaa"}
 		p.CodeSets = []string{"ICD-10-CM", "CPT"}
 	})
+	b.ReportAllocs()
+	for b.Loop() {
+		if Qualifies(&s, &p) {
+			_ = Points(&s, &p, now)
+		}
+	}
+}
+
+// federal is a federal announcement's "one of the following": (a) an
+// associate degree in HIT, (b) one year of experience, or (c) any one of
+// seven coding credentials.
+func federal() posting.Posting {
+	return job(func(p *posting.Posting) {
+		p.SetRoutes([]posting.Route{
+			{EducationMin: posting.EducationAssociate},
+			{ExperienceMonthsMin: 12},
+			{Credentials: [][]string{{"RHIT", "RHIA", "CCA", "CCS", "CPC", "COC", "CIC"}}},
+		})
+	})
+}
+
+// alsoConsider is "RHIT required; will also consider CCS with two years of
+// experience".
+func alsoConsider() posting.Posting {
+	return job(func(p *posting.Posting) {
+		p.SetRoutes([]posting.Route{
+			{Credentials: [][]string{{"RHIT"}}},
+			{Credentials: [][]string{{"CCS"}}, ExperienceMonthsMin: 24},
+		})
+	})
+}
+
+func TestRoutes(t *testing.T) {
+	cheapCredentials := func(g Gap) float64 { // an exam the seeker may sit now
+		if g.Kind == "credential" {
+			return 2
+		}
+		return DefaultCost(g)
+	}
+	cases := []struct {
+		name     string
+		s        Seeker
+		p        posting.Posting
+		cost     Cost
+		eligible bool
+		route    string   // routeWords of the route met or named
+		gaps     []string // gap kinds
+		met      []string // substrings of Met
+		summary  []string // substrings of Summary
+	}{
+		{name: "federal: CPC alone qualifies through the credential route",
+			s: seeker(func(s *Seeker) { s.Held = []string{"CPC"} }), p: federal(), eligible: true,
+			route: "one of CCA, CCS, CIC, COC, CPC, RHIA or RHIT",
+			met:   []string{"you meet one of its 3 ways in: one of CCA, CCS, CIC, COC, CPC, RHIA or RHIT", "you hold CPC, which that way in requires"}},
+		{name: "federal: an associate degree qualifies",
+			s: seeker(func(s *Seeker) { s.EducationRank = 3 }), p: federal(), eligible: true,
+			route: "an associate degree", met: []string{"your education meets its minimum: an associate degree"}},
+		{name: "federal: a year of experience qualifies",
+			s: seeker(func(s *Seeker) { s.ExperienceMonths = 12 }), p: federal(), eligible: true, route: "1 year of experience"},
+		{name: "federal: nothing; by default a year of experience ties a credential and comes first",
+			s: seeker(nil), p: federal(), route: "1 year of experience", gaps: []string{"experience"},
+			summary: []string{"Not yet: one way in (the closest for you) requires 1 year of experience (you have 0 months)",
+				"another: an associate degree; another: one of CCA, CCS, CIC, COC, CPC, RHIA or RHIT."}},
+		{name: "federal: nothing; 8 months of experience make the rest of the year cheapest",
+			s: seeker(func(s *Seeker) { s.ExperienceMonths = 8 }), p: federal(), route: "1 year of experience", gaps: []string{"experience"}},
+		{name: "federal: nothing; with exams priced by the caller the credential route is cheapest",
+			s: seeker(nil), p: federal(), cost: cheapCredentials,
+			route: "one of CCA, CCS, CIC, COC, CPC, RHIA or RHIT", gaps: []string{"credential"},
+			summary: []string{"requires CCA, CCS, CIC, COC, CPC, RHIA or RHIT; another: 1 year of experience; another: an associate degree."}},
+		{name: "also consider: RHIT qualifies",
+			s: seeker(func(s *Seeker) { s.Held = []string{"RHIT"} }), p: alsoConsider(), eligible: true, route: "RHIT"},
+		{name: "also consider: CCS with experience qualifies",
+			s: seeker(func(s *Seeker) { s.Held = []string{"CCS"}; s.ExperienceMonths = 30 }), p: alsoConsider(), eligible: true,
+			route: "CCS and 2 years of experience",
+			met:   []string{"you meet one of its 2 ways in: CCS and 2 years of experience", "you hold CCS, which that way in requires", "your 30 months of experience meets its 2 years minimum"}},
+		{name: "also consider: CCS without the experience is a near miss; RHIT is cheaper than 18 months",
+			s: seeker(func(s *Seeker) { s.Held = []string{"CCS"}; s.ExperienceMonths = 6 }), p: alsoConsider(),
+			route: "RHIT", gaps: []string{"credential"}, summary: []string{"another: CCS and 2 years of experience"}},
+		{name: "also consider: CCS with 20 months is closest through the experience",
+			s: seeker(func(s *Seeker) { s.Held = []string{"CCS"}; s.ExperienceMonths = 20 }), p: alsoConsider(),
+			route: "CCS and 2 years of experience", gaps: []string{"experience"}},
+		{name: "also consider: or-eligible applies to every route",
+			s:     seeker(func(s *Seeker) { s.Held = []string{"RHIT"} }),
+			p:     func() posting.Posting { p := alsoConsider(); p.CredentialsOrEligible = []string{"CHPS"}; return p }(),
+			route: "RHIT", gaps: []string{"or_eligible"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ScoreWith(tc.s, tc.p, now, tc.cost)
+			if r.Eligible != tc.eligible {
+				t.Fatalf("eligible %v, want %v (%s)", r.Eligible, tc.eligible, r.Summary)
+			}
+			if got := Qualifies(&tc.s, &tc.p); got != tc.eligible {
+				t.Errorf("Qualifies %v, Score %v", got, tc.eligible)
+			}
+			if r.RouteCount != len(tc.p.Routes) {
+				t.Errorf("route count %d, want %d", r.RouteCount, len(tc.p.Routes))
+			}
+			if got := routeWords(tc.p.Routes[r.Route]); got != tc.route {
+				t.Errorf("route %d %q, want %q", r.Route, got, tc.route)
+			}
+			var kinds []string
+			for _, g := range r.Missing {
+				kinds = append(kinds, g.Kind)
+			}
+			if !reflect.DeepEqual(kinds, tc.gaps) {
+				t.Errorf("gaps %v, want %v", kinds, tc.gaps)
+			}
+			for _, m := range tc.met {
+				if !slices.Contains(r.Met, m) {
+					t.Errorf("met %q lacks %q", r.Met, m)
+				}
+			}
+			for _, w := range tc.summary {
+				if !strings.Contains(r.Summary, w) {
+					t.Errorf("summary %q lacks %q", r.Summary, w)
+				}
+			}
+			wantOthers := 0
+			if slices.ContainsFunc(r.Missing, func(g Gap) bool { return g.Kind != "or_eligible" }) {
+				wantOthers = r.RouteCount - 1 // the seeker meets no way in
+			}
+			if len(r.OtherRoutes) != wantOthers {
+				t.Errorf("other routes %v", r.OtherRoutes)
+			}
+		})
+	}
+	// The summary fields stay a necessary condition: no credential is
+	// required by every route of either posting.
+	if p := federal(); len(p.CredentialsRequired) != 0 || p.EducationMin != posting.EducationNone || p.ExperienceMonthsMin != 0 {
+		t.Errorf("federal summary %+v", p.Requirements)
+	}
+	if p := alsoConsider(); len(p.CredentialsRequired) != 0 {
+		t.Errorf("also-consider summary requires %v", p.CredentialsRequired)
+	}
+}
+
+// An event written before routes scores as before: experience in place of
+// education is one way in, and the required groups bind.
+func TestEventsWithoutRoutes(t *testing.T) {
+	legacy := job(func(p *posting.Posting) {
+		p.CredentialsRequired = [][]string{{"RHIT"}, {"CCS", "CIC"}}
+		p.EducationMin, p.ExperienceMonthsMin, p.ExperienceInLieuOfEducation = posting.EducationAssociate, 12, true
+	})
+	cases := []struct {
+		s        Seeker
+		eligible bool
+		gaps     []string
+	}{
+		{seeker(func(s *Seeker) { s.Held = []string{"RHIT", "CIC"}; s.ExperienceMonths = 12 }), true, nil},
+		{seeker(func(s *Seeker) { s.Held = []string{"RHIT", "CIC"}; s.EducationRank = 3; s.ExperienceMonths = 12 }), true, nil},
+		{seeker(func(s *Seeker) { s.Held = []string{"RHIT", "CIC"}; s.EducationRank = 3; s.ExperienceMonths = 6 }), false, []string{"experience"}},
+		{seeker(func(s *Seeker) { s.Held = []string{"RHIT"}; s.ExperienceMonths = 24 }), false, []string{"credential"}},
+	}
+	for i, tc := range cases {
+		r := Score(tc.s, legacy, now)
+		var kinds []string
+		for _, g := range r.Missing {
+			kinds = append(kinds, g.Kind)
+		}
+		if r.Eligible != tc.eligible || Qualifies(&tc.s, &legacy) != tc.eligible || !reflect.DeepEqual(kinds, tc.gaps) {
+			t.Errorf("case %d: eligible %v (Qualifies %v), gaps %v; want %v, %v", i, r.Eligible, Qualifies(&tc.s, &legacy), kinds, tc.eligible, tc.gaps)
+		}
+		if r.RouteCount != 1 || len(r.OtherRoutes) != 0 || strings.Contains(r.Summary, "way in") {
+			t.Errorf("case %d: a posting without routes reads as several ways in: %+v", i, r)
+		}
+	}
+	if got := Routes(&legacy); len(got) != 1 || got[0].EducationMin != posting.EducationNone || got[0].ExperienceMonthsMin != 12 || len(got[0].Credentials) != 2 {
+		t.Errorf("routes of the old event %+v", got)
+	}
+}
+
+// BenchmarkQualifyRoutes is reverse matching's per-pair work on a posting
+// with three ways in, the seeker meeting the last: still no allocation.
+func BenchmarkQualifyRoutes(b *testing.B) {
+	s := seeker(func(s *Seeker) { s.Held = []string{"CPC"}; s.Skills = []string{"hipaa"} })
+	p := federal()
+	p.WorkMode = "remote"
+	p.Skills = []string{"hipaa"}
 	b.ReportAllocs()
 	for b.Loop() {
 		if Qualifies(&s, &p) {
