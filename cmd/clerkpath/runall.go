@@ -229,12 +229,12 @@ func runServices(ctx context.Context, cfg config.Config, log zerolog.Logger, env
 	g, ctx := errgroup.WithContext(ctx)
 	for _, s := range allServices(ln) {
 		slog := obs.NewLogger(env.stderr, s.name, cfg.LogLevel, cfg.LogFormat)
-		openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		openCtx, cancelOpen := context.WithTimeout(ctx, 30*time.Second)
 		p, err := platform.Open(openCtx, cfg, s.name, s.needs, slog)
-		cancel()
+		cancelOpen()
 		if err != nil {
 			_ = ln.Close()
-			cancel()
+			cancel() // stop the services already started, then wait for them
 			_ = g.Wait()
 			return fmt.Errorf("%s: %w", s.name, err)
 		}

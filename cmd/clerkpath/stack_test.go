@@ -267,3 +267,34 @@ func TestMetricsCountRequestsPerRoute(t *testing.T) {
 		t.Fatalf("metrics %d:\n%s", code, body)
 	}
 }
+
+// A service that cannot open its connections stops the whole run: the
+// services already started are cancelled and runServices returns, rather
+// than waiting forever for them (issue 10: an inner cancel shadowed the
+// outer one).
+func TestRunServicesStopsWhenALaterServiceCannotStart(t *testing.T) {
+	cfg := env.Fresh(t)
+	cfg.MeiliURL, cfg.MeiliKey = "", "" // matching needs Meilisearch; the services before it do not
+	_, pub, err := ensureDevKeys(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.JWTPublicKey = pub
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runServices(context.Background(), cfg, zerolog.New(logs), environment{getenv: func(string) string { return "" }, stderr: logs, stdout: io.Discard}, ln)
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "matching") {
+			t.Errorf("runServices = %v, want an error naming the matching service", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("runServices did not return within 30s after a service failed to start")
+	}
+}
