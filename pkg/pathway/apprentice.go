@@ -24,12 +24,13 @@ type ApprenticeStatus struct {
 }
 
 // apprenticeCredit counts months toward removing an apprentice suffix:
-// experience in the rule's area plus the months credited for each completed
-// training, capped at what is required.
+// experience in the rule's area plus the months of each credit the seeker
+// has earned (each credit counts once, whichever of its alternatives was
+// completed), capped at what is required.
 func (e *engine) apprenticeCredit(a *apprenticeRule) int {
 	total := e.prof.exp[a.area]
 	for _, c := range a.credits {
-		if e.prof.trainedIn(c.training) {
+		if eval(c.rule, e.prof, false) {
 			total += c.months
 		}
 	}
@@ -58,11 +59,10 @@ func (e *engine) apprenticeStatuses() []ApprenticeStatus {
 		var open []string
 		openMonths := 0
 		for _, c := range a.credits {
-			t := &cat.Trainings[c.training]
-			if e.prof.trainedIn(c.training) {
-				st.Credited = append(st.Credited, fmt.Sprintf("%s (%d months)", t.Title, c.months))
+			if eval(c.rule, e.prof, false) {
+				st.Credited = append(st.Credited, fmt.Sprintf("%s (%d months)", c.title, c.months))
 			} else {
-				open = append(open, fmt.Sprintf("%s (credited %d months)", t.Title, c.months))
+				open = append(open, fmt.Sprintf("%s: %s (credited %d months)", c.title, cat.describe(c.rule), c.months))
 				openMonths += c.months
 			}
 		}

@@ -43,11 +43,15 @@ type Fact struct {
 func (f Fact) Known() bool { return f.Confidence != Unknown && (f.Min != nil || f.Max != nil) }
 
 // Source is where facts come from. A source has a URL, or, where none was
-// recorded, a citation naming the document.
+// recorded, a citation naming the document. Checked is the day (YYYY-MM-DD)
+// the source was last read for the catalog; every source carries one, and
+// no URL may point at an issuer's staging host or a third-party mirror.
 type Source struct {
 	ID       string `yaml:"id" json:"id"`
 	URL      string `yaml:"url,omitempty" json:"url,omitempty"`
 	Citation string `yaml:"citation,omitempty" json:"citation,omitempty"`
+	Checked  string `yaml:"checked" json:"checked"`
+	Note     string `yaml:"note,omitempty" json:"note,omitempty"`
 }
 
 // Issuer is a certifying body and its recertification policy.
@@ -66,16 +70,63 @@ const (
 	CombineUnknown       = "unknown"
 )
 
+// How an issuer dates the end of a renewal cycle.
+const (
+	// DueCycle: cycles run CycleMonths at a time from the first exam date.
+	DueCycle = "cycle"
+	// DueMembershipRenewal: CEUs fall due on the membership renewal date
+	// the seeker gives (HeldCredential.MembershipRenewal), every
+	// CycleMonths; without that date the due date is unknown.
+	DueMembershipRenewal = "membership_renewal"
+)
+
 // RecertPolicy is an issuer's continuing-education rule.
 type RecertPolicy struct {
-	CycleMonths   Fact        `yaml:"cycle_months" json:"cycle_months"`
-	GraceMonths   Fact        `yaml:"grace_months" json:"grace_months"`
+	CycleMonths Fact `yaml:"cycle_months" json:"cycle_months"`
+	// Due says how the cycle end is dated: "cycle" (the default) or
+	// "membership_renewal".
+	Due string `yaml:"due,omitempty" json:"due,omitempty"`
+	// GraceDays is how long after a missed cycle end the holder can still
+	// complete it before the credential is lost (AHIMA: inactive for 180
+	// days, then revoked; AAPC: revoked 90 days after the renewal date).
+	GraceDays Fact `yaml:"grace_days" json:"grace_days"`
+	// GraceStatus is the issuer's own word for a credential in that period
+	// ("inactive"); empty when the issuer uses none.
+	GraceStatus string `yaml:"grace_status,omitempty" json:"grace_status,omitempty"`
+	// LapsedStatus is the issuer's word for a credential lost after grace
+	// ("revoked").
+	LapsedStatus  string      `yaml:"lapsed_status,omitempty" json:"lapsed_status,omitempty"`
 	Combine       string      `yaml:"combine" json:"combine"`
 	PerAdditional Fact        `yaml:"per_additional,omitempty" json:"per_additional,omitzero"`
 	Cap           Fact        `yaml:"cap,omitempty" json:"cap,omitzero"`
 	ByCount       *CountTable `yaml:"by_count,omitempty" json:"by_count,omitempty"`
-	SelfReview    *SelfReview `yaml:"self_review,omitempty" json:"self_review,omitempty"`
+	// IssuerShare is the least share of a cycle's CEUs that must come from
+	// the issuer itself, for cycles ending on or after Since.
+	IssuerShare *IssuerShare `yaml:"issuer_share,omitempty" json:"issuer_share,omitempty"`
+	// Fees is what renewal costs each cycle.
+	Fees *RecertFees `yaml:"fees,omitempty" json:"fees,omitempty"`
+	// Reinstatement says what bringing back a lost credential takes;
+	// confidence unknown when no source says.
+	Reinstatement Requirement `yaml:"reinstatement" json:"reinstatement"`
 	Note          string      `yaml:"note,omitempty" json:"note,omitempty"`
+}
+
+// IssuerShare is a minimum share of CEUs that must come from the issuer.
+type IssuerShare struct {
+	Percent    int        `yaml:"percent" json:"percent"`
+	Since      string     `yaml:"since" json:"since"` // YYYY-MM-DD
+	Confidence Confidence `yaml:"confidence" json:"confidence"`
+	Source     string     `yaml:"source" json:"source"`
+	Note       string     `yaml:"note,omitempty" json:"note,omitempty"`
+}
+
+// RecertFees is a renewal fee: First for one credential, plus
+// PerAdditional for each further one, per cycle; Member is the member
+// price, unknown where no source gives it.
+type RecertFees struct {
+	First         Fact `yaml:"first" json:"first"`
+	PerAdditional Fact `yaml:"per_additional" json:"per_additional"`
+	Member        Fact `yaml:"member" json:"member"`
 }
 
 // CountTable gives the CEUs required per cycle for 1, 2, ... credentials; the
@@ -85,16 +136,6 @@ type CountTable struct {
 	Confidence Confidence `yaml:"confidence" json:"confidence"`
 	Source     string     `yaml:"source" json:"source"`
 	Note       string     `yaml:"note,omitempty" json:"note,omitempty"`
-}
-
-// SelfReview is a mandatory assessment some credentials need each cycle.
-type SelfReview struct {
-	PerCycle    int        `yaml:"per_cycle" json:"per_cycle"`
-	CEUsEach    float64    `yaml:"ceus_each" json:"ceus_each"`
-	Credentials []string   `yaml:"credentials" json:"credentials"`
-	Confidence  Confidence `yaml:"confidence" json:"confidence"`
-	Source      string     `yaml:"source" json:"source"`
-	Note        string     `yaml:"note,omitempty" json:"note,omitempty"`
 }
 
 // Program is an education step: a diploma, certificate or degree.
@@ -137,15 +178,25 @@ type Credential struct {
 	Apprentice  *Apprentice  `yaml:"apprentice,omitempty" json:"apprentice,omitempty"`
 	Exam        Exam         `yaml:"exam" json:"exam"`
 	RecertCEUs  Fact         `yaml:"recert_ceus" json:"recert_ceus"`
+	// Supersedes lists credentials of the same issuer that this one
+	// replaces once granted (the RHIA replaces the RHIT): a holder of both
+	// maintains only this one, and this one satisfies rules asking for the
+	// superseded credential.
+	Supersedes []string `yaml:"supersedes,omitempty" json:"supersedes,omitempty"`
+	// SupersedesSource is where the replacement is stated.
+	SupersedesSource string `yaml:"supersedes_source,omitempty" json:"supersedes_source,omitempty"`
 }
 
 // Requirement is a rule with its confidence. With Confidence unknown the rule
 // is nil: nobody is eligible, and the engine says the rules are unknown.
+// UnknownRoutes name routes whose conditions no source states: they are
+// shown to people as "ask the issuer", never evaluated or planned.
 type Requirement struct {
-	Confidence Confidence `yaml:"confidence" json:"confidence"`
-	Source     string     `yaml:"source,omitempty" json:"source,omitempty"`
-	Note       string     `yaml:"note,omitempty" json:"note,omitempty"`
-	Rule       *Rule      `yaml:"rule,omitempty" json:"rule,omitempty"`
+	Confidence    Confidence `yaml:"confidence" json:"confidence"`
+	Source        string     `yaml:"source,omitempty" json:"source,omitempty"`
+	Note          string     `yaml:"note,omitempty" json:"note,omitempty"`
+	Rule          *Rule      `yaml:"rule,omitempty" json:"rule,omitempty"`
+	UnknownRoutes []string   `yaml:"unknown_routes,omitempty" json:"unknown_routes,omitempty"`
 }
 
 // Exam holds what is known about a credential's exam.
@@ -173,10 +224,14 @@ type Apprentice struct {
 	Note       string         `yaml:"note,omitempty" json:"note,omitempty"`
 }
 
-// Credit is a training that counts as months of experience.
+// Credit is something (a training, or an equivalent course or education)
+// that counts as months of experience. Rule says what earns it; the months
+// count once however many of its alternatives the seeker has.
 type Credit struct {
-	Training string `yaml:"training" json:"training"`
-	Months   int    `yaml:"months" json:"months"`
+	Title  string `yaml:"title" json:"title"`
+	Rule   Rule   `yaml:"rule" json:"rule"`
+	Months int    `yaml:"months" json:"months"`
+	Note   string `yaml:"note,omitempty" json:"note,omitempty"`
 }
 
 // Role is a job seen in real postings, with what it asks for. Roles count

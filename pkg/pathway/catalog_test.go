@@ -1,8 +1,10 @@
 package pathway
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 )
@@ -52,7 +54,7 @@ func TestDefaultCatalogHoldsTheCredentials(t *testing.T) {
 // The facts file marks these [?]: the catalog must say unknown and give no value.
 func TestCatalogKeepsUnknownFactsUnknown(t *testing.T) {
 	cat := mustCatalog(t)
-	for _, code := range []string{"CHDA", "CDIP", "CPHI", "CIC", "CBCS", "CTR"} {
+	for _, code := range []string{"CHDA", "CDIP", "CPHI", "CBCS", "CTR"} {
 		cr := cat.Credential(code)
 		if cr.Eligibility.Confidence != Unknown || cr.Eligibility.Rule != nil {
 			t.Errorf("%s eligibility = %s with rule %v, want unknown without a rule", code, cr.Eligibility.Confidence, cr.Eligibility.Rule)
@@ -64,13 +66,97 @@ func TestCatalogKeepsUnknownFactsUnknown(t *testing.T) {
 			t.Errorf("%s exam facts must be unknown, got %+v", code, ex)
 		}
 	}
+	// No source gives these degrees' length or cost: at most an estimate
+	// that says how it was derived.
 	for _, code := range []string{"bachelor_him_cahiim", "master_him_cahiim"} {
-		if pr := cat.Program(code); pr.Months.Known() || pr.CostUSD.Known() {
-			t.Errorf("%s duration and cost are not sourced and must be unknown", code)
+		pr := cat.Program(code)
+		for _, f := range []Fact{pr.Months, pr.CostUSD} {
+			if f.Known() && (f.Confidence != Estimate || f.Note == "") {
+				t.Errorf("%s: %+v is not sourced: it must be unknown or a labelled estimate", code, f)
+			}
 		}
 	}
-	if g := cat.Issuer("AAPC").Recert.GraceMonths; g.Known() {
-		t.Error("AAPC grace period is not in the sources and must be unknown")
+	for _, code := range []string{"NHA", "NCRA", "ACDIS"} {
+		if g := cat.Issuer(code).Recert.GraceDays; g.Known() {
+			t.Errorf("%s grace period is not in the sources and must be unknown", code)
+		}
+	}
+	if f := cat.Issuer("AHIMA").Recert.Fees.Member; f.Known() {
+		t.Error("AHIMA members pay less, but how much is not in the sources: must be unknown")
+	}
+	if r := cat.Issuer("AHIMA").Recert.Reinstatement; r.Confidence != Unknown {
+		t.Errorf("AHIMA reinstatement = %s, want unknown", r.Confidence)
+	}
+}
+
+// Issue 9: the corrected rules, as data.
+func TestCatalogCorrectedRules(t *testing.T) {
+	cat := mustCatalog(t)
+	// AAPC: no proof of education or experience for any exam.
+	for _, code := range []string{"CPC", "COC", "CIC", "CRC", "CPB"} {
+		el := cat.Credential(code).Eligibility
+		if el.Confidence != Confirmed || el.Rule == nil || !el.Rule.Open || cat.SourceURL(el.Source) == "" {
+			t.Errorf("%s eligibility = %+v, want confirmed open with a source", code, el)
+		}
+	}
+	// RHIA replaces RHIT, in data.
+	if rhia := cat.Credential("RHIA"); !slices.Equal(rhia.Supersedes, []string{"RHIT"}) || rhia.SupersedesSource == "" {
+		t.Errorf("RHIA supersedes = %v (source %q), want [RHIT] with a source", rhia.Supersedes, rhia.SupersedesSource)
+	}
+	// The proviso route is a note, not a rule.
+	rhia := cat.Credential("RHIA").Eligibility
+	if len(rhia.UnknownRoutes) != 1 || !strings.Contains(rhia.UnknownRoutes[0], "proviso") {
+		t.Errorf("RHIA unknown routes = %v, want the proviso route", rhia.UnknownRoutes)
+	}
+	var walk func(r Rule)
+	walk = func(r Rule) {
+		if r.Credential == "RHIT" {
+			t.Error("an RHIA eligibility rule names RHIT: the proviso route must not be plannable")
+		}
+		for _, k := range append(r.AllOf, r.AnyOf...) {
+			walk(k)
+		}
+	}
+	walk(*rhia.Rule)
+	// No self-review anywhere; the AHIMA share and fees are there.
+	pol := cat.Issuer("AHIMA").Recert
+	if sh := pol.IssuerShare; sh == nil || sh.Percent != 40 || sh.Since != "2025-01-01" {
+		t.Errorf("AHIMA issuer share = %+v, want 40%% since 2025-01-01", sh)
+	}
+	if f := pol.Fees; f == nil || *f.First.Max != 218 || *f.PerAdditional.Max != 50 {
+		t.Errorf("AHIMA fees = %+v, want 218 + 50 per additional", f)
+	}
+	if pol.GraceDays.Confidence != Confirmed || *pol.GraceDays.Max != 180 || pol.GraceStatus != "inactive" {
+		t.Errorf("AHIMA grace = %+v %q, want 180 confirmed days of inactive status", pol.GraceDays, pol.GraceStatus)
+	}
+	if a := cat.Issuer("AAPC").Recert; a.Due != DueMembershipRenewal || *a.GraceDays.Max != 90 || a.LapsedStatus != "revoked" {
+		t.Errorf("AAPC policy = due %q grace %+v status %q, want membership renewal, 90 days, revoked", a.Due, a.GraceDays, a.LapsedStatus)
+	}
+	for _, code := range []string{"CCA", "CCS", "CCS-P"} {
+		if n := cat.Credential(code).RecertCEUs.Note; strings.Contains(n, "includes") {
+			t.Errorf("%s recert note still counts self-reviews: %q", code, n)
+		}
+	}
+}
+
+// Users must never see a staging host or a mirror as a source, and every
+// source says when it was checked.
+func TestCatalogSourcesArePublicAndDated(t *testing.T) {
+	cat := mustCatalog(t)
+	for _, s := range cat.Sources {
+		for _, bad := range []string{"cms-test.", "cms-qa.", "nasroo", "mirror"} {
+			if strings.Contains(strings.ToLower(s.URL+s.Citation), bad) {
+				t.Errorf("source %s cites %q: %s%s", s.ID, bad, s.URL, s.Citation)
+			}
+		}
+		if _, err := time.Parse(time.DateOnly, s.Checked); err != nil {
+			t.Errorf("source %s has no checked date: %q", s.ID, s.Checked)
+		}
+	}
+	for _, id := range []string{"ahima_rhit", "ahima_rhia", "ahima_chps", "ahima_recert_faq", "aapc_maintain", "aapc_membership_faq"} {
+		if u := cat.SourceURL(id); !strings.HasPrefix(u, "https://www.ahima.org/") && !strings.HasPrefix(u, "https://www.aapc.com/") {
+			t.Errorf("source %s = %q, want the issuer's public page", id, u)
+		}
 	}
 }
 
@@ -85,11 +171,9 @@ func TestCatalogMarksSecondaryFacts(t *testing.T) {
 		{"RHIT exam items", cat.Credential("RHIT").Exam.Items.Confidence},
 		{"RHIT member fee", cat.Credential("RHIT").Exam.Fees[0].Confidence},
 		{"RHIA eligibility", cat.Credential("RHIA").Eligibility.Confidence},
-		{"RHIA proviso route", cat.Credential("RHIA").Eligibility.Rule.AnyOf[2].Confidence},
 		{"CCS exam minutes", cat.Credential("CCS").Exam.Minutes.Confidence},
 		{"CCS-P exam items", cat.Credential("CCS-P").Exam.Items.Confidence},
 		{"CPC in-person fee", cat.Credential("CPC").Exam.Fees[0].Confidence},
-		{"AHIMA grace period", cat.Issuer("AHIMA").Recert.GraceMonths.Confidence},
 		{"CEHRS CEUs", cat.Credential("CEHRS").RecertCEUs.Confidence},
 		{"CTR existence", cat.Credential("CTR").Confidence},
 	}
@@ -113,15 +197,16 @@ func TestCatalogMarksSecondaryFacts(t *testing.T) {
 const miniCatalog = `
 version: "t1"
 sources:
-  - {id: s, url: https://example.org/s}
+  - {id: s, url: https://example.org/s, checked: "2026-12-02"}
 issuers:
   - code: ORG
     name: Org
     source: s
     recert:
       cycle_months: {value: 24, confidence: confirmed, source: s}
-      grace_months: {confidence: unknown}
+      grace_days: {confidence: unknown}
       combine: per_credential
+      reinstatement: {confidence: unknown}
 education:
   - code: hs
     title: High school
@@ -220,8 +305,29 @@ func TestLoadCatalogRejects(t *testing.T) {
 			old: "{value: 10, confidence: confirmed, source: s}", new: "{value: 10, confidence: estimate}",
 			field: "credentials[A].recert_ceus.note", fragments: []string{"estimate must say how"}},
 		{name: "source without url or citation",
-			old: "- {id: s, url: https://example.org/s}", new: "- {id: s}",
+			old: "- {id: s, url: https://example.org/s, checked: \"2026-12-02\"}", new: "- {id: s, checked: \"2026-12-02\"}",
 			field: "sources[s]", fragments: []string{"missing source"}},
+		{name: "source without checked date",
+			old: `url: https://example.org/s, checked: "2026-12-02"`, new: `url: https://example.org/s`,
+			field: "sources[s].checked", fragments: []string{"required"}},
+		{name: "staging host as source",
+			old: "url: https://example.org/s", new: "url: https://cms-qa.ahima.org/certification-careers/certification-exams/rhit",
+			field: "sources[s].url", fragments: []string{"staging host", "public page"}},
+		{name: "mirror as source",
+			old: "url: https://example.org/s", new: "url: https://www.nasroo.com/ahima-rhia",
+			field: "sources[s].url", fragments: []string{"third-party mirror"}},
+		{name: "supersedes an unknown credential",
+			old: "    recert_ceus: {value: 20, confidence: confirmed, source: s}\n", new: "    recert_ceus: {value: 20, confidence: confirmed, source: s}\n    supersedes: [Z]\n    supersedes_source: s\n",
+			field: "credentials[B].supersedes[0]", fragments: []string{`unknown credential code "Z"`}},
+		{name: "supersedes without source",
+			old: "    recert_ceus: {value: 20, confidence: confirmed, source: s}\n", new: "    recert_ceus: {value: 20, confidence: confirmed, source: s}\n    supersedes: [A]\n",
+			field: "credentials[B].supersedes_source", fragments: []string{"missing source"}},
+		{name: "reinstatement missing",
+			old: "      reinstatement: {confidence: unknown}\n", new: "",
+			field: "issuers[ORG].recert.reinstatement.confidence", fragments: []string{"required"}},
+		{name: "issuer share out of range",
+			old: "      reinstatement: {confidence: unknown}\n", new: "      reinstatement: {confidence: unknown}\n      issuer_share: {percent: 140, since: \"2025-01-01\", confidence: confirmed, source: s}\n",
+			field: "issuers[ORG].recert.issuer_share.percent", fragments: []string{"between 1 and 100"}},
 		{name: "unknown issuer",
 			old: "name: Cred A\n    issuer: ORG", new: "name: Cred A\n    issuer: NOPE",
 			field: "credentials[A].issuer", fragments: []string{`unknown issuer "NOPE"`}},

@@ -1,9 +1,11 @@
 package pathway
 
 import (
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 )
@@ -21,6 +23,12 @@ type compiled struct {
 
 	progPre  [][]itemRef
 	trainPre [][]itemRef
+
+	// coveredBy[i] is the set of credentials that satisfy a rule asking for
+	// credential i: i itself and every credential superseding it.
+	coveredBy []uint64
+	// supersededBy[i] is the set of credentials that supersede i.
+	supersededBy []uint64
 
 	// thresholds[a] lists, ascending, the experience months that required
 	// rules ask for in area a (slot numAreas is "any"); the engine proposes
@@ -67,7 +75,8 @@ type node struct {
 	area   int // experience; -1 means any area
 	months int
 
-	idx int // credential or training index
+	idx  int    // credential or training index
+	mask uint64 // credential: the held credentials that satisfy it (coveredBy)
 
 	uncertain bool // a route known only from secondary sources
 	note      string
@@ -81,8 +90,13 @@ type apprenticeRule struct {
 }
 
 type credit struct {
+	title  string
+	rule   *node
+	months int
+	note   string
+	// training is the one training the rule names, or -1: the planner
+	// proposes that training as a way to earn the credit.
 	training int
-	months   int
 }
 
 func entryPath(list string, i int, code string) string {
@@ -119,6 +133,12 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 		}
 		if s.URL != "" && !strings.HasPrefix(s.URL, "https://") && !strings.HasPrefix(s.URL, "http://") {
 			fs.Add(p+".url", "must be an http(s) address, got %q", s.URL)
+		}
+		if h := forbiddenSourceHost(s.URL); h != "" {
+			fs.Add(p+".url", "%s is not a public page of the issuer (%s): cite the issuer's public page", s.URL, h)
+		}
+		if _, err := time.Parse(time.DateOnly, s.Checked); err != nil {
+			fs.Add(p+".checked", "required: the day the source was last read, YYYY-MM-DD (got %q)", s.Checked)
 		}
 	}
 
@@ -185,6 +205,8 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 	if len(cat.Trainings) > maxItems {
 		fs.Add("trainings", "at most %d trainings are supported, got %d", maxItems, len(cat.Trainings))
 	}
+
+	c.supersedes(fs, cat)
 
 	// Issuer policies refer to credentials, so they are checked once codes are known.
 	for i := range cat.Issuers {
@@ -456,6 +478,8 @@ func (c *compiled) rule(fs *apierr.Fields, path string, r *Rule, depth int) *nod
 		i, ok := c.cred[r.Credential]
 		if !ok {
 			fs.Add(path+".credential", "unknown credential code %q", r.Credential)
+		} else if i < len(c.coveredBy) {
+			n.mask = c.coveredBy[i]
 		}
 		n.idx = i
 	case r.Training != "":
@@ -486,29 +510,50 @@ func (c *compiled) apprentice(fs *apierr.Fields, path string, a *Apprentice) *ap
 	default:
 		fs.Add(path+".confidence", "got %q; allowed: confirmed, secondary", a.Confidence)
 	}
-	for j, cr := range a.Credits {
+	for j := range a.Credits {
+		cr := &a.Credits[j]
 		cp := path + ".credits[" + strconv.Itoa(j) + "]"
-		i, ok := c.train[cr.Training]
-		if !ok {
-			fs.Add(cp+".training", "unknown training code %q", cr.Training)
+		if cr.Title == "" {
+			fs.Add(cp+".title", "required")
 		}
 		if cr.Months <= 0 || cr.Months > maxMonths {
 			fs.Add(cp+".months", "must be between 1 and %d", maxMonths)
 		}
-		ar.credits = append(ar.credits, credit{training: i, months: cr.Months})
+		n := c.rule(fs, cp+".rule", &cr.Rule, 0)
+		if n != nil {
+			ar.credits = append(ar.credits, credit{title: cr.Title, rule: n, months: cr.Months, note: cr.Note, training: firstTraining(n)})
+		}
 	}
 	return ar
+}
+
+// firstTraining returns the index of the first training a rule names, or -1.
+func firstTraining(n *node) int {
+	if n.kind == nodeTrain {
+		return n.idx
+	}
+	for _, k := range n.kids {
+		if t := firstTraining(k); t >= 0 {
+			return t
+		}
+	}
+	return -1
 }
 
 func (c *compiled) checkRecert(fs *apierr.Fields, path string, cat *Catalog, is *Issuer) {
 	r := &is.Recert
 	c.checkFact(fs, path+".cycle_months", &r.CycleMonths)
-	c.checkFact(fs, path+".grace_months", &r.GraceMonths)
+	c.checkFact(fs, path+".grace_days", &r.GraceDays)
 	if f := r.CycleMonths; f.Known() && (f.Max == nil || *f.Max < 1 || *f.Max > maxMonths || (f.Min != nil && *f.Min != *f.Max)) {
 		fs.Add(path+".cycle_months", "must be one whole number of months between 1 and %d", maxMonths)
 	}
-	if f := r.GraceMonths; f.Known() && (f.Max == nil || *f.Max > maxMonths || (f.Min != nil && *f.Min != *f.Max)) {
-		fs.Add(path+".grace_months", "must be one number of months between 0 and %d", maxMonths)
+	if f := r.GraceDays; f.Known() && (f.Max == nil || *f.Max > maxMonths*31 || (f.Min != nil && *f.Min != *f.Max)) {
+		fs.Add(path+".grace_days", "must be one number of days between 0 and %d", maxMonths*31)
+	}
+	switch r.Due {
+	case "", DueCycle, DueMembershipRenewal:
+	default:
+		fs.Add(path+".due", "unknown %q; allowed: cycle, membership_renewal", r.Due)
 	}
 	switch r.Combine {
 	case CombineAdditive:
@@ -532,26 +577,95 @@ func (c *compiled) checkRecert(fs *apierr.Fields, path string, cat *Catalog, is 
 	default:
 		fs.Add(path+".combine", "unknown %q; allowed: additive, by_count, per_credential, unknown", r.Combine)
 	}
-	if sr := r.SelfReview; sr != nil {
-		if sr.PerCycle <= 0 {
-			fs.Add(path+".self_review.per_cycle", "must be positive")
+	if sh := r.IssuerShare; sh != nil {
+		if sh.Percent <= 0 || sh.Percent > 100 {
+			fs.Add(path+".issuer_share.percent", "must be between 1 and 100, got %d", sh.Percent)
 		}
-		switch sr.Confidence {
+		if _, err := time.Parse(time.DateOnly, sh.Since); err != nil {
+			fs.Add(path+".issuer_share.since", "want YYYY-MM-DD, got %q", sh.Since)
+		}
+		switch sh.Confidence {
 		case Confirmed, Secondary:
-			c.checkSource(fs, path+".self_review.source", sr.Source, true)
+			c.checkSource(fs, path+".issuer_share.source", sh.Source, true)
 		default:
-			fs.Add(path+".self_review.confidence", "got %q; allowed: confirmed, secondary", sr.Confidence)
+			fs.Add(path+".issuer_share.confidence", "got %q; allowed: confirmed, secondary", sh.Confidence)
 		}
-		for j, code := range sr.Credentials {
-			i, ok := c.cred[code]
+	}
+	if f := r.Fees; f != nil {
+		c.checkFact(fs, path+".fees.first", &f.First)
+		c.checkFact(fs, path+".fees.per_additional", &f.PerAdditional)
+		c.checkFact(fs, path+".fees.member", &f.Member)
+	}
+	if r.Reinstatement.Confidence == "" {
+		fs.Add(path+".reinstatement.confidence", "required: say what reinstating a lost credential takes, or confidence: unknown")
+	} else if r.Reinstatement.Rule != nil {
+		fs.Add(path+".reinstatement.rule", "reinstatement is described in its note, not a rule")
+	} else {
+		switch r.Reinstatement.Confidence {
+		case Unknown:
+			c.checkSource(fs, path+".reinstatement.source", r.Reinstatement.Source, false)
+		case Confirmed, Secondary:
+			c.checkSource(fs, path+".reinstatement.source", r.Reinstatement.Source, true)
+			if r.Reinstatement.Note == "" {
+				fs.Add(path+".reinstatement.note", "say what reinstatement needs")
+			}
+		default:
+			fs.Add(path+".reinstatement.confidence", "got %q; allowed: confirmed, secondary, unknown", r.Reinstatement.Confidence)
+		}
+	}
+}
+
+// supersedes checks each credential's supersedes list and builds the
+// coveredBy and supersededBy sets that rules and renewal use.
+func (c *compiled) supersedes(fs *apierr.Fields, cat *Catalog) {
+	n := len(cat.Credentials)
+	c.coveredBy = make([]uint64, n)
+	c.supersededBy = make([]uint64, n)
+	for i := range n {
+		c.coveredBy[i] = bit(i)
+	}
+	for i := range cat.Credentials {
+		cr := &cat.Credentials[i]
+		p := entryPath("credentials", i, cr.Code)
+		if len(cr.Supersedes) > 0 {
+			c.checkSource(fs, p+".supersedes_source", cr.SupersedesSource, true)
+		}
+		for j, code := range cr.Supersedes {
+			jp := p + ".supersedes[" + strconv.Itoa(j) + "]"
+			k, ok := c.cred[code]
 			switch {
 			case !ok:
-				fs.Add(path+".self_review.credentials["+strconv.Itoa(j)+"]", "unknown credential code %q", code)
-			case cat.Credentials[i].Issuer != is.Code:
-				fs.Add(path+".self_review.credentials["+strconv.Itoa(j)+"]", "%s is issued by %s, not %s", code, cat.Credentials[i].Issuer, is.Code)
+				fs.Add(jp, "unknown credential code %q", code)
+			case k == i:
+				fs.Add(jp, "%s cannot supersede itself", code)
+			case cat.Credentials[k].Issuer != cr.Issuer:
+				fs.Add(jp, "%s is issued by %s, not %s: only an issuer's own credential can be replaced", code, cat.Credentials[k].Issuer, cr.Issuer)
+			default:
+				c.coveredBy[k] |= bit(i)
+				c.supersededBy[k] |= bit(i)
 			}
 		}
 	}
+}
+
+// forbiddenSourceHost names why a URL may not be shown as a source: an
+// issuer's staging or QA host, or a third-party copy of an issuer's page.
+func forbiddenSourceHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, bad := range []struct{ host, why string }{
+		{"cms-test.ahima.org", "an AHIMA staging host"},
+		{"cms-qa.ahima.org", "an AHIMA staging host"},
+		{"nasroo.com", "a third-party mirror"},
+	} {
+		if host == bad.host || strings.HasSuffix(host, "."+bad.host) {
+			return bad.why
+		}
+	}
+	return ""
 }
 
 // checkCycles rejects prerequisite loops: programs and trainings through

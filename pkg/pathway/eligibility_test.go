@@ -81,17 +81,21 @@ func TestEligibilityRHIA(t *testing.T) {
 			st: State{Education: []Education{edu(LevelBachelor, FieldHIM, true, StatusCompleted)}}},
 		{name: "accredited HIM master", code: "RHIA", eligible: true,
 			st: State{Education: []Education{edu(LevelMaster, FieldHIM, true, StatusCompleted)}}},
-		{name: "final-term bachelor is not enough (not sourced)", code: "RHIA", blocked: "in its final term",
-			st: State{Education: []Education{edu(LevelBachelor, FieldHIM, true, StatusFinalTerm)}}},
+		{name: "final-term accredited bachelor may test early", code: "RHIA", eligible: true,
+			st: State{Education: []Education{highSchool(), edu(LevelBachelor, FieldHIM, true, StatusFinalTerm)}}},
+		{name: "final-term accredited master may test early", code: "RHIA", eligible: true,
+			st: State{Education: []Education{edu(LevelMaster, FieldHIM, true, StatusFinalTerm)}}},
+		{name: "in-progress bachelor is not enough", code: "RHIA", blocked: "in progress",
+			st: State{Education: []Education{edu(LevelBachelor, FieldHIM, true, StatusInProgress)}}},
 		{name: "non-accredited HIM bachelor", code: "RHIA", blocked: "not CAHIIM-accredited",
 			st: State{Education: []Education{edu(LevelBachelor, FieldHIM, false, StatusCompleted)}}},
 		{name: "any bachelor plus post-baccalaureate HIM certificate", code: "RHIA", eligible: true,
 			st: State{Education: []Education{edu(LevelBachelor, FieldOther, false, StatusCompleted), edu(LevelCertificate, FieldHIM, true, StatusCompleted)}}},
 		{name: "accredited associate does not stand in for the certificate", code: "RHIA",
 			st: State{Education: []Education{edu(LevelBachelor, FieldOther, false, StatusCompleted), edu(LevelAssociate, FieldHIM, true, StatusCompleted)}}},
-		{name: "RHIT proviso route is flagged uncertain", code: "RHIA", eligible: true, caveat: "proviso",
-			st: State{Education: []Education{highSchool()}, Credentials: held("RHIT")}},
-		{name: "high school only", code: "RHIA", blocked: "needs RHIT [uncertain route",
+		{name: "RHIT alone never makes anyone RHIA-eligible", code: "RHIA", blocked: "not planned, conditions unknown: the 2017 \"proviso\" route",
+			st: State{Education: []Education{highSchool(), edu(LevelAssociate, FieldHIM, true, StatusCompleted)}, Credentials: held("RHIT")}},
+		{name: "high school only", code: "RHIA", blocked: "proviso",
 			st: State{Education: []Education{highSchool()}}},
 	})
 }
@@ -173,11 +177,49 @@ func TestEligibilityCPCAndCEHRS(t *testing.T) {
 			st: State{Education: hs, Trainings: []string{"ehr_training_program"}}},
 		{name: "CEHRS with a year of work", code: "CEHRS", eligible: true,
 			st: State{Education: hs, Experience: []Experience{exp(AreaBilling, 12)}}},
-		{name: "CEHRS with 11 months", code: "CEHRS", blocked: "12 months of work experience (any area) (has 11)",
+		{name: "CEHRS with 11 months", code: "CEHRS", blocked: "12 months billing experience (has 11)",
 			st: State{Education: hs, Experience: []Experience{exp(AreaBilling, 11)}}},
+		{name: "CEHRS with a year of records work", code: "CEHRS", eligible: true,
+			st: State{Education: hs, Experience: []Experience{exp(AreaRecords, 12)}}},
+		{name: "CEHRS with a year of release of information", code: "CEHRS", eligible: true,
+			st: State{Education: hs, Experience: []Experience{exp(AreaReleaseOfInformation, 12)}}},
+		{name: "CEHRS with a year of coding", code: "CEHRS", eligible: true,
+			st: State{Education: hs, Experience: []Experience{exp(AreaCoding, 12)}}},
+		{name: "CEHRS: privacy/security work is not in the field", code: "CEHRS", blocked: "12 months records experience (has 0)",
+			st: State{Education: hs, Experience: []Experience{exp(AreaPrivacySecurity, 36)}}},
+		{name: "CEHRS: data analysis is not in the field", code: "CEHRS",
+			st: State{Education: hs, Experience: []Experience{exp(AreaDataAnalysis, 36)}}},
+		{name: "CEHRS: areas are not added together", code: "CEHRS",
+			st: State{Education: hs, Experience: []Experience{exp(AreaRecords, 6), exp(AreaBilling, 6)}}},
 		{name: "CEHRS needs high school", code: "CEHRS", blocked: "high school",
 			st: State{Trainings: []string{"ehr_training_program"}}},
 	})
+}
+
+// AAPC: no proof of education or experience is needed to sit any AAPC exam.
+func TestEligibilityAAPCExamsAreOpen(t *testing.T) {
+	cat := mustCatalog(t)
+	p := recommend(t, cat, State{Education: []Education{highSchool()}})
+	for _, code := range []string{"CPC", "COC", "CIC", "CRC", "CPB", "CCA", "CCS"} {
+		if !slices.Contains(p.EligibleNow, code) {
+			t.Errorf("diploma only: %s not eligible now (eligible %v, blocked %q)", code, p.EligibleNow, p.Blocked[code])
+		}
+	}
+	for _, code := range []string{"CRC", "CPB"} {
+		if n := cat.Credential(code).Eligibility.Note; !strings.Contains(n, "recommends (does not require)") {
+			t.Errorf("%s keeps AAPC's recommendation as a recommendation: note %q", code, n)
+		}
+	}
+	if !containsAny(p.Caveats["COC"], "COC-A") {
+		t.Errorf("COC caveats %q must say passing now gives COC-A", p.Caveats["COC"])
+	}
+	// Even with nothing at all.
+	p = recommend(t, cat, State{})
+	for _, code := range []string{"CPC", "COC", "CIC", "CRC", "CPB"} {
+		if !slices.Contains(p.EligibleNow, code) {
+			t.Errorf("empty state: %s not eligible now", code)
+		}
+	}
 }
 
 // Credentials whose rules the sources do not give are never eligible, and
@@ -195,7 +237,7 @@ func TestUnknownEligibilityIsNeverEligible(t *testing.T) {
 	p := recommend(t, cat, everything)
 	for code, issuer := range map[string]string{
 		"CHDA": "AHIMA", "CDIP": "AHIMA", "CPHI": "AHIMA", "CCS-P": "AHIMA",
-		"COC": "AAPC", "CIC": "AAPC", "CRC": "AAPC", "CPB": "AAPC", "CBCS": "NHA", "CTR": "NCRA",
+		"CBCS": "NHA", "CTR": "NCRA",
 	} {
 		if slices.Contains(p.EligibleNow, code) {
 			t.Errorf("%s listed eligible though its rules are unknown", code)

@@ -11,6 +11,7 @@ type profile struct {
 	edu        []eduEntry
 	exp        [numAreas]int
 	held       uint64 // credential index bits
+	lapsed     uint64 // held but lapsed (past cycle end and grace, or revoked): counts for nothing
 	apprentice uint64 // held with the apprentice suffix
 	trained    uint64 // training index bits
 }
@@ -25,6 +26,8 @@ type eduEntry struct {
 func bit(i int) uint64 { return 1 << uint(i) }
 
 func (p *profile) holds(i int) bool     { return p.held&bit(i) != 0 }
+func (p *profile) current() uint64      { return p.held &^ p.lapsed }
+func (p *profile) isLapsed(i int) bool  { return p.lapsed&bit(i) != 0 }
 func (p *profile) trainedIn(i int) bool { return p.trained&bit(i) != 0 }
 
 // expIn returns the months of experience counting for an area; for "any"
@@ -96,7 +99,9 @@ func eval(n *node, p *profile, certainOnly bool) bool {
 	case nodeExp:
 		return p.expIn(n.area) >= n.months
 	case nodeCred:
-		return p.holds(n.idx)
+		// A lapsed credential counts for nothing; a current credential
+		// that supersedes the one asked for (RHIA for RHIT) counts.
+		return p.current()&n.mask != 0
 	case nodeTrain:
 		return p.trainedIn(n.idx)
 	}
@@ -228,6 +233,10 @@ func (cat *Catalog) missing(n *node, p *profile) []string {
 		return []string{fmt.Sprintf("%s (has %d)", describeExp(n.area, n.months), p.expIn(n.area))}
 	case nodeTrain:
 		return []string{fmt.Sprintf("%s (%s)", cat.Trainings[n.idx].Title, cat.Trainings[n.idx].Code)}
+	case nodeCred:
+		if p.held&n.mask != 0 {
+			return []string{cat.describe(n) + " — yours has lapsed: reinstate it first"}
+		}
 	}
 	return []string{cat.describe(n)}
 }
@@ -279,7 +288,7 @@ func statusWords(b uint8) string {
 func (cat *Catalog) blocked(i int, p *profile) []string {
 	n := cat.c.elig[i]
 	if n == nil {
-		return []string{"eligibility rules unknown — check with " + cat.Credentials[i].Issuer}
+		return append([]string{"eligibility rules unknown — check with " + cat.Credentials[i].Issuer}, cat.unknownRoutes(i)...)
 	}
 	routes := []*node{n}
 	if n.kind == nodeAny {
@@ -288,6 +297,16 @@ func (cat *Catalog) blocked(i int, p *profile) []string {
 	out := make([]string, 0, len(routes))
 	for _, r := range routes {
 		out = append(out, cat.routeLine(r, p))
+	}
+	return append(out, cat.unknownRoutes(i)...)
+}
+
+// unknownRoutes words the routes of credential i whose conditions no source
+// states: shown, never planned.
+func (cat *Catalog) unknownRoutes(i int) []string {
+	var out []string
+	for _, u := range cat.Credentials[i].Eligibility.UnknownRoutes {
+		out = append(out, "not planned, conditions unknown: "+u)
 	}
 	return out
 }

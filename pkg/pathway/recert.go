@@ -1,7 +1,18 @@
 package pathway
 
+// Renewal of held credentials.
+//
+// For plans and the next-steps ranking: Plan.Recertification lists one
+// Recert per renewal group. A group with Status RecertInGrace or
+// RecertLapsed needs attention first; Recert.Action says what to do
+// ("log 12 more CEUs by 2027-03-01", "reinstate …") and Plan.Overdue()
+// returns just those groups, most urgent first. A lapsed credential counts
+// for no eligibility rule and no role (see profile.lapsed in eval.go), but
+// stays in Plan.Held and is never offered as an exam to sit again.
+
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -18,48 +29,111 @@ const (
 // Recert is the renewal state of the credentials one issuer counts together
 // (or of one credential, for issuers that renew each on its own).
 type Recert struct {
-	Issuer      string   `json:"issuer"`
+	Issuer string `json:"issuer"`
+	// Credentials are the credentials maintained in this group.
 	Credentials []string `json:"credentials"`
-	// Status is active, in_grace (the cycle ended short of its CEUs and the
-	// grace period runs), lapsed, or unknown when a needed rule or date is
-	// missing.
-	Status     string `json:"status"`
-	CycleStart string `json:"cycle_start,omitempty"`
-	CycleEnd   string `json:"cycle_end,omitempty"` // last day of the cycle
-	GraceEnds  string `json:"grace_ends,omitempty"`
+	// Superseded lists held credentials replaced by one in Credentials
+	// (RHIT by RHIA): they are not maintained separately and add no CEUs
+	// or fees.
+	Superseded []string `json:"superseded,omitempty"`
+	// Status is active, in_grace (the cycle ended short and the issuer's
+	// grace period runs: AHIMA calls the credential inactive meanwhile,
+	// AAPC revokes it at the end), lapsed (past grace: the credential is
+	// lost and counts for nothing), or unknown when a needed rule or date
+	// is missing.
+	Status string `json:"status"`
+	// IssuerStatus is the issuer's own word for the status where it has one
+	// (AHIMA: inactive, revoked; AAPC: revoked).
+	IssuerStatus string `json:"issuer_status,omitempty"`
+	CycleStart   string `json:"cycle_start,omitempty"`
+	CycleEnd     string `json:"cycle_end,omitempty"` // last day of the cycle: the CEU due date
+	GraceEnds    string `json:"grace_ends,omitempty"`
 	// DaysLeft counts days from today to the cycle end (active) or to the
 	// end of grace (in_grace); 0 when lapsed.
-	DaysLeft            int      `json:"days_left"`
-	CEUsRequired        *int     `json:"ceus_required"`
-	CEUsLogged          float64  `json:"ceus_logged"`
-	SelfReviewsRequired int      `json:"self_reviews_required"`
-	SelfReviewsLogged   int      `json:"self_reviews_logged"`
-	Notes               []string `json:"notes,omitempty"`
+	DaysLeft     int     `json:"days_left"`
+	CEUsRequired *int    `json:"ceus_required"`
+	CEUsLogged   float64 `json:"ceus_logged"`
+	// CEUsShort is how many more CEUs the cycle needs; null when the
+	// requirement is unknown.
+	CEUsShort *float64 `json:"ceus_short"`
+	// Prorated is set when this is a new certificant's first, pro-rated
+	// submission: CEUsRequired is then the full number, an upper bound.
+	Prorated bool `json:"prorated,omitempty"`
+	// FromIssuerRequired is the least number of this cycle's CEUs that
+	// must come from the issuer itself (AHIMA since 2025: 40%); null when
+	// the issuer has no such rule or the requirement is unknown.
+	FromIssuerRequired *int `json:"from_issuer_required"`
+	// FromIssuerLogged counts logged CEUs whose provider is the issuer;
+	// ProviderUnknown counts those that do not say their provider.
+	FromIssuerLogged float64 `json:"from_issuer_logged"`
+	ProviderUnknown  float64 `json:"provider_unknown"`
+	// FeeUSD is the non-member renewal fee for the cycle; FeeMemberUSD the
+	// member fee. Null when unknown.
+	FeeUSD       *float64 `json:"fee_usd"`
+	FeeMemberUSD *float64 `json:"fee_member_usd"`
+	// Action is what to do now, for people: "log 12 more CEUs by …",
+	// "renew …", "reinstate …"; empty when nothing is due.
+	Action string   `json:"action,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
 }
 
-// recertification groups held credentials by issuer and works out each
-// group's cycle.
-func (e *engine) recertification() []Recert {
-	cat := e.cat
+// Overdue returns the renewal groups that need action before anything
+// else (in grace or lapsed): in grace first, soonest deadline first.
+func (p *Plan) Overdue() []Recert {
+	var out []Recert
+	for _, r := range p.Recertification {
+		if r.Status == RecertInGrace || r.Status == RecertLapsed {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Recert) int {
+		if a.Status != b.Status {
+			if a.Status == RecertInGrace {
+				return -1
+			}
+			return 1
+		}
+		return a.DaysLeft - b.DaysLeft
+	})
+	return out
+}
+
+// recertAll works out every renewal group of ck's held credentials and
+// marks the credentials of lapsed groups in ck.prof.lapsed.
+func recertAll(cat *Catalog, ck *checked, today time.Time) []Recert {
 	out := []Recert{}
 	for ii := range cat.Issuers {
 		is := &cat.Issuers[ii]
 		var group []int
 		for ci := range cat.Credentials {
-			if cat.Credentials[ci].Issuer == is.Code && e.prof.holds(ci) {
+			if cat.Credentials[ci].Issuer == is.Code && ck.prof.holds(ci) {
 				group = append(group, ci)
 			}
 		}
 		if len(group) == 0 {
 			continue
 		}
+		groups := [][]int{group}
 		if is.Recert.Combine == CombinePerCredential {
+			groups = groups[:0]
 			for _, ci := range group {
-				out = append(out, e.recertGroup(is, []int{ci}))
+				groups = append(groups, []int{ci})
 			}
-			continue
 		}
-		out = append(out, e.recertGroup(is, group))
+		for _, g := range groups {
+			var r Recert
+			if is.Recert.Due == DueMembershipRenewal {
+				r = membershipGroup(cat, ck, is, g, today)
+			} else {
+				r = cycleGroup(cat, ck, is, g, today)
+			}
+			if r.Status == RecertLapsed {
+				for _, ci := range g {
+					ck.prof.lapsed |= bit(ci)
+				}
+			}
+			out = append(out, r)
+		}
 	}
 	slices.SortStableFunc(out, func(a, b Recert) int {
 		if c := strings.Compare(a.Issuer, b.Issuer); c != 0 {
@@ -70,18 +144,25 @@ func (e *engine) recertification() []Recert {
 	return out
 }
 
-// requirement gives the CEUs and self-reviews a cycle needs for the
-// credentials in group.
-func requirement(cat *Catalog, is *Issuer, group []int) (*int, int) {
-	reviews := 0
-	if sr := is.Recert.SelfReview; sr != nil {
-		for _, ci := range group {
-			if slices.Contains(sr.Credentials, cat.Credentials[ci].Code) {
-				reviews = sr.PerCycle
-			}
+// recertification returns the renewal groups worked out when the state
+// was checked.
+func (e *engine) recertification() []Recert { return e.ck.recert }
+
+// maintained drops from members the credentials superseded by another
+// member, and returns those separately.
+func maintained(cat *Catalog, members []int) (keep, superseded []int) {
+	var held uint64
+	for _, ci := range members {
+		held |= bit(ci)
+	}
+	for _, ci := range members {
+		if cat.c.supersededBy[ci]&held != 0 {
+			superseded = append(superseded, ci)
+		} else {
+			keep = append(keep, ci)
 		}
 	}
-	return requiredCEUs(cat, is, group), reviews
+	return keep, superseded
 }
 
 // requiredCEUs applies the issuer's combination rule; nil when a number it
@@ -89,6 +170,9 @@ func requirement(cat *Catalog, is *Issuer, group []int) (*int, int) {
 func requiredCEUs(cat *Catalog, is *Issuer, group []int) *int {
 	r := &is.Recert
 	n := len(group)
+	if n == 0 {
+		return nil
+	}
 	switch r.Combine {
 	case CombineAdditive:
 		base := 0.0
@@ -122,14 +206,64 @@ func requiredCEUs(cat *Catalog, is *Issuer, group []int) *int {
 	return nil
 }
 
-func (e *engine) recertGroup(is *Issuer, group []int) Recert {
-	cat := e.cat
-	r := Recert{Issuer: is.Code, Status: RecertUnknown}
+func codes(cat *Catalog, idx []int) []string {
+	out := make([]string, len(idx))
+	for i, ci := range idx {
+		out[i] = cat.Credentials[ci].Code
+	}
+	slices.Sort(out)
+	return out
+}
+
+// newRecert fills what every group reports whatever its dates: the
+// credentials, superseded ones, the CEU requirement, fees and the rules to
+// follow.
+func newRecert(cat *Catalog, is *Issuer, group []int) (Recert, []int) {
+	keep, sup := maintained(cat, group)
+	r := Recert{Issuer: is.Code, Status: RecertUnknown, Credentials: codes(cat, keep)}
+	if len(sup) > 0 {
+		r.Superseded = codes(cat, sup)
+		for _, ci := range sup {
+			var by []string
+			for _, k := range keep {
+				if cat.c.supersededBy[ci]&bit(k) != 0 {
+					by = append(by, cat.Credentials[k].Code)
+				}
+			}
+			r.Notes = append(r.Notes, fmt.Sprintf("%s is superseded by %s: once granted, %s replaces it and only %s's CEUs are maintained",
+				cat.Credentials[ci].Code, joinAnd(by), joinAnd(by), joinAnd(by)))
+		}
+	}
+	r.CEUsRequired = requiredCEUs(cat, is, keep)
+	if r.CEUsRequired == nil {
+		r.Notes = append(r.Notes, "CEU requirement unknown — check with "+is.Code)
+	}
+	pol := &is.Recert
+	if f := pol.Fees; f != nil {
+		if f.First.Known() && f.PerAdditional.Known() {
+			v := *f.First.Max + *f.PerAdditional.Max*float64(len(keep)-1)
+			r.FeeUSD = &v
+		}
+		if f.Member.Known() {
+			v := *f.Member.Max
+			r.FeeMemberUSD = &v
+		} else if r.FeeUSD != nil {
+			r.Notes = append(r.Notes, fmt.Sprintf("renewal fee: $%g per cycle for non-members; %s members pay less (amount not in our sources)", *r.FeeUSD, is.Code))
+		}
+	}
+	if pol.Note != "" {
+		r.Notes = append(r.Notes, pol.Note)
+	}
+	return r, keep
+}
+
+// cycleGroup follows cycles of CycleMonths from the earliest exam date.
+func cycleGroup(cat *Catalog, ck *checked, is *Issuer, group []int, today time.Time) Recert {
+	r, _ := newRecert(cat, is, group)
 	var anchor time.Time
 	var undated []string
 	for _, ci := range group {
-		r.Credentials = append(r.Credentials, cat.Credentials[ci].Code)
-		d := e.ck.earned[ci]
+		d := ck.earned[ci]
 		switch {
 		case d.IsZero():
 			undated = append(undated, cat.Credentials[ci].Code)
@@ -137,33 +271,17 @@ func (e *engine) recertGroup(is *Issuer, group []int) Recert {
 			anchor = d
 		}
 	}
-	slices.Sort(r.Credentials)
 	pol := &is.Recert
-	r.CEUsRequired, r.SelfReviewsRequired = requirement(cat, is, group)
-	if r.SelfReviewsRequired > 0 {
-		var coding []string
-		for _, ci := range group {
-			if slices.Contains(pol.SelfReview.Credentials, cat.Credentials[ci].Code) {
-				coding = append(coding, cat.Credentials[ci].Code)
-			}
-		}
-		r.Notes = append(r.Notes, fmt.Sprintf("coding credentials (%s) need %d coding self-reviews per cycle, %g CEUs each, counted in the total",
-			strings.Join(coding, ", "), pol.SelfReview.PerCycle, pol.SelfReview.CEUsEach))
-	}
-	if r.CEUsRequired == nil {
-		r.Notes = append(r.Notes, "CEU requirement unknown — check with "+is.Code)
-	}
-	if pol.Note != "" {
-		r.Notes = append(r.Notes, pol.Note)
-	}
 	if len(undated) > 0 {
 		r.Notes = append(r.Notes, "add earned_on for "+joinAnd(undated)+" to track its cycle")
 	}
 	if anchor.IsZero() {
+		shareRule(&r, is, nil)
 		return r
 	}
 	if !pol.CycleMonths.Known() || pol.CycleMonths.Max == nil {
 		r.Notes = append(r.Notes, "renewal cycle unknown — check with "+is.Code)
+		shareRule(&r, is, nil)
 		return r
 	}
 	if len(group) > 1 {
@@ -171,85 +289,329 @@ func (e *engine) recertGroup(is *Issuer, group []int) Recert {
 			is.Code, anchor.Format(time.DateOnly), is.Code))
 	}
 	cycle := int(*pol.CycleMonths.Max)
-	grace, graceKnown := 0, pol.GraceMonths.Known() && pol.GraceMonths.Max != nil
+	graceKnown := pol.GraceDays.Known() && pol.GraceDays.Max != nil
+	grace := 0
 	if graceKnown {
-		grace = int(*pol.GraceMonths.Max)
+		grace = int(*pol.GraceDays.Max)
 	}
 
-	e.rollCycle(&r, is, group, anchor, cycle, grace, graceKnown)
-
-	if graceKnown && pol.GraceMonths.Confidence == Secondary && r.Status != RecertActive {
-		r.Notes = append(r.Notes, fmt.Sprintf("the %d-month grace period comes from secondary sources (uncertain)", grace))
-	}
-	if r.Status == RecertInGrace {
-		r.Notes = append(r.Notes, "CEUs logged after the cycle end are not counted toward it here; check with "+is.Code+" how grace-period CEUs are credited")
-	}
-	if !graceKnown && r.Status == RecertLapsed {
-		r.Notes = append(r.Notes, "grace period unknown — check with "+is.Code+" before assuming the credential is lost")
-	}
-	return r
-}
-
-// rollCycle walks cycles from the anchor to today. A cycle that ended short
-// of its CEUs or self-reviews puts the group in grace, then lapses it; a
-// cycle that was met rolls forward. Each cycle asks only for the credentials
-// held by its end. Without a known requirement nothing can be judged, so the
-// cycle just rolls and the status stays unknown.
-func (e *engine) rollCycle(r *Recert, is *Issuer, group []int, anchor time.Time, cycle, grace int, graceKnown bool) {
-	today := e.today
-	members := make([]int, 0, len(group))
+	// Walk cycles from the anchor to today. A cycle that ended short of
+	// its CEUs puts the group in grace, then lapses it; CEUs logged during
+	// grace complete it (and then count for that cycle only). A cycle that
+	// was met rolls forward. Each cycle asks only for the credentials held
+	// by its end. Without a known requirement nothing can be judged: the
+	// cycle rolls, status unknown.
+	var used time.Time // CEUs on or before this day completed an earlier cycle in grace
 	for k := 0; k < 2000; k++ {
 		start := addMonths(anchor, cycle*k)
-		next := addMonths(anchor, cycle*(k+1))
-		end := next.AddDate(0, 0, -1)
-		members = members[:0]
+		end := addMonths(anchor, cycle*(k+1)).AddDate(0, 0, -1)
+		var members []int
 		for _, ci := range group {
-			if d := e.ck.earned[ci]; d.IsZero() || !d.After(end) {
+			if d := ck.earned[ci]; d.IsZero() || !d.After(end) {
 				members = append(members, ci)
 			}
 		}
-		r.CEUsRequired, r.SelfReviewsRequired = requirement(e.cat, is, members)
+		keep, _ := maintained(cat, members)
+		r.CEUsRequired = requiredCEUs(cat, is, keep)
 		r.CycleStart, r.CycleEnd = start.Format(time.DateOnly), end.Format(time.DateOnly)
-		r.CEUsLogged, r.SelfReviewsLogged = e.logged(group, start, end)
+		lg := logged(ck, group, is.Code, maxTime(start, used.AddDate(0, 0, 1)), end)
+		r.CEUsLogged, r.FromIssuerLogged, r.ProviderUnknown = lg.hours, lg.fromIssuer, lg.unknown
 		if !today.After(end) {
 			r.DaysLeft = days(today, end)
 			if r.CEUsRequired != nil {
 				r.Status = RecertActive
 			}
-			return
+			break
 		}
-		if r.CEUsRequired == nil {
+		if r.CEUsRequired == nil || cycleMet(is, *r.CEUsRequired, end, lg) {
 			continue
 		}
-		if r.CEUsLogged >= float64(*r.CEUsRequired) && r.SelfReviewsLogged >= r.SelfReviewsRequired {
-			continue
-		}
+		graceEnd := end.AddDate(0, 0, grace)
 		if graceKnown {
-			graceEnd := addMonths(next, grace).AddDate(0, 0, -1)
+			// CEUs logged during grace complete the missed cycle.
+			from := maxTime(start, used.AddDate(0, 0, 1))
+			if done, ok := completedOn(ck, group, is, from, end, graceEnd, *r.CEUsRequired); ok {
+				used = done
+				continue
+			}
+			if lgg := logged(ck, group, is.Code, from, graceEnd); !today.After(graceEnd) {
+				r.CEUsLogged, r.FromIssuerLogged, r.ProviderUnknown = lgg.hours, lgg.fromIssuer, lgg.unknown
+			}
 			r.GraceEnds = graceEnd.Format(time.DateOnly)
 			if !today.After(graceEnd) {
-				r.Status, r.DaysLeft = RecertInGrace, days(today, graceEnd)
-				return
+				r.Status, r.DaysLeft, r.IssuerStatus = RecertInGrace, days(today, graceEnd), pol.GraceStatus
+				break
 			}
 		}
-		r.Status, r.DaysLeft = RecertLapsed, 0
-		return
+		r.Status, r.DaysLeft, r.IssuerStatus = RecertLapsed, 0, pol.LapsedStatus
+		break
 	}
+	end, _ := time.Parse(time.DateOnly, r.CycleEnd)
+	shareRule(&r, is, &end)
+	finish(&r, is, graceKnown)
+	return r
 }
 
-// logged sums CEU hours and self-reviews for the group's credentials
-// between start and end, both inclusive.
-func (e *engine) logged(group []int, start, end time.Time) (hours float64, reviews int) {
-	for _, u := range e.ck.ceus {
+// membershipGroup dates CEUs by the membership renewal the seeker gave:
+// they fall due on it every CycleMonths, and the credentials are lost
+// GraceDays after a missed renewal.
+func membershipGroup(cat *Catalog, ck *checked, is *Issuer, group []int, today time.Time) Recert {
+	r, keep := newRecert(cat, is, group)
+	pol := &is.Recert
+	var renewal, first time.Time
+	differ := false
+	for _, ci := range group {
+		if d := ck.renewal[ci]; !d.IsZero() {
+			if !renewal.IsZero() && !d.Equal(renewal) {
+				differ = true
+			}
+			if renewal.IsZero() || d.Before(renewal) {
+				renewal = d
+			}
+		}
+		if d := ck.earned[ci]; !d.IsZero() && (first.IsZero() || d.Before(first)) {
+			first = d
+		}
+	}
+	cycle := 0
+	if pol.CycleMonths.Known() && pol.CycleMonths.Max != nil {
+		cycle = int(*pol.CycleMonths.Max)
+	}
+	if renewal.IsZero() || cycle == 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("your CEUs fall due on your %s membership renewal date, not a fixed time after the exam; give membership_renewal (from your %s account) to see the date", is.Code, is.Code))
+		shareRule(&r, is, nil)
+		finish(&r, is, pol.GraceDays.Known())
+		return r
+	}
+	if differ {
+		r.Notes = append(r.Notes, fmt.Sprintf("your %s credentials give different membership renewal dates; the earliest, %s, is used (one membership covers them all)", is.Code, renewal.Format(time.DateOnly)))
+	}
+	// CEUs are due every `cycle` months on a renewal date: AAPC's example
+	// puts odd renewal months in odd years and even months in even years.
+	due := renewal
+	if !ceuYear(due) {
+		due = due.AddDate(1, 0, 0)
+		r.Notes = append(r.Notes, fmt.Sprintf("membership dues are yearly (next %s) but CEUs are due every two years; by %s's pattern (odd renewal months in odd years) yours are due %s — confirm in your %s account",
+			renewal.Format(time.DateOnly), is.Code, due.Format(time.DateOnly), is.Code))
+	}
+	start := addMonths(due, -cycle).AddDate(0, 0, 1)
+	if !first.IsZero() && first.After(start) {
+		r.Prorated = true
+		start = first
+		r.Notes = append(r.Notes, fmt.Sprintf("first submission after certification: %s pro-rates the CEUs to your renewal month (the number is set in your %s account; %s is the full amount)",
+			is.Code, is.Code, intOr(r.CEUsRequired, "the full amount")))
+	}
+	r.CycleStart, r.CycleEnd = start.Format(time.DateOnly), due.Format(time.DateOnly)
+	if r.CEUsRequired == nil {
+		r.CEUsRequired = requiredCEUs(cat, is, keep)
+	}
+	graceKnown := pol.GraceDays.Known() && pol.GraceDays.Max != nil
+	switch {
+	case !today.After(renewal):
+		lg := logged(ck, group, is.Code, start, due)
+		r.CEUsLogged, r.FromIssuerLogged, r.ProviderUnknown = lg.hours, lg.fromIssuer, lg.unknown
+		r.Status, r.DaysLeft = RecertActive, days(today, due)
+	case graceKnown:
+		// The renewal date has passed: the membership (and the CEUs, in a
+		// CEU year) are overdue.
+		graceEnd := renewal.AddDate(0, 0, int(*pol.GraceDays.Max))
+		lg := logged(ck, group, is.Code, start, minTime(today, due))
+		r.CEUsLogged, r.FromIssuerLogged, r.ProviderUnknown = lg.hours, lg.fromIssuer, lg.unknown
+		r.GraceEnds = graceEnd.Format(time.DateOnly)
+		if !today.After(graceEnd) {
+			r.Status, r.DaysLeft, r.IssuerStatus = RecertInGrace, days(today, graceEnd), pol.GraceStatus
+		} else {
+			r.Status, r.IssuerStatus = RecertLapsed, pol.LapsedStatus
+		}
+		r.Notes = append(r.Notes, fmt.Sprintf("your membership renewal date %s has passed: if you renewed, give your next renewal date", renewal.Format(time.DateOnly)))
+	default:
+		r.Notes = append(r.Notes, "your membership renewal date has passed and what follows is unknown — check with "+is.Code)
+	}
+	shareRule(&r, is, &due)
+	finish(&r, is, graceKnown)
+	if r.Status == RecertInGrace {
+		r.Action = fmt.Sprintf("renew your %s membership by %s", is.Code, r.GraceEnds)
+		if due.Equal(renewal) && r.CEUsShort != nil && *r.CEUsShort > 0 {
+			r.Action += fmt.Sprintf(" and log %s more CEUs", num(*r.CEUsShort))
+		}
+		r.Action += fmt.Sprintf(": %s %s credentials %d days after a missed renewal", is.Code, orWord(pol.LapsedStatus, "ends"), int(*pol.GraceDays.Max))
+	}
+	return r
+}
+
+// ceuYear reports whether AAPC CEUs fall due on a renewal date: odd months
+// in odd years, even months in even years (AAPC's published example).
+func ceuYear(d time.Time) bool { return int(d.Month())%2 == d.Year()%2 }
+
+type loggedCEUs struct{ hours, fromIssuer, unknown float64 }
+
+// logged sums CEU hours for the group's credentials between start and end,
+// both inclusive, and how many came from the issuer or give no provider.
+func logged(ck *checked, group []int, issuer string, start, end time.Time) loggedCEUs {
+	var l loggedCEUs
+	for _, u := range ck.ceus {
 		if !slices.Contains(group, u.cred) || u.on.Before(start) || u.on.After(end) {
 			continue
 		}
-		hours += u.hours
-		if u.selfReview {
-			reviews++
+		l.hours += u.hours
+		switch u.provider {
+		case "":
+			l.unknown += u.hours
+		case issuer:
+			l.fromIssuer += u.hours
 		}
 	}
-	return hours, reviews
+	return l
+}
+
+// cycleMet: enough CEUs and, where the issuer asks a share from itself and
+// every CEU says its provider, enough of them from the issuer. When some
+// CEUs give no provider the share cannot be checked and is shown as a rule
+// to follow instead.
+func cycleMet(is *Issuer, required int, end time.Time, l loggedCEUs) bool {
+	if l.hours < float64(required) {
+		return false
+	}
+	if need := issuerShare(is, required, end); need != nil && l.unknown == 0 && l.fromIssuer < float64(*need) {
+		return false
+	}
+	return true
+}
+
+// issuerShare is the least number of CEUs the issuer must provide in a
+// cycle ending on end; nil when no share applies.
+func issuerShare(is *Issuer, required int, end time.Time) *int {
+	sh := is.Recert.IssuerShare
+	if sh == nil {
+		return nil
+	}
+	since, _ := time.Parse(time.DateOnly, sh.Since)
+	if end.Before(since) {
+		return nil
+	}
+	v := int(math.Ceil(float64(required) * float64(sh.Percent) / 100))
+	return &v
+}
+
+// shareRule reports the issuer-share rule: a number when the cycle end and
+// requirement are known, the rule in words otherwise.
+func shareRule(r *Recert, is *Issuer, end *time.Time) {
+	sh := is.Recert.IssuerShare
+	if sh == nil {
+		return
+	}
+	if end != nil && !end.IsZero() && r.CEUsRequired != nil {
+		need := issuerShare(is, *r.CEUsRequired, *end)
+		if need == nil {
+			return
+		}
+		r.FromIssuerRequired = need
+		msg := fmt.Sprintf("at least %d of your %d CEUs must come from %s (%d%%, for cycles ending from %s)", *need, *r.CEUsRequired, is.Code, sh.Percent, sh.Since)
+		switch {
+		case r.ProviderUnknown > 0:
+			msg += fmt.Sprintf("; %s of your logged CEUs do not say their provider, so this is not checked here", num(r.ProviderUnknown))
+		case r.FromIssuerLogged < float64(*need):
+			msg += fmt.Sprintf("; %s logged from %s so far", num(r.FromIssuerLogged), is.Code)
+		}
+		r.Notes = append(r.Notes, msg)
+		return
+	}
+	r.Notes = append(r.Notes, fmt.Sprintf("at least %d%% of each cycle's CEUs must come from %s (cycles ending from %s)", sh.Percent, is.Code, sh.Since))
+}
+
+// finish adds the shortfall, the action and the grace and lapse notes.
+func finish(r *Recert, is *Issuer, graceKnown bool) {
+	pol := &is.Recert
+	if r.CEUsRequired != nil {
+		short := max(0, float64(*r.CEUsRequired)-r.CEUsLogged)
+		r.CEUsShort = &short
+	}
+	switch r.Status {
+	case RecertActive:
+		if r.CEUsShort != nil && *r.CEUsShort > 0 {
+			r.Action = fmt.Sprintf("log %s more CEUs by %s", num(*r.CEUsShort), r.CycleEnd)
+		}
+	case RecertInGrace:
+		short := 0.0
+		if r.CEUsShort != nil {
+			short = *r.CEUsShort
+		}
+		if r.FromIssuerRequired != nil && r.ProviderUnknown == 0 {
+			short = max(short, float64(*r.FromIssuerRequired)-r.FromIssuerLogged)
+		}
+		r.Action = fmt.Sprintf("log %s more CEUs by %s", num(short), r.GraceEnds)
+		if pol.GraceStatus != "" {
+			r.Notes = append(r.Notes, fmt.Sprintf("%s lists the credential as %s until then", is.Code, pol.GraceStatus))
+		}
+		if pol.GraceDays.Note != "" {
+			r.Notes = append(r.Notes, pol.GraceDays.Note)
+		}
+	case RecertLapsed:
+		word := orWord(pol.LapsedStatus, "lapsed")
+		if pol.Reinstatement.Confidence == Unknown || pol.Reinstatement.Note == "" {
+			r.Action = fmt.Sprintf("reinstate: the credential is %s; what reinstatement takes is not in our sources — ask %s", word, is.Code)
+		} else {
+			r.Action = fmt.Sprintf("reinstate: the credential is %s; %s", word, pol.Reinstatement.Note)
+			if pol.Reinstatement.Confidence == Secondary {
+				r.Action += " (secondary source: confirm with " + is.Code + ")"
+			}
+		}
+		r.Notes = append(r.Notes, "a lapsed credential counts for no eligibility and no role until it is reinstated")
+		if !graceKnown {
+			r.Notes = append(r.Notes, "grace period unknown — check with "+is.Code+" before assuming the credential is lost")
+		}
+	}
+	if graceKnown && pol.GraceDays.Confidence == Secondary && r.Status != RecertActive {
+		r.Notes = append(r.Notes, fmt.Sprintf("the %g-day grace period comes from secondary sources (uncertain)", *pol.GraceDays.Max))
+	}
+}
+
+func intOr(p *int, s string) string {
+	if p == nil {
+		return s
+	}
+	return fmt.Sprint(*p)
+}
+
+func orWord(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func num(f float64) string { return fmt.Sprintf("%g", math.Ceil(f*100)/100) }
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// completedOn finds the day a cycle that ended short was completed during
+// grace: the date of the CEU that brought it to its requirement.
+func completedOn(ck *checked, group []int, is *Issuer, from, end, graceEnd time.Time, required int) (time.Time, bool) {
+	var late []time.Time
+	for _, u := range ck.ceus {
+		if slices.Contains(group, u.cred) && u.on.After(end) && !u.on.After(graceEnd) {
+			late = append(late, u.on)
+		}
+	}
+	slices.SortFunc(late, func(a, b time.Time) int { return a.Compare(b) })
+	for _, d := range late {
+		if cycleMet(is, required, end, logged(ck, group, is.Code, from, d)) {
+			return d, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // addMonths adds n calendar months, clamping to the month's last day so
@@ -259,6 +621,10 @@ func addMonths(t time.Time, n int) time.Time {
 	total := int(m) - 1 + n
 	y += total / 12
 	mm := time.Month(total%12 + 1)
+	if total < 0 && total%12 != 0 {
+		y--
+		mm = time.Month(total%12 + 13)
+	}
 	if last := time.Date(y, mm+1, 0, 0, 0, 0, 0, time.UTC).Day(); d > last {
 		d = last
 	}

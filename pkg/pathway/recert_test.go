@@ -1,6 +1,7 @@
 package pathway
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -25,6 +26,34 @@ func TestApprenticeRemoval(t *testing.T) {
 		{name: "Practicode alone is not enough", code: "CPC", trainings: []string{"practicode"}, credited: 12},
 		{name: "one training and 12 months", code: "CPC", coding: 12, trainings: []string{"practicode"}, credited: 24, ready: true},
 		{name: "COC-A follows the same model", code: "COC", coding: 6, trainings: []string{"aapc_80_hour_course"}, credited: 18},
+	}
+	withCert := []Education{highSchool(), edu(LevelCertificate, FieldCoding, false, StatusCompleted)}
+	certCases := []struct {
+		name      string
+		edu       []Education
+		trainings []string
+		coding    int
+		credited  int
+	}{
+		{name: "a completed coding certificate is the equivalent course: 12 months", edu: withCert, credited: 12},
+		{name: "certificate and the 80-hour course count once", edu: withCert, trainings: []string{"aapc_80_hour_course"}, credited: 12},
+		{name: "certificate, Practicode and nothing else remove -A", edu: withCert, trainings: []string{"practicode"}, credited: 24},
+		{name: "certificate and 12 months of coding remove -A", edu: withCert, coding: 12, credited: 24},
+		{name: "a certificate still in progress does not count", edu: []Education{highSchool(), edu(LevelCertificate, FieldCoding, false, StatusInProgress)}},
+		{name: "a certificate in another field does not count", edu: []Education{highSchool(), edu(LevelCertificate, FieldOther, false, StatusCompleted)}},
+	}
+	for _, tt := range certCases {
+		t.Run(tt.name, func(t *testing.T) {
+			p := recommend(t, cat, State{
+				Education:   tt.edu,
+				Credentials: []HeldCredential{{Code: "CPC", EarnedOn: "2025-01-15", Apprentice: true}},
+				Experience:  []Experience{exp(AreaCoding, tt.coding)},
+				Trainings:   tt.trainings,
+			})
+			if a := p.Apprentice[0]; a.MonthsCredited != tt.credited || a.ReadyToRemove != (tt.credited >= 24) {
+				t.Errorf("credited %d ready %v, want %d; credited %q", a.MonthsCredited, a.ReadyToRemove, tt.credited, a.Credited)
+			}
+		})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,31 +106,39 @@ func TestApprenticeNextSteps(t *testing.T) {
 func TestCEURequirements(t *testing.T) {
 	cat := mustCatalog(t)
 	tests := []struct {
-		held    []string
-		issuer  string
-		ceus    int
-		reviews int
+		held       []string
+		issuer     string
+		ceus       int
+		maintained []string // nil: all held
+		superseded []string
+		fee        float64 // non-member renewal fee; 0 when the issuer gives none
 	}{
-		{[]string{"RHIT"}, "AHIMA", 20, 0},
-		{[]string{"RHIA"}, "AHIMA", 30, 0},
-		{[]string{"CCA"}, "AHIMA", 20, 2},
-		{[]string{"CCS", "CCS-P"}, "AHIMA", 30, 2},
-		{[]string{"RHIA", "CCS", "CCS-P"}, "AHIMA", 50, 2},
-		{[]string{"CHPS", "RHIT"}, "AHIMA", 40, 0},
-		{[]string{"CHDA"}, "AHIMA", 30, 0},
-		{[]string{"RHIT", "RHIA", "CCS", "CHPS", "CDIP"}, "AHIMA", 50, 2}, // capped
-		{[]string{"CPC"}, "AAPC", 36, 0},
-		{[]string{"CPC", "COC"}, "AAPC", 40, 0},
-		{[]string{"CPC", "COC", "CIC"}, "AAPC", 44, 0},
-		{[]string{"CPC", "COC", "CIC", "CRC"}, "AAPC", 48, 0},
-		{[]string{"CPC", "COC", "CIC", "CRC", "CPB"}, "AAPC", 52, 0},
-		{[]string{"CEHRS"}, "NHA", 10, 0},
+		{held: []string{"RHIT"}, issuer: "AHIMA", ceus: 20, fee: 218},
+		{held: []string{"RHIA"}, issuer: "AHIMA", ceus: 30, fee: 218},
+		{held: []string{"RHIT", "RHIA"}, issuer: "AHIMA", ceus: 30, maintained: []string{"RHIA"}, superseded: []string{"RHIT"}, fee: 218},
+		{held: []string{"CCA"}, issuer: "AHIMA", ceus: 20, fee: 218},
+		{held: []string{"CCS", "CCS-P"}, issuer: "AHIMA", ceus: 30, fee: 268},
+		{held: []string{"RHIA", "CCS", "CCS-P"}, issuer: "AHIMA", ceus: 50, fee: 318},
+		{held: []string{"CHPS", "RHIT"}, issuer: "AHIMA", ceus: 40, fee: 268},
+		{held: []string{"CHDA"}, issuer: "AHIMA", ceus: 30, fee: 218},
+		{held: []string{"RHIT", "RHIA", "CHPS"}, issuer: "AHIMA", ceus: 40, maintained: []string{"CHPS", "RHIA"}, superseded: []string{"RHIT"}, fee: 268},
+		{held: []string{"RHIT", "RHIA", "CCS", "CHPS", "CDIP"}, issuer: "AHIMA", ceus: 50, maintained: []string{"CCS", "CDIP", "CHPS", "RHIA"}, superseded: []string{"RHIT"}, fee: 368}, // capped
+		{held: []string{"CPC"}, issuer: "AAPC", ceus: 36},
+		{held: []string{"CPC", "COC"}, issuer: "AAPC", ceus: 40},
+		{held: []string{"CPC", "COC", "CIC"}, issuer: "AAPC", ceus: 44},
+		{held: []string{"CPC", "COC", "CIC", "CRC"}, issuer: "AAPC", ceus: 48},
+		{held: []string{"CPC", "COC", "CIC", "CRC", "CPB"}, issuer: "AAPC", ceus: 52},
+		{held: []string{"CEHRS"}, issuer: "NHA", ceus: 10},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.held, "+"), func(t *testing.T) {
 			var hc []HeldCredential
 			for _, c := range tt.held {
-				hc = append(hc, HeldCredential{Code: c, EarnedOn: "2024-09-01"})
+				h := HeldCredential{Code: c, EarnedOn: "2024-09-01"}
+				if tt.issuer == "AAPC" {
+					h.MembershipRenewal = "2026-03-31"
+				}
+				hc = append(hc, h)
 			}
 			p := recommend(t, cat, State{Credentials: hc})
 			i := slices.IndexFunc(p.Recertification, func(r Recert) bool { return r.Issuer == tt.issuer })
@@ -112,8 +149,28 @@ func TestCEURequirements(t *testing.T) {
 			if r.CEUsRequired == nil || *r.CEUsRequired != tt.ceus {
 				t.Errorf("ceus_required = %v, want %d", r.CEUsRequired, tt.ceus)
 			}
-			if r.SelfReviewsRequired != tt.reviews {
-				t.Errorf("self_reviews_required = %d, want %d", r.SelfReviewsRequired, tt.reviews)
+			want := tt.maintained
+			if want == nil {
+				want = slices.Clone(tt.held)
+				slices.Sort(want)
+			}
+			if !slices.Equal(r.Credentials, want) || !slices.Equal(r.Superseded, tt.superseded) {
+				t.Errorf("maintained %v superseded %v, want %v %v", r.Credentials, r.Superseded, want, tt.superseded)
+			}
+			if len(tt.superseded) > 0 && !containsAny(r.Notes, "RHIT is superseded by RHIA") {
+				t.Errorf("notes %q must say RHIT is superseded by RHIA", r.Notes)
+			}
+			switch {
+			case tt.fee == 0 && r.FeeUSD != nil:
+				t.Errorf("fee = %v, want unknown", *r.FeeUSD)
+			case tt.fee != 0 && (r.FeeUSD == nil || *r.FeeUSD != tt.fee):
+				t.Errorf("fee = %v, want %g", r.FeeUSD, tt.fee)
+			}
+			if tt.issuer == "AHIMA" && (r.FeeMemberUSD != nil || !containsAny(r.Notes, "members pay less (amount not in our sources)")) {
+				t.Errorf("AHIMA member fee must be unknown and said so: %v %q", r.FeeMemberUSD, r.Notes)
+			}
+			if containsAny(r.Notes, "self-review") && !containsAny(r.Notes, "discontinued") {
+				t.Errorf("notes ask for self-reviews: %q", r.Notes)
 			}
 			if r.Status != RecertActive {
 				t.Errorf("status = %q, want active", r.Status)
@@ -148,13 +205,15 @@ func TestRecertCycleBoundaries(t *testing.T) {
 		{name: "first day", st: rhit(), today: "2023-03-15", status: RecertActive, start: "2023-03-15", end: "2025-03-14", daysLeft: 730},
 		{name: "last day of the cycle", st: rhit(), today: "2025-03-14", status: RecertActive, start: "2023-03-15", end: "2025-03-14", daysLeft: 0},
 		{name: "day after, short of CEUs: grace", st: rhit(ceu(19.5, "2024-01-01")), today: "2025-03-15", status: RecertInGrace,
-			start: "2023-03-15", end: "2025-03-14", grace: "2025-06-14", daysLeft: 91, logged: 19.5},
-		{name: "last day of grace", st: rhit(), today: "2025-06-14", status: RecertInGrace, end: "2025-03-14", grace: "2025-06-14", daysLeft: 0},
-		{name: "day after grace: lapsed", st: rhit(), today: "2025-06-15", status: RecertLapsed, end: "2025-03-14", grace: "2025-06-14"},
+			start: "2023-03-15", end: "2025-03-14", grace: "2025-09-10", daysLeft: 179, logged: 19.5},
+		{name: "last day of grace", st: rhit(), today: "2025-09-10", status: RecertInGrace, end: "2025-03-14", grace: "2025-09-10", daysLeft: 0},
+		{name: "day after grace: lapsed", st: rhit(), today: "2025-09-11", status: RecertLapsed, end: "2025-03-14", grace: "2025-09-10"},
 		{name: "met cycle rolls forward", st: rhit(ceu(10, "2023-03-15"), ceu(10, "2025-03-14")), today: "2025-03-15", status: RecertActive,
 			start: "2025-03-15", end: "2027-03-14", daysLeft: 729},
-		{name: "CEUs after the cycle do not count for it", st: rhit(ceu(10, "2024-01-01"), ceu(10, "2025-03-15")), today: "2025-04-01",
-			status: RecertInGrace, end: "2025-03-14", grace: "2025-06-14", daysLeft: 74, logged: 10},
+		{name: "CEUs logged in grace complete the cycle, and count for it only", st: rhit(ceu(10, "2024-01-01"), ceu(10, "2025-03-20")), today: "2025-04-01",
+			status: RecertActive, start: "2025-03-15", end: "2027-03-14", daysLeft: 712, logged: 0},
+		{name: "in grace, CEUs logged so far in grace count", st: rhit(ceu(10, "2024-01-01"), ceu(4, "2025-03-20")), today: "2025-04-01",
+			status: RecertInGrace, end: "2025-03-14", grace: "2025-09-10", daysLeft: 162, logged: 14},
 		{name: "current cycle counts its own CEUs", st: rhit(ceu(20, "2024-01-01"), ceu(7, "2025-05-01")), today: "2025-06-01",
 			status: RecertActive, start: "2025-03-15", end: "2027-03-14", logged: 7, daysLeft: 651},
 		{name: "rolls over several met cycles", st: rhit(ceu(20, "2024-01-01"), ceu(20, "2026-01-01"), ceu(20, "2028-01-01")), today: "2029-03-15",
@@ -176,29 +235,39 @@ func TestRecertCycleBoundaries(t *testing.T) {
 			if r.CEUsLogged != tt.logged {
 				t.Errorf("ceus_logged = %g, want %g", r.CEUsLogged, tt.logged)
 			}
-			if tt.status == RecertInGrace && !containsAny(r.Notes, "secondary sources") {
-				t.Errorf("the grace period is secondary and must be flagged: %q", r.Notes)
+			if tt.status == RecertInGrace {
+				want := fmt.Sprintf("log %g more CEUs by %s", 20-tt.logged, tt.grace)
+				if r.Action != want || r.IssuerStatus != "inactive" || !containsAny(r.Notes, "AHIMA lists the credential as inactive") {
+					t.Errorf("in grace: action %q status %q notes %q, want %q and AHIMA's inactive status", r.Action, r.IssuerStatus, r.Notes, want)
+				}
+			}
+			if tt.status == RecertLapsed && (r.IssuerStatus != "revoked" || !strings.HasPrefix(r.Action, "reinstate")) {
+				t.Errorf("lapsed: issuer status %q action %q, want revoked and reinstate", r.IssuerStatus, r.Action)
 			}
 		})
 	}
 }
 
-func TestRecertSelfReviewsAndEdgeCases(t *testing.T) {
+func TestRecertEdgeCases(t *testing.T) {
 	cat := mustCatalog(t)
 
-	// CCS needs 2 self-reviews per cycle: 20 CEUs with one review is short.
-	p := recommendOn(t, cat, State{
-		Credentials: []HeldCredential{{Code: "CCS", EarnedOn: "2023-03-15"}},
-		CEUs:        []CEU{{Code: "CCS", Hours: 15, On: "2023-05-01"}, {Code: "CCS", Hours: 5, SelfReview: true, On: "2024-05-01"}},
-	}, "2025-04-01")
-	if r := p.Recertification[0]; r.Status != RecertInGrace || r.SelfReviewsLogged != 1 || r.SelfReviewsRequired != 2 {
-		t.Errorf("one self-review of two: got %+v", r)
+	// No coding self-review since 2021: CCA, CCS and CCS-P holders with
+	// their CEUs are current, whatever the self_review flag says.
+	for _, code := range []string{"CCA", "CCS", "CCS-P"} {
+		p := recommendOn(t, cat, State{
+			Credentials: []HeldCredential{{Code: code, EarnedOn: "2023-03-15"}},
+			CEUs:        []CEU{{Code: code, Hours: 15, On: "2023-05-01"}, {Code: code, Hours: 5, On: "2024-05-01"}},
+		}, "2025-04-01")
+		if r := p.Recertification[0]; r.Status != RecertActive || r.CycleStart != "2025-03-15" || r.Action != "log 20 more CEUs by 2027-03-14" {
+			t.Errorf("%s with 20 CEUs and no self-review: got %+v", code, r)
+		}
 	}
 
-	// AAPC's grace period is unknown: short of CEUs means lapsed, with a warning.
-	p = recommendOn(t, cat, State{Credentials: []HeldCredential{{Code: "CPC", EarnedOn: "2023-03-15"}}}, "2025-03-15")
-	if r := p.Recertification[0]; r.Status != RecertLapsed || !containsAny(r.Notes, "grace period unknown") {
-		t.Errorf("AAPC past cycle end: got %+v", r)
+	// AAPC without a membership renewal date: the due date is unknown and
+	// the answer says what it depends on.
+	p := recommendOn(t, cat, State{Credentials: []HeldCredential{{Code: "CPC", EarnedOn: "2023-03-15"}}}, "2025-03-15")
+	if r := p.Recertification[0]; r.Status != RecertUnknown || r.CycleEnd != "" || !containsAny(r.Notes, "membership renewal date") {
+		t.Errorf("AAPC without a renewal date: got %+v", r)
 	}
 
 	// A leap-day exam: the anniversary clamps to 28 February.
@@ -214,7 +283,8 @@ func TestRecertSelfReviewsAndEdgeCases(t *testing.T) {
 	}
 
 	// A credential earned after a cycle ended does not raise that cycle's
-	// requirement: CCS alone needed 20 (with 2 reviews) in 2022-2024.
+	// requirement: CCS alone needed 20 in 2022-2024 (self_review flags of
+	// old records are ignored).
 	p = recommendOn(t, cat, State{
 		Credentials: []HeldCredential{{Code: "CCS", EarnedOn: "2022-01-10"}, {Code: "RHIA", EarnedOn: "2024-02-29"}},
 		CEUs: []CEU{{Code: "CCS", Hours: 10, On: "2022-06-01"}, {Code: "CCS", Hours: 5, SelfReview: true, On: "2022-07-01"},

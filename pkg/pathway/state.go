@@ -20,16 +20,23 @@ import (
 //	  "education":   [{"level": "high_school|certificate|associate|bachelor|master",
 //	                   "field": "HIM|coding|other", "cahiim_accredited": true,
 //	                   "status": "completed|final_term|in_progress"}],
-//	  "credentials": [{"code": "RHIT", "earned_on": "2024-05-01", "apprentice": false}],
+//	  "credentials": [{"code": "RHIT", "earned_on": "2024-05-01", "apprentice": false,
+//	                   "membership_renewal": "2027-03-31"}],
 //	  "experience":  [{"area": "coding|privacy_security|release_of_information|records|data_analysis|billing",
 //	                   "months": 24}],
 //	  "trainings":   ["aapc_80_hour_course", "practicode", "ahima_approved_coding_program"],
-//	  "ceus":        [{"code": "RHIT", "hours": 10, "self_review": false, "on": "2025-01-10"}],
+//	  "ceus":        [{"code": "RHIT", "hours": 10, "provider": "AHIMA", "on": "2025-01-10"}],
 //	  "target": "RHIA", "optimize": "time|cost", "max_months": 24, "max_cost_usd": 3000
 //	}
 //
 // Dates are YYYY-MM-DD. Credential codes, trainings and target come from the
-// catalog. "apprentice" marks an AAPC -A status (CPC-A, COC-A). Each area
+// catalog. "apprentice" marks an AAPC -A status (CPC-A, COC-A).
+// "membership_renewal" is, for a credential whose issuer dates CEUs by
+// membership (AAPC), the next membership renewal date (or the one missed).
+// A CEU's "provider" is the issuer code when the issuer itself (or, for
+// AHIMA, a component association or HCPro) provided it, "other" otherwise,
+// or absent when unknown. "self_review" is accepted for old records and
+// ignored: AHIMA discontinued the coding self-review on 1 January 2021. Each area
 // appears once, with its total months. max_months and max_cost_usd of 0 mean
 // no limit; optimize defaults to time.
 type State struct {
@@ -57,6 +64,9 @@ type HeldCredential struct {
 	Code       string `json:"code"`
 	EarnedOn   string `json:"earned_on,omitempty"`
 	Apprentice bool   `json:"apprentice,omitempty"`
+	// MembershipRenewal is the issuer membership's next renewal date (or
+	// the one missed), for issuers whose CEUs fall due on it (AAPC).
+	MembershipRenewal string `json:"membership_renewal,omitempty"`
 }
 
 // Experience is the total months worked in one area.
@@ -68,11 +78,20 @@ type Experience struct {
 // CEU is one logged block of continuing education, credited to a held
 // credential's issuer.
 type CEU struct {
-	Code       string  `json:"code"`
-	Hours      float64 `json:"hours"`
-	SelfReview bool    `json:"self_review,omitempty"`
-	On         string  `json:"on"`
+	Code  string  `json:"code"`
+	Hours float64 `json:"hours"`
+	// Provider is who gave the education: the credential's issuer code
+	// (AHIMA counts its component associations and HCPro as AHIMA) or
+	// "other"; empty when unknown.
+	Provider string `json:"provider,omitempty"`
+	// SelfReview is accepted for records made before 2021 and ignored:
+	// AHIMA discontinued the coding self-review on 1 January 2021.
+	SelfReview bool   `json:"self_review,omitempty"`
+	On         string `json:"on"`
 }
+
+// ProviderOther marks a CEU not provided by the credential's issuer.
+const ProviderOther = "other"
 
 const maxStateBytes = 1 << 20
 
@@ -132,6 +151,8 @@ func (st State) Validate(cat *Catalog, today time.Time) error {
 type checked struct {
 	prof      profile
 	earned    []time.Time // by credential index; zero when unknown or not held
+	renewal   []time.Time // membership renewal by credential index; zero when not given
+	recert    []Recert    // renewal groups, worked out once the state is valid
 	ceus      []ceuEntry
 	target    int // credential index, -1 for none
 	optimize  string
@@ -140,15 +161,15 @@ type checked struct {
 }
 
 type ceuEntry struct {
-	cred       int
-	hours      float64
-	selfReview bool
-	on         time.Time
+	cred     int
+	hours    float64
+	provider string // issuer code, "other", or "" when unknown
+	on       time.Time
 }
 
 func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 	var fs apierr.Fields
-	ck := &checked{target: -1, earned: make([]time.Time, len(cat.Credentials))}
+	ck := &checked{target: -1, earned: make([]time.Time, len(cat.Credentials)), renewal: make([]time.Time, len(cat.Credentials))}
 
 	for i, e := range st.Education {
 		p := "education[" + strconv.Itoa(i) + "]"
@@ -184,6 +205,14 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 		if h.EarnedOn != "" {
 			if d, ok := checkDate(&fs, p+".earned_on", h.EarnedOn, today); ok {
 				ck.earned[ci] = d
+			}
+		}
+		if h.MembershipRenewal != "" {
+			is := cat.Issuer(cat.Credentials[ci].Issuer)
+			if is == nil || is.Recert.Due != DueMembershipRenewal {
+				fs.Add(p+".membership_renewal", "%s's CEUs are not dated by a membership renewal; give it only for: %s", h.Code, cat.membershipList())
+			} else if d, ok := checkDateUntil(&fs, p+".membership_renewal", h.MembershipRenewal, today.AddDate(1, 1, 0)); ok {
+				ck.renewal[ci] = d
 			}
 		}
 		if h.Apprentice {
@@ -236,9 +265,16 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 		if !(u.Hours > 0 && u.Hours <= maxCEUHours) {
 			fs.Add(p+".hours", "must be above 0 and at most %d, got %g", maxCEUHours, u.Hours)
 		}
+		if u.Provider != "" && u.Provider != ProviderOther && (!ok || u.Provider != cat.Credentials[ci].Issuer) {
+			allowed := ProviderOther
+			if ok {
+				allowed = cat.Credentials[ci].Issuer + " or " + ProviderOther
+			}
+			fs.Add(p+".provider", "unknown provider %q; allowed: %s (or leave it out when unknown)", u.Provider, allowed)
+		}
 		d, dok := checkDate(&fs, p+".on", u.On, today)
 		if ok && dok {
-			ck.ceus = append(ck.ceus, ceuEntry{cred: ci, hours: u.Hours, selfReview: u.SelfReview, on: d})
+			ck.ceus = append(ck.ceus, ceuEntry{cred: ci, hours: u.Hours, provider: u.Provider, on: d})
 		}
 	}
 
@@ -269,6 +305,7 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 	if err := fs.Err(); err != nil {
 		return nil, err
 	}
+	ck.recert = recertAll(cat, ck, today)
 	return ck, nil
 }
 
@@ -281,6 +318,15 @@ func unknownOrRequired(what, got string) string {
 
 // checkDate parses a YYYY-MM-DD date that must lie between 1900 and today.
 func checkDate(fs *apierr.Fields, path, s string, today time.Time) (time.Time, bool) {
+	if d, err := time.Parse(time.DateOnly, s); err == nil && d.After(today) && d.Year() >= 1900 {
+		fs.Add(path, "%s is in the future (today is %s)", s, today.Format(time.DateOnly))
+		return time.Time{}, false
+	}
+	return checkDateUntil(fs, path, s, today)
+}
+
+// checkDateUntil parses a YYYY-MM-DD date between 1900 and last.
+func checkDateUntil(fs *apierr.Fields, path, s string, last time.Time) (time.Time, bool) {
 	if s == "" {
 		fs.Add(path, "required; want YYYY-MM-DD")
 		return time.Time{}, false
@@ -294,8 +340,8 @@ func checkDate(fs *apierr.Fields, path, s string, today time.Time) (time.Time, b
 		fs.Add(path, "%s is before 1900", s)
 		return time.Time{}, false
 	}
-	if d.After(today) {
-		fs.Add(path, "%s is in the future (today is %s)", s, today.Format(time.DateOnly))
+	if d.After(last) {
+		fs.Add(path, "%s is too far in the future (the latest allowed is %s)", s, last.Format(time.DateOnly))
 		return time.Time{}, false
 	}
 	return d, true
@@ -319,6 +365,16 @@ func (cat *Catalog) trainingList() string {
 	codes := make([]string, len(cat.Trainings))
 	for i := range cat.Trainings {
 		codes[i] = cat.Trainings[i].Code
+	}
+	return strings.Join(codes, ", ")
+}
+
+func (cat *Catalog) membershipList() string {
+	var codes []string
+	for i := range cat.Credentials {
+		if is := cat.Issuer(cat.Credentials[i].Issuer); is != nil && is.Recert.Due == DueMembershipRenewal {
+			codes = append(codes, cat.Credentials[i].Code)
+		}
 	}
 	return strings.Join(codes, ", ")
 }

@@ -89,11 +89,10 @@ func FormatText(w io.Writer, p Plan) error {
 			if r.CEUsRequired != nil {
 				req = fmt.Sprint(*r.CEUsRequired)
 			}
-			fmt.Fprintf(&b, "    CEUs: %g of %s", r.CEUsLogged, req)
-			if r.SelfReviewsRequired > 0 {
-				fmt.Fprintf(&b, "; coding self-reviews: %d of %d", r.SelfReviewsLogged, r.SelfReviewsRequired)
+			fmt.Fprintf(&b, "    CEUs: %g of %s\n", r.CEUsLogged, req)
+			if r.Action != "" {
+				fmt.Fprintf(&b, "    do: %s\n", r.Action)
 			}
-			b.WriteString("\n")
 			for _, n := range r.Notes {
 				fmt.Fprintf(&b, "    note: %s\n", n)
 			}
