@@ -34,13 +34,23 @@ func (r Request) Decode(v any) error { return strictjson.Decode(r.Data, v) }
 // result is sent as is.
 type Func func(ctx context.Context, r Request) (any, error)
 
-// Handler adapts fn to a micro handler with a per-request timeout, the
-// caller's request id in ctx, and errors sent as apierr JSON.
+// DeadlineHeader carries the caller's deadline (RFC 3339 with
+// nanoseconds) so that a service stops working on a request the caller
+// has stopped waiting for.
+const DeadlineHeader = "Clerkpath-Deadline"
+
+// Handler adapts fn to a micro handler with a per-request timeout (or the
+// caller's deadline, when that is sooner), the caller's request id in ctx,
+// and errors sent as apierr JSON.
 func Handler(log zerolog.Logger, timeout time.Duration, fn Func) micro.Handler {
 	return micro.HandlerFunc(func(req micro.Request) {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
 		h := req.Headers()
+		deadline := time.Now().Add(timeout)
+		if d, err := time.Parse(time.RFC3339Nano, h.Get(DeadlineHeader)); err == nil && d.Before(deadline) {
+			deadline = d
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
 		if id := h.Get(obs.RequestIDHeader); obs.ValidRequestID(id) {
 			ctx = obs.WithRequestID(ctx, id)
 		}
@@ -120,6 +130,8 @@ func CallRaw(ctx context.Context, nc *nats.Conn, subject string, data []byte, h 
 		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 	}
+	deadline, _ := ctx.Deadline()
+	msg.Header.Set(DeadlineHeader, deadline.UTC().Format(time.RFC3339Nano))
 	reply, err := nc.RequestMsgWithContext(ctx, msg)
 	if err != nil {
 		switch {

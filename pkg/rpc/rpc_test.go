@@ -1,0 +1,97 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/natsx"
+)
+
+func connect(t *testing.T) *nats.Conn {
+	t.Helper()
+	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// A request the caller has stopped waiting for stops in the service too:
+// the handler's context ends at the caller's deadline, not at the
+// service's own (longer) timeout.
+func TestHandlerEndsAtTheCallersDeadline(t *testing.T) {
+	nc := connect(t)
+	ended := make(chan time.Duration, 1)
+	svc, err := micro.AddService(nc, micro.Config{Name: "slow", Version: "0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop() })
+	err = svc.AddEndpoint("wait", Handler(zerolog.Nop(), time.Minute, func(ctx context.Context, r Request) (any, error) {
+		start := time.Now()
+		<-ctx.Done()
+		ended <- time.Since(start)
+		return nil, ctx.Err()
+	}), micro.WithEndpointSubject("test.wait"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = CallRaw(ctx, nc, "test.wait", []byte(`{}`), nil)
+	if e := apierr.As(err); e.Code != apierr.Unavailable {
+		t.Errorf("call = %v, want unavailable (timed out)", err)
+	}
+	select {
+	case d := <-ended:
+		if d > 5*time.Second {
+			t.Errorf("handler ran %v after the caller gave up", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler was still running 10s after the caller's 300ms deadline")
+	}
+}
+
+// Errors cross the wire as the service said them.
+func TestCallCarriesFieldErrors(t *testing.T) {
+	nc := connect(t)
+	svc, err := micro.AddService(nc, micro.Config{Name: "picky", Version: "0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop() })
+	err = svc.AddEndpoint("check", Handler(zerolog.Nop(), time.Second, func(ctx context.Context, r Request) (any, error) {
+		var in struct {
+			Name string `json:"name"`
+		}
+		if err := r.Decode(&in); err != nil {
+			return nil, err
+		}
+		return map[string]string{"hello": in.Name}, nil
+	}), micro.WithEndpointSubject("test.check"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Call[map[string]string](context.Background(), nc, "test.check", map[string]any{"name": "x"})
+	if err != nil || got["hello"] != "x" {
+		t.Fatalf("Call = %v, %v", got, err)
+	}
+	_, err = Call[map[string]string](context.Background(), nc, "test.check", map[string]any{"nme": "x"})
+	var e *apierr.Error
+	if !errors.As(err, &e) || e.Code != apierr.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "nme" {
+		t.Errorf("Call with an unknown field = %#v, want invalid naming nme", err)
+	}
+}
