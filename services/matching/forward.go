@@ -121,19 +121,23 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	if err != nil {
 		return out, err
 	}
+	// A posting with several ways in is a near miss by the way cheapest to
+	// close, priced with the pathway engine's months for each credential.
+	state, _ := s.seekers.state(id)
+	closers := map[string]Closer{}
+	cost := s.gapCost(state, closers)
 	var near []match.Result
 	for _, p := range misses {
-		r := match.Score(sk, p, today)
+		if reach, _ := match.Reachable(sk, p); !reach {
+			continue
+		}
+		r := match.ScoreWith(sk, p, today, cost)
 		if n := len(r.Missing); n >= 1 && n <= NearMissMaxGaps {
-			if reach, _ := match.Reachable(sk, p); reach {
-				near = append(near, r)
-			}
+			near = append(near, r)
 		}
 	}
 	match.Rank(near)
 	near = near[:min(MaxNearMisses, len(near))]
-	state, _ := s.seekers.state(id)
-	closers := map[string]Closer{}
 	for _, r := range near {
 		nm := NearMiss{Result: r}
 		for _, g := range r.Missing {
@@ -163,15 +167,14 @@ func placeFilter(sk match.Seeker, attrs profile.Seeker) (string, string) {
 }
 
 // eligibilityFilter is every hard requirement as one Meilisearch filter:
-// no required-credential group the seeker cannot satisfy, no or-eligible
-// credential the seeker neither holds nor may sit for, and education (or,
-// where the posting allows, experience instead) and experience minimums.
+// no or-eligible credential the seeker neither holds nor may sit for, and
+// some route met — route i exists, none of its groups is one the seeker
+// cannot satisfy (holds none of its codes), and its education and
+// experience minimums are within the seeker's. Only as many routes as some
+// indexed posting has are spelled out.
 func (s *Service) eligibilityFilter(sk match.Seeker) string {
-	groups, orEligible := s.vocab.snapshot()
+	groups, orEligible, routes := s.vocab.snapshot()
 	var parts []string
-	if blocking := match.BlockingTokens(groups, sk.Held); len(blocking) > 0 {
-		parts = append(parts, "NOT "+fieldGroups+" IN "+match.InList(blocking))
-	}
 	var missing []string
 	for _, c := range orEligible {
 		if !slices.Contains(sk.Held, c) && !slices.Contains(sk.EligibleNow, c) {
@@ -182,9 +185,22 @@ func (s *Service) eligibilityFilter(sk match.Seeker) string {
 		slices.Sort(missing)
 		parts = append(parts, "NOT "+fieldOrEligible+" IN "+match.InList(missing))
 	}
-	parts = append(parts,
-		fmt.Sprintf("(education_rank <= %d OR (experience_in_lieu_of_education = true AND experience_months_min > 0 AND experience_months_min <= %d))", sk.EducationRank, sk.ExperienceMonths),
-		fmt.Sprintf("experience_months_min <= %d", sk.ExperienceMonths))
+	blocking := match.InList(match.BlockingTokens(groups, sk.Held))
+	anyRoute := make([]string, 0, routes)
+	for i := range min(routes, posting.MaxRoutes) {
+		var rt []string
+		if i > 0 {
+			rt = append(rt, fmt.Sprintf("%s > %d", fieldRouteCount, i))
+		}
+		if blocking != "[]" {
+			rt = append(rt, "NOT "+routeField(i, routeGroups)+" IN "+blocking)
+		}
+		rt = append(rt,
+			fmt.Sprintf("%s <= %d", routeField(i, routeEducation), sk.EducationRank),
+			fmt.Sprintf("%s <= %d", routeField(i, routeExperience), sk.ExperienceMonths))
+		anyRoute = append(anyRoute, "("+strings.Join(rt, " AND ")+")")
+	}
+	parts = append(parts, "("+strings.Join(anyRoute, " OR ")+")")
 	return strings.Join(parts, " AND ")
 }
 
@@ -257,6 +273,28 @@ func (s *Service) closer(state pathway.State, g match.Gap, memo map[string]Close
 	}
 	return Closer{Gap: g.Detail, Text: g.Detail}
 }
+
+// gapCost prices a gap for choosing a near miss's route: a credential by
+// the months of the quickest plan to it (a month more for each credential,
+// so fewer exams win a tie; a credential no plan reaches costs more than any
+// plan), other gaps by match.DefaultCost.
+func (s *Service) gapCost(state pathway.State, memo map[string]Closer) match.Cost {
+	return func(g match.Gap) float64 {
+		if g.Kind != "credential" && g.Kind != "or_eligible" {
+			return match.DefaultCost(g)
+		}
+		c := s.closer(state, g, memo)
+		switch c.Status {
+		case "eligible_now", "held", "planned", "over_limits":
+			return 1 + float64(deref(c.MonthsMin))
+		}
+		return unplannableCost
+	}
+}
+
+// unplannableCost is the price of a credential no plan reaches: more than
+// any route a plan or experience can close.
+const unplannableCost = 1000
 
 func (s *Service) planTo(state pathway.State, code string) Closer {
 	state.Target = code

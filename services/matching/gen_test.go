@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/geo"
+	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/platform"
@@ -38,6 +39,36 @@ var requirementMixes = [][][]string{
 	{{"CCA", "CPC-A", "CPC"}},
 	{{"CTR"}},
 	{{"CHPS"}},
+}
+
+// routeMixes are ways to qualify as real postings list them (a third of
+// the generated postings have routes; the rest are events written before
+// routes, whose summary fields stand for one route).
+var routeMixes = [][]posting.Route{
+	{ // federal: (a) a degree, (b) a year of experience, (c) any of seven coding credentials
+		{EducationMin: posting.EducationAssociate},
+		{ExperienceMonthsMin: 12},
+		{Credentials: [][]string{{"RHIT", "RHIA", "CCA", "CCS", "CPC", "COC", "CIC"}}},
+	},
+	{ // RHIT required; will also consider CCS with experience
+		{Credentials: [][]string{{"RHIT"}}},
+		{Credentials: [][]string{{"CCS"}}, ExperienceMonthsMin: 24},
+	},
+	{
+		{Credentials: [][]string{{"RHIT"}, {"CCS", "CIC"}}},
+		{Credentials: [][]string{{"RHIA"}}, EducationMin: posting.EducationBachelor},
+	},
+	{
+		{Credentials: [][]string{{"CPC", "CPC-A"}}, ExperienceMonthsMin: 6},
+		{Credentials: [][]string{{"CCA"}}},
+		{EducationMin: posting.EducationCertificate, ExperienceMonthsMin: 12},
+	},
+	{
+		{Credentials: [][]string{{"CTR"}}},
+		{Credentials: [][]string{{"CHPS"}}, EducationMin: posting.EducationBachelor},
+		{Credentials: [][]string{{"RHIA"}}},
+		{EducationMin: posting.EducationAssociate, ExperienceMonthsMin: 36},
+	},
 }
 
 var skillsPool = []string{"release_of_information", "hipaa", "chart_analysis", "scanning_indexing", "abstracting", "mpi", "drg_validation", "medical_terminology"}
@@ -101,6 +132,10 @@ func genPostings(r *rand.Rand, n int, places []geo.Point, now time.Time) []posti
 		p.EducationMin = []posting.Education{posting.EducationHighSchool, posting.EducationHighSchool, posting.EducationCertificate, posting.EducationAssociate}[r.IntN(4)]
 		p.ExperienceMonthsMin = []int{0, 0, 6, 12, 24, 36}[r.IntN(6)]
 		p.ExperienceInLieuOfEducation = r.IntN(4) == 0
+		if r.IntN(3) == 0 {
+			p.ExperienceInLieuOfEducation = false
+			p.SetRoutes(routeMixes[r.IntN(len(routeMixes))])
+		}
 		p.Skills, p.CodeSets, p.EHRSystems = pick(r, skillsPool, r.IntN(3)), pick(r, codeSetsPool, r.IntN(3)), pick(r, ehrPool, r.IntN(2))
 		if r.IntN(2) == 0 {
 			lo := 17 + r.Float64()*20
@@ -170,7 +205,7 @@ func (s *Service) loadPostings(t testing.TB, ps []posting.Posting) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.vocab.add(groups, p.CredentialsOrEligible)
+			s.vocab.add(groups, p.CredentialsOrEligible, len(match.Routes(&p)))
 			docs = append(docs, doc)
 		}
 		info, err := s.p.Meili.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})

@@ -72,6 +72,11 @@ func Run(ctx context.Context, p *platform.Platform) error {
 	if err := meili.EnsureIndex(ctx, p.Meili, postingsIndex(s.index)); err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
+	if n, err := migrateRoutes(ctx, p.Meili, s.index); err != nil {
+		return fmt.Errorf("matching: %w", err)
+	} else if n > 0 {
+		p.Log.Info().Int("postings", n).Msg("postings indexed before routes re-indexed with their routes")
+	}
 	if err := s.vocab.load(ctx, p.Meili, s.index); err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
@@ -123,21 +128,24 @@ func loadZCTA(p *platform.Platform) *geo.ZCTA {
 	return z
 }
 
-// vocabulary is the set of required-group tokens and or-eligible codes in
-// the index: the values a seeker's blocking filter is built from.
+// vocabulary is the set of group tokens (of every route) and or-eligible
+// codes in the index, and the most routes any posting has: what a seeker's
+// filter is built from.
 type vocabulary struct {
 	mu         sync.RWMutex
 	groups     map[string]struct{}
 	orEligible map[string]struct{}
+	routes     int
 }
 
 func newVocabulary() *vocabulary {
 	return &vocabulary{groups: map[string]struct{}{}, orEligible: map[string]struct{}{}}
 }
 
-func (v *vocabulary) add(groups, orEligible []string) {
+func (v *vocabulary) add(groups, orEligible []string, routes int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.routes = max(v.routes, routes)
 	for _, g := range groups {
 		v.groups[g] = struct{}{}
 	}
@@ -146,14 +154,15 @@ func (v *vocabulary) add(groups, orEligible []string) {
 	}
 }
 
-func (v *vocabulary) snapshot() (groups, orEligible []string) {
+func (v *vocabulary) snapshot() (groups, orEligible []string, routes int) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	routes = max(1, v.routes)
 	for g := range v.groups {
 		groups = append(groups, g)
 	}
 	for c := range v.orEligible {
 		orEligible = append(orEligible, c)
 	}
-	return groups, orEligible
+	return groups, orEligible, routes
 }
