@@ -434,7 +434,7 @@ func membershipGroup(cat *Catalog, ck *checked, is *Issuer, group []int, today t
 		if due.Equal(renewal) && r.CEUsShort != nil && *r.CEUsShort > 0 {
 			r.Action += fmt.Sprintf(" and log %s more CEUs", num(*r.CEUsShort))
 		}
-		r.Action += fmt.Sprintf(": %s %s credentials %d days after a missed renewal", is.Code, orWord(pol.LapsedStatus, "ends"), int(*pol.GraceDays.Max))
+		r.Action += fmt.Sprintf(" (%s: credentials are %s %d days after a missed renewal)", is.Code, orWord(pol.LapsedStatus, "lost"), int(*pol.GraceDays.Max))
 	}
 	return r
 }
@@ -528,18 +528,9 @@ func finish(r *Recert, is *Issuer, graceKnown bool) {
 	}
 	switch r.Status {
 	case RecertActive:
-		if r.CEUsShort != nil && *r.CEUsShort > 0 {
-			r.Action = fmt.Sprintf("log %s more CEUs by %s", num(*r.CEUsShort), r.CycleEnd)
-		}
+		r.Action = logAction(r, is, r.CycleEnd)
 	case RecertInGrace:
-		short := 0.0
-		if r.CEUsShort != nil {
-			short = *r.CEUsShort
-		}
-		if r.FromIssuerRequired != nil && r.ProviderUnknown == 0 {
-			short = max(short, float64(*r.FromIssuerRequired)-r.FromIssuerLogged)
-		}
-		r.Action = fmt.Sprintf("log %s more CEUs by %s", num(short), r.GraceEnds)
+		r.Action = logAction(r, is, r.GraceEnds)
 		if pol.GraceStatus != "" {
 			r.Notes = append(r.Notes, fmt.Sprintf("%s lists the credential as %s until then", is.Code, pol.GraceStatus))
 		}
@@ -564,6 +555,28 @@ func finish(r *Recert, is *Issuer, graceKnown bool) {
 	if graceKnown && pol.GraceDays.Confidence == Secondary && r.Status != RecertActive {
 		r.Notes = append(r.Notes, fmt.Sprintf("the %g-day grace period comes from secondary sources (uncertain)", *pol.GraceDays.Max))
 	}
+}
+
+// logAction words what is left to log by a date, with the issuer's share
+// when it is checked; empty when nothing is left.
+func logAction(r *Recert, is *Issuer, by string) string {
+	short := 0.0
+	if r.CEUsShort != nil {
+		short = *r.CEUsShort
+	}
+	share := 0.0
+	if r.FromIssuerRequired != nil && r.ProviderUnknown == 0 {
+		share = max(0, float64(*r.FromIssuerRequired)-r.FromIssuerLogged)
+	}
+	switch {
+	case share > 0 && share >= short:
+		return fmt.Sprintf("log %s more CEUs from %s by %s", num(share), is.Code, by)
+	case share > 0:
+		return fmt.Sprintf("log %s more CEUs by %s, at least %s of them from %s", num(short), by, num(share), is.Code)
+	case short > 0:
+		return fmt.Sprintf("log %s more CEUs by %s", num(short), by)
+	}
+	return ""
 }
 
 func intOr(p *int, s string) string {

@@ -237,6 +237,9 @@ func TestRecertCycleBoundaries(t *testing.T) {
 			}
 			if tt.status == RecertInGrace {
 				want := fmt.Sprintf("log %g more CEUs by %s", 20-tt.logged, tt.grace)
+				if tt.logged == 0 { // no CEU says its provider is unknown: AHIMA's 40% is shown
+					want += ", at least 8 of them from AHIMA"
+				}
 				if r.Action != want || r.IssuerStatus != "inactive" || !containsAny(r.Notes, "AHIMA lists the credential as inactive") {
 					t.Errorf("in grace: action %q status %q notes %q, want %q and AHIMA's inactive status", r.Action, r.IssuerStatus, r.Notes, want)
 				}
@@ -258,7 +261,7 @@ func TestRecertEdgeCases(t *testing.T) {
 			Credentials: []HeldCredential{{Code: code, EarnedOn: "2023-03-15"}},
 			CEUs:        []CEU{{Code: code, Hours: 15, On: "2023-05-01"}, {Code: code, Hours: 5, On: "2024-05-01"}},
 		}, "2025-04-01")
-		if r := p.Recertification[0]; r.Status != RecertActive || r.CycleStart != "2025-03-15" || r.Action != "log 20 more CEUs by 2027-03-14" {
+		if r := p.Recertification[0]; r.Status != RecertActive || r.CycleStart != "2025-03-15" || r.Action != "log 20 more CEUs by 2027-03-14, at least 8 of them from AHIMA" {
 			t.Errorf("%s with 20 CEUs and no self-review: got %+v", code, r)
 		}
 	}
@@ -301,6 +304,191 @@ func TestRecertEdgeCases(t *testing.T) {
 	}
 }
 
+// AHIMA since 2025: at least 40% of a cycle's CEUs from AHIMA, checked
+// when every CEU says its provider, shown as a rule otherwise.
+func TestRecertAHIMAShare(t *testing.T) {
+	cat := mustCatalog(t)
+	rhit := func(ceus ...CEU) State {
+		return State{Credentials: []HeldCredential{{Code: "RHIT", EarnedOn: "2023-09-01"}}, CEUs: ceus}
+	}
+	c := func(h float64, provider, on string) CEU { return CEU{Code: "RHIT", Hours: h, Provider: provider, On: on} }
+	tests := []struct {
+		name     string
+		st       State
+		today    string
+		status   string
+		fromReq  int
+		action   string
+		noteFrag string
+	}{
+		{name: "no CEUs yet: the rule as a number", st: rhit(), today: "2025-06-01", status: RecertActive, fromReq: 8,
+			action: "log 20 more CEUs by 2025-08-31, at least 8 of them from AHIMA", noteFrag: "at least 8 of your 20 CEUs must come from AHIMA"},
+		{name: "providers unknown: not checked, said so", st: rhit(c(20, "", "2024-05-01")), today: "2025-06-01", status: RecertActive, fromReq: 8,
+			noteFrag: "20 of your logged CEUs do not say their provider"},
+		{name: "20 CEUs, none from AHIMA, during the cycle", st: rhit(c(20, ProviderOther, "2024-05-01")), today: "2025-06-01", status: RecertActive, fromReq: 8,
+			action: "log 8 more CEUs from AHIMA by 2025-08-31", noteFrag: "0 logged from AHIMA so far"},
+		{name: "10 others only", st: rhit(c(10, ProviderOther, "2024-05-01")), today: "2025-06-01", status: RecertActive, fromReq: 8,
+			action: "log 10 more CEUs by 2025-08-31, at least 8 of them from AHIMA"},
+		{name: "20 CEUs, none from AHIMA: the cycle is not met", st: rhit(c(20, ProviderOther, "2024-05-01")), today: "2025-09-01", status: RecertInGrace, fromReq: 8,
+			action: "log 8 more CEUs from AHIMA by 2026-02-27", noteFrag: "0 logged from AHIMA so far"},
+		{name: "8 from AHIMA and 12 others: met", st: rhit(c(8, "AHIMA", "2024-05-01"), c(12, ProviderOther, "2024-06-01")), today: "2025-06-01", status: RecertActive, fromReq: 8},
+		{name: "8 from AHIMA and 12 others: the next cycle starts", st: rhit(c(8, "AHIMA", "2024-05-01"), c(12, ProviderOther, "2024-06-01")), today: "2025-09-01", status: RecertActive, fromReq: 8,
+			action: "log 20 more CEUs by 2027-08-31, at least 8 of them from AHIMA"},
+		{name: "an AHIMA course in grace completes the share", st: rhit(c(20, ProviderOther, "2024-05-01"), c(8, "AHIMA", "2025-10-01")), today: "2025-10-02", status: RecertActive, fromReq: 8,
+			action: "log 20 more CEUs by 2027-08-31, at least 8 of them from AHIMA"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := recommendOn(t, cat, tt.st, tt.today).Recertification[0]
+			if r.Status != tt.status || r.FromIssuerRequired == nil || *r.FromIssuerRequired != tt.fromReq || r.Action != tt.action {
+				t.Errorf("status %s from_issuer_required %v action %q, want %s %d %q (%+v)", r.Status, r.FromIssuerRequired, r.Action, tt.status, tt.fromReq, tt.action, r)
+			}
+			if tt.noteFrag != "" && !containsAny(r.Notes, tt.noteFrag) {
+				t.Errorf("notes %q lack %q", r.Notes, tt.noteFrag)
+			}
+		})
+	}
+	// A cycle that ended before 2025 has no share.
+	r := recommendOn(t, cat, State{Credentials: []HeldCredential{{Code: "RHIT", EarnedOn: "2022-09-01"}}}, "2024-01-01").Recertification[0]
+	if r.FromIssuerRequired != nil {
+		t.Errorf("a cycle ending 2024-08-31 has no AHIMA share, got %v", *r.FromIssuerRequired)
+	}
+}
+
+// AAPC CEUs fall due on the membership renewal date; a credential is
+// revoked 90 days after a missed renewal.
+func TestRecertAAPCMembership(t *testing.T) {
+	cat := mustCatalog(t)
+	cpc := func(earned, renewal string, ceus ...CEU) State {
+		return State{Credentials: []HeldCredential{{Code: "CPC", EarnedOn: earned, MembershipRenewal: renewal}}, CEUs: ceus}
+	}
+	tests := []struct {
+		name           string
+		st             State
+		today          string
+		status, issuer string
+		start, end     string
+		grace          string
+		prorated       bool
+		action         string
+		note           string
+	}{
+		{name: "CEUs due on the renewal date in a CEU year", st: cpc("2020-02-10", "2027-05-31"), today: "2026-12-02",
+			status: RecertActive, start: "2025-06-01", end: "2027-05-31", action: "log 36 more CEUs by 2027-05-31"},
+		{name: "renewal in a year without CEUs: due a year later", st: cpc("2020-02-10", "2027-04-30", CEU{Code: "CPC", Hours: 30, On: "2026-06-01"}), today: "2026-12-02",
+			status: RecertActive, start: "2026-05-01", end: "2028-04-30", action: "log 6 more CEUs by 2028-04-30", note: "membership dues are yearly"},
+		{name: "a new certificant's first submission is pro-rated", st: cpc("2026-09-01", "2027-09-30"), today: "2026-12-02",
+			status: RecertActive, start: "2026-09-01", end: "2027-09-30", prorated: true, note: "pro-rates"},
+		{name: "renewal missed less than 90 days ago", st: cpc("2020-02-10", "2026-11-30"), today: "2026-12-02",
+			status: RecertInGrace, end: "2027-11-30", grace: "2027-02-28", action: "renew your AAPC membership by 2027-02-28 (AAPC: credentials are revoked 90 days after a missed renewal)"},
+		{name: "renewal missed in a CEU year: CEUs too", st: cpc("2020-02-10", "2026-10-31", CEU{Code: "CPC", Hours: 30, On: "2025-01-01"}), today: "2026-12-02",
+			status: RecertInGrace, start: "2024-11-01", end: "2026-10-31", grace: "2027-01-29",
+			action: "renew your AAPC membership by 2027-01-29 and log 6 more CEUs (AAPC: credentials are revoked 90 days after a missed renewal)"},
+		{name: "renewal missed over 90 days ago: revoked", st: cpc("2020-02-10", "2026-08-31"), today: "2026-12-02",
+			status: RecertLapsed, issuer: "revoked", grace: "2026-11-29"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := recommendOn(t, cat, tt.st, tt.today).Recertification[0]
+			if r.Status != tt.status || r.IssuerStatus != tt.issuer || r.GraceEnds != tt.grace || r.Prorated != tt.prorated {
+				t.Errorf("status %s/%s grace %q prorated %v, want %s/%s %q %v (%+v)", r.Status, r.IssuerStatus, r.GraceEnds, r.Prorated, tt.status, tt.issuer, tt.grace, tt.prorated, r)
+			}
+			if (tt.start != "" && r.CycleStart != tt.start) || (tt.end != "" && r.CycleEnd != tt.end) {
+				t.Errorf("cycle %s to %s, want %s to %s", r.CycleStart, r.CycleEnd, tt.start, tt.end)
+			}
+			if tt.action != "" && r.Action != tt.action {
+				t.Errorf("action %q, want %q", r.Action, tt.action)
+			}
+			if tt.note != "" && !containsAny(r.Notes, tt.note) {
+				t.Errorf("notes %q lack %q", r.Notes, tt.note)
+			}
+			if r.CEUsRequired == nil || *r.CEUsRequired != 36 || r.FeeUSD != nil {
+				t.Errorf("ceus %v fee %v, want 36 and no fee (AAPC's is membership)", r.CEUsRequired, r.FeeUSD)
+			}
+		})
+	}
+}
+
+// A lapsed credential counts for nothing; one in grace still counts; the
+// plan says what to do, most urgent first.
+func TestLapsedCredentialsCountForNothing(t *testing.T) {
+	cat := mustCatalog(t)
+	hs := []Education{highSchool(), edu(LevelAssociate, FieldHIM, true, StatusCompleted)}
+	ps := []Experience{exp(AreaPrivacySecurity, 48)}
+	lapsedRHIT := State{Education: []Education{highSchool()}, Experience: ps, Credentials: []HeldCredential{{Code: "RHIT", EarnedOn: "2020-01-10"}}}
+	p := recommendOn(t, cat, lapsedRHIT, "2025-06-01")
+	if slices.Contains(p.EligibleNow, "CHPS") {
+		t.Error("lapsed RHIT + 48 months privacy_security must not make CHPS eligible")
+	}
+	if !containsAny(p.Blocked["CHPS"], "yours has lapsed: reinstate it first") {
+		t.Errorf("blocked CHPS %q must say the RHIT has lapsed", p.Blocked["CHPS"])
+	}
+	if slices.Contains(p.EligibleNow, "RHIT") || !slices.Contains(p.Held, "RHIT") {
+		t.Errorf("a lapsed RHIT stays held and is not offered again: held %v eligible %v", p.Held, p.EligibleNow)
+	}
+	over := p.Overdue()
+	if len(over) != 1 || over[0].Status != RecertLapsed || over[0].IssuerStatus != "revoked" ||
+		!strings.HasPrefix(over[0].Action, "reinstate: the credential is revoked; what reinstatement takes is not in our sources — ask AHIMA") {
+		t.Errorf("overdue = %+v, want the lapsed RHIT with a reinstate action", over)
+	}
+	// CCS recommends RHIT as background: a lapsed one does not count.
+	p = recommendOn(t, cat, State{Education: hs, Credentials: []HeldCredential{{Code: "RHIT", EarnedOn: "2020-01-10"}}}, "2025-06-01")
+	if !containsAny(p.Caveats["CCS"], "recommends (does not require)") {
+		t.Errorf("CCS caveats %q: a lapsed RHIT is not the recommended background", p.Caveats["CCS"])
+	}
+	// The Coder III role needs RHIT and CCS or CIC: not with a lapsed RHIT.
+	st := State{Education: hs, Credentials: []HeldCredential{{Code: "RHIT", EarnedOn: "2020-01-10"}, {Code: "CIC", EarnedOn: "2024-01-10", MembershipRenewal: "2026-01-31"}}}
+	if p = recommendOn(t, cat, st, "2025-06-01"); slices.Contains(p.RolesNow, "hospital_coder_iii") {
+		t.Error("a role asking for RHIT must not count a lapsed RHIT")
+	}
+	// In AHIMA's 180 inactive days the credential still counts, and the
+	// action is to log the missing CEUs.
+	inGrace := State{Education: []Education{highSchool()}, Experience: ps, Credentials: []HeldCredential{{Code: "RHIT", EarnedOn: "2023-03-15"}},
+		CEUs: []CEU{{Code: "RHIT", Hours: 12, On: "2024-01-01"}}}
+	p = recommendOn(t, cat, inGrace, "2025-06-01")
+	if !slices.Contains(p.EligibleNow, "CHPS") {
+		t.Error("an RHIT in grace still counts for CHPS")
+	}
+	if over := p.Overdue(); len(over) != 1 || over[0].Action != "log 8 more CEUs by 2025-09-10" {
+		t.Errorf("overdue = %+v, want log 8 more CEUs by 2025-09-10", over)
+	}
+	// A revoked AAPC credential counts for nothing either.
+	revoked := State{Education: []Education{highSchool()}, Experience: []Experience{exp(AreaCoding, 12)},
+		Credentials: []HeldCredential{{Code: "CIC", EarnedOn: "2020-01-10", MembershipRenewal: "2025-01-31"}}}
+	p = recommendOn(t, cat, revoked, "2025-06-01")
+	if !containsAny(p.Caveats["CCS"], "recommends (does not require)") {
+		t.Errorf("CCS caveats %q: a revoked CIC + 12 months is not the recommended background", p.Caveats["CCS"])
+	}
+}
+
+// RHIT alone never makes anyone eligible for the RHIA, and nothing in a
+// plan says RHIT unlocks it.
+func TestRHITNeverUnlocksRHIA(t *testing.T) {
+	cat := mustCatalog(t)
+	for _, st := range []State{
+		{Education: []Education{highSchool(), edu(LevelAssociate, FieldHIM, true, StatusCompleted)}, Credentials: held("RHIT"), Target: "RHIA"},
+		{Education: []Education{highSchool(), edu(LevelAssociate, FieldHIM, true, StatusCompleted)}},
+		{Education: []Education{highSchool()}, Target: "RHIA"},
+	} {
+		p := recommend(t, cat, st)
+		if slices.Contains(p.EligibleNow, "RHIA") {
+			t.Errorf("%+v: RHIA eligible", st)
+		}
+		steps := p.NextSteps
+		if p.Target != nil {
+			steps = append(steps, p.Target.Steps...)
+		}
+		for _, s := range steps {
+			if s.Code == "RHIT" && slices.Contains(s.Unlocks, "RHIA") {
+				t.Errorf("step %s says it unlocks RHIA", s.Code)
+			}
+			if s.Code == "RHIT" && s.NeededFor == "RHIA" {
+				t.Errorf("RHIT is planned as needed for RHIA")
+			}
+		}
+	}
+}
+
 func TestAddMonths(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -313,6 +501,9 @@ func TestAddMonths(t *testing.T) {
 		{"2024-11-30", 3, "2025-02-28"},
 		{"2024-05-01", 24, "2026-05-01"},
 		{"2024-12-15", 12, "2025-12-15"},
+		{"2027-05-31", -24, "2025-05-31"},
+		{"2027-03-31", -1, "2027-02-28"},
+		{"2027-01-15", -13, "2025-12-15"},
 	}
 	for _, tt := range tests {
 		if got := addMonths(date(tt.in), tt.n).Format("2006-01-02"); got != tt.want {
