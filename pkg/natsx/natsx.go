@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -77,6 +78,18 @@ type ServerOptions struct {
 	// SyncAlways makes JetStream fsync every write before acknowledging it.
 	// clerkpath always sets it for data it keeps (see docs/operations.md).
 	SyncAlways bool
+	// Name is the server's name; it must be unique within a cluster.
+	// Default "clerkpath".
+	Name string
+	// Cluster, when its Name is set, joins the server to a cluster.
+	Cluster ClusterOptions
+}
+
+// ClusterOptions join an embedded server to a NATS cluster.
+type ClusterOptions struct {
+	Name   string   // the cluster's name, the same on every member
+	Port   int      // the port for routes from other members
+	Routes []string // nats-route://host:port of the other members
 }
 
 // StartServer starts an embedded nats-server with JetStream and waits until
@@ -88,8 +101,11 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 	if o.Port == 0 {
 		o.Port = -1
 	}
+	if o.Name == "" {
+		o.Name = "clerkpath"
+	}
 	opts := &server.Options{
-		ServerName: "clerkpath",
+		ServerName: o.Name,
 		Host:       o.Host,
 		Port:       o.Port,
 		JetStream:  true,
@@ -98,6 +114,16 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		NoSigs:     true,
 		// Postings bulk requests may be a few MiB.
 		MaxPayload: 8 << 20,
+	}
+	if o.Cluster.Name != "" {
+		opts.Cluster = server.ClusterOpts{Name: o.Cluster.Name, Host: o.Host, Port: o.Cluster.Port}
+		for _, r := range o.Cluster.Routes {
+			u, err := url.Parse(r)
+			if err != nil {
+				return nil, fmt.Errorf("embedded nats-server: route %q: %w", r, err)
+			}
+			opts.Routes = append(opts.Routes, u)
+		}
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {

@@ -36,13 +36,15 @@ type Keyring struct {
 }
 
 // Open returns the keyring, creating its stream when missing.
+//
+// Keys are read from the stream leader, never with direct gets: in a
+// cluster a direct get may be answered by a replica that has not yet
+// applied a key the leader acknowledged, and "no key" means "shredded", so
+// a stale read would drop a seeker created a moment before. A keyring
+// stream made by an earlier version with direct gets on is updated; it has
+// no consumers, so the update races nothing.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, error) {
-	// Created once and never updated at start: a stream update racing
-	// consumer creation trips a data race inside nats-server.
-	if st, err := js.Stream(ctx, Stream); err == nil {
-		return &Keyring{js: js, stream: st}, nil
-	}
-	st, err := js.CreateStream(ctx, jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:        Stream,
 		Description: "per-subject data keys for crypto-shredding",
 		Subjects:    []string{keySubjectPrefix + ">"},
@@ -52,10 +54,18 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, 
 		// moment exists where the subject has no message and a new key
 		// could be created.
 		MaxMsgsPerSubject: 2,
-		AllowDirect:       true,
-	})
-	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		st, err = js.Stream(ctx, Stream)
+	}
+	st, err := js.Stream(ctx, Stream)
+	switch {
+	case err == nil && st.CachedInfo().Config.AllowDirect:
+		current := st.CachedInfo().Config
+		current.AllowDirect = false
+		st, err = js.UpdateStream(ctx, current)
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		st, err = js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			st, err = js.Stream(ctx, Stream)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open keyring: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/shred"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
 func keyring(t *testing.T) (*shred.Keyring, jetstream.JetStream) {
@@ -103,5 +105,91 @@ func TestConcurrentShredsEraseTheKey(t *testing.T) {
 		if m, err := str.GetMsg(ctx, seq); err == nil && m.Subject == "keys.s3" && len(m.Data) == 32 {
 			t.Fatalf("key still stored at sequence %d", seq)
 		}
+	}
+}
+
+// In a cluster a replica may not yet hold a key the leader has just
+// acknowledged. The keyring must never read that as "shredded": a seeker
+// created a moment ago would be dropped for good (issue 12: 1–3% of new
+// seekers answered 404 forever on a three-node cluster).
+func TestAFreshKeyIsNeverReadAsShreddedOnACluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	ctx := context.Background()
+	servers := testenv.NATSCluster(t, 3)
+	streams := make([]jetstream.JetStream, len(servers))
+	for i, ns := range servers {
+		nc, err := natsx.Connect(ctx, ns.ClientURL(), "t", zerolog.Nop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		streams[i], _ = jetstream.New(nc)
+	}
+	writer, err := shred.Open(ctx, streams[0], 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readers := make([]*shred.Keyring, len(streams))
+	for i, js := range streams {
+		if readers[i], err = shred.Open(ctx, js, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 600
+	lost := 0
+	for i := range n {
+		subject := fmt.Sprintf("s%d", i)
+		s, err := writer.Seal(ctx, subject, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := readers[i%len(readers)].Open(ctx, s, &got); err != nil {
+			if errors.Is(err, shred.ErrShredded) {
+				lost++
+				continue
+			}
+			t.Fatal(err)
+		}
+		if got != i {
+			t.Fatalf("opened %d, want %d", got, i)
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d of %d keys read as shredded right after they were written", lost, n)
+	}
+}
+
+// A keyring stream made by an earlier version, with direct gets on, is
+// switched to reads from the leader.
+func TestOpenTurnsOffDirectGetsOnAnOldKeyring(t *testing.T) {
+	ctx := context.Background()
+	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := natsx.Connect(ctx, ns.ClientURL(), "t", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: shred.Stream, Subjects: []string{"keys.>"}, MaxMsgsPerSubject: 2, AllowDirect: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shred.Open(ctx, js, 1); err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, shred.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CachedInfo().Config.AllowDirect {
+		t.Error("the keyring stream still allows direct gets")
 	}
 }
