@@ -114,6 +114,11 @@ func StreamConfigs(replicas int) []jetstream.StreamConfig {
 // EnsureStreams creates or updates every stream; it is idempotent and safe to
 // call from every service at start.
 //
+// It raises a stream's replica count to replicas but never lowers it: one
+// copy of a service started without CLERKPATH_STREAM_REPLICAS must not
+// quietly take a cluster's streams from R3 to R1. Lowering replication is
+// an operator's deliberate act (docs/operations.md).
+//
 // A stream whose configuration already matches is left alone: updating a
 // stream while consumers are being created races inside nats-server, and
 // every service calls this at start.
@@ -130,7 +135,9 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int) er
 		if err != nil {
 			return fmt.Errorf("stream %s: %w", cfg.Name, err)
 		}
-		if sameConfig(st.CachedInfo().Config, cfg) {
+		have := st.CachedInfo().Config
+		cfg.Replicas = max(cfg.Replicas, have.Replicas)
+		if sameConfig(have, cfg) {
 			continue
 		}
 		if _, err := js.UpdateStream(ctx, cfg); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
 func startJS(t *testing.T) jetstream.JetStream {
@@ -146,5 +147,40 @@ func TestRunRetriesThenDeadLetters(t *testing.T) {
 	defer mu.Unlock()
 	if seen["good"] != 1 || seen["poison"] != 1 {
 		t.Fatalf("deliveries %v: good once, poison once (never retried)", seen)
+	}
+}
+
+// A copy of a service configured with fewer replicas than the cluster's
+// streams have raises nothing and lowers nothing: replication only goes up
+// (issue 12: one misconfigured copy took six streams from R3 to R1).
+func TestEnsureStreamsNeverLowersReplication(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	ctx := context.Background()
+	servers := testenv.NATSCluster(t, 3)
+	nc, err := natsx.Connect(ctx, servers[1].ClientURL(), "test", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if err := events.EnsureStreams(ctx, js, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := events.EnsureStreams(ctx, js, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := events.EnsureStreams(ctx, js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range events.StreamConfigs(1) {
+		st, err := js.Stream(ctx, cfg.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.CachedInfo().Config.Replicas; got != 3 {
+			t.Errorf("stream %s has %d replicas, want 3", cfg.Name, got)
+		}
 	}
 }

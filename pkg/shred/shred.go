@@ -41,8 +41,9 @@ type Keyring struct {
 // cluster a direct get may be answered by a replica that has not yet
 // applied a key the leader acknowledged, and "no key" means "shredded", so
 // a stale read would drop a seeker created a moment before. A keyring
-// stream made by an earlier version with direct gets on is updated; it has
-// no consumers, so the update races nothing.
+// stream made by an earlier version with direct gets on, or with fewer
+// replicas than asked for, is updated; it has no consumers, so the update
+// races nothing.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, error) {
 	cfg := jetstream.StreamConfig{
 		Name:        Stream,
@@ -57,9 +58,11 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, 
 	}
 	st, err := js.Stream(ctx, Stream)
 	switch {
-	case err == nil && st.CachedInfo().Config.AllowDirect:
+	case err == nil && (st.CachedInfo().Config.AllowDirect || st.CachedInfo().Config.Replicas < cfg.Replicas):
+		// Replication is raised, never lowered, as for the event streams.
 		current := st.CachedInfo().Config
 		current.AllowDirect = false
+		current.Replicas = max(current.Replicas, cfg.Replicas)
 		st, err = js.UpdateStream(ctx, current)
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		st, err = js.CreateStream(ctx, cfg)
