@@ -161,6 +161,10 @@ type Training struct {
 	Months        Fact     `yaml:"months" json:"months"`
 	CostUSD       Fact     `yaml:"cost_usd" json:"cost_usd"`
 	Note          string   `yaml:"note,omitempty" json:"note,omitempty"`
+	// Reminder marks a training that is not a route to a credential but
+	// something a counselor reminds people of (code-set updates, privacy
+	// training, on-the-job training): who it is for and how often it recurs.
+	Reminder *Reminder `yaml:"reminder,omitempty" json:"reminder,omitempty"`
 }
 
 // Credential is a certification with its eligibility rules, exam and renewal.

@@ -247,6 +247,7 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 		c.checkFact(fs, p+".months", &t.Months)
 		c.checkFact(fs, p+".cost_usd", &t.CostUSD)
 		c.trainPre[i] = c.prereqs(fs, p, t.Prerequisites)
+		c.checkReminder(fs, p+".reminder", t.Reminder)
 	}
 
 	c.elig = make([]*node, len(cat.Credentials))

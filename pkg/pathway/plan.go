@@ -26,9 +26,9 @@ const keepOptions = 8
 // pstep is a step inside the planner.
 type pstep struct {
 	kind      string
-	idx       int // program, training or credential index; area for experience (-1: any)
-	need      int // experience: total months the rule asks for
-	finish    bool
+	idx       int   // program, training or credential index; area for experience (-1: any)
+	need      int   // experience: total months the rule asks for
+	finish    uint8 // education already started: its status bit (final term or in progress), else 0
 	why       string
 	neededFor string
 
@@ -388,17 +388,29 @@ func factRange(f Fact) (lo, hi float64, known bool) {
 	return lo, 0, false
 }
 
-// isInProgress reports whether the seeker has started (but not finished) a
-// program like pr, so the step is to finish it.
-func (p *profile) inProgress(pr *Program) bool {
+// inProgress reports whether the seeker has started (but not finished) a
+// program like pr, so the step is to finish it: the status bit of the
+// furthest such entry (final term before in progress), or 0.
+func (p *profile) inProgress(pr *Program) uint8 {
 	lvl := levelRank(pr.Level)
+	var st uint8
 	for _, e := range p.edu {
 		if e.level == lvl && e.field == pr.Field && e.cahiim == pr.CAHIIM && e.status != statusBit(StatusCompleted) {
-			return true
+			if st == 0 || e.status == statusBit(StatusFinalTerm) {
+				st = e.status
+			}
 		}
 	}
-	return false
+	return st
 }
+
+// A final term is one semester. The catalog's program lengths assume 4-6
+// calendar months per semester (see associate_him_cahiim), so one term
+// left is estimated the same way.
+const (
+	termMonthsMin = 4
+	termMonthsMax = 6
+)
 
 func (pl *planner) programStep(pi int, parent, why string) pstep {
 	return programStep(pl.cat, pl.prof, pi, parent, why)
@@ -410,9 +422,14 @@ func programStep(cat *Catalog, prof *profile, pi int, parent, why string) pstep 
 	lo, hi, ok := factRange(pr.Months)
 	s.mMin, s.mMax, s.mKnown = int(math.Floor(lo)), int(math.Ceil(hi)), ok
 	s.cMin, s.cMax, s.cKnown = factRange(pr.CostUSD)
-	if prof.inProgress(pr) {
-		// Time and money left are unknown, but no more than the whole program.
-		s.finish, s.mMin, s.cMin = true, 0, 0
+	switch st := prof.inProgress(pr); st {
+	case statusBit(StatusFinalTerm):
+		// One term left: an estimate, whatever the whole program takes.
+		s.finish, s.mMin, s.mMax, s.mKnown, s.cMin = st, termMonthsMin, termMonthsMax, true, 0
+	case statusBit(StatusInProgress):
+		// Time left is unknown: we do not know how far along the seeker
+		// is. Money left is at most the whole program's.
+		s.finish, s.mMin, s.mMax, s.mKnown, s.cMin = st, 0, 0, false, 0
 	}
 	return s
 }

@@ -114,10 +114,16 @@ func writeStep(b *strings.Builder, n int, s Step, scored bool) {
 	if s.Why != "" {
 		fmt.Fprintf(b, "     why: %s\n", s.Why)
 	}
-	if s.Kind != KindCredential {
+	switch {
+	case s.Kind == KindRenewal:
+	case s.Recurrence != nil:
+		fmt.Fprintf(b, "     cost: %s\n", usdText(s.CostMin, s.CostMax))
+	case s.Kind != KindCredential:
 		fmt.Fprintf(b, "     time: %s\n", monthsText(s.MonthsMin, s.MonthsMax))
+		fallthrough
+	default:
+		fmt.Fprintf(b, "     cost: %s\n", usdText(s.CostMin, s.CostMax))
 	}
-	fmt.Fprintf(b, "     cost: %s\n", usdText(s.CostMin, s.CostMax))
 	if len(s.Unlocks) > 0 {
 		fmt.Fprintf(b, "     unlocks: %s\n", strings.Join(s.Unlocks, ", "))
 	}
@@ -126,6 +132,23 @@ func writeStep(b *strings.Builder, n int, s Step, scored bool) {
 	}
 	if s.Demand != "" {
 		fmt.Fprintf(b, "     market: %s\n", s.Demand)
+	}
+	for _, c := range s.Cautions {
+		fmt.Fprintf(b, "     caution: %s\n", c)
+	}
+	if r := s.Recurrence; r != nil {
+		fmt.Fprintf(b, "     recurs: %s", r.Text)
+		if r.Confidence == Unknown || r.Confidence == Secondary {
+			fmt.Fprintf(b, " (%s)", r.Confidence)
+		}
+		b.WriteString("\n")
+		for _, d := range r.Next {
+			fmt.Fprintf(b, "       next: %s %s", d.On, d.What)
+			if d.Confidence == Secondary {
+				b.WriteString(" (secondary source)")
+			}
+			b.WriteString("\n")
+		}
 	}
 	for _, note := range s.Notes {
 		fmt.Fprintf(b, "     note: %s\n", note)
