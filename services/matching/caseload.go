@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/match"
@@ -36,21 +37,40 @@ type Progress struct {
 	TargetStatus string   `json:"target_status,omitempty"`
 }
 
-// Unlock is how many near-miss postings one credential would open, and for whom.
+// Unlock is one exam that clients may sit now, and the postings passing it
+// would open for them.
 type Unlock struct {
-	Credential string   `json:"credential"`
-	Postings   int      `json:"postings"`
-	Seekers    []string `json:"seekers"`
+	// Credential is the exam (CPC, never CPC-A: an apprentice status is
+	// what passing CPC gives, not an exam of its own).
+	Credential string `json:"credential"`
+	// Postings counts the postings it opens, summed over Clients.
+	Postings int            `json:"postings"`
+	Seekers  []string       `json:"seekers"`
+	Clients  []UnlockClient `json:"clients"`
+}
+
+// UnlockClient is what one exam would do for one client.
+type UnlockClient struct {
+	SeekerID string `json:"seeker_id"`
+	// Earns is what passing gives this client: the credential, or its
+	// apprentice status (CPC-A) without the issuer's experience.
+	Earns    string `json:"earns"`
+	Postings int    `json:"postings"`
 }
 
 // CaseloadView is a counselor's whole caseload.
 type CaseloadView struct {
 	Clients []ClientView `json:"clients"`
-	// BestUnlock is the single credential that would turn the most near
-	// misses across the caseload into matches; Unlocks ranks them all.
+	// BestUnlock is the single exam, taken next, that would open the most
+	// postings across the caseload; Unlocks ranks them all.
 	BestUnlock *Unlock  `json:"best_unlock,omitempty"`
 	Unlocks    []Unlock `json:"unlocks"`
 }
+
+// UnlockPool bounds the postings, blocked for a client today, that the
+// unlock counts look at: the freshest that some exam the client may sit
+// now would open.
+const UnlockPool = 1000
 
 // MaxCaseload bounds one caseload request.
 const MaxCaseload = 200
@@ -63,9 +83,13 @@ func (s *Service) caseload(ctx context.Context, r rpc.Request) (any, error) {
 	if len(req.Seekers) > MaxCaseload {
 		return nil, apierr.InvalidFields(apierr.FieldError{Field: "seekers", Message: "at most 200"})
 	}
+	return s.caseloadView(ctx, req.Seekers)
+}
+
+func (s *Service) caseloadView(ctx context.Context, seekers []string) (CaseloadView, error) {
 	out := CaseloadView{Clients: []ClientView{}, Unlocks: []Unlock{}}
 	unlocks := map[string]*Unlock{}
-	for _, id := range req.Seekers {
+	for _, id := range seekers {
 		if !profile.ValidID(id) {
 			continue
 		}
@@ -76,27 +100,23 @@ func (s *Service) caseload(ctx context.Context, r rpc.Request) (any, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 		cv.Known, cv.BestMatches, cv.LocationNote = true, res.Matches, res.LocationNote
 		cv.NearMisses = res.NearMisses[:min(3, len(res.NearMisses))]
-		for _, nm := range res.NearMisses {
-			// A near miss whose only gap is one credential group: any code
-			// of the group unlocks it.
-			if len(nm.Missing) != 1 || len(nm.Missing[0].Codes) == 0 {
-				continue
+		opened, err := s.unlocksFor(ctx, id)
+		if err != nil {
+			return out, err
+		}
+		for _, c := range opened {
+			u := unlocks[c.exam]
+			if u == nil {
+				u = &Unlock{Credential: c.exam}
+				unlocks[c.exam] = u
 			}
-			for _, code := range nm.Missing[0].Codes {
-				u := unlocks[code]
-				if u == nil {
-					u = &Unlock{Credential: code}
-					unlocks[code] = u
-				}
-				u.Postings++
-				if !slices.Contains(u.Seekers, id) {
-					u.Seekers = append(u.Seekers, id)
-				}
-			}
+			u.Postings += c.Postings
+			u.Seekers = append(u.Seekers, id)
+			u.Clients = append(u.Clients, c.UnlockClient)
 		}
 		if st, ok := s.seekers.state(id); ok {
 			_, attrs, _ := s.seekers.view(id, s.now())
@@ -119,6 +139,7 @@ func (s *Service) caseload(ctx context.Context, r rpc.Request) (any, error) {
 	}
 	for _, u := range unlocks {
 		sort.Strings(u.Seekers)
+		sort.Slice(u.Clients, func(i, j int) bool { return u.Clients[i].SeekerID < u.Clients[j].SeekerID })
 		out.Unlocks = append(out.Unlocks, *u)
 	}
 	sort.Slice(out.Unlocks, func(i, j int) bool {
@@ -133,4 +154,83 @@ func (s *Service) caseload(ctx context.Context, r rpc.Request) (any, error) {
 		out.BestUnlock = &best
 	}
 	return out, nil
+}
+
+// examUnlock is what one exam would open for one client.
+type examUnlock struct {
+	exam string
+	UnlockClient
+}
+
+// unlocksFor counts, for each exam the client may sit now (the pathway
+// engine's eligible_now) and has not passed, the postings within the
+// client's reach that passing it would open: blocked today, open with what
+// passing gives this client (CPC-A for an apprentice, so a posting that
+// asks for CPC stays closed). Postings are counted among the UnlockPool
+// freshest that some such exam opens.
+func (s *Service) unlocksFor(ctx context.Context, id string) ([]examUnlock, error) {
+	sk, attrs, ok := s.seekers.view(id, s.now())
+	state, ok2 := s.seekers.state(id)
+	if !ok || !ok2 {
+		return nil, nil
+	}
+	var exams []examUnlock
+	all := sk
+	all.Held = slices.Clone(sk.Held)
+	for _, code := range sk.EligibleNow {
+		cr := s.cat.Credential(code)
+		if cr == nil || slices.Contains(sk.Held, code) {
+			continue
+		}
+		earns := code
+		if a := cr.Apprentice; a != nil {
+			if slices.Contains(sk.Held, code+a.Suffix) {
+				continue // an apprentice already holds what the exam gives
+			}
+			if s.apprenticeOnPassing(state, code) {
+				earns = code + a.Suffix
+			}
+		}
+		exams = append(exams, examUnlock{exam: code, UnlockClient: UnlockClient{SeekerID: id, Earns: earns}})
+		all.Held = append(all.Held, earns)
+	}
+	if len(exams) == 0 {
+		return nil, nil
+	}
+	place, _ := placeFilter(sk, attrs)
+	pool, err := s.query(ctx, joinAnd(`status = "open"`, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")", s.eligibilityFilter(all)), UnlockPool)
+	if err != nil {
+		return nil, err
+	}
+	var out []examUnlock
+	for _, e := range exams {
+		one := sk
+		one.Held = append(slices.Clone(sk.Held), e.Earns)
+		for i := range pool {
+			if match.Qualifies(&one, &pool[i]) {
+				e.Postings++
+			}
+		}
+		if e.Postings > 0 {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// apprenticeOnPassing reports whether passing code now would give the
+// seeker its apprentice status: the pathway engine's view of the seeker
+// holding it as an apprentice is not ready to drop the suffix.
+func (s *Service) apprenticeOnPassing(state pathway.State, code string) bool {
+	state.Credentials = append(slices.Clone(state.Credentials), pathway.HeldCredential{Code: code, EarnedOn: s.now().Format(time.DateOnly), Apprentice: true})
+	plan, err := pathway.Recommend(s.cat, state, pathway.Options{Today: s.now()})
+	if err != nil {
+		return true // unknown: the issuer's default for a new certificant
+	}
+	for _, a := range plan.Apprentice {
+		if a.Credential == code {
+			return !a.ReadyToRemove
+		}
+	}
+	return false
 }

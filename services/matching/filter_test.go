@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
@@ -23,11 +24,20 @@ func TestEligibilityFilterAgreesWithTheScorer(t *testing.T) {
 	places := zipPoints(t, s.p.Config.ZCTAFile, 40)
 	ps := genPostings(r, 600, places, now)
 	s.loadPostings(t, ps)
+	s.checkFilterAgrees(t, r, ps, places, 40)
+}
+
+// checkFilterAgrees compares, for n random seekers, the postings the
+// eligibility filter selects in Meilisearch with those the scorer calls
+// eligible among ps.
+func (s *Service) checkFilterAgrees(t *testing.T, r *rand.Rand, ps []posting.Posting, places []geo.Point, n int) {
+	t.Helper()
+	now := time.Now()
 	byID := map[string]posting.Posting{}
 	for _, p := range ps {
 		byID[p.ID] = p
 	}
-	for i := range 40 {
+	for i := range n {
 		id := fmt.Sprintf("s%d", i)
 		s.seekers.setAttrs(genSeeker(r, id, places))
 		for _, c := range pick(r, credentialPool, r.IntN(3)) {

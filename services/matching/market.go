@@ -40,9 +40,14 @@ type Market struct {
 	SampledPostings       int                        `json:"sampled_postings"`
 }
 
-// CredentialPulse is one credential's demand.
+// CredentialPulse is one credential's demand. Postings counts every
+// posting that names it: required, one way in among several, preferred or
+// or-eligible. A credential that is one way in opens the posting on its own,
+// so it is demand; OneWayIn says how many of those postings name it only as
+// one way in among several, not as a requirement.
 type CredentialPulse struct {
 	Postings     int     `json:"postings"`
+	OneWayIn     int     `json:"one_way_in,omitempty"`
 	MedianHourly float64 `json:"median_hourly,omitempty"`
 }
 
@@ -135,8 +140,8 @@ func (s *Service) market1(ctx context.Context, req MarketRequest) (Market, error
 	_, gen, _ := s.market.get(key)
 	filter := `status = "open" AND ` + match.GeoRadius(at.Lat, at.Lon, req.RadiusMiles)
 	res, err := s.p.Meili.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
-		Filter: filter, Facets: []string{fieldAny}, Limit: MarketSample,
-		AttributesToRetrieve: []string{"id", fieldAny, fieldGroups, "salary_hourly_min", "salary_hourly_max"},
+		Filter: filter, Facets: []string{fieldAny, fieldOneWay}, Limit: MarketSample,
+		AttributesToRetrieve: append([]string{"id", fieldAny, "salary_hourly_min", "salary_hourly_max"}, routeFields()...),
 	})
 	if err != nil {
 		return Market{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
@@ -147,16 +152,16 @@ func (s *Service) market1(ctx context.Context, req MarketRequest) (Market, error
 		_ = json.Unmarshal(b, &dist)
 	}
 	for code, n := range dist[fieldAny] {
-		m.Credentials[code] = CredentialPulse{Postings: n}
+		m.Credentials[code] = CredentialPulse{Postings: n, OneWayIn: dist[fieldOneWay][code]}
 	}
 	pays := map[string][]float64{}
 	var all, qualified []float64
 	for _, h := range res.Hits {
 		var doc struct {
 			Any    []string `json:"credentials_any"`
-			Groups []string `json:"credentials_required_groups"`
 			Min    float64  `json:"salary_hourly_min"`
 			Max    float64  `json:"salary_hourly_max"`
+			Routes int      `json:"route_count"`
 		}
 		b, _ := json.Marshal(h)
 		if err := json.Unmarshal(b, &doc); err != nil {
@@ -170,7 +175,7 @@ func (s *Service) market1(ctx context.Context, req MarketRequest) (Market, error
 		for _, c := range doc.Any {
 			pays[c] = append(pays[c], pay)
 		}
-		if req.Held != nil && len(match.BlockingTokens(doc.Groups, req.Held)) == 0 {
+		if req.Held != nil && credentialsOpen(h, doc.Routes, req.Held) {
 			qualified = append(qualified, pay)
 		}
 	}
@@ -183,6 +188,22 @@ func (s *Service) market1(ctx context.Context, req MarketRequest) (Market, error
 	m.QualifiedMedianHourly = median(qualified)
 	s.market.put(key, gen, m)
 	return m, nil
+}
+
+// credentialsOpen reports whether held satisfies every credential group of
+// some route of an indexed posting (education and experience aside, as the
+// market is asked about credentials only).
+func credentialsOpen(hit meilisearch.Hit, routes int, held []string) bool {
+	for i := range routes {
+		var groups []string
+		if raw, ok := hit[routeField(i, routeGroups)]; ok {
+			_ = json.Unmarshal(raw, &groups)
+		}
+		if len(match.BlockingTokens(groups, held)) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func midpoint(lo, hi float64) float64 {

@@ -1,0 +1,161 @@
+package matching
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meilisearch/meilisearch-go"
+
+	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/posting"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+)
+
+// An index written before routes (no route fields, fewer filterable
+// attributes) is brought up to date at start: the settings update adds the
+// route fields, and the documents are re-indexed from the postings they
+// hold, after which the filter is exact again.
+func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	old := postingsIndex(s.index)
+	old.Settings.FilterableAttributes = slices.DeleteFunc(slices.Clone(old.Settings.FilterableAttributes), func(f string) bool {
+		return strings.HasPrefix(f, "route_") || f == fieldOneWay
+	})
+	if err := meili.EnsureIndex(ctx, s.p.Meili, old); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	places := zipPoints(t, s.p.Config.ZCTAFile, 20)
+	ps := genPostings(r, 300, places, time.Now())
+	var docs []map[string]any
+	for i := range ps {
+		ps[i].Routes = nil // events written before routes
+		doc, _, err := indexDoc(ps[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range doc {
+			if strings.HasPrefix(k, "route_") || k == fieldOneWay {
+				delete(doc, k)
+			}
+		}
+		doc["employer_id"] = "org-1"
+		docs = append(docs, doc)
+	}
+	pk := "id"
+	info, err := s.p.Meili.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	if err == nil {
+		err = meili.Wait(ctx, s.p.Meili, info)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// What Run does at start.
+	if err := meili.EnsureIndex(ctx, s.p.Meili, postingsIndex(s.index)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := migrateRoutes(ctx, s.p.Meili, s.index)
+	if err != nil || n != len(ps) {
+		t.Fatalf("migrated %d of %d: %v", n, len(ps), err)
+	}
+	if n, err := migrateRoutes(ctx, s.p.Meili, s.index); err != nil || n != 0 {
+		t.Fatalf("second start migrated %d: %v", n, err)
+	}
+	if err := s.vocab.load(ctx, s.p.Meili, s.index); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := s.getPosting(ctx, ps[0].ID)
+	if err != nil || ev.EmployerID != "org-1" {
+		t.Fatalf("migrated posting %+v: %v", ev, err)
+	}
+	s.checkFilterAgrees(t, r, ps, places, 15)
+}
+
+// The caseload's best unlock counts exams a client may sit now, as what
+// passing gives that client: CPC gives a client without coding experience
+// CPC-A, so it opens postings that take CPC-A but not those asking for CPC,
+// and an apprentice who holds CPC-A is not counted for CPC again.
+func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	places := zipPoints(t, s.p.Config.ZCTAFile, 5)
+	now := time.Now()
+	remote := func(id string, routes ...posting.Route) posting.Posting {
+		p := posting.Posting{ID: id, Title: "Coder " + id, Employer: "Acme", DatePosted: now.AddDate(0, 0, -1), EmploymentType: []string{"FULL_TIME"}}
+		p.WorkMode = "remote"
+		p.SetRoutes(routes)
+		return p
+	}
+	ps := []posting.Posting{
+		remote("p1", posting.Route{Credentials: [][]string{{"CPC", "CPC-A"}}}),
+		remote("p2", posting.Route{Credentials: [][]string{{"CPC"}}}),
+		remote("p3", // federal: a degree, a year, or one of seven credentials (not CPC-A)
+			posting.Route{EducationMin: posting.EducationAssociate},
+			posting.Route{ExperienceMonthsMin: 12},
+			posting.Route{Credentials: [][]string{{"RHIT", "RHIA", "CCA", "CCS", "CPC", "COC", "CIC"}}}),
+		remote("p4", posting.Route{Credentials: [][]string{{"CCA"}}}),
+		remote("p5", posting.Route{Credentials: [][]string{{"RHIT"}}}),
+	}
+	s.loadPostings(t, ps)
+	client := func(id string, codingMonths int, creds ...profile.CredentialRecord) {
+		lat, lon := places[0].Lat, places[0].Lon
+		sk := profile.Seeker{ID: id, Education: []profile.Education{{Level: "high_school", Status: "completed"}},
+			Location: &profile.Location{Lat: &lat, Lon: &lon}, RadiusMiles: 25, RemotePref: "any"}
+		if codingMonths > 0 {
+			sk.Experience = []profile.Experience{{Area: "coding", Months: codingMonths}}
+		}
+		sk.Normalize()
+		s.seekers.setAttrs(sk)
+		for _, c := range creds {
+			s.seekers.addCredential(id, c)
+		}
+	}
+	client("a", 0)
+	client("b", 0, profile.CredentialRecord{Code: "CPC", EarnedOn: "2025-06-01", Apprentice: true})
+	client("c", 0)
+	client("d", 30)
+	for _, id := range []string{"a", "c", "d"} {
+		sk, _, _ := s.seekers.view(id, now)
+		if !slices.Contains(sk.EligibleNow, "CCA") || !slices.Contains(sk.EligibleNow, "CPC") || slices.Contains(sk.EligibleNow, "RHIT") {
+			t.Fatalf("client %s eligible now for %v: the test assumes CCA and CPC, not RHIT", id, sk.EligibleNow)
+		}
+	}
+
+	view, err := s.caseloadView(ctx, []string{"a", "b", "c", "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Unlock{}
+	for _, u := range view.Unlocks {
+		got[u.Credential] = u
+	}
+	for code := range got {
+		if strings.HasSuffix(code, "-A") || code == "RHIT" {
+			t.Errorf("unlock %s: an apprentice status, or an exam no client may sit now", code)
+		}
+	}
+	// CCA: p3 and p4 for a, b and c; p4 for d (d qualifies for p3 by experience).
+	if u := got["CCA"]; u.Postings != 7 || !slices.Equal(u.Seekers, []string{"a", "b", "c", "d"}) {
+		t.Errorf("CCA unlock %+v, want 7 postings for a, b, c, d", u)
+	}
+	// CPC: CPC-A opens p1 for a and c; d, with 30 months of coding, earns
+	// CPC and opens p1 and p2; b already holds CPC-A.
+	u := got["CPC"]
+	want := []UnlockClient{{SeekerID: "a", Earns: "CPC-A", Postings: 1}, {SeekerID: "c", Earns: "CPC-A", Postings: 1}, {SeekerID: "d", Earns: "CPC", Postings: 2}}
+	if u.Postings != 4 || !slices.Equal(u.Clients, want) {
+		t.Errorf("CPC unlock %+v, want %+v", u, want)
+	}
+	if view.BestUnlock == nil || view.BestUnlock.Credential != "CCA" {
+		t.Errorf("best unlock %+v, want CCA", view.BestUnlock)
+	}
+	if len(view.Clients) != 4 || !view.Clients[0].Known {
+		t.Errorf("clients %+v", view.Clients)
+	}
+	t.Logf("unlocks %+v", view.Unlocks)
+}
