@@ -42,18 +42,19 @@ func (lp *labelledPosting) expectedRequired() [][]string {
 		return lp.Expect.Required
 	}
 	var r Requirements
-	r.SetRoutes(lp.Expect.Routes)
+	r.SetRoutes(MergeRoutes(lp.Expect.Routes))
 	return r.CredentialsRequired
 }
 
-// routesRight reports whether the extracted routes are the labelled ones:
-// in full for a file that labels routes, and for an older file by their
+// routesRight reports whether the extracted routes are the labelled ones
+// (compared after MergeRoutes, which changes no route's meaning): in full
+// for a file that labels routes, and for an older file by their
 // credentials alone (its one route's education and experience were never
 // labelled), which must be the one labelled route.
 func (lp *labelledPosting) routesRight(p Posting) bool {
 	got := p.Alternatives()
 	if lp.hasRoutes() {
-		return reflect.DeepEqual(CanonicalRoutes(got), CanonicalRoutes(lp.Expect.Routes))
+		return reflect.DeepEqual(MergeRoutes(got), MergeRoutes(lp.Expect.Routes))
 	}
 	creds := make([]Route, len(got))
 	for i, rt := range got {
@@ -201,7 +202,7 @@ func TestCredentialExtractionAccuracy(t *testing.T) {
 // gatedRounds are the rounds the test holds to 0.95: the development set
 // and the rounds whose misses have been fixed. A fresh round joins only
 // after it has been scored once, as it came.
-var gatedRounds = []string{"1", "2", "3"}
+var gatedRounds = []string{"1", "2", "3", "4"}
 
 func gatedRound(r string) bool { return slices.Contains(gatedRounds, r) }
 

@@ -18,11 +18,21 @@ var dictionaryYAML []byte
 // dictionary is the YAML form of dictionary.yaml; see the comments there.
 type dictionary struct {
 	Credentials []struct {
-		Code    string   `yaml:"code"`
-		Issuer  string   `yaml:"issuer"`
-		Names   []string `yaml:"names"`
-		Aliases []string `yaml:"aliases"`
+		Code     string   `yaml:"code"`
+		Issuer   string   `yaml:"issuer"`
+		Names    []string `yaml:"names"`
+		Aliases  []string `yaml:"aliases"`
+		Families []string `yaml:"families"`
 	} `yaml:"credentials"`
+	Issuers []struct {
+		Issuer string   `yaml:"issuer"`
+		Terms  []string `yaml:"terms"`
+	} `yaml:"issuers"`
+	Families []struct {
+		Family string   `yaml:"family"`
+		Terms  []string `yaml:"terms"`
+	} `yaml:"credential_families"`
+	Openers    []string  `yaml:"alternative_openers"`
 	CodeSets   []termSet `yaml:"code_sets"`
 	EHRSystems []termSet `yaml:"ehr_systems"`
 	Encoders   []termSet `yaml:"encoders"`
@@ -74,6 +84,9 @@ const (
 	kindClauseBreak
 	kindEmployer
 	kindRole
+	kindOpener // "one of the following": a list of ways to qualify follows
+	kindIssuer // "AHIMA": id is the issuer
+	kindFamily // "coding credential": id is the family
 )
 
 // strength is how strongly a posting asks for something; cues carry one.
@@ -206,7 +219,10 @@ type Extractor struct {
 	title    automaton // role rules and title work modes
 	headings []headingRule
 	codes    []string // credential codes, sorted
-	scratch  sync.Pool
+	// members[family][issuer] are the credentials of a family ("coding")
+	// that an issuer awards, as tokens' targets.
+	members map[string]map[string][]*target
+	scratch sync.Pool
 }
 
 // DefaultExtractor returns the Extractor built from the embedded
@@ -255,6 +271,15 @@ func compile(d *dictionary) (*Extractor, error) {
 		}
 		x.codes = append(x.codes, c.Code)
 		t := target{kind: kindCredential, id: c.Code}
+		for _, f := range c.Families {
+			if x.members == nil {
+				x.members = map[string]map[string][]*target{}
+			}
+			if x.members[f] == nil {
+				x.members[f] = map[string][]*target{}
+			}
+			x.members[f][c.Issuer] = append(x.members[f][c.Issuer], &target{kind: kindCredential, id: c.Code})
+		}
 		for _, term := range append(append([]string{c.Code}, c.Aliases...), c.Names...) {
 			add(&text, "credential "+c.Code, term, t)
 		}
@@ -281,6 +306,22 @@ func compile(d *dictionary) (*Extractor, error) {
 		for _, term := range e.Terms {
 			add(&text, "education "+e.Level, term, target{kind: kindEducation, id: e.Level, rank: rank})
 		}
+	}
+	for _, is := range d.Issuers {
+		for _, term := range is.Terms {
+			add(&text, "issuer "+is.Issuer, term, target{kind: kindIssuer, id: is.Issuer})
+		}
+	}
+	for _, f := range d.Families {
+		if len(x.members[f.Family]) == 0 {
+			errs = append(errs, fmt.Errorf("credential family %q has no credentials", f.Family))
+		}
+		for _, term := range f.Terms {
+			add(&text, "family "+f.Family, term, target{kind: kindFamily, id: f.Family})
+		}
+	}
+	for _, term := range d.Openers {
+		add(&text, "alternative opener", term, target{kind: kindOpener})
 	}
 	for _, term := range d.InLieu {
 		add(&text, "in lieu", term, target{kind: kindInLieu})

@@ -111,21 +111,75 @@ const maxRequiredGroups = 32
 type extraction struct {
 	*scratch
 
-	role, soc          string
-	titleMode          string
-	textMode           string
-	required           [][]string
-	lastGroup          int     // index in required of the last group, for "CPC-A will be considered"
-	negated            []group // groups the last clause negated
-	preferred          []string
-	orEligible         []string
-	eduRank, expMonths int
-	inLieu             bool
-	codeSets, ehrs     []string
-	encoders, skills   []string
+	role, soc        string
+	titleMode        string
+	textMode         string
+	required         []reqGroup
+	lastGroup        int     // index in required of the last group, for "CPC-A will be considered"
+	negated          []group // groups the last clause negated
+	preferred        []string
+	orEligible       []string
+	edu, exp         []slotValue // education ranks and months of experience, by slot
+	hsRequired       bool        // a high-school diploma is required
+	inLieu           bool
+	codeSets, ehrs   []string
+	encoders, skills []string
+
+	// Where requirements go (see extract_routes.go).
+	blocks   []block
+	lineAt   slot  // the slot of the current line
+	override *slot // the slot of the rest of the clause ("will also consider … with 3 years")
+}
+
+// reqGroup is a required group of alternatives and the slot it belongs to.
+type reqGroup struct {
+	ids []string
+	at  slot
+}
+
+// slotValue is an education rank or a number of months, in a slot.
+type slotValue struct {
+	at slot
+	n  int
+}
+
+// slotAt returns the slot of a requirement found at offset pos of the
+// current line.
+func (e *extraction) slotAt(pos int) slot {
+	if e.override != nil {
+		return *e.override
+	}
+	at := e.lineAt
+	for i, c := range e.cuts {
+		if pos >= c {
+			at = e.cutAt[i]
+		}
+	}
+	return at
+}
+
+func (e *extraction) addEducation(pos, rank int) {
+	at := e.slotAt(pos)
+	if rank == 0 || e.dropped(at) {
+		return
+	}
+	if rank == EducationHighSchool.Rank() {
+		e.hsRequired = true
+	}
+	e.edu = append(e.edu, slotValue{at, rank})
+}
+
+func (e *extraction) addExperience(pos, months int) {
+	if at := e.slotAt(pos); !e.dropped(at) && len(e.exp) < maxRequiredGroups {
+		e.exp = append(e.exp, slotValue{at, months})
+	}
 }
 
 func (e *extraction) apply(g group, s strength) {
+	at := e.slotAt(g.at)
+	if e.dropped(at) {
+		return
+	}
 	ids := make([]string, len(g.ms))
 	for i, m := range g.ms {
 		ids[i] = m.id
@@ -133,14 +187,14 @@ func (e *extraction) apply(g group, s strength) {
 	switch s {
 	case strengthRequired:
 		slices.Sort(ids)
-		if i := slices.IndexFunc(e.required, func(g []string) bool { return slices.Equal(g, ids) }); i >= 0 {
+		if i := slices.IndexFunc(e.required, func(g reqGroup) bool { return g.at == at && slices.Equal(g.ids, ids) }); i >= 0 {
 			e.lastGroup = i // said again
 			return
 		}
 		if len(e.required) == maxRequiredGroups {
 			return
 		}
-		e.required = append(e.required, ids)
+		e.required = append(e.required, reqGroup{ids, at})
 		e.lastGroup = len(e.required) - 1
 	case strengthPreferred:
 		for _, id := range ids {
@@ -158,10 +212,32 @@ func (e *extraction) joinLast(g group) bool {
 	if e.lastGroup < 0 || e.lastGroup >= len(e.required) {
 		return false
 	}
+	last := &e.required[e.lastGroup]
 	for _, m := range g.ms {
-		e.required[e.lastGroup] = addUnique(e.required[e.lastGroup], m.id)
+		last.ids = addUnique(last.ids, m.id)
 	}
-	slices.Sort(e.required[e.lastGroup])
+	slices.Sort(last.ids)
+	return true
+}
+
+// alternativeRoute starts a route beside the last required group: "RHIT
+// required. Will also consider a CCS with 3 years of coding" is {RHIT} or
+// {CCS, 3 years}. The last group moves to an item of a new block (or, if it
+// is already an alternative, stays there) and the rest of the clause goes
+// to a new item of that block. It reports false when there is no last
+// group to stand beside.
+func (e *extraction) alternativeRoute() bool {
+	if e.lastGroup < 0 || e.lastGroup >= len(e.required) {
+		return false
+	}
+	last := &e.required[e.lastGroup]
+	if last.at.block == 0 {
+		last.at = e.newItem(e.newBlock(false), 0)
+	} else if e.blocks[last.at.block-1].ladder {
+		return false
+	}
+	at := e.newItem(last.at.block, e.blocks[last.at.block-1].ranks[last.at.item-1])
+	e.override = &at
 	return true
 }
 
@@ -169,32 +245,22 @@ func (e *extraction) joinLast(g group) bool {
 // satisfied by eligibility as a whole; groups implied by a smaller group go;
 // a credential strictly required or or-eligible is not also "preferred".
 func (e *extraction) result() Requirements {
-	var req [][]string
+	var req []reqGroup
 	for _, g := range e.required {
-		if slices.ContainsFunc(g, func(id string) bool { return slices.Contains(e.orEligible, id) }) {
-			for _, id := range g {
+		if slices.ContainsFunc(g.ids, func(id string) bool { return slices.Contains(e.orEligible, id) }) {
+			for _, id := range g.ids {
 				e.orEligible = addUnique(e.orEligible, id)
 			}
 			continue
 		}
 		req = append(req, g)
 	}
-	var groups [][]string
-	for i, g := range req {
-		implied := false
-		for j, h := range req {
-			if i != j && isSubset(h, g) && (len(h) < len(g) || j < i) {
-				implied = true // h is stricter, or an earlier copy of g
-				break
-			}
-		}
-		if !implied {
-			groups = append(groups, g)
-		}
-	}
+	routes := e.routes(req)
 	var pref []string
 	for _, id := range e.preferred {
-		strict := slices.Contains(e.orEligible, id) || slices.ContainsFunc(groups, func(g []string) bool { return len(g) == 1 && g[0] == id })
+		strict := slices.Contains(e.orEligible, id) || slices.ContainsFunc(routes, func(rt Route) bool {
+			return slices.ContainsFunc(rt.Credentials, func(g []string) bool { return len(g) == 1 && g[0] == id })
+		})
 		if !strict {
 			pref = append(pref, id)
 		}
@@ -207,21 +273,15 @@ func (e *extraction) result() Requirements {
 		Role:                        e.role,
 		SOCCode:                     e.soc,
 		WorkMode:                    mode,
-		CredentialsRequired:         groups,
 		CredentialsPreferred:        sorted(pref),
 		CredentialsOrEligible:       sorted(e.orEligible),
-		EducationMin:                educationOfRank(e.eduRank),
-		ExperienceMonthsMin:         e.expMonths,
 		ExperienceInLieuOfEducation: e.inLieu,
 		CodeSets:                    sorted(e.codeSets),
 		EHRSystems:                  sorted(e.ehrs),
 		Encoders:                    sorted(e.encoders),
 		Skills:                      sorted(e.skills),
 	}
-	if r.CredentialsRequired == nil {
-		r.CredentialsRequired = [][]string{}
-	}
-	r.Routes = CanonicalRoutes(r.Alternatives())
+	r.SetRoutes(routes)
 	return r
 }
 

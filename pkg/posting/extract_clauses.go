@@ -7,16 +7,18 @@ import (
 )
 
 // scan reads one text: line by line, with the section set by the last
-// heading, and clause by clause within a line.
+// heading, and clause by clause within a line. A description's layout
+// (lists of ways to qualify, level ladders) is read first, so that each
+// requirement goes to its route.
 func (x *Extractor) scan(canon string, e *extraction, isTitle bool) {
 	if canon == "" {
 		return
 	}
 	lower := lowerASCII(e.lower[:0], canon)
 	e.lower = lower[:0]
-	toks := x.text.match(canon, lower, e.scratch)
-	sec := sectionNeutral
-	e.lastGroup = -1
+	toks := x.expandFamilies(lower, x.text.match(canon, lower, e.scratch), e.scratch)
+	lines := e.lines[:0]
+	t := 0
 	for ls := 0; ls < len(canon); {
 		le := strings.IndexByte(canon[ls:], '\n')
 		if le < 0 {
@@ -24,21 +26,65 @@ func (x *Extractor) scan(canon string, e *extraction, isTitle bool) {
 		} else {
 			le += ls
 		}
-		n := 0
-		for n < len(toks) && toks[n].start < le {
-			n++
+		t0 := t
+		for t < len(toks) && toks[t].start < le {
+			t++
 		}
-		lineToks := toks[:n]
-		toks = toks[n:]
-		cs, bulleted := lineContent(lower, ls, le)
-		if !bulleted && !isTitle {
-			if s, ok := x.heading(lower[cs:le], lineToks); ok {
-				sec = s
-				e.lastGroup = -1
+		l := lineInfo{ls: ls, le: le, t0: t0, t1: t}
+		l.cs, l.bulleted = lineContent(lower, ls, le)
+		if !isTitle {
+			lineShape(canon, lower, &l, toks[t0:t])
+			if !l.bulleted && !l.blank {
+				l.sec, l.heading = x.heading(lower[l.cs:le], toks[t0:t])
 			}
 		}
-		x.line(lower, cs, le, lineToks, sec, e)
+		lines = append(lines, l)
 		ls = le + 1
+	}
+	e.lines = lines[:0]
+	if !isTitle {
+		x.layout(canon, lower, lines, toks, e)
+	}
+	sec := sectionNeutral
+	e.lastGroup = -1
+	for i := range lines {
+		l := &lines[i]
+		if l.heading {
+			sec = l.sec
+			e.lastGroup = -1
+		}
+		e.lineAt, e.cuts, e.cutAt = l.at, e.cuts[:0], e.cutAt[:0]
+		lineToks := toks[l.t0:l.t1]
+		if !isTitle && !l.blank {
+			e.lineCuts(canon, lower, l, lineToks)
+		}
+		x.line(lower, l.cs, l.le, lineToks, sec, e)
+	}
+	e.lineAt, e.cuts, e.cutAt = slot{}, e.cuts[:0], e.cutAt[:0]
+}
+
+// lineCuts finds the alternatives within a line (see splits) and gives each
+// an item: of a new block, or of the block the line is already an item of.
+func (e *extraction) lineCuts(canon string, lower []byte, l *lineInfo, toks []token) {
+	cuts, preamble := splits(canon, lower, l.cs, l.le, toks, e.cuts[:0])
+	e.cuts = cuts
+	if len(cuts) == 0 || e.dropped(l.at) {
+		e.cuts = e.cuts[:0]
+		return
+	}
+	b, rank := l.at.block, 0
+	if b != 0 {
+		rank = e.blocks[b-1].ranks[l.at.item-1]
+	}
+	if b == 0 {
+		b = e.newBlock(false)
+		if !preamble {
+			// The text before the first cut is the first alternative.
+			e.lineAt = e.newItem(b, rank)
+		}
+	}
+	for range cuts {
+		e.cutAt = append(e.cutAt, e.newItem(b, rank))
 	}
 }
 
@@ -201,7 +247,11 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 		case kindWorkMode:
 			e.textMode = bestMode(e.textMode, tk.t.id)
 		case kindInLieu:
-			if sec != sectionIgnore {
+			// "3 years of experience in lieu of certification" stands in
+			// for a credential, not for education (splits makes it a
+			// route of its own).
+			after := lower[tk.end:min(end, tk.end+24)]
+			if sec != sectionIgnore && !bytes.Contains(after, []byte("certif")) && !bytes.Contains(after, []byte("credential")) {
 				e.inLieu = true
 			}
 		case kindEmployer:
@@ -216,6 +266,8 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 		return
 	}
 	c := clauseCtx{lower: lower, start: start, end: end, cues: cues, sec: sec, employer: employer}
+	c.ownRequirements = slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation }) || statesExperience(lower[start:end])
+	defer func() { e.override = nil }()
 	runs := buildRuns(lower, toks, kindCredential)
 	// "RHIT is not required but is highly desirable": a clause opened by
 	// "but" that names no credential turns the negated ones before it into

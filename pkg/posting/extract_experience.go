@@ -10,8 +10,28 @@ import (
 // years of auditing" is five), the most across clauses. Its strength comes
 // from the cues in its comma-separated part of the clause ("2 years of
 // billing experience, pediatric experience preferred"), else from a cue
-// before that part, else from the section.
+// before that part, else from the section. A clause that holds
+// alternatives ("RN with 3 years …, OR RHIA with 3 years …") is read part
+// by part.
 func (c *clauseCtx) experience(e *extraction) {
+	start := c.start
+	for _, cut := range e.cuts {
+		if cut > start && cut < c.end {
+			c.experienceIn(e, start, cut)
+			start = cut
+		}
+	}
+	c.experienceIn(e, start, c.end)
+}
+
+// experienceIn reads the experience of the part [start, end) of a clause.
+func (c *clauseCtx) experienceIn(e *extraction, start, end int) {
+	c0 := *c
+	c0.start, c0.end = start, end
+	c0.experiencePart(e)
+}
+
+func (c *clauseCtx) experiencePart(e *extraction) {
 	text := c.lower[c.start:c.end]
 	if !bytes.Contains(text, []byte("year")) && !bytes.Contains(text, []byte("month")) && !bytes.Contains(text, []byte("yr")) {
 		return // most clauses: no duration, nothing to do
@@ -52,7 +72,20 @@ func (c *clauseCtx) experience(e *extraction) {
 			return
 		}
 	}
-	e.expMonths = max(e.expMonths, months)
+	e.addExperience(c.start+at, months)
+}
+
+// statesExperience reports whether a clause states a duration of
+// experience, as experience reads it.
+func statesExperience(text []byte) bool {
+	if !bytes.Contains(text, []byte("year")) && !bytes.Contains(text, []byte("month")) && !bytes.Contains(text, []byte("yr")) {
+		return false
+	}
+	if !containsWord(text, "experience") && !containsWord(text, "exp") && !containsWord(text, "coding") {
+		return false
+	}
+	_, _, ok := firstDuration(string(text))
+	return ok
 }
 
 // experienceMonths returns the first duration in lower-cased text ("2

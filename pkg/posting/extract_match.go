@@ -11,6 +11,10 @@ type scratch struct {
 	lower []byte
 	cands []cand
 	toks  []token
+	fam   []token // tokens with credential families expanded
+	lines []lineInfo
+	cuts  []int
+	cutAt []slot
 }
 
 // cand is a match of a pattern before overlaps are resolved.

@@ -11,6 +11,7 @@ type mention struct {
 	id       string
 	rank     int // education level rank
 	eligible bool
+	at       int // offset in the text
 }
 
 // op joins two mentions of a run.
@@ -43,11 +44,11 @@ func buildRuns(lower []byte, toks []token, k kind) []run {
 	for _, tk := range toks {
 		switch {
 		case tk.t.kind == k:
-			m := mention{id: tk.t.id, rank: tk.t.rank, eligible: pendingEligible}
+			m := mention{id: tk.t.id, rank: tk.t.rank, eligible: pendingEligible, at: tk.start}
 			pendingEligible = false
 			if cur >= 0 {
 				r := &runs[cur]
-				if o, ok := gapOp(lower[gapFrom:tk.start]); ok {
+				if o, ok := gapOp(lower[min(gapFrom, tk.start):tk.start]); ok {
 					last := &r.ms[len(r.ms)-1]
 					switch {
 					case last.id == m.id && o != opAnd:
@@ -71,7 +72,7 @@ func buildRuns(lower []byte, toks []token, k kind) []run {
 			runs = append(runs, run{ms: []mention{m}, start: tk.start, end: tk.end})
 			cur, gapFrom = len(runs)-1, tk.end
 		case k == kindCredential && cur >= 0 && tk.t.kind == kindCue && tk.t.strength == strengthEligible && tk.start >= gapFrom:
-			o, ok := gapOp(lower[gapFrom:tk.start])
+			o, ok := gapOp(lower[min(gapFrom, tk.start):tk.start])
 			switch {
 			case !ok:
 			case tk.t.immediate && tk.t.dir == dirPost && !pendingEligible:
@@ -177,9 +178,12 @@ func (r *run) groups() []group {
 	gs := []group{{}}
 	for i, m := range r.ms {
 		if i > 0 && ops[i-1] == opAnd {
-			gs = append(gs, group{})
+			gs = append(gs, group{at: m.at})
 		}
 		g := &gs[len(gs)-1]
+		if len(g.ms) == 0 {
+			g.at = m.at
+		}
 		g.eligible = g.eligible || m.eligible
 		if !slices.ContainsFunc(g.ms, func(x mention) bool { return x.id == m.id }) {
 			g.ms = append(g.ms, m)
@@ -191,6 +195,7 @@ func (r *run) groups() []group {
 type group struct {
 	ms       []mention
 	eligible bool
+	at       int // offset of its first mention
 }
 
 // clauseCtx holds what the strength of a run depends on.
@@ -200,6 +205,8 @@ type clauseCtx struct {
 	cues       []token
 	sec        section
 	employer   bool
+	// ownRequirements: the clause also states experience or education.
+	ownRequirements bool
 }
 
 // cuesOf returns the cue just before run i (after the previous run) and the
@@ -225,6 +232,9 @@ func (c *clauseCtx) cuesOf(runs []run, i int) (pre *target, post []*target) {
 				if _, ok := gapOp(c.lower[tk.end:r.start]); !ok {
 					continue
 				}
+			}
+			if pre != nil && pre.strength == strengthAlternative && tk.t.strength == strengthRequired {
+				continue // "we will also consider candidates with a CCA"
 			}
 			pre = tk.t
 		case tk.start >= r.end && tk.end <= hi && tk.t.dir != dirPre:
@@ -289,6 +299,14 @@ func (c *clauseCtx) credentials(runs []run, i int, e *extraction) {
 	case has(strengthBenefit):
 		return
 	case has(strengthAlternative):
+		// "CPC-A will be considered" widens the last group; "we will also
+		// consider a CCS with 3 years of coding" is a route of its own.
+		if c.ownRequirements && e.override == nil && e.alternativeRoute() {
+			for _, g := range gs {
+				e.apply(g, eligibleOr(g, strengthRequired))
+			}
+			return
+		}
 		for _, g := range gs {
 			if g.eligible || !e.joinLast(g) {
 				e.apply(g, eligibleOr(g, strengthRequired))
@@ -379,6 +397,7 @@ func (c *clauseCtx) education(runs []run, i int, e *extraction) {
 		}
 	}
 	level := 0
+	at := runs[i].start
 	for _, g := range runs[i].groups() {
 		low := 0
 		for _, m := range g.ms {
@@ -388,5 +407,5 @@ func (c *clauseCtx) education(runs []run, i int, e *extraction) {
 		}
 		level = max(level, low)
 	}
-	e.eduRank = max(e.eduRank, level)
+	e.addEducation(at, level)
 }

@@ -22,10 +22,10 @@ func TestExtractCredentialStrength(t *testing.T) {
 		{"bare code defaults to required", "RHIT", want{required: [][]string{{"RHIT"}}}},
 		{"or makes one group", "RHIT or RHIA required.", want{required: [][]string{{"RHIA", "RHIT"}}}},
 		{"slash makes one group", "RHIT/RHIA required", want{required: [][]string{{"RHIA", "RHIT"}}}},
-		{"and makes two groups", "Required RHIT and (CCS or CIC).", want{required: [][]string{{"RHIT"}, {"CCS", "CIC"}}}},
-		{"with joins like and", "RHIA or RHIT with CCS required", want{required: [][]string{{"RHIA", "RHIT"}, {"CCS"}}}},
+		{"and makes two groups", "Required RHIT and (CCS or CIC).", want{required: [][]string{{"CCS", "CIC"}, {"RHIT"}}}},
+		{"with joins like and", "RHIA or RHIT with CCS required", want{required: [][]string{{"CCS"}, {"RHIA", "RHIT"}}}},
 		{"comma list takes the following or", "CPC, COC, or CCS certification required.", want{required: [][]string{{"CCS", "COC", "CPC"}}}},
-		{"comma list takes the following and", "RHIT, CCS and CPC required", want{required: [][]string{{"RHIT"}, {"CCS"}, {"CPC"}}}},
+		{"comma list takes the following and", "RHIT, CCS and CPC required", want{required: [][]string{{"CCS"}, {"CPC"}, {"RHIT"}}}},
 		{"bare comma list is alternatives", "Certification: CCS, CPC, CIC", want{required: [][]string{{"CCS", "CIC", "CPC"}}}},
 		{"preferred", "CPB or CPC certification preferred.", want{preferred: []string{"CPB", "CPC"}}},
 		{"a plus", "CEHRS certification a plus", want{preferred: []string{"CEHRS"}}},
@@ -48,7 +48,8 @@ func TestExtractCredentialStrength(t *testing.T) {
 		{"preferred and not required together", "RHIT preferred and not required", want{preferred: []string{"RHIT"}}},
 		{"not eligible", "Apprentice coders (CPC-A) are not eligible for this position.", want{}},
 		{"benefit", "We pay for your RHIT or CPC exam after a year.", want{}},
-		{"alternative joins the previous group", "CPC, COC, or CCS certification required. CPC-A will be considered with one year of coding.", want{required: [][]string{{"CCS", "COC", "CPC", "CPC-A"}}}},
+		{"alternative joins the previous group", "CPC, COC, or CCS certification required. CPC-A will be considered.", want{required: [][]string{{"CCS", "COC", "CPC", "CPC-A"}}}},
+		{"alternative with its own experience is a route of its own", "CPC, COC, or CCS certification required. CPC-A will be considered with one year of coding.", want{}},
 		{"in lieu of", "Active CCS required. Candidates holding the CIC in lieu of the CCS will be considered.", want{required: [][]string{{"CCS", "CIC"}}}},
 		{"parenthesis holds its own clause", "Active CRC certification (CPC or CCS with HCC experience will also be considered)", want{required: [][]string{{"CCS", "CPC", "CRC"}}}},
 		{"employer's staff do not count", "Our team of 30 includes RHIT and CCS coders.", want{}},
@@ -154,7 +155,7 @@ func TestExtractEducationAndExperience(t *testing.T) {
 	}{
 		{"High school diploma or GED required; associate degree preferred.", EducationHighSchool, 0, false, "lowest alternative, preferred ignored"},
 		{"Associate degree in HIT required, bachelor's preferred. Three (3) years of coding experience.", EducationAssociate, 36, false, "two (2) years"},
-		{"Bachelor's degree or equivalent experience. 2+ years of experience in HIM.", EducationBachelor, 24, true, "in lieu"},
+		{"Bachelor's degree or equivalent experience. 2+ years of experience in HIM.", EducationNone, 24, true, "in lieu: the experience alone is a route"},
 		{"Completion of a medical coding certificate program. 6 months of experience.", EducationCertificate, 6, false, "certificate"},
 		{"1-2 years of coding experience required, 4 years preferred.", EducationNone, 12, false, "a range takes its low end"},
 		{"2 years of medical billing experience, pediatric experience strongly preferred.", EducationNone, 24, false, "preference in the next part"},
@@ -162,7 +163,7 @@ func TestExtractEducationAndExperience(t *testing.T) {
 		{"Must obtain CCS within 12 months of hire.", EducationNone, 0, false, "a deadline is not experience"},
 		{"Five years of professional fee coding experience, including two years of auditing.", EducationNone, 60, false, "the headline figure"},
 		{"Experience: one year. Another clause with 3 years of coding experience.", EducationNone, 36, false, "the most across clauses"},
-		{"Associate degree in HIT, or two years of HIM experience in lieu of a degree.", EducationAssociate, 24, true, "in lieu of a degree"},
+		{"Associate degree in HIT, or two years of HIM experience in lieu of a degree.", EducationNone, 0, true, "in lieu of a degree: two routes"},
 		{"Our team has 20 years of coding experience.", EducationNone, 0, false, "about the employer"},
 	}
 	for _, c := range cases {
@@ -271,10 +272,11 @@ func TestCompileRejectsBadDictionaries(t *testing.T) {
 	good := func() *dictionary {
 		d := &dictionary{}
 		d.Credentials = append(d.Credentials, struct {
-			Code    string   `yaml:"code"`
-			Issuer  string   `yaml:"issuer"`
-			Names   []string `yaml:"names"`
-			Aliases []string `yaml:"aliases"`
+			Code     string   `yaml:"code"`
+			Issuer   string   `yaml:"issuer"`
+			Names    []string `yaml:"names"`
+			Aliases  []string `yaml:"aliases"`
+			Families []string `yaml:"families"`
 		}{Code: "RHIT"})
 		return d
 	}
@@ -340,5 +342,83 @@ func TestExtractConcurrently(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestExtractRoutes checks the general rules that read a posting's ways to
+// qualify; each case is a phrasing, not a posting.
+func TestExtractRoutes(t *testing.T) {
+	r := func(groups [][]string, edu Education, months int) Route {
+		if groups == nil {
+			groups = [][]string{}
+		}
+		return Route{Credentials: groups, EducationMin: edu, ExperienceMonthsMin: months}
+	}
+	coding := []string{"CCA", "CCS", "CCS-P", "CEMC", "CIC", "COC", "CPC", "CRC"}
+	cases := []struct {
+		name, text string
+		want       []Route
+	}{
+		{"one route", "RHIT required. 2 years of coding experience.", []Route{r([][]string{{"RHIT"}}, "", 24)}},
+		{"credential or experience in lieu", "CCS or CPC; or 3 years of coding experience in lieu of certification.",
+			[]Route{r(nil, "", 36), r([][]string{{"CCS", "CPC"}}, "", 0)}},
+		{"an or between kinds", "Associate degree in HIT or two years of coding experience required.",
+			[]Route{r(nil, "", 24), r(nil, EducationAssociate, 0)}},
+		{"an or between credentials stays a group", "RHIT or RHIA and 2 years of coding experience.",
+			[]Route{r([][]string{{"RHIA", "RHIT"}}, "", 24)}},
+		{"an or before a comma is no split", "High school diploma or equivalent, 1 year of experience.",
+			[]Route{r(nil, EducationHighSchool, 12)}},
+		{"opener list, one route per line", "Meet one of the following:\n- Associate degree in HIM\n- RHIT\n- 2 years of ROI experience\n\nHIPAA knowledge required.",
+			[]Route{r(nil, "", 24), r(nil, EducationAssociate, 0), r([][]string{{"RHIT"}}, "", 0)}},
+		{"opener list of credentials is one group", "Must hold one of the following:\n- CPC\n- CCS\n- CIC",
+			[]Route{r([][]string{{"CCS", "CIC", "CPC"}}, "", 0)}},
+		{"inline lettered alternatives", "Applicants must meet one of the following: (a) RHIT; (b) an associate degree plus 6 months of coding experience; (c) 18 months of coding experience.",
+			[]Route{r(nil, "", 18), r(nil, EducationAssociate, 6), r([][]string{{"RHIT"}}, "", 0)}},
+		{"either (a) or (b)", "You need either (a) an associate degree and RHIT, or (b) a high school diploma and four years of records experience.",
+			[]Route{r(nil, EducationHighSchool, 48), r([][]string{{"RHIT"}}, EducationAssociate, 0)}},
+		{"federal OR lines with a requirement for all", "Experience: one year of specialized experience.\nOR\nEducation: an associate degree.\nOR\nA combination of the two.\n\nYou must also hold an RHIT or CCS.",
+			[]Route{r([][]string{{"CCS", "RHIT"}}, "", 12), r([][]string{{"CCS", "RHIT"}}, EducationAssociate, 0)}},
+		{"capital OR", "RN with 3 years of clinical experience, OR RHIA with 3 years of coding experience.",
+			[]Route{r([][]string{{"RHIA", "RN"}}, "", 36)}},
+		{"will also consider, with experience", "RHIT required. Will also consider a CCS with at least 3 years of coding experience.",
+			[]Route{r([][]string{{"RHIT"}}, "", 0), r([][]string{{"CCS"}}, "", 36)}},
+		{"level ladder keeps the lowest level", "Coder I\n- CCA or CPC-A\n\nCoder II\n- CCS and 2 years of coding experience\n\nCoder III\n- CCS and CIC",
+			[]Route{r([][]string{{"CCA", "CPC-A"}}, "", 0)}},
+		{"level labels with colons", "Level 1: high school diploma.\nLevel 2: RHIT and two years of HIM experience.",
+			[]Route{r(nil, EducationHighSchool, 0)}},
+		{"issuer family before", "An AHIMA or AAPC coding credential is required.", []Route{r([][]string{coding}, "", 0)}},
+		{"issuer family after", "Must hold a coding certification through AHIMA or AAPC.", []Route{r([][]string{coding}, "", 0)}},
+		{"family of one issuer", "AHIMA coding credential required.", []Route{r([][]string{{"CCA", "CCS", "CCS-P"}}, "", 0)}},
+		{"family without issuer names none", "Coding certification required.", []Route{r(nil, "", 0)}},
+		{"benefit in other words", "We cover the cost of your CPC exam.", []Route{r(nil, "", 0)}},
+		{"does not require", "This role does not require a CPC or CCA.", []Route{r(nil, "", 0)}},
+		{"full names and RN", "Registered Nurse or Registered Health Information Administrator required.", []Route{r([][]string{{"RHIA", "RN"}}, "", 0)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := Extract("", c.text)
+			if !reflect.DeepEqual(got.Routes, c.want) {
+				t.Errorf("Extract(%q)\n got routes %+v\nwant %+v", c.text, got.Routes, c.want)
+			}
+		})
+	}
+}
+
+// TestRestate checks that fields a sender states win over the text in the
+// routes as well as in their summary.
+func TestRestate(t *testing.T) {
+	req := Extract("", "RHIT required, or 3 years of coding experience in lieu of certification. High school diploma required.")
+	bachelor, twelve := EducationBachelor, 12
+	req.Restate(&bachelor, &twelve, nil)
+	want := []Route{{Credentials: [][]string{}, EducationMin: EducationBachelor, ExperienceMonthsMin: 12}}
+	if !reflect.DeepEqual(req.Routes, want) || req.EducationMin != EducationBachelor || req.ExperienceMonthsMin != 12 {
+		t.Errorf("stated bachelor's and 12 months: routes %+v, summary %q %d", req.Routes, req.EducationMin, req.ExperienceMonthsMin)
+	}
+	req = Extract("", "Associate degree required. RHIT required. 2 years of coding experience.")
+	yes := true
+	req.Restate(nil, nil, &yes)
+	want = []Route{{Credentials: [][]string{{"RHIT"}}, ExperienceMonthsMin: 24}}
+	if !reflect.DeepEqual(req.Routes, want) || !req.ExperienceInLieuOfEducation || req.EducationMin != EducationNone {
+		t.Errorf("stated experience in place of education: routes %+v, summary %+v", req.Routes, req)
 	}
 }

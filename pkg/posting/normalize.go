@@ -459,25 +459,26 @@ func normalizeLocation(r *Raw, p *Posting, z *geo.ZCTA, prefix string, fs *apier
 // says: their education level, months of experience, in-lieu flag and
 // O*NET-SOC code.
 func mergeStated(r *Raw, p *Posting, x *Extractor, prefix string, fs *apierr.Fields) {
+	var edu *Education
+	var months *int
 	if ed := strings.TrimSpace(r.Education); ed != "" {
 		if level := Education(strings.ToLower(ed)); level.Rank() > 0 {
-			p.EducationMin = level
+			edu = &level
 		} else if got := x.Extract("", strings.ReplaceAll(ed, "_", " ")).EducationMin; got != EducationNone {
 			// Free text or schema.org's credentialCategory ("associate
 			// degree"): the dictionary reads it like a description.
-			p.EducationMin = got
+			edu = &got
 		}
 	}
 	if m := r.ExperienceMonths; m != nil {
 		if *m < 0 || *m > 600 {
 			fs.Add(prefix+"experience_months", "want 0 to 600 months")
 		} else {
-			p.ExperienceMonthsMin = *m
+			months = m
 		}
 	}
-	if b := r.ExperienceInLieuOfEducation; b != nil {
-		p.ExperienceInLieuOfEducation = *b
-	}
+	// The routes follow what was stated, and so does their summary.
+	p.Requirements.Restate(edu, months, r.ExperienceInLieuOfEducation)
 	if oc := strings.TrimSpace(r.OccupationalCategory); oc != "" {
 		if soc, ok := socCode(oc); ok {
 			p.SOCCode = soc

@@ -55,7 +55,7 @@ func TestNormalize(t *testing.T) {
 	if !reflect.DeepEqual(p.EmploymentType, []string{"FULL_TIME", "PER_DIEM"}) {
 		t.Errorf("employment types %v", p.EmploymentType)
 	}
-	if !reflect.DeepEqual(p.CredentialsRequired, [][]string{{"RHIT"}, {"CCS", "CIC"}}) || !reflect.DeepEqual(p.CredentialsPreferred, []string{"RHIA"}) {
+	if !reflect.DeepEqual(p.CredentialsRequired, [][]string{{"CCS", "CIC"}, {"RHIT"}}) || !reflect.DeepEqual(p.CredentialsPreferred, []string{"RHIA"}) {
 		t.Errorf("credentials %v %v", p.CredentialsRequired, p.CredentialsPreferred)
 	}
 	if p.Role != "coder" || p.SOCCode != "29-2072.00" || p.WorkMode != "onsite" || p.ExperienceMonthsMin != 36 || !slices.Equal(p.EHRSystems, []string{"Epic"}) {

@@ -1,0 +1,674 @@
+package posting
+
+import (
+	"bytes"
+	"slices"
+)
+
+// A posting often lists ways to qualify rather than requirements: "one of
+// the following: 1. an associate degree; 2. RHIT or RHIA; 3. two years of
+// experience", a federal "Experience … OR Education …", "RHIT, RHIA or CCS;
+// or 3 years of coding experience in lieu of certification", a level ladder
+// ("Coder I: … Coder II: …"). The extractor reads each requirement into a
+// slot: block 0 holds what every route requires, and an item of another
+// block is one alternative of that block. A route is the global slot plus
+// one item of every block (see routes).
+
+// slot says where a requirement belongs: block 0 is every route; otherwise
+// item (1-based) of block.
+type slot struct{ block, item int }
+
+// block is one list of alternatives. A ladder's items are levels: only the
+// lowest advertised level counts, the others are dropped.
+type block struct {
+	ladder bool
+	ranks  []int // per item: its level on a ladder, else 0
+	low    int   // the lowest rank of a ladder
+}
+
+// lineInfo is what the layout pass knows of one line of a description.
+type lineInfo struct {
+	ls, le, cs   int // line start, end, content start (after a bullet)
+	t0, t1       int // its tokens are toks[t0:t1]
+	bulleted     bool
+	blank        bool
+	heading      bool
+	sec          section
+	orLine       bool // the line says only "or"
+	endsOr       bool // the line ends with the word "or" ("…; OR")
+	startsOr     bool // the line starts with the word "or"
+	opener       bool // the line ends in ":" after "one of the following" or the like
+	rank         int  // a level label at its start ("Coder II", "Level 1:"): its level
+	at           slot // the slot of the line's requirements
+	ladderMember bool
+}
+
+// newBlock opens a block and returns its number.
+func (e *extraction) newBlock(ladder bool) int {
+	e.blocks = append(e.blocks, block{ladder: ladder})
+	return len(e.blocks)
+}
+
+// newItem adds an item of the given rank to block b and returns its slot.
+func (e *extraction) newItem(b, rank int) slot {
+	bl := &e.blocks[b-1]
+	bl.ranks = append(bl.ranks, rank)
+	return slot{b, len(bl.ranks)}
+}
+
+// dropped reports whether requirements in s are discarded: those of a
+// ladder's higher levels.
+func (e *extraction) dropped(s slot) bool {
+	if s.block == 0 {
+		return false
+	}
+	b := &e.blocks[s.block-1]
+	return b.ladder && b.ranks[s.item-1] != b.low
+}
+
+// layout reads the structure of a description's lines: level ladders,
+// lists of ways to qualify under an opener ("must meet one of the
+// following:"), and lines joined by a line saying "OR". It sets each
+// line's slot.
+func (x *Extractor) layout(canon string, lower []byte, lines []lineInfo, toks []token, e *extraction) {
+	// Level ladders: two or more lines that open with a level label of
+	// different levels. An item runs from its label to a blank line or the
+	// next label.
+	levels := 0
+	for i := range lines {
+		if lines[i].rank > 0 {
+			if levels == 0 || slices.ContainsFunc(lines[:i], func(l lineInfo) bool { return l.rank > 0 && l.rank != lines[i].rank }) {
+				levels++
+			}
+		}
+	}
+	if levels >= 2 {
+		b := e.newBlock(true)
+		cur := slot{}
+		for i := range lines {
+			l := &lines[i]
+			switch {
+			case l.rank > 0:
+				cur = e.newItem(b, l.rank)
+			case l.blank || l.heading:
+				cur = slot{}
+			}
+			if cur.block != 0 {
+				l.at, l.ladderMember = cur, true
+			}
+		}
+		bl := &e.blocks[b-1]
+		bl.low = slices.Min(bl.ranks)
+	}
+	// Lists under an opener: each line (or each bullet, if the first item
+	// is one) is an item, up to a blank line, a heading or, for a bulleted
+	// list, the first line that is not a bullet. Lines saying only "or"
+	// between items are part of the list.
+	for i := 0; i < len(lines); i++ {
+		if !lines[i].opener || lines[i].at.block != 0 {
+			continue
+		}
+		b := 0
+		j := i + 1
+		for j < len(lines) && lines[j].blank {
+			j++
+		}
+		bulleted := j < len(lines) && lines[j].bulleted
+		for ; j < len(lines); j++ {
+			l := &lines[j]
+			if l.blank {
+				// A blank line ends the list unless an "or" joins the
+				// next item to it.
+				k := j + 1
+				for k < len(lines) && lines[k].blank {
+					k++
+				}
+				if k < len(lines) && (lines[k].orLine || lines[k].startsOr || lines[j-1].orLine || lines[j-1].endsOr) {
+					continue
+				}
+				break
+			}
+			if l.orLine {
+				continue
+			}
+			if l.at.block != 0 || l.heading || l.opener || (bulleted && !l.bulleted) {
+				break
+			}
+			if b == 0 {
+				b = e.newBlock(false)
+			}
+			l.at = e.newItem(b, 0)
+		}
+		i = j - 1
+	}
+	// Lines joined by "or": a line saying only "or" joins the content
+	// lines around it; a line ending (starting) in "or" joins the next
+	// (previous) one.
+	prev := -1
+	joinNext := false
+	for i := range lines {
+		l := &lines[i]
+		if l.blank || l.heading {
+			if l.heading {
+				prev, joinNext = -1, false
+			}
+			continue
+		}
+		if l.orLine {
+			joinNext = prev >= 0
+			continue
+		}
+		if p := prev; p >= 0 && (joinNext || l.startsOr) && l.at.block == 0 {
+			if lines[p].at.block == 0 {
+				lines[p].at = e.newItem(e.newBlock(false), 0)
+			}
+			if !e.blocks[lines[p].at.block-1].ladder {
+				l.at = e.newItem(lines[p].at.block, 0)
+			}
+		}
+		joinNext = l.endsOr
+		prev = i
+	}
+}
+
+// lineShape fills the layout facts of a line that need only its text.
+func lineShape(canon string, lower []byte, l *lineInfo, toks []token) {
+	text := bytes.TrimRight(lower[l.cs:l.le], " ")
+	if len(text) == 0 {
+		l.blank = true
+		return
+	}
+	trim := bytes.Trim(text, " ;,.:-*")
+	l.orLine = string(trim) == "or"
+	if !l.orLine {
+		l.endsOr = hasWordSuffix(text, "or")
+		l.startsOr = bytes.HasPrefix(text, []byte("or "))
+	}
+	for _, tk := range toks {
+		if tk.t.kind == kindOpener && text[len(text)-1] == ':' {
+			l.opener = true
+		}
+	}
+	l.rank = levelLabel(canon[l.cs:l.cs+len(text)], l.cs, toks)
+}
+
+// hasWordSuffix reports whether text ends with the word w, perhaps after
+// punctuation ("…; OR").
+func hasWordSuffix(text []byte, w string) bool {
+	text = bytes.TrimRight(text, " ")
+	if !bytes.HasSuffix(text, []byte(w)) {
+		return false
+	}
+	i := len(text) - len(w)
+	return i == 0 || !isWordByte(text[i-1])
+}
+
+// levelLabel returns the level a line opens with ("Coder II", "Coding
+// Specialist I", "Level 2: …", "Tier One -"), or 0. The label is the text
+// before a colon, or the whole of a short line; it must end in a level
+// numeral and name no credential.
+func levelLabel(line string, start int, toks []token) int {
+	label := line
+	if i := bytes.IndexByte([]byte(line), ':'); i >= 0 && i <= 48 {
+		label = line[:i]
+	} else if len(line) > 48 {
+		return 0
+	}
+	for _, tk := range toks {
+		if (tk.t.kind == kindCredential || tk.t.kind == kindEducation) && tk.start < start+len(label) {
+			return 0
+		}
+	}
+	words := splitWords(label)
+	if len(words) < 2 || len(words) > 5 {
+		return 0
+	}
+	last := words[len(words)-1]
+	switch last {
+	case "I":
+		return 1
+	case "II":
+		return 2
+	case "III":
+		return 3
+	case "IV":
+		return 4
+	case "V":
+		return 5
+	}
+	before := lowerString(words[len(words)-2])
+	if before != "level" && before != "tier" && before != "grade" {
+		return 0
+	}
+	switch lowerString(last) {
+	case "1", "one":
+		return 1
+	case "2", "two":
+		return 2
+	case "3", "three":
+		return 3
+	case "4", "four":
+		return 4
+	case "5", "five":
+		return 5
+	}
+	return 0
+}
+
+func splitWords(s string) []string {
+	var words []string
+	for i := 0; i < len(s); {
+		if !isWordByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isWordByte(s[j]) {
+			j++
+		}
+		words = append(words, s[i:j])
+		i = j
+	}
+	return words
+}
+
+func lowerString(s string) string { return string(lowerASCII(nil, s)) }
+
+// atom is a requirement's position in a line, for finding where an "or"
+// separates alternatives of different kinds.
+type atom struct {
+	start, end int
+	k          kind // kindCredential, kindEducation, or kindCue for a duration
+}
+
+// splits finds where a line's alternatives begin: after an opener that the
+// line goes on past ("must meet one of the following: (a) …; (b) …") at
+// every semicolon and "(b)"-style marker; anywhere at "; or", at an "OR"
+// in capitals in a line that is not all capitals, at "or (b)", and at an
+// "or" between requirements of different kinds ("CCS, or 4 years of
+// experience", "an associate degree or two years of experience"). It
+// returns the split points, ascending, and whether the text before the
+// first one is a preamble rather than the first alternative.
+func splits(canon string, lower []byte, ls, le int, toks []token, dst []int) ([]int, bool) {
+	text := lower[ls:le]
+	preamble := false
+	openerEnd := -1
+	for _, tk := range toks {
+		if tk.t.kind == kindOpener && tk.end < le {
+			openerEnd = tk.end
+			break
+		}
+	}
+	if openerEnd >= 0 {
+		preamble = true
+		dst = append(dst, openerEnd)
+		for p := openerEnd; p < le; p++ {
+			if lower[p] == ';' || marker(lower, p, le) {
+				dst = append(dst, p)
+			}
+		}
+	}
+	var atoms []atom
+	hasOr := bytes.Contains(text, []byte("or"))
+	if hasOr {
+		for _, tk := range toks {
+			switch tk.t.kind {
+			case kindCredential, kindEducation:
+				atoms = append(atoms, atom{tk.start, tk.end, tk.t.kind})
+			}
+		}
+		if bytes.Contains(text, []byte("year")) || bytes.Contains(text, []byte("month")) || bytes.Contains(text, []byte("yr")) {
+			for off := ls; off < le; {
+				_, at, ok := firstDuration(string(lower[off:le]))
+				if !ok {
+					break
+				}
+				atoms = append(atoms, atom{off + at, off + at + 1, kindCue})
+				off += at + 1
+				for off < le && isWordByte(lower[off]) {
+					off++
+				}
+			}
+			slices.SortFunc(atoms, func(a, b atom) int { return a.start - b.start })
+		}
+	}
+	upper := false
+	for i := ls; i < le && !upper; i++ {
+		upper = canon[i] >= 'a' && canon[i] <= 'z'
+	}
+	for p := ls; hasOr && p+2 <= le; p++ {
+		if lower[p] != 'o' || lower[p+1] != 'r' || (p > ls && isWordByte(lower[p-1])) || (p+2 < le && isWordByte(lower[p+2])) {
+			continue
+		}
+		if p > ls && lower[p-1] == '/' || insideToken(toks, p) {
+			continue // "and/or", "or eligible"
+		}
+		q := p - 1
+		for q >= ls && lower[q] == ' ' {
+			q--
+		}
+		switch {
+		case q >= ls && lower[q] == ';':
+			dst = append(dst, q)
+		case upper && canon[p] == 'O' && canon[p+1] == 'R':
+			dst = append(dst, p)
+		case marker(lower, skipSpaces(lower, p+2, le), le):
+			dst = append(dst, p)
+		case kindChange(lower, atoms, p, le):
+			dst = append(dst, p)
+		}
+	}
+	slices.Sort(dst)
+	return slices.Compact(dst), preamble
+}
+
+// marker reports whether a list marker "(a)" to "(e)" or "(1)" to "(5)"
+// starts at p.
+func marker(lower []byte, p, le int) bool {
+	if p+2 >= le || lower[p] != '(' || lower[p+2] != ')' {
+		return false
+	}
+	c := lower[p+1]
+	return c >= 'a' && c <= 'e' || c >= '1' && c <= '5'
+}
+
+func insideToken(toks []token, p int) bool {
+	for _, tk := range toks {
+		if tk.start <= p && p < tk.end {
+			return true
+		}
+	}
+	return false
+}
+
+// kindChange reports whether the "or" at p joins requirements of different
+// kinds: the nearest one before it, in the same clause, and the one right
+// after it, with no comma, "and", "with" or "plus" between.
+func kindChange(lower []byte, atoms []atom, p, le int) bool {
+	var before, after *atom
+	for i := range atoms {
+		a := &atoms[i]
+		if a.end <= p {
+			before = a
+		} else if a.start > p && after == nil {
+			after = a
+		}
+	}
+	if before == nil || after == nil || after.start-p > 64 || before.k == after.k {
+		return false
+	}
+	if bytes.ContainsAny(lower[before.end:p], ";.") {
+		return false
+	}
+	gap := lower[p+2 : after.start]
+	if bytes.ContainsAny(gap, ",;.") {
+		return false
+	}
+	for _, w := range [...]string{"and", "with", "plus"} {
+		if containsWord(gap, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// routes builds the posting's routes: the global slot's requirements plus
+// one item of every block. Items that state nothing readable ("an
+// equivalent combination of education and experience") are no route; a
+// block with one readable item is part of every route.
+func (e *extraction) routes(groups []reqGroup) []Route {
+	type part struct {
+		groups   [][]string
+		edu, exp int
+	}
+	parts := make([]part, 1) // the global part
+	items := make([][]part, len(e.blocks))
+	for b := range e.blocks {
+		items[b] = make([]part, len(e.blocks[b].ranks))
+	}
+	at := func(s slot) *part {
+		if s.block == 0 {
+			return &parts[0]
+		}
+		return &items[s.block-1][s.item-1]
+	}
+	for _, g := range groups {
+		p := at(g.at)
+		p.groups = append(p.groups, g.ids)
+	}
+	for _, v := range e.edu {
+		p := at(v.at)
+		p.edu = max(p.edu, v.n)
+	}
+	for _, v := range e.exp {
+		p := at(v.at)
+		p.exp = max(p.exp, v.n)
+	}
+	combos := []part{parts[0]}
+	for b := range items {
+		var alts []part
+		for i, it := range items[b] {
+			if e.dropped(slot{b + 1, i + 1}) || len(it.groups) == 0 && it.edu == 0 && it.exp == 0 {
+				continue
+			}
+			alts = append(alts, it)
+		}
+		if len(alts) == 0 {
+			continue
+		}
+		var next []part
+		for _, c := range combos {
+			for _, a := range alts {
+				if len(next) == 4*MaxRoutes {
+					break
+				}
+				next = append(next, part{
+					groups: append(slices.Clip(c.groups), a.groups...),
+					edu:    max(c.edu, a.edu),
+					exp:    max(c.exp, a.exp),
+				})
+			}
+		}
+		combos = next
+	}
+	out := make([]Route, 0, len(combos)+1)
+	for _, c := range combos {
+		rt := Route{Credentials: c.groups, EducationMin: educationOfRank(c.edu), ExperienceMonthsMin: c.exp}
+		if rt.Credentials == nil {
+			rt.Credentials = [][]string{}
+		}
+		out = append(out, rt)
+		// "Associate degree or equivalent experience": the experience in
+		// place of the degree is a route of its own, keeping a diploma.
+		if e.inLieu && c.edu > EducationHighSchool.Rank() && c.exp > 0 {
+			in := rt
+			in.EducationMin = EducationNone
+			if e.hsRequired {
+				in.EducationMin = EducationHighSchool
+			}
+			out = append(out, in)
+		}
+	}
+	return MergeRoutes(out)
+}
+
+// MergeRoutes joins routes that differ only in one credential group into
+// one route whose group holds both ("RN with 3 years, or RHIA with 3
+// years" is one route, RN or RHIA with 3 years): a candidate meets the
+// merged route exactly when they meet one of the two. It repeats until no
+// two routes merge.
+func MergeRoutes(routes []Route) []Route {
+	routes = CanonicalRoutes(routes)
+	for merged := true; merged; {
+		merged = false
+	outer:
+		for i := 0; i < len(routes); i++ {
+			for j := i + 1; j < len(routes); j++ {
+				if g, ok := mergeable(routes[i], routes[j]); ok {
+					routes[i] = g
+					routes = slices.Delete(routes, j, j+1)
+					merged = true
+					break outer
+				}
+			}
+		}
+		if merged {
+			routes = CanonicalRoutes(routes)
+		}
+	}
+	return routes
+}
+
+// mergeable returns a and b merged when they differ only in one group.
+func mergeable(a, b Route) (Route, bool) {
+	if a.EducationMin != b.EducationMin || a.ExperienceMonthsMin != b.ExperienceMonthsMin || len(a.Credentials) != len(b.Credentials) || len(a.Credentials) == 0 {
+		return Route{}, false
+	}
+	onlyA, onlyB := -1, -1
+	for i, g := range a.Credentials {
+		if !slices.ContainsFunc(b.Credentials, func(h []string) bool { return slices.Equal(g, h) }) {
+			if onlyA >= 0 {
+				return Route{}, false
+			}
+			onlyA = i
+		}
+	}
+	for i, g := range b.Credentials {
+		if !slices.ContainsFunc(a.Credentials, func(h []string) bool { return slices.Equal(g, h) }) {
+			if onlyB >= 0 {
+				return Route{}, false
+			}
+			onlyB = i
+		}
+	}
+	if onlyA < 0 || onlyB < 0 {
+		return a, onlyA < 0 && onlyB < 0
+	}
+	out := Route{EducationMin: a.EducationMin, ExperienceMonthsMin: a.ExperienceMonthsMin}
+	out.Credentials = slices.Clone(a.Credentials)
+	u := slices.Concat(a.Credentials[onlyA], b.Credentials[onlyB])
+	slices.Sort(u)
+	out.Credentials[onlyA] = slices.Compact(u)
+	return out, true
+}
+
+// expandFamilies replaces a credential family named with its issuers ("an
+// AHIMA or AAPC coding credential", "a coding certification through AHIMA
+// or AAPC") by the family's credentials from those issuers, as one list of
+// alternatives. A family named without an issuer ("coding certification
+// required") names no credential and is left alone. toks is returned
+// unchanged when it holds no family.
+func (x *Extractor) expandFamilies(lower []byte, toks []token, sc *scratch) []token {
+	if !slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindFamily }) {
+		return toks
+	}
+	out := sc.fam[:0]
+	for i := 0; i < len(toks); i++ {
+		tk := toks[i]
+		if tk.t.kind != kindFamily {
+			out = append(out, tk)
+			continue
+		}
+		// Issuers before it ("AHIMA or AAPC coding credential") …
+		lo, start := len(out), tk.start
+		for lo > 0 && out[lo-1].t.kind == kindIssuer && joinsIssuers(lower[out[lo-1].end:start], false) {
+			lo--
+			start = out[lo].start
+		}
+		issuers := make([]string, 0, 3)
+		for _, is := range out[lo:] {
+			issuers = append(issuers, is.t.id)
+		}
+		out = out[:lo]
+		// … or after it ("coding certification through AHIMA or AAPC").
+		end, j := tk.end, i+1
+		if len(issuers) == 0 {
+			for j < len(toks) && toks[j].t.kind == kindIssuer && joinsIssuers(lower[end:toks[j].start], end == tk.end) {
+				issuers = append(issuers, toks[j].t.id)
+				end = toks[j].end
+				j++
+			}
+		}
+		var members []*target
+		for _, is := range issuers {
+			members = append(members, x.members[tk.t.id][is]...)
+		}
+		if len(members) == 0 {
+			out = append(out, tk)
+			continue
+		}
+		for _, m := range members {
+			out = append(out, token{start: start, end: end, t: m})
+		}
+		i = j - 1
+	}
+	sc.fam = out[:0]
+	return out
+}
+
+// joinsIssuers reports whether gap only joins issuer names ("or", "/",
+// "and") or, first after a family, introduces them ("through", "from").
+func joinsIssuers(gap []byte, first bool) bool {
+	if len(gap) > 24 {
+		return false
+	}
+	for _, c := range gap {
+		if !isWordByte(c) && !bytes.ContainsRune([]byte(" /,()&-"), rune(c)) {
+			return false
+		}
+	}
+	intro := false
+	for _, w := range splitWords(string(gap)) {
+		switch w {
+		case "or", "and":
+			if first {
+				return false
+			}
+		case "through", "from", "by", "via", "issued", "with":
+			if !first {
+				return false
+			}
+			intro = true
+		default:
+			return false
+		}
+	}
+	return !first || intro
+}
+
+// Restate makes the routes agree with what a sender stated in fields,
+// which win over the text: a stated education (or months of experience)
+// replaces every route's, and with experience in place of education, a
+// route's experience without its degree is a route too (keeping a
+// diploma the text requires). nil leaves a part as the text says.
+func (r *Requirements) Restate(edu *Education, months *int, inLieu *bool) {
+	if edu == nil && months == nil && inLieu == nil {
+		return
+	}
+	routes := slices.Clone(r.Alternatives())
+	hs := false
+	for i := range routes {
+		hs = hs || routes[i].EducationMin == EducationHighSchool
+		if edu != nil {
+			routes[i].EducationMin = *edu
+		}
+		if months != nil {
+			routes[i].ExperienceMonthsMin = *months
+		}
+	}
+	if inLieu != nil {
+		r.ExperienceInLieuOfEducation = *inLieu
+	}
+	if r.ExperienceInLieuOfEducation {
+		for _, rt := range routes {
+			if rt.EducationMin.Rank() > EducationHighSchool.Rank() && rt.ExperienceMonthsMin > 0 {
+				rt.EducationMin = EducationNone
+				if hs {
+					rt.EducationMin = EducationHighSchool
+				}
+				routes = append(routes, rt)
+			}
+		}
+	}
+	r.SetRoutes(MergeRoutes(routes))
+}
