@@ -3,6 +3,7 @@
 package natsx
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -70,6 +71,12 @@ func Drain(nc *nats.Conn, timeout time.Duration) {
 	}
 }
 
+// RecommendedMaxPayload is the NATS max_payload clerkpath needs: a bulk
+// postings request may be up to 8 MiB (the gateway's limit), and replies
+// such as exports carry a seeker's whole record. A stock nats-server allows
+// 1 MiB; docs/operations.md says how to raise it.
+const RecommendedMaxPayload = 8 << 20
+
 // ServerOptions configure an embedded nats-server.
 type ServerOptions struct {
 	Host     string // default 127.0.0.1
@@ -78,6 +85,9 @@ type ServerOptions struct {
 	// SyncAlways makes JetStream fsync every write before acknowledging it.
 	// clerkpath always sets it for data it keeps (see docs/operations.md).
 	SyncAlways bool
+	// MaxPayload is the largest message the server accepts; 0 means
+	// RecommendedMaxPayload.
+	MaxPayload int32
 	// Name is the server's name; it must be unique within a cluster.
 	// Default "clerkpath".
 	Name string
@@ -112,8 +122,7 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		StoreDir:   o.StoreDir,
 		SyncAlways: o.SyncAlways,
 		NoSigs:     true,
-		// Postings bulk requests may be a few MiB.
-		MaxPayload: 8 << 20,
+		MaxPayload: cmp.Or(o.MaxPayload, RecommendedMaxPayload),
 	}
 	if o.Cluster.Name != "" {
 		opts.Cluster = server.ClusterOpts{Name: o.Cluster.Name, Host: o.Host, Port: o.Cluster.Port}

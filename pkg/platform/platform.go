@@ -59,6 +59,10 @@ func Open(ctx context.Context, cfg config.Config, service string, needs Needs, l
 		return nil, err
 	}
 	p.NC = nc
+	if mp := nc.MaxPayload(); mp < natsx.RecommendedMaxPayload {
+		log.Warn().Int64("max_payload", mp).Int("recommended", natsx.RecommendedMaxPayload).
+			Msg("the NATS server's max_payload is below what bulk postings and exports need: larger requests answer 413; set max_payload in the server configuration (docs/operations.md)")
+	}
 	if p.JS, err = jetstream.New(nc); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)

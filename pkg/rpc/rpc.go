@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -56,6 +57,9 @@ func Handler(log zerolog.Logger, timeout time.Duration, fn Func) micro.Handler {
 		}
 		res, err := fn(ctx, Request{Subject: req.Subject(), Data: req.Data(), Header: h})
 		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && !errors.As(err, new(*apierr.Error)) {
+				err = apierr.Wrap(err, apierr.Unavailable, "the service did not finish in time")
+			}
 			e := apierr.As(err)
 			lg := obs.Logger(ctx, log)
 			if e.Code == apierr.Internal || e.Code == apierr.Unavailable {
@@ -78,8 +82,23 @@ func Handler(log zerolog.Logger, timeout time.Duration, fn Func) micro.Handler {
 				return
 			}
 		}
-		_ = req.Respond(body)
+		if err := req.Respond(body); tooLarge(err) {
+			// Silence here would leave the caller waiting for its timeout.
+			e := apierr.New(apierr.TooLarge,
+				"the answer is %d bytes, more than the NATS server accepts in one message (its max_payload): ask for less, or raise max_payload (docs/operations.md)", len(body))
+			lg := obs.Logger(ctx, log)
+			lg.Warn().Int("bytes", len(body)).Str("subject", req.Subject()).Msg("reply larger than max_payload")
+			eb, _ := json.Marshal(e)
+			_ = req.Error(strconv.Itoa(statusOf(e.Code)), string(e.Code), eb)
+		}
 	})
+}
+
+// tooLarge reports whether err says a message exceeded max_payload. micro
+// wraps the publish error as text (ErrRespond: "<cause>"), so the cause is
+// found by its message.
+func tooLarge(err error) bool {
+	return err != nil && (errors.Is(err, nats.ErrMaxPayload) || strings.Contains(err.Error(), nats.ErrMaxPayload.Error()))
 }
 
 // statusOf gives micro's numeric error code for stats; the gateway maps
@@ -135,6 +154,9 @@ func CallRaw(ctx context.Context, nc *nats.Conn, subject string, data []byte, h 
 	reply, err := nc.RequestMsgWithContext(ctx, msg)
 	if err != nil {
 		switch {
+		case errors.Is(err, nats.ErrMaxPayload):
+			return nil, apierr.Wrap(err, apierr.TooLarge, fmt.Sprintf(
+				"the request is %d bytes, more than the NATS server accepts in one message (%d, its max_payload)", len(data), nc.MaxPayload()))
 		case errors.Is(err, nats.ErrNoResponders):
 			return nil, apierr.Wrap(err, apierr.Unavailable, "service unavailable: "+subject)
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +94,44 @@ func TestCallCarriesFieldErrors(t *testing.T) {
 	var e *apierr.Error
 	if !errors.As(err, &e) || e.Code != apierr.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "nme" {
 		t.Errorf("Call with an unknown field = %#v, want invalid naming nme", err)
+	}
+}
+
+// An answer larger than the server's max_payload comes back as a clear
+// error at once, not as silence and a timeout; so does a request too large
+// to send.
+func TestOversizedMessagesAnswerAtOnce(t *testing.T) {
+	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir(), MaxPayload: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	svc, err := micro.AddService(nc, micro.Config{Name: "big", Version: "0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop() })
+	err = svc.AddEndpoint("big", Handler(zerolog.Nop(), time.Second, func(ctx context.Context, r Request) (any, error) {
+		return make([]byte, 100<<10), nil
+	}), micro.WithEndpointSubject("test.big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = CallRaw(context.Background(), nc, "test.big", []byte(`{}`), nil)
+	if e := apierr.As(err); e.Code != apierr.TooLarge || !strings.Contains(e.Message, "max_payload") {
+		t.Errorf("oversized answer: %v, want too_large naming max_payload", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("oversized answer took %v", d)
+	}
+	_, err = CallRaw(context.Background(), nc, "test.big", make([]byte, 100<<10), nil)
+	if e := apierr.As(err); e.Code != apierr.TooLarge || !strings.Contains(e.Message, "max_payload") {
+		t.Errorf("oversized request: %v, want too_large naming max_payload", err)
 	}
 }
