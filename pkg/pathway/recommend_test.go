@@ -282,3 +282,298 @@ func TestFormatText(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// rankedPlan runs the engine as Recommend does and also returns the
+// ranked steps with what ordering used.
+func rankedPlan(t *testing.T, cat *Catalog, st State) (Plan, []ranked) {
+	t.Helper()
+	today := date(goldenToday)
+	ck, err := st.check(cat, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &engine{cat: cat, ck: ck, prof: &ck.prof, today: today, demand: &Demand{}}
+	p := e.run()
+	return p, e.ranked
+}
+
+func stepIndex(steps []Step, kind, code string) int {
+	return slices.IndexFunc(steps, func(s Step) bool { return s.Kind == kind && s.Code == code })
+}
+
+// The ranking rules hold on every golden plan: groups in order, no step
+// with more unknowns above one that brings as much with fewer, no
+// cautioned credential above an uncautioned credential step.
+func TestRankingRulesHoldOnEveryGoldenPlan(t *testing.T) {
+	cat := mustCatalog(t)
+	for _, g := range goldenSeekers() {
+		_, rs := rankedPlan(t, cat, g.state)
+		for i := range rs {
+			for j := i + 1; j < len(rs); j++ {
+				a, b := &rs[i], &rs[j]
+				if a.tier > b.tier {
+					t.Errorf("%s: %s:%s (group %d) above %s:%s (group %d)", g.name, a.Kind, a.Code, a.tier, b.Kind, b.Code, b.tier)
+				}
+				if mustBelow(a, b) {
+					t.Errorf("%s: %s:%s ranks above %s:%s against the rules (unknowns %d vs %d, benefit %.1f vs %.1f, cautioned %v vs %v)",
+						g.name, a.Kind, a.Code, b.Kind, b.Code, a.unknowns, b.unknowns, a.benefit, b.benefit, a.cautioned, b.cautioned)
+				}
+			}
+		}
+	}
+}
+
+func TestOrderPutsUnknownBelowKnownThatBringsAsMuch(t *testing.T) {
+	unknown := ranked{Step: Step{Kind: KindEducation, Code: "u", Score: 9}, tier: tierStep, benefit: 10, unknowns: 1, cred: -1}
+	known := ranked{Step: Step{Kind: KindEducation, Code: "k", Score: 5}, tier: tierStep, benefit: 10, cred: -1}
+	richer := ranked{Step: Step{Kind: KindEducation, Code: "r", Score: 9.5}, tier: tierStep, benefit: 20, unknowns: 2, cred: -1}
+	got := order([]ranked{unknown, known, richer})
+	codes := []string{got[0].Code, got[1].Code, got[2].Code}
+	// r brings more than k, so its unknowns do not hold it back; u brings
+	// no more than k, so k wins despite its lower score.
+	if !slices.Equal(codes, []string{"r", "k", "u"}) {
+		t.Errorf("order = %v, want [r k u]", codes)
+	}
+}
+
+// Issue 9: for a diploma-only seeker the postsecondary certificate ranks
+// near the top, the CAHIIM associate above the bachelor's, and degrees
+// carry estimated lengths.
+func TestDegreesCarryEstimatesAndRankByThem(t *testing.T) {
+	cat := mustCatalog(t)
+	p := recommendOn(t, cat, State{Education: []Education{highSchool()}}, goldenToday)
+	cert := stepIndex(p.NextSteps, KindEducation, "certificate_coding")
+	if cert < 0 || cert > 2 {
+		t.Errorf("certificate at %d, want in the first three: %v", cert+1, stepCodes(p.NextSteps))
+	}
+	assoc, bach := stepIndex(p.NextSteps, KindEducation, "associate_him_cahiim"), stepIndex(p.NextSteps, KindEducation, "bachelor_him_cahiim")
+	if assoc < 0 || bach < 0 || assoc > bach {
+		t.Errorf("associate at %d, bachelor's at %d: want the CAHIIM associate first", assoc+1, bach+1)
+	}
+	b := p.NextSteps[bach]
+	if b.MonthsMax == nil || *b.MonthsMax != 48 || !containsAny(b.Notes, "duration is an estimate: four academic years of full-time study") {
+		t.Errorf("bachelor's step = %v months, notes %q; want an estimated 48 months saying how", b.MonthsMax, b.Notes)
+	}
+	for _, code := range []string{"post_bacc_him_certificate_cahiim", "master_him_cahiim"} {
+		pr := cat.Program(code)
+		if pr.Months.Known() || !strings.Contains(pr.Months.Note, "no source") {
+			t.Errorf("%s months = %+v, want unknown with the reason", code, pr.Months)
+		}
+	}
+}
+
+func TestOneExperienceStepPerGoalInTheSeekersField(t *testing.T) {
+	cat := mustCatalog(t)
+	experience := func(p Plan) []string {
+		var out []string
+		for _, s := range p.NextSteps {
+			if s.Kind == KindExperience {
+				out = append(out, s.Code)
+			}
+		}
+		return out
+	}
+	p := recommendOn(t, cat, State{Education: []Education{highSchool()}}, goldenToday)
+	if got := experience(p); !slices.Equal(got, []string{AreaRecords}) {
+		t.Errorf("diploma only: experience steps %v, want one, in records", got)
+	}
+	p = recommendOn(t, cat, State{Education: []Education{highSchool(), edu(LevelCertificate, FieldCoding, false, StatusCompleted)}}, goldenToday)
+	if got := experience(p); !slices.Equal(got, []string{AreaCoding}) {
+		t.Errorf("coding certificate: experience steps %v, want coding only", got)
+	}
+	// A CPC-A with 6 months has two distinct goals in coding: 12 months
+	// (CEHRS, CCS's recommended background with the CPC) and 24 (no -A).
+	p = recommendOn(t, cat, State{Education: []Education{highSchool()},
+		Credentials: []HeldCredential{{Code: "CPC", EarnedOn: "2026-05-01", Apprentice: true}}, Experience: []Experience{exp(AreaCoding, 6)}}, goldenToday)
+	var totals []string
+	for _, s := range p.NextSteps {
+		if s.Kind == KindExperience {
+			totals = append(totals, s.Title)
+		}
+	}
+	if len(totals) != 2 || !strings.Contains(strings.Join(totals, "|"), "(24 in total)") {
+		t.Errorf("CPC-A: experience steps %q, want two, one of them to 24 months", totals)
+	}
+}
+
+func TestEligibleButRecommendedIsACaution(t *testing.T) {
+	cat := mustCatalog(t)
+	p := recommendOn(t, cat, State{Education: []Education{highSchool()}}, goldenToday)
+	ccs := stepIndex(p.NextSteps, KindCredential, "CCS")
+	if ccs < 0 {
+		t.Fatalf("CCS not offered: %v", stepCodes(p.NextSteps))
+	}
+	s := p.NextSteps[ccs]
+	if len(s.Cautions) != 1 || !strings.HasPrefix(s.Cautions[0], "Eligible to sit, but AHIMA recommends (does not require)") ||
+		!strings.Contains(s.Cautions[0], "24 months coding experience") {
+		t.Errorf("CCS cautions = %q", s.Cautions)
+	}
+	if containsAny(s.Notes, "recommends") {
+		t.Errorf("the recommendation belongs in cautions, not notes: %q", s.Notes)
+	}
+	for _, above := range []string{"credential:CPC", "education:certificate_coding"} {
+		parts := strings.SplitN(above, ":", 2)
+		if i := stepIndex(p.NextSteps, parts[0], parts[1]); i < 0 || i > ccs {
+			t.Errorf("%s at %d must rank above the cautioned CCS at %d", above, i+1, ccs+1)
+		}
+	}
+	// With the recommended background (RHIT) there is no caution and CCS leads.
+	p = recommendOn(t, cat, goldenSeekers()[5].state, goldenToday)
+	if p.NextSteps[0].Code != "CCS" || len(p.NextSteps[0].Cautions) != 0 {
+		t.Errorf("RHIT with coding: first step %s:%s cautions %q, want CCS without caution", p.NextSteps[0].Kind, p.NextSteps[0].Code, p.NextSteps[0].Cautions)
+	}
+}
+
+func TestRenewalComesFirst(t *testing.T) {
+	cat := mustCatalog(t)
+	byName := map[string]golden{}
+	for _, g := range goldenSeekers() {
+		byName[g.name] = g
+	}
+	lapsed := recommendOn(t, cat, byName["Lapsed RHIT"].state, goldenToday)
+	first := lapsed.NextSteps[0]
+	if first.Kind != KindRenewal || first.Title != "Reinstate RHIT (AHIMA)" || !strings.Contains(first.Why, "counts for no eligibility") {
+		t.Errorf("lapsed: first step %+v, want reinstate RHIT", first)
+	}
+	if stepIndex(lapsed.NextSteps, KindCredential, "RHIT") >= 0 {
+		t.Error("a lapsed RHIT must not be offered as an exam")
+	}
+	if ccs := lapsed.NextSteps[stepIndex(lapsed.NextSteps, KindCredential, "CCS")]; len(ccs.Cautions) == 0 {
+		t.Error("a lapsed RHIT no longer counts as CCS background: CCS needs its caution")
+	}
+	grace := recommendOn(t, cat, byName["RHIT in its grace period"].state, goldenToday)
+	if s := grace.NextSteps[0]; s.Kind != KindRenewal || !strings.HasPrefix(s.Title, "Log 12 more CEUs by 2027-02-27") {
+		t.Errorf("in grace: first step %q, want to log 12 CEUs by the end of grace", s.Title)
+	}
+	renewing := recommendOn(t, cat, byName["RHIT + CCS renewing"].state, goldenToday)
+	if s := renewing.NextSteps[0]; s.Kind != KindRenewal || !strings.HasPrefix(s.Title, "Log 18 more CEUs by 2027-03-09") {
+		t.Errorf("cycle ending soon: first step %q", s.Title)
+	}
+	// A cycle far from its end is not a step.
+	far := recommendOn(t, cat, byName["RHIT with 3 years coding"].state, goldenToday)
+	if far.NextSteps[0].Kind == KindRenewal {
+		t.Errorf("a cycle ending 2027-09-14 must not come first: %q", far.NextSteps[0].Title)
+	}
+}
+
+func TestRecurringTrainings(t *testing.T) {
+	cat := mustCatalog(t)
+	p := recommendOn(t, cat, State{Education: []Education{highSchool()}, Credentials: []HeldCredential{{Code: "CCS", EarnedOn: "2026-01-10"}},
+		Experience: []Experience{exp(AreaCoding, 30)}}, goldenToday)
+	i := stepIndex(p.NextSteps, KindTraining, "code_set_updates_ce")
+	if i < 0 {
+		t.Fatalf("a CCS holder gets no code-set continuing education: %v", stepCodes(p.NextSteps))
+	}
+	r := p.NextSteps[i].Recurrence
+	want := []DueDate{
+		{On: "2027-01-01", What: "CPT annual update", Confidence: Secondary},
+		{On: "2027-04-01", What: "ICD-10-CM/PCS mid-year update", Confidence: Confirmed},
+		{On: "2027-10-01", What: "ICD-10-CM/PCS annual update", Confidence: Confirmed},
+	}
+	if r == nil || !slices.Equal(r.Next, want) || r.Source == "" {
+		t.Errorf("recurrence = %+v, want next dates %v with a source", r, want)
+	}
+	h := p.NextSteps[stepIndex(p.NextSteps, KindTraining, "privacy_security_awareness")]
+	if h.Recurrence == nil || h.Recurrence.Text != "commonly yearly; not a credential requirement" || h.Recurrence.Confidence != Unknown {
+		t.Errorf("HIPAA awareness recurrence = %+v", h.Recurrence)
+	}
+	if stepIndex(p.NextSteps, KindTraining, "on_the_job_training") >= 0 {
+		t.Error("on-the-job training is for new hires, not someone with 30 months of coding")
+	}
+
+	// Reminders never drown the credential steps: for a newcomer they come last.
+	p = recommendOn(t, cat, State{Education: []Education{highSchool()}}, goldenToday)
+	n := len(p.NextSteps)
+	last := []string{stepCodes(p.NextSteps)[n-2], stepCodes(p.NextSteps)[n-1]}
+	slices.Sort(last)
+	if !slices.Equal(last, []string{"training:on_the_job_training", "training:privacy_security_awareness"}) {
+		t.Errorf("last steps = %v, want the two reminders", last)
+	}
+	if stepIndex(p.NextSteps, KindTraining, "code_set_updates_ce") >= 0 {
+		t.Error("code-set CE is for holders of a coding credential")
+	}
+}
+
+func TestCodingCertificateIsTheRecommendedTraining(t *testing.T) {
+	cat := mustCatalog(t)
+	p := recommendOn(t, cat, State{Education: []Education{highSchool(), edu(LevelCertificate, FieldCoding, false, StatusCompleted)}}, goldenToday)
+	if s := p.NextSteps[0]; s.Code != "CCA" || len(s.Cautions) != 0 {
+		t.Errorf("first step %s with cautions %q, want CCA without caution", s.Code, s.Cautions)
+	}
+	for _, not := range []string{"training:ahima_approved_coding_program", "training:aapc_80_hour_course", "experience:records"} {
+		if slices.Contains(stepCodes(p.NextSteps), not) {
+			t.Errorf("%s offered to a coding-certificate holder: %v", not, stepCodes(p.NextSteps))
+		}
+	}
+	if _, ok := p.Caveats["CCA"]; ok {
+		t.Errorf("CCA caveats = %q, want none: the certificate is the recommended training", p.Caveats["CCA"])
+	}
+}
+
+func TestFinishingADegree(t *testing.T) {
+	cat := mustCatalog(t)
+	final := recommendOn(t, cat, State{Education: []Education{highSchool(), edu(LevelAssociate, FieldHIM, true, StatusFinalTerm)}}, goldenToday)
+	i := stepIndex(final.NextSteps, KindEducation, "associate_him_cahiim")
+	if i < 0 {
+		t.Fatalf("no finish step: %v", stepCodes(final.NextSteps))
+	}
+	s := final.NextSteps[i]
+	if !strings.HasPrefix(s.Title, "Finish your") || s.MonthsMin == nil || s.MonthsMax == nil || *s.MonthsMin != 4 || *s.MonthsMax != 6 ||
+		!containsAny(s.Notes, "final term: time left is an estimate of 4-6 months") {
+		t.Errorf("final-term finish step = %q %v-%v %q, want 4-6 months, an estimate", s.Title, s.MonthsMin, s.MonthsMax, s.Notes)
+	}
+	started := recommendOn(t, cat, State{Education: []Education{highSchool(), edu(LevelAssociate, FieldHIM, true, StatusInProgress)}}, goldenToday)
+	s = started.NextSteps[stepIndex(started.NextSteps, KindEducation, "associate_him_cahiim")]
+	if s.MonthsMax != nil || !containsAny(s.Notes, "time left unknown") {
+		t.Errorf("in-progress finish step = %v months, notes %q; want unknown time left", s.MonthsMax, s.Notes)
+	}
+}
+
+func TestNoStepBelowWhatIsHeld(t *testing.T) {
+	cat := mustCatalog(t)
+	rhia := State{Education: []Education{highSchool(), edu(LevelBachelor, FieldHIM, true, StatusCompleted)},
+		Credentials: []HeldCredential{{Code: "RHIA", EarnedOn: "2026-01-15"}}}
+	// Even without the degree on file, the RHIA alone must not make an
+	// associate degree a step toward RHIT.
+	bare := State{Education: []Education{highSchool()}, Credentials: []HeldCredential{{Code: "RHIA", EarnedOn: "2026-01-15"}}}
+	for k, st := range []State{rhia, bare} {
+		p := recommendOn(t, cat, st, goldenToday)
+		for _, s := range p.NextSteps {
+			// With only a diploma on file an associate degree still opens
+			// the VA role, but never as a way to RHIT; with the bachelor's
+			// on file it is a lower degree and no step at all.
+			if s.Code == "RHIT" || slices.Contains(s.Unlocks, "RHIT") || k == 0 && s.Code == "associate_him_cahiim" {
+				t.Errorf("RHIA holder offered %s:%s (unlocks %v)", s.Kind, s.Code, s.Unlocks)
+			}
+		}
+		if slices.Contains(p.EligibleNow, "RHIT") || !containsAny(p.Blocked["RHIT"], "which replaces it") {
+			t.Errorf("RHIT: eligible %v, blocked %q; want it not needed", p.EligibleNow, p.Blocked["RHIT"])
+		}
+	}
+	ccs := recommendOn(t, cat, goldenSeekers()[9].state, goldenToday)
+	if stepIndex(ccs.NextSteps, KindCredential, "CCA") >= 0 {
+		t.Error("a CCS holder must not be offered CCA")
+	}
+	if stepIndex(ccs.NextSteps, KindCredential, "CPC") < 0 {
+		t.Error("another body's credential (CPC) stays open to a CCS holder")
+	}
+}
+
+func TestAlikeCredentialsFoldIntoOneStep(t *testing.T) {
+	cat := mustCatalog(t)
+	p := recommendOn(t, cat, State{Education: []Education{highSchool()}}, goldenToday)
+	s := p.NextSteps[stepIndex(p.NextSteps, KindCredential, "CPC")]
+	if !slices.Equal(s.Alternatives, []string{"COC", "CIC", "CRC", "CPB"}) || !strings.HasSuffix(s.Title, "(or COC, CIC, CRC or CPB)") {
+		t.Errorf("CPC step alternatives %v, title %q", s.Alternatives, s.Title)
+	}
+	for _, code := range s.Alternatives {
+		if stepIndex(p.NextSteps, KindCredential, code) >= 0 {
+			t.Errorf("%s is folded into CPC and must not be a step of its own", code)
+		}
+	}
+	// CIC opens the Coder III role for an RHIT: it stands alone.
+	p = recommendOn(t, cat, goldenSeekers()[5].state, goldenToday)
+	if stepIndex(p.NextSteps, KindCredential, "CIC") < 0 {
+		t.Errorf("CIC must stand alone where it opens a role: %v", stepCodes(p.NextSteps))
+	}
+}
