@@ -311,7 +311,9 @@ func TestRecertAHIMAShare(t *testing.T) {
 	rhit := func(ceus ...CEU) State {
 		return State{Credentials: []HeldCredential{{Code: "RHIT", EarnedOn: "2023-09-01"}}, CEUs: ceus}
 	}
-	c := func(h float64, provider, on string) CEU { return CEU{Code: "RHIT", Hours: h, Provider: provider, On: on} }
+	c := func(h float64, provider, on string) CEU {
+		return CEU{Code: "RHIT", Hours: h, Provider: provider, On: on}
+	}
 	tests := []struct {
 		name     string
 		st       State

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 )
@@ -18,7 +19,7 @@ import (
 //
 //	{
 //	  "education":   [{"level": "high_school|certificate|associate|bachelor|master",
-//	                   "field": "HIM|coding|other", "cahiim_accredited": true,
+//	                   "field": "Health Information Technology", "cahiim_accredited": true,
 //	                   "status": "completed|final_term|in_progress"}],
 //	  "credentials": [{"code": "RHIT", "earned_on": "2024-05-01", "apprentice": false,
 //	                   "membership_renewal": "2027-03-31"}],
@@ -51,7 +52,10 @@ type State struct {
 	MaxCostUSD  float64          `json:"max_cost_usd,omitempty"`
 }
 
-// Education is one diploma, certificate or degree, finished or not.
+// Education is one diploma, certificate or degree, finished or not. Field
+// is the field of study as the seeker writes it ("Health Information
+// Technology", "Medical Coding", "Business"); the engine reads it as HIM,
+// coding or other (ClassifyField).
 type Education struct {
 	Level  string `json:"level"`
 	Field  string `json:"field,omitempty"`
@@ -153,6 +157,7 @@ type checked struct {
 	earned    []time.Time // by credential index; zero when unknown or not held
 	renewal   []time.Time // membership renewal by credential index; zero when not given
 	recert    []Recert    // renewal groups, worked out once the state is valid
+	fields    []EducationField
 	ceus      []ceuEntry
 	target    int // credential index, -1 for none
 	optimize  string
@@ -169,7 +174,7 @@ type ceuEntry struct {
 
 func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 	var fs apierr.Fields
-	ck := &checked{target: -1, earned: make([]time.Time, len(cat.Credentials)), renewal: make([]time.Time, len(cat.Credentials))}
+	ck := &checked{target: -1, earned: make([]time.Time, len(cat.Credentials)), renewal: make([]time.Time, len(cat.Credentials)), fields: []EducationField{}}
 
 	for i, e := range st.Education {
 		p := "education[" + strconv.Itoa(i) + "]"
@@ -181,13 +186,19 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 		if bitv == 0 {
 			fs.Add(p+".status", "%s; allowed: %s", unknownOrRequired("status", e.Status), statusList)
 		}
-		if e.Field != "" && !validField(e.Field) {
-			fs.Add(p+".field", "unknown field %q; allowed: %s", e.Field, fieldList)
+		class := ""
+		if e.Field != "" {
+			c, err := ClassifyField(e.Field)
+			if err != nil {
+				fs.Add(p+".field", "field of study %q %s", clip(e.Field, 40), err)
+			}
+			class = c
+			ck.fields = append(ck.fields, EducationField{Index: i, Field: e.Field, FieldClass: c})
 		}
 		if e.CAHIIM && rank == 0 {
 			fs.Add(p+".cahiim_accredited", "CAHIIM accredits postsecondary programs only, not high school")
 		}
-		ck.prof.edu = append(ck.prof.edu, eduEntry{level: rank, field: e.Field, cahiim: e.CAHIIM, status: bitv})
+		ck.prof.edu = append(ck.prof.edu, eduEntry{level: rank, field: class, cahiim: e.CAHIIM, status: bitv})
 	}
 
 	for i, h := range st.Credentials {
@@ -307,6 +318,15 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 	}
 	ck.recert = recertAll(cat, ck, today)
 	return ck, nil
+}
+
+// clip shortens s to n characters for an error message.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
 }
 
 func unknownOrRequired(what, got string) string {
