@@ -72,7 +72,7 @@ type Plan struct {
 
 // Step is one thing to do. Nil numbers are unknown.
 type Step struct {
-	Kind  string `json:"kind"` // credential, education, training or experience
+	Kind  string `json:"kind"` // credential, education, training, experience or renewal
 	Code  string `json:"code"` // catalog code; the area for experience steps
 	Title string `json:"title"`
 	Why   string `json:"why"`
@@ -89,9 +89,21 @@ type Step struct {
 	// NeededFor names the plan step that requires this one.
 	NeededFor string `json:"needed_for,omitempty"`
 	// Demand explains the market signal behind the score, when given.
-	Demand string   `json:"demand,omitempty"`
-	Notes  []string `json:"notes,omitempty"`
-	Score  float64  `json:"score"`
+	Demand string `json:"demand,omitempty"`
+	// Alternatives are credentials open to the seeker on the same terms as
+	// this one (other AAPC exams, say), folded into this step.
+	Alternatives []string `json:"alternatives,omitempty"`
+	// Cautions are what a counselor would say before the seeker acts:
+	// "eligible to sit, but the issuer recommends ... first".
+	Cautions []string `json:"cautions,omitempty"`
+	// Recurrence is set on recurring steps (code-set updates, privacy and
+	// security awareness): when they come round again.
+	Recurrence *StepRecurrence `json:"recurrence,omitempty"`
+	Notes      []string        `json:"notes,omitempty"`
+	// Score orders steps within their group (renewal actions first,
+	// recurring reminders last); see docs/pathways.md for the rules that
+	// can override it.
+	Score float64 `json:"score"`
 }
 
 // TargetPlan is the route to the seeker's target credential.
@@ -166,12 +178,15 @@ type engine struct {
 	eligible uint64 // credentials the seeker may sit for now
 	roles    uint64 // roles the seeker qualifies for now
 	inPlan   map[stepKey]bool
+	ranked   []ranked // next steps as ordered, with what ordering used (for tests)
 }
 
 func (e *engine) eligibleMask(p *profile) uint64 {
 	var m uint64
 	for i, n := range e.cat.c.elig {
-		if n != nil && !p.holds(i) && eval(n, p, false) {
+		// A credential superseded by one held (RHIT for an RHIA) is never
+		// a step, whatever else it would need.
+		if n != nil && !p.holds(i) && p.current()&e.cat.c.supersededBy[i] == 0 && eval(n, p, false) {
 			m |= bit(i)
 		}
 	}
@@ -210,12 +225,14 @@ func (e *engine) run() Plan {
 			p.Held = append(p.Held, code)
 		case e.eligible&bit(i) != 0:
 			p.EligibleNow = append(p.EligibleNow, code)
-			if cv := e.caveats(i); len(cv) > 0 {
+			if cv := e.caveats(i, true); len(cv) > 0 {
 				if p.Caveats == nil {
 					p.Caveats = map[string][]string{}
 				}
 				p.Caveats[code] = cv
 			}
+		case e.prof.current()&cat.c.supersededBy[i] != 0:
+			p.Blocked[code] = []string{"not needed: you hold " + joinAnd(e.codes(e.prof.current()&cat.c.supersededBy[i])) + ", which replaces it"}
 		default:
 			p.Blocked[code] = cat.blocked(i, e.prof)
 		}
@@ -232,14 +249,16 @@ func (e *engine) run() Plan {
 	if e.ck.target >= 0 {
 		p.Target = e.targetPlan()
 	}
-	p.NextSteps = e.nextSteps()
-	p.Apprentice = e.apprenticeStatuses()
 	p.Recertification = e.recertification()
+	p.NextSteps = e.nextSteps(p.Recertification)
+	p.Apprentice = e.apprenticeStatuses()
 	return p
 }
 
-// caveats qualify an eligibility the seeker has now.
-func (e *engine) caveats(i int) []string {
+// caveats qualify an eligibility the seeker has now; withRec includes the
+// issuer's recommended preparation when unmet (a next step shows that as a
+// caution instead).
+func (e *engine) caveats(i int, withRec bool) []string {
 	cr := &e.cat.Credentials[i]
 	var out []string
 	if cr.Eligibility.Confidence == Secondary {
@@ -248,7 +267,7 @@ func (e *engine) caveats(i int) []string {
 	if n := e.cat.c.elig[i]; n != nil && !eval(n, e.prof, true) {
 		out = append(out, "eligible only through a route known from secondary sources"+uncertainNote(n, e.prof))
 	}
-	if rec := e.cat.c.rec[i]; rec != nil && !eval(rec, e.prof, false) {
+	if rec := e.cat.c.rec[i]; withRec && rec != nil && !eval(rec, e.prof, false) {
 		out = append(out, fmt.Sprintf("%s recommends (does not require) %s", cr.Issuer, e.cat.describe(rec)))
 	}
 	if a := e.cat.c.appr[i]; a != nil && e.apprenticeCredit(a) < a.months {
@@ -274,17 +293,23 @@ func uncertainNote(n *node, p *profile) string {
 	return ""
 }
 
-// Scoring weights. A step's score adds what it opens and the market's
-// interest in it, and subtracts its time and money; unknown time or cost
-// costs a flat penalty so it neither wins nor vanishes.
+// Scoring weights. A step's benefit adds what it opens and the market's
+// interest in it; its score subtracts its time and money from that. Scores
+// order steps within a tier, subject to two rules that weights cannot
+// break (see order): unknown time or cost never beats a known one that
+// brings as much, and a credential whose recommended preparation is unmet
+// ranks below the steps that meet it.
 const (
 	weightCredential   = 10.0  // earning a credential at all
-	weightUnlock       = 12.0  // per credential made reachable
+	weightUnlock       = 6.0   // per credential made reachable: the right to sit, not yet the credential
 	weightRole         = 6.0   // per role whose requirements are completed
 	weightTarget       = 30.0  // the target itself
 	weightOnPlan       = 20.0  // a step of the target plan
 	weightRecommended  = 4.0   // meets recommended preparation
 	weightApprentice   = 8.0   // shortens an apprenticeship
+	weightRaise        = 3.0   // raises the seeker's education level
+	weightKeepCurrent  = 9.0   // continuing education a held credential renews with
+	weightOwnDegree    = 4.0   // eligible through the seeker's own degree: what it prepared them for
 	perMonth           = 0.3   // per month of duration (worst case)
 	unknownMonthsCost  = 8.0   // duration not in our sources
 	perUSD             = 0.004 // per dollar (worst case)
@@ -294,37 +319,78 @@ const (
 	demandIndirectRate = 0.5   // demand of what a step unlocks counts half
 )
 
+// Tiers come before scores: renewal actions first, reminders last.
+const (
+	tierUrgent   = 0 // log CEUs before grace ends, reinstate a lapsed credential
+	tierStep     = 1
+	tierReminder = 2 // recurring training that is not a credential step
+)
+
 // candidate is a next step before ranking.
 type candidate struct {
-	s       pstep
-	unlocks uint64
-	opens   uint64
-	why     []string
-	notes   []string
-	bonus   float64
+	s        pstep
+	unlocks  uint64
+	opens    uint64
+	meetsRec uint64 // credentials whose recommended preparation the step completes
+	why      []string
+	notes    []string
+	cautions []string
+	bonus    float64
+	tier     int
+	recur    *StepRecurrence
+	// cautioned: a credential step whose issuer-recommended preparation
+	// the seeker has not met.
+	cautioned  bool
+	apprentice bool // shortens an apprenticeship
 }
 
-func (e *engine) nextSteps() []Step {
+// ranked is a scored step with what ordering needs to know.
+type ranked struct {
+	Step
+	tier      int
+	benefit   float64
+	unknowns  int // unknown duration and unknown cost, each counted once
+	cautioned bool
+	cred      int    // credential index of a credential step, else -1
+	meetsRec  uint64 // see candidate
+}
+
+func (e *engine) nextSteps(recerts []Recert) []Step {
 	cat := e.cat
 	var cands []candidate
 
 	for i := range cat.Credentials {
-		if e.eligible&bit(i) == 0 {
+		if e.eligible&bit(i) == 0 || e.pastRung(i) {
 			continue
 		}
 		q := *e.prof
 		q.held |= bit(i)
-		c := candidate{s: credentialStep(cat, i, "", "")}
+		c := candidate{s: credentialStep(cat, i, "", ""), tier: tierStep}
 		e.outcome(&c, &q)
+		e.preparation(&c, &q)
 		c.bonus += weightCredential
 		c.why = append([]string{fmt.Sprintf("You can sit for %s now (%s)", cat.Credentials[i].Code, e.metRoute(i))}, c.why...)
-		c.notes = append(c.notes, e.caveats(i)...)
+		if degreeRoute(cat.c.elig[i], e.prof) {
+			c.bonus += weightOwnDegree
+			c.why = append(c.why, "it is what your degree prepares you for")
+		}
+		if rec := cat.c.rec[i]; rec != nil {
+			if eval(rec, e.prof, false) {
+				c.bonus += weightRecommended
+				c.why = append(c.why, "you have the preparation "+cat.Credentials[i].Issuer+" recommends")
+			} else {
+				c.cautioned = true
+				c.cautions = append(c.cautions, e.recommendCaution(i))
+			}
+		}
+		c.notes = append(c.notes, e.caveats(i, false)...)
 		cands = append(cands, c)
 	}
 
+	// The education a seeker has or is about to have (final term).
 	highest := -1
 	for _, ed := range e.prof.edu {
-		if ed.status == statusBit(StatusCompleted) {
+		if ed.status&(statusBit(StatusCompleted)|statusBit(StatusFinalTerm)) != 0 {
 			highest = max(highest, ed.level)
 		}
 	}
@@ -332,67 +398,243 @@ func (e *engine) nextSteps() []Step {
 		pr := &cat.Education[pi]
 		lvl := levelRank(pr.Level)
 		done := eduEntry{level: lvl, field: pr.Field, cahiim: pr.CAHIIM, status: statusBit(StatusCompleted)}
-		if e.hasEdu(done) || !e.prereqsMet(cat.c.progPre[pi]) {
+		if e.hasEdu(done) || e.outgrown(pr) || !e.prereqsMet(cat.c.progPre[pi]) {
 			continue
 		}
 		q := e.prof.withEdu(done)
-		c := candidate{s: programStep(cat, e.prof, pi, "", "")}
+		c := candidate{s: programStep(cat, e.prof, pi, "", ""), tier: tierStep}
 		e.outcome(&c, &q)
-		if c.unlocks == 0 && c.opens == 0 && !e.inPlan[c.s.key()] && lvl <= highest {
+		e.preparation(&c, &q)
+		if c.unlocks == 0 && c.opens == 0 && c.meetsRec == 0 && !c.apprentice && !e.inPlan[c.s.key()] && lvl <= highest {
 			continue // adds nothing the seeker does not have
 		}
-		if lvl > highest {
+		if lvl > highest || c.s.finish != 0 && lvl == highest {
 			c.why = append(c.why, "raises your education to "+withArticle(levelName(lvl)))
+			c.bonus += weightRaise
+		}
+		if pr.Note != "" && lvl > highest {
+			c.notes = append(c.notes, pr.Note)
 		}
 		cands = append(cands, c)
 	}
 
 	for ti := range cat.Trainings {
+		t := &cat.Trainings[ti]
+		if t.Reminder != nil {
+			if c, ok := e.reminderCandidate(ti); ok {
+				cands = append(cands, c)
+			}
+			continue
+		}
 		if e.prof.trainedIn(ti) || !e.prereqsMet(cat.c.trainPre[ti]) {
 			continue
 		}
 		q := *e.prof
 		q.trained |= bit(ti)
-		c := candidate{s: trainingStep(cat, ti, "", "")}
+		c := candidate{s: trainingStep(cat, ti, "", ""), tier: tierStep}
 		e.outcome(&c, &q)
-		useful := c.unlocks != 0 || c.opens != 0 || e.inPlan[c.s.key()]
-		for ci := range cat.Credentials {
-			if a := cat.c.appr[ci]; a != nil && e.prof.apprentice&bit(ci) != 0 {
-				for _, cr := range a.credits {
-					if cr.training == ti && e.apprenticeCredit(a) < a.months {
-						c.why = append(c.why, fmt.Sprintf("%s credits it as %d months toward removing %s from %s%s",
-							cat.Credentials[ci].Issuer, cr.months, a.suffix, cat.Credentials[ci].Code, a.suffix))
-						c.bonus += weightApprentice
-						useful = true
-					}
+		e.preparation(&c, &q)
+		if c.unlocks != 0 || c.opens != 0 || c.meetsRec != 0 || c.apprentice || e.inPlan[c.s.key()] {
+			cands = append(cands, c)
+		}
+	}
+
+	cands = append(cands, e.experienceCandidates()...)
+
+	rs := e.renewalSteps(recerts)
+	for i := range cands {
+		rs = append(rs, e.rank(&cands[i]))
+	}
+	e.ranked = order(e.fold(rs))
+	steps := make([]Step, len(e.ranked))
+	for i := range e.ranked {
+		steps[i] = e.ranked[i].Step
+	}
+	return steps
+}
+
+// fold merges credential steps of one issuer that are alike in everything
+// a plan weighs (nothing unlocked or opened, no market signal, not on the
+// target plan, the same caution and score) into the first in catalog order,
+// listing the others as alternatives: five AAPC exams open on the same
+// terms are one choice, not five steps.
+func (e *engine) fold(rs []ranked) []ranked {
+	alike := func(a, b *ranked) bool {
+		return a.cred >= 0 && b.cred >= 0 && a.tier == b.tier && a.cautioned == b.cautioned && a.Score == b.Score &&
+			e.cat.Credentials[a.cred].Issuer == e.cat.Credentials[b.cred].Issuer &&
+			len(a.Unlocks) == 0 && len(b.Unlocks) == 0 && len(a.OpensRoles) == 0 && len(b.OpensRoles) == 0 &&
+			a.Demand == "" && b.Demand == "" && !e.onPlan(a.cred) && !e.onPlan(b.cred)
+	}
+	slices.SortStableFunc(rs, func(a, b ranked) int { return cmp.Compare(a.cred, b.cred) })
+	out := rs[:0]
+	for i := range rs {
+		j := slices.IndexFunc(out, func(o ranked) bool { return alike(&o, &rs[i]) })
+		if j < 0 {
+			out = append(out, rs[i])
+			continue
+		}
+		out[j].Alternatives = append(out[j].Alternatives, rs[i].Code)
+	}
+	for i := range out {
+		if alt := out[i].Alternatives; len(alt) > 0 {
+			out[i].Title += " (or " + joinOr(alt) + ")"
+			out[i].Notes = append(out[i].Notes, fmt.Sprintf("%s and %s are open to you on the same terms here: choose by the work you want to do",
+				out[i].Code, joinAnd(alt)))
+		}
+	}
+	return out
+}
+
+func (e *engine) onPlan(ci int) bool {
+	return e.ck.target == ci || e.inPlan[stepKey{KindCredential, ci}]
+}
+
+// pastRung reports whether credential i is a rung the seeker is past or
+// can step over: a stepping stone (see steppingStone) in the issuer's own
+// recommended preparation for a credential of the same issuer that the
+// seeker holds, or may sit for now with that preparation met (CCA, for an
+// RHIT who can go straight to CCS). Only the same issuer's ladder counts:
+// another body's credential (CPC for a CCS) has worth of its own.
+func (e *engine) pastRung(i int) bool {
+	cat := e.cat
+	for b := range cat.Credentials {
+		if b == i || cat.Credentials[b].Issuer != cat.Credentials[i].Issuer {
+			continue
+		}
+		rec := cat.c.rec[b]
+		if rec == nil || !steppingStone(rec, i) {
+			continue
+		}
+		if e.prof.current()&bit(b) != 0 || e.eligible&bit(b) != 0 && eval(rec, e.prof, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// degreeRoute reports whether rule n is met through a degree or
+// certificate in a named field (not just a diploma): the credential the
+// seeker's program leads to.
+func degreeRoute(n *node, p *profile) bool {
+	if n == nil || !eval(n, p, false) {
+		return false
+	}
+	if n.kind == nodeEdu {
+		return n.field != ""
+	}
+	return slices.ContainsFunc(n.kids, func(k *node) bool { return degreeRoute(k, p) })
+}
+
+// steppingStone reports whether rule n asks for credential i together with
+// something else (inside an all_of, alone or among alternatives).
+func steppingStone(n *node, i int) bool {
+	if n.kind == nodeAll {
+		for _, k := range n.kids {
+			if k.kind == nodeCred && k.idx == i {
+				return true
+			}
+			if k.kind == nodeAny && slices.ContainsFunc(k.kids, func(x *node) bool { return x.kind == nodeCred && x.idx == i }) {
+				return true
+			}
+		}
+	}
+	return slices.ContainsFunc(n.kids, func(k *node) bool { return steppingStone(k, i) })
+}
+
+// recommendCaution words an eligibility whose recommended preparation is
+// unmet: the seeker may sit, but the issuer advises preparing first.
+func (e *engine) recommendCaution(i int) string {
+	cr := &e.cat.Credentials[i]
+	s := fmt.Sprintf("Eligible to sit, but %s recommends (does not require) %s first", cr.Issuer, e.cat.describe(e.cat.c.rec[i]))
+	if n := cr.Recommended.Note; n != "" {
+		s += " (" + n + ")"
+	}
+	return s
+}
+
+// outgrown reports whether a program is below what the seeker has: a lower
+// degree than one completed (or in its final term) in the same field. Such
+// a program is never a step, whatever it would unlock.
+func (e *engine) outgrown(pr *Program) bool {
+	if pr.Field == "" {
+		return false
+	}
+	lvl := levelRank(pr.Level)
+	for _, ed := range e.prof.edu {
+		if ed.field == pr.Field && ed.level > lvl && ed.status&(statusBit(StatusCompleted)|statusBit(StatusFinalTerm)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// preparation adds what a step q would complete beyond eligibility: the
+// recommended preparation of credentials the seeker can sit for (or
+// targets), and months credited toward removing an apprentice suffix.
+func (e *engine) preparation(c *candidate, q *profile) {
+	cat := e.cat
+	var future []string // credentials a new holder of which would be credited
+	futureMonths, futureOf := 0, 0
+	defer func() {
+		if len(future) > 0 {
+			c.why = append(c.why, fmt.Sprintf("%s credits it as %d of the %d months that keep a new holder of %s from being an apprentice",
+				cat.Credentials[futureOf].Issuer, futureMonths, cat.c.appr[futureOf].months, joinOr(future)))
+			c.bonus += weightApprentice / 2
+			c.apprentice = true
+		}
+	}()
+	for ci := range cat.Credentials {
+		if rec := cat.c.rec[ci]; rec != nil && (e.eligible&bit(ci) != 0 || e.ck.target == ci) &&
+			!eval(rec, e.prof, false) && eval(rec, q, false) {
+			c.meetsRec |= bit(ci)
+			c.why = append(c.why, fmt.Sprintf("meets the preparation %s recommends for %s", cat.Credentials[ci].Issuer, cat.Credentials[ci].Code))
+			c.bonus += weightRecommended
+		}
+		a := cat.c.appr[ci]
+		if a == nil || e.apprenticeCredit(a) >= a.months {
+			continue
+		}
+		for _, cr := range a.credits {
+			if cr.rule == nil || eval(cr.rule, e.prof, false) || !eval(cr.rule, q, false) {
+				continue
+			}
+			switch {
+			case e.prof.apprentice&bit(ci) != 0:
+				c.why = append(c.why, fmt.Sprintf("%s credits it as %d months toward removing %s from %s%s",
+					cat.Credentials[ci].Issuer, cr.months, a.suffix, cat.Credentials[ci].Code, a.suffix))
+				c.bonus += weightApprentice
+				c.apprentice = true
+			case e.eligible&bit(ci) != 0 && !e.prof.holds(ci):
+				if len(future) == 0 {
+					futureMonths, futureOf = cr.months, ci
+				}
+				if !slices.Contains(future, cat.Credentials[ci].Code) {
+					future = append(future, cat.Credentials[ci].Code)
 				}
 			}
-			if rec := cat.c.rec[ci]; rec != nil && (e.eligible&bit(ci) != 0 || e.ck.target == ci) &&
-				!eval(rec, e.prof, false) && eval(rec, &q, false) {
-				c.why = append(c.why, fmt.Sprintf("meets the recommended preparation for %s", cat.Credentials[ci].Code))
-				c.bonus += weightRecommended
-				useful = true
-			}
-		}
-		if useful {
-			cands = append(cands, c)
 		}
 	}
+}
 
-	for a := 0; a < numAreas; a++ {
-		if c, ok := e.experienceCandidate(a); ok {
-			cands = append(cands, c)
-		}
+// reminderCandidate proposes a recurring training to those it concerns.
+func (e *engine) reminderCandidate(ti int) (candidate, bool) {
+	t := &e.cat.Trainings[ti]
+	why, ok := e.reminderFor(t.Reminder)
+	if !ok {
+		return candidate{}, false
 	}
-
-	steps := make([]Step, 0, len(cands))
-	for i := range cands {
-		steps = append(steps, e.rank(&cands[i]))
+	c := candidate{s: trainingStep(e.cat, ti, "", ""), tier: tierReminder, recur: e.recurrence(&t.Reminder.Recurrence)}
+	c.why = append(c.why, why)
+	if t.Reminder.For == ForHolders {
+		// Keeping a held credential is worth more than a generic reminder:
+		// it competes with the other steps.
+		c.tier = tierStep
+		c.bonus += weightKeepCurrent
 	}
-	slices.SortStableFunc(steps, func(a, b Step) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.Code, b.Code), strings.Compare(a.Kind, b.Kind))
-	})
-	return steps
+	if t.Note != "" {
+		c.notes = append(c.notes, t.Note)
+	}
+	return c, true
 }
 
 func (e *engine) hasEdu(want eduEntry) bool {
@@ -430,46 +672,216 @@ func (e *engine) outcome(c *candidate, q *profile) {
 	}
 }
 
-// experienceCandidate proposes reaching the next experience threshold in
-// an area that opens something, or that removes an apprentice suffix.
-func (e *engine) experienceCandidate(a int) (candidate, bool) {
-	cat := e.cat
-	have := e.prof.exp[a]
-	need := 0
-	for _, t := range slices.Concat(cat.c.thresholds[a], cat.c.thresholds[numAreas]) {
-		if t <= have || (need != 0 && t >= need) {
+// experienceCandidates proposes one experience step per distinct goal, in
+// the areas the seeker works in or toward (see goalAreas): a step is
+// dropped when another one reaches every goal it reaches in no more months.
+func (e *engine) experienceCandidates() []candidate {
+	areas := e.goalAreas()
+	var cands []candidate
+	for a := 0; a < numAreas; a++ {
+		if areas&(1<<a) == 0 {
 			continue
 		}
-		q := *e.prof
-		q.exp[a] = t
-		if e.eligibleMask(&q)&^e.eligible != 0 || e.roleMask(&q)&^e.roles != 0 {
-			need = t
+		cands = append(cands, e.experienceCandidate(a)...)
+	}
+	return slices.DeleteFunc(cands, func(c candidate) bool {
+		for _, o := range cands {
+			if o.s.idx != c.s.idx && o.unlocks&c.unlocks == c.unlocks && o.opens&c.opens == c.opens &&
+				o.meetsRec&c.meetsRec == c.meetsRec && (o.apprentice || !c.apprentice) && !e.inPlan[c.s.key()] &&
+				(o.s.mMax < c.s.mMax || o.s.mMax == c.s.mMax && o.s.idx < c.s.idx) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// goalAreas are the experience areas a seeker works in or toward: areas
+// they have months in; the area of their field of study (coding for a
+// coding certificate, records for HIM); areas named by the rules of
+// credentials they hold or target, or by their target plan. A seeker with
+// none of these is starting out: the areas entry-level catalog roles ask for.
+func (e *engine) goalAreas() uint8 {
+	cat := e.cat
+	var m uint8
+	for a := 0; a < numAreas; a++ {
+		if e.prof.exp[a] > 0 {
+			m |= 1 << a
 		}
 	}
-	apprentice := ""
+	for _, ed := range e.prof.edu {
+		switch ed.field {
+		case FieldCoding:
+			m |= 1 << areaIndex(AreaCoding)
+		case FieldHIM:
+			m |= 1 << areaIndex(AreaRecords)
+		}
+	}
+	for ci := range cat.Credentials {
+		if e.prof.held&bit(ci) != 0 || e.ck.target == ci {
+			m |= ruleAreas(cat.c.elig[ci]) | ruleAreas(cat.c.rec[ci])
+			if a := cat.c.appr[ci]; a != nil {
+				m |= 1 << a.area
+			}
+		}
+	}
+	for k := range e.inPlan {
+		if k.kind == KindExperience && k.idx >= 0 {
+			m |= 1 << k.idx
+		}
+	}
+	if m == 0 {
+		for _, n := range cat.c.roleReq {
+			m |= ruleAreas(n)
+		}
+	}
+	return m
+}
+
+// ruleAreas is the set of experience areas a rule names ("any" names none).
+func ruleAreas(n *node) uint8 {
+	if n == nil {
+		return 0
+	}
+	var m uint8
+	if n.kind == nodeExp && n.area >= 0 {
+		m |= 1 << n.area
+	}
+	for _, k := range n.kids {
+		m |= ruleAreas(k)
+	}
+	return m
+}
+
+// experienceCandidates for area a: one step for each threshold that
+// reaches a goal the shorter ones do not (a credential to sit, a role, an
+// issuer's recommended preparation, the end of an apprenticeship).
+func (e *engine) experienceCandidate(a int) []candidate {
+	cat := e.cat
+	have := e.prof.exp[a]
+	ts := slices.Concat(cat.c.thresholds[a], cat.c.thresholds[numAreas])
+	for ci, rec := range cat.c.rec {
+		if rec != nil && (e.eligible&bit(ci) != 0 || e.ck.target == ci) {
+			ts = appendThresholds(ts, rec, a)
+		}
+	}
+	removes := map[int]string{} // total months -> what it removes
 	for ci, ar := range cat.c.appr {
 		if ar == nil || ar.area != a || e.prof.apprentice&bit(ci) == 0 {
 			continue
 		}
-		if left := ar.months - e.apprenticeCredit(ar); left > 0 && (need == 0 || have+left <= need) {
-			need = have + left
-			apprentice = fmt.Sprintf("removes %s from %s%s", ar.suffix, cat.Credentials[ci].Code, ar.suffix)
+		if left := ar.months - e.apprenticeCredit(ar); left > 0 {
+			ts = append(ts, have+left)
+			removes[have+left] = fmt.Sprintf("removes %s from %s%s", ar.suffix, cat.Credentials[ci].Code, ar.suffix)
 		}
 	}
-	if need == 0 {
-		return candidate{}, false
+	slices.Sort(ts)
+	ts = slices.Compact(ts)
+
+	var out []candidate
+	var prev candidate
+	for _, t := range ts {
+		if t <= have {
+			continue
+		}
+		c := candidate{s: experienceStep(e.prof, a, t, "", ""), tier: tierStep}
+		q := *e.prof
+		q.exp[a] = t
+		e.outcome(&c, &q)
+		e.preparation(&c, &q)
+		apprentice := ""
+		for m, txt := range removes {
+			if m <= t {
+				apprentice = txt
+			}
+		}
+		c.apprentice = apprentice != ""
+		if c.unlocks&^prev.unlocks == 0 && c.opens&^prev.opens == 0 && c.meetsRec&^prev.meetsRec == 0 &&
+			(!c.apprentice || prev.apprentice) && !e.inPlan[c.s.key()] {
+			continue // nothing the previous step does not reach
+		}
+		c.why = append([]string{fmt.Sprintf("reaching %d months of %s experience (%d more)", t, areaName(a), t-have)}, c.why...)
+		if apprentice != "" {
+			c.why = append(c.why, apprentice)
+			c.bonus += weightApprentice
+		}
+		out = append(out, c)
+		prev = c
+		if len(out) == maxExperienceStepsPerArea {
+			break
+		}
 	}
-	s := experienceStep(e.prof, a, need, "", "")
-	c := candidate{s: s}
-	q := *e.prof
-	q.exp[a] = need
-	e.outcome(&c, &q)
-	c.why = append([]string{fmt.Sprintf("reaching %d months of %s experience (%d more)", need, areaName(a), need-have)}, c.why...)
-	if apprentice != "" {
-		c.why = append(c.why, apprentice)
-		c.bonus += weightApprentice
+	return out
+}
+
+// maxExperienceStepsPerArea keeps experience from crowding the list.
+const maxExperienceStepsPerArea = 2
+
+// appendThresholds adds the months rule n asks for in area a.
+func appendThresholds(ts []int, n *node, a int) []int {
+	if n.kind == nodeExp && n.area == a && !slices.Contains(ts, n.months) {
+		ts = append(ts, n.months)
 	}
-	return c, true
+	for _, k := range n.kids {
+		ts = appendThresholds(ts, k, a)
+	}
+	return ts
+}
+
+// order sorts ranked steps: by tier, then by score, then applies two rules
+// as constraints. A step must rank below another of its tier when
+//   - it is a credential whose recommended preparation the seeker has not
+//     met and the other has no such caution and is a credential step, a
+//     step that completes the preparation, or a step that brings as much;
+//     or
+//   - it has more unknowns (duration, cost) and the other, with the same
+//     caution, brings at least as much (benefit before time and cost).
+//
+// Both relations only point from cautioned to uncautioned or from more
+// unknowns to fewer, so they have no cycle; the best-scored step whose
+// betters are all placed goes next.
+func order(rs []ranked) []ranked {
+	slices.SortStableFunc(rs, func(a, b ranked) int {
+		return cmp.Or(cmp.Compare(a.tier, b.tier), cmp.Compare(b.Score, a.Score),
+			strings.Compare(a.Code, b.Code), strings.Compare(a.Kind, b.Kind))
+	})
+	out := make([]ranked, 0, len(rs))
+	placed := make([]bool, len(rs))
+	for len(out) < len(rs) {
+		pick := -1
+		for i := range rs {
+			if placed[i] {
+				continue
+			}
+			free := true
+			for j := range rs {
+				if !placed[j] && j != i && mustBelow(&rs[i], &rs[j]) {
+					free = false
+					break
+				}
+			}
+			if free {
+				pick = i
+				break
+			}
+		}
+		if pick < 0 { // unreachable: the relation has no cycle
+			pick = slices.Index(placed, false)
+		}
+		placed[pick] = true
+		out = append(out, rs[pick])
+	}
+	return out
+}
+
+func mustBelow(x, y *ranked) bool {
+	if x.tier != y.tier {
+		return false
+	}
+	if x.cautioned != y.cautioned {
+		return x.cautioned && (y.cred >= 0 || y.meetsRec&bit(x.cred) != 0 || y.benefit >= x.benefit)
+	}
+	return x.unknowns > y.unknowns && y.benefit >= x.benefit
 }
 
 // metRoute words the route by which the seeker is eligible for credential i.
@@ -488,39 +900,29 @@ func (e *engine) metRoute(i int) string {
 	return "requires " + e.cat.describe(n)
 }
 
-// rank turns a candidate into a scored Step.
-func (e *engine) rank(c *candidate) Step {
+// rank turns a candidate into a scored step.
+func (e *engine) rank(c *candidate) ranked {
 	s := e.publicStep(&c.s)
 	s.Unlocks = e.codes(c.unlocks)
 	s.OpensRoles = e.roleCodes(c.opens)
 	s.Notes = append(s.Notes, c.notes...)
+	s.Cautions = c.cautions
+	s.Recurrence = c.recur
 
-	score := c.bonus + weightUnlock*float64(bits(c.unlocks)) + weightRole*float64(bits(c.opens))
+	benefit := c.bonus + weightUnlock*float64(bits(c.unlocks)) + weightRole*float64(bits(c.opens))
 	if e.ck.target >= 0 {
 		if c.s.kind == KindCredential && c.s.idx == e.ck.target {
-			score += weightTarget
+			benefit += weightTarget
 		} else if e.inPlan[c.s.key()] {
-			score += weightOnPlan
+			benefit += weightOnPlan
 		}
-	}
-	if c.s.kind != KindCredential {
-		if c.s.mKnown {
-			score -= perMonth * float64(c.s.mMax)
-		} else {
-			score -= unknownMonthsCost
-		}
-	}
-	if c.s.cKnown {
-		score -= perUSD * c.s.cMax
-	} else {
-		score -= unknownUSDCost
 	}
 
 	// Market demand: direct for a credential, half-weight through what a
 	// step unlocks (the best of them).
 	if c.s.kind == KindCredential {
 		if d, txt, ok := e.demandFor(e.cat.Credentials[c.s.idx].Code); ok {
-			score += d
+			benefit += d
 			s.Demand = txt
 		}
 	} else {
@@ -532,8 +934,30 @@ func (e *engine) rank(c *candidate) Step {
 			}
 		}
 		if texts != nil {
-			score += demandIndirectRate * best
+			benefit += demandIndirectRate * best
 			s.Demand = "unlocks " + strings.Join(texts, "; and ")
+		}
+	}
+
+	score, unknowns := benefit, 0
+	switch {
+	case c.recur != nil:
+		// A recurring step has no end to plan for: its time and cost are
+		// not weighed.
+	case c.s.kind != KindCredential:
+		if c.s.mKnown {
+			score -= perMonth * float64(c.s.mMax)
+		} else {
+			score -= unknownMonthsCost
+			unknowns++
+		}
+		fallthrough
+	default:
+		if c.s.cKnown {
+			score -= perUSD * c.s.cMax
+		} else {
+			score -= unknownUSDCost
+			unknowns++
 		}
 	}
 
@@ -543,7 +967,11 @@ func (e *engine) rank(c *candidate) Step {
 	}
 	s.Why = capitalize(strings.Join(why, "; "))
 	s.Score = math.Round(score*100) / 100
-	return s
+	r := ranked{Step: s, tier: c.tier, benefit: benefit, unknowns: unknowns, cautioned: c.cautioned, cred: -1, meetsRec: c.meetsRec}
+	if c.s.kind == KindCredential {
+		r.cred = c.s.idx
+	}
+	return r
 }
 
 // demandFor scores and explains the market signal for a credential.
@@ -602,7 +1030,7 @@ func (e *engine) publicStep(ps *pstep) Step {
 	case KindEducation:
 		pr := &cat.Education[ps.idx]
 		s.Code, s.Title, months, cost = pr.Code, pr.Title, pr.Months, pr.CostUSD
-		if ps.finish {
+		if ps.finish != 0 {
 			s.Title = "Finish your " + pr.Title
 		}
 	case KindTraining:
@@ -636,15 +1064,24 @@ func (e *engine) publicStep(ps *pstep) Step {
 		s.CostMax = &hi
 	}
 	switch {
+	case ps.finish == statusBit(StatusFinalTerm):
+		s.Notes = append(s.Notes, fmt.Sprintf("you are in your final term: time left is an estimate of %d-%d months (one semester, at the 4-6 calendar months per semester our program lengths assume)", termMonthsMin, termMonthsMax))
+	case ps.finish == statusBit(StatusInProgress):
+		note := "time left unknown: it depends on how far along you are"
+		if months.Known() && months.Max != nil {
+			note += fmt.Sprintf("; at most the whole program (%s months, %s)", strings.TrimSuffix(fmt.Sprintf("%.0f", *months.Max), ".0"), months.Confidence)
+		}
+		s.Notes = append(s.Notes, note)
 	case !months.Known():
-		s.Notes = append(s.Notes, "duration unknown: not in our sources")
+		if months.Note != "" {
+			s.Notes = append(s.Notes, "duration unknown: "+months.Note)
+		} else {
+			s.Notes = append(s.Notes, "duration unknown: not in our sources")
+		}
 	case months.Confidence == Estimate:
 		s.Notes = append(s.Notes, "duration is an estimate: "+months.Note)
 	case months.Confidence == Secondary:
 		s.Notes = append(s.Notes, "duration from secondary sources (uncertain)")
-	}
-	if ps.finish {
-		s.Notes = append(s.Notes, "you have started this; time left is at most the whole program")
 	}
 	if !cost.Known() {
 		s.Notes = append(s.Notes, "cost unknown: not in our sources")
