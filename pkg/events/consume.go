@@ -97,7 +97,9 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 	if err != nil {
 		return fmt.Errorf("consumer %s on %s: %w", c.Durable, c.Stream, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(max(2*c.MaxBatch, 64)))
+	// Heartbeats every 2 s: a pull that has gone dead (a consumer deleted
+	// unseen, a server that lost it) shows within seconds, not minutes.
+	it, err := cons.Messages(jetstream.PullMaxMessages(max(2*c.MaxBatch, 64)), jetstream.PullHeartbeat(2*time.Second))
 	if err != nil {
 		return fmt.Errorf("consumer %s: messages: %w", c.Durable, err)
 	}
@@ -115,8 +117,12 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
 				return jetstream.ErrConsumerDeleted
 			}
-			log.Warn().Err(err).Msg("next message")
-			continue
+			// Missed heartbeats or any other failure of the pull: the
+			// consumer may be gone without the iterator having heard of it
+			// (deleted while this service was cut off from NATS). Start
+			// over: Run creates the consumer again, or finds it as it was
+			// and resumes from its acknowledged position.
+			return fmt.Errorf("consumer %s: next message: %w", c.Durable, err)
 		}
 		batch = append(batch, first)
 		deadline := time.Now().Add(c.Linger)

@@ -3,11 +3,15 @@ package events_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
@@ -183,4 +187,89 @@ func TestEnsureStreamsNeverLowersReplication(t *testing.T) {
 			t.Errorf("stream %s has %d replicas, want 3", cfg.Name, got)
 		}
 	}
+}
+
+// A consumer deleted while its service was cut off from NATS (so it never
+// heard of the deletion) is recreated, and new events are handled again:
+// the service does not log "no heartbeat" forever while writes pile up
+// unprojected (issue 11).
+func TestConsumerDeletedWhileDisconnectedIsRecreated(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store := t.TempDir()
+	port := freePort(t)
+	start := func() *server.Server {
+		ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: store, Port: port})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ns
+	}
+	ns := start()
+	t.Cleanup(func() { ns.Shutdown() })
+	nc, err := natsx.Connect(ctx, ns.ClientURL(), "test", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if err := events.EnsureStreams(ctx, js, 1); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	go func() {
+		_ = events.Run(ctx, js, events.Consumer{Stream: events.StreamJobs, Durable: "proj", Filters: []string{events.JobsPosted}},
+			zerolog.Nop(), func(_ context.Context, msgs []jetstream.Msg) []error {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, m := range msgs {
+					seen[events.EnvelopeOf(m).ID] = true
+				}
+				return make([]error, len(msgs))
+			})
+	}()
+	handled := func(id string) func() error {
+		return func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if !seen[id] {
+				return fmt.Errorf("event %s not handled", id)
+			}
+			return nil
+		}
+	}
+	if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: "before", Payload: 1}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, handled("before"))
+
+	// The server goes down; while it is down the consumer is deleted (as a
+	// rebuild from another machine would); it comes back.
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	if err := os.RemoveAll(filepath.Join(store, "jetstream", "$G", "streams", events.StreamJobs, "obs", "proj")); err != nil {
+		t.Fatal(err)
+	}
+	ns = start()
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if !nc.IsConnected() {
+			return errors.New("not reconnected")
+		}
+		return nil
+	})
+	if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: "after", Payload: 2}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 60*time.Second, handled("after"))
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
