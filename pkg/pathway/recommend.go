@@ -465,9 +465,15 @@ func (e *engine) fold(rs []ranked) []ranked {
 			len(a.Unlocks) == 0 && len(b.Unlocks) == 0 && len(a.OpensRoles) == 0 && len(b.OpensRoles) == 0 &&
 			a.Demand == "" && b.Demand == "" && !e.onPlan(a.cred) && !e.onPlan(b.cred)
 	}
-	slices.SortStableFunc(rs, func(a, b ranked) int { return cmp.Compare(a.cred, b.cred) })
-	out := rs[:0]
-	for i := range rs {
+	// Visit in catalog order (credentials by index, then the rest) so the
+	// first credential of a kind keeps the step.
+	byCred := make([]int, len(rs))
+	for i := range byCred {
+		byCred[i] = i
+	}
+	slices.SortStableFunc(byCred, func(a, b int) int { return cmp.Compare(rs[a].cred, rs[b].cred) })
+	out := make([]ranked, 0, len(rs))
+	for _, i := range byCred {
 		j := slices.IndexFunc(out, func(o ranked) bool { return alike(&o, &rs[i]) })
 		if j < 0 {
 			out = append(out, rs[i])
@@ -841,7 +847,12 @@ func appendThresholds(ts []int, n *node, a int) []int {
 // unknowns to fewer, so they have no cycle; the best-scored step whose
 // betters are all placed goes next.
 func order(rs []ranked) []ranked {
-	slices.SortStableFunc(rs, func(a, b ranked) int {
+	idx := make([]int, len(rs)) // sorting indices: a ranked step is large
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int {
+		a, b := &rs[x], &rs[y]
 		return cmp.Or(cmp.Compare(a.tier, b.tier), cmp.Compare(b.Score, a.Score),
 			strings.Compare(a.Code, b.Code), strings.Compare(a.Kind, b.Kind))
 	})
@@ -849,12 +860,12 @@ func order(rs []ranked) []ranked {
 	placed := make([]bool, len(rs))
 	for len(out) < len(rs) {
 		pick := -1
-		for i := range rs {
+		for _, i := range idx {
 			if placed[i] {
 				continue
 			}
 			free := true
-			for j := range rs {
+			for _, j := range idx {
 				if !placed[j] && j != i && mustBelow(&rs[i], &rs[j]) {
 					free = false
 					break
