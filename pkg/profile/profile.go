@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/pathway"
 )
 
 // Seeker is the part of a seeker's profile used for pathways and matching.
@@ -31,10 +32,15 @@ type Seeker struct {
 	Version         uint64       `json:"version"`
 }
 
-// Education is one education record.
+// Education is one education record. Field is the field of study as the
+// seeker writes it ("Health Information Technology", "Medical Coding",
+// "Business"); FieldClass is how clerkpath reads it (HIM, coding or other,
+// see pathway.ClassifyField). FieldClass is set by Normalize: a value sent
+// by a client is replaced.
 type Education struct {
 	Level            string `json:"level"`
 	Field            string `json:"field,omitempty"`
+	FieldClass       string `json:"field_class,omitempty"`
 	CAHIIMAccredited bool   `json:"cahiim_accredited,omitempty"`
 	Status           string `json:"status"`
 }
@@ -93,8 +99,10 @@ func (s *Seeker) Validate() error {
 		if !oneOf(e.Status, EducationStatuses) {
 			fs.Add(p+".status", "must be one of %s", strings.Join(EducationStatuses, ", "))
 		}
-		if len(e.Field) > 100 {
-			fs.Add(p+".field", "at most 100 characters")
+		if e.Field != "" {
+			if _, err := pathway.ClassifyField(e.Field); err != nil {
+				fs.Add(p+".field", "field of study %s", err)
+			}
 		}
 	}
 	if len(s.Experience) > MaxListItems {
@@ -170,8 +178,25 @@ func (s *Seeker) Normalize() {
 	if s.Education == nil {
 		s.Education = []Education{}
 	}
+	for i := range s.Education {
+		s.Education[i].Field = strings.TrimSpace(s.Education[i].Field)
+	}
+	s.ClassifyFields()
 	if s.Experience == nil {
 		s.Experience = []Experience{}
+	}
+}
+
+// ClassifyFields sets each education entry's FieldClass from its Field
+// (empty when no field is given or the field is rejected, which Validate
+// reports). Profiles stored before field classes existed get theirs on read.
+func (s *Seeker) ClassifyFields() {
+	for i := range s.Education {
+		e := &s.Education[i]
+		e.FieldClass = ""
+		if e.Field != "" {
+			e.FieldClass, _ = pathway.ClassifyField(e.Field)
+		}
 	}
 }
 

@@ -3,7 +3,9 @@ package profiles_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +150,39 @@ func TestCounselorLinksAndConsent(t *testing.T) {
 	_, err := rpc.Call[profile.Relations](context.Background(), p.NC, profiles.SubjectConsent, map[string]any{"id": "nobody", "employer": "acme", "granted": true})
 	if apierr.CodeOf(err) != apierr.NotFound {
 		t.Fatalf("consent for unknown seeker: %v", err)
+	}
+}
+
+// A field of study is free text: the profile answers with its class, a
+// document stored before classes existed gets one on read, and nonsense is
+// a field-level error.
+func TestEducationFieldOfStudy(t *testing.T) {
+	p := start(t)
+	ctx := context.Background()
+	put := map[string]any{"seeker": map[string]any{"id": "f1", "education": []map[string]any{
+		{"level": "associate", "field": "Health Information Technology", "cahiim_accredited": true, "status": "completed"},
+		{"level": "bachelor", "field": "Business", "status": "completed"},
+	}}}
+	got := call[profile.Seeker](t, p, profiles.SubjectSeekerPut, put)
+	if len(got.Education) != 2 || got.Education[0].FieldClass != "HIM" || got.Education[1].FieldClass != "other" {
+		t.Fatalf("put answered %+v, want field classes HIM and other", got.Education)
+	}
+	if g := call[profile.Seeker](t, p, profiles.SubjectSeekerGet, map[string]any{"id": "f1"}); g.Education[0].FieldClass != "HIM" {
+		t.Fatalf("get answered %+v", g.Education)
+	}
+	// A projection document without classes (written before they existed).
+	old := `{"id":"f2","education":[{"level":"certificate","field":"Medical Billing and Coding","status":"completed"}],"experience":[],"trainings":[],"skills":[],"ehr_systems":[],"code_sets":[],"radius_miles":25,"remote_preference":"any","open_to_employers":false,"version":0}`
+	if err := p.Redis.HSet(ctx, "clerkpath:seeker:f2", "doc", old, "version", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if g := call[profile.Seeker](t, p, profiles.SubjectSeekerGet, map[string]any{"id": "f2"}); len(g.Education) != 1 || g.Education[0].FieldClass != "coding" {
+		t.Fatalf("old document answered %+v, want class coding", g.Education)
+	}
+	_, err := rpc.Call[profile.Seeker](ctx, p.NC, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": "f3",
+		"education": []map[string]any{{"level": "associate", "field": "asdfgh", "status": "completed"}}}})
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Code != apierr.Invalid || len(ae.Fields) != 1 || ae.Fields[0].Field != "education[0].field" ||
+		!strings.Contains(ae.Fields[0].Message, "Health Information Technology") {
+		t.Fatalf("nonsense field: %v, want a field error on education[0].field with examples", err)
 	}
 }

@@ -100,6 +100,7 @@ func (st *store) seeker(ctx context.Context, id string) (profile.Seeker, error) 
 	}
 	v, _ := vals[1].(string)
 	sk.Version, _ = strconv.ParseUint(v, 10, 64)
+	sk.ClassifyFields() // documents written before field classes existed
 	return sk, nil
 }
 
