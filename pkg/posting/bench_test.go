@@ -42,6 +42,13 @@ func BenchmarkExtractAdversarial(b *testing.B) {
 		"sentences":      strings.Repeat("RHIT. CCS and CPC. ", n/19),
 		"dots":           strings.Repeat("a.", n/2),
 		"eligible-chain": strings.Repeat("RHIT or eligible or ", n/20),
+		// Routes: an "or" between kinds, an opener's endless items, lines
+		// joined by "OR", a ladder of levels.
+		"or-kinds":     strings.Repeat("RHIT or 2 years of experience or an associate degree or ", n/56),
+		"opener-items": "Meet one of the following: " + strings.Repeat("(a) RHIT; ", n/10),
+		"or-lines":     strings.Repeat("RHIT with 2 years of coding\nOR\n", n/29),
+		"ladder":       strings.Repeat("Coder I\n- CCA\nCoder II\n- CCS\n", n/30),
+		"families":     strings.Repeat("AHIMA or AAPC coding credential or ", n/35),
 	} {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {

@@ -149,13 +149,15 @@ func (e *extraction) slotAt(pos int) slot {
 	if e.override != nil {
 		return *e.override
 	}
-	at := e.lineAt
-	for i, c := range e.cuts {
-		if pos >= c {
-			at = e.cutAt[i]
-		}
+	// The last cut at or before pos; cuts are sorted.
+	i, found := slices.BinarySearch(e.cuts, pos)
+	if found {
+		i++
 	}
-	return at
+	if i == 0 {
+		return e.lineAt
+	}
+	return e.cutAt[i-1]
 }
 
 func (e *extraction) addEducation(pos, rank int) {
@@ -166,13 +168,25 @@ func (e *extraction) addEducation(pos, rank int) {
 	if rank == EducationHighSchool.Rank() {
 		e.hsRequired = true
 	}
-	e.edu = append(e.edu, slotValue{at, rank})
+	e.edu = addMax(e.edu, at, rank)
 }
 
 func (e *extraction) addExperience(pos, months int) {
-	if at := e.slotAt(pos); !e.dropped(at) && len(e.exp) < maxRequiredGroups {
-		e.exp = append(e.exp, slotValue{at, months})
+	if at := e.slotAt(pos); !e.dropped(at) {
+		e.exp = addMax(e.exp, at, months)
 	}
+}
+
+// addMax keeps the most of n and what list holds for the slot; the list
+// has at most one entry per slot, so it stays bounded by the slots.
+func addMax(list []slotValue, at slot, n int) []slotValue {
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].at == at {
+			list[i].n = max(list[i].n, n)
+			return list
+		}
+	}
+	return append(list, slotValue{at, n})
 }
 
 func (e *extraction) apply(g group, s strength) {
@@ -233,8 +247,9 @@ func (e *extraction) alternativeRoute() bool {
 	last := &e.required[e.lastGroup]
 	if last.at.block == 0 {
 		last.at = e.newItem(e.newBlock(false), 0)
-	} else if e.blocks[last.at.block-1].ladder {
-		return false
+	}
+	if last.at.block == 0 || e.blocks[last.at.block-1].ladder {
+		return false // no room for another list, or a ladder's level
 	}
 	at := e.newItem(last.at.block, e.blocks[last.at.block-1].ranks[last.at.item-1])
 	e.override = &at

@@ -2,6 +2,7 @@ package posting
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -15,11 +16,10 @@ import (
 // by part.
 func (c *clauseCtx) experience(e *extraction) {
 	start := c.start
-	for _, cut := range e.cuts {
-		if cut > start && cut < c.end {
-			c.experienceIn(e, start, cut)
-			start = cut
-		}
+	i, _ := slices.BinarySearch(e.cuts, start+1)
+	for ; i < len(e.cuts) && e.cuts[i] < c.end; i++ {
+		c.experienceIn(e, start, e.cuts[i])
+		start = e.cuts[i]
 	}
 	c.experienceIn(e, start, c.end)
 }

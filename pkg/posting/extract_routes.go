@@ -3,6 +3,7 @@ package posting
 import (
 	"bytes"
 	"slices"
+	"strings"
 )
 
 // A posting often lists ways to qualify rather than requirements: "one of
@@ -43,15 +44,36 @@ type lineInfo struct {
 	ladderMember bool
 }
 
+// maxBlocks and maxItems bound the lists of alternatives of one posting, so
+// that junk full of "or" and ";" costs linear time; real postings have one
+// or two lists of two to four ways in. Beyond them, the last block (item)
+// is reused.
+const (
+	maxBlocks = 32
+	maxItems  = 16
+)
+
 // newBlock opens a block and returns its number.
 func (e *extraction) newBlock(ladder bool) int {
+	if len(e.blocks) == maxBlocks && !ladder && !e.blocks[maxBlocks-1].ladder {
+		return maxBlocks
+	}
+	if len(e.blocks) == maxBlocks {
+		return 0 // no room: every route
+	}
 	e.blocks = append(e.blocks, block{ladder: ladder})
 	return len(e.blocks)
 }
 
 // newItem adds an item of the given rank to block b and returns its slot.
 func (e *extraction) newItem(b, rank int) slot {
+	if b == 0 {
+		return slot{}
+	}
 	bl := &e.blocks[b-1]
+	if len(bl.ranks) == maxItems {
+		return slot{b, maxItems}
+	}
 	bl.ranks = append(bl.ranks, rank)
 	return slot{b, len(bl.ranks)}
 }
@@ -74,16 +96,16 @@ func (x *Extractor) layout(canon string, lower []byte, lines []lineInfo, toks []
 	// Level ladders: two or more lines that open with a level label of
 	// different levels. An item runs from its label to a blank line or the
 	// next label.
-	levels := 0
+	first, levels := 0, 0
 	for i := range lines {
-		if lines[i].rank > 0 {
-			if levels == 0 || slices.ContainsFunc(lines[:i], func(l lineInfo) bool { return l.rank > 0 && l.rank != lines[i].rank }) {
-				levels++
-			}
+		if r := lines[i].rank; r > 0 && first == 0 {
+			first, levels = r, 1
+		} else if r > 0 && r != first {
+			levels = 2
 		}
 	}
-	if levels >= 2 {
-		b := e.newBlock(true)
+	if b := 0; levels >= 2 {
+		b = e.newBlock(true)
 		cur := slot{}
 		for i := range lines {
 			l := &lines[i]
@@ -162,7 +184,7 @@ func (x *Extractor) layout(canon string, lower []byte, lines []lineInfo, toks []
 			if lines[p].at.block == 0 {
 				lines[p].at = e.newItem(e.newBlock(false), 0)
 			}
-			if !e.blocks[lines[p].at.block-1].ladder {
+			if lines[p].at.block != 0 && !e.blocks[lines[p].at.block-1].ladder {
 				l.at = e.newItem(lines[p].at.block, 0)
 			}
 		}
@@ -205,54 +227,85 @@ func hasWordSuffix(text []byte, w string) bool {
 
 // levelLabel returns the level a line opens with ("Coder II", "Coding
 // Specialist I", "Level 2: …", "Tier One -"), or 0. The label is the text
-// before a colon, or the whole of a short line; it must end in a level
-// numeral and name no credential.
+// before a colon, or the whole of a short line; it must have two to five
+// words, end in a level numeral and name no credential.
 func levelLabel(line string, start int, toks []token) int {
 	label := line
-	if i := bytes.IndexByte([]byte(line), ':'); i >= 0 && i <= 48 {
+	if i := strings.IndexByte(line, ':'); i >= 0 && i <= 48 {
 		label = line[:i]
 	} else if len(line) > 48 {
 		return 0
+	}
+	label = strings.TrimRight(label, " -")
+	// The last two words, without allocating: most lines fail here.
+	end := len(label)
+	i := end
+	for i > 0 && isWordByte(label[i-1]) {
+		i--
+	}
+	last := label[i:end]
+	if last == "" || len(last) > 5 {
+		return 0
+	}
+	rank := 0
+	switch last {
+	case "I":
+		rank = 1
+	case "II":
+		rank = 2
+	case "III":
+		rank = 3
+	case "IV":
+		rank = 4
+	case "V":
+		rank = 5
+	}
+	words := 1
+	prev := ""
+	for j := i; j > 0; {
+		for j > 0 && !isWordByte(label[j-1]) {
+			j--
+		}
+		k := j
+		for k > 0 && isWordByte(label[k-1]) {
+			k--
+		}
+		if k < j {
+			words++
+			if prev == "" {
+				prev = label[k:j]
+			}
+		}
+		j = k
+	}
+	if words < 2 || words > 5 {
+		return 0
+	}
+	if rank == 0 {
+		if !strings.EqualFold(prev, "level") && !strings.EqualFold(prev, "tier") && !strings.EqualFold(prev, "grade") {
+			return 0
+		}
+		switch strings.ToLower(last) {
+		case "1", "one":
+			rank = 1
+		case "2", "two":
+			rank = 2
+		case "3", "three":
+			rank = 3
+		case "4", "four":
+			rank = 4
+		case "5", "five":
+			rank = 5
+		default:
+			return 0
+		}
 	}
 	for _, tk := range toks {
 		if (tk.t.kind == kindCredential || tk.t.kind == kindEducation) && tk.start < start+len(label) {
 			return 0
 		}
 	}
-	words := splitWords(label)
-	if len(words) < 2 || len(words) > 5 {
-		return 0
-	}
-	last := words[len(words)-1]
-	switch last {
-	case "I":
-		return 1
-	case "II":
-		return 2
-	case "III":
-		return 3
-	case "IV":
-		return 4
-	case "V":
-		return 5
-	}
-	before := lowerString(words[len(words)-2])
-	if before != "level" && before != "tier" && before != "grade" {
-		return 0
-	}
-	switch lowerString(last) {
-	case "1", "one":
-		return 1
-	case "2", "two":
-		return 2
-	case "3", "three":
-		return 3
-	case "4", "four":
-		return 4
-	case "5", "five":
-		return 5
-	}
-	return 0
+	return rank
 }
 
 func splitWords(s string) []string {
@@ -271,8 +324,6 @@ func splitWords(s string) []string {
 	}
 	return words
 }
-
-func lowerString(s string) string { return string(lowerASCII(nil, s)) }
 
 // atom is a requirement's position in a line, for finding where an "or"
 // separates alternatives of different kinds.
@@ -308,8 +359,9 @@ func splits(canon string, lower []byte, ls, le int, toks []token, dst []int) ([]
 			}
 		}
 	}
-	var atoms []atom
-	hasOr := bytes.Contains(text, []byte("or"))
+	var stack [16]atom
+	atoms := stack[:0]
+	hasOr := containsWord(text, "or")
 	if hasOr {
 		for _, tk := range toks {
 			switch tk.t.kind {
@@ -318,17 +370,7 @@ func splits(canon string, lower []byte, ls, le int, toks []token, dst []int) ([]
 			}
 		}
 		if bytes.Contains(text, []byte("year")) || bytes.Contains(text, []byte("month")) || bytes.Contains(text, []byte("yr")) {
-			for off := ls; off < le; {
-				_, at, ok := firstDuration(string(lower[off:le]))
-				if !ok {
-					break
-				}
-				atoms = append(atoms, atom{off + at, off + at + 1, kindCue})
-				off += at + 1
-				for off < le && isWordByte(lower[off]) {
-					off++
-				}
-			}
+			atoms = durationAtoms(lower, ls, le, atoms)
 			slices.SortFunc(atoms, func(a, b atom) int { return a.start - b.start })
 		}
 	}
@@ -336,12 +378,19 @@ func splits(canon string, lower []byte, ls, le int, toks []token, dst []int) ([]
 	for i := ls; i < le && !upper; i++ {
 		upper = canon[i] >= 'a' && canon[i] <= 'z'
 	}
+	ti, ai := 0, 0 // toks[ti:] end after p; atoms[:ai] end at or before p
 	for p := ls; hasOr && p+2 <= le; p++ {
 		if lower[p] != 'o' || lower[p+1] != 'r' || (p > ls && isWordByte(lower[p-1])) || (p+2 < le && isWordByte(lower[p+2])) {
 			continue
 		}
-		if p > ls && lower[p-1] == '/' || insideToken(toks, p) {
+		for ti < len(toks) && toks[ti].end <= p {
+			ti++
+		}
+		if p > ls && lower[p-1] == '/' || ti < len(toks) && toks[ti].start <= p {
 			continue // "and/or", "or eligible"
+		}
+		for ai < len(atoms) && atoms[ai].end <= p {
+			ai++
 		}
 		q := p - 1
 		for q >= ls && lower[q] == ' ' {
@@ -354,12 +403,38 @@ func splits(canon string, lower []byte, ls, le int, toks []token, dst []int) ([]
 			dst = append(dst, p)
 		case marker(lower, skipSpaces(lower, p+2, le), le):
 			dst = append(dst, p)
-		case kindChange(lower, atoms, p, le):
+		case ai > 0 && ai < len(atoms) && kindChange(lower, &atoms[ai-1], &atoms[ai], p):
 			dst = append(dst, p)
 		}
 	}
 	slices.Sort(dst)
 	return slices.Compact(dst), preamble
+}
+
+// durationAtoms appends the durations of lower[ls:le] ("2 years", "six
+// months"): each unit word is read with the few words before it, so a
+// line costs time linear in its length.
+func durationAtoms(lower []byte, ls, le int, atoms []atom) []atom {
+	from := ls // windows never overlap
+	for p := ls; p < le; p++ {
+		c := lower[p]
+		if c != 'y' && c != 'm' || p > ls && isWordByte(lower[p-1]) {
+			continue
+		}
+		if !bytes.HasPrefix(lower[p:le], []byte("year")) && !bytes.HasPrefix(lower[p:le], []byte("yr")) && !bytes.HasPrefix(lower[p:le], []byte("mo")) {
+			continue
+		}
+		end := p
+		for end < le && isWordByte(lower[end]) {
+			end++
+		}
+		start := max(from, p-40)
+		if _, at, ok := firstDuration(string(lower[start:end])); ok {
+			atoms = append(atoms, atom{start + at, start + at + 1, kindCue})
+		}
+		from, p = end, end
+	}
+	return atoms
 }
 
 // marker reports whether a list marker "(a)" to "(e)" or "(1)" to "(5)"
@@ -372,32 +447,14 @@ func marker(lower []byte, p, le int) bool {
 	return c >= 'a' && c <= 'e' || c >= '1' && c <= '5'
 }
 
-func insideToken(toks []token, p int) bool {
-	for _, tk := range toks {
-		if tk.start <= p && p < tk.end {
-			return true
-		}
-	}
-	return false
-}
-
 // kindChange reports whether the "or" at p joins requirements of different
-// kinds: the nearest one before it, in the same clause, and the one right
-// after it, with no comma, "and", "with" or "plus" between.
-func kindChange(lower []byte, atoms []atom, p, le int) bool {
-	var before, after *atom
-	for i := range atoms {
-		a := &atoms[i]
-		if a.end <= p {
-			before = a
-		} else if a.start > p && after == nil {
-			after = a
-		}
-	}
-	if before == nil || after == nil || after.start-p > 64 || before.k == after.k {
+// kinds: before, the nearest one before it, in the same clause, and after,
+// the one right after it, with no comma, "and", "with" or "plus" between.
+func kindChange(lower []byte, before, after *atom, p int) bool {
+	if after.start <= p || after.start-p > 64 || before.k == after.k {
 		return false
 	}
-	if bytes.ContainsAny(lower[before.end:p], ";.") {
+	if p-before.end > 160 || bytes.ContainsAny(lower[before.end:p], ";.") {
 		return false
 	}
 	gap := lower[p+2 : after.start]
@@ -498,6 +555,9 @@ func (e *extraction) routes(groups []reqGroup) []Route {
 // merged route exactly when they meet one of the two. It repeats until no
 // two routes merge.
 func MergeRoutes(routes []Route) []Route {
+	if len(routes) <= 1 {
+		return routes // nothing to merge; SetRoutes canonicalises
+	}
 	routes = CanonicalRoutes(routes)
 	for merged := true; merged; {
 		merged = false

@@ -187,6 +187,28 @@ func checkRequirements(t *testing.T, r Requirements, codes []string) {
 	default:
 		t.Fatalf("work mode %q", r.WorkMode)
 	}
+	// Routes: one to MaxRoutes, canonical, known codes, and the summary is
+	// what every route requires.
+	if len(r.Routes) == 0 || len(r.Routes) > MaxRoutes || !reflect.DeepEqual(r.Routes, CanonicalRoutes(r.Routes)) {
+		t.Fatalf("routes %+v", r.Routes)
+	}
+	var s Requirements
+	s.SetRoutes(r.Routes)
+	if !reflect.DeepEqual(s.CredentialsRequired, r.CredentialsRequired) || s.EducationMin != r.EducationMin || s.ExperienceMonthsMin != r.ExperienceMonthsMin {
+		t.Fatalf("summary %v %q %d of routes %+v", r.CredentialsRequired, r.EducationMin, r.ExperienceMonthsMin, r.Routes)
+	}
+	for _, rt := range r.Routes {
+		if rt.ExperienceMonthsMin < 0 || rt.ExperienceMonthsMin > 600 || rt.EducationMin != EducationNone && rt.EducationMin.Rank() == 0 {
+			t.Fatalf("route %+v", rt)
+		}
+		for _, g := range rt.Credentials {
+			for _, c := range g {
+				if !known(c) {
+					t.Fatalf("unknown code %q in route %+v", c, rt)
+				}
+			}
+		}
+	}
 }
 
 func FuzzExtract(f *testing.F) {
