@@ -61,3 +61,24 @@ func TestIdempotencyKeyReplaysTheFirstResponse(t *testing.T) {
 		t.Fatalf("oversized key: %d", c4)
 	}
 }
+
+// Employers named alike in two organisations are two callers: the same
+// Idempotency-Key from each creates each one's posting (issue 11: one got
+// the other's stored response and its own posting was not created).
+func TestIdempotencyKeysBelongToOneCaller(t *testing.T) {
+	s := startStack(t)
+	key := "same-key"
+	var ids []string
+	for _, org := range []string{"acme", "globex"} {
+		emp := append(bearer(s.token(t, "employer", "hr", org)), "Idempotency-Key", key)
+		posting := `{"title":"Medical Records Clerk","description":"Scan and index records.","employer":"` + org + `","postal_code":"30303","date_posted":"2026-11-20"}`
+		code, hdr, body := s.do(t, "POST", "/v1/postings", "application/json", posting, emp...)
+		if code != 201 || hdr.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("%s: %d replayed=%q %s", org, code, hdr.Get("Idempotent-Replayed"), body)
+		}
+		ids = append(ids, string(body))
+	}
+	if ids[0] == ids[1] {
+		t.Fatalf("both organisations got the same answer: %s", ids[0])
+	}
+}

@@ -13,6 +13,7 @@ package auth
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 )
@@ -53,6 +54,16 @@ type Principal struct {
 	Subject string // stable user id from the token's sub claim
 	Role    Role
 	Org     string // the employer organisation; empty for every other role
+}
+
+// Key names p for per-caller state (rate-limit buckets, idempotency keys):
+// the subject alone is not unique, since two organisations may each have
+// an employer user "hr". Empty for the anonymous caller.
+func (p Principal) Key() string {
+	if p.IsAnonymous() {
+		return ""
+	}
+	return string(p.Role) + ":" + url.PathEscape(p.Org) + ":" + url.PathEscape(p.Subject)
 }
 
 // IsAnonymous reports whether p is the unauthenticated caller.

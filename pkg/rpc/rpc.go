@@ -134,6 +134,11 @@ func statusOf(c apierr.Code) int {
 // CallRaw sends data to subject and returns the reply body, turning a
 // service error back into its *apierr.Error.
 func CallRaw(ctx context.Context, nc *nats.Conn, subject string, data []byte, h nats.Header) ([]byte, error) {
+	if st := nc.Status(); st != nats.CONNECTED {
+		// While NATS is away the request would sit in the reconnect buffer
+		// until the caller's timeout: say so at once instead.
+		return nil, apierr.New(apierr.Unavailable, "service unavailable: the message bus is unreachable (%s)", strings.ToLower(st.String()))
+	}
 	msg := nats.NewMsg(subject)
 	msg.Data = data
 	for k, vs := range h {

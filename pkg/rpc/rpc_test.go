@@ -135,3 +135,29 @@ func TestOversizedMessagesAnswerAtOnce(t *testing.T) {
 		t.Errorf("oversized request: %v, want too_large naming max_payload", err)
 	}
 }
+
+// With NATS away, a call fails at once rather than after its timeout.
+func TestCallFailsFastWhileNATSIsDown(t *testing.T) {
+	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	for nc.Status() == nats.CONNECTED {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	_, err = CallRaw(context.Background(), nc, "test.any", []byte(`{}`), nil)
+	if e := apierr.As(err); e.Code != apierr.Unavailable {
+		t.Errorf("call with NATS down = %v, want unavailable", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("call with NATS down took %v, want an answer at once", d)
+	}
+}

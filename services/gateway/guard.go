@@ -62,7 +62,7 @@ func (s *server) authenticate(r *http.Request) (auth.Principal, error) {
 // failure logged: rate limiting protects capacity, it is not an
 // authorization control.
 func (s *server) rateLimit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	key, limit := "tok:"+p.Subject, s.p.Config.RateLimit
+	key, limit := "tok:"+p.Key(), s.p.Config.RateLimit
 	if p.IsAnonymous() {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {
@@ -99,7 +99,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, p auth.Princ
 	h := sha256.New()
 	io.WriteString(h, r.Method+" "+r.URL.RequestURI()+"\n"+r.Header.Get("Content-Type")+"\n")
 	h.Write(body)
-	scope := rt.pattern + "|" + p.Subject
+	scope := rt.pattern + "|" + p.Key()
 	if p.IsAnonymous() {
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		scope = rt.pattern + "|ip:" + host

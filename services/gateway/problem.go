@@ -46,6 +46,11 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		obs.Logger(r.Context(), s.p.Log).Error().Err(err).Str("route", r.Pattern).Msg("request failed")
 	}
+	if e.Code == apierr.Unavailable && w.Header().Get("Retry-After") == "" {
+		// A dependency is down or busy: tell clients when to try again
+		// rather than leaving them to guess (or hammer).
+		w.Header().Set("Retry-After", "2")
+	}
 	if e.Code == apierr.Unauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="clerkpath"`)
 	}

@@ -77,6 +77,9 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 	if err != nil || res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("search with matching down: %v %v", res.StatusCode, err)
 	}
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("a 503 without Retry-After")
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
