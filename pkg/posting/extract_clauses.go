@@ -233,6 +233,7 @@ func abbreviation(before []byte) bool {
 // credentials and degrees in it.
 func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec section, e *extraction) {
 	employer := false
+	forCredential := false // "experience may be substituted for certification"
 	var cues []token
 	for _, tk := range toks {
 		switch tk.t.kind {
@@ -251,7 +252,9 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 			// for a credential, not for education (splits makes it a
 			// route of its own).
 			after := lower[tk.end:min(end, tk.end+24)]
-			if sec != sectionIgnore && !bytes.Contains(after, []byte("certif")) && !bytes.Contains(after, []byte("credential")) {
+			if bytes.Contains(after, []byte("certif")) || bytes.Contains(after, []byte("credential")) {
+				forCredential = true
+			} else if sec != sectionIgnore {
 				e.inLieu = true
 			}
 		case kindEmployer:
@@ -269,6 +272,12 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 	c.ownRequirements = slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation }) || statesExperience(lower[start:end])
 	defer func() { e.override = nil }()
 	runs := buildRuns(lower, toks, kindCredential)
+	// "Three years of coding experience may be substituted for the
+	// certification": the experience is a route beside the credential
+	// required before it.
+	if forCredential && len(runs) == 0 && statesExperience(lower[start:end]) && e.slotAt(start).block == 0 {
+		e.alternativeRoute()
+	}
 	// "RHIT is not required but is highly desirable": a clause opened by
 	// "but" that names no credential turns the negated ones before it into
 	// a preference.

@@ -380,6 +380,8 @@ func TestExtractRoutes(t *testing.T) {
 			[]Route{r([][]string{{"CCS", "RHIT"}}, "", 12), r([][]string{{"CCS", "RHIT"}}, EducationAssociate, 0)}},
 		{"capital OR", "RN with 3 years of clinical experience, OR RHIA with 3 years of coding experience.",
 			[]Route{r([][]string{{"RHIA", "RN"}}, "", 36)}},
+		{"experience substituted for certification", "CCS or CPC required. Three years of coding experience may be substituted for certification.",
+			[]Route{r(nil, "", 36), r([][]string{{"CCS", "CPC"}}, "", 0)}},
 		{"will also consider, with experience", "RHIT required. Will also consider a CCS with at least 3 years of coding experience.",
 			[]Route{r([][]string{{"RHIT"}}, "", 0), r([][]string{{"CCS"}}, "", 36)}},
 		{"level ladder keeps the lowest level", "Coder I\n- CCA or CPC-A\n\nCoder II\n- CCS and 2 years of coding experience\n\nCoder III\n- CCS and CIC",
