@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -229,16 +230,17 @@ func routesString(routes []Route) string {
 }
 
 // roundOf tells which writing round a labelled file belongs to (see the
-// README there): 01-48, 49-60, 61-70, 71-94, 95 and up.
+// README there) by its number: 1-48, 49-60, 61-70, 71-94, 95 and up.
 func roundOf(name string) string {
+	n, _ := strconv.Atoi(name[:strings.IndexByte(name, '-')])
 	switch {
-	case name < "49":
+	case n < 49:
 		return "1"
-	case name < "61":
+	case n < 61:
 		return "2"
-	case name < "71":
+	case n < 71:
 		return "3"
-	case name < "95":
+	case n < 95:
 		return "4"
 	}
 	return "5"

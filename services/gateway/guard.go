@@ -7,8 +7,12 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
 	"github.com/clerkpath/clerkpath/pkg/idempotency"
 	"github.com/clerkpath/clerkpath/pkg/obs"
@@ -19,7 +23,12 @@ import (
 // the route's authorization rule, Idempotency-Key handling for POSTs, and
 // the handler.
 func (s *server) guard(rt route) http.Handler {
+	wildcards := pathWildcards(rt.pattern)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkPathValues(r, wildcards); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		p, err := s.authenticate(r)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -162,4 +171,38 @@ func (c *capture) Write(b []byte) (int, error) {
 	c.wrote = true
 	c.body.Write(b)
 	return c.ResponseWriter.Write(b)
+}
+
+// pathWildcards lists the {names} of a route pattern.
+func pathWildcards(pattern string) []string {
+	var names []string
+	for rest := pattern; ; {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return names
+		}
+		names = append(names, strings.TrimSuffix(rest[i+1:i+j], "..."))
+		rest = rest[i+j+1:]
+	}
+}
+
+// checkPathValues refuses ids no object can have (control characters such
+// as an escaped NUL, invalid UTF-8, over 200 bytes) before they reach a
+// service, where they would make an invalid NATS subject or key.
+func checkPathValues(r *http.Request, names []string) error {
+	var fs apierr.Fields
+	for _, name := range names {
+		v := r.PathValue(name)
+		switch {
+		case len(v) > 200:
+			fs.Add(name, "at most 200 characters")
+		case !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl):
+			fs.Add(name, "contains a control character or invalid UTF-8")
+		}
+	}
+	return fs.Err()
 }

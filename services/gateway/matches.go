@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -37,8 +38,8 @@ func queryFloats(r *http.Request, req map[string]any, fs *apierr.Fields, names .
 	for _, name := range names {
 		if v := r.URL.Query().Get(name); v != "" {
 			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				fs.Add(name, "want a number")
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				fs.Add(name, "want a finite number")
 				continue
 			}
 			req[name] = f
