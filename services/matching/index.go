@@ -112,7 +112,7 @@ func indexDoc(p posting.Posting) (map[string]any, []string, error) {
 	if len(routes) > posting.MaxRoutes {
 		return nil, nil, fmt.Errorf("%d routes, at most %d", len(routes), posting.MaxRoutes)
 	}
-	var oneWay []string
+	oneWay := []string{}
 	for i, rt := range routes {
 		toks := make([]string, 0, len(rt.Credentials))
 		for _, g := range rt.Credentials {

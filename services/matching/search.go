@@ -170,6 +170,9 @@ func (s *Service) search(ctx context.Context, r rpc.Request) (any, error) {
 		for _, k := range hiddenInResults {
 			delete(doc, k)
 		}
+		for _, k := range routeFields()[1:] { // per-route filter fields: routes says it in full
+			delete(doc, k)
+		}
 		out.Hits = append(out.Hits, doc)
 	}
 	if b, err := json.Marshal(res.FacetDistribution); err == nil {

@@ -356,6 +356,7 @@ const (
 	PlanStepKindCredential PlanStepKind = "credential"
 	PlanStepKindEducation  PlanStepKind = "education"
 	PlanStepKindExperience PlanStepKind = "experience"
+	PlanStepKindRenewal    PlanStepKind = "renewal"
 	PlanStepKindTraining   PlanStepKind = "training"
 )
 
@@ -367,6 +368,8 @@ func (e PlanStepKind) Valid() bool {
 	case PlanStepKindEducation:
 		return true
 	case PlanStepKindExperience:
+		return true
+	case PlanStepKindRenewal:
 		return true
 	case PlanStepKindTraining:
 		return true
@@ -492,6 +495,36 @@ func (e PostingInputWorkMode) Valid() bool {
 	case PostingInputWorkModeOnsite:
 		return true
 	case PostingInputWorkModeRemote:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PostingRouteEducationMin.
+const (
+	PostingRouteEducationMinAssociate   PostingRouteEducationMin = "associate"
+	PostingRouteEducationMinBachelor    PostingRouteEducationMin = "bachelor"
+	PostingRouteEducationMinCertificate PostingRouteEducationMin = "certificate"
+	PostingRouteEducationMinEmpty       PostingRouteEducationMin = ""
+	PostingRouteEducationMinHighSchool  PostingRouteEducationMin = "high_school"
+	PostingRouteEducationMinMaster      PostingRouteEducationMin = "master"
+)
+
+// Valid indicates whether the value is a known member of the PostingRouteEducationMin enum.
+func (e PostingRouteEducationMin) Valid() bool {
+	switch e {
+	case PostingRouteEducationMinAssociate:
+		return true
+	case PostingRouteEducationMinBachelor:
+		return true
+	case PostingRouteEducationMinCertificate:
+		return true
+	case PostingRouteEducationMinEmpty:
+		return true
+	case PostingRouteEducationMinHighSchool:
+		return true
+	case PostingRouteEducationMinMaster:
 		return true
 	default:
 		return false
@@ -702,6 +735,30 @@ func (e SeekerProfileInputRemotePreference) Valid() bool {
 	case SeekerProfileInputRemotePreferenceOnsite:
 		return true
 	case SeekerProfileInputRemotePreferenceRemote:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StepRecurrenceConfidence.
+const (
+	StepRecurrenceConfidenceConfirmed StepRecurrenceConfidence = "confirmed"
+	StepRecurrenceConfidenceEstimate  StepRecurrenceConfidence = "estimate"
+	StepRecurrenceConfidenceSecondary StepRecurrenceConfidence = "secondary"
+	StepRecurrenceConfidenceUnknown   StepRecurrenceConfidence = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the StepRecurrenceConfidence enum.
+func (e StepRecurrenceConfidence) Valid() bool {
+	switch e {
+	case StepRecurrenceConfidenceConfirmed:
+		return true
+	case StepRecurrenceConfidenceEstimate:
+		return true
+	case StepRecurrenceConfidenceSecondary:
+		return true
+	case StepRecurrenceConfidenceUnknown:
 		return true
 	default:
 		return false
@@ -1061,7 +1118,7 @@ type Caseload struct {
 
 // CaseloadView defines model for CaseloadView.
 type CaseloadView struct {
-	// BestUnlock How many near-miss postings one credential would open, and for whom.
+	// BestUnlock One exam that clients may sit now (pathway eligible_now), and how many postings blocked for them today passing it would open, and for whom. The exam is CPC, never CPC-A: an apprentice status is what passing gives a client without the issuer's experience.
 	BestUnlock *Unlock      `json:"best_unlock,omitempty"`
 	Clients    []ClientView `json:"clients"`
 	Unlocks    []Unlock     `json:"unlocks"`
@@ -1164,9 +1221,10 @@ type CredentialDemand struct {
 	Postings     int     `json:"postings"`
 }
 
-// CredentialPulse defines model for CredentialPulse.
+// CredentialPulse One credential's demand: postings counts every posting naming it (required, one way in among several, preferred or or-eligible); one_way_in how many of them name it only as one way in among several.
 type CredentialPulse struct {
 	MedianHourly *float64 `json:"median_hourly,omitempty"`
+	OneWayIn     *int     `json:"one_way_in,omitempty"`
 	Postings     int      `json:"postings"`
 }
 
@@ -1333,6 +1391,9 @@ type Gap struct {
 	Codes  *[]string `json:"codes,omitempty"`
 	Detail string    `json:"detail"`
 	Kind   GapKind   `json:"kind"`
+
+	// Short How far off the seeker is: months of experience, or education levels.
+	Short *int `json:"short,omitempty"`
 }
 
 // GapKind defines model for Gap.Kind.
@@ -1411,12 +1472,21 @@ type MatchResult struct {
 	Employer      string           `json:"employer"`
 
 	// Met Requirements met, in words.
-	Met       []string `json:"met"`
-	Missing   []Gap    `json:"missing"`
-	PostingId string   `json:"posting_id"`
-	Score     float64  `json:"score"`
-	Summary   string   `json:"summary"`
-	Title     string   `json:"title"`
+	Met     []string `json:"met"`
+	Missing []Gap    `json:"missing"`
+
+	// OtherRoutes The other ways in, in words, when the seeker meets none.
+	OtherRoutes *[]string `json:"other_routes,omitempty"`
+	PostingId   string    `json:"posting_id"`
+
+	// Route The posting's way in (an index into its routes) that the seeker meets, or else the one cheapest to close, which `missing` lists.
+	Route int `json:"route"`
+
+	// RouteCount How many ways in the posting has.
+	RouteCount int     `json:"route_count"`
+	Score      float64 `json:"score"`
+	Summary    string  `json:"summary"`
+	Title      string  `json:"title"`
 }
 
 // MatchesResponse A seeker's matches, best first, and near misses.
@@ -1437,12 +1507,21 @@ type NearMiss struct {
 	Employer      string           `json:"employer"`
 
 	// Met Requirements met, in words.
-	Met       []string `json:"met"`
-	Missing   []Gap    `json:"missing"`
-	PostingId string   `json:"posting_id"`
-	Score     float64  `json:"score"`
-	Summary   string   `json:"summary"`
-	Title     string   `json:"title"`
+	Met     []string `json:"met"`
+	Missing []Gap    `json:"missing"`
+
+	// OtherRoutes The other ways in, in words, when the seeker meets none.
+	OtherRoutes *[]string `json:"other_routes,omitempty"`
+	PostingId   string    `json:"posting_id"`
+
+	// Route The posting's way in (an index into its routes) that the seeker meets, or else the one cheapest to close, which `missing` lists.
+	Route int `json:"route"`
+
+	// RouteCount How many ways in the posting has.
+	RouteCount int     `json:"route_count"`
+	Score      float64 `json:"score"`
+	Summary    string  `json:"summary"`
+	Title      string  `json:"title"`
 }
 
 // Note defines model for Note.
@@ -1562,13 +1641,21 @@ type PlanRoute struct {
 
 // PlanStep One thing to do.
 type PlanStep struct {
+	// Alternatives Credentials open on the same terms as this one, folded into this step (other AAPC exams, say).
+	Alternatives *[]string `json:"alternatives,omitempty"`
+
+	// Cautions What a counselor would say before the seeker acts, such as "Eligible to sit, but AHIMA recommends (does not require) ... first".
+	Cautions *[]string `json:"cautions,omitempty"`
+
 	// Code A catalog code; the area for experience steps.
 	Code    string   `json:"code"`
 	CostMax *float64 `json:"cost_max"`
 
 	// CostMin US dollars; null when unknown.
-	CostMin   *float64     `json:"cost_min"`
-	Demand    *string      `json:"demand,omitempty"`
+	CostMin *float64 `json:"cost_min"`
+	Demand  *string  `json:"demand,omitempty"`
+
+	// Kind renewal steps (log CEUs before a deadline, reinstate a lapsed credential) come first; recurring reminders (training steps with a recurrence) last. See docs/pathways.md.
 	Kind      PlanStepKind `json:"kind"`
 	MonthsMax *int         `json:"months_max"`
 
@@ -1577,15 +1664,18 @@ type PlanStep struct {
 	NeededFor  *string   `json:"needed_for,omitempty"`
 	Notes      *[]string `json:"notes,omitempty"`
 	OpensRoles *[]string `json:"opens_roles,omitempty"`
-	Score      float64   `json:"score"`
-	Title      string    `json:"title"`
+
+	// Recurrence When a recurring step comes round again. With confidence unknown, text says what is common and that no source states it.
+	Recurrence *StepRecurrence `json:"recurrence,omitempty"`
+	Score      float64         `json:"score"`
+	Title      string          `json:"title"`
 
 	// Unlocks Credentials that open to the seeker after this step.
 	Unlocks []string `json:"unlocks"`
 	Why     string   `json:"why"`
 }
 
-// PlanStepKind defines model for PlanStep.Kind.
+// PlanStepKind renewal steps (log CEUs before a deadline, reinstate a lapsed credential) come first; recurring reminders (training steps with a recurrence) last. See docs/pathways.md.
 type PlanStepKind string
 
 // Posting A normalised posting with the requirements read from it.
@@ -1600,14 +1690,14 @@ type Posting struct {
 	CredentialsOrEligible []string `json:"credentials_or_eligible"`
 	CredentialsPreferred  []string `json:"credentials_preferred"`
 
-	// CredentialsRequired Groups of alternatives: one credential from every group is needed. "RHIT and (CCS or CIC)" is [["RHIT"], ["CCS", "CIC"]].
+	// CredentialsRequired Groups every route requires (a necessary condition, so a filter on it never shuts out a candidate who meets some route): one credential from every group. "RHIT and (CCS or CIC)" is [["RHIT"], ["CCS", "CIC"]].
 	CredentialsRequired [][]string `json:"credentials_required"`
 	DatePosted          time.Time  `json:"date_posted"`
 
 	// Description Plain text.
 	Description string `json:"description"`
 
-	// EducationMin Empty when none is stated.
+	// EducationMin The lowest over the routes; empty when none is stated.
 	EducationMin PostingEducationMin `json:"education_min"`
 	EhrSystems   []string            `json:"ehr_systems"`
 	Employer     string              `json:"employer"`
@@ -1618,7 +1708,9 @@ type Posting struct {
 	EmploymentType              []string `json:"employment_type"`
 	Encoders                    []string `json:"encoders"`
 	ExperienceInLieuOfEducation bool     `json:"experience_in_lieu_of_education"`
-	ExperienceMonthsMin         int      `json:"experience_months_min"`
+
+	// ExperienceMonthsMin The lowest over the routes.
+	ExperienceMonthsMin int `json:"experience_months_min"`
 
 	// ExpiresAt When the posting closes.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
@@ -1634,10 +1726,13 @@ type Posting struct {
 	Location PostingLocation `json:"location"`
 
 	// Role Such as `coder` or `cancer_registrar`; empty when the title matches no rule.
-	Role            string   `json:"role"`
-	SalaryAnnualMax *float64 `json:"salary_annual_max,omitempty"`
-	SalaryAnnualMin *float64 `json:"salary_annual_min,omitempty"`
-	SalaryHourlyMax *float64 `json:"salary_hourly_max,omitempty"`
+	Role string `json:"role"`
+
+	// Routes The ways to qualify, least demanding first: a candidate who meets every part of any one route (and credentials_or_eligible) qualifies. A federal "one of the following: (a) an associate degree, (b) one year of experience, (c) RHIT, RHIA, CCA, CCS, CPC, COC or CIC" is three routes, the third one group of seven alternatives. Absent on postings read before routes existed: their summary fields (credentials_required, education_min, experience_months_min, experience_in_lieu_of_education) are then the one way in.
+	Routes          *[]PostingRoute `json:"routes,omitempty"`
+	SalaryAnnualMax *float64        `json:"salary_annual_max,omitempty"`
+	SalaryAnnualMin *float64        `json:"salary_annual_min,omitempty"`
+	SalaryHourlyMax *float64        `json:"salary_hourly_max,omitempty"`
 
 	// SalaryHourlyMin US dollars an hour; absent when not given.
 	SalaryHourlyMin *float64 `json:"salary_hourly_min,omitempty"`
@@ -1656,7 +1751,7 @@ type Posting struct {
 	WorkMode string `json:"work_mode"`
 }
 
-// PostingEducationMin Empty when none is stated.
+// PostingEducationMin The lowest over the routes; empty when none is stated.
 type PostingEducationMin string
 
 // PostingHit A posting as the search index holds it.
@@ -1670,6 +1765,9 @@ type PostingHit struct {
 
 	// CredentialsAny Every credential the posting names; null when it names none.
 	CredentialsAny *[]string `json:"credentials_any,omitempty"`
+
+	// CredentialsOneWayIn Codes some route needs but not every route: one way in among several.
+	CredentialsOneWayIn *[]string `json:"credentials_one_way_in,omitempty"`
 
 	// CredentialsOrEligible Needed, but eligibility to sit for them is enough.
 	CredentialsOrEligible *[]string `json:"credentials_or_eligible,omitempty"`
@@ -1713,10 +1811,16 @@ type PostingHit struct {
 	Location *PostingLocation `json:"location,omitempty"`
 
 	// Role Such as `coder` or `cancer_registrar`; empty when the title matches no rule.
-	Role            *string  `json:"role,omitempty"`
-	SalaryAnnualMax *float64 `json:"salary_annual_max,omitempty"`
-	SalaryAnnualMin *float64 `json:"salary_annual_min,omitempty"`
-	SalaryHourlyMax *float64 `json:"salary_hourly_max,omitempty"`
+	Role *string `json:"role,omitempty"`
+
+	// RouteCount How many ways to qualify the posting has.
+	RouteCount *int `json:"route_count,omitempty"`
+
+	// Routes The ways to qualify (see Posting).
+	Routes          *[]PostingRoute `json:"routes,omitempty"`
+	SalaryAnnualMax *float64        `json:"salary_annual_max,omitempty"`
+	SalaryAnnualMin *float64        `json:"salary_annual_min,omitempty"`
+	SalaryHourlyMax *float64        `json:"salary_hourly_max,omitempty"`
 
 	// SalaryHourlyMin US dollars an hour; absent when not given.
 	SalaryHourlyMin *float64  `json:"salary_hourly_min,omitempty"`
@@ -1806,6 +1910,19 @@ type PostingLocation struct {
 	PostalCode *string  `json:"postal_code,omitempty"`
 	Region     *string  `json:"region,omitempty"`
 }
+
+// PostingRoute One way to qualify for a posting: one credential from each group, at least the education and at least the months of experience.
+type PostingRoute struct {
+	// Credentials Groups of alternatives, all required: one credential from every group.
+	Credentials [][]string `json:"credentials"`
+
+	// EducationMin Empty when this route states none.
+	EducationMin        PostingRouteEducationMin `json:"education_min"`
+	ExperienceMonthsMin int                      `json:"experience_months_min"`
+}
+
+// PostingRouteEducationMin Empty when this route states none.
+type PostingRouteEducationMin string
 
 // Problem An RFC 9457 problem document (`application/problem+json`). Every error of the API is one.
 type Problem struct {
@@ -2172,6 +2289,26 @@ type Source struct {
 	Url      *string `json:"url,omitempty"`
 }
 
+// StepRecurrence When a recurring step comes round again. With confidence unknown, text says what is common and that no source states it.
+type StepRecurrence struct {
+	Confidence StepRecurrenceConfidence `json:"confidence"`
+
+	// Next The next date of each yearly update (code-set changes), soonest first.
+	Next *[]struct {
+		Confidence string             `json:"confidence"`
+		On         openapi_types.Date `json:"on"`
+		What       string             `json:"what"`
+	} `json:"next,omitempty"`
+	Note *string `json:"note,omitempty"`
+
+	// Source URL or citation.
+	Source *string `json:"source,omitempty"`
+	Text   string  `json:"text"`
+}
+
+// StepRecurrenceConfidence defines model for StepRecurrence.Confidence.
+type StepRecurrenceConfidence string
+
 // SubmitOutcome One accepted record.
 type SubmitOutcome struct {
 	ClusterId string `json:"cluster_id"`
@@ -2233,11 +2370,24 @@ type Training struct {
 	Title         string    `json:"title"`
 }
 
-// Unlock How many near-miss postings one credential would open, and for whom.
+// Unlock One exam that clients may sit now (pathway eligible_now), and how many postings blocked for them today passing it would open, and for whom. The exam is CPC, never CPC-A: an apprentice status is what passing gives a client without the issuer's experience.
 type Unlock struct {
-	Credential string   `json:"credential"`
-	Postings   int      `json:"postings"`
-	Seekers    []string `json:"seekers"`
+	Clients []UnlockClient `json:"clients"`
+
+	// Credential The exam.
+	Credential string `json:"credential"`
+
+	// Postings Postings it opens, summed over the clients.
+	Postings int      `json:"postings"`
+	Seekers  []string `json:"seekers"`
+}
+
+// UnlockClient What one exam would open for one client.
+type UnlockClient struct {
+	// Earns What passing gives this client: the credential, or its apprentice status (CPC-A).
+	Earns    string `json:"earns"`
+	Postings int    `json:"postings"`
+	SeekerId string `json:"seeker_id"`
 }
 
 // Counselor defines model for Counselor.
