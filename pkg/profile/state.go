@@ -14,10 +14,10 @@ func PathwayState(sk Seeker, creds []CredentialRecord, ceus []CEURecord) pathway
 		st.Experience = append(st.Experience, pathway.Experience{Area: e.Area, Months: e.Months})
 	}
 	for _, c := range creds {
-		st.Credentials = append(st.Credentials, pathway.HeldCredential{Code: c.Code, EarnedOn: c.EarnedOn, Apprentice: c.Apprentice})
+		st.Credentials = append(st.Credentials, pathway.HeldCredential{Code: c.Code, EarnedOn: c.EarnedOn, Apprentice: c.Apprentice, MembershipRenewal: c.MembershipRenewal})
 	}
 	for _, c := range ceus {
-		st.CEUs = append(st.CEUs, pathway.CEU{Code: c.Code, Hours: c.Hours, SelfReview: c.SelfReview, On: c.On})
+		st.CEUs = append(st.CEUs, pathway.CEU{Code: c.Code, Hours: c.Hours, Provider: c.Provider, SelfReview: c.SelfReview, On: c.On})
 	}
 	return st
 }

@@ -315,6 +315,8 @@ func TestBadRecordsNameTheField(t *testing.T) {
 		{"impossible date", earn(profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-02-30"}), "earned_on", "YYYY-MM-DD"},
 		{"missing date", earn(profile.CredentialRecord{Code: "RHIT"}), "earned_on", "required"},
 		{"no apprentice status", earn(profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-01-01", Apprentice: true}), "apprentice", "CPC"},
+		{"membership renewal on an AHIMA credential", earn(profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-01-01", MembershipRenewal: "2025-01-31"}), "membership_renewal", "not dated by a membership renewal"},
+		{"field of study nonsense", callErr(t, h, credentials.SubjectPlan, map[string]any{"state": map[string]any{"education": []any{map[string]any{"level": "associate", "field": "asdfgh", "status": "completed"}}}}), "education[0].field", "Health Information Technology"},
 		{"CEU for a credential not held", callErr(t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: "s1", CEU: profile.CEURecord{Code: "RHIT", Hours: 2, On: "2025-01-01"}}), "code", "not among your credentials"},
 		{"negative hours", callErr(t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: "s1", CEU: profile.CEURecord{Code: "RHIT", Hours: -2, On: "2025-01-01"}}), "hours", "above 0"},
 		{"bad seeker id", callErr(t, h, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: "no spaces"}), "seeker_id", "letters"},
@@ -496,9 +498,10 @@ func TestSeekerPlanFromProfileRecordsAndMarket(t *testing.T) {
 		Target:      "RHIT",
 	})
 	h.putSeeker(profile.Seeker{
-		ID:        "nowhere",
-		Education: []profile.Education{{Level: "high_school", Status: "completed"}, {Level: "certificate", Field: "Health Information Stuff", Status: "completed"}},
-		Target:    "coding manager",
+		ID: "nowhere",
+		Education: []profile.Education{{Level: "high_school", Status: "completed"}, {Level: "high_school", CAHIIMAccredited: true, Status: "completed"},
+			{Level: "certificate", Field: "Medical Billing and Coding", Status: "completed"}},
+		Target: "coding manager",
 	})
 	h.putSeeker(profile.Seeker{ID: "coords", Location: &profile.Location{Lat: &lat, Lon: &lon}, RadiusMiles: 10})
 	call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "student", Credential: profile.CredentialRecord{Code: "CCA", EarnedOn: "2025-06-01"}})
@@ -549,8 +552,12 @@ func TestSeekerPlanFromProfileRecordsAndMarket(t *testing.T) {
 		t.Fatalf("no location: demand %+v note %q", plan.Demand, plan.DemandNote)
 	}
 	notes := strings.Join(plan.ProfileNotes, "\n")
-	if !strings.Contains(notes, "education[1].field") || !strings.Contains(notes, `"coding manager"`) || plan.Target != nil {
+	if !strings.Contains(notes, "education[1].cahiim_accredited") || !strings.Contains(notes, `"coding manager"`) || plan.Target != nil {
 		t.Fatalf("profile notes %q target %+v", notes, plan.Target)
+	}
+	// A field of study is free text, read as HIM, coding or other.
+	if len(plan.EducationFields) != 1 || plan.EducationFields[0].Field != "Medical Billing and Coding" || plan.EducationFields[0].FieldClass != pathway.FieldCoding {
+		t.Fatalf("education fields %+v", plan.EducationFields)
 	}
 	if !slices.Contains(plan.EligibleNow, "CCA") {
 		t.Fatalf("the high-school diploma still counts: %v", plan.EligibleNow)
@@ -602,5 +609,50 @@ func TestAnonymousPlanAndCTDL(t *testing.T) {
 	}
 	if e := callErr(t, h, credentials.SubjectCTDL, credentials.CTDLRequest{State: json.RawMessage(`{"trainings":["juggling"]}`)}); fieldMessage(t, e, "trainings[0]") == "" {
 		t.Fatal("bad training accepted")
+	}
+}
+
+// An AAPC credential's membership renewal date and a CEU's provider reach
+// the renewal engine: CEUs fall due on the renewal date, and AHIMA's share
+// is counted from the providers.
+func TestRenewalDetailsReachThePlan(t *testing.T) {
+	h := start(t)
+	h.putSeeker(profile.Seeker{ID: "renew", Education: []profile.Education{{Level: "high_school", Status: "completed"}}})
+	today := time.Now().UTC()
+	// A renewal date in a CEU year (odd month in an odd year, even in even).
+	renewal := today.AddDate(0, 2, 0)
+	for int(renewal.Month())%2 != renewal.Year()%2 {
+		renewal = renewal.AddDate(0, 1, 0)
+	}
+	earned := today.AddDate(-3, 0, 0).Format(time.DateOnly)
+	call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "renew",
+		Credential: profile.CredentialRecord{Code: "CPC", EarnedOn: earned, MembershipRenewal: renewal.Format(time.DateOnly)}})
+	call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "renew",
+		Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: today.AddDate(0, -6, 0).Format(time.DateOnly)}})
+	recs := call[credentials.Records](t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: "renew",
+		CEU: profile.CEURecord{Code: "RHIT", Hours: 3, Provider: "AHIMA", On: today.AddDate(0, 0, -1).Format(time.DateOnly)}})
+	if len(recs.CEUs) != 1 || recs.CEUs[0].Provider != "AHIMA" {
+		t.Fatalf("records %+v", recs)
+	}
+	if e := callErr(t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: "renew",
+		CEU: profile.CEURecord{Code: "RHIT", Hours: 3, Provider: "AAPC", On: today.AddDate(0, 0, -1).Format(time.DateOnly)}}); fieldMessage(t, e, "provider") == "" {
+		t.Fatalf("a CEU from another issuer's provider code accepted: %v", e)
+	}
+	plan := call[credentials.SeekerPlan](t, h, credentials.SubjectSeekerPlan, credentials.SeekerPlanRequest{SeekerID: "renew"})
+	var aapc, ahima *pathway.Recert
+	for i := range plan.Recertification {
+		switch plan.Recertification[i].Issuer {
+		case "AAPC":
+			aapc = &plan.Recertification[i]
+		case "AHIMA":
+			ahima = &plan.Recertification[i]
+		}
+	}
+	if aapc == nil || aapc.Status != pathway.RecertActive || aapc.CycleEnd != renewal.Format(time.DateOnly) {
+		t.Fatalf("AAPC renewal %+v, want CEUs due %s", aapc, renewal.Format(time.DateOnly))
+	}
+	if ahima == nil || ahima.FromIssuerLogged != 3 || ahima.FromIssuerRequired == nil || *ahima.FromIssuerRequired != 8 ||
+		!strings.Contains(ahima.Action, "at least 5 of them from AHIMA") {
+		t.Fatalf("AHIMA renewal %+v", ahima)
 	}
 }

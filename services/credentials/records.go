@@ -88,7 +88,7 @@ func (s *Service) earn(ctx context.Context, r rpc.Request) (any, error) {
 	if c.EarnedOn == "" {
 		return nil, apierr.InvalidFields(apierr.FieldError{Field: "earned_on", Message: "required; want YYYY-MM-DD, the exam date"})
 	}
-	st := pathway.State{Credentials: []pathway.HeldCredential{{Code: c.Code, EarnedOn: c.EarnedOn, Apprentice: c.Apprentice}}}
+	st := pathway.State{Credentials: []pathway.HeldCredential{{Code: c.Code, EarnedOn: c.EarnedOn, Apprentice: c.Apprentice, MembershipRenewal: c.MembershipRenewal}}}
 	if err := st.Validate(s.cat, s.now()); err != nil {
 		return nil, fieldsUnder(err, "credentials[0].")
 	}
@@ -97,7 +97,11 @@ func (s *Service) earn(ctx context.Context, r rpc.Request) (any, error) {
 	if err := s.requireSeeker(ctx, req.SeekerID); err != nil {
 		return nil, err
 	}
-	id := eventID("earned", req.SeekerID, c.Code, c.EarnedOn, strconv.FormatBool(c.Apprentice))
+	parts := []string{req.SeekerID, c.Code, c.EarnedOn, strconv.FormatBool(c.Apprentice)}
+	if c.MembershipRenewal != "" { // only then, so ids of records without it are unchanged
+		parts = append(parts, c.MembershipRenewal)
+	}
+	id := eventID("earned", parts...)
 	if err := s.record(ctx, req.SeekerID, events.CredentialsEarned, id, profile.CredentialChange{SeekerID: req.SeekerID, Credential: &c}); err != nil {
 		return nil, err
 	}
@@ -124,7 +128,7 @@ func (s *Service) logCEU(ctx context.Context, r rpc.Request) (any, error) {
 	if rec.deleted {
 		return nil, apierr.New(apierr.NotFound, "no seeker %s", req.SeekerID)
 	}
-	st := pathway.State{CEUs: []pathway.CEU{{Code: u.Code, Hours: u.Hours, SelfReview: u.SelfReview, On: u.On}}}
+	st := pathway.State{CEUs: []pathway.CEU{{Code: u.Code, Hours: u.Hours, Provider: u.Provider, SelfReview: u.SelfReview, On: u.On}}}
 	for _, c := range rec.creds {
 		if s.cat.Credential(c.Code) != nil {
 			st.Credentials = append(st.Credentials, pathway.HeldCredential{Code: c.Code})
@@ -133,7 +137,11 @@ func (s *Service) logCEU(ctx context.Context, r rpc.Request) (any, error) {
 	if err := st.Validate(s.cat, s.now()); err != nil {
 		return nil, fieldsUnder(err, "ceus[0].")
 	}
-	id := eventID("ceu", req.SeekerID, u.Code, u.On, strconv.FormatFloat(u.Hours, 'g', -1, 64), strconv.FormatBool(u.SelfReview))
+	parts := []string{req.SeekerID, u.Code, u.On, strconv.FormatFloat(u.Hours, 'g', -1, 64), strconv.FormatBool(u.SelfReview)}
+	if u.Provider != "" { // only then, so ids of records without it are unchanged
+		parts = append(parts, u.Provider)
+	}
+	id := eventID("ceu", parts...)
 	if err := s.record(ctx, req.SeekerID, events.CredentialsCEULogged, id, profile.CredentialChange{SeekerID: req.SeekerID, CEU: &u}); err != nil {
 		return nil, err
 	}
