@@ -234,6 +234,26 @@ func (e *extraction) joinLast(g group) bool {
 	return true
 }
 
+// educationRoute makes the experience required so far one route and the
+// rest of the clause another: "Two years of experience … Substitution: an
+// associate degree may substitute for the required experience" is {2
+// years} or {associate degree}. It reports false when no experience is
+// required of every route yet.
+func (e *extraction) educationRoute() bool {
+	i := slices.IndexFunc(e.exp, func(v slotValue) bool { return v.at.block == 0 })
+	if i < 0 {
+		return false
+	}
+	b := e.newBlock(false)
+	if b == 0 {
+		return false
+	}
+	e.exp[i].at = e.newItem(b, 0)
+	at := e.newItem(b, 0)
+	e.override = &at
+	return true
+}
+
 // alternativeRoute starts a route beside the last required group: "RHIT
 // required. Will also consider a CCS with 3 years of coding" is {RHIT} or
 // {CCS, 3 years}. The last group moves to an item of a new block (or, if it

@@ -234,6 +234,7 @@ func abbreviation(before []byte) bool {
 func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec section, e *extraction) {
 	employer := false
 	forCredential := false // "experience may be substituted for certification"
+	forExperience := false // "a degree may substitute for the required experience"
 	var cues []token
 	for _, tk := range toks {
 		switch tk.t.kind {
@@ -251,10 +252,15 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 			// "3 years of experience in lieu of certification" stands in
 			// for a credential, not for education (splits makes it a
 			// route of its own).
-			after := lower[tk.end:min(end, tk.end+24)]
-			if bytes.Contains(after, []byte("certif")) || bytes.Contains(after, []byte("credential")) {
+			after := lower[tk.end:min(end, tk.end+32)]
+			switch {
+			case bytes.Contains(after, []byte("certif")) || bytes.Contains(after, []byte("credential")):
 				forCredential = true
-			} else if sec != sectionIgnore {
+			case containsWord(after, "experience") && !containsWord(lower[start:tk.start], "experience"):
+				// "a degree may substitute for the required experience":
+				// education in place of experience.
+				forExperience = true
+			case sec != sectionIgnore:
 				e.inLieu = true
 			}
 		case kindEmployer:
@@ -277,6 +283,9 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 	// required before it.
 	if forCredential && len(runs) == 0 && statesExperience(lower[start:end]) && e.slotAt(start).block == 0 {
 		e.alternativeRoute()
+	}
+	if forExperience && e.slotAt(start).block == 0 && slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation }) {
+		e.educationRoute()
 	}
 	// "RHIT is not required but is highly desirable": a clause opened by
 	// "but" that names no credential turns the negated ones before it into

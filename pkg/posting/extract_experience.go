@@ -129,8 +129,9 @@ func firstDuration(lower string) (months, at int, ok bool) {
 			}
 		}
 		j := i + 1
-		// "two (2) years", "1-2 years", "1 to 2 years", "3 plus years"
-		for j < len(words) && j <= i+3 {
+		// "two (2) years", "1-2 years", "1 to 2 years", "3 plus years";
+		// never across a colon or a sentence ("GS-6: One year").
+		for j < len(words) && j <= i+3 && !strings.ContainsAny(lower[words[j-1].at+len(words[j-1].w):words[j].at], ":;,.") {
 			if _, isNum := numberWord(strings.TrimSuffix(words[j].w, "+")); isNum || words[j].w == "to" || words[j].w == "plus" || words[j].w == "+" || words[j].w == "full" {
 				j++
 				continue

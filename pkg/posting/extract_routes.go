@@ -23,6 +23,7 @@ type slot struct{ block, item int }
 // lowest advertised level counts, the others are dropped.
 type block struct {
 	ladder bool
+	lines  bool  // a list of lines (under an opener, or joined by "OR")
 	ranks  []int // per item: its level on a ladder, else 0
 	low    int   // the lowest rank of a ladder
 }
@@ -158,6 +159,9 @@ func (x *Extractor) layout(canon string, lower []byte, lines []lineInfo, toks []
 			}
 			if b == 0 {
 				b = e.newBlock(false)
+				if b != 0 {
+					e.blocks[b-1].lines = true
+				}
 			}
 			l.at = e.newItem(b, 0)
 		}
@@ -183,6 +187,9 @@ func (x *Extractor) layout(canon string, lower []byte, lines []lineInfo, toks []
 		if p := prev; p >= 0 && (joinNext || l.startsOr) && l.at.block == 0 {
 			if lines[p].at.block == 0 {
 				lines[p].at = e.newItem(e.newBlock(false), 0)
+				if b := lines[p].at.block; b != 0 {
+					e.blocks[b-1].lines = true
+				}
 			}
 			if lines[p].at.block != 0 && !e.blocks[lines[p].at.block-1].ladder {
 				l.at = e.newItem(lines[p].at.block, 0)
@@ -282,20 +289,15 @@ func levelLabel(line string, start int, toks []token) int {
 		return 0
 	}
 	if rank == 0 {
-		if !strings.EqualFold(prev, "level") && !strings.EqualFold(prev, "tier") && !strings.EqualFold(prev, "grade") {
+		// "Level 2", "Tier One", "Grade 5", a federal "GS-5".
+		switch strings.ToLower(prev) {
+		case "level", "tier", "grade", "gs", "band", "step":
+		default:
 			return 0
 		}
-		switch strings.ToLower(last) {
-		case "1", "one":
-			rank = 1
-		case "2", "two":
-			rank = 2
-		case "3", "three":
-			rank = 3
-		case "4", "four":
-			rank = 4
-		case "5", "five":
-			rank = 5
+		switch n, isNum := numberWord(strings.ToLower(last)); {
+		case isNum && n >= 1 && n <= 15:
+			rank = n
 		default:
 			return 0
 		}
@@ -504,13 +506,21 @@ func (e *extraction) routes(groups []reqGroup) []Route {
 	combos := []part{parts[0]}
 	for b := range items {
 		var alts []part
+		unread := 0
 		for i, it := range items[b] {
-			if e.dropped(slot{b + 1, i + 1}) || len(it.groups) == 0 && it.edu == 0 && it.exp == 0 {
+			if e.dropped(slot{b + 1, i + 1}) {
+				continue
+			}
+			if len(it.groups) == 0 && it.edu == 0 && it.exp == 0 {
+				unread++
 				continue
 			}
 			alts = append(alts, it)
 		}
-		if len(alts) == 0 {
+		// A list of lines with one alternative read and others not ("a
+		// medical office certificate", "1 year working at a front desk")
+		// still has other ways in: the one read is not required of all.
+		if len(alts) == 0 || len(alts) == 1 && unread > 0 && e.blocks[b].lines {
 			continue
 		}
 		var next []part
