@@ -208,10 +208,45 @@ func Publish(ctx context.Context, js jetstream.JetStream, ev Event) (*jetstream.
 		return nil, err
 	}
 	ack, err := js.PublishMsg(ctx, msg, opts...)
+	if inProcess(err) {
+		return republish(ctx, js, msg)
+	}
 	if err != nil {
 		return nil, publishErr(ev.Subject, err)
 	}
 	return ack, nil
+}
+
+// errCodeDuplicateInProcess is JetStream's "duplicate message id is in
+// process": the same id is being stored by another publish at this moment.
+const errCodeDuplicateInProcess jetstream.ErrorCode = 10158
+
+func inProcess(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeDuplicateInProcess
+}
+
+// republish sends msg again, after the concurrent publish of the same id
+// has settled: the answer is then that one's outcome (a duplicate ack once
+// it is stored). Two identical submissions at the same moment are one
+// posting, and both callers hear so, rather than one hearing 503.
+func republish(ctx context.Context, js jetstream.JetStream, msg *nats.Msg) (*jetstream.PubAck, error) {
+	delay := 5 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("publish %s: %w", msg.Subject, ctx.Err())
+		case <-time.After(delay):
+		}
+		ack, err := js.PublishMsg(ctx, msg)
+		if !inProcess(err) {
+			if err != nil {
+				return nil, publishErr(msg.Subject, err)
+			}
+			return ack, nil
+		}
+		delay = min(2*delay, 200*time.Millisecond)
+	}
 }
 
 // PublishAsync publishes ev without waiting; the future resolves once
@@ -229,12 +264,15 @@ func PublishAsync(js jetstream.JetStream, ev Event) (jetstream.PubAckFuture, err
 	return f, nil
 }
 
-// Await waits for an asynchronous publish.
-func Await(ctx context.Context, subject string, f jetstream.PubAckFuture) (*jetstream.PubAck, error) {
+// Await waits for an asynchronous publish made on js.
+func Await(ctx context.Context, js jetstream.JetStream, subject string, f jetstream.PubAckFuture) (*jetstream.PubAck, error) {
 	select {
 	case ack := <-f.Ok():
 		return ack, nil
 	case err := <-f.Err():
+		if inProcess(err) {
+			return republish(ctx, js, f.Msg())
+		}
 		return nil, publishErr(subject, err)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("publish %s: %w", subject, ctx.Err())

@@ -273,3 +273,59 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// Identical events published at the same moment are stored once, and every
+// publisher hears success (issue 11: two identical submissions at the same
+// moment got "posted" and a 503, "duplicate message id is in process").
+func TestSimultaneousDuplicatesAllSucceed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	ctx := context.Background()
+	// On a cluster, where a publish is "in process" while its proposal is
+	// replicated.
+	servers := testenv.NATSCluster(t, 3)
+	nc, err := natsx.Connect(ctx, servers[0].ClientURL(), "test", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if err := events.EnsureStreams(ctx, js, 3); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 20 {
+		id := fmt.Sprintf("same-%d", round)
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		fresh := make([]bool, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ack, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: id, Payload: round})
+				errs[i] = err
+				fresh[i] = err == nil && !ack.Duplicate
+			}()
+		}
+		wg.Wait()
+		stored := 0
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("round %d publisher %d: %v", round, i, errs[i])
+			}
+			if fresh[i] {
+				stored++
+			}
+		}
+		if stored != 1 {
+			t.Fatalf("round %d: %d publishers stored the event, want 1", round, stored)
+		}
+	}
+	st, _ := js.Stream(ctx, events.StreamJobs)
+	info, _ := st.Info(ctx)
+	if info.State.Msgs != 20 {
+		t.Errorf("stream holds %d events, want 20", info.State.Msgs)
+	}
+}

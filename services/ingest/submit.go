@@ -183,7 +183,7 @@ func (s *Service) accept(ctx context.Context, org string, ps []posting.Posting) 
 		if f == nil {
 			continue
 		}
-		ack, err := events.Await(ctx, subjects[i], f)
+		ack, err := events.Await(ctx, s.p.JS, subjects[i], f)
 		if err != nil {
 			return nil, apierr.Wrap(err, apierr.Unavailable, "could not record the postings; try again")
 		}
