@@ -87,6 +87,10 @@ func Open(ctx context.Context, cfg config.Config, service string, needs Needs, l
 
 // Check pings every connection the platform has and returns each one's
 // status: nil when healthy.
+//
+// "streams" asks each event stream for its state, which only its leader
+// answers: while a replicated stream has lost its leader (and every write
+// fails) the check says so, though NATS itself is reachable.
 func (p *Platform) Check(ctx context.Context) map[string]error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -110,6 +114,7 @@ func (p *Platform) Check(ctx context.Context) map[string]error {
 		_, err := p.JS.AccountInfo(ctx)
 		return err
 	})
+	check("streams", func() error { return p.checkStreams(ctx) })
 	if p.Redis != nil {
 		check("redis", func() error { return p.Redis.Ping(ctx).Err() })
 	}
@@ -140,4 +145,27 @@ func (p *Platform) Close() {
 	if p.Meili != nil {
 		p.Meili.Close()
 	}
+}
+
+// checkStreams reports the first event stream that has no leader or does
+// not answer.
+func (p *Platform) checkStreams(ctx context.Context) error {
+	cfgs := events.StreamConfigs(1)
+	errs := make([]error, len(cfgs))
+	var wg sync.WaitGroup
+	for i, cfg := range cfgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := p.JS.Stream(ctx, cfg.Name)
+			switch {
+			case err != nil:
+				errs[i] = fmt.Errorf("stream %s: %w", cfg.Name, err)
+			case st.CachedInfo().Cluster != nil && st.CachedInfo().Cluster.Leader == "":
+				errs[i] = fmt.Errorf("stream %s has no leader", cfg.Name)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

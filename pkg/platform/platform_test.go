@@ -3,8 +3,15 @@ package platform
 import (
 	"bytes"
 	"context"
+	"errors"
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A service binary without the servers it needs stops at once, naming the
@@ -31,4 +38,37 @@ func TestRunServiceNamesMissingVariables(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "CLERKPATH_LOG_LEVEL") {
 		t.Fatalf("bad log level: %v", err)
 	}
+}
+
+// While replicated streams have no leader (here: two of three servers
+// gone, so no quorum) every write fails; the readiness check must say so
+// although NATS itself answers (issue 12: /readyz stayed 200).
+func TestCheckSeesStreamsWithoutALeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	ctx := context.Background()
+	servers := testenv.NATSCluster(t, 3)
+	nc, err := natsx.Connect(ctx, servers[0].ClientURL(), "test", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if err := events.EnsureStreams(ctx, js, 3); err != nil {
+		t.Fatal(err)
+	}
+	p := &Platform{NC: nc, JS: js}
+	if err := p.Check(ctx)["streams"]; err != nil {
+		t.Fatalf("healthy cluster: streams %v", err)
+	}
+	for _, ns := range servers[1:] {
+		ns.Shutdown()
+	}
+	testenv.Eventually(t, 20*time.Second, func() error {
+		if p.Check(ctx)["streams"] == nil {
+			return errors.New("streams reported ok with two of three servers down")
+		}
+		return nil
+	})
 }
