@@ -344,7 +344,9 @@ func costWords(lo float64, hi *float64) string {
 	return fmt.Sprintf("$%.0f–%.0f", lo, *hi)
 }
 
-// better orders closers: reachable first, then fewer months, then cheaper.
+// better orders closers: reachable first, then fewer months, then a known
+// cost before an unknown one (an unknown upper cost reads as "from $0" and
+// must not look cheapest), then cheaper.
 func better(a, b Closer) bool {
 	rank := func(c Closer) int {
 		switch c.Status {
@@ -363,6 +365,9 @@ func better(a, b Closer) bool {
 	am, bm := deref(a.MonthsMin), deref(b.MonthsMin)
 	if am != bm {
 		return am < bm
+	}
+	if ak, bk := a.CostMax != nil, b.CostMax != nil; ak != bk {
+		return ak
 	}
 	ac, bc := derefF(a.CostMin), derefF(b.CostMin)
 	if ac != bc {

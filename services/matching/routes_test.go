@@ -13,6 +13,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
 // An index written before routes (no route fields, fewer filterable
@@ -158,4 +159,73 @@ func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
 		t.Errorf("clients %+v", view.Clients)
 	}
 	t.Logf("unlocks %+v", view.Unlocks)
+}
+
+// A posting with several ways in reaches, through every path of matching,
+// the seekers who meet any one of them: the forward filter, reverse
+// matching, candidate lists; a seeker who meets none sees it as a near miss
+// naming the way in cheapest by the pathway engine (an exam they may sit
+// now, not a year of experience).
+func TestRoutesThroughForwardReverseAndCandidates(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	places := zipPoints(t, s.p.Config.ZCTAFile, 5)
+	now := time.Now()
+	fed := posting.Posting{ID: "fed", Title: "Medical Records Technician (Coder)", Employer: "VA", DatePosted: now.AddDate(0, 0, -2), EmploymentType: []string{"FULL_TIME"}}
+	fed.WorkMode = "remote"
+	fed.SetRoutes([]posting.Route{
+		{EducationMin: posting.EducationAssociate},
+		{ExperienceMonthsMin: 12},
+		{Credentials: [][]string{{"RHIT", "RHIA", "CCA", "CCS", "CPC", "COC", "CIC"}}},
+	})
+	s.loadPostings(t, []posting.Posting{fed})
+	seeker := func(id string, creds ...string) {
+		lat, lon := places[0].Lat, places[0].Lon
+		sk := profile.Seeker{ID: id, Education: []profile.Education{{Level: "high_school", Status: "completed"}},
+			Location: &profile.Location{Lat: &lat, Lon: &lon}, RadiusMiles: 25, RemotePref: "any", OpenToEmployers: true}
+		sk.Normalize()
+		s.seekers.setAttrs(sk)
+		for _, c := range creds {
+			s.seekers.addCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2025-01-01"})
+		}
+	}
+	seeker("cpc", "CPC")
+	seeker("none")
+
+	res, err := s.forwardMatch(ctx, "cpc", 10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Matches) != 1 || res.Matches[0].PostingID != "fed" || !slices.ContainsFunc(res.Matches[0].Met, func(m string) bool { return strings.HasPrefix(m, "you meet one of its 3 ways in") }) {
+		t.Fatalf("a CPC holder's matches: %+v", res.Matches)
+	}
+	res, err = s.forwardMatch(ctx, "none", 10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Matches) != 0 || len(res.NearMisses) != 1 {
+		t.Fatalf("a seeker with nothing: matches %+v, near misses %+v", res.Matches, res.NearMisses)
+	}
+	nm := res.NearMisses[0]
+	if nm.RouteCount != 3 || len(nm.Missing) != 1 || nm.Missing[0].Kind != "credential" || len(nm.Missing[0].Codes) != 7 ||
+		len(nm.Closers) != 1 || nm.Closers[0].Status != "eligible_now" || nm.Closers[0].CostMax == nil || len(nm.OtherRoutes) != 2 {
+		t.Fatalf("near miss %+v", nm)
+	}
+	t.Logf("near miss: %s; closer: %s", nm.Summary, nm.Closers[0].Text)
+
+	pairs := s.pairs(nil, &fed, now)
+	var found []string
+	pairs.each(func(p pair) { found = append(found, p.seeker) })
+	pairs.release()
+	if !slices.Equal(found, []string{"cpc"}) {
+		t.Errorf("reverse match found %v, want [cpc]", found)
+	}
+	reply, err := s.candidates(ctx, rpc.Request{Data: []byte(`{"posting_id":"fed"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands := reply.(map[string]any)["candidates"].([]Candidate)
+	if len(cands) != 1 || cands[0].SeekerID != "cpc" || !slices.Contains(cands[0].Met, "you hold CPC, which that way in requires") {
+		t.Errorf("candidates %+v", cands)
+	}
 }
