@@ -40,58 +40,81 @@ type Func func(ctx context.Context, r Request) (any, error)
 // has stopped waiting for.
 const DeadlineHeader = "Clerkpath-Deadline"
 
-// Handler adapts fn to a micro handler with a per-request timeout (or the
-// caller's deadline, when that is sooner), the caller's request id in ctx,
-// and errors sent as apierr JSON.
+// MaxInFlight bounds the requests one endpoint of one service instance
+// works on at once; more wait in NATS (back-pressure), and more instances
+// share the load through micro's queue group.
+const MaxInFlight = 64
+
+// Handler adapts fn to a micro handler that serves up to MaxInFlight
+// requests at once, each with a per-request timeout (or the caller's
+// deadline, when that is sooner), the caller's request id in ctx, and
+// errors sent as apierr JSON. A request whose caller's deadline passed
+// while it waited is dropped unanswered: nobody is listening.
+//
+// Each request's goroutine is bounded by its deadline. micro's per-endpoint
+// processing-time and error statistics do not see work done after the
+// handler returns; clerkpath's own metrics are the gateway's.
 func Handler(log zerolog.Logger, timeout time.Duration, fn Func) micro.Handler {
+	slots := make(chan struct{}, MaxInFlight)
 	return micro.HandlerFunc(func(req micro.Request) {
-		h := req.Headers()
-		deadline := time.Now().Add(timeout)
-		if d, err := time.Parse(time.RFC3339Nano, h.Get(DeadlineHeader)); err == nil && d.Before(deadline) {
-			deadline = d
+		slots <- struct{}{} // when full, delivery waits: back-pressure
+		go func() {
+			defer func() { <-slots }()
+			serve(log, timeout, fn, req)
+		}()
+	})
+}
+
+func serve(log zerolog.Logger, timeout time.Duration, fn Func, req micro.Request) {
+	h := req.Headers()
+	deadline := time.Now().Add(timeout)
+	if d, err := time.Parse(time.RFC3339Nano, h.Get(DeadlineHeader)); err == nil && d.Before(deadline) {
+		deadline = d
+	}
+	if !time.Now().Before(deadline) {
+		return
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if id := h.Get(obs.RequestIDHeader); obs.ValidRequestID(id) {
+		ctx = obs.WithRequestID(ctx, id)
+	}
+	res, err := fn(ctx, Request{Subject: req.Subject(), Data: req.Data(), Header: h})
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && !errors.As(err, new(*apierr.Error)) {
+			err = apierr.Wrap(err, apierr.Unavailable, "the service did not finish in time")
 		}
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		defer cancel()
-		if id := h.Get(obs.RequestIDHeader); obs.ValidRequestID(id) {
-			ctx = obs.WithRequestID(ctx, id)
+		e := apierr.As(err)
+		lg := obs.Logger(ctx, log)
+		if e.Code == apierr.Internal || e.Code == apierr.Unavailable {
+			lg.Error().Err(err).Str("subject", req.Subject()).Msg("request failed")
 		}
-		res, err := fn(ctx, Request{Subject: req.Subject(), Data: req.Data(), Header: h})
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) && !errors.As(err, new(*apierr.Error)) {
-				err = apierr.Wrap(err, apierr.Unavailable, "the service did not finish in time")
-			}
-			e := apierr.As(err)
-			lg := obs.Logger(ctx, log)
-			if e.Code == apierr.Internal || e.Code == apierr.Unavailable {
-				lg.Error().Err(err).Str("subject", req.Subject()).Msg("request failed")
-			}
-			body, _ := json.Marshal(e)
-			_ = req.Error(strconv.Itoa(statusOf(e.Code)), string(e.Code), body)
+		body, _ := json.Marshal(e)
+		_ = req.Error(strconv.Itoa(statusOf(e.Code)), string(e.Code), body)
+		return
+	}
+	var body []byte
+	switch v := res.(type) {
+	case []byte:
+		body = v
+	case json.RawMessage:
+		body = v
+	default:
+		if body, err = json.Marshal(res); err != nil {
+			log.Error().Err(err).Str("subject", req.Subject()).Msg("marshal response")
+			_ = req.Error("500", string(apierr.Internal), []byte(`{"code":"internal","message":"internal error"}`))
 			return
 		}
-		var body []byte
-		switch v := res.(type) {
-		case []byte:
-			body = v
-		case json.RawMessage:
-			body = v
-		default:
-			if body, err = json.Marshal(res); err != nil {
-				log.Error().Err(err).Str("subject", req.Subject()).Msg("marshal response")
-				_ = req.Error("500", string(apierr.Internal), []byte(`{"code":"internal","message":"internal error"}`))
-				return
-			}
-		}
-		if err := req.Respond(body); tooLarge(err) {
-			// Silence here would leave the caller waiting for its timeout.
-			e := apierr.New(apierr.TooLarge,
-				"the answer is %d bytes, more than the NATS server accepts in one message (its max_payload): ask for less, or raise max_payload (docs/operations.md)", len(body))
-			lg := obs.Logger(ctx, log)
-			lg.Warn().Int("bytes", len(body)).Str("subject", req.Subject()).Msg("reply larger than max_payload")
-			eb, _ := json.Marshal(e)
-			_ = req.Error(strconv.Itoa(statusOf(e.Code)), string(e.Code), eb)
-		}
-	})
+	}
+	if err := req.Respond(body); tooLarge(err) {
+		// Silence here would leave the caller waiting for its timeout.
+		e := apierr.New(apierr.TooLarge,
+			"the answer is %d bytes, more than the NATS server accepts in one message (its max_payload): ask for less, or raise max_payload (docs/operations.md)", len(body))
+		lg := obs.Logger(ctx, log)
+		lg.Warn().Int("bytes", len(body)).Str("subject", req.Subject()).Msg("reply larger than max_payload")
+		eb, _ := json.Marshal(e)
+		_ = req.Error(strconv.Itoa(statusOf(e.Code)), string(e.Code), eb)
+	}
 }
 
 // tooLarge reports whether err says a message exceeded max_payload. micro

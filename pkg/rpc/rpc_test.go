@@ -161,3 +161,42 @@ func TestCallFailsFastWhileNATSIsDown(t *testing.T) {
 		t.Errorf("call with NATS down took %v, want an answer at once", d)
 	}
 }
+
+// One instance serves many requests at once: ten calls to a handler that
+// takes 300 ms finish together, not one after another (issue 11: each
+// service answered one request at a time).
+func TestHandlerServesRequestsConcurrently(t *testing.T) {
+	nc := connect(t)
+	svc, err := micro.AddService(nc, micro.Config{Name: "busy", Version: "0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop() })
+	err = svc.AddEndpoint("work", Handler(zerolog.Nop(), 10*time.Second, func(ctx context.Context, r Request) (any, error) {
+		select {
+		case <-time.After(300 * time.Millisecond):
+			return map[string]bool{"ok": true}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}), micro.WithEndpointSubject("test.work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	errs := make(chan error, 10)
+	for range 10 {
+		go func() {
+			_, err := Call[map[string]bool](context.Background(), nc, "test.work", struct{}{})
+			errs <- err
+		}()
+	}
+	for range 10 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("ten 300 ms requests took %v: served one at a time", d)
+	}
+}
