@@ -33,6 +33,7 @@ type dictionary struct {
 		Terms  []string `yaml:"terms"`
 	} `yaml:"credential_families"`
 	Openers    []string  `yaml:"alternative_openers"`
+	EveryRoute []string  `yaml:"every_route"`
 	CodeSets   []termSet `yaml:"code_sets"`
 	EHRSystems []termSet `yaml:"ehr_systems"`
 	Encoders   []termSet `yaml:"encoders"`
@@ -87,6 +88,7 @@ const (
 	kindOpener // "one of the following": a list of ways to qualify follows
 	kindIssuer // "AHIMA": id is the issuer
 	kindFamily // "coding credential": id is the family
+	kindEveryRoute
 )
 
 // strength is how strongly a posting asks for something; cues carry one.
@@ -322,6 +324,9 @@ func compile(d *dictionary) (*Extractor, error) {
 	}
 	for _, term := range d.Openers {
 		add(&text, "alternative opener", term, target{kind: kindOpener})
+	}
+	for _, term := range d.EveryRoute {
+		add(&text, "every route", term, target{kind: kindEveryRoute})
 	}
 	for _, term := range d.InLieu {
 		add(&text, "in lieu", term, target{kind: kindInLieu})

@@ -97,6 +97,7 @@ func (x *Extractor) extract(title, text string) Requirements {
 	defer x.scratch.Put(sc)
 	e := extraction{scratch: sc, lastGroup: -1}
 	x.titleFacts(title, &e)
+	e.title = title
 	x.scan(title, &e, true)
 	x.scan(text, &e, false)
 	return e.result()
@@ -112,6 +113,7 @@ type extraction struct {
 	*scratch
 
 	role, soc        string
+	title            string
 	titleMode        string
 	textMode         string
 	required         []reqGroup
@@ -249,6 +251,27 @@ func (e *extraction) educationRoute() bool {
 		return false
 	}
 	e.exp[i].at = e.newItem(b, 0)
+	at := e.newItem(b, 0)
+	e.override = &at
+	return true
+}
+
+// experienceRoute makes the education required so far one route and the
+// rest of the clause (its experience) another. A high-school diploma
+// required of everyone stays in every route.
+func (e *extraction) experienceRoute() bool {
+	i := slices.IndexFunc(e.edu, func(v slotValue) bool { return v.at.block == 0 && v.n > EducationHighSchool.Rank() })
+	if i < 0 {
+		return false
+	}
+	b := e.newBlock(false)
+	if b == 0 {
+		return false
+	}
+	e.edu[i].at = e.newItem(b, 0)
+	if e.hsRequired {
+		e.edu = addMax(e.edu, slot{}, EducationHighSchool.Rank())
+	}
 	at := e.newItem(b, 0)
 	e.override = &at
 	return true

@@ -235,6 +235,8 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 	employer := false
 	forCredential := false // "experience may be substituted for certification"
 	forExperience := false // "a degree may substitute for the required experience"
+	lieuAt := -1
+	everyRoute := false
 	var cues []token
 	for _, tk := range toks {
 		switch tk.t.kind {
@@ -252,7 +254,16 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 			// "3 years of experience in lieu of certification" stands in
 			// for a credential, not for education (splits makes it a
 			// route of its own).
+			// What stands in for what: the words after the term, up to a
+			// comma, unless the term names it ("in lieu of a degree").
 			after := lower[tk.end:min(end, tk.end+32)]
+			if i := bytes.IndexByte(after, ','); i >= 0 {
+				after = after[:i]
+			}
+			if term := lower[tk.start:tk.end]; bytes.Contains(term, []byte("degree")) || bytes.Contains(term, []byte("education")) {
+				after = nil
+			}
+			lieuAt = tk.start
 			switch {
 			case bytes.Contains(after, []byte("certif")) || bytes.Contains(after, []byte("credential")):
 				forCredential = true
@@ -263,6 +274,8 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 			case sec != sectionIgnore:
 				e.inLieu = true
 			}
+		case kindEveryRoute:
+			everyRoute = true
 		case kindEmployer:
 			employer = true
 		case kindCue:
@@ -284,8 +297,19 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 	if forCredential && len(runs) == 0 && statesExperience(lower[start:end]) && e.slotAt(start).block == 0 {
 		e.alternativeRoute()
 	}
-	if forExperience && e.slotAt(start).block == 0 && slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation }) {
+	hasEducation := slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation })
+	switch {
+	case everyRoute:
+		// "… is required of all candidates", whatever alternative the
+		// clause sits in.
+		e.override = &slot{}
+	case forExperience && e.slotAt(start).block == 0 && hasEducation:
 		e.educationRoute()
+	case lieuAt >= 0 && !forExperience && !forCredential && !hasEducation && e.slotAt(lieuAt).block == 0 && statesExperience(lower[start:end]):
+		// "Bachelor's in HIM; in lieu of a degree, 4 years of experience
+		// will be accepted": the years are the other route, not asked of
+		// graduates too.
+		e.experienceRoute()
 	}
 	// "RHIT is not required but is highly desirable": a clause opened by
 	// "but" that names no credential turns the negated ones before it into

@@ -97,6 +97,9 @@ func (x *Extractor) layout(canon string, lower []byte, lines []lineInfo, toks []
 	// Level ladders: two or more lines that open with a level label of
 	// different levels. An item runs from its label to a blank line or the
 	// next label.
+	if !slices.ContainsFunc(lines, func(l lineInfo) bool { return l.rank > 0 }) {
+		namedLevels(canon, e.title, lines, toks)
+	}
 	first, levels := 0, 0
 	for i := range lines {
 		if r := lines[i].rank; r > 0 && first == 0 {
@@ -244,63 +247,43 @@ func levelLabel(line string, start int, toks []token) int {
 		return 0
 	}
 	label = strings.TrimRight(label, " -")
-	// The last two words, without allocating: most lines fail here.
-	end := len(label)
-	i := end
-	for i > 0 && isWordByte(label[i-1]) {
-		i--
-	}
-	last := label[i:end]
-	if last == "" || len(last) > 5 {
-		return 0
-	}
-	rank := 0
-	switch last {
-	case "I":
-		rank = 1
-	case "II":
-		rank = 2
-	case "III":
-		rank = 3
-	case "IV":
-		rank = 4
-	case "V":
-		rank = 5
-	}
-	words := 1
+	// Walk the label's words without allocating: a roman numeral as its
+	// last word ("Coder II"), or a level word and a number anywhere
+	// ("Level 2", "Tier 1 Coder (trainee)", "GS-5").
+	rank, words := 0, 0
 	prev := ""
-	for j := i; j > 0; {
-		for j > 0 && !isWordByte(label[j-1]) {
-			j--
+	for i := 0; i < len(label); {
+		if !isWordByte(label[i]) {
+			i++
+			continue
 		}
-		k := j
-		for k > 0 && isWordByte(label[k-1]) {
-			k--
+		j := i
+		for j < len(label) && isWordByte(label[j]) {
+			j++
 		}
-		if k < j {
-			words++
-			if prev == "" {
-				prev = label[k:j]
+		w := label[i:j]
+		words++
+		if rank == 0 && levelWord(prev) {
+			rank = levelNumber(w)
+		}
+		if j == len(label) || strings.TrimRight(label[j:], " )") == "" {
+			switch w {
+			case "I":
+				rank = 1
+			case "II":
+				rank = 2
+			case "III":
+				rank = 3
+			case "IV":
+				rank = 4
+			case "V":
+				rank = 5
 			}
 		}
-		j = k
+		prev, i = w, j
 	}
-	if words < 2 || words > 5 {
+	if rank == 0 || words < 2 || words > 6 {
 		return 0
-	}
-	if rank == 0 {
-		// "Level 2", "Tier One", "Grade 5", a federal "GS-5".
-		switch strings.ToLower(prev) {
-		case "level", "tier", "grade", "gs", "band", "step":
-		default:
-			return 0
-		}
-		switch n, isNum := numberWord(strings.ToLower(last)); {
-		case isNum && n >= 1 && n <= 15:
-			rank = n
-		default:
-			return 0
-		}
 	}
 	for _, tk := range toks {
 		if (tk.t.kind == kindCredential || tk.t.kind == kindEducation) && tk.start < start+len(label) {
@@ -308,6 +291,87 @@ func levelLabel(line string, start int, toks []token) int {
 		}
 	}
 	return rank
+}
+
+// levelWord reports whether w names a level of a ladder.
+func levelWord(w string) bool {
+	for _, l := range [...]string{"level", "tier", "grade", "gs", "band", "step"} {
+		if strings.EqualFold(w, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// levelNumber reads "1" to "15" and "one" to "five", else 0.
+func levelNumber(w string) int {
+	if n, ok := numberWord(w); ok && n >= 1 && n <= 15 && w[0] >= '0' && w[0] <= '9' {
+		return n
+	}
+	for i, n := range [...]string{"one", "two", "three", "four", "five"} {
+		if strings.EqualFold(w, n) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// namedLevels finds a ladder of named levels: two or more lines opening
+// with a label ("HIM Associate: …", "HIM Specialist: …") that the
+// posting's title names ("HIM Associate / HIM Specialist"). Postings list
+// levels from the lowest, so a label's rank is its order.
+func namedLevels(canon, title string, lines []lineInfo, toks []token) {
+	if title == "" {
+		return
+	}
+	var seen [8]string
+	n := 0
+	for i := range lines {
+		l := &lines[i]
+		if l.blank || l.heading {
+			continue
+		}
+		text := canon[l.cs:l.le]
+		c := strings.IndexByte(text, ':')
+		if c <= 0 || c > 48 {
+			continue
+		}
+		label := strings.TrimSpace(text[:c])
+		words := 1 + strings.Count(label, " ")
+		if words < 2 || words > 5 || !containsFold(title, label) {
+			continue
+		}
+		if slices.ContainsFunc(toks[l.t0:l.t1], func(tk token) bool {
+			return (tk.t.kind == kindCredential || tk.t.kind == kindEducation) && tk.start < l.cs+c
+		}) {
+			continue
+		}
+		rank := slices.IndexFunc(seen[:n], func(s string) bool { return strings.EqualFold(s, label) }) + 1
+		if rank == 0 {
+			if n == len(seen) {
+				continue
+			}
+			seen[n] = label
+			n++
+			rank = n
+		}
+		l.rank = rank
+	}
+	if n < 2 {
+		for i := range lines {
+			lines[i].rank = 0
+		}
+	}
+}
+
+// containsFold reports whether s contains sub, ignoring ASCII case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func splitWords(s string) []string {

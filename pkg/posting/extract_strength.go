@@ -115,7 +115,7 @@ func gapOp(gap []byte) (op, bool) {
 				or = true
 			case "and", "with", "well":
 				and = true
-			case "either", "both", "a", "an", "the", "active", "current", "valid", "certification", "certifications",
+			case "either", "both", "a", "an", "the", "active", "current", "valid", "certification", "certifications", "coding",
 				"certified", "credential", "credentials", "credentialed", "from", "through", "via", "by", "ahima", "aapc",
 				"nha", "ncra", "acdis", "hcca", "hfma", "as", "one", "of", "following", "any", "s", "also":
 			default:

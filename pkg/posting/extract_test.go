@@ -392,6 +392,14 @@ func TestExtractRoutes(t *testing.T) {
 			[]Route{r([][]string{{"CCS-P", "CPC"}}, "", 0), r([][]string{{"CPC-A"}}, "", 12)}},
 		{"federal grade ladder", "GS-5: One year of experience at GS-4, OR a bachelor's degree.\nGS-6: One year of specialized experience at GS-5 and an RHIT.",
 			[]Route{r(nil, "", 12), r(nil, EducationBachelor, 0)}},
+		{"a family without issuer before its list", "RN, or a coding certification (CPC, CCS), plus one year of abstraction experience.",
+			[]Route{r([][]string{{"CCS", "CPC", "RN"}}, "", 12)}},
+		{"a requirement of all candidates is in every route", "RHIA or RHIT with CCS; or CCS with a bachelor's degree. Five years of inpatient coding is required of all candidates.",
+			[]Route{r([][]string{{"CCS"}}, EducationBachelor, 60), r([][]string{{"CCS"}, {"RHIA", "RHIT"}}, "", 60)}},
+		{"experience in lieu of a degree, in its own clause", "Bachelor's in HIM required; in lieu of a degree, 4 years of HIM experience will be accepted.",
+			[]Route{r(nil, "", 48), r(nil, EducationBachelor, 0)}},
+		{"tier labels with words after the number", "Tier 1 Coder (trainee): CCA or CPC-A.\nTier 2 Coder: CPC and 2 years of coding experience.\n\nTier 1 coders move to tier 2 after passing the CPC.",
+			[]Route{r([][]string{{"CCA", "CPC-A"}}, "", 0)}},
 		{"will also consider, with experience", "RHIT required. Will also consider a CCS with at least 3 years of coding experience.",
 			[]Route{r([][]string{{"RHIT"}}, "", 0), r([][]string{{"CCS"}}, "", 36)}},
 		{"level ladder keeps the lowest level", "Coder I\n- CCA or CPC-A\n\nCoder II\n- CCS and 2 years of coding experience\n\nCoder III\n- CCS and CIC",
@@ -432,5 +440,20 @@ func TestRestate(t *testing.T) {
 	want = []Route{{Credentials: [][]string{{"RHIT"}}, ExperienceMonthsMin: 24}}
 	if !reflect.DeepEqual(req.Routes, want) || !req.ExperienceInLieuOfEducation || req.EducationMin != EducationNone {
 		t.Errorf("stated experience in place of education: routes %+v, summary %+v", req.Routes, req)
+	}
+}
+
+// TestExtractNamedLevels checks a ladder of named levels, which the title
+// names: the first level listed is the one a candidate must meet.
+func TestExtractNamedLevels(t *testing.T) {
+	text := "HIM Associate: high school diploma and 6 months of clerical experience.\nHIM Specialist: RHIT and 2 years of HIM experience."
+	want := []Route{{Credentials: [][]string{}, EducationMin: EducationHighSchool, ExperienceMonthsMin: 6}}
+	if got := Extract("HIM Associate / HIM Specialist", text); !reflect.DeepEqual(got.Routes, want) {
+		t.Errorf("levels named in the title: routes %+v, want %+v", got.Routes, want)
+	}
+	// Without the title naming them, the labels are just labels.
+	want = []Route{{Credentials: [][]string{{"RHIT"}}, EducationMin: EducationHighSchool, ExperienceMonthsMin: 24}}
+	if got := Extract("Health Information Specialist", text); !reflect.DeepEqual(got.Routes, want) {
+		t.Errorf("levels not in the title: routes %+v, want %+v", got.Routes, want)
 	}
 }
