@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,16 +36,19 @@ func writeProfile(t *testing.T, body string) string {
 const exampleDir = "../../docs/examples"
 
 func TestPathwayCLIPrintsAReadablePlan(t *testing.T) {
-	out, errs, err := runPathway(t, "", "--profile", filepath.Join(exampleDir, "clerk-to-rhit.json"), "--today", "2026-11-25")
+	out, errs, err := runPathway(t, "", "--profile", filepath.Join(exampleDir, "clerk-to-rhit.json"), "--today", "2026-12-02")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs)
 	}
 	for _, want := range []string{
-		"Career plan (catalog ", "as of 2026-11-25",
-		"Eligible now:     CCA, CCS, CEHRS, CPC",
-		"Next steps, best first:",
+		"Career plan (catalog ", "as of 2026-12-02",
+		"Eligible now:     CCA, CCS, CEHRS, CIC, COC, CPB, CPC, CRC",
+		"Next steps, best first:\n  1. [education] Finish your Associate degree in HIT/HIM, CAHIIM-accredited",
+		"time left unknown: it depends on how far along you are",
+		"Pass the CPC exam (Certified Professional Coder, AAPC) (or COC, CIC, CRC or CPB)",
+		"caution: Eligible to sit, but AHIMA recommends (does not require)",
+		"recurs: commonly yearly; not a credential requirement (unknown)",
 		"Plan to RHIT (optimised for time): planned",
-		"Finish your Associate degree in HIT/HIM, CAHIIM-accredited",
 		"Not yet eligible:",
 	} {
 		if !strings.Contains(out, want) {
@@ -76,7 +80,7 @@ type planJSON struct {
 }
 
 func TestPathwayCLIJSONHasTheDocumentedFields(t *testing.T) {
-	out, errs, err := runPathway(t, "", "--profile", filepath.Join(exampleDir, "coder-cpc-a.json"), "--today", "2026-01-20", "--json")
+	out, errs, err := runPathway(t, "", "--profile", filepath.Join(exampleDir, "coder-cpc-a.json"), "--today", "2026-12-02", "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs)
 	}
@@ -93,7 +97,7 @@ func TestPathwayCLIJSONHasTheDocumentedFields(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Today != "2026-01-20" || !slices.Equal(p.Held, []string{"CPC"}) {
+	if p.Today != "2026-12-02" || !slices.Equal(p.Held, []string{"CPC"}) {
 		t.Fatalf("today %s held %v", p.Today, p.Held)
 	}
 	if p.Plan == nil || p.Plan.Target != "CCS" || p.Plan.Optimize != "cost" {
@@ -102,15 +106,20 @@ func TestPathwayCLIJSONHasTheDocumentedFields(t *testing.T) {
 	if len(p.Apprentice) != 1 || p.Apprentice[0].Status != "CPC-A" {
 		t.Fatalf("apprentice %+v", p.Apprentice)
 	}
-	// CPC from 2025-03-15: AAPC's cycle ends two years on, 36 CEUs, 12 logged.
-	if len(p.Recertification) != 1 || p.Recertification[0].Issuer != "AAPC" || p.Recertification[0].CycleEnd != "2027-03-14" ||
+	// CPC from 2025-03-15, membership renewing 2027-03-31: CEUs fall due on
+	// that renewal date, 36 of them, 12 logged; due within 180 days, so
+	// logging them is the first step.
+	if len(p.NextSteps) == 0 || p.NextSteps[0].Kind != "renewal" || p.NextSteps[0].Code != "CPC" {
+		t.Errorf("first step %+v, want the CPC renewal", p.NextSteps[:1])
+	}
+	if len(p.Recertification) != 1 || p.Recertification[0].Issuer != "AAPC" || p.Recertification[0].CycleEnd != "2027-03-31" ||
 		p.Recertification[0].CEUsRequired == nil || *p.Recertification[0].CEUsRequired != 36 || p.Recertification[0].CEUsLogged != 12 {
 		t.Fatalf("recertification %+v", p.Recertification)
 	}
 
 	// Flags override the file; the profile can come on standard input.
 	body, _ := os.ReadFile(filepath.Join(exampleDir, "coder-cpc-a.json"))
-	out, errs, err = runPathway(t, string(body), "--profile", "-", "--target", "rhit", "--optimize", "time", "--json", "--today", "2026-01-20")
+	out, errs, err = runPathway(t, string(body), "--profile", "-", "--target", "rhit", "--optimize", "time", "--json", "--today", "2026-12-02")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs)
 	}
@@ -194,5 +203,46 @@ func TestPathwayCLIBadInputNamesEveryFieldAndFails(t *testing.T) {
 	}
 	if _, _, err := runPathway(t, "", "--profile", filepath.Join(t.TempDir(), "missing.json")); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+var updateExamples = flag.Bool("update-examples", false, "rewrite docs/examples/*.plan.txt from the CLI")
+
+// examplesToday is the date the example plans in docs/examples were made on.
+const examplesToday = "2026-12-02"
+
+// Each docs/examples/<name>.json profile has its plan beside it,
+// <name>.plan.txt, as the CLI prints it on examplesToday: the examples the
+// README points at stay true.
+func TestPathwayExamplePlansAreCurrent(t *testing.T) {
+	profiles, err := filepath.Glob(filepath.Join(exampleDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, profile := range profiles {
+		name := strings.TrimSuffix(filepath.Base(profile), ".json")
+		if name == "bad-profile" {
+			continue // shows the error output instead
+		}
+		t.Run(name, func(t *testing.T) {
+			out, errs, err := runPathway(t, "", "--profile", profile, "--today", examplesToday)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, errs)
+			}
+			path := filepath.Join(exampleDir, name+".plan.txt")
+			if *updateExamples {
+				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run: go test -run TestPathwayExamplePlansAreCurrent -update-examples)", err)
+			}
+			if string(want) != out {
+				t.Errorf("%s is stale; run: go test -run TestPathwayExamplePlansAreCurrent -update-examples", path)
+			}
+		})
 	}
 }

@@ -559,15 +559,21 @@ func (e *engine) recommendCaution(i int) string {
 }
 
 // outgrown reports whether a program is below what the seeker has: a lower
-// degree than one completed (or in its final term) in the same field. Such
-// a program is never a step, whatever it would unlock.
+// degree than one completed (or in its final term) in the same field, or an
+// unaccredited program beside an accredited one of the same level the
+// seeker has started or finished. Such a program is never a step, whatever
+// it would unlock.
 func (e *engine) outgrown(pr *Program) bool {
 	if pr.Field == "" {
 		return false
 	}
 	lvl := levelRank(pr.Level)
 	for _, ed := range e.prof.edu {
-		if ed.field == pr.Field && ed.level > lvl && ed.status&(statusBit(StatusCompleted)|statusBit(StatusFinalTerm)) != 0 {
+		if ed.field != pr.Field {
+			continue
+		}
+		if ed.level > lvl && ed.status&(statusBit(StatusCompleted)|statusBit(StatusFinalTerm)) != 0 ||
+			ed.level == lvl && ed.cahiim && !pr.CAHIIM {
 			return true
 		}
 	}
@@ -1074,7 +1080,11 @@ func (e *engine) publicStep(ps *pstep) Step {
 		hi := ps.cMax
 		s.CostMax = &hi
 	}
+	recurring := ps.kind == KindTraining && cat.Trainings[ps.idx].Reminder != nil
 	switch {
+	case recurring:
+		// Time and cost of a recurring step are per occurrence: the
+		// recurrence says what is known.
 	case ps.finish == statusBit(StatusFinalTerm):
 		s.Notes = append(s.Notes, fmt.Sprintf("you are in your final term: time left is an estimate of %d-%d months (one semester, at the 4-6 calendar months per semester our program lengths assume)", termMonthsMin, termMonthsMax))
 	case ps.finish == statusBit(StatusInProgress):
@@ -1094,7 +1104,7 @@ func (e *engine) publicStep(ps *pstep) Step {
 	case months.Confidence == Secondary:
 		s.Notes = append(s.Notes, "duration from secondary sources (uncertain)")
 	}
-	if !cost.Known() {
+	if !cost.Known() && !recurring {
 		s.Notes = append(s.Notes, "cost unknown: not in our sources")
 	}
 	return s
