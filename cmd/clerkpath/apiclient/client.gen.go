@@ -117,6 +117,27 @@ func (e DependencyStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for EducationFieldClass.
+const (
+	EducationFieldClassCoding EducationFieldClass = "coding"
+	EducationFieldClassHIM    EducationFieldClass = "HIM"
+	EducationFieldClassOther  EducationFieldClass = "other"
+)
+
+// Valid indicates whether the value is a known member of the EducationFieldClass enum.
+func (e EducationFieldClass) Valid() bool {
+	switch e {
+	case EducationFieldClassCoding:
+		return true
+	case EducationFieldClassHIM:
+		return true
+	case EducationFieldClassOther:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EducationLevel.
 const (
 	EducationLevelAssociate   EducationLevel = "associate"
@@ -159,6 +180,27 @@ func (e EducationStatus) Valid() bool {
 	case EducationStatusFinalTerm:
 		return true
 	case EducationStatusInProgress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EducationFieldFieldClass.
+const (
+	EducationFieldFieldClassCoding EducationFieldFieldClass = "coding"
+	EducationFieldFieldClassHIM    EducationFieldFieldClass = "HIM"
+	EducationFieldFieldClassOther  EducationFieldFieldClass = "other"
+)
+
+// Valid indicates whether the value is a known member of the EducationFieldFieldClass enum.
+func (e EducationFieldFieldClass) Valid() bool {
+	switch e {
+	case EducationFieldFieldClassCoding:
+		return true
+	case EducationFieldFieldClassHIM:
+		return true
+	case EducationFieldFieldClassOther:
 		return true
 	default:
 		return false
@@ -228,27 +270,6 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case HealthStatusOk:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for PathwayEducationField.
-const (
-	PathwayEducationFieldCoding PathwayEducationField = "coding"
-	PathwayEducationFieldHIM    PathwayEducationField = "HIM"
-	PathwayEducationFieldOther  PathwayEducationField = "other"
-)
-
-// Valid indicates whether the value is a known member of the PathwayEducationField enum.
-func (e PathwayEducationField) Valid() bool {
-	switch e {
-	case PathwayEducationFieldCoding:
-		return true
-	case PathwayEducationFieldHIM:
-		return true
-	case PathwayEducationFieldOther:
 		return true
 	default:
 		return false
@@ -639,6 +660,24 @@ func (e RecertPolicyCombine) Valid() bool {
 	case RecertPolicyCombinePerCredential:
 		return true
 	case RecertPolicyCombineUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecertPolicyDue.
+const (
+	RecertPolicyDueCycle             RecertPolicyDue = "cycle"
+	RecertPolicyDueMembershipRenewal RecertPolicyDue = "membership_renewal"
+)
+
+// Valid indicates whether the value is a known member of the RecertPolicyDue enum.
+func (e RecertPolicyDue) Valid() bool {
+	switch e {
+	case RecertPolicyDueCycle:
+		return true
+	case RecertPolicyDueMembershipRenewal:
 		return true
 	default:
 		return false
@@ -1048,8 +1087,16 @@ type CEU struct {
 	Hours float64 `json:"hours"`
 
 	// On Examples: 2025-05-12
-	On         openapi_types.Date `json:"on"`
-	SelfReview *bool              `json:"self_review,omitempty"`
+	On openapi_types.Date `json:"on"`
+
+	// Provider Who provided the education: the credential's issuer code (AHIMA counts its component associations and HCPro as AHIMA) or "other"; leave out when unknown. AHIMA asks at least 40% of a cycle's CEUs from AHIMA.
+	//
+	// Examples: AHIMA
+	Provider *string `json:"provider,omitempty"`
+
+	// SelfReview Accepted for records made before 2021 and ignored: AHIMA discontinued the coding self-review on 1 January 2021.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	SelfReview *bool `json:"self_review,omitempty"`
 }
 
 // CEURecord Continuing education logged toward a held credential.
@@ -1060,7 +1107,13 @@ type CEURecord struct {
 	// On Examples: 2025-05-12
 	On openapi_types.Date `json:"on"`
 
-	// SelfReview AHIMA's annual coding self-review.
+	// Provider Who provided the education: the credential's issuer code (AHIMA counts its component associations and HCPro as AHIMA) or "other"; leave out when unknown. AHIMA asks at least 40% of a cycle's CEUs from AHIMA.
+	//
+	// Examples: AHIMA
+	Provider *string `json:"provider,omitempty"`
+
+	// SelfReview Accepted for records made before 2021 and ignored: AHIMA discontinued the coding self-review on 1 January 2021.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	SelfReview *bool `json:"self_review,omitempty"`
 }
 
@@ -1072,7 +1125,13 @@ type CEURecordInput struct {
 	// On Examples: 2025-05-12
 	On openapi_types.Date `json:"on"`
 
-	// SelfReview AHIMA's annual coding self-review.
+	// Provider Who provided the education: the credential's issuer code (AHIMA counts its component associations and HCPro as AHIMA) or "other"; leave out when unknown. AHIMA asks at least 40% of a cycle's CEUs from AHIMA.
+	//
+	// Examples: AHIMA
+	Provider *string `json:"provider,omitempty"`
+
+	// SelfReview Accepted for records made before 2021 and ignored: AHIMA discontinued the coding self-review on 1 January 2021.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	SelfReview *bool `json:"self_review,omitempty"`
 }
 
@@ -1213,6 +1272,10 @@ type Credential struct {
 	// Recommended A rule with its confidence; with confidence unknown there is no rule.
 	Recommended *Requirement `json:"recommended,omitempty"`
 	Source      string       `json:"source"`
+
+	// Supersedes Credentials this one replaces once granted (RHIA replaces RHIT): a holder of both maintains only this one.
+	Supersedes       *[]string `json:"supersedes,omitempty"`
+	SupersedesSource *string   `json:"supersedes_source,omitempty"`
 }
 
 // CredentialDemand defines model for CredentialDemand.
@@ -1239,6 +1302,11 @@ type CredentialRecord struct {
 
 	// EarnedOn Examples: 2025-05-12
 	EarnedOn openapi_types.Date `json:"earned_on"`
+
+	// MembershipRenewal AAPC credentials: the next AAPC membership renewal date (or the one missed). CEUs fall due on it every two years; without it the due date is unknown. At most 13 months ahead.
+	//
+	// Examples: 2027-05-31
+	MembershipRenewal *openapi_types.Date `json:"membership_renewal,omitempty"`
 }
 
 // CredentialRecordInput A credential the seeker earned: its code and exam date. Unknown fields are rejected by name.
@@ -1252,6 +1320,11 @@ type CredentialRecordInput struct {
 
 	// EarnedOn Examples: 2025-05-12
 	EarnedOn openapi_types.Date `json:"earned_on"`
+
+	// MembershipRenewal AAPC credentials: the next AAPC membership renewal date (or the one missed). CEUs fall due on it every two years; without it the due date is unknown. At most 13 months ahead.
+	//
+	// Examples: 2027-05-31
+	MembershipRenewal *openapi_types.Date `json:"membership_renewal,omitempty"`
 }
 
 // CredentialRecords A seeker's credential records.
@@ -1261,10 +1334,14 @@ type CredentialRecords struct {
 	SeekerId    string             `json:"seeker_id"`
 }
 
-// Credit defines model for Credit.
+// Credit What counts as months toward removing an apprentice status (AAPC's 80-hour course or an equivalent course from a school, Practicode); counted once however many of its alternatives are met.
 type Credit struct {
-	Months   int    `json:"months"`
-	Training string `json:"training"`
+	Months int     `json:"months"`
+	Note   *string `json:"note,omitempty"`
+
+	// Rule An eligibility rule: all_of, any_of, or one condition.
+	Rule  Rule   `json:"rule"`
+	Title string `json:"title"`
 }
 
 // DependencyStatus defines model for DependencyStatus.
@@ -1282,17 +1359,37 @@ type Education struct {
 	// CahiimAccredited The program is CAHIIM-accredited (postsecondary programs only).
 	CahiimAccredited *bool `json:"cahiim_accredited,omitempty"`
 
-	// Field The field of study; the pathway engine knows `HIM`, `coding` and `other`.
-	Field  *string         `json:"field,omitempty"`
-	Level  EducationLevel  `json:"level"`
-	Status EducationStatus `json:"status"`
+	// Field The field of study as the seeker writes it ("Health Information Technology", "Medical Coding", "Business"). Blank text, text without letters and keyboard mash are rejected with examples.
+	//
+	// Examples: Health Information Technology
+	Field *string `json:"field,omitempty"`
+
+	// FieldClass How clerkpath reads the field of study; set by the server (a value sent is replaced).
+	FieldClass *EducationFieldClass `json:"field_class,omitempty"`
+	Level      EducationLevel       `json:"level"`
+	Status     EducationStatus      `json:"status"`
 }
+
+// EducationFieldClass How clerkpath reads the field of study; set by the server (a value sent is replaced).
+type EducationFieldClass string
 
 // EducationLevel defines model for Education.Level.
 type EducationLevel string
 
 // EducationStatus defines model for Education.Status.
 type EducationStatus string
+
+// EducationField How the engine read one education entry's field of study.
+type EducationField struct {
+	Field      string                   `json:"field"`
+	FieldClass EducationFieldFieldClass `json:"field_class"`
+
+	// Index The entry's position in the planned state's education list.
+	Index int `json:"index"`
+}
+
+// EducationFieldFieldClass defines model for EducationField.FieldClass.
+type EducationFieldFieldClass string
 
 // EducationRule defines model for EducationRule.
 type EducationRule struct {
@@ -1419,6 +1516,11 @@ type HeldCredential struct {
 
 	// EarnedOn Examples: 2025-05-12
 	EarnedOn *openapi_types.Date `json:"earned_on,omitempty"`
+
+	// MembershipRenewal AAPC credentials: the next AAPC membership renewal date (or the one missed). CEUs fall due on it every two years; without it the due date is unknown. At most 13 months ahead.
+	//
+	// Examples: 2027-05-31
+	MembershipRenewal *openapi_types.Date `json:"membership_renewal,omitempty"`
 }
 
 // Issuer defines model for Issuer.
@@ -1550,14 +1652,15 @@ type NoteList struct {
 
 // PathwayEducation defines model for PathwayEducation.
 type PathwayEducation struct {
-	CahiimAccredited *bool                  `json:"cahiim_accredited,omitempty"`
-	Field            *PathwayEducationField `json:"field,omitempty"`
-	Level            PathwayEducationLevel  `json:"level"`
-	Status           PathwayEducationStatus `json:"status"`
-}
+	CahiimAccredited *bool `json:"cahiim_accredited,omitempty"`
 
-// PathwayEducationField defines model for PathwayEducation.Field.
-type PathwayEducationField string
+	// Field The field of study as people write it ("Health Information Technology", "Medical Records Administration", "HIM", "Medical Coding", "Business"); the engine reads it as HIM, coding or other (the plan's education_fields says how). Blank text, text without letters and keyboard mash are rejected with examples.
+	//
+	// Examples: Health Information Technology
+	Field  *string                `json:"field,omitempty"`
+	Level  PathwayEducationLevel  `json:"level"`
+	Status PathwayEducationStatus `json:"status"`
+}
 
 // PathwayEducationLevel defines model for PathwayEducation.Level.
 type PathwayEducationLevel string
@@ -1612,6 +1715,9 @@ type Plan struct {
 
 	// Caveats Qualifications of an eligibility, per credential.
 	Caveats *map[string][]string `json:"caveats,omitempty"`
+
+	// EducationFields How each education entry's field of study was read.
+	EducationFields []EducationField `json:"education_fields"`
 
 	// EligibleNow Credentials the seeker may sit for today, sorted.
 	EligibleNow []string `json:"eligible_now"`
@@ -2000,25 +2106,56 @@ type Readiness struct {
 // ReadinessStatus defines model for Readiness.Status.
 type ReadinessStatus string
 
-// Recert The renewal cycle of the credentials one issuer counts together.
+// Recert The renewal cycle of the credentials one issuer counts together. action says what to do; status in_grace or lapsed comes first.
 type Recert struct {
+	// Action What to do now, for people: "log 12 more CEUs by 2027-03-14, at least 8 of them from AHIMA", "renew your AAPC membership by ...", "reinstate: ...".
+	Action     *string `json:"action,omitempty"`
 	CeusLogged float64 `json:"ceus_logged"`
 
 	// CeusRequired Null when unknown.
-	CeusRequired        *int                `json:"ceus_required"`
-	Credentials         []string            `json:"credentials"`
-	CycleEnd            *openapi_types.Date `json:"cycle_end,omitempty"`
-	CycleStart          *openapi_types.Date `json:"cycle_start,omitempty"`
-	DaysLeft            int                 `json:"days_left"`
-	GraceEnds           *openapi_types.Date `json:"grace_ends,omitempty"`
-	Issuer              string              `json:"issuer"`
-	Notes               *[]string           `json:"notes,omitempty"`
-	SelfReviewsLogged   int                 `json:"self_reviews_logged"`
-	SelfReviewsRequired int                 `json:"self_reviews_required"`
-	Status              RecertStatus        `json:"status"`
+	CeusRequired *int `json:"ceus_required"`
+
+	// CeusShort How many more CEUs the cycle needs; null when the requirement is unknown.
+	CeusShort *float32 `json:"ceus_short"`
+
+	// Credentials The credentials maintained in this group.
+	Credentials []string            `json:"credentials"`
+	CycleEnd    *openapi_types.Date `json:"cycle_end,omitempty"`
+	CycleStart  *openapi_types.Date `json:"cycle_start,omitempty"`
+	DaysLeft    int                 `json:"days_left"`
+
+	// FeeMemberUsd The member renewal fee; null when unknown (AHIMA members pay less; the amount is not in clerkpath's sources).
+	FeeMemberUsd *float32 `json:"fee_member_usd"`
+
+	// FeeUsd The non-member renewal fee for the cycle (AHIMA: $218 for one credential, +$50 each additional); null when unknown.
+	FeeUsd *float32 `json:"fee_usd"`
+
+	// FromIssuerLogged Logged CEUs whose provider is the issuer.
+	FromIssuerLogged float64 `json:"from_issuer_logged"`
+
+	// FromIssuerRequired The least number of the cycle's CEUs that must come from the issuer (AHIMA since 2025: 40%); null when no such rule applies.
+	FromIssuerRequired *int                `json:"from_issuer_required"`
+	GraceEnds          *openapi_types.Date `json:"grace_ends,omitempty"`
+	Issuer             string              `json:"issuer"`
+
+	// IssuerStatus The issuer's own word for the status (AHIMA: inactive, revoked; AAPC: revoked).
+	IssuerStatus *string   `json:"issuer_status,omitempty"`
+	Notes        *[]string `json:"notes,omitempty"`
+
+	// Prorated A new AAPC certificant's first, pro-rated submission: ceus_required is the full number, an upper bound.
+	Prorated *bool `json:"prorated,omitempty"`
+
+	// ProviderUnknown Logged CEUs that do not say their provider (the issuer share is then not checked).
+	ProviderUnknown float64 `json:"provider_unknown"`
+
+	// Status in_grace: the cycle ended short and the issuer's grace runs (AHIMA: inactive for 180 days; AAPC: 90 days after a missed renewal); lapsed: past grace, the credential counts for no eligibility and no role until reinstated.
+	Status RecertStatus `json:"status"`
+
+	// Superseded Held credentials replaced by one in credentials (RHIT by RHIA): not maintained separately, no CEUs or fees of their own.
+	Superseded *[]string `json:"superseded,omitempty"`
 }
 
-// RecertStatus defines model for Recert.Status.
+// RecertStatus in_grace: the cycle ended short and the issuer's grace runs (AHIMA: inactive for 180 days; AAPC: 90 days after a missed renewal); lapsed: past grace, the credential counts for no eligibility and no role until reinstated.
 type RecertStatus string
 
 // RecertPolicy defines model for RecertPolicy.
@@ -2032,17 +2169,53 @@ type RecertPolicy struct {
 	// CycleMonths A number or range with its confidence and source; min and max are absent when unknown.
 	CycleMonths Fact `json:"cycle_months"`
 
-	// GraceMonths A number or range with its confidence and source; min and max are absent when unknown.
-	GraceMonths Fact    `json:"grace_months"`
-	Note        *string `json:"note,omitempty"`
+	// Due How a cycle's end is dated: cycles from the first exam date (default), or the membership renewal date the seeker gives (AAPC).
+	Due *RecertPolicyDue `json:"due,omitempty"`
+
+	// Fees Renewal fee per cycle: first credential, each additional one, and the member price.
+	Fees *struct {
+		// First A number or range with its confidence and source; min and max are absent when unknown.
+		First Fact `json:"first"`
+
+		// Member A number or range with its confidence and source; min and max are absent when unknown.
+		Member Fact `json:"member"`
+
+		// PerAdditional A number or range with its confidence and source; min and max are absent when unknown.
+		PerAdditional Fact `json:"per_additional"`
+	} `json:"fees,omitempty"`
+
+	// GraceDays A number or range with its confidence and source; min and max are absent when unknown.
+	GraceDays Fact `json:"grace_days"`
+
+	// GraceStatus The issuer's word for a credential during grace (AHIMA: inactive).
+	GraceStatus *string `json:"grace_status,omitempty"`
+
+	// IssuerShare The least share of a cycle's CEUs that must come from the issuer itself.
+	IssuerShare *struct {
+		// Confidence How sure the catalog is: secondary facts must be shown as uncertain; unknown facts carry no value.
+		Confidence Confidence         `json:"confidence"`
+		Note       *string            `json:"note,omitempty"`
+		Percent    int                `json:"percent"`
+		Since      openapi_types.Date `json:"since"`
+		Source     string             `json:"source"`
+	} `json:"issuer_share,omitempty"`
+
+	// LapsedStatus The issuer's word for a credential lost after grace (revoked).
+	LapsedStatus *string `json:"lapsed_status,omitempty"`
+	Note         *string `json:"note,omitempty"`
 
 	// PerAdditional A number or range with its confidence and source; min and max are absent when unknown.
-	PerAdditional *Fact       `json:"per_additional,omitempty"`
-	SelfReview    *SelfReview `json:"self_review,omitempty"`
+	PerAdditional *Fact `json:"per_additional,omitempty"`
+
+	// Reinstatement A rule with its confidence; with confidence unknown there is no rule.
+	Reinstatement Requirement `json:"reinstatement"`
 }
 
 // RecertPolicyCombine defines model for RecertPolicy.Combine.
 type RecertPolicyCombine string
+
+// RecertPolicyDue How a cycle's end is dated: cycles from the first exam date (default), or the membership renewal date the seeker gives (AAPC).
+type RecertPolicyDue string
 
 // RejectedRecord One refused record and why.
 type RejectedRecord struct {
@@ -2073,6 +2246,9 @@ type Requirement struct {
 	// Rule An eligibility rule: all_of, any_of, or one condition.
 	Rule   *Rule   `json:"rule,omitempty"`
 	Source *string `json:"source,omitempty"`
+
+	// UnknownRoutes Routes whose conditions no source states: shown, never evaluated or planned (the RHIA's 2017 proviso route).
+	UnknownRoutes *[]string `json:"unknown_routes,omitempty"`
 }
 
 // Rule An eligibility rule: all_of, any_of, or one condition.
@@ -2157,6 +2333,9 @@ type SeekerPlan struct {
 
 	// DemandNote Why the plan was ranked without market demand.
 	DemandNote *string `json:"demand_note,omitempty"`
+
+	// EducationFields How each education entry's field of study was read.
+	EducationFields []EducationField `json:"education_fields"`
 
 	// EligibleNow Credentials the seeker may sit for today, sorted.
 	EligibleNow []string `json:"eligible_now"`
@@ -2270,23 +2449,14 @@ type SeekerProfileInputAvailability string
 // SeekerProfileInputRemotePreference Absent means `any`.
 type SeekerProfileInputRemotePreference string
 
-// SelfReview defines model for SelfReview.
-type SelfReview struct {
-	CeusEach float64 `json:"ceus_each"`
-
-	// Confidence How sure the catalog is: secondary facts must be shown as uncertain; unknown facts carry no value.
-	Confidence  Confidence `json:"confidence"`
-	Credentials []string   `json:"credentials"`
-	Note        *string    `json:"note,omitempty"`
-	PerCycle    int        `json:"per_cycle"`
-	Source      string     `json:"source"`
-}
-
 // Source defines model for Source.
 type Source struct {
-	Citation *string `json:"citation,omitempty"`
-	Id       string  `json:"id"`
-	Url      *string `json:"url,omitempty"`
+	// Checked The day the source was last read for the catalog.
+	Checked  openapi_types.Date `json:"checked"`
+	Citation *string            `json:"citation,omitempty"`
+	Id       string             `json:"id"`
+	Note     *string            `json:"note,omitempty"`
+	Url      *string            `json:"url,omitempty"`
 }
 
 // StepRecurrence When a recurring step comes round again. With confidence unknown, text says what is common and that no source states it.
