@@ -22,6 +22,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/obs"
+	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
@@ -100,7 +101,7 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 			url = fmt.Sprintf("nats://127.0.0.1:%d", defaultNATSPort)
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		nc, err := natsx.Connect(cctx, url, "clerkpath-ingest-cli", zerolog.Nop())
+		nc, err := platform.ConnectNATS(cctx, cfg, url, "clerkpath-ingest-cli", zerolog.Nop())
 		cancel()
 		if err != nil {
 			return fmt.Errorf("%w (is `clerkpath run` running? set %s to another server)", err, config.EnvNATSURL)

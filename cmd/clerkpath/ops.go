@@ -20,7 +20,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/meili"
-	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/platform"
 )
 
 // opsConn connects an operations command to the servers of a running
@@ -51,7 +51,7 @@ func connectOps(ctx context.Context, env environment) (*opsConn, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	nc, err := natsx.Connect(cctx, cfg.NATSURL, "clerkpath-ops", zerolog.Nop())
+	nc, err := platform.ConnectNATS(cctx, cfg, cfg.NATSURL, "clerkpath-ops", zerolog.Nop())
 	if err != nil {
 		return nil, fmt.Errorf("%w (is the backend running? set %s)", err, config.EnvNATSURL)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ const (
 	EnvJWTAudience    = "CLERKPATH_JWT_AUDIENCE"
 	EnvRateLimit      = "CLERKPATH_RATE_LIMIT"
 	EnvRateLimitAnon  = "CLERKPATH_RATE_LIMIT_ANON"
+	EnvNATSCreds      = "CLERKPATH_NATS_CREDS"     // a NATS credentials file (user JWT and NKey seed)
+	EnvNATSNKey       = "CLERKPATH_NATS_NKEY_FILE" // a file holding an NKey user seed
+	EnvNATSCA         = "CLERKPATH_NATS_CA_FILE"   // PEM CA certificates that verify the NATS server
+	EnvNATSCert       = "CLERKPATH_NATS_CERT_FILE" // PEM client certificate, for mutual TLS
+	EnvNATSKey        = "CLERKPATH_NATS_KEY_FILE"  // PEM key of the client certificate
 )
 
 // Config is every setting of clerkpath. Zero values of URLs mean "not given":
@@ -62,6 +68,13 @@ type Config struct {
 	JWTAudience    string
 	RateLimit      int // requests per minute per token
 	RateLimitAnon  int // requests per minute per anonymous client address
+	// NATS authentication and TLS beyond what the URL carries (a user and
+	// password or a token may also be given in CLERKPATH_NATS_URL).
+	NATSCreds    string
+	NATSNKeyFile string
+	NATSCAFile   string
+	NATSCertFile string
+	NATSKeyFile  string
 }
 
 // VarError names the variable that is wrong.
@@ -103,10 +116,16 @@ func Load(getenv func(string) string) (Config, error) {
 		JWKSURL:      get(EnvJWKSURL, ""),
 		JWTIssuer:    get(EnvJWTIssuer, "clerkpath"),
 		JWTAudience:  get(EnvJWTAudience, "clerkpath-api"),
+		NATSCreds:    get(EnvNATSCreds, ""),
+		NATSNKeyFile: get(EnvNATSNKey, ""),
+		NATSCAFile:   get(EnvNATSCA, ""),
+		NATSCertFile: get(EnvNATSCert, ""),
+		NATSKeyFile:  get(EnvNATSKey, ""),
 	}
 	if err := checkURL(EnvNATSURL, c.NATSURL, "nats", "tls", "ws", "wss"); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.checkNATSSecurity()...)
 	if err := checkURL(EnvRedisURL, c.RedisURL, "redis", "rediss", "unix"); err != nil {
 		errs = append(errs, err)
 	}
@@ -226,4 +245,31 @@ func intVar(get func(string, string) string, name string, def, lo, hi int) (int,
 		return def, &VarError{Var: name, Value: v, Problem: fmt.Sprintf("want a whole number from %d to %d", lo, hi)}
 	}
 	return n, nil
+}
+
+// checkNATSSecurity checks that the NATS credential and TLS files given can
+// be read, that a client certificate comes with its key, and that at most
+// one kind of credential is set.
+func (c Config) checkNATSSecurity() []error {
+	var errs []error
+	for _, f := range []struct{ name, path string }{
+		{EnvNATSCreds, c.NATSCreds}, {EnvNATSNKey, c.NATSNKeyFile}, {EnvNATSCA, c.NATSCAFile},
+		{EnvNATSCert, c.NATSCertFile}, {EnvNATSKey, c.NATSKeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if fh, err := os.Open(f.path); err != nil {
+			errs = append(errs, &VarError{Var: f.name, Value: f.path, Problem: "cannot read the file: " + errors.Unwrap(err).Error()})
+		} else {
+			fh.Close()
+		}
+	}
+	if (c.NATSCertFile == "") != (c.NATSKeyFile == "") {
+		errs = append(errs, &VarError{Var: EnvNATSCert, Problem: "set " + EnvNATSCert + " and " + EnvNATSKey + " together"})
+	}
+	if c.NATSCreds != "" && c.NATSNKeyFile != "" {
+		errs = append(errs, &VarError{Var: EnvNATSNKey, Problem: "set " + EnvNATSCreds + " or " + EnvNATSNKey + ", not both"})
+	}
+	return errs
 }

@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +69,28 @@ func TestGoodValues(t *testing.T) {
 	}
 	if c.RequestTimeout != 2*time.Second || c.LogFormat != "json" {
 		t.Fatalf("%+v", c)
+	}
+}
+
+func TestNATSSecurityFilesAreChecked(t *testing.T) {
+	dir := t.TempDir()
+	cert := filepath.Join(dir, "client.pem")
+	if err := os.WriteFile(cert, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		EnvNATSCA:    filepath.Join(dir, "missing-ca.pem"),
+		EnvNATSCert:  cert,
+		EnvNATSCreds: cert,
+		EnvNATSNKey:  cert,
+	}
+	_, err := Load(func(k string) string { return env[k] })
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{EnvNATSCA + `="` + env[EnvNATSCA] + `": cannot read the file`, "set " + EnvNATSCert + " and " + EnvNATSKey + " together", "not both"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }

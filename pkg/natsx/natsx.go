@@ -18,7 +18,9 @@ import (
 // Connect dials url with unbounded reconnects, so that a NATS restart never
 // takes a service down; it fails only when the first connection cannot be
 // made before ctx ends.
-func Connect(ctx context.Context, url, name string, log zerolog.Logger) (*nats.Conn, error) {
+//
+// extra adds options such as Security's.
+func Connect(ctx context.Context, url, name string, log zerolog.Logger, extra ...nats.Option) (*nats.Conn, error) {
 	opts := []nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
@@ -38,6 +40,7 @@ func Connect(ctx context.Context, url, name string, log zerolog.Logger) (*nats.C
 			ev.Msg("nats async error")
 		}),
 	}
+	opts = append(opts, extra...)
 	var lastErr error
 	for {
 		nc, err := nats.Connect(url, opts...)
@@ -144,4 +147,38 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		return nil, errors.New("embedded nats-server: not ready after 10s")
 	}
 	return ns, nil
+}
+
+// Security is how a client proves itself to a production NATS and checks
+// the server: a credentials file (user JWT and NKey seed) or an NKey seed
+// file, and TLS with the server verified by CAFile and, for mutual TLS, a
+// client certificate. Empty fields are not used.
+type Security struct {
+	CredsFile    string
+	NKeySeedFile string
+	CAFile       string
+	CertFile     string
+	KeyFile      string
+}
+
+// Options returns the nats.go options for s.
+func (s Security) Options() ([]nats.Option, error) {
+	var opts []nats.Option
+	if s.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(s.CredsFile))
+	}
+	if s.NKeySeedFile != "" {
+		o, err := nats.NkeyOptionFromSeed(s.NKeySeedFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats nkey seed %s: %w", s.NKeySeedFile, err)
+		}
+		opts = append(opts, o)
+	}
+	if s.CAFile != "" {
+		opts = append(opts, nats.RootCAs(s.CAFile))
+	}
+	if s.CertFile != "" || s.KeyFile != "" {
+		opts = append(opts, nats.ClientCert(s.CertFile, s.KeyFile))
+	}
+	return opts, nil
 }

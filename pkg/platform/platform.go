@@ -54,7 +54,7 @@ func Open(ctx context.Context, cfg config.Config, service string, needs Needs, l
 		return nil, err
 	}
 	p := &Platform{Service: service, Config: cfg, Log: log}
-	nc, err := natsx.Connect(ctx, cfg.NATSURL, "clerkpath-"+service, log)
+	nc, err := ConnectNATS(ctx, cfg, cfg.NATSURL, "clerkpath-"+service, log)
 	if err != nil {
 		return nil, err
 	}
@@ -168,4 +168,17 @@ func (p *Platform) checkStreams(ctx context.Context) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// ConnectNATS connects to url with the credentials and TLS settings of cfg
+// (CLERKPATH_NATS_CREDS, _NKEY_FILE, _CA_FILE, _CERT_FILE, _KEY_FILE).
+func ConnectNATS(ctx context.Context, cfg config.Config, url, name string, log zerolog.Logger) (*nats.Conn, error) {
+	sec, err := natsx.Security{
+		CredsFile: cfg.NATSCreds, NKeySeedFile: cfg.NATSNKeyFile,
+		CAFile: cfg.NATSCAFile, CertFile: cfg.NATSCertFile, KeyFile: cfg.NATSKeyFile,
+	}.Options()
+	if err != nil {
+		return nil, err
+	}
+	return natsx.Connect(ctx, url, name, log, sec...)
 }
