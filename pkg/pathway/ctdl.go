@@ -357,6 +357,9 @@ func (b *ctdlBuilder) plan(p *Plan) {
 	unlockedBy := map[string][]string{}
 	for i := range p.NextSteps {
 		s := &p.NextSteps[i]
+		if s.Kind == KindRenewal {
+			continue // keeping a held credential is not a component of a pathway
+		}
 		id := add(s)
 		if s.Kind == KindCredential {
 			b.destination(id)

@@ -1,6 +1,7 @@
 package pathway
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -24,5 +25,26 @@ func TestCatalogRejectsBadReminders(t *testing.T) {
 			_, err := LoadCatalog([]byte(strings.Replace(good, tc.old, tc.new, 1)))
 			wantField(t, err, tc.field, tc.msg)
 		})
+	}
+}
+
+func TestCTDLLeavesRenewalStepsOut(t *testing.T) {
+	cat := mustCatalog(t)
+	var lapsed State
+	for _, g := range goldenSeekers() {
+		if g.name == "Lapsed RHIT" {
+			lapsed = g.state
+		}
+	}
+	p := recommendOn(t, cat, lapsed, goldenToday)
+	if p.NextSteps[0].Kind != KindRenewal {
+		t.Fatalf("first step %s, want a renewal step", p.NextSteps[0].Kind)
+	}
+	b, err := json.Marshal(CTDL(cat, &p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), KindRenewal+":") {
+		t.Error("the CTDL export names a renewal step as a pathway component")
 	}
 }
