@@ -620,6 +620,9 @@ func (e *extraction) routes(groups []reqGroup) []Route {
 			out = append(out, in)
 		}
 	}
+	if len(out) <= 1 {
+		return out // nothing to merge; SetRoutes canonicalises
+	}
 	return MergeRoutes(out)
 }
 
@@ -628,10 +631,8 @@ func (e *extraction) routes(groups []reqGroup) []Route {
 // years" is one route, RN or RHIA with 3 years): a candidate meets the
 // merged route exactly when they meet one of the two. It repeats until no
 // two routes merge.
+// The result is canonical (CanonicalRoutes).
 func MergeRoutes(routes []Route) []Route {
-	if len(routes) <= 1 {
-		return routes // nothing to merge; SetRoutes canonicalises
-	}
 	routes = CanonicalRoutes(routes)
 	for merged := true; merged; {
 		merged = false
