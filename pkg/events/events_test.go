@@ -329,3 +329,44 @@ func TestSimultaneousDuplicatesAllSucceed(t *testing.T) {
 		t.Errorf("stream holds %d events, want 20", info.State.Msgs)
 	}
 }
+
+// A consumer with a backlog and nobody acknowledging is reported stalled
+// once stallAfter passes; a consumer that keeps up is not.
+func TestConsumerStatusesFindAStall(t *testing.T) {
+	js := startJS(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, name := range []string{"idle", "busy"} {
+		if _, err := js.CreateOrUpdateConsumer(ctx, events.StreamJobs, jetstream.ConsumerConfig{
+			Durable: name, AckPolicy: jetstream.AckExplicitPolicy, FilterSubjects: []string{events.JobsPosted},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() {
+		_ = events.Run(ctx, js, events.Consumer{Stream: events.StreamJobs, Durable: "busy", Filters: []string{events.JobsPosted}},
+			zerolog.Nop(), func(_ context.Context, msgs []jetstream.Msg) []error { return make([]error, len(msgs)) })
+	}()
+	for i := range 3 {
+		if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: fmt.Sprint("e", i), Payload: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		sts, err := events.ConsumerStatuses(ctx, js, time.Now().Add(time.Minute), 30*time.Second)
+		if err != nil {
+			return err
+		}
+		got := map[string]events.ConsumerStatus{}
+		for _, s := range sts {
+			got[s.Name] = s
+		}
+		if idle := got["idle"]; !idle.Stalled || idle.Pending != 3 {
+			return fmt.Errorf("idle consumer %+v, want stalled with 3 pending", idle)
+		}
+		if busy := got["busy"]; busy.Stalled || busy.Pending+uint64(busy.AckPending) != 0 {
+			return fmt.Errorf("busy consumer %+v, want caught up", busy)
+		}
+		return nil
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/events"
 )
 
 func handleHealthz() http.Handler {
@@ -21,8 +23,9 @@ type depStatus struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// handleReadyz checks every dependency (NATS, Redis, Meilisearch) and every
-// service (a micro PING), and answers 503 naming what is down.
+// handleReadyz checks every dependency (NATS, its streams, Redis,
+// Meilisearch), every service (a micro PING) and every durable consumer
+// (lag and last progress), and answers 503 naming what is down or stalled.
 func (s *server) handleReadyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -57,10 +60,24 @@ func (s *server) handleReadyz() http.Handler {
 			}()
 		}
 		wg.Wait()
+		// Durable consumers: their lag and last progress; one stalled
+		// means acknowledged writes are not reaching a projection.
+		consumers := map[string]any{}
+		if sts, err := events.ConsumerStatuses(ctx, s.p.JS, time.Now(), events.DefaultStallAfter); err != nil {
+			ok = false
+			consumers["error"] = err.Error()
+		} else {
+			for _, st := range sts {
+				consumers[st.Name] = st
+				if st.Stalled {
+					ok = false
+				}
+			}
+		}
 		status, code := "ok", http.StatusOK
 		if !ok {
 			status, code = "unavailable", http.StatusServiceUnavailable
 		}
-		writeJSON(w, code, map[string]any{"status": status, "dependencies": deps, "services": svcs})
+		writeJSON(w, code, map[string]any{"status": status, "dependencies": deps, "services": svcs, "consumers": consumers})
 	})
 }
