@@ -186,8 +186,10 @@ func closest(s *Seeker, p *posting.Posting, routes []posting.Route, cost Cost) (
 			return i, global, true
 		}
 		c := 0.0
-		for _, g := range rg {
-			c += cost(g)
+		if len(routes) > 1 { // one route: nothing to choose, nothing to price
+			for _, g := range rg {
+				c += cost(g)
+			}
 		}
 		if best < 0 || c < bestCost {
 			best, bestCost, bestGaps = i, c, rg
