@@ -394,6 +394,7 @@ func (e *engine) nextSteps(recerts []Recert) []Step {
 			highest = max(highest, ed.level)
 		}
 	}
+	var programs []candidate
 	for pi := range cat.Education {
 		pr := &cat.Education[pi]
 		lvl := levelRank(pr.Level)
@@ -415,8 +416,9 @@ func (e *engine) nextSteps(recerts []Recert) []Step {
 		if pr.Note != "" && lvl > highest {
 			c.notes = append(c.notes, pr.Note)
 		}
-		cands = append(cands, c)
+		programs = append(programs, c)
 	}
+	cands = append(cands, dropDominated(programs, e.inPlan)...)
 
 	for ti := range cat.Trainings {
 		t := &cat.Trainings[ti]
@@ -682,6 +684,37 @@ func (e *engine) outcome(c *candidate, q *profile) {
 	if e.inPlan[c.s.key()] {
 		c.why = append(c.why, "part of your plan toward "+e.cat.Credentials[e.ck.target].Code)
 	}
+}
+
+// dropDominated removes a step when another of the list reaches everything
+// it reaches (credentials, roles, recommended preparation, apprenticeship
+// credit) in no more months, both known: an unaccredited associate degree
+// beside the CAHIIM-accredited one, say. Steps on the target route stay.
+func dropDominated(cs []candidate, inPlan map[stepKey]bool) []candidate {
+	covers := func(o, c *candidate) bool {
+		return o.unlocks&c.unlocks == c.unlocks && o.opens&c.opens == c.opens && o.meetsRec&c.meetsRec == c.meetsRec &&
+			(o.apprentice || !c.apprentice) && o.s.mKnown && c.s.mKnown && o.s.mMax <= c.s.mMax
+	}
+	out := make([]candidate, 0, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		dominated := false
+		for j := range cs {
+			o := &cs[j]
+			if i == j || inPlan[c.s.key()] || !covers(o, c) {
+				continue
+			}
+			// Of two that cover each other, the one with more keeps, then the first.
+			if !covers(c, o) || bits(o.unlocks)+bits(o.opens) > bits(c.unlocks)+bits(c.opens) || j < i {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			out = append(out, *c)
+		}
+	}
+	return out
 }
 
 // experienceCandidates proposes one experience step per distinct goal, in

@@ -350,6 +350,9 @@ func TestDegreesCarryEstimatesAndRankByThem(t *testing.T) {
 	if assoc < 0 || bach < 0 || assoc > bach {
 		t.Errorf("associate at %d, bachelor's at %d: want the CAHIIM associate first", assoc+1, bach+1)
 	}
+	if stepIndex(p.NextSteps, KindEducation, "associate_him") >= 0 {
+		t.Error("the unaccredited associate reaches nothing the CAHIIM one does not, in no less time: not a step")
+	}
 	b := p.NextSteps[bach]
 	if b.MonthsMax == nil || *b.MonthsMax != 48 || !containsAny(b.Notes, "duration is an estimate: four academic years of full-time study") {
 		t.Errorf("bachelor's step = %v months, notes %q; want an estimated 48 months saying how", b.MonthsMax, b.Notes)
