@@ -360,7 +360,7 @@ func (e *engine) nextSteps(recerts []Recert) []Step {
 	var cands []candidate
 
 	for i := range cat.Credentials {
-		if e.eligible&bit(i) == 0 || e.pastRung(i) {
+		if e.eligible&bit(i) == 0 || e.ck.target != i && e.pastRung(i) {
 			continue
 		}
 		q := *e.prof

@@ -580,3 +580,14 @@ func TestAlikeCredentialsFoldIntoOneStep(t *testing.T) {
 		t.Errorf("CIC must stand alone where it opens a role: %v", stepCodes(p.NextSteps))
 	}
 }
+
+// A rung the seeker could step over is still a step when it is their target.
+func TestPastRungStaysWhenTargeted(t *testing.T) {
+	cat := mustCatalog(t)
+	st := goldenSeekers()[5].state // RHIT with 3 years of coding: CCA is a rung below CCS
+	st.Target = "CCA"
+	p := recommendOn(t, cat, st, goldenToday)
+	if i := stepIndex(p.NextSteps, KindCredential, "CCA"); i != 0 {
+		t.Errorf("targeted CCA at %d, want first: %v", i+1, stepCodes(p.NextSteps))
+	}
+}
