@@ -288,7 +288,7 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 		return
 	}
 	c := clauseCtx{lower: lower, start: start, end: end, cues: cues, sec: sec, employer: employer}
-	c.ownRequirements = slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation }) || statesExperience(lower[start:end])
+	c.toks = toks
 	defer func() { e.override = nil }()
 	runs := buildRuns(lower, toks, kindCredential)
 	// "Three years of coding experience may be substituted for the
@@ -297,15 +297,15 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 	if forCredential && len(runs) == 0 && statesExperience(lower[start:end]) && e.slotAt(start).block == 0 {
 		e.alternativeRoute()
 	}
-	hasEducation := slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation })
+	hasEducation := func() bool { return slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation }) }
 	switch {
 	case everyRoute:
 		// "… is required of all candidates", whatever alternative the
 		// clause sits in.
 		e.override = &slot{}
-	case forExperience && e.slotAt(start).block == 0 && hasEducation:
+	case forExperience && e.slotAt(start).block == 0 && hasEducation():
 		e.educationRoute()
-	case lieuAt >= 0 && !forExperience && !forCredential && !hasEducation && e.slotAt(lieuAt).block == 0 && statesExperience(lower[start:end]):
+	case lieuAt >= 0 && !forExperience && !forCredential && !hasEducation() && e.slotAt(lieuAt).block == 0 && statesExperience(lower[start:end]):
 		// "Bachelor's in HIM; in lieu of a degree, 4 years of experience
 		// will be accepted": the years are the other route, not asked of
 		// graduates too.

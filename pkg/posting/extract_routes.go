@@ -247,6 +247,11 @@ func levelLabel(line string, start int, toks []token) int {
 		return 0
 	}
 	label = strings.TrimRight(label, " -")
+	// Most lines have no level label: look for a level word or a final
+	// roman numeral before walking the words.
+	if n := len(label); n < 3 || label[n-1] != 'I' && label[n-1] != 'V' && !levelHint(label) {
+		return 0
+	}
 	// Walk the label's words without allocating: a roman numeral as its
 	// last word ("Coder II"), or a level word and a number anywhere
 	// ("Level 2", "Tier 1 Coder (trainee)", "GS-5").
@@ -263,7 +268,7 @@ func levelLabel(line string, start int, toks []token) int {
 		}
 		w := label[i:j]
 		words++
-		if rank == 0 && levelWord(prev) {
+		if rank == 0 && prev != "" && levelWord(prev) {
 			rank = levelNumber(w)
 		}
 		if j == len(label) || strings.TrimRight(label[j:], " )") == "" {
@@ -291,6 +296,20 @@ func levelLabel(line string, start int, toks []token) int {
 		}
 	}
 	return rank
+}
+
+// levelHint reports whether a label may hold a level number: a digit,
+// or a number word ("Tier One").
+func levelHint(s string) bool {
+	if strings.ContainsAny(s, "0123456789") {
+		return true
+	}
+	for _, w := range [...]string{"one", "two", "three", "four", "five", "One", "Two", "Three", "Four", "Five", "ONE", "TWO", "THREE", "FOUR", "FIVE"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // levelWord reports whether w names a level of a ladder.
@@ -338,7 +357,7 @@ func namedLevels(canon, title string, lines []lineInfo, toks []token) {
 		}
 		label := strings.TrimSpace(text[:c])
 		words := 1 + strings.Count(label, " ")
-		if words < 2 || words > 5 || !containsFold(title, label) {
+		if words < 2 || words > 5 || len(label) > len(title) || !containsFold(title, label) {
 			continue
 		}
 		if slices.ContainsFunc(toks[l.t0:l.t1], func(tk token) bool {
@@ -427,7 +446,7 @@ func splits(canon string, lower []byte, ls, le int, toks []token, dst []int) ([]
 	}
 	var stack [16]atom
 	atoms := stack[:0]
-	hasOr := containsWord(text, "or")
+	hasOr := (bytes.Contains(text, []byte(" or")) || bytes.HasPrefix(text, []byte("or"))) && containsWord(text, "or")
 	if hasOr {
 		for _, tk := range toks {
 			switch tk.t.kind {

@@ -205,8 +205,13 @@ type clauseCtx struct {
 	cues       []token
 	sec        section
 	employer   bool
-	// ownRequirements: the clause also states experience or education.
-	ownRequirements bool
+	toks            []token
+}
+
+// ownRequirements reports whether the clause also states experience or
+// education (asked only when a cue offers an alternative).
+func (c *clauseCtx) ownRequirements() bool {
+	return slices.ContainsFunc(c.toks, func(tk token) bool { return tk.t.kind == kindEducation }) || statesExperience(c.lower[c.start:c.end])
 }
 
 // cuesOf returns the cue just before run i (after the previous run) and the
@@ -301,7 +306,7 @@ func (c *clauseCtx) credentials(runs []run, i int, e *extraction) {
 	case has(strengthAlternative):
 		// "CPC-A will be considered" widens the last group; "we will also
 		// consider a CCS with 3 years of coding" is a route of its own.
-		if c.ownRequirements && e.override == nil && e.alternativeRoute() {
+		if e.override == nil && c.ownRequirements() && e.alternativeRoute() {
 			for _, g := range gs {
 				e.apply(g, eligibleOr(g, strengthRequired))
 			}
