@@ -297,7 +297,9 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 	if forCredential && len(runs) == 0 && statesExperience(lower[start:end]) && e.slotAt(start).block == 0 {
 		e.alternativeRoute()
 	}
-	hasEducation := func() bool { return slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation }) }
+	hasEducation := func() bool {
+		return slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation })
+	}
 	switch {
 	case everyRoute:
 		// "… is required of all candidates", whatever alternative the

@@ -205,7 +205,7 @@ type clauseCtx struct {
 	cues       []token
 	sec        section
 	employer   bool
-	toks            []token
+	toks       []token
 }
 
 // ownRequirements reports whether the clause also states experience or
