@@ -169,7 +169,7 @@ func TestAnonymousPathwayPlanCatalogAndBadInput(t *testing.T) {
 		t.Fatalf("POST /v1/pathways/plan: %d %s", code, body)
 	}
 	plan := decode[planJSON](t, body)
-	if !slices.Equal(plan.EligibleNow, []string{"CCA", "CCS", "CEHRS", "CPC"}) || plan.Plan == nil || plan.Plan.Target != "RHIT" || plan.Plan.Status != "planned" {
+	if !slices.Equal(plan.EligibleNow, []string{"CCA", "CCS", "CEHRS", "CIC", "COC", "CPB", "CPC", "CRC"}) || plan.Plan == nil || plan.Plan.Target != "RHIT" || plan.Plan.Status != "planned" {
 		t.Fatalf("anonymous plan: eligible %v plan %+v", plan.EligibleNow, plan.Plan)
 	}
 	if len(plan.NextSteps) == 0 || len(plan.Blocked["RHIT"]) == 0 {

@@ -684,6 +684,27 @@ func (e RecertPolicyDue) Valid() bool {
 	}
 }
 
+// Defines values for ReminderFor.
+const (
+	ReminderForEveryone ReminderFor = "everyone"
+	ReminderForHolders  ReminderFor = "holders"
+	ReminderForNewHire  ReminderFor = "new_hire"
+)
+
+// Valid indicates whether the value is a known member of the ReminderFor enum.
+func (e ReminderFor) Valid() bool {
+	switch e {
+	case ReminderForEveryone:
+		return true
+	case ReminderForHolders:
+		return true
+	case ReminderForNewHire:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SeekerProfileAvailability.
 const (
 	SeekerProfileAvailabilityImmediately SeekerProfileAvailability = "immediately"
@@ -2237,6 +2258,33 @@ type Relations struct {
 	OpenToEmployers bool     `json:"open_to_employers"`
 }
 
+// Reminder A training that is not a route to a credential but something to keep doing (code-set updates, privacy and security awareness, on-the-job training): whom it is for and when it recurs.
+type Reminder struct {
+	For ReminderFor `json:"for"`
+
+	// Holders With for=holders: holders of any of these credentials.
+	Holders    *[]string `json:"holders,omitempty"`
+	Recurrence struct {
+		// Confidence How sure the catalog is: secondary facts must be shown as uncertain; unknown facts carry no value.
+		Confidence Confidence `json:"confidence"`
+		Note       *string    `json:"note,omitempty"`
+		Source     *string    `json:"source,omitempty"`
+		Text       string     `json:"text"`
+		Yearly     *[]struct {
+			// Confidence How sure the catalog is: secondary facts must be shown as uncertain; unknown facts carry no value.
+			Confidence Confidence `json:"confidence"`
+
+			// On MM-DD
+			On     string  `json:"on"`
+			Source *string `json:"source,omitempty"`
+			What   string  `json:"what"`
+		} `json:"yearly,omitempty"`
+	} `json:"recurrence"`
+}
+
+// ReminderFor defines model for Reminder.For.
+type ReminderFor string
+
 // Requirement A rule with its confidence; with confidence unknown there is no rule.
 type Requirement struct {
 	// Confidence How sure the catalog is: secondary facts must be shown as uncertain; unknown facts carry no value.
@@ -2536,8 +2584,11 @@ type Training struct {
 	Months        Fact      `json:"months"`
 	Note          *string   `json:"note,omitempty"`
 	Prerequisites *[]string `json:"prerequisites,omitempty"`
-	Source        string    `json:"source"`
-	Title         string    `json:"title"`
+
+	// Reminder A training that is not a route to a credential but something to keep doing (code-set updates, privacy and security awareness, on-the-job training): whom it is for and when it recurs.
+	Reminder *Reminder `json:"reminder,omitempty"`
+	Source   string    `json:"source"`
+	Title    string    `json:"title"`
 }
 
 // Unlock One exam that clients may sit now (pathway eligible_now), and how many postings blocked for them today passing it would open, and for whom. The exam is CPC, never CPC-A: an apprentice status is what passing gives a client without the issuer's experience.
