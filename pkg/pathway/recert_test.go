@@ -334,6 +334,7 @@ func TestRecertAHIMAShare(t *testing.T) {
 		{name: "20 CEUs, none from AHIMA: the cycle is not met", st: rhit(c(20, ProviderOther, "2024-05-01")), today: "2025-09-01", status: RecertInGrace, fromReq: 8,
 			action: "log 8 more CEUs from AHIMA by 2026-02-27", noteFrag: "0 logged from AHIMA so far"},
 		{name: "8 from AHIMA and 12 others: met", st: rhit(c(8, "AHIMA", "2024-05-01"), c(12, ProviderOther, "2024-06-01")), today: "2025-06-01", status: RecertActive, fromReq: 8},
+		{name: "providers in any case", st: rhit(c(8, "ahima", "2024-05-01"), c(12, " Other ", "2024-06-01")), today: "2025-06-01", status: RecertActive, fromReq: 8},
 		{name: "8 from AHIMA and 12 others: the next cycle starts", st: rhit(c(8, "AHIMA", "2024-05-01"), c(12, ProviderOther, "2024-06-01")), today: "2025-09-01", status: RecertActive, fromReq: 8,
 			action: "log 20 more CEUs by 2027-08-31, at least 8 of them from AHIMA"},
 		{name: "an AHIMA course in grace completes the share", st: rhit(c(20, ProviderOther, "2024-05-01"), c(8, "AHIMA", "2025-10-01")), today: "2025-10-02", status: RecertActive, fromReq: 8,

@@ -276,7 +276,14 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 		if !(u.Hours > 0 && u.Hours <= maxCEUHours) {
 			fs.Add(p+".hours", "must be above 0 and at most %d, got %g", maxCEUHours, u.Hours)
 		}
-		if u.Provider != "" && u.Provider != ProviderOther && (!ok || u.Provider != cat.Credentials[ci].Issuer) {
+		provider := strings.TrimSpace(u.Provider)
+		switch {
+		case provider == "":
+		case strings.EqualFold(provider, ProviderOther):
+			provider = ProviderOther
+		case ok && strings.EqualFold(provider, cat.Credentials[ci].Issuer):
+			provider = cat.Credentials[ci].Issuer
+		default:
 			allowed := ProviderOther
 			if ok {
 				allowed = cat.Credentials[ci].Issuer + " or " + ProviderOther
@@ -285,7 +292,7 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 		}
 		d, dok := checkDate(&fs, p+".on", u.On, today)
 		if ok && dok {
-			ck.ceus = append(ck.ceus, ceuEntry{cred: ci, hours: u.Hours, provider: u.Provider, on: d})
+			ck.ceus = append(ck.ceus, ceuEntry{cred: ci, hours: u.Hours, provider: provider, on: d})
 		}
 	}
 
