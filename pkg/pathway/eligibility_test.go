@@ -206,8 +206,12 @@ func TestEligibilityAAPCExamsAreOpen(t *testing.T) {
 		}
 	}
 	for _, code := range []string{"CRC", "CPB"} {
-		if n := cat.Credential(code).Eligibility.Note; !strings.Contains(n, "recommends (does not require)") {
+		cr := cat.Credential(code)
+		if n := cr.Eligibility.Note; !strings.Contains(n, "recommends (does not require)") {
 			t.Errorf("%s keeps AAPC's recommendation as a recommendation: note %q", code, n)
+		}
+		if r := cr.Recommended; r == nil || r.Rule != nil || r.Note == "" || cat.SourceURL(r.Source) == "" {
+			t.Errorf("%s: the recommendation must be recorded with its source and no invented rule, got %+v", code, r)
 		}
 	}
 	if !containsAny(p.Caveats["COC"], "COC-A") {
