@@ -934,20 +934,33 @@ func mustBelow(x, y *ranked) bool {
 	return x.unknowns > y.unknowns && y.benefit >= x.benefit
 }
 
-// metRoute words the route by which the seeker is eligible for credential i.
+// metRoute words the route by which the seeker is eligible for credential
+// i: only the alternatives they meet, not the whole rule.
 func (e *engine) metRoute(i int) string {
 	n := e.cat.c.elig[i]
-	if n.kind == nodeAny {
-		for _, k := range n.kids {
-			if eval(k, e.prof, false) {
-				return "through " + e.cat.describe(k)
-			}
-		}
-	}
 	if n.kind == nodeOpen {
 		return "no prior education or experience required"
 	}
-	return "requires " + e.cat.describe(n)
+	return "through " + e.metText(n)
+}
+
+// metText describes the part of a satisfied rule that the seeker meets.
+func (e *engine) metText(n *node) string {
+	switch n.kind {
+	case nodeAny:
+		for _, k := range n.kids {
+			if eval(k, e.prof, false) {
+				return e.metText(k)
+			}
+		}
+	case nodeAll:
+		parts := make([]string, len(n.kids))
+		for i, k := range n.kids {
+			parts[i] = e.metText(k)
+		}
+		return strings.Join(parts, " and ")
+	}
+	return e.cat.describe(n)
 }
 
 // rank turns a candidate into a scored step.

@@ -107,7 +107,7 @@ func FormatText(w io.Writer, p Plan) error {
 
 func writeStep(b *strings.Builder, n int, s Step, scored bool) {
 	fmt.Fprintf(b, "  %d. [%s] %s", n, s.Kind, s.Title)
-	if scored {
+	if scored && s.Kind != KindRenewal { // renewal steps go by urgency, not score
 		fmt.Fprintf(b, "  (score %.2f)", s.Score)
 	}
 	b.WriteString("\n")
