@@ -112,20 +112,25 @@ const maxRequiredGroups = 32
 type extraction struct {
 	*scratch
 
-	role, soc        string
-	title            string
-	titleMode        string
-	textMode         string
-	required         []reqGroup
-	lastGroup        int     // index in required of the last group, for "CPC-A will be considered"
-	negated          []group // groups the last clause negated
-	preferred        []string
-	orEligible       []string
-	edu, exp         []slotValue // education ranks and months of experience, by slot
-	hsRequired       bool        // a high-school diploma is required
-	inLieu           bool
-	codeSets, ehrs   []string
-	encoders, skills []string
+	role, soc  string
+	title      string
+	titleMode  string
+	textMode   string
+	required   []reqGroup
+	lastGroup  int     // index in required of the last group, for "CPC-A will be considered"
+	negated    []group // groups the last clause negated
+	preferred  []string
+	orEligible []string
+	edu, exp   []slotValue // education ranks and months of experience, by slot
+	hsRequired bool        // a high-school diploma is required
+	// lieuMonths of experience stand in for a degree ("in lieu of a
+	// degree, 4 years"); discardExperience keeps a clause saying so from
+	// requiring them of everyone.
+	lieuMonths        int
+	discardExperience bool
+	inLieu            bool
+	codeSets, ehrs    []string
+	encoders, skills  []string
 
 	// Where requirements go (see extract_routes.go).
 	blocks   []block
@@ -174,6 +179,9 @@ func (e *extraction) addEducation(pos, rank int) {
 }
 
 func (e *extraction) addExperience(pos, months int) {
+	if e.discardExperience {
+		return
+	}
 	if at := e.slotAt(pos); !e.dropped(at) {
 		e.exp = addMax(e.exp, at, months)
 	}
@@ -256,34 +264,13 @@ func (e *extraction) educationRoute() bool {
 	return true
 }
 
-// experienceRoute makes the education required so far one route and the
-// rest of the clause (its experience) another. A high-school diploma
-// required of everyone stays in every route.
-func (e *extraction) experienceRoute() bool {
-	i := slices.IndexFunc(e.edu, func(v slotValue) bool { return v.at.block == 0 && v.n > EducationHighSchool.Rank() })
-	if i < 0 {
-		return false
-	}
-	b := e.newBlock(false)
-	if b == 0 {
-		return false
-	}
-	e.edu[i].at = e.newItem(b, 0)
-	if e.hsRequired {
-		e.edu = addMax(e.edu, slot{}, EducationHighSchool.Rank())
-	}
-	at := e.newItem(b, 0)
-	e.override = &at
-	return true
-}
-
 // alternativeRoute starts a route beside the last required group: "RHIT
 // required. Will also consider a CCS with 3 years of coding" is {RHIT} or
 // {CCS, 3 years}. The last group moves to an item of a new block (or, if it
 // is already an alternative, stays there) and the rest of the clause goes
 // to a new item of that block. It reports false when there is no last
 // group to stand beside.
-func (e *extraction) alternativeRoute() bool {
+func (e *extraction) alternativeRoute(withEducation bool) bool {
 	if e.lastGroup < 0 || e.lastGroup >= len(e.required) {
 		return false
 	}
@@ -296,6 +283,17 @@ func (e *extraction) alternativeRoute() bool {
 	}
 	at := e.newItem(last.at.block, e.blocks[last.at.block-1].ranks[last.at.item-1])
 	e.override = &at
+	// "Master's with RHIA; a bachelor's with RHIA and 7 years will be
+	// considered": an alternative naming its own degree replaces the
+	// degree required so far, which goes with the group it stands beside.
+	if withEducation {
+		if i := slices.IndexFunc(e.edu, func(v slotValue) bool { return v.at.block == 0 && v.n > EducationHighSchool.Rank() }); i >= 0 {
+			e.edu[i].at = last.at
+			if e.hsRequired {
+				e.edu = addMax(e.edu, slot{}, EducationHighSchool.Rank())
+			}
+		}
+	}
 	return true
 }
 

@@ -236,6 +236,7 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 	forCredential := false // "experience may be substituted for certification"
 	forExperience := false // "a degree may substitute for the required experience"
 	lieuAt := -1
+	forEducation := false // "in lieu of a degree, 4 years of experience"
 	everyRoute := false
 	var cues []token
 	for _, tk := range toks {
@@ -251,27 +252,35 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 		case kindWorkMode:
 			e.textMode = bestMode(e.textMode, tk.t.id)
 		case kindInLieu:
-			// "3 years of experience in lieu of certification" stands in
-			// for a credential, not for education (splits makes it a
-			// route of its own).
 			// What stands in for what: the words after the term, up to a
 			// comma, unless the term names it ("in lieu of a degree").
-			after := lower[tk.end:min(end, tk.end+32)]
-			if i := bytes.IndexByte(after, ','); i >= 0 {
+			term := lower[tk.start:tk.end]
+			after := lower[tk.end:min(end, tk.end+40)]
+			if i := bytes.IndexAny(after, ",;"); i >= 0 {
 				after = after[:i]
 			}
-			if term := lower[tk.start:tk.end]; bytes.Contains(term, []byte("degree")) || bytes.Contains(term, []byte("education")) {
+			generic := false
+			switch string(term) {
+			case "in lieu of", "in place of", "instead of", "can replace", "may replace", "can substitute for":
+				generic = true
+			}
+			if bytes.Contains(term, []byte("degree")) || bytes.Contains(term, []byte("education")) {
 				after = nil
 			}
 			lieuAt = tk.start
 			switch {
 			case bytes.Contains(after, []byte("certif")) || bytes.Contains(after, []byte("credential")):
+				// "3 years of experience in lieu of certification" stands
+				// in for a credential, not for education.
 				forCredential = true
 			case containsWord(after, "experience") && !containsWord(lower[start:tk.start], "experience"):
 				// "a degree may substitute for the required experience":
 				// education in place of experience.
 				forExperience = true
+			case generic && !containsWord(after, "degree") && !containsWord(after, "education") && !containsWord(after, "diploma"):
+				lieuAt = -1 // "CIC in lieu of the CCS": credentials, read by gapOp
 			case sec != sectionIgnore:
+				forEducation = true
 				e.inLieu = true
 			}
 		case kindEveryRoute:
@@ -289,13 +298,13 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 	}
 	c := clauseCtx{lower: lower, start: start, end: end, cues: cues, sec: sec, employer: employer}
 	c.toks = toks
-	defer func() { e.override = nil }()
+	defer func() { e.override, e.discardExperience = nil, false }()
 	runs := buildRuns(lower, toks, kindCredential)
 	// "Three years of coding experience may be substituted for the
 	// certification": the experience is a route beside the credential
 	// required before it.
 	if forCredential && len(runs) == 0 && statesExperience(lower[start:end]) && e.slotAt(start).block == 0 {
-		e.alternativeRoute()
+		e.alternativeRoute(false)
 	}
 	hasEducation := func() bool {
 		return slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation })
@@ -307,11 +316,15 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 		e.override = &slot{}
 	case forExperience && e.slotAt(start).block == 0 && hasEducation():
 		e.educationRoute()
-	case lieuAt >= 0 && !forExperience && !forCredential && !hasEducation() && e.slotAt(lieuAt).block == 0 && statesExperience(lower[start:end]):
-		// "Bachelor's in HIM; in lieu of a degree, 4 years of experience
-		// will be accepted": the years are the other route, not asked of
-		// graduates too.
-		e.experienceRoute()
+	case forEducation && e.slotAt(lieuAt).block == 0 && statesExperience(lower[start:end]):
+		// "In lieu of a degree, 4 years of experience will be accepted",
+		// "Two years of coding experience can replace the associate degree
+		// requirement": the years stand in for the degree, in a route of
+		// their own, and are not asked of graduates too.
+		if months, _, ok := firstDuration(string(lower[start:end])); ok {
+			e.lieuMonths = max(e.lieuMonths, months)
+			e.discardExperience = true
+		}
 	}
 	// "RHIT is not required but is highly desirable": a clause opened by
 	// "but" that names no credential turns the negated ones before it into

@@ -17,26 +17,38 @@ import (
 func (c *clauseCtx) experience(e *extraction) {
 	start := c.start
 	i, _ := slices.BinarySearch(e.cuts, start+1)
+	if i == len(e.cuts) || e.cuts[i] >= c.end {
+		c.experiencePart(e, false)
+		return
+	}
+	// "2 years of inpatient coding, or 1 year with an RHIT": a part may
+	// leave the kind of experience to the clause.
+	said := experienceWord(c.lower[c.start:c.end])
 	for ; i < len(e.cuts) && e.cuts[i] < c.end; i++ {
-		c.experienceIn(e, start, e.cuts[i])
+		c.experienceIn(e, start, e.cuts[i], said)
 		start = e.cuts[i]
 	}
-	c.experienceIn(e, start, c.end)
+	c.experienceIn(e, start, c.end, said)
 }
 
 // experienceIn reads the experience of the part [start, end) of a clause.
-func (c *clauseCtx) experienceIn(e *extraction, start, end int) {
+func (c *clauseCtx) experienceIn(e *extraction, start, end int, said bool) {
 	c0 := *c
 	c0.start, c0.end = start, end
-	c0.experiencePart(e)
+	c0.experiencePart(e, said)
 }
 
-func (c *clauseCtx) experiencePart(e *extraction) {
+// experienceWord reports whether text says what a duration is of.
+func experienceWord(text []byte) bool {
+	return containsWord(text, "experience") || containsWord(text, "exp") || containsWord(text, "coding") || containsWord(text, "work") || containsWord(text, "working")
+}
+
+func (c *clauseCtx) experiencePart(e *extraction, said bool) {
 	text := c.lower[c.start:c.end]
 	if !bytes.Contains(text, []byte("year")) && !bytes.Contains(text, []byte("month")) && !bytes.Contains(text, []byte("yr")) {
 		return // most clauses: no duration, nothing to do
 	}
-	if !containsWord(text, "experience") && !containsWord(text, "exp") && !containsWord(text, "coding") {
+	if !said && !experienceWord(text) {
 		return
 	}
 	months, at, ok := firstDuration(string(text))
@@ -81,7 +93,7 @@ func statesExperience(text []byte) bool {
 	if !bytes.Contains(text, []byte("year")) && !bytes.Contains(text, []byte("month")) && !bytes.Contains(text, []byte("yr")) {
 		return false
 	}
-	if !containsWord(text, "experience") && !containsWord(text, "exp") && !containsWord(text, "coding") {
+	if !experienceWord(text) {
 		return false
 	}
 	_, _, ok := firstDuration(string(text))
@@ -147,6 +159,12 @@ func firstDuration(lower string) (months, at int, ok bool) {
 			m = n * 12
 		case "month", "months", "mo", "mos":
 			m = n
+		}
+		if j+1 < len(words) {
+			switch words[j+1].w {
+			case "course", "courses", "program", "programs", "degree", "degrees", "college", "university", "institution":
+				continue // "a 4-year course of study", "a two-year degree"
+			}
 		}
 		if m > 0 && m <= 600 {
 			return m, w.at, true

@@ -357,7 +357,15 @@ func namedLevels(canon, title string, lines []lineInfo, toks []token) {
 		}
 		label := strings.TrimSpace(text[:c])
 		words := 1 + strings.Count(label, " ")
-		if words < 2 || words > 5 || len(label) > len(title) || !containsFold(title, label) {
+		// "Entry-level candidates:" names the level "Entry-Level".
+		name := label
+		for _, w := range [...]string{" candidates", " candidate", " applicants", " applicant", " level", " role", " position", " track"} {
+			if len(name) > len(w) && strings.EqualFold(name[len(name)-len(w):], w) {
+				name = name[:len(name)-len(w)]
+				break
+			}
+		}
+		if words < 2 || words > 5 || len(name) > len(title) || !containsFold(title, name) {
 			continue
 		}
 		if slices.ContainsFunc(toks[l.t0:l.t1], func(tk token) bool {
@@ -365,12 +373,12 @@ func namedLevels(canon, title string, lines []lineInfo, toks []token) {
 		}) {
 			continue
 		}
-		rank := slices.IndexFunc(seen[:n], func(s string) bool { return strings.EqualFold(s, label) }) + 1
+		rank := slices.IndexFunc(seen[:n], func(s string) bool { return strings.EqualFold(s, name) }) + 1
 		if rank == 0 {
 			if n == len(seen) {
 				continue
 			}
-			seen[n] = label
+			seen[n] = name
 			n++
 			rank = n
 		}
@@ -536,7 +544,9 @@ func marker(lower []byte, p, le int) bool {
 // kinds: before, the nearest one before it, in the same clause, and after,
 // the one right after it, with no comma, "and", "with" or "plus" between.
 func kindChange(lower []byte, before, after *atom, p int) bool {
-	if after.start <= p || after.start-p > 64 || before.k == after.k {
+	// Two durations joined by "or" are alternatives too ("2 years of
+	// coding, or 1 year with an RHIT").
+	if after.start <= p || after.start-p > 64 || before.k == after.k && before.k != kindCue {
 		return false
 	}
 	if p-before.end > 160 || bytes.ContainsAny(lower[before.end:p], ";.") {
@@ -629,13 +639,16 @@ func (e *extraction) routes(groups []reqGroup) []Route {
 		}
 		out = append(out, rt)
 		// "Associate degree or equivalent experience": the experience in
-		// place of the degree is a route of its own, keeping a diploma.
-		if e.inLieu && c.edu > EducationHighSchool.Rank() && c.exp > 0 {
+		// place of the degree is a route of its own, keeping a diploma;
+		// so are the months stated to stand in for a degree ("in lieu of
+		// a degree, 4 years").
+		if c.edu > EducationHighSchool.Rank() && (e.inLieu && c.exp > 0 || e.lieuMonths > 0) {
 			in := rt
 			in.EducationMin = EducationNone
 			if e.hsRequired {
 				in.EducationMin = EducationHighSchool
 			}
+			in.ExperienceMonthsMin = max(c.exp, e.lieuMonths)
 			out = append(out, in)
 		}
 	}

@@ -48,7 +48,15 @@ func buildRuns(lower []byte, toks []token, k kind) []run {
 			pendingEligible = false
 			if cur >= 0 {
 				r := &runs[cur]
-				if o, ok := gapOp(lower[min(gapFrom, tk.start):tk.start]); ok {
+				gap := lower[min(gapFrom, tk.start):tk.start]
+				o, ok := gapOp(gap)
+				if !ok && len(gap) <= 48 && r.ms[len(r.ms)-1].id == m.id && bytes.HasSuffix(bytes.TrimRight(gap, " "), []byte("(")) {
+					// "Registered Health Information Administrator or
+					// Technician (RHIA/RHIT)": the codes in parentheses
+					// restate the name, and what follows them joins it.
+					o, ok = opParen, true
+				}
+				if ok {
 					last := &r.ms[len(r.ms)-1]
 					switch {
 					case last.id == m.id && o != opAnd:
@@ -241,6 +249,9 @@ func (c *clauseCtx) cuesOf(runs []run, i int) (pre *target, post []*target) {
 			if pre != nil && pre.strength == strengthAlternative && tk.t.strength == strengthRequired {
 				continue // "we will also consider candidates with a CCA"
 			}
+			if pre != nil && pre.strength == strengthPreferred && tk.t.strength == strengthNegated {
+				post = append(post, pre) // "Preferred, not required: CCS"
+			}
 			pre = tk.t
 		case tk.start >= r.end && tk.end <= hi && tk.t.dir != dirPre:
 			if tk.t.immediate {
@@ -306,7 +317,7 @@ func (c *clauseCtx) credentials(runs []run, i int, e *extraction) {
 	case has(strengthAlternative):
 		// "CPC-A will be considered" widens the last group; "we will also
 		// consider a CCS with 3 years of coding" is a route of its own.
-		if e.override == nil && c.ownRequirements() && e.alternativeRoute() {
+		if e.override == nil && c.ownRequirements() && e.alternativeRoute(slices.ContainsFunc(c.toks, func(tk token) bool { return tk.t.kind == kindEducation })) {
 			for _, g := range gs {
 				e.apply(g, eligibleOr(g, strengthRequired))
 			}

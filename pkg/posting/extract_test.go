@@ -31,6 +31,7 @@ func TestExtractCredentialStrength(t *testing.T) {
 		{"a plus", "CEHRS certification a plus", want{preferred: []string{"CEHRS"}}},
 		{"nice to have", "CRC nice to have.", want{preferred: []string{"CRC"}}},
 		{"preferred but not required", "RHIT preferred, but not required", want{preferred: []string{"RHIT"}}},
+		{"preferred, not required, as a prefix", "Preferred, not required: CCS.", want{preferred: []string{"CCS"}}},
 		{"required then preferred in one sentence", "RHIA or RHIT required, CHDA preferred; 3 years.", want{required: [][]string{{"RHIA", "RHIT"}}, preferred: []string{"CHDA"}}},
 		{"leading and trailing cues split the groups", "Must have RHIT and CCS preferred.", want{required: [][]string{{"RHIT"}}, preferred: []string{"CCS"}}},
 		{"or eligible hyphenated", "RHIT or RHIT-eligible", want{orEligible: []string{"RHIT"}}},
@@ -400,6 +401,17 @@ func TestExtractRoutes(t *testing.T) {
 			[]Route{r(nil, "", 48), r(nil, EducationBachelor, 0)}},
 		{"tier labels with words after the number", "Tier 1 Coder (trainee): CCA or CPC-A.\nTier 2 Coder: CPC and 2 years of coding experience.\n\nTier 1 coders move to tier 2 after passing the CPC.",
 			[]Route{r([][]string{{"CCA", "CPC-A"}}, "", 0)}},
+		{"experience in lieu of the credential", "Must be a CPC, COC or CIC. In lieu of the credential, applicants may show 4 years of hospital coding experience.",
+			[]Route{r(nil, "", 48), r([][]string{{"CIC", "COC", "CPC"}}, "", 0)}},
+		{"a name sharing words, restated in codes", "Registered Health Information Administrator or Technician (RHIA/RHIT) required.",
+			[]Route{r([][]string{{"RHIA", "RHIT"}}, "", 0)}},
+		{"two durations joined by or", "Required: 2 years of inpatient coding, or 1 year with an RHIT.",
+			[]Route{r(nil, "", 24), r([][]string{{"RHIT"}}, "", 12)}},
+		{"experience that can replace a degree, said first", "Two years of coding experience can replace the associate degree requirement.\n\nAssociate degree in HIT; CPC or CCS required.",
+			[]Route{r([][]string{{"CCS", "CPC"}}, "", 24), r([][]string{{"CCS", "CPC"}}, EducationAssociate, 0)}},
+		{"an alternative with its own degree", "Master's degree in HIM with RHIA; a bachelor's degree with RHIA and 7 years of HIM leadership experience will be considered.",
+			[]Route{r([][]string{{"RHIA"}}, EducationBachelor, 84), r([][]string{{"RHIA"}}, EducationMaster, 0)}},
+		{"years of work", "c) 3 yrs of HIM work in a hospital", []Route{r(nil, "", 36)}},
 		{"will also consider, with experience", "RHIT required. Will also consider a CCS with at least 3 years of coding experience.",
 			[]Route{r([][]string{{"RHIT"}}, "", 0), r([][]string{{"CCS"}}, "", 36)}},
 		{"level ladder keeps the lowest level", "Coder I\n- CCA or CPC-A\n\nCoder II\n- CCS and 2 years of coding experience\n\nCoder III\n- CCS and CIC",
@@ -450,6 +462,12 @@ func TestExtractNamedLevels(t *testing.T) {
 	want := []Route{{Credentials: [][]string{}, EducationMin: EducationHighSchool, ExperienceMonthsMin: 6}}
 	if got := Extract("HIM Associate / HIM Specialist", text); !reflect.DeepEqual(got.Routes, want) {
 		t.Errorf("levels named in the title: routes %+v, want %+v", got.Routes, want)
+	}
+	// "Entry-level candidates:" names the title's "Entry-Level".
+	text2 := "Entry-level candidates: CPC-A or CCA.\nExperienced candidates: CPC, CCS or CIC with 3 years of coding."
+	want2 := []Route{{Credentials: [][]string{{"CCA", "CPC-A"}}}}
+	if got := Extract("Medical Coder (Entry-Level or Experienced)", text2); !reflect.DeepEqual(got.Routes, want2) {
+		t.Errorf("levels named with 'candidates': routes %+v, want %+v", got.Routes, want2)
 	}
 	// Without the title naming them, the labels are just labels.
 	want = []Route{{Credentials: [][]string{{"RHIT"}}, EducationMin: EducationHighSchool, ExperienceMonthsMin: 24}}
