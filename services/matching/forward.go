@@ -2,7 +2,6 @@ package matching
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -232,11 +231,7 @@ func (s *Service) query(ctx context.Context, filter string, limit int) ([]postin
 	out := make([]posting.Posting, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		var p posting.Posting
-		b, err := json.Marshal(h)
-		if err == nil {
-			err = json.Unmarshal(b, &p)
-		}
-		if err != nil {
+		if err := h.DecodeInto(&p); err != nil {
 			return nil, fmt.Errorf("decode posting hit: %w", err)
 		}
 		out = append(out, p)
