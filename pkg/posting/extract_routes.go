@@ -299,14 +299,22 @@ func levelLabel(line string, start int, toks []token) int {
 }
 
 // levelHint reports whether a label may hold a level number: a digit,
-// or a number word ("Tier One").
+// or a number word ("Tier One"), found in one pass.
 func levelHint(s string) bool {
-	if strings.ContainsAny(s, "0123456789") {
-		return true
-	}
-	for _, w := range [...]string{"one", "two", "three", "four", "five", "One", "Two", "Three", "Four", "Five", "ONE", "TWO", "THREE", "FOUR", "FIVE"} {
-		if strings.Contains(s, w) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
 			return true
+		}
+		if i > 0 && isWordByte(s[i-1]) || i+3 > len(s) {
+			continue
+		}
+		switch c | 0x20 {
+		case 'o', 't', 'f':
+			w := s[i : i+3]
+			if strings.EqualFold(w, "one") || strings.EqualFold(w, "two") || strings.EqualFold(w, "thr") || strings.EqualFold(w, "fou") || strings.EqualFold(w, "fiv") {
+				return true
+			}
 		}
 	}
 	return false
@@ -452,28 +460,35 @@ func splits(canon string, lower []byte, ls, le int, toks []token, dst []int) ([]
 			}
 		}
 	}
+	hasOr := (bytes.Contains(text, []byte(" or")) || bytes.HasPrefix(text, []byte("or"))) && containsWord(text, "or")
+	if !hasOr {
+		return dst, preamble // most lines
+	}
 	var stack [16]atom
 	atoms := stack[:0]
-	hasOr := (bytes.Contains(text, []byte(" or")) || bytes.HasPrefix(text, []byte("or"))) && containsWord(text, "or")
-	if hasOr {
-		for _, tk := range toks {
-			switch tk.t.kind {
-			case kindCredential, kindEducation:
-				atoms = append(atoms, atom{tk.start, tk.end, tk.t.kind})
-			}
+	for _, tk := range toks {
+		switch tk.t.kind {
+		case kindCredential, kindEducation:
+			atoms = append(atoms, atom{tk.start, tk.end, tk.t.kind})
 		}
-		if bytes.Contains(text, []byte("year")) || bytes.Contains(text, []byte("month")) || bytes.Contains(text, []byte("yr")) {
-			atoms = durationAtoms(lower, ls, le, atoms)
-			slices.SortFunc(atoms, func(a, b atom) int { return a.start - b.start })
-		}
+	}
+	if bytes.Contains(text, []byte("year")) || bytes.Contains(text, []byte("month")) || bytes.Contains(text, []byte("yr")) {
+		atoms = durationAtoms(lower, ls, le, atoms)
+		slices.SortFunc(atoms, func(a, b atom) int { return a.start - b.start })
 	}
 	upper := false
 	for i := ls; i < le && !upper; i++ {
 		upper = canon[i] >= 'a' && canon[i] <= 'z'
 	}
 	ti, ai := 0, 0 // toks[ti:] end after p; atoms[:ai] end at or before p
-	for p := ls; hasOr && p+2 <= le; p++ {
-		if lower[p] != 'o' || lower[p+1] != 'r' || (p > ls && isWordByte(lower[p-1])) || (p+2 < le && isWordByte(lower[p+2])) {
+	for p := ls; p+2 <= le; p++ {
+		// Jump to the next "or"; most are inside words ("for", "work").
+		k := bytes.Index(lower[p:le], []byte("or"))
+		if k < 0 {
+			break
+		}
+		p += k
+		if (p > ls && isWordByte(lower[p-1])) || (p+2 < le && isWordByte(lower[p+2])) {
 			continue
 		}
 		for ti < len(toks) && toks[ti].end <= p {
