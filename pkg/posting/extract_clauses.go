@@ -43,7 +43,7 @@ func (x *Extractor) scan(canon string, e *extraction, isTitle bool) {
 	}
 	e.lines = lines[:0]
 	if !isTitle {
-		x.layout(canon, lower, lines, toks, e)
+		x.layout(canon, lines, toks, e)
 	}
 	sec := sectionNeutral
 	e.lastGroup = -1

@@ -30,19 +30,18 @@ type block struct {
 
 // lineInfo is what the layout pass knows of one line of a description.
 type lineInfo struct {
-	ls, le, cs   int // line start, end, content start (after a bullet)
-	t0, t1       int // its tokens are toks[t0:t1]
-	bulleted     bool
-	blank        bool
-	heading      bool
-	sec          section
-	orLine       bool // the line says only "or"
-	endsOr       bool // the line ends with the word "or" ("…; OR")
-	startsOr     bool // the line starts with the word "or"
-	opener       bool // the line ends in ":" after "one of the following" or the like
-	rank         int  // a level label at its start ("Coder II", "Level 1:"): its level
-	at           slot // the slot of the line's requirements
-	ladderMember bool
+	ls, le, cs int // line start, end, content start (after a bullet)
+	t0, t1     int // its tokens are toks[t0:t1]
+	bulleted   bool
+	blank      bool
+	heading    bool
+	sec        section
+	orLine     bool // the line says only "or"
+	endsOr     bool // the line ends with the word "or" ("…; OR")
+	startsOr   bool // the line starts with the word "or"
+	opener     bool // the line ends in ":" after "one of the following" or the like
+	rank       int  // a level label at its start ("Coder II", "Level 1:"): its level
+	at         slot // the slot of the line's requirements
 }
 
 // maxBlocks and maxItems bound the lists of alternatives of one posting, so
@@ -93,7 +92,7 @@ func (e *extraction) dropped(s slot) bool {
 // lists of ways to qualify under an opener ("must meet one of the
 // following:"), and lines joined by a line saying "OR". It sets each
 // line's slot.
-func (x *Extractor) layout(canon string, lower []byte, lines []lineInfo, toks []token, e *extraction) {
+func (x *Extractor) layout(canon string, lines []lineInfo, toks []token, e *extraction) {
 	// Level ladders: two or more lines that open with a level label of
 	// different levels. An item runs from its label to a blank line or the
 	// next label.
@@ -120,7 +119,7 @@ func (x *Extractor) layout(canon string, lower []byte, lines []lineInfo, toks []
 				cur = slot{}
 			}
 			if cur.block != 0 {
-				l.at, l.ladderMember = cur, true
+				l.at = cur
 			}
 		}
 		bl := &e.blocks[b-1]
