@@ -1,8 +1,8 @@
 // Package posting turns job postings, as employers and job boards send them,
 // into clerkpath's normalised Posting: what the job is (role, O*NET-SOC code),
 // where it is, what it pays per hour and per year, and what it asks of a
-// candidate (credential groups, education, experience, code sets, EHRs,
-// skills). The ingest service is a thin adapter around it.
+// candidate (the routes, or ways to qualify, each of credential groups,
+// education and experience; code sets, EHRs, skills). The ingest service is a thin adapter around it.
 //
 // The pipeline has three steps, each usable on its own:
 //

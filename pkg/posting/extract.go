@@ -84,6 +84,12 @@ func Extract(title, text string) Requirements {
 // by default, except in sentences about the employer's own staff. Credentials
 // joined by "or", "/" or commas form one group of alternatives; "and" and
 // "with" start a new group.
+//
+// What a posting asks is read as routes, the ways to qualify (see Route and
+// extract_routes.go): lists of alternatives ("one of the following", lines
+// joined by "OR", "X; or 3 years of experience", "will also consider Y with
+// experience") give one route each, a level ladder counts at its lowest
+// level, and the summary fields hold what every route requires.
 func (x *Extractor) Extract(title, text string) Requirements {
 	return x.extract(foldText(title), foldText(text))
 }
