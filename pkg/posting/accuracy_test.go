@@ -203,7 +203,7 @@ func TestCredentialExtractionAccuracy(t *testing.T) {
 // gatedRounds are the rounds the test holds to 0.95: the development set
 // and the rounds whose misses have been fixed. A fresh round joins only
 // after it has been scored once, as it came.
-var gatedRounds = []string{"1", "2", "3", "4", "5", "6", "7"}
+var gatedRounds = []string{"1", "2", "3", "4", "5", "6", "7", "8"}
 
 func gatedRound(r string) bool { return slices.Contains(gatedRounds, r) }
 

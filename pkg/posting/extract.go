@@ -138,6 +138,10 @@ type extraction struct {
 	codeSets, ehrs    []string
 	encoders, skills  []string
 
+	// linePreferred are the credentials the current line prefers, for "CPC
+	// strongly preferred; will hire CPC-A".
+	linePreferred []string
+
 	// Where requirements go (see extract_routes.go).
 	blocks   []block
 	lineAt   slot  // the slot of the current line
@@ -229,6 +233,7 @@ func (e *extraction) apply(g group, s strength) {
 	case strengthPreferred:
 		for _, id := range ids {
 			e.preferred = addUnique(e.preferred, id)
+			e.linePreferred = addUnique(e.linePreferred, id)
 		}
 	case strengthEligible:
 		for _, id := range ids {

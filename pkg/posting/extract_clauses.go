@@ -54,6 +54,7 @@ func (x *Extractor) scan(canon string, e *extraction, isTitle bool) {
 			e.lastGroup = -1
 		}
 		e.lineAt, e.cuts, e.cutAt = l.at, e.cuts[:0], e.cutAt[:0]
+		e.linePreferred = e.linePreferred[:0]
 		lineToks := toks[l.t0:l.t1]
 		if !isTitle && !l.blank {
 			e.lineCuts(canon, lower, l, lineToks)

@@ -40,7 +40,16 @@ func (c *clauseCtx) experienceIn(e *extraction, start, end int, said bool) {
 
 // experienceWord reports whether text says what a duration is of.
 func experienceWord(text []byte) bool {
-	return containsWord(text, "experience") || containsWord(text, "exp") || containsWord(text, "coding") || containsWord(text, "work") || containsWord(text, "working")
+	if containsWord(text, "experience") || containsWord(text, "exp") || containsWord(text, "coding") || containsWord(text, "work") || containsWord(text, "working") {
+		return true
+	}
+	// "Two years in a hospital HIM department", "1 year at a clinic".
+	for _, unit := range [...]string{"years in a", "year in a", "years at a", "year at a", "months in a", "months at a", "yrs in a"} {
+		if bytes.Contains(text, []byte(unit)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *clauseCtx) experiencePart(e *extraction, said bool) {
@@ -143,7 +152,7 @@ func firstDuration(lower string) (months, at int, ok bool) {
 		j := i + 1
 		// "two (2) years", "1-2 years", "1 to 2 years", "3 plus years";
 		// never across a colon or a sentence ("GS-6: One year").
-		for j < len(words) && j <= i+3 && !strings.ContainsAny(lower[words[j-1].at+len(words[j-1].w):words[j].at], ":;,.") {
+		for j < len(words) && j <= i+3 && chains(lower[words[j-1].at+len(words[j-1].w):words[j].at]) {
 			if _, isNum := numberWord(strings.TrimSuffix(words[j].w, "+")); isNum || words[j].w == "to" || words[j].w == "plus" || words[j].w == "+" || words[j].w == "full" {
 				j++
 				continue
@@ -171,6 +180,13 @@ func firstDuration(lower string) (months, at int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// chains reports whether the text between two words of a duration joins
+// them ("two (2) years", "1-2 years"): never a colon, a sentence or a list
+// marker ("GS-6: One year", "3) 1 yr").
+func chains(gap string) bool {
+	return !strings.ContainsAny(gap, ":;,.") && (!strings.Contains(gap, ")") || strings.Contains(gap, "("))
 }
 
 func durationByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' }

@@ -41,6 +41,7 @@ type lineInfo struct {
 	startsOr   bool // the line starts with the word "or"
 	opener     bool // the line ends in ":" after "one of the following" or the like
 	rank       int  // a level label at its start ("Coder II", "Level 1:"): its level
+	track      bool // the label names a track or option: an alternative, not a level
 	at         slot // the slot of the line's requirements
 }
 
@@ -107,8 +108,11 @@ func (x *Extractor) layout(canon string, lines []lineInfo, toks []token, e *extr
 			levels = 2
 		}
 	}
+	// Tracks ("Records track: … Coding track: …") are two ways in.
+	tracks := slices.ContainsFunc(lines, func(l lineInfo) bool { return l.track })
 	if b := 0; levels >= 2 {
-		b = e.newBlock(true)
+		b = e.newBlock(!tracks)
+		e.blocks[b-1].lines = tracks
 		cur := slot{}
 		for i := range lines {
 			l := &lines[i]
@@ -124,6 +128,9 @@ func (x *Extractor) layout(canon string, lines []lineInfo, toks []token, e *extr
 		}
 		bl := &e.blocks[b-1]
 		bl.low = slices.Min(bl.ranks)
+		if tracks {
+			clear(bl.ranks) // every track counts
+		}
 	}
 	// Lists under an opener: each line (or each bullet, if the first item
 	// is one) is an item, up to a blank line, a heading or, for a bulleted
@@ -216,7 +223,14 @@ func lineShape(canon string, lower []byte, l *lineInfo, toks []token) {
 		l.startsOr = bytes.HasPrefix(text, []byte("or "))
 	}
 	for _, tk := range toks {
-		if tk.t.kind == kindOpener && text[len(text)-1] == ':' {
+		if tk.t.kind != kindOpener {
+			continue
+		}
+		// A list follows: the line ends in ":", or the opener ends the
+		// line ("must satisfy one of the options below.").
+		rest := bytes.Trim(lower[tk.end:l.cs+len(text)], " .:")
+		rest = bytes.TrimPrefix(rest, []byte("below"))
+		if text[len(text)-1] == ':' || len(bytes.Trim(rest, " .:")) == 0 {
 			l.opener = true
 		}
 	}
@@ -366,9 +380,11 @@ func namedLevels(canon, title string, lines []lineInfo, toks []token) {
 		words := 1 + strings.Count(label, " ")
 		// "Entry-level candidates:" names the level "Entry-Level".
 		name := label
-		for _, w := range [...]string{" candidates", " candidate", " applicants", " applicant", " level", " role", " position", " track"} {
+		track := false
+		for _, w := range [...]string{" candidates", " candidate", " applicants", " applicant", " level", " role", " position", " track", " option", " path"} {
 			if len(name) > len(w) && strings.EqualFold(name[len(name)-len(w):], w) {
 				name = name[:len(name)-len(w)]
+				track = w == " track" || w == " option" || w == " path"
 				break
 			}
 		}
@@ -389,11 +405,11 @@ func namedLevels(canon, title string, lines []lineInfo, toks []token) {
 			n++
 			rank = n
 		}
-		l.rank = rank
+		l.rank, l.track = rank, track
 	}
 	if n < 2 {
 		for i := range lines {
-			lines[i].rank = 0
+			lines[i].rank, lines[i].track = 0, false
 		}
 	}
 }
@@ -547,11 +563,16 @@ func durationAtoms(lower []byte, ls, le int, atoms []atom) []atom {
 // marker reports whether a list marker "(a)" to "(e)" or "(1)" to "(5)"
 // starts at p.
 func marker(lower []byte, p, le int) bool {
-	if p+2 >= le || lower[p] != '(' || lower[p+2] != ')' {
-		return false
+	if p+2 < le && lower[p] == '(' && lower[p+2] == ')' {
+		c := lower[p+1]
+		return c >= 'a' && c <= 'e' || c >= '1' && c <= '5'
 	}
-	c := lower[p+1]
-	return c >= 'a' && c <= 'e' || c >= '1' && c <= '5'
+	// "1) … 2) …": a digit or letter and ")" alone, after a space.
+	if p+2 < le && p > 0 && lower[p-1] == ' ' && lower[p+1] == ')' && lower[p+2] == ' ' {
+		c := lower[p]
+		return c >= 'a' && c <= 'e' || c >= '1' && c <= '5'
+	}
+	return false
 }
 
 // kindChange reports whether the "or" at p joins requirements of different
@@ -571,7 +592,9 @@ func kindChange(lower []byte, before, after *atom, p int) bool {
 		return false
 	}
 	for _, w := range [...]string{"and", "with", "plus"} {
-		if containsWord(gap, w) {
+		// "certified coders with one year, or uncertified coders with
+		// three years": "with" may stand between two durations.
+		if containsWord(gap, w) && !(w == "with" && before.k == kindCue && after.k == kindCue) {
 			return false
 		}
 	}

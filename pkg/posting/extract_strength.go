@@ -324,9 +324,20 @@ func (c *clauseCtx) credentials(runs []run, i int, e *extraction) {
 			return
 		}
 		for _, g := range gs {
-			if g.eligible || !e.joinLast(g) {
-				e.apply(g, eligibleOr(g, strengthRequired))
+			if g.eligible || e.joinLast(g) {
+				if g.eligible {
+					e.apply(g, strengthEligible)
+				}
+				continue
 			}
+			// "CPC strongly preferred; will hire CPC-A": what is preferred
+			// is also a way to meet the requirement.
+			for _, id := range e.linePreferred {
+				if !slices.ContainsFunc(g.ms, func(m mention) bool { return m.id == id }) {
+					g.ms = append(g.ms, mention{id: id, at: g.at})
+				}
+			}
+			e.apply(g, strengthRequired)
 		}
 		return
 	}

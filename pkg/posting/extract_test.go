@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -37,6 +38,7 @@ func TestExtractCredentialStrength(t *testing.T) {
 		{"or eligible hyphenated", "RHIT or RHIT-eligible", want{orEligible: []string{"RHIT"}}},
 		{"or eligible bare", "RHIA or RHIT or eligible.", want{orEligible: []string{"RHIA", "RHIT"}}},
 		{"obtain within months of hire", "Must obtain CCS within 12 months of hire.", want{orEligible: []string{"CCS"}}},
+		{"required within months of start", "CCS or CIC required within 9 months of start.", want{orEligible: []string{"CCS", "CIC"}}},
 		{"required within a year of hire", "CCDS or CDIP required within one year of hire", want{orEligible: []string{"CCDS", "CDIP"}}},
 		{"at time of hire is required", "CPC or CCS required at time of hire.", want{required: [][]string{{"CCS", "CPC"}}}},
 		{"ability to obtain applies to the last group", "You'll need an active CPC or CCS, and the CPMA (or the ability to obtain it within six months).", want{required: [][]string{{"CCS", "CPC"}}, orEligible: []string{"CPMA"}}},
@@ -412,6 +414,16 @@ func TestExtractRoutes(t *testing.T) {
 		{"an alternative with its own degree", "Master's degree in HIM with RHIA; a bachelor's degree with RHIA and 7 years of HIM leadership experience will be considered.",
 			[]Route{r([][]string{{"RHIA"}}, EducationBachelor, 84), r([][]string{{"RHIA"}}, EducationMaster, 0)}},
 		{"years of work", "c) 3 yrs of HIM work in a hospital", []Route{r(nil, "", 36)}},
+		{"an opener ending its sentence", "Applicants must satisfy one of the options below.\nOption A: Associate degree and RHIT.\nOption B: Five years of HIM experience.\n\nHIPAA knowledge required.",
+			[]Route{r(nil, "", 60), r([][]string{{"RHIT"}}, EducationAssociate, 0)}},
+		{"markers without an opening parenthesis", "High school diploma. Plus any one: 1) coding certificate, 2) CPC/CCA, 3) 1 yr coding.",
+			[]Route{r(nil, EducationHighSchool, 12), r(nil, EducationCertificate, 0), r([][]string{{"CCA", "CPC"}}, EducationHighSchool, 0)}},
+		{"years in a place", "Essential: RHIT. Two years in a hospital HIM department.", []Route{r([][]string{{"RHIT"}}, "", 24)}},
+		{"durations of two kinds of candidate", "Certified coders (CPC, CCS) with one year of coding, or uncertified coders with three years of coding.",
+			[]Route{r(nil, "", 36), r([][]string{{"CCS", "CPC"}}, "", 12)}},
+		{"tracks are two ways in", "Records track: high school diploma and 1 year of records experience.\nCoding track: CCA or CPC.",
+			[]Route{r(nil, EducationHighSchool, 12), r([][]string{{"CCA", "CPC"}}, "", 0)}},
+		{"will hire beside a preference", "CPC strongly preferred; will hire CPC-A.", []Route{r([][]string{{"CPC", "CPC-A"}}, "", 0)}},
 		{"will also consider, with experience", "RHIT required. Will also consider a CCS with at least 3 years of coding experience.",
 			[]Route{r([][]string{{"RHIT"}}, "", 0), r([][]string{{"CCS"}}, "", 36)}},
 		{"level ladder keeps the lowest level", "Coder I\n- CCA or CPC-A\n\nCoder II\n- CCS and 2 years of coding experience\n\nCoder III\n- CCS and CIC",
@@ -428,7 +440,11 @@ func TestExtractRoutes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := Extract("", c.text)
+			title := ""
+			if strings.Contains(c.text, "track:") {
+				title = "HIM Specialist (Records or Coding Track)"
+			}
+			got := Extract(title, c.text)
 			if !reflect.DeepEqual(got.Routes, c.want) {
 				t.Errorf("Extract(%q)\n got routes %+v\nwant %+v", c.text, got.Routes, c.want)
 			}
