@@ -51,46 +51,49 @@ const MaxInFlight = 64
 // errors sent as apierr JSON. A request whose caller's deadline passed
 // while it waited is dropped unanswered: nobody is listening.
 //
-// Each request's goroutine is bounded by its deadline. micro's per-endpoint
-// processing-time and error statistics do not see work done after the
-// handler returns; clerkpath's own metrics are the gateway's.
-func Handler(log zerolog.Logger, timeout time.Duration, fn Func) micro.Handler {
+// Answers are published on nc to the request's reply subject (with micro's
+// error headers for errors) rather than through micro.Request, whose
+// methods may not be called after the handler returned. Each request's
+// goroutine is bounded by its deadline. micro's per-endpoint statistics
+// therefore count requests but not their processing time or errors;
+// clerkpath's request metrics are the gateway's.
+func Handler(nc *nats.Conn, log zerolog.Logger, timeout time.Duration, fn Func) micro.Handler {
 	slots := make(chan struct{}, MaxInFlight)
 	return micro.HandlerFunc(func(req micro.Request) {
+		r := Request{Subject: req.Subject(), Data: req.Data(), Header: req.Headers()}
+		reply := req.Reply()
 		slots <- struct{}{} // when full, delivery waits: back-pressure
 		go func() {
 			defer func() { <-slots }()
-			serve(log, timeout, fn, req)
+			serve(nc, log, timeout, fn, r, reply)
 		}()
 	})
 }
 
-func serve(log zerolog.Logger, timeout time.Duration, fn Func, req micro.Request) {
-	h := req.Headers()
+func serve(nc *nats.Conn, log zerolog.Logger, timeout time.Duration, fn Func, r Request, reply string) {
 	deadline := time.Now().Add(timeout)
-	if d, err := time.Parse(time.RFC3339Nano, h.Get(DeadlineHeader)); err == nil && d.Before(deadline) {
+	if d, err := time.Parse(time.RFC3339Nano, r.Header.Get(DeadlineHeader)); err == nil && d.Before(deadline) {
 		deadline = d
 	}
-	if !time.Now().Before(deadline) {
+	if !time.Now().Before(deadline) || reply == "" {
 		return
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	if id := h.Get(obs.RequestIDHeader); obs.ValidRequestID(id) {
+	if id := r.Header.Get(obs.RequestIDHeader); obs.ValidRequestID(id) {
 		ctx = obs.WithRequestID(ctx, id)
 	}
-	res, err := fn(ctx, Request{Subject: req.Subject(), Data: req.Data(), Header: h})
+	lg := obs.Logger(ctx, log)
+	res, err := fn(ctx, r)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && !errors.As(err, new(*apierr.Error)) {
 			err = apierr.Wrap(err, apierr.Unavailable, "the service did not finish in time")
 		}
 		e := apierr.As(err)
-		lg := obs.Logger(ctx, log)
 		if e.Code == apierr.Internal || e.Code == apierr.Unavailable {
-			lg.Error().Err(err).Str("subject", req.Subject()).Msg("request failed")
+			lg.Error().Err(err).Str("subject", r.Subject).Msg("request failed")
 		}
-		body, _ := json.Marshal(e)
-		_ = req.Error(strconv.Itoa(statusOf(e.Code)), string(e.Code), body)
+		respondError(nc, lg, reply, e)
 		return
 	}
 	var body []byte
@@ -101,27 +104,33 @@ func serve(log zerolog.Logger, timeout time.Duration, fn Func, req micro.Request
 		body = v
 	default:
 		if body, err = json.Marshal(res); err != nil {
-			log.Error().Err(err).Str("subject", req.Subject()).Msg("marshal response")
-			_ = req.Error("500", string(apierr.Internal), []byte(`{"code":"internal","message":"internal error"}`))
+			lg.Error().Err(err).Str("subject", r.Subject).Msg("marshal response")
+			respondError(nc, lg, reply, apierr.New(apierr.Internal, "internal error"))
 			return
 		}
 	}
-	if err := req.Respond(body); tooLarge(err) {
+	if int64(len(body)) > nc.MaxPayload() {
 		// Silence here would leave the caller waiting for its timeout.
-		e := apierr.New(apierr.TooLarge,
-			"the answer is %d bytes, more than the NATS server accepts in one message (its max_payload): ask for less, or raise max_payload (docs/operations.md)", len(body))
-		lg := obs.Logger(ctx, log)
-		lg.Warn().Int("bytes", len(body)).Str("subject", req.Subject()).Msg("reply larger than max_payload")
-		eb, _ := json.Marshal(e)
-		_ = req.Error(strconv.Itoa(statusOf(e.Code)), string(e.Code), eb)
+		lg.Warn().Int("bytes", len(body)).Str("subject", r.Subject).Msg("reply larger than max_payload")
+		respondError(nc, lg, reply, apierr.New(apierr.TooLarge,
+			"the answer is %d bytes, more than the NATS server accepts in one message (%d, its max_payload): ask for less, or raise max_payload (docs/operations.md)", len(body), nc.MaxPayload()))
+		return
+	}
+	if err := nc.Publish(reply, body); err != nil {
+		lg.Warn().Err(err).Str("subject", r.Subject).Msg("send reply")
 	}
 }
 
-// tooLarge reports whether err says a message exceeded max_payload. micro
-// wraps the publish error as text (ErrRespond: "<cause>"), so the cause is
-// found by its message.
-func tooLarge(err error) bool {
-	return err != nil && (errors.Is(err, nats.ErrMaxPayload) || strings.Contains(err.Error(), nats.ErrMaxPayload.Error()))
+// respondError sends e the way micro sends errors: its code and message in
+// micro's headers, the apierr JSON as the body.
+func respondError(nc *nats.Conn, lg *zerolog.Logger, reply string, e *apierr.Error) {
+	body, _ := json.Marshal(e)
+	msg := &nats.Msg{Subject: reply, Data: body, Header: nats.Header{}}
+	msg.Header.Set(micro.ErrorCodeHeader, strconv.Itoa(statusOf(e.Code)))
+	msg.Header.Set(micro.ErrorHeader, string(e.Code))
+	if err := nc.PublishMsg(msg); err != nil {
+		lg.Warn().Err(err).Msg("send error reply")
+	}
 }
 
 // statusOf gives micro's numeric error code for stats; the gateway maps

@@ -41,7 +41,7 @@ func TestHandlerEndsAtTheCallersDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Stop() })
-	err = svc.AddEndpoint("wait", Handler(zerolog.Nop(), time.Minute, func(ctx context.Context, r Request) (any, error) {
+	err = svc.AddEndpoint("wait", Handler(nc, zerolog.Nop(), time.Minute, func(ctx context.Context, r Request) (any, error) {
 		start := time.Now()
 		<-ctx.Done()
 		ended <- time.Since(start)
@@ -74,7 +74,7 @@ func TestCallCarriesFieldErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Stop() })
-	err = svc.AddEndpoint("check", Handler(zerolog.Nop(), time.Second, func(ctx context.Context, r Request) (any, error) {
+	err = svc.AddEndpoint("check", Handler(nc, zerolog.Nop(), time.Second, func(ctx context.Context, r Request) (any, error) {
 		var in struct {
 			Name string `json:"name"`
 		}
@@ -116,7 +116,7 @@ func TestOversizedMessagesAnswerAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Stop() })
-	err = svc.AddEndpoint("big", Handler(zerolog.Nop(), time.Second, func(ctx context.Context, r Request) (any, error) {
+	err = svc.AddEndpoint("big", Handler(nc, zerolog.Nop(), time.Second, func(ctx context.Context, r Request) (any, error) {
 		return make([]byte, 100<<10), nil
 	}), micro.WithEndpointSubject("test.big"))
 	if err != nil {
@@ -172,7 +172,7 @@ func TestHandlerServesRequestsConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Stop() })
-	err = svc.AddEndpoint("work", Handler(zerolog.Nop(), 10*time.Second, func(ctx context.Context, r Request) (any, error) {
+	err = svc.AddEndpoint("work", Handler(nc, zerolog.Nop(), 10*time.Second, func(ctx context.Context, r Request) (any, error) {
 		select {
 		case <-time.After(300 * time.Millisecond):
 			return map[string]bool{"ok": true}, nil

@@ -139,7 +139,7 @@ func (s *Service) Serve(ctx context.Context) error {
 		{"seeker-plan", SubjectSeekerPlan, s.seekerPlan},
 		{"ctdl", SubjectCTDL, s.ctdl},
 	} {
-		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
+		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.NC, p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
 			return fmt.Errorf("credentials: add endpoint %s: %w", ep.name, err)
 		}
 	}

@@ -65,7 +65,7 @@ func start(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = profiles.AddEndpoint("seeker-get", rpc.Handler(zerolog.Nop(), 5*time.Second, func(ctx context.Context, r rpc.Request) (any, error) {
+	err = profiles.AddEndpoint("seeker-get", rpc.Handler(p.NC, zerolog.Nop(), 5*time.Second, func(ctx context.Context, r rpc.Request) (any, error) {
 		var ref struct{ ID string }
 		if err := json.Unmarshal(r.Data, &ref); err != nil {
 			return nil, err
@@ -139,7 +139,7 @@ func (h *harness) market(d credentials.MarketDemand) (stop func(), asked func() 
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	err = svc.AddEndpoint("market", rpc.Handler(zerolog.Nop(), 5*time.Second, func(ctx context.Context, r rpc.Request) (any, error) {
+	err = svc.AddEndpoint("market", rpc.Handler(h.p.NC, zerolog.Nop(), 5*time.Second, func(ctx context.Context, r rpc.Request) (any, error) {
 		var req map[string]any
 		_ = json.Unmarshal(r.Data, &req)
 		mu.Lock()

@@ -62,10 +62,10 @@ func (s *server) handleReadyz() http.Handler {
 		wg.Wait()
 		// Durable consumers: their lag and last progress; one stalled
 		// means acknowledged writes are not reaching a projection.
-		consumers := map[string]any{}
+		consumers := map[string]events.ConsumerStatus{}
 		if sts, err := events.ConsumerStatuses(ctx, s.p.JS, time.Now(), events.DefaultStallAfter); err != nil {
 			ok = false
-			consumers["error"] = err.Error()
+			deps["consumers"] = depStatus{Status: "down", Error: err.Error()}
 		} else {
 			for _, st := range sts {
 				consumers[st.Name] = st

@@ -66,7 +66,7 @@ func Run(ctx context.Context, p *platform.Platform) error {
 	defer func() { _ = svc.Stop() }()
 	// A bulk request of posting.MaxRecords postings takes longer than an
 	// ordinary request.
-	if err := svc.AddEndpoint("submit", rpc.Handler(p.Log, max(p.Config.RequestTimeout, BulkTimeout), s.submit),
+	if err := svc.AddEndpoint("submit", rpc.Handler(p.NC, p.Log, max(p.Config.RequestTimeout, BulkTimeout), s.submit),
 		micro.WithEndpointSubject(SubjectSubmit),
 		micro.WithEndpointMetadata(map[string]string{"description": "submit postings; header Content-Type chooses the format"})); err != nil {
 		return fmt.Errorf("ingest: add endpoint: %w", err)

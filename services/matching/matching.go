@@ -107,7 +107,7 @@ func Run(ctx context.Context, p *platform.Platform) error {
 		{"caseload", SubjectCaseload, s.caseload},
 		{"market", SubjectMarket, s.marketDemand},
 	} {
-		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
+		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.NC, p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
 			return fmt.Errorf("matching: add endpoint %s: %w", ep.name, err)
 		}
 	}

@@ -80,7 +80,7 @@ func Run(ctx context.Context, p *platform.Platform) error {
 		{"employer-put", SubjectEmployerPut, s.putEmployer},
 		{"employer-get", SubjectEmployerGet, s.getEmployer},
 	} {
-		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
+		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.NC, p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
 			return fmt.Errorf("profiles: add endpoint %s: %w", ep.name, err)
 		}
 	}

@@ -1246,6 +1246,19 @@ type Closer struct {
 // Confidence How sure the catalog is: secondary facts must be shown as uncertain; unknown facts carry no value.
 type Confidence string
 
+// ConsumerStatus A durable consumer's progress. Stalled: a backlog and nothing acknowledged for 2 minutes.
+type ConsumerStatus struct {
+	// AckPending events delivered, not yet acknowledged
+	AckPending   int       `json:"ack_pending"`
+	LastProgress time.Time `json:"last_progress"`
+	Name         string    `json:"name"`
+
+	// Pending events not yet delivered
+	Pending int    `json:"pending"`
+	Stalled bool   `json:"stalled"`
+	Stream  string `json:"stream"`
+}
+
 // Contact A seeker's personal data. Stored sealed with the seeker's own key, never indexed or logged, and shown to an employer only after the seeker consents to that organisation.
 type Contact struct {
 	DisplayName string               `json:"display_name"`
@@ -2116,6 +2129,9 @@ type Progress struct {
 
 // Readiness Per-dependency and per-service status.
 type Readiness struct {
+	// Consumers Every durable JetStream consumer, by name: its lag and last progress.
+	Consumers *map[string]ConsumerStatus `json:"consumers,omitempty"`
+
 	// Dependencies NATS, Redis and Meilisearch, by name.
 	Dependencies map[string]DependencyStatus `json:"dependencies"`
 
