@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/projection"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 )
@@ -45,17 +46,35 @@ const (
 type Service struct {
 	p     *platform.Platform
 	store *store
+	proj  *projection.Projection
 	keys  *shred.Keyring
 	now   func() time.Time
 }
 
+// Options tune the service; the zero value is the production default.
+type Options struct {
+	// Projection tunes the generations of the Redis projection.
+	Projection projection.Options
+}
+
 // Run serves the profile endpoints and keeps the Redis projection until ctx ends.
-func Run(ctx context.Context, p *platform.Platform) error {
+func Run(ctx context.Context, p *platform.Platform) error { return RunWith(ctx, p, Options{}) }
+
+// RunWith is Run with options.
+func RunWith(ctx context.Context, p *platform.Platform, opts Options) error {
 	keys, err := shred.Open(ctx, p.JS, p.Config.StreamReplicas)
 	if err != nil {
 		return fmt.Errorf("profiles: %w", err)
 	}
-	s := &Service{p: p, store: &store{rdb: p.Redis}, keys: keys, now: time.Now}
+	s := &Service{p: p, keys: keys, now: time.Now}
+	s.openProjection(p, opts.Projection)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return s.proj.Run(ctx) })
+	// A first start builds the projection before the endpoints answer (bounded:
+	// past the bound, reads answer 503 until it is built).
+	if err := s.proj.WaitServing(ctx, 10*time.Second); err != nil {
+		p.Log.Warn().Err(err).Msg("profiles projection not built yet; reads answer 503 until it is")
+	}
 	svc, err := micro.AddService(p.NC, micro.Config{Name: Name, Version: Version, Description: "seekers, employers, counselors, caseloads and consent"})
 	if err != nil {
 		return fmt.Errorf("profiles: add micro service: %w", err)
@@ -79,13 +98,13 @@ func Run(ctx context.Context, p *platform.Platform) error {
 		{"caseload", SubjectCaseload, s.caseload},
 		{"employer-put", SubjectEmployerPut, s.putEmployer},
 		{"employer-get", SubjectEmployerGet, s.getEmployer},
+		{"rebuild", SubjectRebuild, s.proj.RebuildHandler},
+		{"rebuild-status", SubjectRebuildStatus, s.proj.StatusHandler},
 	} {
 		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.NC, p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
 			return fmt.Errorf("profiles: add endpoint %s: %w", ep.name, err)
 		}
 	}
-	eg, ctx := errgroup.WithContext(ctx)
-	eg.Go(func() error { return s.runProjection(ctx) })
 	p.Log.Info().Msg("profiles ready")
 	return eg.Wait()
 }

@@ -16,30 +16,45 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/projection"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 )
 
-// store is the Redis projection of the PROFILES stream:
+// store is the Redis projection of the PROFILES stream, kept in
+// generations (pkg/projection). Generation N's keys:
 //
-//	clerkpath:seeker:<id>             hash: version, doc (attributes JSON), contact (sealed JSON), deleted
-//	clerkpath:seeker:<id>:employers   set of organisations the seeker consented to
-//	clerkpath:seeker:<id>:counselors  set of linked counselors
-//	clerkpath:seeker:<id>:notes       list of sealed counselor notes
-//	clerkpath:counselor:<id>:caseload set of linked seekers
-//	clerkpath:employer:<org>          hash: version, doc
-type store struct{ rdb *redis.Client }
-
-const keyPrefix = "clerkpath:"
-
-func seekerKey(id string) string    { return keyPrefix + "seeker:" + id }
-func employersKey(id string) string { return seekerKey(id) + ":employers" }
-func counselorsKey(id string) string {
-	return seekerKey(id) + ":counselors"
+//	clerkpath:profiles:g<N>:seeker:<id>             hash: version, doc (attributes JSON), contact (sealed JSON), deleted
+//	clerkpath:profiles:g<N>:seeker:<id>:employers   set of organisations the seeker consented to
+//	clerkpath:profiles:g<N>:seeker:<id>:counselors  set of linked counselors
+//	clerkpath:profiles:g<N>:seeker:<id>:notes       list of sealed counselor notes
+//	clerkpath:profiles:g<N>:counselor:<id>:caseload set of linked seekers
+//	clerkpath:profiles:g<N>:employer:<org>          hash: version, doc
+//
+// Every read resolves the generation first (clerkpath:profiles:gen); with
+// none (Redis lost its data) it answers 503 while a rebuild runs.
+type store struct {
+	rdb  *redis.Client
+	proj *projection.Projection
 }
-func notesKey(id string) string { return seekerKey(id) + ":notes" }
 
-func caseloadKey(counselor string) string { return keyPrefix + "counselor:" + counselor + ":caseload" }
-func employerKey(org string) string       { return keyPrefix + "employer:" + org }
+// ProjectionName names the projection's keys: clerkpath:profiles:….
+const ProjectionName = "profiles"
+
+// ProjectionDurable is the base name of the projection's consumer; each
+// generation N has its own, ProjectionDurable-g<N>.
+const ProjectionDurable = "profiles-projection"
+
+func seekerKey(g projection.Gen, id string) string    { return g.Key("seeker:" + id) }
+func employersKey(g projection.Gen, id string) string { return seekerKey(g, id) + ":employers" }
+func counselorsKey(g projection.Gen, id string) string {
+	return seekerKey(g, id) + ":counselors"
+}
+func notesKey(g projection.Gen, id string) string { return seekerKey(g, id) + ":notes" }
+
+func caseloadKey(g projection.Gen, counselor string) string {
+	return g.Key("counselor:" + counselor + ":caseload")
+}
+func employerKey(g projection.Gen, org string) string { return g.Key("employer:" + org) }
 
 // applyScript applies one change at version ARGV[1] unless the seeker's
 // projection already holds that version or a later one, so replays and
@@ -80,14 +95,22 @@ end
 redis.call('HSET', KEYS[1], 'version', ARGV[1])
 return 1`)
 
-func (st *store) apply(ctx context.Context, id string, version uint64, op, val, extraKey string) error {
-	keys := []string{seekerKey(id), employersKey(id), counselorsKey(id), notesKey(id)}
+func (st *store) apply(ctx context.Context, g projection.Gen, id string, version uint64, op, val, extraKey string) error {
+	keys := []string{seekerKey(g, id), employersKey(g, id), counselorsKey(g, id), notesKey(g, id)}
 	return applyScript.Run(ctx, st.rdb, keys, strconv.FormatUint(version, 10), op, val, extraKey, id).Err()
 }
 
 func (st *store) seeker(ctx context.Context, id string) (profile.Seeker, error) {
+	g, err := st.proj.Current(ctx)
+	if err != nil {
+		return profile.Seeker{}, err
+	}
+	return st.seekerIn(ctx, g, id)
+}
+
+func (st *store) seekerIn(ctx context.Context, g projection.Gen, id string) (profile.Seeker, error) {
 	var sk profile.Seeker
-	vals, err := st.rdb.HMGet(ctx, seekerKey(id), "doc", "version").Result()
+	vals, err := st.rdb.HMGet(ctx, seekerKey(g, id), "doc", "version").Result()
 	if err != nil {
 		return sk, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
@@ -106,7 +129,11 @@ func (st *store) seeker(ctx context.Context, id string) (profile.Seeker, error) 
 
 func (st *store) sealedContact(ctx context.Context, id string) (shred.Sealed, bool, error) {
 	var s shred.Sealed
-	data, err := st.rdb.HGet(ctx, seekerKey(id), "contact").Bytes()
+	g, err := st.proj.Current(ctx)
+	if err != nil {
+		return s, false, err
+	}
+	data, err := st.rdb.HGet(ctx, seekerKey(g, id), "contact").Bytes()
 	if errors.Is(err, redis.Nil) {
 		return s, false, nil
 	}
@@ -120,7 +147,11 @@ func (st *store) sealedContact(ctx context.Context, id string) (shred.Sealed, bo
 }
 
 func (st *store) sealedNotes(ctx context.Context, id string) ([]shred.Sealed, error) {
-	items, err := st.rdb.LRange(ctx, notesKey(id), 0, -1).Result()
+	g, err := st.proj.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items, err := st.rdb.LRange(ctx, notesKey(g, id), 0, -1).Result()
 	if err != nil {
 		return nil, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
@@ -137,7 +168,11 @@ func (st *store) sealedNotes(ctx context.Context, id string) ([]shred.Sealed, er
 
 func (st *store) relations(ctx context.Context, id string) (profile.Relations, error) {
 	rel := profile.Relations{Counselors: []string{}, Employers: []string{}}
-	sk, err := st.seeker(ctx, id)
+	g, err := st.proj.Current(ctx)
+	if err != nil {
+		return rel, err
+	}
+	sk, err := st.seekerIn(ctx, g, id)
 	if apierr.CodeOf(err) == apierr.NotFound {
 		return rel, nil
 	}
@@ -146,10 +181,10 @@ func (st *store) relations(ctx context.Context, id string) (profile.Relations, e
 	}
 	rel.Exists = true
 	rel.OpenToEmployers = sk.OpenToEmployers
-	if rel.Counselors, err = st.rdb.SMembers(ctx, counselorsKey(id)).Result(); err != nil {
+	if rel.Counselors, err = st.rdb.SMembers(ctx, counselorsKey(g, id)).Result(); err != nil {
 		return rel, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
-	if rel.Employers, err = st.rdb.SMembers(ctx, employersKey(id)).Result(); err != nil {
+	if rel.Employers, err = st.rdb.SMembers(ctx, employersKey(g, id)).Result(); err != nil {
 		return rel, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
 	sort.Strings(rel.Counselors)
@@ -158,7 +193,11 @@ func (st *store) relations(ctx context.Context, id string) (profile.Relations, e
 }
 
 func (st *store) caseload(ctx context.Context, counselor string) ([]string, error) {
-	ids, err := st.rdb.SMembers(ctx, caseloadKey(counselor)).Result()
+	g, err := st.proj.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := st.rdb.SMembers(ctx, caseloadKey(g, counselor)).Result()
 	if err != nil {
 		return nil, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
@@ -167,17 +206,24 @@ func (st *store) caseload(ctx context.Context, counselor string) ([]string, erro
 }
 
 func (st *store) waitVersion(ctx context.Context, id string, seq uint64, wait time.Duration) error {
-	return awaitVersion(ctx, st.rdb, seekerKey(id), seq, wait)
+	return st.awaitVersion(ctx, func(g projection.Gen) string { return seekerKey(g, id) }, seq, wait)
 }
 
 func (st *store) waitEmployerVersion(ctx context.Context, org string, seq uint64, wait time.Duration) error {
-	return awaitVersion(ctx, st.rdb, employerKey(org), seq, wait)
+	return st.awaitVersion(ctx, func(g projection.Gen) string { return employerKey(g, org) }, seq, wait)
 }
 
-// awaitVersion waits until the hash at key holds version seq or later.
-func awaitVersion(ctx context.Context, rdb *redis.Client, key string, seq uint64, wait time.Duration) error {
+// awaitVersion waits until the hash at key holds version seq or later. The
+// generation is resolved on every look, so a swap while waiting is
+// harmless: the new generation was caught up when it was swapped in and
+// applies the write too.
+func (st *store) awaitVersion(ctx context.Context, key func(projection.Gen) string, seq uint64, wait time.Duration) error {
 	return events.AwaitProjection(ctx, wait, func(ctx context.Context) (bool, error) {
-		v, err := rdb.HGet(ctx, key, "version").Uint64()
+		g, err := st.proj.Current(ctx)
+		if err != nil {
+			return false, err
+		}
+		v, err := st.rdb.HGet(ctx, key(g), "version").Uint64()
 		if errors.Is(err, redis.Nil) {
 			return false, nil
 		}
@@ -193,7 +239,11 @@ return 1`)
 
 func (st *store) employer(ctx context.Context, org string) (profile.Employer, error) {
 	var e profile.Employer
-	vals, err := st.rdb.HMGet(ctx, employerKey(org), "doc", "version").Result()
+	g, err := st.proj.Current(ctx)
+	if err != nil {
+		return e, err
+	}
+	vals, err := st.rdb.HMGet(ctx, employerKey(g, org), "doc", "version").Result()
 	if err != nil {
 		return e, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
@@ -209,22 +259,28 @@ func (st *store) employer(ctx context.Context, org string) (profile.Employer, er
 	return e, nil
 }
 
-func (s *Service) runProjection(ctx context.Context) error {
-	return events.Run(ctx, s.p.JS, events.Consumer{
-		Stream:   events.StreamProfiles,
-		Durable:  "profiles-projection",
-		Filters:  []string{events.SeekerSubjectPrefix + ">", events.EmployerSubjectPrefix + ">"},
-		MaxBatch: 100,
-	}, s.p.Log, func(ctx context.Context, msgs []jetstream.Msg) []error {
-		errs := make([]error, len(msgs))
-		for i, m := range msgs {
-			errs[i] = s.project(ctx, m)
-		}
-		return errs
-	})
+// projectionSpec is the profiles projection: one consumer per generation
+// on the seeker and employer subjects of PROFILES.
+func (s *Service) projectionSpec() projection.Spec {
+	return projection.Spec{
+		Name: ProjectionName,
+		Consumers: []events.Consumer{{
+			Stream:   events.StreamProfiles,
+			Durable:  ProjectionDurable,
+			Filters:  []string{events.SeekerSubjectPrefix + ">", events.EmployerSubjectPrefix + ">"},
+			MaxBatch: 100,
+		}},
+		Apply: func(ctx context.Context, g projection.Gen, _ int, msgs []jetstream.Msg) []error {
+			errs := make([]error, len(msgs))
+			for i, m := range msgs {
+				errs[i] = s.project(ctx, g, m)
+			}
+			return errs
+		},
+	}
 }
 
-func (s *Service) project(ctx context.Context, m jetstream.Msg) error {
+func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg) error {
 	env := events.EnvelopeOf(m)
 	if strings.HasPrefix(env.Subject, events.EmployerSubjectPrefix) {
 		var e profile.Employer
@@ -232,14 +288,14 @@ func (s *Service) project(ctx context.Context, m jetstream.Msg) error {
 			return events.Poison("employer payload: %v", err)
 		}
 		doc, _ := json.Marshal(e)
-		return employerScript.Run(ctx, s.store.rdb, []string{employerKey(e.Org)}, strconv.FormatUint(env.Sequence, 10), doc).Err()
+		return employerScript.Run(ctx, s.store.rdb, []string{employerKey(g, e.Org)}, strconv.FormatUint(env.Sequence, 10), doc).Err()
 	}
 	id := strings.TrimPrefix(env.Subject, events.SeekerSubjectPrefix)
 	if env.Type == events.TypeSeekerDeleted {
 		if err := s.keys.Shred(ctx, id); err != nil {
 			return err
 		}
-		return s.store.apply(ctx, id, env.Sequence, "delete", "", keyPrefix+"counselor:")
+		return s.store.apply(ctx, g, id, env.Sequence, "delete", "", g.Key("counselor:"))
 	}
 	var sealed shred.Sealed
 	if err := json.Unmarshal(m.Data(), &sealed); err != nil || sealed.Subject != id {
@@ -248,7 +304,7 @@ func (s *Service) project(ctx context.Context, m jetstream.Msg) error {
 	var ch profile.Change
 	if err := s.keys.Open(ctx, sealed, &ch); err != nil {
 		if errors.Is(err, shred.ErrShredded) {
-			return s.store.apply(ctx, id, env.Sequence, "skip", "", "")
+			return s.store.apply(ctx, g, id, env.Sequence, "skip", "", "")
 		}
 		return events.Poison("open seeker event: %v", err)
 	}
@@ -261,22 +317,22 @@ func (s *Service) project(ctx context.Context, m jetstream.Msg) error {
 		if err != nil {
 			return err
 		}
-		return s.store.apply(ctx, id, env.Sequence, "attrs", string(doc), "")
+		return s.store.apply(ctx, g, id, env.Sequence, "attrs", string(doc), "")
 	case events.TypeSeekerContactUpdated:
 		// Stored sealed: Redis never holds a seeker's contact details in the clear.
 		data, _ := json.Marshal(sealed)
-		return s.store.apply(ctx, id, env.Sequence, "contact", string(data), "")
+		return s.store.apply(ctx, g, id, env.Sequence, "contact", string(data), "")
 	case events.TypeSeekerNoteAdded:
 		data, _ := json.Marshal(sealed) // kept sealed, like contact details
-		return s.store.apply(ctx, id, env.Sequence, "note", string(data), "")
+		return s.store.apply(ctx, g, id, env.Sequence, "note", string(data), "")
 	case events.TypeSeekerConsentGranted:
-		return s.store.apply(ctx, id, env.Sequence, "consent+", ch.Employer, "")
+		return s.store.apply(ctx, g, id, env.Sequence, "consent+", ch.Employer, "")
 	case events.TypeSeekerConsentRevoked:
-		return s.store.apply(ctx, id, env.Sequence, "consent-", ch.Employer, "")
+		return s.store.apply(ctx, g, id, env.Sequence, "consent-", ch.Employer, "")
 	case events.TypeSeekerCounselorLinked:
-		return s.store.apply(ctx, id, env.Sequence, "counselor+", ch.Counselor, caseloadKey(ch.Counselor))
+		return s.store.apply(ctx, g, id, env.Sequence, "counselor+", ch.Counselor, caseloadKey(g, ch.Counselor))
 	case events.TypeSeekerCounselorUnlinked:
-		return s.store.apply(ctx, id, env.Sequence, "counselor-", ch.Counselor, caseloadKey(ch.Counselor))
+		return s.store.apply(ctx, g, id, env.Sequence, "counselor-", ch.Counselor, caseloadKey(g, ch.Counselor))
 	}
 	return events.Poison("unknown event type %q", env.Type)
 }
