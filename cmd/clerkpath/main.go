@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"token":   {"mint a development bearer token for a role and user", cmdToken},
 		"rebuild": {"rebuild a projection (postings-index, profiles) by replaying its stream", cmdRebuild},
 		"dlq":     {"list dead-lettered events, or replay one", cmdDLQ},
+		"streams": {"show the streams' replication, or change it (--replicas N)", cmdStreams},
 		"seed":    {"load demo postings and seekers into a running backend", cmdSeed},
 		"ingest":  {"submit job postings from files (JSON, NDJSON, CSV, JSON-LD), or --dry-run to print them normalised", cmdIngest},
 

@@ -122,3 +122,19 @@ func TestSeedLoadsDemoDataThatMatches(t *testing.T) {
 		return nil
 	})
 }
+
+func TestStreamsShowsReplication(t *testing.T) {
+	s := startStack(t)
+	out, _, err := runCLI(t, s.opsEnv, "streams")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"JOBS", "PROFILES", "SUBJECT_KEYS"} {
+		if !strings.Contains(out, name) || !strings.Contains(out, "replicas 1") {
+			t.Errorf("streams output lacks %s with its replicas:\n%s", name, out)
+		}
+	}
+	if _, _, err := runCLI(t, s.opsEnv, "streams", "--replicas", "9"); err == nil {
+		t.Error("--replicas 9 accepted")
+	}
+}

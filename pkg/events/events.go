@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -111,18 +113,22 @@ func StreamConfigs(replicas int) []jetstream.StreamConfig {
 	}
 }
 
-// EnsureStreams creates or updates every stream; it is idempotent and safe to
-// call from every service at start.
+// EnsureStreams creates missing streams with the given replica count and
+// brings the other settings of existing streams up to date; it is
+// idempotent and safe to call from every service at start.
 //
-// It raises a stream's replica count to replicas but never lowers it: one
-// copy of a service started without CLERKPATH_STREAM_REPLICAS must not
-// quietly take a cluster's streams from R3 to R1. Lowering replication is
-// an operator's deliberate act (docs/operations.md).
+// It never changes an existing stream's replica count. When the count
+// differs from replicas it returns a *ReplicaMismatch, and the service
+// refuses to start: one copy started without CLERKPATH_STREAM_REPLICAS
+// must not quietly take a cluster from R3 to R1 (nor one copy from R1 to
+// R3). Replication changes only through SetReplicas (`clerkpath streams
+// --replicas N`), an operator's deliberate act.
 //
 // A stream whose configuration already matches is left alone: updating a
 // stream while consumers are being created races inside nats-server, and
 // every service calls this at start.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int) error {
+	mismatch := &ReplicaMismatch{Want: max(replicas, 1), Have: map[string]int{}}
 	for _, cfg := range StreamConfigs(replicas) {
 		_, err := js.CreateStream(ctx, cfg)
 		if err == nil {
@@ -136,12 +142,61 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int) er
 			return fmt.Errorf("stream %s: %w", cfg.Name, err)
 		}
 		have := st.CachedInfo().Config
-		cfg.Replicas = max(cfg.Replicas, have.Replicas)
+		if have.Replicas != cfg.Replicas {
+			mismatch.Have[cfg.Name] = have.Replicas
+			cfg.Replicas = have.Replicas
+		}
 		if sameConfig(have, cfg) {
 			continue
 		}
 		if _, err := js.UpdateStream(ctx, cfg); err != nil {
 			return fmt.Errorf("update stream %s: %w", cfg.Name, err)
+		}
+	}
+	if len(mismatch.Have) > 0 {
+		return mismatch
+	}
+	return nil
+}
+
+// ReplicaMismatch says that existing streams are replicated differently
+// from the configured count.
+type ReplicaMismatch struct {
+	Want int
+	Have map[string]int // stream → its replicas
+}
+
+func (e *ReplicaMismatch) Error() string {
+	names := slices.Sorted(maps.Keys(e.Have))
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s has %d", n, e.Have[n])
+	}
+	return fmt.Sprintf("CLERKPATH_STREAM_REPLICAS is %d but stream %s replicas: set CLERKPATH_STREAM_REPLICAS to match, or change the streams deliberately with `clerkpath streams --replicas %d`",
+		e.Want, strings.Join(parts, ", "), e.Want)
+}
+
+// SetReplicas changes the replica count of every event stream to n (and
+// creates missing ones with it). It is the one place replication changes.
+func SetReplicas(ctx context.Context, js jetstream.JetStream, n int) error {
+	for _, cfg := range StreamConfigs(n) {
+		st, err := js.Stream(ctx, cfg.Name)
+		switch {
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			if _, err := js.CreateStream(ctx, cfg); err != nil {
+				return fmt.Errorf("create stream %s: %w", cfg.Name, err)
+			}
+			continue
+		case err != nil:
+			return fmt.Errorf("stream %s: %w", cfg.Name, err)
+		}
+		have := st.CachedInfo().Config
+		if have.Replicas == cfg.Replicas {
+			continue
+		}
+		have.Replicas = cfg.Replicas
+		if _, err := js.UpdateStream(ctx, have); err != nil {
+			return fmt.Errorf("set replicas of stream %s to %d: %w", cfg.Name, n, err)
 		}
 	}
 	return nil

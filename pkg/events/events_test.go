@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,10 +155,11 @@ func TestRunRetriesThenDeadLetters(t *testing.T) {
 	}
 }
 
-// A copy of a service configured with fewer replicas than the cluster's
-// streams have raises nothing and lowers nothing: replication only goes up
-// (issue 12: one misconfigured copy took six streams from R3 to R1).
-func TestEnsureStreamsNeverLowersReplication(t *testing.T) {
+// A copy of a service configured with a replica count other than the
+// streams' refuses to start, naming the setting, and changes nothing; the
+// streams change only through SetReplicas (issue 12: one misconfigured
+// copy took six streams from R3 to R1).
+func TestReplicationChangesOnlyDeliberately(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
@@ -169,23 +171,36 @@ func TestEnsureStreamsNeverLowersReplication(t *testing.T) {
 	}
 	t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
-	if err := events.EnsureStreams(ctx, js, 1); err != nil {
-		t.Fatal(err)
+	replicas := func() map[int]int {
+		count := map[int]int{}
+		for _, cfg := range events.StreamConfigs(1) {
+			st, err := js.Stream(ctx, cfg.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			count[st.CachedInfo().Config.Replicas]++
+		}
+		return count
 	}
 	if err := events.EnsureStreams(ctx, js, 3); err != nil {
 		t.Fatal(err)
 	}
-	if err := events.EnsureStreams(ctx, js, 1); err != nil {
+	err = events.EnsureStreams(ctx, js, 1)
+	var mismatch *events.ReplicaMismatch
+	if !errors.As(err, &mismatch) || !strings.Contains(err.Error(), "CLERKPATH_STREAM_REPLICAS is 1") || !strings.Contains(err.Error(), "clerkpath streams --replicas") {
+		t.Fatalf("EnsureStreams(1) on R3 streams = %v, want a mismatch naming the setting and the command", err)
+	}
+	if got := replicas(); got[3] != len(events.StreamConfigs(1)) {
+		t.Fatalf("replicas after a refused start: %v, want all 3", got)
+	}
+	if err := events.SetReplicas(ctx, js, 1); err != nil {
 		t.Fatal(err)
 	}
-	for _, cfg := range events.StreamConfigs(1) {
-		st, err := js.Stream(ctx, cfg.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := st.CachedInfo().Config.Replicas; got != 3 {
-			t.Errorf("stream %s has %d replicas, want 3", cfg.Name, got)
-		}
+	if got := replicas(); got[1] != len(events.StreamConfigs(1)) {
+		t.Fatalf("replicas after SetReplicas(1): %v, want all 1", got)
+	}
+	if err := events.EnsureStreams(ctx, js, 1); err != nil {
+		t.Fatalf("EnsureStreams(1) on R1 streams: %v", err)
 	}
 }
 

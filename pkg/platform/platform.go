@@ -60,8 +60,8 @@ func Open(ctx context.Context, cfg config.Config, service string, needs Needs, l
 	}
 	p.NC = nc
 	if mp := nc.MaxPayload(); mp < natsx.RecommendedMaxPayload {
-		log.Warn().Int64("max_payload", mp).Int("recommended", natsx.RecommendedMaxPayload).
-			Msg("the NATS server's max_payload is below what bulk postings and exports need: larger requests answer 413; set max_payload in the server configuration (docs/operations.md)")
+		p.Close()
+		return nil, fmt.Errorf("the NATS server's max_payload is %d bytes; clerkpath needs at least %d (8 MiB: bulk postings and exports travel as one message): set max_payload: 8MB in the server configuration (docs/operations.md)", mp, natsx.RecommendedMaxPayload)
 	}
 	if p.JS, err = jetstream.New(nc); err != nil {
 		p.Close()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
@@ -71,4 +72,34 @@ func TestCheckSeesStreamsWithoutALeader(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A NATS server whose max_payload is below what bulk postings need is
+// refused at start, naming the setting, rather than failing large requests
+// later (issue 12: a stock server broke bulk posting and nothing said so).
+func TestOpenRefusesASmallMaxPayload(t *testing.T) {
+	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir(), MaxPayload: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	cfg, err := config.Load(func(k string) string {
+		if k == config.EnvNATSURL {
+			return ns.ClientURL()
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := Open(ctx, cfg, "test", Needs{}, zerolog.Nop())
+	if err == nil {
+		p.Close()
+		t.Fatal("opened against a 1 MiB max_payload")
+	}
+	if !strings.Contains(err.Error(), "max_payload") {
+		t.Errorf("error %q does not name max_payload", err)
+	}
 }

@@ -41,9 +41,10 @@ type Keyring struct {
 // cluster a direct get may be answered by a replica that has not yet
 // applied a key the leader acknowledged, and "no key" means "shredded", so
 // a stale read would drop a seeker created a moment before. A keyring
-// stream made by an earlier version with direct gets on, or with fewer
-// replicas than asked for, is updated; it has no consumers, so the update
-// races nothing.
+// stream made by an earlier version with direct gets on is updated; it
+// has no consumers, so the update races nothing. A stream replicated
+// differently from replicas is refused, as EnsureStreams refuses the event
+// streams; SetReplicas changes it.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, error) {
 	cfg := jetstream.StreamConfig{
 		Name:        Stream,
@@ -58,11 +59,13 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, 
 	}
 	st, err := js.Stream(ctx, Stream)
 	switch {
-	case err == nil && (st.CachedInfo().Config.AllowDirect || st.CachedInfo().Config.Replicas < cfg.Replicas):
-		// Replication is raised, never lowered, as for the event streams.
+	case err == nil && st.CachedInfo().Config.Replicas != cfg.Replicas:
+		// As for the event streams: replication changes only deliberately.
+		return nil, fmt.Errorf("open keyring: CLERKPATH_STREAM_REPLICAS is %d but stream %s has %d replicas: set CLERKPATH_STREAM_REPLICAS to match, or change the streams deliberately with `clerkpath streams --replicas %d`",
+			cfg.Replicas, Stream, st.CachedInfo().Config.Replicas, cfg.Replicas)
+	case err == nil && st.CachedInfo().Config.AllowDirect:
 		current := st.CachedInfo().Config
 		current.AllowDirect = false
-		current.Replicas = max(current.Replicas, cfg.Replicas)
 		st, err = js.UpdateStream(ctx, current)
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		st, err = js.CreateStream(ctx, cfg)
@@ -74,6 +77,26 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, 
 		return nil, fmt.Errorf("open keyring: %w", err)
 	}
 	return &Keyring{js: js, stream: st}, nil
+}
+
+// SetReplicas changes the keyring stream's replica count to n.
+func SetReplicas(ctx context.Context, js jetstream.JetStream, n int) error {
+	st, err := js.Stream(ctx, Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil // Open creates it with the configured count
+	}
+	if err != nil {
+		return fmt.Errorf("keyring stream: %w", err)
+	}
+	cfg := st.CachedInfo().Config
+	if cfg.Replicas == n {
+		return nil
+	}
+	cfg.Replicas = n
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("set replicas of stream %s to %d: %w", Stream, n, err)
+	}
+	return nil
 }
 
 // Sealed is an encrypted payload: AES-256-GCM, the nonce prepended.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -130,6 +131,9 @@ func TestAFreshKeyIsNeverReadAsShreddedOnACluster(t *testing.T) {
 	writer, err := shred.Open(ctx, streams[0], 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := shred.Open(ctx, streams[1], 1); err == nil || !strings.Contains(err.Error(), "clerkpath streams --replicas") {
+		t.Fatalf("opening the R3 keyring with 1 replica = %v, want a refusal naming the command", err)
 	}
 	readers := make([]*shred.Keyring, len(streams))
 	for i, js := range streams {
