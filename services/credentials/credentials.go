@@ -23,6 +23,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/projection"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 )
@@ -43,6 +44,11 @@ const (
 	SubjectPlan       = "svc.credentials.plan"
 	SubjectSeekerPlan = "svc.credentials.seeker_plan"
 	SubjectCTDL       = "svc.credentials.ctdl"
+	// SubjectRebuild starts a rebuild of the records projection (unless one
+	// runs) and SubjectRebuildStatus follows it; both take an empty body and
+	// reply with a projection.Status (`clerkpath rebuild credentials`).
+	SubjectRebuild       = "svc.credentials.rebuild"
+	SubjectRebuildStatus = "svc.credentials.rebuild.status"
 )
 
 // Subjects of other services this one calls. Services never import each
@@ -67,6 +73,8 @@ type Options struct {
 	MarketTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Projection tunes the generations of the Redis projection.
+	Projection projection.Options
 }
 
 // Service holds the credentials service's dependencies.
@@ -75,6 +83,7 @@ type Service struct {
 	cat     *pathway.Catalog
 	keys    *shred.Keyring
 	store   *store
+	proj    *projection.Projection
 	opts    Options
 	now     func() time.Time
 	catCTDL []byte // the whole catalog as CTDL JSON-LD, built once
@@ -114,13 +123,23 @@ func New(ctx context.Context, p *platform.Platform, opts Options) (*Service, err
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{p: p, cat: cat, keys: keys, store: &store{rdb: p.Redis}, opts: opts, now: now, catCTDL: catCTDL}, nil
+	s := &Service{p: p, cat: cat, keys: keys, opts: opts, now: now, catCTDL: catCTDL}
+	s.proj = projection.New(p.Redis, p.JS, p.Log, s.projectionSpec(), opts.Projection)
+	s.store = &store{rdb: p.Redis, proj: s.proj}
+	return s, nil
 }
 
 // Serve adds the micro endpoints, keeps the Redis projection and scans for
 // ending renewal cycles until ctx ends.
 func (s *Service) Serve(ctx context.Context) error {
 	p := s.p
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.proj.Run(ctx) })
+	// A first start builds the projection before the endpoints answer (bounded:
+	// past the bound, reads answer 503 until it is built).
+	if err := s.proj.WaitServing(ctx, 10*time.Second); err != nil {
+		p.Log.Warn().Err(err).Msg("credential records projection not built yet; reads answer 503 until it is")
+	}
 	svc, err := micro.AddService(p.NC, micro.Config{Name: Name, Version: Version, Description: "credential catalog, pathway plans, credential records and CEUs"})
 	if err != nil {
 		return fmt.Errorf("credentials: add micro service: %w", err)
@@ -138,14 +157,13 @@ func (s *Service) Serve(ctx context.Context) error {
 		{"plan", SubjectPlan, s.plan},
 		{"seeker-plan", SubjectSeekerPlan, s.seekerPlan},
 		{"ctdl", SubjectCTDL, s.ctdl},
+		{"rebuild", SubjectRebuild, s.proj.RebuildHandler},
+		{"rebuild-status", SubjectRebuildStatus, s.proj.StatusHandler},
 	} {
 		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.NC, p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
 			return fmt.Errorf("credentials: add endpoint %s: %w", ep.name, err)
 		}
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.runProjection(ctx) })
-	g.Go(func() error { return s.runDeletions(ctx) })
 	if s.opts.ScanInterval > 0 {
 		g.Go(func() error { s.runExpiringScans(ctx); return nil })
 	}

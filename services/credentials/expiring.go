@@ -52,9 +52,13 @@ func (s *Service) runExpiringScans(ctx context.Context) {
 func (s *Service) ScanExpiring(ctx context.Context, today time.Time) (ScanResult, error) {
 	var res ScanResult
 	window := s.p.Config.ExpiringDays
+	g, err := s.proj.Current(ctx)
+	if err != nil {
+		return res, fmt.Errorf("expiring scan: %w", err)
+	}
 	var cursor uint64
 	for {
-		ids, next, err := s.p.Redis.SScan(ctx, seekersKey, cursor, "", 200).Result()
+		ids, next, err := s.p.Redis.SScan(ctx, seekersKey(g), cursor, "", 200).Result()
 		if err != nil {
 			return res, fmt.Errorf("expiring scan: list seekers: %w", err)
 		}
@@ -131,5 +135,9 @@ func (s *Service) announce(ctx context.Context, seeker string, r pathway.Recert,
 	}
 	// The projection records the notice when it applies the event; record
 	// it now too, so that a scan right after this one skips it.
-	return !ack.Duplicate, s.store.apply(ctx, seeker, ack.Sequence, "notified", notifiedKey(r.Issuer, r.CycleEnd), strconv.Itoa(r.DaysLeft))
+	g, err := s.proj.Current(ctx)
+	if err != nil {
+		return !ack.Duplicate, err
+	}
+	return !ack.Duplicate, s.store.apply(ctx, g, seeker, ack.Sequence, "notified", notifiedKey(r.Issuer, r.CycleEnd), strconv.Itoa(r.DaysLeft))
 }

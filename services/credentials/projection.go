@@ -17,32 +17,46 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/projection"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 )
 
-// store is the Redis projection of the CREDENTIALS stream:
+// store is the Redis projection of the CREDENTIALS stream (and of seekers'
+// deletions in PROFILES), kept in generations (pkg/projection). Generation
+// N's keys:
 //
-//	clerkpath:credentials:<seeker>  hash:
+//	clerkpath:credential-records:g<N>:seeker:<seeker>  hash:
 //	    seq                      the highest stream sequence applied (read-your-writes)
 //	    cred:<CODE>              the credential record (JSON)
 //	    credseq:<CODE>           the stream sequence that record came from
 //	    ceu:<event id>           one CEU record (JSON)
 //	    notified:<issuer>:<end>  days left when credentials.expiring went out for that cycle
 //	    deleted                  "1" once the seeker was deleted: nothing applies any more
-//	clerkpath:credentials:seekers   set of seekers holding records (walked by the expiring scan)
+//	clerkpath:credential-records:g<N>:seekers   set of seekers holding records (walked by the expiring scan)
 //
 // Every change is idempotent: a credential is replaced only by a record from
 // a later stream sequence (so redeliveries and replays, in any order, end in
 // the same state), CEUs are keyed by their event id, and a deletion leaves a
-// tombstone that a replay of older events cannot get past.
-type store struct{ rdb *redis.Client }
+// tombstone that a replay of older events cannot get past. Every read
+// resolves the generation first; with none (Redis lost its data) it
+// answers 503 while a rebuild runs, never an empty list.
+type store struct {
+	rdb  *redis.Client
+	proj *projection.Projection
+}
 
+// ProjectionName names the projection's keys: clerkpath:credential-records:….
+const ProjectionName = "credential-records"
+
+// Base names of the projection's consumers; generation N has its own,
+// <name>-g<N>.
 const (
-	keyPrefix  = "clerkpath:credentials:"
-	seekersKey = keyPrefix + "seekers"
+	ProjectionDurable = "credentials-projection"
+	DeletionsDurable  = "credentials-seeker-deletions"
 )
 
-func recordsKey(id string) string { return keyPrefix + id }
+func recordsKey(g projection.Gen, id string) string { return g.Key("seeker:" + id) }
+func seekersKey(g projection.Gen) string            { return g.Key("seekers") }
 
 var applyScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], 'deleted') == 1 then return 0 end
@@ -74,8 +88,8 @@ if seq > tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') then
 end
 return applied`)
 
-func (st *store) apply(ctx context.Context, id string, seq uint64, op, field, value string) error {
-	err := applyScript.Run(ctx, st.rdb, []string{recordsKey(id), seekersKey}, strconv.FormatUint(seq, 10), op, field, value, id).Err()
+func (st *store) apply(ctx context.Context, g projection.Gen, id string, seq uint64, op, field, value string) error {
+	err := applyScript.Run(ctx, st.rdb, []string{recordsKey(g, id), seekersKey(g)}, strconv.FormatUint(seq, 10), op, field, value, id).Err()
 	if err != nil {
 		return fmt.Errorf("apply %s: %w", op, err)
 	}
@@ -93,7 +107,11 @@ type seekerRecords struct {
 
 func (st *store) load(ctx context.Context, id string) (seekerRecords, error) {
 	rec := seekerRecords{creds: []profile.CredentialRecord{}, ceus: []profile.CEURecord{}, notified: map[string]bool{}}
-	h, err := st.rdb.HGetAll(ctx, recordsKey(id)).Result()
+	g, err := st.proj.Current(ctx)
+	if err != nil {
+		return rec, err
+	}
+	h, err := st.rdb.HGetAll(ctx, recordsKey(g, id)).Result()
 	if err != nil {
 		return rec, apierr.Wrap(err, apierr.Unavailable, "credential records are unavailable")
 	}
@@ -133,10 +151,15 @@ func (st *store) load(ctx context.Context, id string) (seekerRecords, error) {
 }
 
 // waitApplied waits until the projection of seeker id has applied stream
-// sequence seq, so a caller reads its own write.
+// sequence seq, so a caller reads its own write. The generation is
+// resolved on every look: a swap while waiting is harmless.
 func (st *store) waitApplied(ctx context.Context, id string, seq uint64, wait time.Duration) error {
 	return events.AwaitProjection(ctx, wait, func(ctx context.Context) (bool, error) {
-		h, err := st.rdb.HMGet(ctx, recordsKey(id), "seq", "deleted").Result()
+		g, err := st.proj.Current(ctx)
+		if err != nil {
+			return false, err
+		}
+		h, err := st.rdb.HMGet(ctx, recordsKey(g, id), "seq", "deleted").Result()
 		if err != nil {
 			return false, err
 		}
@@ -149,23 +172,31 @@ func (st *store) waitApplied(ctx context.Context, id string, seq uint64, wait ti
 	})
 }
 
-// runProjection applies the CREDENTIALS stream to Redis until ctx ends.
-func (s *Service) runProjection(ctx context.Context) error {
-	return events.Run(ctx, s.p.JS, events.Consumer{
-		Stream:   events.StreamCredentials,
-		Durable:  "credentials-projection",
-		Filters:  []string{"credentials.>"},
-		MaxBatch: 100,
-	}, s.p.Log, func(ctx context.Context, msgs []jetstream.Msg) []error {
-		errs := make([]error, len(msgs))
-		for i, m := range msgs {
-			errs[i] = s.project(ctx, m)
-		}
-		return errs
-	})
+// projectionSpec is the credentials projection: per generation, one
+// consumer of CREDENTIALS and one of seekers' events in PROFILES (for
+// deletions).
+func (s *Service) projectionSpec() projection.Spec {
+	return projection.Spec{
+		Name: ProjectionName,
+		Consumers: []events.Consumer{
+			{Stream: events.StreamCredentials, Durable: ProjectionDurable, Filters: []string{"credentials.>"}, MaxBatch: 100},
+			{Stream: events.StreamProfiles, Durable: DeletionsDurable, Filters: []string{events.SeekerSubjectPrefix + ">"}, MaxBatch: 100},
+		},
+		Apply: func(ctx context.Context, g projection.Gen, consumer int, msgs []jetstream.Msg) []error {
+			errs := make([]error, len(msgs))
+			for i, m := range msgs {
+				if consumer == 0 {
+					errs[i] = s.project(ctx, g, m)
+				} else {
+					errs[i] = s.projectDeletion(ctx, g, m)
+				}
+			}
+			return errs
+		},
+	}
 }
 
-func (s *Service) project(ctx context.Context, m jetstream.Msg) error {
+func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg) error {
 	env := events.EnvelopeOf(m)
 	var sealed shred.Sealed
 	if err := json.Unmarshal(m.Data(), &sealed); err != nil || sealed.Subject == "" {
@@ -191,7 +222,7 @@ func (s *Service) project(ctx context.Context, m jetstream.Msg) error {
 		if err != nil {
 			return err
 		}
-		return s.store.apply(ctx, id, env.Sequence, "cred", ch.Credential.Code, string(doc))
+		return s.store.apply(ctx, g, id, env.Sequence, "cred", ch.Credential.Code, string(doc))
 	case events.CredentialsCEULogged:
 		if ch.CEU == nil || env.ID == "" {
 			return events.Poison("credentials.ceu_logged without a CEU or an event id")
@@ -200,37 +231,26 @@ func (s *Service) project(ctx context.Context, m jetstream.Msg) error {
 		if err != nil {
 			return err
 		}
-		return s.store.apply(ctx, id, env.Sequence, "ceu", env.ID, string(doc))
+		return s.store.apply(ctx, g, id, env.Sequence, "ceu", env.ID, string(doc))
 	case events.CredentialsExpiring:
 		if ch.Expiring == nil {
 			return events.Poison("credentials.expiring without a cycle")
 		}
-		return s.store.apply(ctx, id, env.Sequence, "notified", notifiedKey(ch.Expiring.Issuer, ch.Expiring.CycleEnd), strconv.Itoa(ch.Expiring.DaysLeft))
+		return s.store.apply(ctx, g, id, env.Sequence, "notified", notifiedKey(ch.Expiring.Issuer, ch.Expiring.CycleEnd), strconv.Itoa(ch.Expiring.DaysLeft))
 	}
 	return events.Poison("unknown credentials subject %q", env.Subject)
 }
 
 func notifiedKey(issuer, cycleEnd string) string { return issuer + ":" + cycleEnd }
 
-// runDeletions follows seekers' profile events and drops the records of a
-// deleted seeker. (Their events stay in the stream, unreadable: the
+// projectDeletion drops the records of a deleted seeker, from seekers'
+// profile events. (Their events stay in the stream, unreadable: the
 // profiles service shreds the seeker's key.)
-func (s *Service) runDeletions(ctx context.Context) error {
-	return events.Run(ctx, s.p.JS, events.Consumer{
-		Stream:   events.StreamProfiles,
-		Durable:  "credentials-seeker-deletions",
-		Filters:  []string{events.SeekerSubjectPrefix + ">"},
-		MaxBatch: 100,
-	}, s.p.Log, func(ctx context.Context, msgs []jetstream.Msg) []error {
-		errs := make([]error, len(msgs))
-		for i, m := range msgs {
-			env := events.EnvelopeOf(m)
-			if env.Type != events.TypeSeekerDeleted {
-				continue
-			}
-			id := strings.TrimPrefix(env.Subject, events.SeekerSubjectPrefix)
-			errs[i] = s.store.apply(ctx, id, env.Sequence, "delete", "", "")
-		}
-		return errs
-	})
+func (s *Service) projectDeletion(ctx context.Context, g projection.Gen, m jetstream.Msg) error {
+	env := events.EnvelopeOf(m)
+	if env.Type != events.TypeSeekerDeleted {
+		return nil
+	}
+	id := strings.TrimPrefix(env.Subject, events.SeekerSubjectPrefix)
+	return s.store.apply(ctx, g, id, env.Sequence, "delete", "", "")
 }
