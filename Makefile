@@ -7,7 +7,7 @@ SERVICES := gateway profiles credentials ingest matching
 MODULES := pkg $(addprefix services/,$(SERVICES)) cmd/clerkpath
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all install build run test test-unit vet fmt bench clean openapi
+.PHONY: all install build run test test-faults test-unit vet fmt bench clean openapi
 
 all: build
 
@@ -28,6 +28,12 @@ run: install build
 ## test: install what is missing, then run every module's tests with -race against real servers
 test: install vet
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test $(GOTEST_FLAGS) ./...); done
+
+## test-faults: the fault tests (build tag faults, docs/operations.md "Fault tests"): the services as
+## separate processes killed with SIGKILL, Redis, Meilisearch and NATS stopped and restarted, a durable
+## consumer deleted, all under load against real servers; a few minutes, so not part of `make test`
+test-faults: install
+	cd cmd/clerkpath && $(GO) vet -tags faults . && $(GO) test $(GOTEST_FLAGS) -tags faults -run '^TestFault' -v .
 
 ## vet: go vet and gofmt across the workspace
 vet:
