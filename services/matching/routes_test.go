@@ -229,3 +229,42 @@ func TestRoutesThroughForwardReverseAndCandidates(t *testing.T) {
 		t.Errorf("candidates %+v", cands)
 	}
 }
+
+// Market demand counts a credential that is one way in among several as
+// demand, says how many postings name it only so, and counts pay of a
+// posting whose credential groups of some route the held codes satisfy.
+func TestMarketDemandCountsOneWayIn(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	at := zipPoints(t, s.p.Config.ZCTAFile, 5)[0]
+	now := time.Now()
+	site := func(id string, pay float64, routes ...posting.Route) posting.Posting {
+		lat, lon := at.Lat, at.Lon
+		p := posting.Posting{ID: id, Title: "Coder", Employer: "Acme", DatePosted: now, EmploymentType: []string{"FULL_TIME"},
+			Location: posting.Location{Lat: &lat, Lon: &lon}, SalaryHourlyMin: pay, SalaryHourlyMax: pay}
+		p.WorkMode = "onsite"
+		p.SetRoutes(routes)
+		return p
+	}
+	s.loadPostings(t, []posting.Posting{
+		site("fed", 20, posting.Route{ExperienceMonthsMin: 12}, posting.Route{Credentials: [][]string{{"CPC", "CCS"}}}),
+		site("cpc", 30, posting.Route{Credentials: [][]string{{"CPC"}}}),
+		site("rhit", 40, posting.Route{Credentials: [][]string{{"RHIT"}}}),
+	})
+	m, err := s.market1(ctx, MarketRequest{Lat: &at.Lat, Lon: &at.Lon, RadiusMiles: 10, Held: []string{"CPC"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m.Credentials["CPC"]; c.Postings != 2 || c.OneWayIn != 1 {
+		t.Errorf("CPC demand %+v, want 2 postings, 1 of them one way in", c)
+	}
+	if c := m.Credentials["CCS"]; c.Postings != 1 || c.OneWayIn != 1 {
+		t.Errorf("CCS demand %+v", c)
+	}
+	if c := m.Credentials["RHIT"]; c.Postings != 1 || c.OneWayIn != 0 {
+		t.Errorf("RHIT demand %+v", c)
+	}
+	if m.QualifiedMedianHourly != 25 { // fed (20) and cpc (30), not rhit
+		t.Errorf("qualified median %v, want 25", m.QualifiedMedianHourly)
+	}
+}
