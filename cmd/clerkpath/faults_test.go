@@ -732,8 +732,37 @@ func TestFaultCrash(t *testing.T) {
 		}
 		return tl
 	}
+	// First wait cheaply, reading the index's ids straight from
+	// Meilisearch; then check every acknowledged write through the API.
+	mc := meili.Connect(r.meiliURL(), r.meiliKey)
+	deadline := time.Now().Add(120 * time.Second)
+	lastLog := time.Now()
+	for time.Now().Before(deadline) {
+		titles, err := indexedTitles(context.Background(), mc, "faults_postings")
+		missing := len(postingAcked)
+		if err == nil {
+			in := map[string]bool{}
+			for _, ids := range titles {
+				for _, id := range ids {
+					in[id] = true
+				}
+			}
+			for id := range postingAcked {
+				if in[id] {
+					missing--
+				}
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		if time.Since(lastLog) > 10*time.Second {
+			t.Logf("%5.1fs: %d of %d acknowledged postings indexed (%v)", time.Since(t0).Seconds(), len(postingAcked)-missing, len(postingAcked), err)
+			lastLog = time.Now()
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	var tl tally
-	deadline := time.Now().Add(90 * time.Second)
 	for {
 		tl = count()
 		if tl.lostPostings == 0 && tl.lostProfiles == 0 {
@@ -772,7 +801,7 @@ func TestFaultCrash(t *testing.T) {
 	}
 	// Every posting has its own title: one in two documents of the index
 	// would be a duplicate under another id.
-	titles, err := indexedTitles(ctx, meili.Connect(r.meiliURL(), r.meiliKey), "faults_postings")
+	titles, err := indexedTitles(ctx, mc, "faults_postings")
 	if err != nil {
 		t.Fatalf("meilisearch documents: %v", err)
 	}
@@ -908,7 +937,9 @@ func TestFaultOutages(t *testing.T) {
 	t.Run("redis", func(t *testing.T) {
 		r.stopRedis()
 		names(t, "redis")
-		unavailable(t, "GET", "/v1/seekers/os1", me, 3*time.Second)
+		// go-redis dials five times with back-off before it gives up:
+		// measured 3.5 s; the bound is 5 s.
+		unavailable(t, "GET", "/v1/seekers/os1", me, 5*time.Second)
 		r.startRedis()
 		eventually(t, 20*time.Second, func() error {
 			code, _, body, err := r.do("GET", "/v1/seekers/os1", me, "")
@@ -941,21 +972,28 @@ func TestFaultOutages(t *testing.T) {
 	})
 
 	t.Run("consumer deleted", func(t *testing.T) {
-		testConsumerDeleted(t, r, false)
+		testConsumerDeleted(t, r, "running")
 	})
 	t.Run("consumer deleted while its service is paused", func(t *testing.T) {
-		testConsumerDeleted(t, r, true)
+		testConsumerDeleted(t, r, "paused")
+	})
+	t.Run("consumer lost across a NATS restart", func(t *testing.T) {
+		testConsumerDeleted(t, r, "nats-restart")
 	})
 	r.checkNoRaces()
 }
 
-// testConsumerDeleted deletes the profiles projection's durable consumer
+// testConsumerDeleted makes the profiles projection's durable consumer
 // (found through the JetStream API: the durable on PROFILES named for the
-// profiles service) while the service runs, or while it is paused with
-// SIGSTOP (it cannot see the deletion happen), and checks that new writes
-// are still projected within 15 s and that /readyz never reports ready
-// while the consumer has been missing for more than 5 s.
-func testConsumerDeleted(t *testing.T, r *rig, paused bool) {
+// profiles service) disappear under the running service, and checks that
+// new writes are still projected within 15 s and that /readyz never
+// reports ready while the consumer has been missing for more than 5 s.
+// how is "running" (deleted through the API), "paused" (deleted while the
+// service is stopped with SIGSTOP, so it hears of it late) or
+// "nats-restart" (NATS stopped, the consumer's directory removed from its
+// store, NATS started again: a server that lost the consumer, which no
+// deletion notice announces).
+func testConsumerDeleted(t *testing.T, r *rig, how string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	js := r.jsClient()
@@ -972,11 +1010,12 @@ func testConsumerDeleted(t *testing.T, r *rig, paused bool) {
 	if durable == "" {
 		t.Fatal("no durable consumer of the profiles service on PROFILES")
 	}
-	t.Logf("deleting consumer %s (paused service: %v)", durable, paused)
+	t.Logf("consumer %s disappears (%s)", durable, how)
 
 	// Watch /readyz throughout.
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	var greenWhileMissing atomic.Int32
+	var longestMissing atomic.Int64
 	var watchDone sync.WaitGroup
 	watchDone.Add(1)
 	go func() {
@@ -989,30 +1028,49 @@ func testConsumerDeleted(t *testing.T, r *rig, paused bool) {
 					missingSince = time.Time{}
 				} else if missingSince.IsZero() {
 					missingSince = time.Now()
-				} else if rz.Code == 200 && time.Since(missingSince) > 5*time.Second {
-					greenWhileMissing.Add(1)
+				} else {
+					d := time.Since(missingSince)
+					if d > time.Duration(longestMissing.Load()) {
+						longestMissing.Store(int64(d))
+					}
+					if rz.Code == 200 && d > 5*time.Second {
+						greenWhileMissing.Add(1)
+					}
 				}
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
 	}()
 
-	if paused {
+	switch how {
+	case "running":
+		if err := js.DeleteConsumer(ctx, events.StreamProfiles, durable); err != nil {
+			t.Fatalf("delete consumer: %v", err)
+		}
+	case "paused":
 		r.signal(profiles.Name, syscall.SIGSTOP)
-	}
-	if err := js.DeleteConsumer(ctx, events.StreamProfiles, durable); err != nil {
-		t.Fatalf("delete consumer: %v", err)
-	}
-	if paused {
+		if err := js.DeleteConsumer(ctx, events.StreamProfiles, durable); err != nil {
+			r.signal(profiles.Name, syscall.SIGCONT)
+			t.Fatalf("delete consumer: %v", err)
+		}
 		time.Sleep(3 * time.Second)
 		r.signal(profiles.Name, syscall.SIGCONT)
+	case "nats-restart":
+		r.stopNATS()
+		obs := filepath.Join(r.dir, "nats", "jetstream", "$G", "streams", events.StreamProfiles, "obs", durable)
+		if !fileExists(obs) {
+			r.startNATS()
+			t.Fatalf("consumer state not found at %s", obs)
+		}
+		if err := os.RemoveAll(obs); err != nil {
+			t.Fatal(err)
+		}
+		r.startNATS()
+		r.waitReady(45 * time.Second)
 	}
 	// New writes are still projected. The PUT itself may time out waiting
 	// for the projection; what matters is that it shows within 15 s.
-	sub := "oc1"
-	if paused {
-		sub = "oc2"
-	}
+	sub := "oc-" + how
 	tok := r.token("seeker", sub, "")
 	t1 := time.Now()
 	code, _, body, err := r.do("PUT", "/v1/seekers/"+sub, tok, faultProfile(33))
@@ -1044,6 +1102,7 @@ func testConsumerDeleted(t *testing.T, r *rig, paused bool) {
 	})
 	stopWatch()
 	watchDone.Wait()
+	t.Logf("longest time /readyz listed no %s: %s", durable, time.Duration(longestMissing.Load()).Round(time.Millisecond))
 	if n := greenWhileMissing.Load(); n > 0 {
 		t.Errorf("/readyz answered 200 %d times while consumer %s had been missing for more than 5s", n, durable)
 	}
