@@ -235,6 +235,13 @@ func (r *rig) stopMeili() {
 	}
 }
 
+// killServer kills a server child with SIGKILL; Stop then reaps it.
+func (r *rig) killServer(p *supervise.Process) {
+	if pid := p.Pid(); pid > 0 {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
 func (r *rig) meiliURL() string { return fmt.Sprintf("http://127.0.0.1:%d", r.meiliPort) }
 
 func (r *rig) logWriter(name string) io.Writer {
@@ -417,6 +424,7 @@ type readyz struct {
 	Code         int
 	Status       string                             `json:"status"`
 	Dependencies map[string]struct{ Status string } `json:"dependencies"`
+	Services     map[string]struct{ Status string } `json:"services"`
 	Consumers    map[string]json.RawMessage         `json:"consumers"`
 }
 
@@ -681,12 +689,14 @@ func TestFaultCrash(t *testing.T) {
 			r.startService(s.name)
 		})
 	}
-	fault(17*time.Second, "redis-server stopped and restarted (AOF)", func() {
+	fault(17*time.Second, "kill -9 redis-server, restarted (AOF)", func() {
+		r.killServer(r.redis)
 		r.stopRedis()
 		time.Sleep(500 * time.Millisecond)
 		r.startRedis()
 	})
-	fault(20*time.Second, "meilisearch stopped and restarted", func() {
+	fault(20*time.Second, "kill -9 meilisearch, restarted", func() {
+		r.killServer(r.meili)
 		r.stopMeili()
 		time.Sleep(500 * time.Millisecond)
 		r.startMeili()
@@ -1053,8 +1063,19 @@ func testConsumerDeleted(t *testing.T, r *rig, how string) {
 			r.signal(profiles.Name, syscall.SIGCONT)
 			t.Fatalf("delete consumer: %v", err)
 		}
-		time.Sleep(3 * time.Second)
+		// While it is stopped it is stuck, and /readyz must say so.
+		stuck := time.Now().Add(5 * time.Second)
+		var rz readyz
+		for time.Now().Before(stuck) {
+			if rz, err = r.readyz(); err == nil && rz.Code == 503 && rz.Services[profiles.Name].Status == "down" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		r.signal(profiles.Name, syscall.SIGCONT)
+		if rz.Code != 503 || rz.Services[profiles.Name].Status != "down" {
+			t.Errorf("/readyz while the profiles service was stopped: %d, profiles %+v (want 503, down)", rz.Code, rz.Services[profiles.Name])
+		}
 	case "nats-restart":
 		r.stopNATS()
 		obs := filepath.Join(r.dir, "nats", "jetstream", "$G", "streams", events.StreamProfiles, "obs", durable)
