@@ -5,6 +5,9 @@ BIN := bin
 SERVICES := gateway profiles credentials ingest matching
 # Every module of the workspace, for tests and vet.
 MODULES := pkg $(addprefix services/,$(SERVICES)) cmd/clerkpath
+# The deployment files' checks: a module outside go.work, so that the
+# Kubernetes API types they decode with stay out of the services' builds.
+DEPLOY := deployments
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: all install build run test test-faults test-unit vet fmt bench clean openapi
@@ -28,17 +31,20 @@ run: install build
 ## test: install what is missing, then run every module's tests with -race against real servers
 test: install vet
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test $(GOTEST_FLAGS) ./...); done
+	@echo "== $(DEPLOY)"; cd $(DEPLOY) && GOWORK=off $(GO) test $(GOTEST_FLAGS) ./...
 
 ## test-faults: the fault tests (build tag faults, docs/operations.md "Fault tests"): the services as
 ## separate processes killed with SIGKILL, Redis, Meilisearch and NATS stopped and restarted, a durable
-## consumer deleted, all under load against real servers; a few minutes, so not part of `make test`
+## consumer deleted, all under load against real servers; and the cluster test (three nats-servers, two copies of
+## every service, the PROFILES leader and a copy of each service lost under 1,000 writes); a few minutes, so not part of `make test`
 test-faults: install
 	cd cmd/clerkpath && $(GO) vet -tags faults . && $(GO) test $(GOTEST_FLAGS) -tags faults -run '^TestFault' -v .
 
 ## vet: go vet and gofmt across the workspace
 vet:
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
-	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@cd $(DEPLOY) && GOWORK=off $(GO) vet ./...
+	@out=$$(gofmt -l $(MODULES) $(DEPLOY)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ## bench: run the benchmarks of the pure cores
 bench:
