@@ -32,7 +32,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"run":     {"start the whole backend: NATS, Redis, Meilisearch, every service and the HTTP gateway", cmdRun},
 		"token":   {"mint a development bearer token for a role and user", cmdToken},
-		"rebuild": {"rebuild a projection (postings-index, profiles) by replaying its stream", cmdRebuild},
+		"rebuild": {"rebuild a projection (profiles, credentials, all, postings-index) from its streams", cmdRebuild},
 		"dlq":     {"list dead-lettered events, or replay one", cmdDLQ},
 		"streams": {"show the streams' replication, or change it (--replicas N)", cmdStreams},
 		"seed":    {"load demo postings and seekers into a running backend", cmdSeed},

@@ -14,13 +14,17 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/projection"
+	"github.com/clerkpath/clerkpath/services/credentials"
+	"github.com/clerkpath/clerkpath/services/profiles"
 )
 
 // opsConn connects an operations command to the servers of a running
@@ -63,24 +67,62 @@ func connectOps(ctx context.Context, env environment) (*opsConn, error) {
 	return &opsConn{cfg: cfg, nc: nc, js: js}, nil
 }
 
+// rebuildTarget is a projection `clerkpath rebuild` can rebuild: the
+// service that owns it builds a new generation and swaps it in (pkg/projection);
+// the CLI only asks it and follows its progress.
+type rebuildTarget struct {
+	name            string
+	rebuild, status string // the owner's subjects
+}
+
+// rebuildTargets are the projections rebuilt in generations, in the order
+// `rebuild all` runs them. The postings index and match lists (owned by the
+// matching service) join this list when matching serves its own
+// svc.matching.rebuild / .rebuild.status endpoints with a projection.Status.
+var rebuildTargets = []rebuildTarget{
+	{"profiles", profiles.SubjectRebuild, profiles.SubjectRebuildStatus},
+	{"credentials", credentials.SubjectRebuild, credentials.SubjectRebuildStatus},
+}
+
 func cmdRebuild(ctx context.Context, args []string, env environment) error {
 	fs := flag.NewFlagSet("rebuild", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up waiting for a build after this long")
+	progress := fs.Bool("progress", false, "show a progress bar even when stderr is not a terminal")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "Usage: clerkpath rebuild postings-index|profiles\n\nRebuilds a projection from its stream: empties it and deletes its durable consumer; the")
-		fmt.Fprintln(env.stderr, "running service recreates the consumer and replays the stream from the start.")
+		fmt.Fprintln(env.stderr, "Usage: clerkpath rebuild [-timeout D] [-progress] profiles|credentials|all|postings-index")
+		fmt.Fprintln(env.stderr, "\nprofiles, credentials (all: both) ask the owning service to build a new generation of its")
+		fmt.Fprintln(env.stderr, "Redis projection from its streams while the old one serves, then swap it in; the command")
+		fmt.Fprintln(env.stderr, "follows the build and exits non-zero if it fails. postings-index empties the index and")
+		fmt.Fprintln(env.stderr, "deletes its consumer (the old way: searches miss postings until the replay is done).")
+		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		fs.Usage()
 		return errUsage
+	}
+	var targets []rebuildTarget
+	switch what := fs.Arg(0); what {
+	case "all":
+		targets = rebuildTargets
+	case "postings-index":
+	default:
+		for _, t := range rebuildTargets {
+			if t.name == what {
+				targets = []rebuildTarget{t}
+			}
+		}
+		if targets == nil {
+			fs.Usage()
+			return errUsage
+		}
 	}
 	c, err := connectOps(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer c.nc.Close()
-	switch fs.Arg(0) {
-	case "postings-index":
+	if fs.Arg(0) == "postings-index" {
 		m := meili.Connect(c.cfg.MeiliURL, c.cfg.MeiliKey)
 		info, err := m.Index(c.cfg.IndexPrefix+"postings").DeleteAllDocuments(ctx, nil)
 		if err == nil {
@@ -90,28 +132,45 @@ func cmdRebuild(ctx context.Context, args []string, env environment) error {
 			return fmt.Errorf("empty the postings index: %w", err)
 		}
 		return c.dropConsumer(ctx, env, events.StreamJobs, "matching-postings-index")
-	case "profiles":
-		opt, err := redis.ParseURL(c.cfg.RedisURL)
-		if err != nil {
-			return err
-		}
-		rdb := redis.NewClient(opt)
-		defer rdb.Close()
-		for _, pattern := range []string{"clerkpath:seeker:*", "clerkpath:counselor:*", "clerkpath:employer:*"} {
-			it := rdb.Scan(ctx, 0, pattern, 500).Iterator()
-			for it.Next(ctx) {
-				if err := rdb.Del(ctx, it.Val()).Err(); err != nil {
-					return err
-				}
-			}
-			if err := it.Err(); err != nil {
-				return err
-			}
-		}
-		return c.dropConsumer(ctx, env, events.StreamProfiles, "profiles-projection")
 	}
-	fs.Usage()
-	return errUsage
+	showBar := *progress || obs.IsTerminal(env.stderr)
+	for _, t := range targets {
+		if err := c.rebuild(ctx, env, t, *timeout, showBar); err != nil {
+			return fmt.Errorf("rebuild %s: %w", t.name, err)
+		}
+	}
+	return nil
+}
+
+// rebuild asks the owner of t to build a new generation and follows the
+// build until it is swapped in and the old generation dropped.
+func (c *opsConn) rebuild(ctx context.Context, env environment, t rebuildTarget, timeout time.Duration, showBar bool) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var bar *progressbar.ProgressBar
+	st, err := projection.RequestRebuild(ctx, c.nc, t.rebuild, t.status, 200*time.Millisecond, func(st projection.Status) {
+		if bar == nil {
+			bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(env.stderr),
+				progressbar.OptionSetDescription(fmt.Sprintf("%s generation %d", t.name, st.Generation)),
+				progressbar.OptionSetVisibility(showBar), progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		}
+		if st.Total > 0 {
+			bar.ChangeMax64(int64(st.Total))
+			_ = bar.Set64(int64(st.Applied))
+		}
+	})
+	if bar != nil {
+		if err == nil {
+			_ = bar.Finish()
+		}
+		_ = bar.Exit()
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%s: generation %d serves (built from %d stream sequences); the old generation is dropped\n", t.name, st.Generation, st.Total)
+	return nil
 }
 
 func (c *opsConn) dropConsumer(ctx context.Context, env environment, stream, name string) error {

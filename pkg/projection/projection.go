@@ -333,9 +333,18 @@ func (p *Projection) Status(ctx context.Context) (Status, error) {
 	st.Started, _ = time.Parse(time.RFC3339Nano, h["started"])
 	st.Finished, _ = time.Parse(time.RFC3339Nano, h["finished"])
 	if st.State == StateBuilding {
-		// A builder that died leaves "building" behind: the lock says.
-		if held, err := p.rdb.Exists(ctx, p.lockKey()).Result(); err == nil && held == 0 {
-			st.State, st.Error = StateFailed, "the build was abandoned (its instance stopped)"
+		// A builder that died leaves "building" behind: the lock says. (A
+		// builder records its end before it unlocks: read the state again.)
+		held, err := p.rdb.Exists(ctx, p.lockKey()).Result()
+		if err == nil && held == 0 {
+			if again, err := p.rdb.HGetAll(ctx, p.statusKey()).Result(); err == nil && again["generation"] == h["generation"] {
+				if again["state"] == StateBuilding {
+					st.State, st.Error = StateFailed, "the build was abandoned (its instance stopped)"
+				} else {
+					st.State, st.Error = again["state"], again["error"]
+					st.Serving, _, _ = p.pointer(ctx)
+				}
+			}
 		}
 	}
 	return st, nil
@@ -696,4 +705,49 @@ func (p *Projection) RebuildHandler(ctx context.Context, _ rpc.Request) (any, er
 // StatusHandler answers a status request (an empty body) with the Status.
 func (p *Projection) StatusHandler(ctx context.Context, _ rpc.Request) (any, error) {
 	return p.Status(ctx)
+}
+
+// ApplyByKey applies a batch with up to parallel goroutines, keeping the
+// order of messages with the same key (an entity: a seeker, an
+// organisation) and running different keys at once. Replays are bound by
+// round trips per event; this is what makes a rebuild of a long stream
+// take seconds, not minutes. Changes of different keys must commute.
+func ApplyByKey(ctx context.Context, msgs []jetstream.Msg, parallel int, key func(jetstream.Msg) string, apply func(context.Context, jetstream.Msg) error) []error {
+	errs := make([]error, len(msgs))
+	groups := map[string][]int{}
+	var order []string
+	for i, m := range msgs {
+		k := key(m)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	if len(order) == 1 || parallel <= 1 {
+		for i, m := range msgs {
+			errs[i] = apply(ctx, m)
+		}
+		return errs
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for _, k := range order {
+		idx := groups[k]
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for n, i := range idx {
+				errs[i] = apply(ctx, msgs[i])
+				if errs[i] != nil {
+					// Later changes of this key wait for the failed one's redelivery.
+					for _, j := range idx[n+1:] {
+						errs[j] = fmt.Errorf("an earlier event of %s failed: %w", k, errs[i])
+					}
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errs
 }

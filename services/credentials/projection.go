@@ -179,19 +179,20 @@ func (s *Service) projectionSpec() projection.Spec {
 	return projection.Spec{
 		Name: ProjectionName,
 		Consumers: []events.Consumer{
-			{Stream: events.StreamCredentials, Durable: ProjectionDurable, Filters: []string{"credentials.>"}, MaxBatch: 100},
-			{Stream: events.StreamProfiles, Durable: DeletionsDurable, Filters: []string{events.SeekerSubjectPrefix + ">"}, MaxBatch: 100},
+			{Stream: events.StreamCredentials, Durable: ProjectionDurable, Filters: []string{"credentials.>"}, MaxBatch: 100, Linger: 2 * time.Millisecond},
+			{Stream: events.StreamProfiles, Durable: DeletionsDurable, Filters: []string{events.SeekerSubjectPrefix + ">"}, MaxBatch: 100, Linger: 2 * time.Millisecond},
 		},
+		// One seeker's events apply in order, different seekers' at once (a
+		// replay is bound by round trips).
 		Apply: func(ctx context.Context, g projection.Gen, consumer int, msgs []jetstream.Msg) []error {
-			errs := make([]error, len(msgs))
-			for i, m := range msgs {
-				if consumer == 0 {
-					errs[i] = s.project(ctx, g, m)
-				} else {
-					errs[i] = s.projectDeletion(ctx, g, m)
-				}
+			if consumer == 1 {
+				return projection.ApplyByKey(ctx, msgs, 16, jetstream.Msg.Subject, func(ctx context.Context, m jetstream.Msg) error {
+					return s.projectDeletion(ctx, g, m)
+				})
 			}
-			return errs
+			return projection.ApplyByKey(ctx, msgs, 16, sealedSubject, func(ctx context.Context, m jetstream.Msg) error {
+				return s.project(ctx, g, m)
+			})
 		},
 	}
 }
@@ -239,6 +240,16 @@ func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg
 		return s.store.apply(ctx, g, id, env.Sequence, "notified", notifiedKey(ch.Expiring.Issuer, ch.Expiring.CycleEnd), strconv.Itoa(ch.Expiring.DaysLeft))
 	}
 	return events.Poison("unknown credentials subject %q", env.Subject)
+}
+
+// sealedSubject is the seeker a credential event is sealed for ("" when
+// it does not parse: project dead-letters it).
+func sealedSubject(m jetstream.Msg) string {
+	var sealed struct {
+		Subject string `json:"subject"`
+	}
+	_ = json.Unmarshal(m.Data(), &sealed)
+	return sealed.Subject
 }
 
 func notifiedKey(issuer, cycleEnd string) string { return issuer + ":" + cycleEnd }

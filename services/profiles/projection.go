@@ -269,13 +269,14 @@ func (s *Service) projectionSpec() projection.Spec {
 			Durable:  ProjectionDurable,
 			Filters:  []string{events.SeekerSubjectPrefix + ">", events.EmployerSubjectPrefix + ">"},
 			MaxBatch: 100,
+			Linger:   2 * time.Millisecond,
 		}},
+		// Each subject is one seeker or organisation: their events apply in
+		// order, different ones at once (a replay is bound by round trips).
 		Apply: func(ctx context.Context, g projection.Gen, _ int, msgs []jetstream.Msg) []error {
-			errs := make([]error, len(msgs))
-			for i, m := range msgs {
-				errs[i] = s.project(ctx, g, m)
-			}
-			return errs
+			return projection.ApplyByKey(ctx, msgs, 16, jetstream.Msg.Subject, func(ctx context.Context, m jetstream.Msg) error {
+				return s.project(ctx, g, m)
+			})
 		},
 	}
 }

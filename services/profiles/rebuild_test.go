@@ -1,0 +1,303 @@
+package profiles_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/projection"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+	"github.com/clerkpath/clerkpath/services/profiles"
+)
+
+// fast generations: pointer read every 50 ms, old generation dropped 300 ms after a swap.
+var fastGenerations = profiles.Options{Projection: projection.Options{Poll: 50 * time.Millisecond, Grace: 300 * time.Millisecond}}
+
+// startCopy runs one copy of the service on cfg's servers (several copies
+// may share them) until the test ends.
+func startCopy(t *testing.T, cfg config.Config, name string) *platform.Platform {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := platform.Open(ctx, cfg, name, platform.Needs{Redis: true}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- profiles.RunWith(ctx, p, fastGenerations) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		p.Close()
+	})
+	testenv.Eventually(t, 10*time.Second, func() error {
+		_, err := p.NC.Request(profiles.SubjectRebuildStatus, nil, time.Second) // the last endpoint added
+		return err
+	})
+	return p
+}
+
+func rebuildProfiles(t *testing.T, nc *nats.Conn) projection.Status {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := projection.RequestRebuild(ctx, nc, profiles.SubjectRebuild, profiles.SubjectRebuildStatus, 20*time.Millisecond, nil)
+	if err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
+	return st
+}
+
+// rebuildLoops is how many rebuilds under writes TestRebuildLoopUnderWrites
+// runs: 5 in `make test`; CLERKPATH_REBUILD_LOOPS=20 in `make test-faults`
+// (issue 11's 20, about 100 s with -race on a shared two-core machine).
+func rebuildLoops(t *testing.T) int {
+	if v := os.Getenv("CLERKPATH_REBUILD_LOOPS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("CLERKPATH_REBUILD_LOOPS=%q", v)
+		}
+		return n
+	}
+	return 5
+}
+
+// writePause paces each writer: a rebuild catches up with writes that
+// come slower than it replays them.
+const writePause = 5 * time.Millisecond
+
+// writesPerLoop bounds each writer's writes per rebuild, so that the
+// stream, and each rebuild's replay, grow linearly over the loop.
+const writesPerLoop = 20
+
+var tmpSeq atomic.Int64 // deleted ids are never reused
+
+// writer changes profiles (writesPerLoop changes, or until ctx ends): attributes of its own seekers,
+// counselor links and consent, its employer, and new seekers it deletes.
+func writer(ctx context.Context, nc *nats.Conn, w int, stable []string, fails *atomic.Int64, wrote *atomic.Int64, firstFail *atomic.Value) {
+	for i := 0; i < writesPerLoop && ctx.Err() == nil; i++ {
+		id := stable[i%len(stable)]
+		var err error
+		switch i % 5 {
+		case 0, 1:
+			_, err = rpc.Call[profile.Seeker](ctx, nc, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": id, "radius_miles": 5 + i%40}})
+		case 2:
+			_, err = rpc.Call[profile.Relations](ctx, nc, profiles.SubjectCounselorLink, map[string]any{"id": id, "counselor": fmt.Sprintf("c%d", i%3), "linked": i%2 == 0})
+		case 3:
+			_, err = rpc.Call[profile.Relations](ctx, nc, profiles.SubjectConsent, map[string]any{"id": id, "employer": fmt.Sprintf("org%d", w), "granted": i%2 == 1})
+		case 4:
+			tmp := fmt.Sprintf("tmp-%d-%d", w, tmpSeq.Add(1))
+			if _, err = rpc.Call[profile.Seeker](ctx, nc, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": tmp}}); err == nil {
+				_, err = rpc.Call[map[string]any](ctx, nc, profiles.SubjectDelete, map[string]any{"id": tmp})
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			fails.Add(1)
+			firstFail.CompareAndSwap(nil, fmt.Sprintf("write %d of writer %d: %v", i, w, err))
+		}
+		wrote.Add(1)
+		time.Sleep(writePause)
+	}
+}
+
+// TestRebuildLoopUnderWrites rebuilds the profiles projection again and
+// again while profiles change and are read: reads of seekers who exist
+// never answer 404 or fail, and each generation built under writes has the
+// checksum of a generation built from scratch once the writes stop.
+func TestRebuildLoopUnderWrites(t *testing.T) {
+	cfg := env.Fresh(t)
+	p := startCopy(t, cfg, "profiles")
+	ctx := context.Background()
+	const writers = 3
+	var stable [writers][]string
+	for w := range writers {
+		for k := range 4 {
+			id := fmt.Sprintf("w%d-s%d", w, k)
+			stable[w] = append(stable[w], id)
+			call[profile.Seeker](t, p, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": id}})
+		}
+	}
+	// Readers: every stable seeker, all the time.
+	rctx, stopReads := context.WithCancel(ctx)
+	var reads, badReads atomic.Int64
+	var firstBad atomic.Value
+	var rwg sync.WaitGroup
+	rwg.Go(func() {
+		for i := 0; rctx.Err() == nil; i++ {
+			id := stable[i%writers][i%4]
+			_, err := rpc.Call[profile.Seeker](rctx, p.NC, profiles.SubjectSeekerGet, map[string]any{"id": id})
+			if err != nil && rctx.Err() == nil {
+				badReads.Add(1)
+				firstBad.CompareAndSwap(nil, fmt.Sprintf("%s: %v", id, err))
+			}
+			reads.Add(1)
+		}
+	})
+	defer func() { stopReads(); rwg.Wait() }()
+
+	loops := rebuildLoops(t)
+	var wrote, fails atomic.Int64
+	var firstFail atomic.Value
+	barrier := 0
+	for i := range loops {
+		wctx, stopWrites := context.WithCancel(ctx)
+		var wwg sync.WaitGroup
+		for w := range writers {
+			wwg.Go(func() { writer(wctx, p.NC, w, stable[w], &fails, &wrote, &firstFail) })
+		}
+		time.Sleep(20 * time.Millisecond)
+		t0 := time.Now()
+		underWrites := rebuildProfiles(t, p.NC)
+		t.Logf("loop %d: generation %d built under writes in %v", i, underWrites.Generation, time.Since(t0))
+		wwg.Wait()
+		stopWrites()
+		// A last write, awaited: the serving generation has applied everything before it.
+		barrier++
+		call[profile.Seeker](t, p, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": "barrier", "radius_miles": barrier}})
+		got, gen, keys, err := projection.Checksum(ctx, p.Redis, profiles.ProjectionName, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gen != underWrites.Generation {
+			t.Fatalf("loop %d: generation %d serves, want %d", i, gen, underWrites.Generation)
+		}
+		dumpA := dump(t, p, gen)
+		t1 := time.Now()
+		scratch := rebuildProfiles(t, p.NC)
+		t.Logf("loop %d: generation %d built from scratch in %v (%d stream sequences)", i, scratch.Generation, time.Since(t1), scratch.Total)
+		want, _, wantKeys, err := projection.Checksum(ctx, p.Redis, profiles.ProjectionName, scratch.Generation)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want || keys != wantKeys {
+			dumpB := dump(t, p, scratch.Generation)
+			for k, v := range dumpB {
+				if dumpA[k] != v {
+					t.Logf("key %s: under writes %q, from scratch %q", k, dumpA[k], v)
+				}
+			}
+			for k, v := range dumpA {
+				if _, ok := dumpB[k]; !ok {
+					t.Logf("key %s: under writes %q, not from scratch", k, v)
+				}
+			}
+			t.Fatalf("loop %d: generation %d built under writes has %d keys, checksum %s; generation %d built from scratch %d keys, %s",
+				i, gen, keys, got[:12], scratch.Generation, wantKeys, want[:12])
+		}
+		// The old generations are gone: one generation's keys, one consumer.
+		n, err := p.Redis.Keys(ctx, fmt.Sprintf("clerkpath:profiles:g%d:*", gen)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(n) != 0 {
+			v, _ := p.Redis.HGetAll(ctx, n[0]).Result()
+			t.Fatalf("loop %d: generation %d still has %d keys after the next swap (%s %v)", i, gen, len(n), n[0], v)
+		}
+	}
+	stopReads()
+	rwg.Wait()
+	if b := badReads.Load(); b > 0 {
+		t.Fatalf("%d of %d reads of existing seekers failed during rebuilds; first: %v", b, reads.Load(), firstBad.Load())
+	}
+	if f := fails.Load(); f > 0 {
+		t.Fatalf("%d of %d writes failed during rebuilds; first: %v", f, wrote.Load(), firstFail.Load())
+	}
+	t.Logf("%d rebuilds under %d writes and %d reads: every checksum equal, no failed read", loops, wrote.Load(), reads.Load())
+}
+
+// TestTwoCopiesRebuildOnceAndBothSwitch runs two copies of the service on
+// the same servers: a rebuild asked of either is built by one of them, both
+// serve the new generation, and the old generation's consumer is deleted.
+func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
+	cfg := env.Fresh(t)
+	a := startCopy(t, cfg, "profiles-a")
+	b := startCopy(t, cfg, "profiles-b")
+	ctx := context.Background()
+	for k := range 20 {
+		call[profile.Seeker](t, a, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": fmt.Sprintf("s%d", k)}})
+	}
+	first, _, _, err := projection.Checksum(ctx, a.Redis, profiles.ProjectionName, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two rebuild requests at once, one through each connection: one build.
+	var wg sync.WaitGroup
+	var sts [2]projection.Status
+	for i, p := range []*platform.Platform{a, b} {
+		wg.Go(func() { sts[i] = rebuildProfiles(t, p.NC) })
+	}
+	wg.Wait()
+	if sts[0].Generation != sts[1].Generation {
+		t.Fatalf("two builds at once: generations %d and %d", sts[0].Generation, sts[1].Generation)
+	}
+	gen := sts[0].Generation
+	got, _, _, err := projection.Checksum(ctx, a.Redis, profiles.ProjectionName, gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != first {
+		t.Fatal("the rebuilt generation differs from the first")
+	}
+	// Both copies serve the new generation: writes through each are read
+	// back through each, and only the new generation's consumer exists.
+	for k, p := range []*platform.Platform{a, b, a, b} {
+		id := fmt.Sprintf("after-%d", k)
+		call[profile.Seeker](t, p, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": id}})
+		call[profile.Seeker](t, p, profiles.SubjectSeekerGet, map[string]any{"id": id})
+	}
+	st, err := a.JS.Stream(ctx, "PROFILES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() error {
+		var names []string
+		for n := range st.ConsumerNames(ctx).Name() {
+			names = append(names, n)
+		}
+		if len(names) != 1 || names[0] != fmt.Sprintf("%s-g%d", profiles.ProjectionDurable, gen) {
+			return fmt.Errorf("consumers %v, want only generation %d's", names, gen)
+		}
+		return nil
+	})
+}
+
+// dump is generation gen's keys (without the prefix) and values, for
+// telling what differs when checksums do.
+func dump(t *testing.T, p *platform.Platform, gen uint64) map[string]string {
+	ctx := context.Background()
+	prefix := fmt.Sprintf("clerkpath:profiles:g%d:", gen)
+	keys, err := p.Redis.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		var v any
+		switch typ, _ := p.Redis.Type(ctx, k).Result(); typ {
+		case "hash":
+			v, _ = p.Redis.HGetAll(ctx, k).Result()
+		case "set":
+			m, _ := p.Redis.SMembers(ctx, k).Result()
+			slices.Sort(m)
+			v = m
+		case "list":
+			v, _ = p.Redis.LRange(ctx, k, 0, -1).Result()
+		}
+		out[k[len(prefix):]] = fmt.Sprint(v)
+	}
+	return out
+}
