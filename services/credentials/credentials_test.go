@@ -52,7 +52,7 @@ func start(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := credentials.New(ctx, p, credentials.Options{ScanInterval: -1})
+	svc, err := credentials.New(ctx, p, credentials.Options{ScanInterval: -1, Projection: fastGenerations})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,274 @@
+package credentials_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/projection"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+	"github.com/clerkpath/clerkpath/services/credentials"
+)
+
+// fastGenerations: pointer read every 50 ms, old generation dropped 300 ms after a swap.
+var fastGenerations = projection.Options{Poll: 50 * time.Millisecond, Grace: 300 * time.Millisecond}
+
+func rebuildRecords(t *testing.T, nc *nats.Conn) projection.Status {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := projection.RequestRebuild(ctx, nc, credentials.SubjectRebuild, credentials.SubjectRebuildStatus, 20*time.Millisecond, nil)
+	if err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
+	return st
+}
+
+// rebuildLoops: 5 in `make test`; CLERKPATH_REBUILD_LOOPS=20 in `make test-faults`.
+func rebuildLoops(t *testing.T) int {
+	if v := os.Getenv("CLERKPATH_REBUILD_LOOPS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("CLERKPATH_REBUILD_LOOPS=%q", v)
+		}
+		return n
+	}
+	return 5
+}
+
+const (
+	writePause    = 5 * time.Millisecond
+	writesPerLoop = 20
+)
+
+var tmpSeq atomic.Int64 // deleted ids are never reused
+
+// recordWriter records credentials and CEUs for its seekers, and now and
+// then gives a new seeker a record and deletes that seeker.
+func (h *harness) recordWriter(ctx context.Context, w int, stable []string, fails, wrote *atomic.Int64, firstFail *atomic.Value) {
+	codes := []string{"RHIT", "CCS", "CPC"}
+	for i := 0; i < writesPerLoop && ctx.Err() == nil; i++ {
+		id := stable[i%len(stable)]
+		var err error
+		switch i % 4 {
+		case 0, 1:
+			_, err = rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: id,
+				Credential: profile.CredentialRecord{Code: codes[i%3], EarnedOn: fmt.Sprintf("2024-%02d-%02d", 1+i%12, 1+w)}})
+		case 2:
+			_, err = rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectCEU, credentials.CEURequest{SeekerID: id,
+				CEU: profile.CEURecord{Code: "RHIT", Hours: float64(1 + i%5), On: fmt.Sprintf("2025-%02d-%02d", 1+i%12, 1+w)}})
+		case 3:
+			tmp := fmt.Sprintf("tmp-%d-%d", w, tmpSeq.Add(1))
+			if _, err = h.keys.Seal(ctx, tmp, "profile"); err != nil {
+				break
+			}
+			h.mu.Lock()
+			h.seekers[tmp] = profile.Seeker{ID: tmp}
+			h.mu.Unlock()
+			_, err = rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: tmp,
+				Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2024-03-03"}})
+			if err == nil {
+				_, err = events.Publish(ctx, h.p.JS, events.Event{Subject: events.SeekerSubjectPrefix + tmp, ID: "delete:" + tmp,
+					Type: events.TypeSeekerDeleted, Source: "profiles", Payload: map[string]string{"id": tmp}})
+			}
+			if err == nil {
+				err = h.keys.Shred(ctx, tmp)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			fails.Add(1)
+			firstFail.CompareAndSwap(nil, fmt.Sprintf("write %d of writer %d: %v", i, w, err))
+		}
+		wrote.Add(1)
+		time.Sleep(writePause)
+	}
+}
+
+// TestRebuildLoopUnderWrites rebuilds the records projection again and
+// again while records are written and read: a seeker's records never read
+// as [] (nor fail), and each generation built under writes has the
+// checksum of a generation built from scratch once the writes stop.
+func TestRebuildLoopUnderWrites(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	const writers = 3
+	var stable [writers][]string
+	for w := range writers {
+		for k := range 4 {
+			id := fmt.Sprintf("w%d-s%d", w, k)
+			stable[w] = append(stable[w], id)
+			h.putSeeker(profile.Seeker{ID: id})
+			call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2023-01-01"}})
+		}
+	}
+	rctx, stopReads := context.WithCancel(ctx)
+	var reads, badReads atomic.Int64
+	var firstBad atomic.Value
+	var rwg sync.WaitGroup
+	rwg.Go(func() {
+		for i := 0; rctx.Err() == nil; i++ {
+			id := stable[i%writers][i%4]
+			got, err := rpc.Call[credentials.Records](rctx, h.p.NC, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: id})
+			if rctx.Err() == nil && (err != nil || len(got.Credentials) == 0) {
+				badReads.Add(1)
+				firstBad.CompareAndSwap(nil, fmt.Sprintf("%s: %+v %v", id, got, err))
+			}
+			reads.Add(1)
+		}
+	})
+	defer func() { stopReads(); rwg.Wait() }()
+
+	loops := rebuildLoops(t)
+	var wrote, fails atomic.Int64
+	var firstFail atomic.Value
+	for i := range loops {
+		var wwg sync.WaitGroup
+		for w := range writers {
+			wwg.Go(func() { h.recordWriter(ctx, w, stable[w], &fails, &wrote, &firstFail) })
+		}
+		time.Sleep(20 * time.Millisecond)
+		t0 := time.Now()
+		underWrites := rebuildRecords(t, h.p.NC)
+		took := time.Since(t0)
+		wwg.Wait()
+		// A last write, awaited: the serving generation has applied every
+		// record before it; the deletions consumer is waited for below.
+		call[credentials.Records](t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: stable[0][0], CEU: profile.CEURecord{Code: "RHIT", Hours: 1, On: fmt.Sprintf("2026-01-%02d", 1+i%28)}})
+		got, gen := h.settledChecksum(t)
+		if gen != underWrites.Generation {
+			t.Fatalf("loop %d: generation %d serves, want %d", i, gen, underWrites.Generation)
+		}
+		t1 := time.Now()
+		scratch := rebuildRecords(t, h.p.NC)
+		want, _, _, err := projection.Checksum(ctx, h.p.Redis, credentials.ProjectionName, scratch.Generation)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("loop %d: generation %d built under writes in %v, generation %d from scratch in %v (%d stream sequences)",
+			i, gen, took.Round(time.Millisecond), scratch.Generation, time.Since(t1).Round(time.Millisecond), scratch.Total)
+		if got != want {
+			t.Fatalf("loop %d: generation %d built under writes has checksum %s, generation %d built from scratch %s", i, gen, got[:12], scratch.Generation, want[:12])
+		}
+	}
+	stopReads()
+	rwg.Wait()
+	if b := badReads.Load(); b > 0 {
+		t.Fatalf("%d of %d reads of seekers' records were empty or failed during rebuilds; first: %v", b, reads.Load(), firstBad.Load())
+	}
+	if f := fails.Load(); f > 0 {
+		t.Fatalf("%d of %d writes failed during rebuilds; first: %v", f, wrote.Load(), firstFail.Load())
+	}
+	t.Logf("%d rebuilds under %d writes and %d reads: every checksum equal, no empty or failed read", loops, wrote.Load(), reads.Load())
+}
+
+// settledChecksum is the serving generation's checksum once its consumers
+// have nothing pending (deletions come from PROFILES and are not awaited
+// by any write).
+func (h *harness) settledChecksum(t *testing.T) (string, uint64) {
+	t.Helper()
+	ctx := context.Background()
+	var sum string
+	var gen uint64
+	testenv.Eventually(t, 10*time.Second, func() error {
+		g, err := h.p.Redis.Get(ctx, "clerkpath:"+credentials.ProjectionName+":gen").Uint64()
+		if err != nil {
+			return err
+		}
+		for stream, base := range map[string]string{events.StreamCredentials: credentials.ProjectionDurable, events.StreamProfiles: credentials.DeletionsDurable} {
+			c, err := h.p.JS.Consumer(ctx, stream, fmt.Sprintf("%s-g%d", base, g))
+			if err != nil {
+				return err
+			}
+			ci, err := c.Info(ctx)
+			if err != nil {
+				return err
+			}
+			if ci.NumPending > 0 || ci.NumAckPending > 0 {
+				return fmt.Errorf("%s: %d pending, %d unacknowledged", ci.Name, ci.NumPending, ci.NumAckPending)
+			}
+		}
+		sum, gen, _, err = projection.Checksum(ctx, h.p.Redis, credentials.ProjectionName, g)
+		return err
+	})
+	return sum, gen
+}
+
+// TestTwoCopiesRebuildOnceAndBothSwitch runs a second copy of the service
+// on the same servers: rebuilds asked of both at once make one build, and
+// both copies then serve the new generation.
+func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
+	h := start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	p2, err := platform.Open(ctx, h.p.Config, "credentials-b", platform.Needs{Redis: true}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc2, err := credentials.New(ctx, p2, credentials.Options{ScanInterval: -1, Projection: fastGenerations})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- svc2.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		p2.Close()
+	})
+	for k := range 10 {
+		id := fmt.Sprintf("s%d", k)
+		h.putSeeker(profile.Seeker{ID: id})
+		call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2022-02-02"}})
+	}
+	first, _ := h.settledChecksum(t)
+	var wg sync.WaitGroup
+	var sts [2]projection.Status
+	for i, nc := range []*nats.Conn{h.p.NC, p2.NC} {
+		wg.Go(func() { sts[i] = rebuildRecords(t, nc) })
+	}
+	wg.Wait()
+	if sts[0].Generation != sts[1].Generation {
+		t.Fatalf("two builds at once: generations %d and %d", sts[0].Generation, sts[1].Generation)
+	}
+	if got, gen := h.settledChecksum(t); got != first || gen != sts[0].Generation {
+		t.Fatalf("after the rebuild: generation %d (want %d), checksum equal to before: %v", gen, sts[0].Generation, got == first)
+	}
+	// Both copies answer from the new generation, reading their own writes.
+	for k, nc := range []*nats.Conn{h.p.NC, p2.NC, h.p.NC, p2.NC} {
+		id := fmt.Sprintf("after-%d", k)
+		h.putSeeker(profile.Seeker{ID: id})
+		got, err := rpc.Call[credentials.Records](ctx, nc, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2025-05-05"}})
+		if err != nil || len(got.Credentials) != 1 {
+			t.Fatalf("write after the swap through copy %d: %+v %v", k%2, got, err)
+		}
+	}
+	for stream, base := range map[string]string{events.StreamCredentials: credentials.ProjectionDurable, events.StreamProfiles: credentials.DeletionsDurable} {
+		st, err := h.p.JS.Stream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 5*time.Second, func() error {
+			var names []string
+			for n := range st.ConsumerNames(ctx).Name() {
+				names = append(names, n)
+			}
+			if len(names) != 1 || names[0] != fmt.Sprintf("%s-g%d", base, sts[0].Generation) {
+				return fmt.Errorf("consumers of %s: %v, want only generation %d's", stream, names, sts[0].Generation)
+			}
+			return nil
+		})
+	}
+}
