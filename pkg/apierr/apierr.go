@@ -82,10 +82,52 @@ func Wrap(err error, code Code, message string) *Error {
 
 // InvalidFields returns an Invalid error listing the given fields, sorted by
 // field name so that the same input always gives the same message.
+//
+// Fields are sorted by name with numbers in their numeric order
+// ("records[2]" before "records[10]"), and at most MaxFieldErrors are kept:
+// the last entry then says how many more there were, so that a request
+// with thousands of bad entries gets an answer of a readable size.
 func InvalidFields(fields ...FieldError) *Error {
 	fs := append([]FieldError(nil), fields...)
-	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Field < fs[j].Field })
+	sort.SliceStable(fs, func(i, j int) bool { return naturalLess(fs[i].Field, fs[j].Field) })
+	if n := len(fs); n > MaxFieldErrors {
+		fs = append(fs[:MaxFieldErrors-1], FieldError{Field: "", Message: fmt.Sprintf("and %d more problems like these", n-(MaxFieldErrors-1))})
+	}
 	return &Error{Code: Invalid, Message: "invalid input", Fields: fs}
+}
+
+// MaxFieldErrors bounds the field errors of one error.
+const MaxFieldErrors = 100
+
+// naturalLess orders strings with runs of digits compared as numbers.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitsPrefix(a), digitsPrefix(b)
+		if da != "" && db != "" {
+			na, nb := strings.TrimLeft(da, "0"), strings.TrimLeft(db, "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[len(da):], b[len(db):]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digitsPrefix(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
 }
 
 // CodeOf returns the code of err, Internal when it carries none.

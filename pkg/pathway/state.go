@@ -172,8 +172,33 @@ type ceuEntry struct {
 	on       time.Time
 }
 
+// Bounds on a state's lists: far above any real person's record, low
+// enough that a plan request stays small and its errors few.
+const (
+	maxEducation   = 20
+	maxCredentials = 50
+	maxExperience  = 20
+	maxTrainings   = 50
+	maxCEUs        = 2000
+)
+
 func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 	var fs apierr.Fields
+	for _, l := range []struct {
+		name   string
+		n, max int
+	}{
+		{"education", len(st.Education), maxEducation}, {"credentials", len(st.Credentials), maxCredentials},
+		{"experience", len(st.Experience), maxExperience}, {"trainings", len(st.Trainings), maxTrainings},
+		{"ceus", len(st.CEUs), maxCEUs},
+	} {
+		if l.n > l.max {
+			fs.Add(l.name, "at most %d entries, got %d", l.max, l.n)
+		}
+	}
+	if len(fs) > 0 {
+		return nil, fs.Err() // check nothing else: one error per oversized list, not one per entry
+	}
 	ck := &checked{target: -1, earned: make([]time.Time, len(cat.Credentials)), renewal: make([]time.Time, len(cat.Credentials)), fields: []EducationField{}}
 
 	for i, e := range st.Education {

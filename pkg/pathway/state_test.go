@@ -1,6 +1,7 @@
 package pathway
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -160,5 +161,21 @@ func TestRecommendNeedsToday(t *testing.T) {
 
 	if _, err := Recommend(nil, State{}, Options{Today: time.Now()}); err == nil {
 		t.Error("nil catalog must be an error")
+	}
+}
+
+// A plan request with thousands of entries gets one error per oversized
+// list, not one per entry (issue 11: 40,000 credentials made an answer
+// larger than NATS carries).
+func TestStateListsAreBounded(t *testing.T) {
+	cat := mustCatalog(t)
+	var st State
+	for range 40000 {
+		st.Credentials = append(st.Credentials, HeldCredential{Code: "NOPE"})
+	}
+	err := st.Validate(cat, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
+	e := apierr.As(err)
+	if e.Code != apierr.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "credentials" || !strings.Contains(e.Fields[0].Message, "at most 50") {
+		t.Fatalf("Validate = %+v", e)
 	}
 }
