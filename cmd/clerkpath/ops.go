@@ -149,16 +149,18 @@ func (c *opsConn) rebuild(ctx context.Context, env environment, t rebuildTarget,
 	defer cancel()
 	var bar *progressbar.ProgressBar
 	st, err := projection.RequestRebuild(ctx, c.nc, t.rebuild, t.status, 200*time.Millisecond, func(st projection.Status) {
+		if st.Total == 0 {
+			return // not measured yet (or an empty stream)
+		}
 		if bar == nil {
-			bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(env.stderr),
+			// Of known length: an unknown length spins in a goroutine of its own.
+			bar = progressbar.NewOptions64(int64(st.Total), progressbar.OptionSetWriter(env.stderr),
 				progressbar.OptionSetDescription(fmt.Sprintf("%s generation %d", t.name, st.Generation)),
 				progressbar.OptionSetVisibility(showBar), progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 		}
-		if st.Total > 0 {
-			bar.ChangeMax64(int64(st.Total))
-			_ = bar.Set64(int64(st.Applied))
-		}
+		bar.ChangeMax64(int64(st.Total))
+		_ = bar.Set64(int64(st.Applied))
 	})
 	if bar != nil {
 		if err == nil {

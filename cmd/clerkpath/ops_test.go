@@ -13,7 +13,11 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
+	"github.com/clerkpath/clerkpath/services/credentials"
+	"github.com/clerkpath/clerkpath/services/profiles"
 )
 
 func (s *stack) opsEnv(k string) string {
@@ -136,5 +140,82 @@ func TestStreamsShowsReplication(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, s.opsEnv, "streams", "--replicas", "9"); err == nil {
 		t.Error("--replicas 9 accepted")
+	}
+}
+
+// TestRebuildAllAsksTheOwnersAndKeepsServing: `clerkpath rebuild all`
+// asks the profiles and credentials services to build new generations,
+// follows them to the end, and a seeker's profile and records answer
+// throughout and after.
+func TestRebuildAllAsksTheOwnersAndKeepsServing(t *testing.T) {
+	s := startStack(t)
+	nc, err := nats.Connect(s.cfg.NATSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := context.Background()
+	if _, err := rpc.Call[profile.Seeker](ctx, nc, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": "rb-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rpc.Call[credentials.Records](ctx, nc, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "rb-1",
+		Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-01-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(readErr)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := rpc.Call[profile.Seeker](ctx, nc, profiles.SubjectSeekerGet, map[string]any{"id": "rb-1"}); err != nil {
+				readErr <- fmt.Errorf("profile during rebuild: %w", err)
+				return
+			}
+			recs, err := rpc.Call[credentials.Records](ctx, nc, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: "rb-1"})
+			if err != nil || len(recs.Credentials) != 1 {
+				readErr <- fmt.Errorf("records during rebuild: %+v %v", recs, err)
+				return
+			}
+		}
+	}()
+	out, stderr, err := runCLI(t, s.opsEnv, "rebuild", "-progress", "all")
+	close(stop)
+	if err != nil {
+		t.Fatalf("rebuild all: %v\n%s", err, stderr)
+	}
+	if e := <-readErr; e != nil {
+		t.Fatal(e)
+	}
+	for _, want := range []string{"profiles: generation 2 serves", "credentials: generation 2 serves"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("rebuild all said %q, want %q", out, want)
+		}
+	}
+	if !strings.Contains(stderr, "generation 2") {
+		t.Errorf("no progress bar on stderr: %q", stderr)
+	}
+}
+
+// TestRebuildFailsClearlyWithoutItsService: with nobody serving the
+// projection, the command exits non-zero and says why.
+func TestRebuildFailsClearlyWithoutItsService(t *testing.T) {
+	cfg := env.Fresh(t)
+	getenv := func(k string) string {
+		if k == config.EnvNATSURL {
+			return cfg.NATSURL
+		}
+		return ""
+	}
+	_, _, err := runCLI(t, getenv, "rebuild", "-timeout", "5s", "credentials")
+	if err == nil || !strings.Contains(err.Error(), "rebuild credentials: ask for a rebuild (is the service running?)") {
+		t.Fatalf("rebuild without the service: %v", err)
+	}
+	if _, _, err := runCLI(t, getenv, "rebuild", "caseloads"); err == nil {
+		t.Fatal("an unknown projection was accepted")
 	}
 }

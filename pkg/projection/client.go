@@ -21,6 +21,22 @@ func RequestRebuild(ctx context.Context, nc *nats.Conn, rebuild, status string, 
 	if err != nil {
 		return st, fmt.Errorf("ask for a rebuild (is the service running?): %w", err)
 	}
+	if st.State == StateBuilding && st.Serving == st.Generation {
+		// A build already swapped in, dropping its predecessor: it began
+		// before this request, so wait for it and ask again.
+		if st, err = follow(ctx, nc, status, poll, st, nil); err != nil {
+			return st, err
+		}
+		if st, err = rpc.Call[Status](ctx, nc, rebuild, struct{}{}); err != nil {
+			return st, fmt.Errorf("ask for a rebuild (is the service running?): %w", err)
+		}
+	}
+	return follow(ctx, nc, status, poll, st, progress)
+}
+
+// follow polls status until the build of st.Generation ends.
+func follow(ctx context.Context, nc *nats.Conn, status string, poll time.Duration, st Status, progress func(Status)) (Status, error) {
+	var err error
 	gen := st.Generation
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
