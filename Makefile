@@ -10,7 +10,7 @@ MODULES := pkg $(addprefix services/,$(SERVICES)) cmd/clerkpath
 DEPLOY := deployments
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all install build run test test-faults test-unit vet fmt bench clean openapi
+.PHONY: all install build run cluster test test-faults test-unit vet fmt bench clean openapi
 
 all: build
 
@@ -27,6 +27,11 @@ build:
 ## run: install what is missing, build, and start the whole backend (gateway on :8080)
 run: install build
 	$(BIN)/clerkpath run
+
+## cluster: the same, shaped like production on one machine: three clustered nats-servers (streams at R3),
+## two copies of every service, gateways on :8080 and :8081 (data under var/cluster; docs/deploy.md)
+cluster: install build
+	$(BIN)/clerkpath run --cluster
 
 ## test: install what is missing, then run every module's tests with -race against real servers
 test: install vet

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -410,27 +409,3 @@ func clusterJS(t *testing.T, servers []*server.Server) jetstream.JetStream {
 	}
 	return js
 }
-
-var clusterHTTP = &http.Client{Timeout: 30 * time.Second}
-
-func clusterDo(method, url, token, body string) (int, string, error) {
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := clusterHTTP.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, string(b), err
-}
-
-func clusterGet(url, token string) (int, string, error) { return clusterDo("GET", url, token, "") }

@@ -47,7 +47,11 @@ func cmdRun(ctx context.Context, args []string, env environment) error {
 		fmt.Fprintln(env.stderr, "redis-server and meilisearch as supervised children (data under $CLERKPATH_DATA_DIR), every service")
 		fmt.Fprintln(env.stderr, "and the HTTP gateway on $CLERKPATH_HTTP_ADDR (default :8080). Set CLERKPATH_NATS_URL,")
 		fmt.Fprintln(env.stderr, "CLERKPATH_REDIS_URL or CLERKPATH_MEILI_URL (+ CLERKPATH_MEILI_KEY) to use servers of your own.")
+		fmt.Fprintln(env.stderr, "\n--cluster runs it as production does, on this machine: three clustered nats-servers (clients on")
+		fmt.Fprintln(env.stderr, "4222-4224), streams at R3, two copies of every service, gateways on the port of $CLERKPATH_HTTP_ADDR and")
+		fmt.Fprintln(env.stderr, "the next; data under $CLERKPATH_DATA_DIR/cluster (docs/deploy.md).")
 	}
+	cluster := fs.Bool("cluster", false, "three nats-servers and two copies of every service")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -66,6 +70,13 @@ func cmdRun(ctx context.Context, args []string, env environment) error {
 		}
 		cfg.JWTPublicKey = pub
 		log.Warn().Str("key", pub).Msg("no token key configured: trusting the local development key (mint tokens with `clerkpath token`)")
+	}
+	if *cluster {
+		lns, err := clusterListeners(cfg.HTTPAddr)
+		if err != nil {
+			return err
+		}
+		return runCluster(ctx, cfg, log, env, lns, clusterClientPort, clusterRoutePort)
 	}
 	infra, err := startInfra(ctx, &cfg, env.getenv, log)
 	if err != nil {
