@@ -81,6 +81,12 @@ const EmployerSubjectPrefix = "profiles.employer."
 // duplicates. Longer windows are covered by de-duplication keys in Redis.
 const DuplicateWindow = time.Hour
 
+// Limits of the MATCHES stream (derived data).
+const (
+	MatchesMaxAge        = 30 * 24 * time.Hour
+	MatchesMaxPerSubject = 1_000_000
+)
+
 // StreamConfigs returns the configuration of every stream, with file storage
 // and the given replica count.
 func StreamConfigs(replicas int) []jetstream.StreamConfig {
@@ -99,15 +105,21 @@ func StreamConfigs(replicas int) []jetstream.StreamConfig {
 			Discard:     jetstream.DiscardOld,
 			// Streams are the system of record: no age or size limit by
 			// default; operators cap them deliberately (docs/operations.md).
-			MaxAge:   0,
-			MaxBytes: -1,
+			MaxAge:            0,
+			MaxBytes:          -1,
+			MaxMsgsPerSubject: -1,
 		}
 	}
+	// Match announcements are derived data (the match lists in Redis are
+	// the record): they expire after MatchesMaxAge, and at most
+	// MatchesMaxPerSubject are kept.
+	matches := mk(StreamMatches, "match results", "matches.>")
+	matches.MaxAge, matches.MaxMsgsPerSubject = MatchesMaxAge, MatchesMaxPerSubject
 	return []jetstream.StreamConfig{
 		mk(StreamProfiles, "seekers, employers, counselors, caseloads, consent", "profiles.>"),
 		mk(StreamCredentials, "seekers' credential records and CEUs", "credentials.>"),
 		mk(StreamJobs, "job postings lifecycle", JobsPosted, JobsUpdated, JobsClosed, JobsRejected, JobsStale),
-		mk(StreamMatches, "match results", "matches.>"),
+		matches,
 		mk(StreamAudit, "reads of personal data by someone else", "audit.>"),
 		mk(StreamDLQ, "poison messages with the reason they were refused", DLQPrefix+">"),
 	}
@@ -206,6 +218,7 @@ func sameConfig(have, want jetstream.StreamConfig) bool {
 	return slices.Equal(have.Subjects, want.Subjects) && have.Duplicates == want.Duplicates &&
 		have.Replicas == want.Replicas && have.Storage == want.Storage && have.Retention == want.Retention &&
 		have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes && have.Discard == want.Discard &&
+		have.MaxMsgsPerSubject == want.MaxMsgsPerSubject &&
 		have.Description == want.Description
 }
 
