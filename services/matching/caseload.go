@@ -197,6 +197,9 @@ func (s *Service) unlocksFor(ctx context.Context, id string) ([]examUnlock, erro
 	if len(exams) == 0 {
 		return nil, nil
 	}
+	if err := s.syncIndex(ctx); err != nil {
+		return nil, apierr.Wrap(err, apierr.Unavailable, "caseloads are unavailable")
+	}
 	place, _ := placeFilter(sk, attrs)
 	pool, err := s.query(ctx, joinAnd(`status = "open"`, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")", s.eligibilityFilter(all)), UnlockPool)
 	if err != nil {

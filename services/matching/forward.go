@@ -98,6 +98,9 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	if radius > 0 {
 		sk.RadiusMiles = radius
 	}
+	if err := s.syncIndex(ctx); err != nil {
+		return MatchesResponse{}, apierr.Wrap(err, apierr.Unavailable, "matching is unavailable")
+	}
 	out := MatchesResponse{SeekerID: id, Matches: []match.Result{}, NearMisses: []NearMiss{}}
 	place, note := placeFilter(sk, attrs)
 	out.LocationNote = note

@@ -185,7 +185,7 @@ func newTestService(t testing.TB) *Service {
 		t.Fatal(err)
 	}
 	s := &Service{p: p, index: cfg.IndexPrefix + PostingsIndex, keys: keys, cat: cat, zcta: loadZCTA(p),
-		vocab: newVocabulary(), market: newMarketCache(), now: time.Now}
+		vocab: newVocabulary(), market: newMarketCache(), version: indexVersion{uid: -1}, now: time.Now}
 	s.seekers = newSeekerIndex(s.zcta, cat)
 	if err := meili.EnsureIndex(ctx, p.Meili, postingsIndex(s.index)); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package matching
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -149,91 +150,155 @@ func indexDoc(p posting.Posting) (map[string]any, []string, error) {
 }
 
 // runIndexer batches events from JOBS into Meilisearch. A batch is
-// acknowledged only after its Meilisearch task succeeded, so a posting counts
-// as indexed only once it is searchable; then its reverse matches are
-// computed.
+// acknowledged once its Meilisearch task succeeded, and on nothing else: a
+// posting counts as indexed once it is searchable, and indexing never waits
+// for matching or notifications (runReverse follows JOBS on its own
+// consumer for those).
 func (s *Service) runIndexer(ctx context.Context) error {
 	return events.Run(ctx, s.p.JS, events.Consumer{
 		Stream:   events.StreamJobs,
-		Durable:  "matching-postings-index",
+		Durable:  indexerDurable,
 		Filters:  []string{events.JobsPosted, events.JobsUpdated, events.JobsClosed, events.JobsStale},
 		MaxBatch: 500,
 		Linger:   20 * time.Millisecond,
 	}, s.p.Log, s.indexBatch)
 }
 
+// indexerDurable is the indexer's consumer of JOBS.
+const indexerDurable = "matching-postings-index"
+
+// validID is what Meilisearch accepts as a document id.
+func validID(id string) bool {
+	if id == "" || len(id) > 511 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseJob reads a jobs.posted or jobs.updated event into the document to
+// index; a document that can never be indexed is poison.
+func parseJob(data []byte) (map[string]any, error) {
+	var ev JobEvent
+	if err := json.Unmarshal(data, &ev); err != nil || ev.ID == "" {
+		return nil, events.Poison("posting does not parse: %v", err)
+	}
+	if !validID(ev.ID) {
+		return nil, events.Poison("posting id %.60q: Meilisearch ids are 1 to 511 letters, digits, '-' or '_'", ev.ID)
+	}
+	doc, _, err := indexDoc(ev.Posting)
+	if err != nil {
+		return nil, events.Poison("posting %s: %v", ev.ID, err)
+	}
+	doc["employer_id"] = ev.EmployerID
+	return doc, nil
+}
+
+// closedID reads the posting id of a jobs.closed or jobs.stale event.
+func closedID(data []byte) (string, error) {
+	var ref struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil || ref.ID == "" {
+		return "", events.Poison("closed posting without an id")
+	}
+	return ref.ID, nil
+}
+
 func (s *Service) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error {
 	errs := make([]error, len(msgs))
 	var docs []map[string]any
-	var posted []posting.Posting
 	var upsertIdx, deleteIdx []int
 	var deletes []string
 	for i, m := range msgs {
 		if m.Subject() == events.JobsClosed || m.Subject() == events.JobsStale {
-			var ref struct {
-				ID string `json:"id"`
-			}
-			if err := json.Unmarshal(m.Data(), &ref); err != nil || ref.ID == "" {
-				errs[i] = events.Poison("closed posting without an id")
+			id, err := closedID(m.Data())
+			if err != nil {
+				errs[i] = err
 				continue
 			}
-			deletes = append(deletes, ref.ID)
+			deletes = append(deletes, id)
 			deleteIdx = append(deleteIdx, i)
 			continue
 		}
-		var ev JobEvent
-		if err := json.Unmarshal(m.Data(), &ev); err != nil || ev.ID == "" {
-			errs[i] = events.Poison("posting does not parse: %v", err)
-			continue
-		}
-		p := ev.Posting
-		doc, groups, err := indexDoc(p)
+		doc, err := parseJob(m.Data())
 		if err != nil {
-			errs[i] = events.Poison("posting: %v", err)
+			errs[i] = err
 			continue
 		}
-		doc["employer_id"] = ev.EmployerID
-		s.vocab.add(groups, p.CredentialsOrEligible, len(match.Routes(&p)))
 		docs = append(docs, doc)
-		posted = append(posted, p)
 		upsertIdx = append(upsertIdx, i)
 	}
-	ix := s.p.Meili.Index(s.index)
-	pk := "id"
 	if len(docs) > 0 {
-		info, err := ix.UpdateDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
-		if err == nil {
-			err = meili.Wait(ctx, s.p.Meili, info)
-		}
-		for _, i := range upsertIdx {
-			errs[i] = wrap("index postings", err)
-		}
-		if err == nil {
-			for _, p := range posted {
-				if err := s.reverseMatch(ctx, p); err != nil {
-					s.p.Log.Warn().Err(err).Str("posting", p.ID).Msg("reverse match")
-				}
-			}
+		for k, err := range s.addDocs(ctx, docs) {
+			errs[upsertIdx[k]] = err
 		}
 	}
 	if len(deletes) > 0 {
-		info, err := ix.DeleteDocuments(ctx, deletes, nil)
+		info, err := s.p.Meili.Index(s.index).DeleteDocuments(ctx, deletes, nil)
 		if err == nil {
 			err = meili.Wait(ctx, s.p.Meili, info)
 		}
 		for _, i := range deleteIdx {
 			errs[i] = wrap("remove closed postings", err)
 		}
-		if err == nil {
-			for _, id := range deletes {
-				if err := s.unlistPosting(ctx, id); err != nil {
-					s.p.Log.Warn().Err(err).Str("posting", id).Msg("remove closed posting from match lists")
-				}
-			}
+	}
+	return errs
+}
+
+// addDocs upserts documents and returns one error per document. When
+// Meilisearch refuses the batch for what is in it (a task that failed with
+// an invalid_request error), it splits the batch in halves until it has
+// found the documents it refuses: those are poison, with Meilisearch's
+// reason, and every other document is indexed. Any other failure (Meilisearch
+// down, an internal error) fails the whole batch, to be retried.
+func (s *Service) addDocs(ctx context.Context, docs []map[string]any) []error {
+	errs := make([]error, len(docs))
+	err := s.upsert(ctx, docs)
+	var refused *refusedError
+	switch {
+	case err == nil:
+	case errors.As(err, &refused) && len(docs) == 1:
+		errs[0] = events.Poison("meilisearch refused the posting: %s", refused.msg)
+	case errors.As(err, &refused):
+		h := len(docs) / 2
+		copy(errs, s.addDocs(ctx, docs[:h]))
+		copy(errs[h:], s.addDocs(ctx, docs[h:]))
+	default:
+		for i := range errs {
+			errs[i] = wrap("index postings", err)
 		}
 	}
-	s.market.invalidate()
 	return errs
+}
+
+// refusedError is a Meilisearch task that failed because of the documents
+// it was given.
+type refusedError struct{ msg string }
+
+func (e *refusedError) Error() string { return "meilisearch refused the documents: " + e.msg }
+
+func (s *Service) upsert(ctx context.Context, docs []map[string]any) error {
+	pk := "id"
+	info, err := s.p.Meili.Index(s.index).UpdateDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	if err != nil {
+		return err
+	}
+	t, err := s.p.Meili.WaitForTask(ctx, info.TaskUID, meili.TaskPoll)
+	if err != nil {
+		return fmt.Errorf("wait for meilisearch task %d: %w", info.TaskUID, err)
+	}
+	switch {
+	case t.Status == meilisearch.TaskStatusSucceeded:
+		return nil
+	case t.Error.Type == "invalid_request":
+		return &refusedError{msg: fmt.Sprintf("%s (%s)", t.Error.Message, t.Error.Code)}
+	}
+	return fmt.Errorf("meilisearch task %d (%s) %s: %s (%s)", t.UID, t.Type, t.Status, t.Error.Message, t.Error.Code)
 }
 
 // load reads the tokens, codes and route counts already in the index (at

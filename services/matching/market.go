@@ -59,7 +59,8 @@ const (
 	MarketSample = 1000
 )
 
-// marketCache keeps computed markets until the next posting event.
+// marketCache keeps computed markets until the postings index changes
+// (syncIndex).
 type marketCache struct {
 	mu    sync.Mutex
 	gen   uint64
@@ -129,6 +130,9 @@ func (s *Service) market1(ctx context.Context, req MarketRequest) (Market, error
 	}
 	if err := fs.Err(); err != nil {
 		return Market{}, err
+	}
+	if err := s.syncIndex(ctx); err != nil {
+		return Market{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
 	}
 	held := slices.Clone(req.Held)
 	slices.Sort(held)

@@ -50,25 +50,45 @@ type Service struct {
 	seekers *seekerIndex
 	vocab   *vocabulary
 	market  *marketCache
+	version indexVersion
 	now     func() time.Time
 }
 
 // Run applies the index settings, rebuilds the seekers index from the
 // streams, then indexes postings, matches and serves until ctx ends.
 func Run(ctx context.Context, p *platform.Platform) error {
+	s, err := newService(ctx, p)
+	if err != nil {
+		return err
+	}
+	return s.run(ctx, nil, true)
+}
+
+// newService opens the service's dependencies without starting anything.
+func newService(ctx context.Context, p *platform.Platform) (*Service, error) {
 	cat, err := pathway.DefaultCatalog()
 	if err != nil {
-		return fmt.Errorf("matching: %w", err)
+		return nil, fmt.Errorf("matching: %w", err)
 	}
 	keys, err := shred.Open(ctx, p.JS, p.Config.StreamReplicas)
 	if err != nil {
-		return fmt.Errorf("matching: %w", err)
+		return nil, fmt.Errorf("matching: %w", err)
 	}
 	zcta := loadZCTA(p)
 	s := &Service{
 		p: p, index: p.Config.IndexPrefix + PostingsIndex, keys: keys, cat: cat, zcta: zcta,
 		seekers: newSeekerIndex(zcta, cat), vocab: newVocabulary(), market: newMarketCache(), now: time.Now,
 	}
+	s.version.uid = -1
+	return s, nil
+}
+
+// run prepares the index, rebuilds the seekers index, then serves; ready
+// (when not nil) is closed once it serves. Without consume it serves reads
+// only and runs none of the JOBS consumers (tests use it for a copy that
+// indexes nothing itself).
+func (s *Service) run(ctx context.Context, ready chan<- struct{}, consume bool) error {
+	p := s.p
 	if err := meili.EnsureIndex(ctx, p.Meili, postingsIndex(s.index)); err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
@@ -77,14 +97,14 @@ func Run(ctx context.Context, p *platform.Platform) error {
 	} else if n > 0 {
 		p.Log.Info().Int("postings", n).Msg("postings indexed before routes re-indexed with their routes")
 	}
-	if err := s.vocab.load(ctx, p.Meili, s.index); err != nil {
+	if err := s.syncIndex(ctx); err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	ready := make(chan struct{})
-	g.Go(func() error { return s.loadSeekers(ctx, ready) })
+	loaded := make(chan struct{})
+	g.Go(func() error { return s.loadSeekers(ctx, loaded) })
 	select {
-	case <-ready:
+	case <-loaded:
 	case <-ctx.Done():
 		return g.Wait()
 	}
@@ -111,9 +131,15 @@ func Run(ctx context.Context, p *platform.Platform) error {
 			return fmt.Errorf("matching: add endpoint %s: %w", ep.name, err)
 		}
 	}
-	g.Go(func() error { return s.runIndexer(ctx) })
-	g.Go(func() error { return s.runSeekerChanges(ctx) })
+	if consume {
+		g.Go(func() error { return s.runIndexer(ctx) })
+		g.Go(func() error { return s.runReverse(ctx) })
+		g.Go(func() error { return s.runSeekerChanges(ctx) })
+	}
 	p.Log.Info().Str("index", s.index).Msg("matching ready")
+	if ready != nil {
+		close(ready)
+	}
 	return g.Wait()
 }
 
@@ -152,6 +178,13 @@ func (v *vocabulary) add(groups, orEligible []string, routes int) {
 	for _, c := range orEligible {
 		v.orEligible[c] = struct{}{}
 	}
+}
+
+// replace takes the contents of w.
+func (v *vocabulary) replace(w *vocabulary) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.groups, v.orEligible, v.routes = w.groups, w.orEligible, w.routes
 }
 
 func (v *vocabulary) snapshot() (groups, orEligible []string, routes int) {

@@ -2,13 +2,14 @@ package matching
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/meilisearch/meilisearch-go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
@@ -39,48 +40,79 @@ type Found struct {
 }
 
 // reverseMatch finds the seekers a new or changed posting suits, adds it to
-// their lists and announces the new matches. The pairs are found in memory;
-// the lists are written in one Redis pipeline and the announcements
-// published concurrently.
+// their lists and queues the new pairs for announcement (announce.go). The
+// pairs are found in memory; the lists and the queue are written in one
+// Redis transaction, watched on the posting's set of seekers so that two
+// copies handling the same posting at once do not both count a pair as new.
 func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 	today := s.now()
 	var at *geo.Point
 	if pt, ok := p.Location.Point(); ok {
 		at = &pt
 	}
-	listed, err := s.p.Redis.SMembers(ctx, postingKey(p.ID)).Result()
-	if err != nil {
-		return err
-	}
-	had := map[string]bool{}
-	for _, id := range listed {
-		had[id] = true
-	}
 	pairs := s.pairs(at, &p, today)
 	defer pairs.release()
-	pipe := s.p.Redis.TxPipeline()
-	var added []string
-	adds := map[string]*redis.IntCmd{}
-	pairs.each(func(pr pair) {
-		delete(had, pr.seeker)
-		adds[pr.seeker] = pipe.ZAdd(ctx, listKey(pr.seeker), redis.Z{Score: pr.score, Member: p.ID})
-		pipe.SAdd(ctx, postingKey(p.ID), pr.seeker)
-		pipe.ZRemRangeByRank(ctx, listKey(pr.seeker), 0, -MatchListSize-1)
-	})
-	for id := range had { // a changed posting no longer suits a seeker who had it
-		pipe.ZRem(ctx, listKey(id), p.ID)
-		pipe.SRem(ctx, postingKey(p.ID), id)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	txf := func(tx *redis.Tx) error {
+		listed, err := tx.SMembers(ctx, postingKey(p.ID)).Result()
+		if err != nil {
+			return err
+		}
+		had := make(map[string]bool, len(listed))
+		for _, id := range listed {
+			had[id] = true
+		}
+		_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pairs.each(func(pr pair) {
+				if !had[pr.seeker] {
+					markPending(ctx, pipe, pr.seeker, p.ID)
+					pipe.SAdd(ctx, postingKey(p.ID), pr.seeker)
+				}
+				delete(had, pr.seeker)
+				pipe.ZAdd(ctx, listKey(pr.seeker), redis.Z{Score: pr.score, Member: p.ID})
+				pipe.ZRemRangeByRank(ctx, listKey(pr.seeker), 0, -MatchListSize-1)
+			})
+			for id := range had { // a changed posting no longer suits a seeker who had it
+				pipe.ZRem(ctx, listKey(id), p.ID)
+				pipe.SRem(ctx, postingKey(p.ID), id)
+				pipe.SRem(ctx, pendingKey(id), p.ID)
+			}
+			return nil
+		})
 		return err
 	}
-	for id, cmd := range adds {
-		if cmd.Val() > 0 {
-			added = append(added, id)
+	for {
+		err := s.p.Redis.Watch(ctx, txf, postingKey(p.ID))
+		if !errors.Is(err, redis.TxFailedErr) {
+			return err
 		}
 	}
-	slices.Sort(added)
-	return s.announceAll(ctx, added, p.ID)
+}
+
+// noLongerSuits returns the postings among ids that are no longer in the
+// index or that the seeker no longer qualifies for.
+func (s *Service) noLongerSuits(ctx context.Context, seeker string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	sk, _, ok := s.seekers.view(seeker, s.now())
+	if !ok {
+		return ids, nil
+	}
+	var res meilisearch.DocumentsResult
+	if err := s.p.Meili.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: ids, Limit: int64(len(ids))}, &res); err != nil {
+		return nil, fmt.Errorf("read listed postings: %w", err)
+	}
+	suits := map[string]bool{}
+	for _, h := range res.Results {
+		var p posting.Posting
+		if err := h.DecodeInto(&p); err != nil {
+			return nil, fmt.Errorf("decode listed posting: %w", err)
+		}
+		if match.Qualifies(&sk, &p) {
+			suits[p.ID] = true
+		}
+	}
+	return slices.DeleteFunc(ids, func(id string) bool { return suits[id] }), nil
 }
 
 // pair is a seeker a posting suits, with the score.
@@ -138,33 +170,31 @@ func (ps *pairSet) release() {
 	pairPool.Put(ps)
 }
 
-// announceAll publishes matches.found for each seeker, a few at a time.
-func (s *Service) announceAll(ctx context.Context, seekers []string, postingID string) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
-	for _, id := range seekers {
-		g.Go(func() error { return s.announce(ctx, id, []string{postingID}) })
-	}
-	return g.Wait()
-}
+// listScript puts a posting in a seeker's list and, when the pair is new
+// (the seeker was not in the posting's set), queues it for announcement, in
+// one step: a reverse match writing the same pair at once (watched on the
+// posting's set) cannot count it as new too.
+var listScript = redis.NewScript(`
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
+  redis.call('SADD', KEYS[3], ARGV[3])
+  redis.call('SADD', KEYS[4], ARGV[1])
+end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[4]) - 1)
+return 1
+`)
 
-// list puts a posting in a seeker's list; added reports a new entry.
-func (s *Service) list(ctx context.Context, seeker, postingID string, score float64) (bool, error) {
-	pipe := s.p.Redis.TxPipeline()
-	add := pipe.ZAdd(ctx, listKey(seeker), redis.Z{Score: score, Member: postingID})
-	pipe.SAdd(ctx, postingKey(postingID), seeker)
-	// Keep the best MatchListSize.
-	pipe.ZRemRangeByRank(ctx, listKey(seeker), 0, -MatchListSize-1)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return false, err
-	}
-	return add.Val() > 0, nil
+// list puts a posting in a seeker's list (keeping the best MatchListSize).
+func (s *Service) list(ctx context.Context, seeker, postingID string, score float64) error {
+	return listScript.Run(ctx, s.p.Redis, []string{listKey(seeker), postingKey(postingID), pendingKey(seeker), announceDue},
+		seeker, score, postingID, MatchListSize).Err()
 }
 
 func (s *Service) unlist(ctx context.Context, seeker, postingID string) error {
 	pipe := s.p.Redis.TxPipeline()
 	pipe.ZRem(ctx, listKey(seeker), postingID)
 	pipe.SRem(ctx, postingKey(postingID), seeker)
+	pipe.SRem(ctx, pendingKey(seeker), postingID)
 	_, err := pipe.Exec(ctx)
 	return err
 }
@@ -178,22 +208,10 @@ func (s *Service) unlistPosting(ctx context.Context, postingID string) error {
 	pipe := s.p.Redis.TxPipeline()
 	for _, sk := range seekers {
 		pipe.ZRem(ctx, listKey(sk), postingID)
+		pipe.SRem(ctx, pendingKey(sk), postingID)
 	}
 	pipe.Del(ctx, postingKey(postingID))
 	_, err = pipe.Exec(ctx)
-	return err
-}
-
-func (s *Service) announce(ctx context.Context, seeker string, postings []string) error {
-	sealed, err := s.keys.Seal(ctx, seeker, Found{SeekerID: seeker, Postings: postings})
-	if err != nil {
-		return err
-	}
-	id := "found:" + seeker
-	for _, p := range postings {
-		id += ":" + p
-	}
-	_, err = events.Publish(ctx, s.p.JS, events.Event{Subject: events.MatchesFound, ID: id, Source: Name, Time: s.now(), Payload: sealed})
 	return err
 }
 
@@ -243,39 +261,40 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		return nil
+		pipe := s.p.Redis.TxPipeline()
+		forgetAnnouncements(ctx, pipe, id)
+		_, err = pipe.Exec(ctx)
+		return err
 	}
 	res, err := s.forwardMatch(ctx, id, MatchListSize, false)
 	if err != nil {
 		return err
 	}
+	keep := map[string]bool{}
+	for _, r := range res.Matches {
+		keep[r.PostingID] = true
+		if err := s.list(ctx, id, r.PostingID, r.Score); err != nil {
+			return err
+		}
+	}
+	// What was listed and is not among the best matches now leaves only if
+	// the seeker no longer qualifies for it (or it is gone): a posting a
+	// reverse match listed meanwhile stays.
 	old, err := s.p.Redis.ZRange(ctx, listKey(id), 0, -1).Result()
 	if err != nil {
 		return err
 	}
-	keep := map[string]bool{}
-	var added []string
-	for _, r := range res.Matches {
-		keep[r.PostingID] = true
-		if !slices.Contains(old, r.PostingID) {
-			added = append(added, r.PostingID)
-		}
-		if _, err := s.list(ctx, id, r.PostingID, r.Score); err != nil {
+	old = slices.DeleteFunc(old, func(p string) bool { return keep[p] })
+	gone, err := s.noLongerSuits(ctx, id, old)
+	if err != nil {
+		return err
+	}
+	for _, p := range gone {
+		if err := s.unlist(ctx, id, p); err != nil {
 			return err
 		}
 	}
-	for _, p := range old {
-		if !keep[p] {
-			if err := s.unlist(ctx, id, p); err != nil {
-				return err
-			}
-		}
-	}
-	if len(added) > 0 {
-		slices.Sort(added)
-		return s.announce(ctx, id, added)
-	}
-	return nil
+	return s.flushSeeker(ctx, id)
 }
 
 // ListEntry is one posting in a seeker's stored match list.

@@ -1,0 +1,259 @@
+package matching
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/shred"
+)
+
+// Announcements of new matches go through an outbox in Redis, so that each
+// new (seeker, posting) pair is announced once: not lost when a publish
+// fails, not doubled by a redelivery, a restart or a second copy.
+//
+//	clerkpath:announce:pending:<seeker> set: posting ids new in the seeker's list, not yet announced
+//	clerkpath:announce:out:<seeker>     string "<n> <id> <id>…": the announcement being published
+//	clerkpath:announce:seq:<seeker>     counter: n of the seeker's last announcement
+//	clerkpath:announce:due              set: seekers with pending or outgoing announcements
+//
+// A posting enters pending in the same Redis transaction that puts it in
+// the seeker's list. Flushing claims the pending set atomically as one
+// numbered announcement (out), publishes it as matches.found with the
+// message id found:<seeker>:<n>, then deletes out. A flush that fails or
+// dies after the claim leaves out in place; the next flush, in this copy or
+// another, publishes the same announcement under the same id, which
+// JetStream's duplicate window drops if it was already stored.
+const announceDue = "clerkpath:announce:due"
+
+func pendingKey(seeker string) string { return "clerkpath:announce:pending:" + seeker }
+func outKey(seeker string) string     { return "clerkpath:announce:out:" + seeker }
+func seqKey(seeker string) string     { return "clerkpath:announce:seq:" + seeker }
+
+// claimScript returns the seeker's outgoing announcement, making one from
+// the pending postings if there is none; nil when there is nothing to
+// announce (and the seeker leaves the due set).
+var claimScript = redis.NewScript(`
+local body = redis.call('GET', KEYS[2])
+if body then return body end
+local ps = redis.call('SMEMBERS', KEYS[1])
+if #ps == 0 then
+  redis.call('SREM', KEYS[4], ARGV[1])
+  return false
+end
+table.sort(ps)
+local n = redis.call('INCR', KEYS[3])
+body = n .. ' ' .. table.concat(ps, ' ')
+redis.call('SET', KEYS[2], body)
+redis.call('DEL', KEYS[1])
+return body
+`)
+
+// doneScript deletes an announcement once published (only that one).
+var doneScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`)
+
+// markPending queues postings as new matches of a seeker (inside the
+// caller's transaction).
+func markPending(ctx context.Context, pipe redis.Pipeliner, seeker string, postings ...string) {
+	if len(postings) == 0 {
+		return
+	}
+	members := make([]any, len(postings))
+	for i, p := range postings {
+		members[i] = p
+	}
+	pipe.SAdd(ctx, pendingKey(seeker), members...)
+	pipe.SAdd(ctx, announceDue, seeker)
+}
+
+// flushAnnouncements publishes every due announcement, a few seekers at a
+// time. It fails if any publish failed; what failed stays due.
+func (s *Service) flushAnnouncements(ctx context.Context) error {
+	due, err := s.p.Redis.SMembers(ctx, announceDue).Result()
+	if err != nil {
+		return fmt.Errorf("announcements due: %w", err)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for _, id := range due {
+		g.Go(func() error { return s.flushSeeker(ctx, id) })
+	}
+	return g.Wait()
+}
+
+// flushSeeker publishes a seeker's outgoing and pending announcements.
+func (s *Service) flushSeeker(ctx context.Context, seeker string) error {
+	keys := []string{pendingKey(seeker), outKey(seeker), seqKey(seeker), announceDue}
+	for range 3 { // an outgoing announcement, then the pending ones; more next time
+		body, err := claimScript.Run(ctx, s.p.Redis, keys, seeker).Text()
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("claim announcement for %s: %w", seeker, err)
+		}
+		n, postings, _ := strings.Cut(body, " ")
+		ids := strings.Fields(postings)
+		if err := s.publishFound(ctx, seeker, n, ids); err != nil {
+			if !errors.Is(err, shred.ErrShredded) {
+				return fmt.Errorf("announce matches to %s: %w", seeker, err)
+			}
+			// The seeker was deleted: nobody to tell.
+		}
+		if err := doneScript.Run(ctx, s.p.Redis, []string{outKey(seeker)}, body).Err(); err != nil {
+			return fmt.Errorf("announcement for %s published; clear it: %w", seeker, err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) publishFound(ctx context.Context, seeker, n string, postings []string) error {
+	sealed, err := s.keys.Seal(ctx, seeker, Found{SeekerID: seeker, Postings: postings})
+	if err != nil {
+		return err
+	}
+	_, err = events.Publish(ctx, s.p.JS, events.Event{Subject: events.MatchesFound, ID: "found:" + seeker + ":" + n, Source: Name, Time: s.now(), Payload: sealed})
+	return err
+}
+
+// forgetAnnouncements drops a deleted seeker's queued announcements.
+func forgetAnnouncements(ctx context.Context, pipe redis.Pipeliner, seeker string) {
+	pipe.Del(ctx, pendingKey(seeker), outKey(seeker), seqKey(seeker))
+	pipe.SRem(ctx, announceDue, seeker)
+}
+
+// runReverse follows JOBS on its own durable consumer: each new or changed
+// posting is matched against the seekers in memory, its pairs written to
+// the match lists, and the new ones announced, coalesced per seeker: one
+// matches.found per seeker per batch (up to ReverseBatch postings or
+// ReverseLinger after the first), carrying every new posting id. A batch is
+// acknowledged only after its announcements were published; a failed
+// publish fails the batch, which is redelivered.
+//
+// The lists and the outbox are written before the publish, so what a failed
+// publish leaves due is also published by the next batch's flush or by the
+// flusher every FlushEvery, in this copy or another, whichever comes first.
+// A failing publish must not send good postings to the dead-letter stream:
+// the consumer allows many deliveries (ReverseMaxDeliver).
+func (s *Service) runReverse(ctx context.Context) error {
+	go s.flushLoop(ctx)
+	return events.Run(ctx, s.p.JS, events.Consumer{
+		Stream:     events.StreamJobs,
+		Durable:    "matching-reverse",
+		Filters:    []string{events.JobsPosted, events.JobsUpdated, events.JobsClosed, events.JobsStale},
+		MaxBatch:   ReverseBatch,
+		Linger:     ReverseLinger,
+		MaxDeliver: ReverseMaxDeliver,
+	}, s.p.Log, s.reverseBatch)
+}
+
+// awaitIndexed waits until the indexer has handled every event of the
+// batch: a posting is matched and announced only once it is searchable, so
+// that an announced posting can be opened, and a seeker's list refresh
+// (a forward match, in Meilisearch) never sees fewer postings than the
+// reverse matches that wrote the list.
+func (s *Service) awaitIndexed(ctx context.Context, msgs []jetstream.Msg) error {
+	var last uint64
+	for _, m := range msgs {
+		if md, err := m.Metadata(); err == nil {
+			last = max(last, md.Sequence.Stream)
+		}
+	}
+	deadline := time.Now().Add(IndexWait)
+	delay := 5 * time.Millisecond
+	for {
+		c, err := s.p.JS.Consumer(ctx, events.StreamJobs, indexerDurable)
+		if err == nil {
+			info := c.CachedInfo()
+			if info.AckFloor.Stream >= last {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("indexer at stream sequence %d", c.CachedInfo().AckFloor.Stream)
+			}
+			return fmt.Errorf("postings up to stream sequence %d not indexed after %s: %w", last, IndexWait, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 100*time.Millisecond)
+	}
+}
+
+// flushLoop publishes announcements left due by a failed publish.
+func (s *Service) flushLoop(ctx context.Context) {
+	t := time.NewTicker(FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.p.Redis.SCard(ctx, announceDue).Result(); err != nil || n == 0 {
+			continue
+		}
+		if err := s.flushAnnouncements(ctx); err != nil && ctx.Err() == nil {
+			s.p.Log.Warn().Err(err).Msg("announcements still due; will retry")
+		}
+	}
+}
+
+// Coalescing of announcements.
+const (
+	ReverseBatch      = 200
+	ReverseLinger     = 250 * time.Millisecond
+	ReverseMaxDeliver = 1000
+	FlushEvery        = 2 * time.Second
+	// IndexWait bounds how long a batch waits for the indexer before it
+	// fails and is redelivered.
+	IndexWait = 20 * time.Second
+)
+
+func (s *Service) reverseBatch(ctx context.Context, msgs []jetstream.Msg) []error {
+	errs := make([]error, len(msgs))
+	if err := s.awaitIndexed(ctx, msgs); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	for i, m := range msgs {
+		if m.Subject() == events.JobsClosed || m.Subject() == events.JobsStale {
+			id, err := closedID(m.Data())
+			if err != nil {
+				continue // the indexer dead-letters it
+			}
+			errs[i] = wrap("remove closed posting from match lists", s.unlistPosting(ctx, id))
+			continue
+		}
+		var ev JobEvent
+		if err := json.Unmarshal(m.Data(), &ev); err != nil || !validID(ev.ID) {
+			continue // the indexer dead-letters it
+		}
+		errs[i] = wrap("reverse match "+ev.ID, s.reverseMatch(ctx, ev.Posting))
+	}
+	if err := s.flushAnnouncements(ctx); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	return errs
+}
