@@ -17,21 +17,27 @@ import (
 // running it follows that one. It fails if the build fails, is replaced,
 // or ctx ends (the build goes on without the caller).
 func RequestRebuild(ctx context.Context, nc *nats.Conn, rebuild, status string, poll time.Duration, progress func(Status)) (Status, error) {
-	st, err := rpc.Call[Status](ctx, nc, rebuild, struct{}{})
-	if err != nil {
-		return st, fmt.Errorf("ask for a rebuild (is the service running?): %w", err)
-	}
-	if st.State == StateBuilding && st.Serving == st.Generation {
-		// A build already swapped in, dropping its predecessor: it began
-		// before this request, so wait for it and ask again.
-		if st, err = follow(ctx, nc, status, poll, st, nil); err != nil {
-			return st, err
-		}
-		if st, err = rpc.Call[Status](ctx, nc, rebuild, struct{}{}); err != nil {
+	for attempt := 0; ; attempt++ {
+		st, err := rpc.Call[Status](ctx, nc, rebuild, struct{}{})
+		if err != nil {
 			return st, fmt.Errorf("ask for a rebuild (is the service running?): %w", err)
 		}
+		if st.State == StateBuilding && st.Serving != st.Generation {
+			return follow(ctx, nc, status, poll, st, progress)
+		}
+		// The build found began before this request: it has swapped in
+		// already (and is dropping its predecessor) or just ended. Wait for
+		// it and ask again, so that the generation reported was built after
+		// the request.
+		if attempt == 4 {
+			return st, fmt.Errorf("no new build started after %d requests (last: generation %d %s)", attempt+1, st.Generation, st.State)
+		}
+		if st.State == StateBuilding {
+			if _, err := follow(ctx, nc, status, poll, st, nil); err != nil {
+				return st, err
+			}
+		}
 	}
-	return follow(ctx, nc, status, poll, st, progress)
 }
 
 // follow polls status until the build of st.Generation ends.

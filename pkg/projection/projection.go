@@ -269,7 +269,7 @@ func (p *Projection) reconcile(ctx context.Context) {
 		cancel()
 		delete(p.serving, g)
 	}
-	if ok {
+	if ok && n != p.building { // the builder hands its consumers over itself
 		if _, running := p.serving[n]; !running {
 			p.serving[n] = p.startConsumers(ctx, p.Generation(n))
 			p.log.Info().Uint64("generation", n).Msg("serving generation")
@@ -508,7 +508,11 @@ func (p *Projection) build(ctx context.Context, next, from uint64, had bool) {
 		return
 	}
 	p.mu.Lock()
-	p.serving[next] = stop
+	if _, ok := p.serving[next]; ok {
+		stop() // reconcile saw the new pointer first and runs its own
+	} else {
+		p.serving[next] = stop
+	}
 	p.building = 0
 	p.mu.Unlock()
 	p.log.Info().Uint64("generation", next).Uint64("old", from).Msg("swapped in the new generation")
