@@ -44,6 +44,8 @@ test: install vet
 ## every service, the PROFILES leader and a copy of each service lost under 1,000 writes); a few minutes, so not part of `make test`
 test-faults: install
 	cd cmd/clerkpath && $(GO) vet -tags faults . && $(GO) test $(GOTEST_FLAGS) -tags faults -run '^TestFault' -v .
+	cd services/profiles && CLERKPATH_REBUILD_LOOPS=20 $(GO) test $(GOTEST_FLAGS) -run '^TestRebuildLoopUnderWrites$$' -v .
+	cd services/credentials && CLERKPATH_REBUILD_LOOPS=20 $(GO) test $(GOTEST_FLAGS) -run '^TestRebuildLoopUnderWrites$$' -v .
 
 ## vet: go vet and gofmt across the workspace
 vet:
