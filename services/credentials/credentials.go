@@ -133,8 +133,17 @@ func New(ctx context.Context, p *platform.Platform, opts Options) (*Service, err
 // ending renewal cycles until ctx ends.
 func (s *Service) Serve(ctx context.Context) error {
 	p := s.p
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.proj.Run(ctx) })
+	serving := false
+	defer func() {
+		if !serving { // failed to start: stop the projection before returning
+			cancel()
+			_ = g.Wait()
+		}
+	}()
 	// A first start builds the projection before the endpoints answer (bounded:
 	// past the bound, reads answer 503 until it is built).
 	if err := s.proj.WaitServing(ctx, 10*time.Second); err != nil {
@@ -168,6 +177,7 @@ func (s *Service) Serve(ctx context.Context) error {
 		g.Go(func() error { s.runExpiringScans(ctx); return nil })
 	}
 	p.Log.Info().Str("catalog_version", s.cat.Version).Int("credentials", len(s.cat.Credentials)).Msg("credentials ready")
+	serving = true
 	return g.Wait()
 }
 

@@ -68,8 +68,17 @@ func RunWith(ctx context.Context, p *platform.Platform, opts Options) error {
 	}
 	s := &Service{p: p, keys: keys, now: time.Now}
 	s.openProjection(p, opts.Projection)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.Go(func() error { return s.proj.Run(ctx) })
+	serving := false
+	defer func() {
+		if !serving { // failed to start: stop the projection before returning
+			cancel()
+			_ = eg.Wait()
+		}
+	}()
 	// A first start builds the projection before the endpoints answer (bounded:
 	// past the bound, reads answer 503 until it is built).
 	if err := s.proj.WaitServing(ctx, 10*time.Second); err != nil {
@@ -106,5 +115,6 @@ func RunWith(ctx context.Context, p *platform.Platform, opts Options) error {
 		}
 	}
 	p.Log.Info().Msg("profiles ready")
+	serving = true
 	return eg.Wait()
 }
