@@ -187,8 +187,13 @@ func TestKubernetesManifests(t *testing.T) {
 	if !hasEnvFrom(nc.Env, "NATS_SERVER_NAME", "metadata.name") {
 		t.Error("NATS_SERVER_NAME must come from the pod name (nats.conf's server_name)")
 	}
-	if !slices.Equal(nc.Args, []string{"-c", "/etc/nats/nats.conf"}) || !mounts(nc, "config", "/etc/nats") || !mounts(nc, "tls", "/etc/nats/tls") || !mounts(nc, "data", "/data") {
-		t.Errorf("NATS container must read /etc/nats/nats.conf, TLS files in /etc/nats/tls and store in /data: %v %+v", nc.Args, nc.VolumeMounts)
+	// The configuration and the TLS files are sibling mounts (a volume
+	// mounted inside a ConfigMap's read-only volume can fail to mount).
+	if !slices.Equal(nc.Args, []string{"-c", "/etc/nats/config/nats.conf"}) || !mounts(nc, "config", "/etc/nats/config") || !mounts(nc, "tls", "/etc/nats/tls") || !mounts(nc, "data", "/data") {
+		t.Errorf("NATS container must read /etc/nats/config/nats.conf, TLS files in /etc/nats/tls (nats.conf's paths) and store in /data: %v %+v", nc.Args, nc.VolumeMounts)
+	}
+	if !strings.Contains(string(conf), `cert_file: "/etc/nats/tls/`) {
+		t.Error("nats.conf's TLS files are not under /etc/nats/tls, where the Secret is mounted")
 	}
 	if !strings.Contains(string(conf), "store_dir: /data/jetstream") {
 		t.Error("nats.conf's store_dir is not on the /data volume")

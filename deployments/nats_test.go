@@ -231,10 +231,18 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 	defer sub.Unsubscribe()
 	_ = conns["profiles"].nc.Flush()
 	for _, u := range []string{"gateway", "credentials"} {
-		res, err := conns[u].nc.Request("svc.profiles.seeker.get", []byte(`{}`), 5*time.Second)
-		if err != nil || string(res.Data) != "seeker" {
-			t.Errorf("%s asks profiles: %v %v", u, res, err)
-		}
+		// The users sit on other nodes: the subscription reaches them
+		// over the routes a moment after profiles' server has it.
+		eventually(t, 10*time.Second, func() error {
+			res, err := conns[u].nc.Request("svc.profiles.seeker.get", []byte(`{}`), 2*time.Second)
+			if err != nil {
+				return fmt.Errorf("%s asks profiles: %w", u, err)
+			}
+			if string(res.Data) != "seeker" {
+				return fmt.Errorf("%s asks profiles: answer %q", u, res.Data)
+			}
+			return nil
+		})
 	}
 	conns["ingest"].expectDenied(t, "Publish", "svc.profiles.seeker.get", func(nc *nats.Conn) error {
 		return nc.PublishRequest("svc.profiles.seeker.get", nc.NewRespInbox(), nil)
