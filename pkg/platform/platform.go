@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,6 +77,15 @@ func Open(ctx context.Context, cfg config.Config, service string, needs Needs, l
 		if err != nil {
 			p.Close()
 			return nil, fmt.Errorf("%s: %w", config.EnvRedisURL, err)
+		}
+		// A Redis that is down should make a request fail in about a
+		// second, not after go-redis's default 5 s dial and three retries
+		// (settings given in the URL win).
+		if !strings.Contains(cfg.RedisURL, "dial_timeout=") {
+			opt.DialTimeout = time.Second
+		}
+		if !strings.Contains(cfg.RedisURL, "max_retries=") {
+			opt.MaxRetries = 1
 		}
 		p.Redis = redis.NewClient(opt)
 	}
