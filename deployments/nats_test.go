@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"go/constant"
 	"math/big"
 	"net"
 	"net/url"
@@ -415,5 +416,102 @@ func eventually(t *testing.T, wait time.Duration, fn func() error) {
 			t.Fatalf("after %v: %v", wait, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestNATSPermissionsFollowTheCode checks accounts.conf against the
+// subjects in the source: each service may subscribe to its own endpoints
+// (its exported Subject* constants), publish the requests it makes (its
+// unexported subject* constants) and its own events, and every event
+// subject is published by exactly one service.
+func TestNATSPermissionsFollowTheCode(t *testing.T) {
+	r := newNATSRig(t)
+	o := r.parse(t, "nats-0")
+	perms := map[string]*server.Permissions{}
+	for _, u := range o.Nkeys {
+		for name, kp := range r.seeds {
+			if pub, _ := kp.PublicKey(); pub == u.Nkey {
+				perms[name] = u.Permissions
+			}
+		}
+	}
+	may := func(user, kind, subject string) bool {
+		p := perms[user]
+		if p == nil {
+			return true // ops: the whole account
+		}
+		sp := p.Publish
+		if kind == "sub" {
+			sp = p.Subscribe
+		}
+		if sp == nil {
+			return true
+		}
+		ok := len(sp.Allow) == 0
+		for _, a := range sp.Allow {
+			ok = ok || server.SubjectMatchesFilter(subject, a)
+		}
+		for _, d := range sp.Deny {
+			ok = ok && !server.SubjectMatchesFilter(subject, d)
+		}
+		return ok
+	}
+	services := []string{"gateway", "profiles", "credentials", "ingest", "matching"}
+	owner := map[string]string{} // endpoint subject -> service
+	calls := map[string][]string{}
+	for _, s := range services {
+		for name, v := range goConstants(t, filepath.Join("..", "services", s)) {
+			if v.Kind() != constant.String {
+				continue
+			}
+			subj := constant.StringVal(v)
+			switch {
+			case strings.HasPrefix(name, "Subject"):
+				owner[subj] = s
+			case strings.HasPrefix(name, "subject"):
+				calls[s] = append(calls[s], subj)
+			}
+		}
+	}
+	if len(owner) < 20 || len(calls["gateway"]) < 20 {
+		t.Fatalf("read %d endpoints and %d gateway calls from the source", len(owner), len(calls["gateway"]))
+	}
+	for subj, s := range owner {
+		for _, other := range services {
+			if got := may(other, "sub", subj); got != (other == s) {
+				t.Errorf("%s subscribing to %s's endpoint %s: allowed %v", other, s, subj, got)
+			}
+		}
+	}
+	for s, subs := range calls {
+		for _, subj := range subs {
+			if owner[subj] == "" {
+				t.Errorf("%s calls %s, which no service's Subject* constant declares", s, subj)
+			}
+			if !may(s, "pub", subj) {
+				t.Errorf("%s may not publish its request %s", s, subj)
+			}
+		}
+	}
+	ev := goConstants(t, filepath.Join("..", "pkg", "events"))
+	str := func(name string) string {
+		v, ok := ev[name]
+		if !ok {
+			t.Fatalf("events.%s not found", name)
+		}
+		return constant.StringVal(v)
+	}
+	for _, c := range []struct{ subject, publisher string }{
+		{str("JobsPosted"), "ingest"}, {str("JobsUpdated"), "ingest"}, {str("JobsClosed"), "ingest"},
+		{str("JobsRejected"), "ingest"}, {str("JobsStale"), "ingest"},
+		{str("SeekerSubjectPrefix") + "s1", "profiles"}, {str("EmployerSubjectPrefix") + "o1", "profiles"},
+		{str("CredentialsEarned"), "credentials"}, {str("CredentialsCEULogged"), "credentials"}, {str("CredentialsExpiring"), "credentials"},
+		{str("MatchesFound"), "matching"}, {str("AuditSeekerPrefix") + "s1", "gateway"},
+	} {
+		for _, s := range services {
+			if got := may(s, "pub", c.subject); got != (s == c.publisher) {
+				t.Errorf("%s publishing %s: allowed %v (its publisher is %s)", s, c.subject, got, c.publisher)
+			}
+		}
 	}
 }
