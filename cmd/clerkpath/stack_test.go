@@ -242,7 +242,7 @@ func TestBadInputGetsProblemDocuments(t *testing.T) {
 		{"bad value", "PUT", "/v1/seekers/s-2", "application/json", `{"experience":[{"area":"juggling","months":-1}]}`, 400, "experience[0].area"},
 		{"wrong content type", "POST", "/v1/postings", "text/plain", "hello", 415, "application/json"},
 		{"missing fields", "POST", "/v1/postings", "application/json", `{"title":"x"}`, 400, "description"},
-		{"method not allowed", "DELETE", "/v1/postings/search", "", "", 405, "not allowed"},
+		{"method not allowed", "DELETE", "/v1/postings/search", "", "", 405, `"code":"method_not_allowed"`},
 		{"NaN latitude", "GET", "/v1/postings/search?lat=NaN&lon=-84.4", "", "", 400, "finite number"},
 		{"infinite pay", "GET", "/v1/postings/search?min_hourly=%2BInf", "", "", 400, "min_hourly"},
 		{"NUL in an id", "GET", "/v1/postings/abc%00def", "", "", 400, "control character"},

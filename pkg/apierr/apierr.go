@@ -16,18 +16,19 @@ import (
 type Code string
 
 const (
-	Invalid          Code = "invalid"           // 400: the input is wrong; Fields say where
-	Unauthenticated  Code = "unauthenticated"   // 401
-	Forbidden        Code = "forbidden"         // 403
-	NotFound         Code = "not_found"         // 404
-	Conflict         Code = "conflict"          // 409
-	PreconditionFail Code = "precondition_fail" // 412: If-Match did not match
-	TooLarge         Code = "too_large"         // 413
-	Unsupported      Code = "unsupported"       // 415: wrong content type
-	Unprocessable    Code = "unprocessable"     // 422
-	RateLimited      Code = "rate_limited"      // 429
-	Unavailable      Code = "unavailable"       // 503: a dependency is down
-	Internal         Code = "internal"          // 500: never shown in detail
+	Invalid          Code = "invalid"            // 400: the input is wrong; Fields say where
+	Unauthenticated  Code = "unauthenticated"    // 401
+	Forbidden        Code = "forbidden"          // 403
+	NotFound         Code = "not_found"          // 404
+	MethodNotAllowed Code = "method_not_allowed" // 405: the route exists, the method does not
+	Conflict         Code = "conflict"           // 409
+	PreconditionFail Code = "precondition_fail"  // 412: If-Match did not match
+	TooLarge         Code = "too_large"          // 413
+	Unsupported      Code = "unsupported"        // 415: wrong content type
+	Unprocessable    Code = "unprocessable"      // 422
+	RateLimited      Code = "rate_limited"       // 429
+	Unavailable      Code = "unavailable"        // 503: a dependency is down
+	Internal         Code = "internal"           // 500: never shown in detail
 )
 
 // FieldError names one bad input field. Field is a JSON-pointer-like path

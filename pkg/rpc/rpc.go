@@ -145,6 +145,8 @@ func statusOf(c apierr.Code) int {
 		return 403
 	case apierr.NotFound:
 		return 404
+	case apierr.MethodNotAllowed:
+		return 405
 	case apierr.Conflict:
 		return 409
 	case apierr.PreconditionFail:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
@@ -51,7 +52,7 @@ func (s *server) authorize(ctx context.Context, p auth.Principal, r *http.Reques
 		return apierr.New(apierr.Unauthenticated, "sign in: this route needs a bearer token")
 	}
 	if p.Role != auth.RoleAdmin && !slices.Contains(a.roles, p.Role) {
-		return apierr.New(apierr.Forbidden, "a %s may not use this route", p.Role)
+		return apierr.New(apierr.Forbidden, "%s may not use this route", withArticle(string(p.Role)))
 	}
 	if a.counselor != "" && p.Role == auth.RoleCounselor && p.Subject != r.PathValue(a.counselor) {
 		return apierr.New(apierr.Forbidden, "counselors act only for themselves")
@@ -166,4 +167,12 @@ func (s *server) recordAccess(ctx context.Context, p auth.Principal, seeker, act
 		return apierr.Wrap(err, apierr.Unavailable, "could not record the access; try again")
 	}
 	return nil
+}
+
+// withArticle puts "a" or "an" before a role name: "an employer".
+func withArticle(role string) string {
+	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
+		return "an " + role
+	}
+	return "a " + role
 }

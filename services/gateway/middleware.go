@@ -127,7 +127,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 			rec.swallow = false
 			status := rec.status
 			if status == http.StatusMethodNotAllowed {
-				writeProblem(w, r, status, apierr.NotFound, "method "+r.Method+" is not allowed here; allowed: "+w.Header().Get("Allow"), nil)
+				writeProblem(w, r, status, apierr.MethodNotAllowed, "method "+r.Method+" is not allowed here; allowed: "+w.Header().Get("Allow"), nil)
 				return
 			}
 			rec.status = http.StatusNotFound

@@ -25,6 +25,7 @@ var statusOf = map[apierr.Code]int{
 	apierr.Unauthenticated:  http.StatusUnauthorized,
 	apierr.Forbidden:        http.StatusForbidden,
 	apierr.NotFound:         http.StatusNotFound,
+	apierr.MethodNotAllowed: http.StatusMethodNotAllowed,
 	apierr.Conflict:         http.StatusConflict,
 	apierr.PreconditionFail: http.StatusPreconditionFailed,
 	apierr.TooLarge:         http.StatusRequestEntityTooLarge,

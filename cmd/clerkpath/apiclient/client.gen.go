@@ -558,6 +558,7 @@ const (
 	ProblemCodeForbidden        ProblemCode = "forbidden"
 	ProblemCodeInternal         ProblemCode = "internal"
 	ProblemCodeInvalid          ProblemCode = "invalid"
+	ProblemCodeMethodNotAllowed ProblemCode = "method_not_allowed"
 	ProblemCodeNotFound         ProblemCode = "not_found"
 	ProblemCodePreconditionFail ProblemCode = "precondition_fail"
 	ProblemCodeRateLimited      ProblemCode = "rate_limited"
@@ -578,6 +579,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInternal:
 		return true
 	case ProblemCodeInvalid:
+		return true
+	case ProblemCodeMethodNotAllowed:
 		return true
 	case ProblemCodeNotFound:
 		return true
@@ -2066,7 +2069,7 @@ type PostingRouteEducationMin string
 
 // Problem An RFC 9457 problem document (`application/problem+json`). Every error of the API is one.
 type Problem struct {
-	// Code clerkpath's stable error code. The HTTP status follows from it: invalid 400, unauthenticated 401, forbidden 403, not_found 404, conflict 409, precondition_fail 412, too_large 413, unsupported 415, unprocessable 422, rate_limited 429, internal 500, unavailable 503.
+	// Code clerkpath's stable error code. The HTTP status follows from it: invalid 400, unauthenticated 401, forbidden 403, not_found 404, method_not_allowed 405, conflict 409, precondition_fail 412, too_large 413, unsupported 415, unprocessable 422, rate_limited 429, internal 500, unavailable 503.
 	Code ProblemCode `json:"code"`
 
 	// Detail What went wrong, safe to show to the caller. Internal errors say only "internal error".
@@ -2097,7 +2100,7 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
-// ProblemCode clerkpath's stable error code. The HTTP status follows from it: invalid 400, unauthenticated 401, forbidden 403, not_found 404, conflict 409, precondition_fail 412, too_large 413, unsupported 415, unprocessable 422, rate_limited 429, internal 500, unavailable 503.
+// ProblemCode clerkpath's stable error code. The HTTP status follows from it: invalid 400, unauthenticated 401, forbidden 403, not_found 404, method_not_allowed 405, conflict 409, precondition_fail 412, too_large 413, unsupported 415, unprocessable 422, rate_limited 429, internal 500, unavailable 503.
 type ProblemCode string
 
 // Program An education program of the catalog.
