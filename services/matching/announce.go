@@ -77,54 +77,103 @@ func markPending(ctx context.Context, pipe redis.Pipeliner, seeker string, posti
 	pipe.SAdd(ctx, announceDue, seeker)
 }
 
-// flushAnnouncements publishes every due announcement, a few seekers at a
-// time. It fails if any publish failed; what failed stays due.
+// flushAnnouncements publishes every due announcement, in chunks of
+// flushChunk seekers: one pipelined Redis round trip claims a chunk's
+// announcements, they are sealed and published asynchronously, awaited,
+// and cleared in one more round trip. It fails if any publish failed; what
+// failed stays due.
 func (s *Service) flushAnnouncements(ctx context.Context) error {
 	due, err := s.p.Redis.SMembers(ctx, announceDue).Result()
 	if err != nil {
 		return fmt.Errorf("announcements due: %w", err)
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
-	for _, id := range due {
-		g.Go(func() error { return s.flushSeeker(ctx, id) })
-	}
-	return g.Wait()
-}
-
-// flushSeeker publishes a seeker's outgoing and pending announcements.
-func (s *Service) flushSeeker(ctx context.Context, seeker string) error {
-	keys := []string{pendingKey(seeker), outKey(seeker), seqKey(seeker), announceDue}
-	for range 3 { // an outgoing announcement, then the pending ones; more next time
-		body, err := claimScript.Run(ctx, s.p.Redis, keys, seeker).Text()
-		if errors.Is(err, redis.Nil) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("claim announcement for %s: %w", seeker, err)
-		}
-		n, postings, _ := strings.Cut(body, " ")
-		ids := strings.Fields(postings)
-		if err := s.publishFound(ctx, seeker, n, ids); err != nil {
-			if !errors.Is(err, shred.ErrShredded) {
-				return fmt.Errorf("announce matches to %s: %w", seeker, err)
-			}
-			// The seeker was deleted: nobody to tell.
-		}
-		if err := doneScript.Run(ctx, s.p.Redis, []string{outKey(seeker)}, body).Err(); err != nil {
-			return fmt.Errorf("announcement for %s published; clear it: %w", seeker, err)
+	for len(due) > 0 {
+		chunk := due[:min(flushChunk, len(due))]
+		due = due[len(chunk):]
+		if err := s.flushChunk(ctx, chunk); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) publishFound(ctx context.Context, seeker, n string, postings []string) error {
+const flushChunk = 500
+
+// flushChunk publishes the outgoing and then the pending announcements of
+// some seekers (an outgoing one left by a failed flush first, so a seeker
+// may need two passes).
+func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
+	for range 2 {
+		pipe := s.p.Redis.Pipeline()
+		cmds := make([]*redis.Cmd, len(seekers))
+		for i, id := range seekers {
+			cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue}, id)
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("claim announcements: %w", err)
+		}
+		type claimed struct{ seeker, body string }
+		var work []claimed
+		for i, c := range cmds {
+			body, err := c.Text()
+			if errors.Is(err, redis.Nil) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("claim announcement for %s: %w", seekers[i], err)
+			}
+			work = append(work, claimed{seekers[i], body})
+		}
+		if len(work) == 0 {
+			return nil
+		}
+		errs := make([]error, len(work))
+		futs := make([]jetstream.PubAckFuture, len(work))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(32)
+		for i, w := range work {
+			g.Go(func() error {
+				n, postings, _ := strings.Cut(w.body, " ")
+				futs[i], errs[i] = s.publishFoundAsync(gctx, w.seeker, n, strings.Fields(postings))
+				return nil
+			})
+		}
+		_ = g.Wait()
+		for i, f := range futs {
+			if f != nil {
+				_, errs[i] = events.Await(ctx, s.p.JS, events.MatchesFound, f)
+			}
+		}
+		pipe = s.p.Redis.Pipeline()
+		var failed error
+		for i, w := range work {
+			if errs[i] != nil && !errors.Is(errs[i], shred.ErrShredded) { // a deleted seeker: nobody to tell
+				failed = fmt.Errorf("announce matches to %s: %w", w.seeker, errs[i])
+				continue
+			}
+			doneScript.Eval(ctx, pipe, []string{outKey(w.seeker)}, w.body)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("announcements published; clear them: %w", err)
+		}
+		if failed != nil {
+			return failed
+		}
+	}
+	return nil
+}
+
+// flushSeeker publishes one seeker's outgoing and pending announcements.
+func (s *Service) flushSeeker(ctx context.Context, seeker string) error {
+	return s.flushChunk(ctx, []string{seeker})
+}
+
+func (s *Service) publishFoundAsync(ctx context.Context, seeker, n string, postings []string) (jetstream.PubAckFuture, error) {
 	sealed, err := s.keys.Seal(ctx, seeker, Found{SeekerID: seeker, Postings: postings})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = events.Publish(ctx, s.p.JS, events.Event{Subject: events.MatchesFound, ID: "found:" + seeker + ":" + n, Source: Name, Time: s.now(), Payload: sealed})
-	return err
+	return events.PublishAsync(s.p.JS, events.Event{Subject: events.MatchesFound, ID: "found:" + seeker + ":" + n, Source: Name, Time: s.now(), Payload: sealed})
 }
 
 // forgetAnnouncements drops a deleted seeker's queued announcements.

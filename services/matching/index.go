@@ -159,10 +159,18 @@ func (s *Service) runIndexer(ctx context.Context) error {
 		Stream:   events.StreamJobs,
 		Durable:  indexerDurable,
 		Filters:  []string{events.JobsPosted, events.JobsUpdated, events.JobsClosed, events.JobsStale},
-		MaxBatch: 500,
-		Linger:   20 * time.Millisecond,
+		MaxBatch: IndexBatch,
+		Linger:   IndexLinger,
 	}, s.p.Log, s.indexBatch)
 }
+
+// Indexer batching: Meilisearch's cost per task is high, and the indexer
+// waits for a task before it takes the next batch, so a bulk load goes in
+// as few, large tasks as possible (a burst of 1,000 postings is one task).
+const (
+	IndexBatch  = 1000
+	IndexLinger = 100 * time.Millisecond
+)
 
 // indexerDurable is the indexer's consumer of JOBS.
 const indexerDurable = "matching-postings-index"

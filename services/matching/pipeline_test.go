@@ -33,7 +33,7 @@ type copyOf struct {
 // startCopy runs a copy of the service (Run's work: index, seekers,
 // endpoints and, with consume, the JOBS and seeker consumers) and waits
 // until it serves.
-func startCopy(t *testing.T, cfg config.Config, consume bool) *copyOf {
+func startCopy(t testing.TB, cfg config.Config, consume bool) *copyOf {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p, err := openPlatform(ctx, cfg)
@@ -80,7 +80,7 @@ type feed struct {
 }
 
 // newFeed opens the feed's own connections.
-func newFeed(t *testing.T, cfg config.Config) feed {
+func newFeed(t testing.TB, cfg config.Config) feed {
 	t.Helper()
 	ctx := context.Background()
 	p, err := openPlatform(ctx, cfg)
@@ -95,7 +95,7 @@ func newFeed(t *testing.T, cfg config.Config) feed {
 	return feed{js: p.JS, keys: keys}
 }
 
-func (f feed) seeker(t *testing.T, sk profile.Seeker) {
+func (f feed) seeker(t testing.TB, sk profile.Seeker) {
 	t.Helper()
 	ctx := context.Background()
 	sealed, err := f.keys.Seal(ctx, sk.ID, profile.Change{Seeker: &sk})
@@ -108,7 +108,7 @@ func (f feed) seeker(t *testing.T, sk profile.Seeker) {
 	}
 }
 
-func (f feed) post(t *testing.T, p posting.Posting) {
+func (f feed) post(t testing.TB, p posting.Posting) {
 	t.Helper()
 	if _, err := events.Publish(context.Background(), f.js, events.Event{Subject: events.JobsPosted, ID: "posted:" + p.ID, Source: "test",
 		Payload: JobEvent{Posting: p, EmployerID: "org-1"}}); err != nil {
@@ -166,7 +166,7 @@ func remoteOpening(id string, now time.Time) posting.Posting {
 
 // settled waits until the reverse consumer has handled every JOBS event
 // and no announcement is due.
-func settled(t *testing.T, s *Service, wait time.Duration) {
+func settled(t testing.TB, s *Service, wait time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	testenv.Eventually(t, wait, func() error {
