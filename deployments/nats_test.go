@@ -171,6 +171,9 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 			if ns.NumRoutes() < 2 {
 				return fmt.Errorf("%s has %d routes", ns.Name(), ns.NumRoutes())
 			}
+			if !ns.JetStreamIsClustered() || !ns.JetStreamIsCurrent() {
+				return fmt.Errorf("%s: JetStream not current", ns.Name())
+			}
 			leader = leader || ns.JetStreamIsLeader()
 		}
 		if !leader {
@@ -193,9 +196,14 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 		"gateway":  {Name: "AUDIT", Subjects: []string{"audit.>"}},
 	} {
 		cfg.Replicas, cfg.Storage = 3, jetstream.FileStorage
-		if _, err := conns[svc].js.CreateOrUpdateStream(ctx, cfg); err != nil {
-			t.Fatalf("%s creates stream %s at R3: %v", svc, cfg.Name, err)
-		}
+		// Retried: right after the meta leader is elected, a peer may not
+		// yet count as available for placement.
+		eventually(t, 20*time.Second, func() error {
+			if _, err := conns[svc].js.CreateOrUpdateStream(ctx, cfg); err != nil {
+				return fmt.Errorf("%s creates stream %s at R3: %w", svc, cfg.Name, err)
+			}
+			return nil
+		})
 	}
 
 	// Each service publishes its own events.
@@ -254,20 +262,24 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("matching creates its consumer: %v", err)
 	}
-	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for m := range batch.Messages() {
-		n++
-		if err := m.DoubleAck(ctx); err != nil {
-			t.Errorf("matching acknowledges %s: %v", m.Subject(), err)
+	// The new consumer's leader may take a moment to answer pulls.
+	eventually(t, 20*time.Second, func() error {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return err
 		}
-	}
-	if n != 1 {
-		t.Errorf("matching fetched %d events, want 1 (%v)", n, batch.Error())
-	}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			if err := m.DoubleAck(ctx); err != nil {
+				t.Errorf("matching acknowledges %s: %v", m.Subject(), err)
+			}
+		}
+		if n != 1 {
+			return fmt.Errorf("matching fetched %d events, want 1 (%v)", n, batch.Error())
+		}
+		return nil
+	})
 	// Ingest may not acknowledge on PROFILES (it does not follow it).
 	conns["ingest"].expectDenied(t, "Publish", "$JS.ACK.PROFILES.x.1.1.1.1.0", func(nc *nats.Conn) error {
 		return nc.Publish("$JS.ACK.PROFILES.x.1.1.1.1.0", nil)
