@@ -234,8 +234,13 @@ func allServices(ln net.Listener) []serviceSpec {
 
 // runServices runs every service, each on its own connections (as separate
 // processes would), until ctx ends or one fails.
-func runServices(ctx context.Context, cfg config.Config, log zerolog.Logger, env environment, ln net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx)
+//
+// An error a service returns after the run was told to stop (ctx ended, or
+// another service failed first) is a consequence of stopping, not a
+// failure of its own: a service still starting up when Ctrl-C comes returns
+// "context canceled" from whatever it was waiting for.
+func runServices(parent context.Context, cfg config.Config, log zerolog.Logger, env environment, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	for _, s := range allServices(ln) {
@@ -246,12 +251,17 @@ func runServices(ctx context.Context, cfg config.Config, log zerolog.Logger, env
 		if err != nil {
 			_ = ln.Close()
 			cancel() // stop the services already started, then wait for them
-			_ = g.Wait()
+			if werr := g.Wait(); werr != nil {
+				return werr // the first failure, which stopped this one
+			}
+			if parent.Err() != nil {
+				return nil // asked to stop while starting
+			}
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		g.Go(func() error {
 			defer p.Close()
-			if err := s.run(ctx, p); err != nil {
+			if err := s.run(ctx, p); err != nil && ctx.Err() == nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
 			return nil
