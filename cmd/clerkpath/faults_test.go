@@ -46,6 +46,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/supervise"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
 	"github.com/clerkpath/clerkpath/services/credentials"
 	"github.com/clerkpath/clerkpath/services/gateway"
 	"github.com/clerkpath/clerkpath/services/ingest"
@@ -117,15 +118,6 @@ type svcProc struct {
 	exited chan struct{}
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	p, err := supervise.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	dir := t.TempDir()
@@ -135,7 +127,7 @@ func newRig(t *testing.T) *rig {
 	}
 	r := &rig{
 		t: t, dir: dir, cfg: cfg, procs: map[string]*svcProc{},
-		natsPort: freePort(t), redisPort: freePort(t), meiliPort: freePort(t), httpPort: freePort(t),
+		natsPort: testenv.FreePort(t), redisPort: testenv.FreePort(t), meiliPort: testenv.FreePort(t), httpPort: testenv.FreePort(t),
 		meiliKey: "faults-master-key-0123456789",
 	}
 	r.base = fmt.Sprintf("http://127.0.0.1:%d", r.httpPort)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,13 +163,7 @@ func TestReplicationChangesOnlyDeliberately(t *testing.T) {
 		t.Skip("starts a three-node cluster")
 	}
 	ctx := context.Background()
-	servers := testenv.NATSCluster(t, 3)
-	nc, err := natsx.Connect(ctx, servers[1].ClientURL(), "test", zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	js := testenv.JetStreamOn(t, testenv.NATSCluster(t, 3)[1])
 	replicas := func() map[int]int {
 		count := map[int]int{}
 		for _, cfg := range events.StreamConfigs(1) {
@@ -185,7 +178,7 @@ func TestReplicationChangesOnlyDeliberately(t *testing.T) {
 	if err := events.EnsureStreams(ctx, js, 3); err != nil {
 		t.Fatal(err)
 	}
-	err = events.EnsureStreams(ctx, js, 1)
+	err := events.EnsureStreams(ctx, js, 1)
 	var mismatch *events.ReplicaMismatch
 	if !errors.As(err, &mismatch) || !strings.Contains(err.Error(), "CLERKPATH_STREAM_REPLICAS is 1") || !strings.Contains(err.Error(), "clerkpath streams --replicas") {
 		t.Fatalf("EnsureStreams(1) on R3 streams = %v, want a mismatch naming the setting and the command", err)
@@ -212,7 +205,7 @@ func TestConsumerDeletedWhileDisconnectedIsRecreated(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	start := func() *server.Server {
 		ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: store, Port: port})
 		if err != nil {
@@ -279,16 +272,6 @@ func TestConsumerDeletedWhileDisconnectedIsRecreated(t *testing.T) {
 	testenv.Eventually(t, 60*time.Second, handled("after"))
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // Identical events published at the same moment are stored once, and every
 // publisher hears success (issue 11: two identical submissions at the same
 // moment got "posted" and a 503, "duplicate message id is in process").
@@ -299,13 +282,7 @@ func TestSimultaneousDuplicatesAllSucceed(t *testing.T) {
 	ctx := context.Background()
 	// On a cluster, where a publish is "in process" while its proposal is
 	// replicated.
-	servers := testenv.NATSCluster(t, 3)
-	nc, err := natsx.Connect(ctx, servers[0].ClientURL(), "test", zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	js := testenv.JetStreamOn(t, testenv.NATSCluster(t, 3)[0])
 	if err := events.EnsureStreams(ctx, js, 3); err != nil {
 		t.Fatal(err)
 	}

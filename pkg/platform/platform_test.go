@@ -8,7 +8,6 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 	"strings"
 	"testing"
@@ -50,12 +49,8 @@ func TestCheckSeesStreamsWithoutALeader(t *testing.T) {
 	}
 	ctx := context.Background()
 	servers := testenv.NATSCluster(t, 3)
-	nc, err := natsx.Connect(ctx, servers[0].ClientURL(), "test", zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	js := testenv.JetStreamOn(t, servers[0])
+	nc := js.Conn()
 	if err := events.EnsureStreams(ctx, js, 3); err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,19 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
-	"net"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/supervise"
 )
 
 // NATSCluster starts n in-process nats-servers with JetStream joined in one
@@ -20,7 +25,7 @@ func NATSCluster(t testing.TB, n int) []*server.Server {
 	t.Helper()
 	ports := make([]int, n)
 	for i := range ports {
-		ports[i] = freePort(t)
+		ports[i] = FreePort(t)
 	}
 	servers := make([]*server.Server, n)
 	for i := range servers {
@@ -61,12 +66,44 @@ func NATSCluster(t testing.TB, n int) []*server.Server {
 	return servers
 }
 
-func freePort(t testing.TB) int {
+// FreePort returns a loopback TCP port free at the time of the call.
+func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := supervise.FreePort()
 	if err != nil {
 		t.Fatalf("testenv: free port: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
+}
+
+// JetStreamOn connects to ns (closed when the test ends) and returns its
+// JetStream context.
+func JetStreamOn(t testing.TB, ns *server.Server) jetstream.JetStream {
+	t.Helper()
+	nc, err := natsx.Connect(context.Background(), ns.ClientURL(), "test", zerolog.Nop())
+	if err != nil {
+		t.Fatalf("testenv: connect to %s: %v", ns.Name(), err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("testenv: jetstream: %v", err)
+	}
+	return js
+}
+
+// EnvInt reads a whole number of at least 1 from the environment variable
+// name, or returns def when it is unset: a knob such as the number of
+// rebuild loops, larger under `make test-faults` than under `make test`.
+func EnvInt(t testing.TB, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a whole number of at least 1", name, v)
+	}
+	return n
 }

@@ -3,8 +3,6 @@ package credentials_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,16 +35,7 @@ func rebuildRecords(t *testing.T, nc *nats.Conn) projection.Status {
 }
 
 // rebuildLoops: 5 in `make test`; CLERKPATH_REBUILD_LOOPS=20 in `make test-faults`.
-func rebuildLoops(t *testing.T) int {
-	if v := os.Getenv("CLERKPATH_REBUILD_LOOPS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("CLERKPATH_REBUILD_LOOPS=%q", v)
-		}
-		return n
-	}
-	return 5
-}
+func rebuildLoops(t *testing.T) int { return testenv.EnvInt(t, "CLERKPATH_REBUILD_LOOPS", 5) }
 
 const (
 	writePause    = 5 * time.Millisecond

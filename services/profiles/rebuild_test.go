@@ -3,9 +3,7 @@ package profiles_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -65,16 +63,7 @@ func rebuildProfiles(t *testing.T, nc *nats.Conn) projection.Status {
 // rebuildLoops is how many rebuilds under writes TestRebuildLoopUnderWrites
 // runs: 5 in `make test`; CLERKPATH_REBUILD_LOOPS=20 in `make test-faults`
 // (issue 11's 20, about 100 s with -race on a shared two-core machine).
-func rebuildLoops(t *testing.T) int {
-	if v := os.Getenv("CLERKPATH_REBUILD_LOOPS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("CLERKPATH_REBUILD_LOOPS=%q", v)
-		}
-		return n
-	}
-	return 5
-}
+func rebuildLoops(t *testing.T) int { return testenv.EnvInt(t, "CLERKPATH_REBUILD_LOOPS", 5) }
 
 // writePause paces each writer: a rebuild catches up with writes that
 // come slower than it replays them.
