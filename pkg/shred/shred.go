@@ -27,7 +27,18 @@ const Stream = "SUBJECT_KEYS"
 const keySubjectPrefix = "keys."
 
 // ErrShredded means the subject's key was destroyed: the data is gone for good.
+// Only a tombstone says so: Shred always leaves one.
 var ErrShredded = errors.New("subject's data was deleted")
+
+// ErrNoKey means no key and no tombstone were found for a subject that has
+// sealed data. Sealing creates the key before any data exists, so this is
+// a read that has not seen the key yet (a stream leader just elected, a
+// lagging server): retry it, never take it for a deletion.
+var ErrNoKey = errors.New("subject's key not found (yet); try again")
+
+// ErrUnreadable means the sealed data does not open with the subject's
+// key, or does not decode: retrying will not help.
+var ErrUnreadable = errors.New("sealed data cannot be read")
 
 // Keyring seals and opens personal data per subject.
 type Keyring struct {
@@ -118,7 +129,7 @@ func (k *Keyring) key(ctx context.Context, subject string, create bool) ([]byte,
 	case !errors.Is(err, jetstream.ErrMsgNotFound):
 		return nil, 0, fmt.Errorf("keyring get: %w", err)
 	case !create:
-		return nil, 0, ErrShredded
+		return nil, 0, ErrNoKey
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -172,13 +183,16 @@ func (k *Keyring) Open(ctx context.Context, s Sealed, v any) error {
 		return err
 	}
 	if len(s.Data) < gcm.NonceSize() {
-		return errors.New("open: sealed data too short")
+		return fmt.Errorf("open: %w: too short", ErrUnreadable)
 	}
 	plain, err := gcm.Open(nil, s.Data[:gcm.NonceSize()], s.Data[gcm.NonceSize():], []byte(s.Subject))
 	if err != nil {
-		return fmt.Errorf("open: %w", err)
+		return fmt.Errorf("open: %w: %v", ErrUnreadable, err)
 	}
-	return json.Unmarshal(plain, v)
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("open: %w: %v", ErrUnreadable, err)
+	}
+	return nil
 }
 
 // tombstone replaces a shredded key, so that the subject id can never get

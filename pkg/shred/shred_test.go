@@ -197,3 +197,23 @@ func TestOpenTurnsOffDirectGetsOnAnOldKeyring(t *testing.T) {
 		t.Error("the keyring stream still allows direct gets")
 	}
 }
+
+// Only a tombstone means "deleted". A subject with no key message at all
+// (a read that has not seen the key yet) is a retryable error, so that a
+// consumer redelivers instead of dropping a seeker for good (issue 12:
+// acknowledged seekers lost when the key stream's leader changed).
+func TestNoKeyIsNotShredded(t *testing.T) {
+	ctx := context.Background()
+	k, _ := keyring(t)
+	var v int
+	err := k.Open(ctx, shred.Sealed{Subject: "never", Data: make([]byte, 64)}, &v)
+	if !errors.Is(err, shred.ErrNoKey) || errors.Is(err, shred.ErrShredded) {
+		t.Fatalf("open without a key = %v, want ErrNoKey and not ErrShredded", err)
+	}
+	if err := k.Shred(ctx, "never"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Open(ctx, shred.Sealed{Subject: "never", Data: make([]byte, 64)}, &v); !errors.Is(err, shred.ErrShredded) {
+		t.Fatalf("open after shredding = %v, want ErrShredded", err)
+	}
+}

@@ -304,10 +304,16 @@ func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg
 	}
 	var ch profile.Change
 	if err := s.keys.Open(ctx, sealed, &ch); err != nil {
-		if errors.Is(err, shred.ErrShredded) {
+		switch {
+		case errors.Is(err, shred.ErrShredded):
 			return s.store.apply(ctx, g, id, env.Sequence, "skip", "", "")
+		case errors.Is(err, shred.ErrUnreadable):
+			return events.Poison("open seeker event: %v", err)
 		}
-		return events.Poison("open seeker event: %v", err)
+		// The key not seen yet (a new stream leader) or the keyring
+		// unreachable: redeliver. Dead-lettering here lost acknowledged
+		// seekers on a cluster whose key-stream leader changed.
+		return fmt.Errorf("open seeker event: %w", err)
 	}
 	switch env.Type {
 	case events.TypeSeekerUpdated:

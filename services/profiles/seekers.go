@@ -147,7 +147,7 @@ func (s *Service) contact(ctx context.Context, id string) (profile.Contact, erro
 		if errors.Is(err, shred.ErrShredded) {
 			return c, apierr.New(apierr.NotFound, "no seeker %s", id)
 		}
-		return c, apierr.Wrap(err, apierr.Internal, "internal error")
+		return c, openFailed(err)
 	}
 	if ch.Contact == nil {
 		return c, apierr.New(apierr.NotFound, "seeker %s has no contact details", id)
@@ -406,11 +406,20 @@ func (s *Service) notes(ctx context.Context, r rpc.Request) (any, error) {
 			if errors.Is(err, shred.ErrShredded) {
 				return nil, apierr.New(apierr.NotFound, "no seeker %s", ref.ID)
 			}
-			return nil, apierr.Wrap(err, apierr.Internal, "internal error")
+			return nil, openFailed(err)
 		}
 		if ch.Note != nil {
 			out = append(out, *ch.Note)
 		}
 	}
 	return map[string]any{"id": ref.ID, "notes": out}, nil
+}
+
+// openFailed maps a keyring error other than "shredded" for the caller: a
+// key not seen yet is worth a retry (503), unreadable data is our fault.
+func openFailed(err error) error {
+	if errors.Is(err, shred.ErrUnreadable) {
+		return apierr.Wrap(err, apierr.Internal, "internal error")
+	}
+	return apierr.Wrap(err, apierr.Unavailable, "the profile could not be read just now; try again")
 }
