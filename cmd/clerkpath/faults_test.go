@@ -447,21 +447,11 @@ func (r *rig) waitReady(wait time.Duration) {
 	})
 }
 
-// eventually is testenv.Eventually with a slower poll: every poll here is
-// an HTTP round trip through five processes.
+// eventually polls every 200 ms: every poll here is an HTTP round trip
+// through five processes.
 func eventually(t testing.TB, wait time.Duration, fn func() error) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not true after %s: %v", wait, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testenv.EventuallyEvery(t, wait, 200*time.Millisecond, fn)
 }
 
 func faultPosting(i int) string {

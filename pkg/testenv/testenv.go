@@ -175,9 +175,16 @@ func (e *Env) Fresh(t testing.TB) config.Config {
 	return cfg
 }
 
-// Eventually polls fn until it returns nil or wait passes, then fails the test
-// with fn's last error.
+// Eventually polls fn every 20 ms until it returns nil or wait passes, then
+// fails the test with fn's last error.
 func Eventually(t testing.TB, wait time.Duration, fn func() error) {
+	t.Helper()
+	EventuallyEvery(t, wait, 20*time.Millisecond, fn)
+}
+
+// EventuallyEvery is Eventually with its own poll interval, for checks
+// that are expensive (an HTTP round trip through several processes).
+func EventuallyEvery(t testing.TB, wait, poll time.Duration, fn func() error) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
@@ -188,7 +195,7 @@ func Eventually(t testing.TB, wait time.Duration, fn func() error) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not true after %s: %v", wait, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
 
