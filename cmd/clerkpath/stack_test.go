@@ -76,7 +76,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startStack(t testing.TB, tweak ...func(*config.Config)) *stack {
+// stackConfig is a fresh configuration for a whole backend (dev signing
+// key, rate limits out of the way, then tweak) and a listener for its
+// gateway.
+func stackConfig(t testing.TB, tweak ...func(*config.Config)) (config.Config, net.Listener) {
 	t.Helper()
 	cfg := env.Fresh(t)
 	// Tests drive many requests from one address; the rate-limit test
@@ -94,6 +97,12 @@ func startStack(t testing.TB, tweak ...func(*config.Config)) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg, ln
+}
+
+func startStack(t testing.TB, tweak ...func(*config.Config)) *stack {
+	t.Helper()
+	cfg, ln := stackConfig(t, tweak...)
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -276,17 +285,9 @@ func TestMetricsCountRequestsPerRoute(t *testing.T) {
 // than waiting forever for them (issue 10: an inner cancel shadowed the
 // outer one).
 func TestRunServicesStopsWhenALaterServiceCannotStart(t *testing.T) {
-	cfg := env.Fresh(t)
-	cfg.MeiliURL, cfg.MeiliKey = "", "" // matching needs Meilisearch; the services before it do not
-	_, pub, err := ensureDevKeys(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.JWTPublicKey = pub
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, ln := stackConfig(t, func(c *config.Config) {
+		c.MeiliURL, c.MeiliKey = "", "" // matching needs Meilisearch; the services before it do not
+	})
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
