@@ -43,7 +43,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/meili"
-	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/natsserver"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/supervise"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
@@ -162,7 +162,7 @@ func newRig(t *testing.T) *rig {
 
 func (r *rig) startNATS() {
 	r.t.Helper()
-	ns, err := natsx.StartServer(natsx.ServerOptions{Port: r.natsPort, StoreDir: filepath.Join(r.dir, "nats"), SyncAlways: true})
+	ns, err := natsserver.Start(natsserver.Options{Port: r.natsPort, StoreDir: filepath.Join(r.dir, "nats"), SyncAlways: true})
 	if err != nil {
 		r.t.Fatalf("nats-server: %v", err)
 	}

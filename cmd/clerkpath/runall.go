@@ -21,7 +21,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/meili"
-	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/natsserver"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/supervise"
@@ -125,7 +125,7 @@ func startInfra(ctx context.Context, cfg *config.Config, getenv func(string) str
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, err
 		}
-		ns, err := natsx.StartServer(natsx.ServerOptions{Port: defaultNATSPort, StoreDir: dir, SyncAlways: true})
+		ns, err := natsserver.Start(natsserver.Options{Port: defaultNATSPort, StoreDir: dir, SyncAlways: true})
 		if err != nil {
 			return nil, fmt.Errorf("%w (is another NATS on port %d? set %s to use it)", err, defaultNATSPort, config.EnvNATSURL)
 		}

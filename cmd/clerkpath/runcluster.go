@@ -17,7 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
-	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/natsserver"
 )
 
 // Ports of `clerkpath run --cluster`'s three nats-servers: clients on
@@ -58,9 +58,9 @@ func startLocalCluster(ctx context.Context, dir string, clientPort, routePort in
 			c.stop()
 			return nil, err
 		}
-		ns, err := natsx.StartServer(natsx.ServerOptions{
+		ns, err := natsserver.Start(natsserver.Options{
 			Name: fmt.Sprintf("nats-%d", i), Port: clientPort + i, StoreDir: store, SyncAlways: true,
-			Cluster: natsx.ClusterOptions{Name: "clerkpath-local", Port: routePort + i, Routes: routes},
+			Cluster: natsserver.ClusterOptions{Name: "clerkpath-local", Port: routePort + i, Routes: routes},
 		})
 		if err != nil {
 			c.stop()

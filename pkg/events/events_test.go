@@ -16,13 +16,14 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/natsserver"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
 func startJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir(), SyncAlways: true})
+	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), SyncAlways: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestConsumerDeletedWhileDisconnectedIsRecreated(t *testing.T) {
 	store := t.TempDir()
 	port := testenv.FreePort(t)
 	start := func() *server.Server {
-		ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: store, Port: port})
+		ns, err := natsserver.Start(natsserver.Options{StoreDir: store, Port: port})
 		if err != nil {
 			t.Fatal(err)
 		}

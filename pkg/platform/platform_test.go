@@ -6,7 +6,7 @@ import (
 	"errors"
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/events"
-	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/natsserver"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 	"github.com/rs/zerolog"
 	"strings"
@@ -73,7 +73,7 @@ func TestCheckSeesStreamsWithoutALeader(t *testing.T) {
 // refused at start, naming the setting, rather than failing large requests
 // later (issue 12: a stock server broke bulk posting and nothing said so).
 func TestOpenRefusesASmallMaxPayload(t *testing.T) {
-	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir(), MaxPayload: 1 << 20})
+	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), MaxPayload: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

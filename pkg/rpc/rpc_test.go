@@ -12,12 +12,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
-	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/natsserver"
 )
 
 func connect(t *testing.T) *nats.Conn {
 	t.Helper()
-	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir()})
+	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestCallCarriesFieldErrors(t *testing.T) {
 // error at once, not as silence and a timeout; so does a request too large
 // to send.
 func TestOversizedMessagesAnswerAtOnce(t *testing.T) {
-	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir(), MaxPayload: 64 << 10})
+	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), MaxPayload: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestOversizedMessagesAnswerAtOnce(t *testing.T) {
 
 // With NATS away, a call fails at once rather than after its timeout.
 func TestCallFailsFastWhileNATSIsDown(t *testing.T) {
-	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir()})
+	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/clerkpath/clerkpath/pkg/natsserver"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
@@ -18,7 +19,7 @@ import (
 
 func keyring(t *testing.T) (*shred.Keyring, jetstream.JetStream) {
 	t.Helper()
-	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir()})
+	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestAFreshKeyIsNeverReadAsShreddedOnACluster(t *testing.T) {
 // switched to reads from the leader.
 func TestOpenTurnsOffDirectGetsOnAnOldKeyring(t *testing.T) {
 	ctx := context.Background()
-	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir()})
+	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/clerkpath/clerkpath/pkg/natsserver"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/supervise"
 )
@@ -35,11 +36,11 @@ func NATSCluster(t testing.TB, n int) []*server.Server {
 				routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
 			}
 		}
-		ns, err := natsx.StartServer(natsx.ServerOptions{
+		ns, err := natsserver.Start(natsserver.Options{
 			Name:       fmt.Sprintf("n%d", i+1),
 			StoreDir:   t.TempDir(),
 			SyncAlways: true, // as production runs: followers then lag the way they do there
-			Cluster:    natsx.ClusterOptions{Name: "clerkpath-test", Port: ports[i], Routes: routes},
+			Cluster:    natsserver.ClusterOptions{Name: "clerkpath-test", Port: ports[i], Routes: routes},
 		})
 		if err != nil {
 			t.Fatalf("testenv: cluster member %d: %v", i+1, err)

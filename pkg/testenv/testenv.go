@@ -24,7 +24,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/meili"
-	"github.com/clerkpath/clerkpath/pkg/natsx"
+	"github.com/clerkpath/clerkpath/pkg/natsserver"
 	"github.com/clerkpath/clerkpath/pkg/supervise"
 )
 
@@ -145,7 +145,7 @@ func Main(m *testing.M, env **Env) int {
 // and a Meilisearch index prefix of its own.
 func (e *Env) Fresh(t testing.TB) config.Config {
 	t.Helper()
-	ns, err := natsx.StartServer(natsx.ServerOptions{StoreDir: t.TempDir(), SyncAlways: false})
+	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), SyncAlways: false})
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
