@@ -7,12 +7,14 @@ package apierr
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 )
 
-// Code classifies an error for the edge. The HTTP status for each code is
-// chosen by the gateway, not here.
+// Code classifies an error for the edge. Each code has one HTTP status
+// (Code.HTTPStatus), used by the gateway for its answers and by pkg/rpc for
+// micro's error statistics.
 type Code string
 
 const (
@@ -30,6 +32,31 @@ const (
 	Unavailable      Code = "unavailable"        // 503: a dependency is down
 	Internal         Code = "internal"           // 500: never shown in detail
 )
+
+// httpStatus is the one mapping of codes to HTTP statuses.
+var httpStatus = map[Code]int{
+	Invalid:          http.StatusBadRequest,
+	Unauthenticated:  http.StatusUnauthorized,
+	Forbidden:        http.StatusForbidden,
+	NotFound:         http.StatusNotFound,
+	MethodNotAllowed: http.StatusMethodNotAllowed,
+	Conflict:         http.StatusConflict,
+	PreconditionFail: http.StatusPreconditionFailed,
+	TooLarge:         http.StatusRequestEntityTooLarge,
+	Unsupported:      http.StatusUnsupportedMediaType,
+	Unprocessable:    http.StatusUnprocessableEntity,
+	RateLimited:      http.StatusTooManyRequests,
+	Unavailable:      http.StatusServiceUnavailable,
+	Internal:         http.StatusInternalServerError,
+}
+
+// HTTPStatus is the HTTP status of the code; 500 for a code it does not know.
+func (c Code) HTTPStatus() int {
+	if s, ok := httpStatus[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
 
 // FieldError names one bad input field. Field is a JSON-pointer-like path
 // ("education[0].status", "records[12].title") so a client can show the

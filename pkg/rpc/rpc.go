@@ -126,43 +126,11 @@ func serve(nc *nats.Conn, log zerolog.Logger, timeout time.Duration, fn Func, r 
 func respondError(nc *nats.Conn, lg *zerolog.Logger, reply string, e *apierr.Error) {
 	body, _ := json.Marshal(e)
 	msg := &nats.Msg{Subject: reply, Data: body, Header: nats.Header{}}
-	msg.Header.Set(micro.ErrorCodeHeader, strconv.Itoa(statusOf(e.Code)))
+	msg.Header.Set(micro.ErrorCodeHeader, strconv.Itoa(e.Code.HTTPStatus()))
 	msg.Header.Set(micro.ErrorHeader, string(e.Code))
 	if err := nc.PublishMsg(msg); err != nil {
 		lg.Warn().Err(err).Msg("send error reply")
 	}
-}
-
-// statusOf gives micro's numeric error code for stats; the gateway maps
-// codes to HTTP itself.
-func statusOf(c apierr.Code) int {
-	switch c {
-	case apierr.Invalid:
-		return 400
-	case apierr.Unauthenticated:
-		return 401
-	case apierr.Forbidden:
-		return 403
-	case apierr.NotFound:
-		return 404
-	case apierr.MethodNotAllowed:
-		return 405
-	case apierr.Conflict:
-		return 409
-	case apierr.PreconditionFail:
-		return 412
-	case apierr.TooLarge:
-		return 413
-	case apierr.Unsupported:
-		return 415
-	case apierr.Unprocessable:
-		return 422
-	case apierr.RateLimited:
-		return 429
-	case apierr.Unavailable:
-		return 503
-	}
-	return 500
 }
 
 // CallRaw sends data to subject and returns the reply body, turning a

@@ -20,30 +20,11 @@ type problem struct {
 	Errors    []apierr.FieldError `json:"errors,omitempty"`
 }
 
-var statusOf = map[apierr.Code]int{
-	apierr.Invalid:          http.StatusBadRequest,
-	apierr.Unauthenticated:  http.StatusUnauthorized,
-	apierr.Forbidden:        http.StatusForbidden,
-	apierr.NotFound:         http.StatusNotFound,
-	apierr.MethodNotAllowed: http.StatusMethodNotAllowed,
-	apierr.Conflict:         http.StatusConflict,
-	apierr.PreconditionFail: http.StatusPreconditionFailed,
-	apierr.TooLarge:         http.StatusRequestEntityTooLarge,
-	apierr.Unsupported:      http.StatusUnsupportedMediaType,
-	apierr.Unprocessable:    http.StatusUnprocessableEntity,
-	apierr.RateLimited:      http.StatusTooManyRequests,
-	apierr.Unavailable:      http.StatusServiceUnavailable,
-	apierr.Internal:         http.StatusInternalServerError,
-}
-
 // writeError answers with the problem document for err. Internal errors are
 // logged with their cause and shown to the caller only as "internal error".
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := apierr.As(err)
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := e.Code.HTTPStatus()
 	if status >= 500 {
 		obs.Logger(r.Context(), s.p.Log).Error().Err(err).Str("route", r.Pattern).Msg("request failed")
 	}
