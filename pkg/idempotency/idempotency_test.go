@@ -17,21 +17,13 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
-var env *testenv.Env
-
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 const scope = "user_1 POST /v1/applications"
 
 func newStore(t *testing.T, opts ...Option) (*Store, *redis.Client) {
 	t.Helper()
-	cfg := env.Fresh(t)
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
+	rdb := testenv.Open(t, testenv.Needs{Redis: true}).Redis
 	return New(rdb, "idem:", time.Hour, opts...), rdb
 }
 

@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/natsserver"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
-	"github.com/rs/zerolog"
-	"strings"
-	"testing"
-	"time"
 )
 
 // A service binary without the servers it needs stops at once, naming the

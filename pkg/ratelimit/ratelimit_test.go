@@ -14,9 +14,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
-var env *testenv.Env
-
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // t0 is a fixed instant with a non-zero microsecond part, so that rounding
 // anywhere in the time arithmetic would show.
@@ -24,13 +22,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.UTC)
 
 func newLimiter(t testing.TB) (*Limiter, *redis.Client) {
 	t.Helper()
-	cfg := env.Fresh(t)
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
+	rdb := testenv.Open(t, testenv.Needs{Redis: true}).Redis
 	return New(rdb, "rl:"), rdb
 }
 

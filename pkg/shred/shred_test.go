@@ -9,27 +9,14 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 
-	"github.com/clerkpath/clerkpath/pkg/natsserver"
-	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
 func keyring(t *testing.T) (*shred.Keyring, jetstream.JetStream) {
 	t.Helper()
-	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := natsx.Connect(context.Background(), ns.ClientURL(), "t", zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	js := testenv.Open(t, testenv.Needs{NATS: true}).JS
 	k, err := shred.Open(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -122,12 +109,7 @@ func TestAFreshKeyIsNeverReadAsShreddedOnACluster(t *testing.T) {
 	servers := testenv.NATSCluster(t, 3)
 	streams := make([]jetstream.JetStream, len(servers))
 	for i, ns := range servers {
-		nc, err := natsx.Connect(ctx, ns.ClientURL(), "t", zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		streams[i], _ = jetstream.New(nc)
+		streams[i] = testenv.JetStreamOn(t, ns)
 	}
 	writer, err := shred.Open(ctx, streams[0], 3)
 	if err != nil {
@@ -171,17 +153,7 @@ func TestAFreshKeyIsNeverReadAsShreddedOnACluster(t *testing.T) {
 // switched to reads from the leader.
 func TestOpenTurnsOffDirectGetsOnAnOldKeyring(t *testing.T) {
 	ctx := context.Background()
-	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "t", zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	js := testenv.Open(t, testenv.Needs{NATS: true}).JS
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: shred.Stream, Subjects: []string{"keys.>"}, MaxMsgsPerSubject: 2, AllowDirect: true,
 	}); err != nil {
