@@ -95,7 +95,7 @@ func TestFaultClusterSeekers(t *testing.T) {
 	const seekers = 1000
 	started := time.Now()
 	servers := testenv.NATSCluster(t, 3)
-	base := env.Fresh(t)
+	base := testenv.Open(t, testenv.Needs{Redis: true, Meili: true}).Config
 	base.StreamReplicas = 3
 	base.RateLimit, base.RateLimitAnon = 1_000_000, 1_000_000
 	privPath, pub, err := ensureDevKeys(base)

@@ -204,7 +204,7 @@ func TestRebuildAllAsksTheOwnersAndKeepsServing(t *testing.T) {
 // TestRebuildFailsClearlyWithoutItsService: with nobody serving the
 // projection, the command exits non-zero and says why.
 func TestRebuildFailsClearlyWithoutItsService(t *testing.T) {
-	cfg := env.Fresh(t)
+	cfg := testenv.Open(t, testenv.Needs{NATS: true}).Config
 	getenv := func(k string) string {
 		if k == config.EnvNATSURL {
 			return cfg.NATSURL

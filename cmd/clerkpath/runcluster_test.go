@@ -46,8 +46,7 @@ func freeRun(t *testing.T, n int) int {
 // of every service behind two gateways; a seeker written through one
 // gateway reads the same through the other.
 func TestRunCluster(t *testing.T) {
-	cfg := env.Fresh(t)
-	cfg.NATSURL = ""
+	cfg := testenv.Open(t, testenv.Needs{Redis: true, Meili: true}).Config // its own NATS cluster
 	cfg.RateLimit, cfg.RateLimitAnon = 1_000_000, 1_000_000
 	privPath, pub, err := ensureDevKeys(cfg)
 	if err != nil {

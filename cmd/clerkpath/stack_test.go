@@ -22,9 +22,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
-var env *testenv.Env
-
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // token mints a token with the stack's development key.
 func (s *stack) token(t testing.TB, role, sub, org string) string {
@@ -81,7 +79,7 @@ func (s *syncBuffer) String() string {
 // gateway.
 func stackConfig(t testing.TB, tweak ...func(*config.Config)) (config.Config, net.Listener) {
 	t.Helper()
-	cfg := env.Fresh(t)
+	cfg := testenv.Open(t, testenv.Needs{NATS: true, Redis: true, Meili: true}).Config
 	// Tests drive many requests from one address; the rate-limit test
 	// sets its own limits.
 	cfg.RateLimit, cfg.RateLimitAnon = 1_000_000, 1_000_000
