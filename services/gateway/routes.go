@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/services/gateway/web"
 )
 
 // route is one entry of the API: its pattern, its authorization rule, and
@@ -86,6 +87,9 @@ func addRoutes(mux *http.ServeMux, s *server, reg *prometheus.Registry) {
 	for _, rt := range s.routeTable(reg) {
 		mux.Handle(rt.pattern, s.guard(rt))
 	}
+	// The web console: static files that call the API above (docs/console.md).
+	mux.Handle("GET "+web.Prefix, web.Handler())
+	mux.Handle("GET /{$}", web.RedirectToConsole())
 }
 
 // Patterns lists every route pattern of the API, in table order. Tests use
