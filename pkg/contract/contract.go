@@ -5,6 +5,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/contract/gatewayapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/notificationsapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
@@ -25,6 +26,7 @@ func Services() []Service {
 		{"credentials", "credentialsapi", credentialsapi.Endpoints(), credentialsapi.Topics()},
 		{"ingest", "ingestapi", ingestapi.Endpoints(), ingestapi.Topics()},
 		{"matching", "matchingapi", matchingapi.Endpoints(), matchingapi.Topics()},
+		{"notifications", "notificationsapi", notificationsapi.Endpoints(), notificationsapi.Topics()},
 		{"gateway", "gatewayapi", gatewayapi.Endpoints(), gatewayapi.Topics()},
 	}
 }
