@@ -397,6 +397,15 @@ func TestAPIClientJourney(t *testing.T) {
 		}
 		return nil
 	})
+	// That read is in the seeker's access log: one "candidate" record per
+	// seeker shown, naming the employer and its organisation.
+	accessLog, err := seeker.GetAccessLogWithResponse(ctx, seekerID, nil)
+	status(t, "access log after the candidate list", accessLog, accessLog.Body, err, http.StatusOK)
+	if !slices.ContainsFunc(accessLog.JSON200.Entries, func(e apiclient.AccessRecord) bool {
+		return e.Action == apiclient.AccessRecordActionCandidate && e.Role == apiclient.AccessRecordRoleEmployer && e.Org != nil && *e.Org == org
+	}) {
+		t.Fatalf("the employer's candidate read is not in the access log: %s", accessLog.Body)
+	}
 	matches, err := seeker.ListMatchesWithResponse(ctx, seekerID, &apiclient.ListMatchesParams{Limit: ptr(5)})
 	status(t, "GET matches", matches, matches.Body, err, http.StatusOK)
 	if !slices.ContainsFunc(matches.JSON200.Matches, func(m apiclient.MatchResult) bool { return m.PostingId == id }) {

@@ -2,13 +2,18 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/contract/gatewayapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/profile"
@@ -139,34 +144,53 @@ func (s *server) postingOwner(ctx context.Context, id string) (string, error) {
 	return out.EmployerID, nil
 }
 
-// AccessRecord is one read of a seeker's data by someone else, kept in the
-// AUDIT stream under audit.seeker.<id>.
-type AccessRecord struct {
-	Actor     string    `json:"actor"`
-	Role      auth.Role `json:"role"`
-	Org       string    `json:"org,omitempty"`
-	Action    string    `json:"action"`
-	At        time.Time `json:"at"`
-	RequestID string    `json:"request_id,omitempty"`
-}
-
 // recordAccess writes the audit event before the data is served: a read
 // that cannot be audited is not served.
 func (s *server) recordAccess(ctx context.Context, p auth.Principal, seeker, action string) error {
-	rec := AccessRecord{Actor: p.Subject, Role: p.Role, Org: p.Org, Action: action, At: time.Now().UTC(), RequestID: obs.RequestID(ctx)}
-	_, err := events.Publish(ctx, s.p.JS, events.Event{
-		Subject:   events.AuditSeekerPrefix + seeker,
-		ID:        obs.RequestID(ctx) + ":" + seeker + ":" + action,
-		Type:      events.TypeAuditSeekerRead,
-		Source:    Name,
-		Time:      rec.At,
-		RequestID: rec.RequestID,
-		Payload:   rec,
-	})
-	if err != nil {
-		return apierr.Wrap(err, apierr.Unavailable, "could not record the access; try again")
+	return s.recordAccesses(ctx, p, []string{seeker}, action)
+}
+
+// recordAccesses writes one access record per seeker, all published at
+// once and each awaited, before the data is served. The message id is
+// random: it must not name the seeker (ids outlive a purge in the stream's
+// duplicate window), and a client that reuses a request id must not have
+// its second read dropped as a duplicate.
+func (s *server) recordAccesses(ctx context.Context, p auth.Principal, seekers []string, action string) error {
+	rec := gatewayapi.AccessRecord{Actor: p.Subject, Role: p.Role, Org: p.Org, Action: action, At: time.Now().UTC(), RequestID: obs.RequestID(ctx)}
+	futures := make([]jetstream.PubAckFuture, 0, len(seekers))
+	for _, seeker := range seekers {
+		ev := gatewayapi.SeekerRead.New(seeker, rec)
+		ev.ID, ev.Source, ev.Time, ev.RequestID = "audit-"+obs.NewRequestID(), Name, rec.At, rec.RequestID
+		f, err := events.PublishAsync(s.p.JS, ev)
+		if err != nil {
+			return apierr.Wrap(err, apierr.Unavailable, "could not record the access; try again")
+		}
+		futures = append(futures, f)
+	}
+	for i, f := range futures {
+		if _, err := events.Await(ctx, s.p.JS, gatewayapi.SeekerRead.SubjectFor(seekers[i]), f); err != nil {
+			return apierr.Wrap(err, apierr.Unavailable, "could not record the access; try again")
+		}
 	}
 	return nil
+}
+
+// recordCandidates records a read of each seeker a candidates reply shows
+// (the candidates endpoint's JSON), in that seeker's access log.
+func (s *server) recordCandidates(ctx context.Context, reply json.RawMessage) error {
+	var shown struct {
+		Candidates []struct {
+			SeekerID string `json:"seeker_id"`
+		} `json:"candidates"`
+	}
+	if err := json.Unmarshal(reply, &shown); err != nil {
+		return fmt.Errorf("read the candidates to record: %w", err)
+	}
+	ids := make([]string, 0, len(shown.Candidates))
+	for _, c := range shown.Candidates {
+		ids = append(ids, c.SeekerID)
+	}
+	return s.recordAccesses(ctx, auth.PrincipalFrom(ctx), ids, gatewayapi.ActionCandidate)
 }
 
 // withArticle puts "a" or "an" before a role name: "an employer".

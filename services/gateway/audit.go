@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
-	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/contract/gatewayapi"
 )
 
 // Access-log page sizes.
@@ -21,8 +20,8 @@ const (
 
 // AccessLogPage is one page of a seeker's access log, oldest first.
 type AccessLogPage struct {
-	Entries    []AccessRecord `json:"entries"`
-	NextCursor string         `json:"next_cursor,omitempty"`
+	Entries    []gatewayapi.AccessRecord `json:"entries"`
+	NextCursor string                    `json:"next_cursor,omitempty"`
 }
 
 func (s *server) handleAccessLog() http.Handler {
@@ -67,36 +66,35 @@ func pageParams(r *http.Request, def, max int) (uint64, int, error) {
 
 // accessLog reads records of audit.seeker.<id> from sequence cursor on.
 func (s *server) accessLog(ctx context.Context, id string, cursor uint64, limit int) (AccessLogPage, error) {
-	page := AccessLogPage{Entries: []AccessRecord{}}
-	st, err := s.p.JS.Stream(ctx, events.StreamAudit)
+	page := AccessLogPage{Entries: []gatewayapi.AccessRecord{}}
+	st, err := s.p.JS.Stream(ctx, gatewayapi.SeekerRead.Stream)
 	if err != nil {
 		return page, apierr.Wrap(err, apierr.Unavailable, "the access log is unavailable")
 	}
 	seq := max(cursor, 1)
 	for len(page.Entries) < limit {
-		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(events.AuditSeekerPrefix+id))
+		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(gatewayapi.SeekerRead.SubjectFor(id)))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return page, nil
 		}
 		if err != nil {
 			return page, apierr.Wrap(err, apierr.Unavailable, "the access log is unavailable")
 		}
-		var rec AccessRecord
-		if err := json.Unmarshal(m.Data, &rec); err == nil {
+		if rec, err := gatewayapi.SeekerRead.Decode(m.Data); err == nil {
 			page.Entries = append(page.Entries, rec)
 		}
 		seq = m.Sequence + 1
 	}
-	if _, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(events.AuditSeekerPrefix+id)); err == nil {
+	if _, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(gatewayapi.SeekerRead.SubjectFor(id))); err == nil {
 		page.NextCursor = strconv.FormatUint(seq, 10)
 	}
 	return page, nil
 }
 
 func (s *server) purgeAccessLog(ctx context.Context, id string) error {
-	st, err := s.p.JS.Stream(ctx, events.StreamAudit)
+	st, err := s.p.JS.Stream(ctx, gatewayapi.SeekerRead.Stream)
 	if err == nil {
-		err = st.Purge(ctx, jetstream.WithPurgeSubject(events.AuditSeekerPrefix+id))
+		err = st.Purge(ctx, jetstream.WithPurgeSubject(gatewayapi.SeekerRead.SubjectFor(id)))
 	}
 	if err != nil {
 		return apierr.Wrap(err, apierr.Unavailable, "could not remove the access log; try again")

@@ -79,7 +79,15 @@ func (s *server) handleCandidates() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.forward(w, r, subjectCandidates, req, http.StatusOK)
+		res, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectCandidates, req)
+		if err == nil {
+			err = s.recordCandidates(r.Context(), res) // one access-log record per seeker shown
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeRawJSON(w, http.StatusOK, res)
 	})
 }
 
@@ -123,11 +131,9 @@ func (s *server) handleCaseload() http.Handler {
 			return
 		}
 		p := auth.PrincipalFrom(r.Context())
-		for _, id := range ids.Seekers {
-			if err := s.recordAccess(r.Context(), p, id, "caseload"); err != nil {
-				s.writeError(w, r, err)
-				return
-			}
+		if err := s.recordAccesses(r.Context(), p, ids.Seekers, "caseload"); err != nil {
+			s.writeError(w, r, err)
+			return
 		}
 		view, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectMatchCase, map[string]any{"seekers": ids.Seekers})
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 
 // Defines values for AccessRecordAction.
 const (
+	AccessRecordActionCandidate   AccessRecordAction = "candidate"
 	AccessRecordActionCaseload    AccessRecordAction = "caseload"
 	AccessRecordActionContact     AccessRecordAction = "contact"
 	AccessRecordActionCredentials AccessRecordAction = "credentials"
@@ -32,6 +33,8 @@ const (
 // Valid indicates whether the value is a known member of the AccessRecordAction enum.
 func (e AccessRecordAction) Valid() bool {
 	switch e {
+	case AccessRecordActionCandidate:
+		return true
 	case AccessRecordActionCaseload:
 		return true
 	case AccessRecordActionContact:
@@ -1061,7 +1064,7 @@ type AccessLogPage struct {
 
 // AccessRecord One read of a seeker's data by someone other than the seeker.
 type AccessRecord struct {
-	// Action What was read.
+	// Action What was read: `candidate` is the seeker shown to an employer in a posting's candidate list.
 	Action AccessRecordAction `json:"action"`
 
 	// Actor The reader's `sub`.
@@ -1074,7 +1077,7 @@ type AccessRecord struct {
 	Role      AccessRecordRole `json:"role"`
 }
 
-// AccessRecordAction What was read.
+// AccessRecordAction What was read: `candidate` is the seeker shown to an employer in a posting's candidate list.
 type AccessRecordAction string
 
 // AccessRecordRole defines model for AccessRecord.Role.
