@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 )
@@ -169,7 +170,7 @@ func (s *Service) flushSeeker(ctx context.Context, seeker string) error {
 }
 
 func (s *Service) publishFoundAsync(ctx context.Context, seeker, n string, postings []string) (jetstream.PubAckFuture, error) {
-	sealed, err := s.keys.Seal(ctx, seeker, Found{SeekerID: seeker, Postings: postings})
+	sealed, err := s.keys.Seal(ctx, seeker, matchingapi.Found{SeekerID: seeker, Postings: postings})
 	if err != nil {
 		return nil, err
 	}

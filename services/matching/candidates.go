@@ -10,24 +10,9 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/match"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
-
-// Candidate is a seeker who qualifies for a posting, as an employer sees
-// them: matching attributes and the explanation, never contact details.
-type Candidate struct {
-	SeekerID         string            `json:"seeker_id"`
-	Score            float64           `json:"score"`
-	Components       []match.Component `json:"components"`
-	Met              []string          `json:"met"`
-	DistanceMiles    *float64          `json:"distance_miles,omitempty"`
-	Credentials      []string          `json:"credentials"`
-	ExperienceMonths int               `json:"experience_months"`
-	Skills           []string          `json:"skills"`
-	CodeSets         []string          `json:"code_sets"`
-	EHRSystems       []string          `json:"ehr_systems"`
-}
 
 // Candidate list limits.
 const (
@@ -36,18 +21,12 @@ const (
 )
 
 // posting returns one indexed posting.
-func (s *Service) posting(ctx context.Context, r rpc.Request) (any, error) {
-	var req struct {
-		ID string `json:"id"`
-	}
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) posting(ctx context.Context, req matchingapi.PostingRequest) (matchingapi.IndexedPosting, error) {
 	return s.getPosting(ctx, req.ID)
 }
 
-func (s *Service) getPosting(ctx context.Context, id string) (JobEvent, error) {
-	var ev JobEvent
+func (s *Service) getPosting(ctx context.Context, id string) (matchingapi.IndexedPosting, error) {
+	var ev matchingapi.IndexedPosting
 	if id == "" || len(id) > 128 {
 		return ev, apierr.InvalidFields(apierr.FieldError{Field: "id", Message: "a posting id of 1 to 128 characters"})
 	}
@@ -67,31 +46,23 @@ func (s *Service) getPosting(ctx context.Context, id string) (JobEvent, error) {
 }
 
 // candidates lists opted-in seekers who qualify for a posting, best first.
-func (s *Service) candidates(ctx context.Context, r rpc.Request) (any, error) {
-	var req struct {
-		PostingID string `json:"posting_id"`
-		Limit     int    `json:"limit"`
-		Cursor    string `json:"cursor"`
-	}
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) candidates(ctx context.Context, req matchingapi.CandidatesRequest) (matchingapi.CandidateList, error) {
 	if req.Limit == 0 {
 		req.Limit = DefaultCandidates
 	}
 	if req.Limit < 1 || req.Limit > MaxCandidates {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", MaxCandidates)})
+		return matchingapi.CandidateList{}, apierr.InvalidFields(apierr.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", MaxCandidates)})
 	}
 	offset := 0
 	if req.Cursor != "" {
 		var err error
 		if offset, err = decodeCursor(req.Cursor, 1<<30); err != nil {
-			return nil, err
+			return matchingapi.CandidateList{}, err
 		}
 	}
 	ev, err := s.getPosting(ctx, req.PostingID)
 	if err != nil {
-		return nil, err
+		return matchingapi.CandidateList{}, err
 	}
 	p := ev.Posting
 	today := s.now()
@@ -112,18 +83,18 @@ func (s *Service) candidates(ctx context.Context, r rpc.Request) (any, error) {
 		views[sk.ID] = *sk
 	})
 	match.Rank(results)
-	out := []Candidate{}
+	out := []matchingapi.Candidate{}
 	page := results[min(offset, len(results)):min(offset+req.Limit, len(results))]
 	for _, res := range page {
 		sk := views[res.PostingID]
-		out = append(out, Candidate{
+		out = append(out, matchingapi.Candidate{
 			SeekerID: sk.ID, Score: res.Score, Components: res.Components, Met: res.Met, DistanceMiles: res.DistanceMiles,
 			Credentials: sk.Held, ExperienceMonths: sk.ExperienceMonths, Skills: sk.Skills, CodeSets: sk.CodeSets, EHRSystems: sk.EHRSystems,
 		})
 	}
-	reply := map[string]any{"posting_id": p.ID, "candidates": out, "total": len(results)}
+	reply := matchingapi.CandidateList{PostingID: p.ID, Candidates: out, Total: len(results)}
 	if next := offset + len(page); next < len(results) {
-		reply["next_cursor"] = encodeCursor(next)
+		reply.NextCursor = encodeCursor(next)
 	}
 	return reply, nil
 }

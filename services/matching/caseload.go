@@ -7,65 +7,11 @@ import (
 	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
-
-// CaseloadRequest lists a counselor's clients.
-type CaseloadRequest struct {
-	Seekers []string `json:"seekers"`
-}
-
-// ClientView is one client of a caseload.
-type ClientView struct {
-	SeekerID     string         `json:"seeker_id"`
-	Known        bool           `json:"known"`
-	BestMatches  []match.Result `json:"best_matches"`
-	NearMisses   []NearMiss     `json:"near_misses"`
-	Progress     *Progress      `json:"progress,omitempty"`
-	LocationNote string         `json:"location_note,omitempty"`
-}
-
-// Progress is a client's pathway position.
-type Progress struct {
-	Held         []string `json:"held"`
-	EligibleNow  []string `json:"eligible_now"`
-	NextStep     string   `json:"next_step,omitempty"`
-	Target       string   `json:"target,omitempty"`
-	TargetStatus string   `json:"target_status,omitempty"`
-}
-
-// Unlock is one exam that clients may sit now, and the postings passing it
-// would open for them.
-type Unlock struct {
-	// Credential is the exam (CPC, never CPC-A: an apprentice status is
-	// what passing CPC gives, not an exam of its own).
-	Credential string `json:"credential"`
-	// Postings counts the postings it opens, summed over Clients.
-	Postings int            `json:"postings"`
-	Seekers  []string       `json:"seekers"`
-	Clients  []UnlockClient `json:"clients"`
-}
-
-// UnlockClient is what one exam would do for one client.
-type UnlockClient struct {
-	SeekerID string `json:"seeker_id"`
-	// Earns is what passing gives this client: the credential, or its
-	// apprentice status (CPC-A) without the issuer's experience.
-	Earns    string `json:"earns"`
-	Postings int    `json:"postings"`
-}
-
-// CaseloadView is a counselor's whole caseload.
-type CaseloadView struct {
-	Clients []ClientView `json:"clients"`
-	// BestUnlock is the single exam, taken next, that would open the most
-	// postings across the caseload; Unlocks ranks them all.
-	BestUnlock *Unlock  `json:"best_unlock,omitempty"`
-	Unlocks    []Unlock `json:"unlocks"`
-}
 
 // UnlockPool bounds the postings, blocked for a client today, that the
 // unlock counts look at: the freshest that some exam the client may sit
@@ -75,25 +21,21 @@ const UnlockPool = 1000
 // MaxCaseload bounds one caseload request.
 const MaxCaseload = 200
 
-func (s *Service) caseload(ctx context.Context, r rpc.Request) (any, error) {
-	var req CaseloadRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) caseload(ctx context.Context, req matchingapi.CaseloadRequest) (matchingapi.CaseloadView, error) {
 	if len(req.Seekers) > MaxCaseload {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "seekers", Message: "at most 200"})
+		return matchingapi.CaseloadView{}, apierr.InvalidFields(apierr.FieldError{Field: "seekers", Message: "at most 200"})
 	}
 	return s.caseloadView(ctx, req.Seekers)
 }
 
-func (s *Service) caseloadView(ctx context.Context, seekers []string) (CaseloadView, error) {
-	out := CaseloadView{Clients: []ClientView{}, Unlocks: []Unlock{}}
-	unlocks := map[string]*Unlock{}
+func (s *Service) caseloadView(ctx context.Context, seekers []string) (matchingapi.CaseloadView, error) {
+	out := matchingapi.CaseloadView{Clients: []matchingapi.ClientView{}, Unlocks: []matchingapi.Unlock{}}
+	unlocks := map[string]*matchingapi.Unlock{}
 	for _, id := range seekers {
 		if !profile.ValidID(id) {
 			continue
 		}
-		cv := ClientView{SeekerID: id, BestMatches: []match.Result{}, NearMisses: []NearMiss{}}
+		cv := matchingapi.ClientView{SeekerID: id, BestMatches: []match.Result{}, NearMisses: []matchingapi.NearMiss{}}
 		res, err := s.forwardMatch(ctx, id, 3, true)
 		if apierr.CodeOf(err) == apierr.NotFound {
 			out.Clients = append(out.Clients, cv)
@@ -111,7 +53,7 @@ func (s *Service) caseloadView(ctx context.Context, seekers []string) (CaseloadV
 		for _, c := range opened {
 			u := unlocks[c.exam]
 			if u == nil {
-				u = &Unlock{Credential: c.exam}
+				u = &matchingapi.Unlock{Credential: c.exam}
 				unlocks[c.exam] = u
 			}
 			u.Postings += c.Postings
@@ -125,7 +67,7 @@ func (s *Service) caseloadView(ctx context.Context, seekers []string) (CaseloadV
 				st.Target = "" // a role, not a credential: no target plan
 			}
 			if plan, err := pathway.Recommend(s.cat, st, pathway.Options{Today: s.now()}); err == nil {
-				p := &Progress{Held: plan.Held, EligibleNow: plan.EligibleNow}
+				p := &matchingapi.Progress{Held: plan.Held, EligibleNow: plan.EligibleNow}
 				if len(plan.NextSteps) > 0 {
 					p.NextStep = plan.NextSteps[0].Title
 				}
@@ -159,7 +101,7 @@ func (s *Service) caseloadView(ctx context.Context, seekers []string) (CaseloadV
 // examUnlock is what one exam would open for one client.
 type examUnlock struct {
 	exam string
-	UnlockClient
+	matchingapi.UnlockClient
 }
 
 // unlocksFor counts, for each exam the client may sit now (the pathway
@@ -191,7 +133,7 @@ func (s *Service) unlocksFor(ctx context.Context, id string) ([]examUnlock, erro
 				earns = code + a.Suffix
 			}
 		}
-		exams = append(exams, examUnlock{exam: code, UnlockClient: UnlockClient{SeekerID: id, Earns: earns}})
+		exams = append(exams, examUnlock{exam: code, UnlockClient: matchingapi.UnlockClient{SeekerID: id, Earns: earns}})
 		all.Held = append(all.Held, earns)
 	}
 	if len(exams) == 0 {

@@ -9,11 +9,11 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
 // Matching limits.
@@ -27,81 +27,41 @@ const (
 	NearMissMaxGaps = 2
 )
 
-// MatchesRequest asks for a seeker's matches.
-type MatchesRequest struct {
-	SeekerID   string `json:"seeker_id"`
-	Limit      int    `json:"limit"`
-	NearMisses *bool  `json:"near_misses,omitempty"`
-	// RadiusMiles overrides the profile's commute radius for this query.
-	RadiusMiles int `json:"radius_miles,omitempty"`
-}
-
-// MatchesResponse is a seeker's matches and near misses, each explained.
-type MatchesResponse struct {
-	SeekerID     string         `json:"seeker_id"`
-	Matches      []match.Result `json:"matches"`
-	NearMisses   []NearMiss     `json:"near_misses"`
-	LocationNote string         `json:"location_note,omitempty"`
-}
-
-// NearMiss is a posting blocked by one or two missing requirements, each
-// linked to the pathway step that closes it.
-type NearMiss struct {
-	match.Result
-	Closers []Closer `json:"closers"`
-}
-
-// Closer is how to close one gap.
-type Closer struct {
-	Gap       string   `json:"gap"`
-	Code      string   `json:"code,omitempty"` // the credential or education step to take
-	Text      string   `json:"text"`
-	MonthsMin *int     `json:"months_min,omitempty"`
-	MonthsMax *int     `json:"months_max,omitempty"`
-	CostMin   *float64 `json:"cost_min,omitempty"`
-	CostMax   *float64 `json:"cost_max,omitempty"`
-	Status    string   `json:"status,omitempty"` // the pathway plan's status for that target
-}
-
-func (s *Service) matches(ctx context.Context, r rpc.Request) (any, error) {
-	var req MatchesRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) matches(ctx context.Context, req matchingapi.MatchesRequest) (matchingapi.MatchesResponse, error) {
 	if req.Limit == 0 {
 		req.Limit = DefaultMatches
 	}
 	if req.Limit < 1 || req.Limit > MaxMatchLimit {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", MaxMatchLimit)})
+		return matchingapi.MatchesResponse{}, apierr.InvalidFields(apierr.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", MaxMatchLimit)})
 	}
 	if req.RadiusMiles != 0 && (req.RadiusMiles < 1 || req.RadiusMiles > MaxRadiusMiles) {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "radius_miles", Message: fmt.Sprintf("must be between 1 and %d", MaxRadiusMiles)})
+		return matchingapi.MatchesResponse{}, apierr.InvalidFields(apierr.FieldError{Field: "radius_miles", Message: fmt.Sprintf("must be between 1 and %d", MaxRadiusMiles)})
 	}
 	if !profile.ValidID(req.SeekerID) {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "seeker_id", Message: "1 to 64 letters, digits, '-' or '_'"})
+		return matchingapi.MatchesResponse{}, apierr.InvalidFields(apierr.FieldError{Field: "seeker_id", Message: "1 to 64 letters, digits, '-' or '_'"})
 	}
 	return s.forwardMatchRadius(ctx, req.SeekerID, req.Limit, req.NearMisses == nil || *req.NearMisses, req.RadiusMiles)
 }
 
 // forwardMatch finds a seeker's matches: one Meilisearch query with every
 // hard requirement as a filter, the pool scored by the pure scorer.
-func (s *Service) forwardMatch(ctx context.Context, id string, limit int, nearMisses bool) (MatchesResponse, error) {
+func (s *Service) forwardMatch(ctx context.Context, id string, limit int, nearMisses bool) (matchingapi.MatchesResponse, error) {
 	return s.forwardMatchRadius(ctx, id, limit, nearMisses, 0)
 }
 
-func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, nearMisses bool, radius int) (MatchesResponse, error) {
+func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, nearMisses bool, radius int) (matchingapi.MatchesResponse, error) {
 	today := s.now()
 	sk, attrs, ok := s.seekers.view(id, today)
 	if !ok {
-		return MatchesResponse{}, apierr.New(apierr.NotFound, "no seeker %s", id)
+		return matchingapi.MatchesResponse{}, apierr.New(apierr.NotFound, "no seeker %s", id)
 	}
 	if radius > 0 {
 		sk.RadiusMiles = radius
 	}
 	if err := s.syncIndex(ctx); err != nil {
-		return MatchesResponse{}, apierr.Wrap(err, apierr.Unavailable, "matching is unavailable")
+		return matchingapi.MatchesResponse{}, apierr.Wrap(err, apierr.Unavailable, "matching is unavailable")
 	}
-	out := MatchesResponse{SeekerID: id, Matches: []match.Result{}, NearMisses: []NearMiss{}}
+	out := matchingapi.MatchesResponse{SeekerID: id, Matches: []match.Result{}, NearMisses: []matchingapi.NearMiss{}}
 	place, note := placeFilter(sk, attrs)
 	out.LocationNote = note
 	hits, err := s.query(ctx, joinAnd(`status = "open"`, place, s.eligibilityFilter(sk)), CandidatePool)
@@ -126,7 +86,7 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	// A posting with several ways in is a near miss by the way cheapest to
 	// close, priced with the pathway engine's months for each credential.
 	state, _ := s.seekers.state(id)
-	closers := map[string]Closer{}
+	closers := map[string]matchingapi.Closer{}
 	cost := s.gapCost(state, closers)
 	var near []match.Result
 	for _, p := range misses {
@@ -141,7 +101,7 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	match.Rank(near)
 	near = near[:min(MaxNearMisses, len(near))]
 	for _, r := range near {
-		nm := NearMiss{Result: r}
+		nm := matchingapi.NearMiss{Result: r}
 		for _, g := range r.Missing {
 			nm.Closers = append(nm.Closers, s.closer(state, g, closers))
 		}
@@ -245,10 +205,10 @@ func (s *Service) query(ctx context.Context, filter string, limit int) ([]postin
 // closer links a gap to the pathway step that closes it, with time and cost
 // from the pathway engine. For a group of alternatives it picks the one the
 // engine can reach soonest (then cheapest, then by code).
-func (s *Service) closer(state pathway.State, g match.Gap, memo map[string]Closer) Closer {
+func (s *Service) closer(state pathway.State, g match.Gap, memo map[string]matchingapi.Closer) matchingapi.Closer {
 	switch g.Kind {
 	case "credential", "or_eligible":
-		var best *Closer
+		var best *matchingapi.Closer
 		for _, code := range g.Codes {
 			c, ok := memo[code]
 			if !ok {
@@ -265,18 +225,18 @@ func (s *Service) closer(state pathway.State, g match.Gap, memo map[string]Close
 			return *best
 		}
 	case "education":
-		return Closer{Gap: g.Detail, Text: "Complete the education it asks for: see your pathway plan for programs, their length and cost."}
+		return matchingapi.Closer{Gap: g.Detail, Text: "Complete the education it asks for: see your pathway plan for programs, their length and cost."}
 	case "experience":
-		return Closer{Gap: g.Detail, Text: "Gain the experience it asks for; " + g.Detail + "."}
+		return matchingapi.Closer{Gap: g.Detail, Text: "Gain the experience it asks for; " + g.Detail + "."}
 	}
-	return Closer{Gap: g.Detail, Text: g.Detail}
+	return matchingapi.Closer{Gap: g.Detail, Text: g.Detail}
 }
 
 // gapCost prices a gap for choosing a near miss's route: a credential by
 // the months of the quickest plan to it (a month more for each credential,
 // so fewer exams win a tie; a credential no plan reaches costs more than any
 // plan), other gaps by match.DefaultCost.
-func (s *Service) gapCost(state pathway.State, memo map[string]Closer) match.Cost {
+func (s *Service) gapCost(state pathway.State, memo map[string]matchingapi.Closer) match.Cost {
 	return func(g match.Gap) float64 {
 		if g.Kind != "credential" && g.Kind != "or_eligible" {
 			return match.DefaultCost(g)
@@ -294,9 +254,9 @@ func (s *Service) gapCost(state pathway.State, memo map[string]Closer) match.Cos
 // any route a plan or experience can close.
 const unplannableCost = 1000
 
-func (s *Service) planTo(state pathway.State, code string) Closer {
+func (s *Service) planTo(state pathway.State, code string) matchingapi.Closer {
 	state.Target = code
-	c := Closer{Code: code, Status: "unknown"}
+	c := matchingapi.Closer{Code: code, Status: "unknown"}
 	plan, err := pathway.Recommend(s.cat, state, pathway.Options{Today: s.now()})
 	if err != nil || plan.Target == nil {
 		c.Text = "Earn " + code + "."
@@ -345,8 +305,8 @@ func costWords(lo float64, hi *float64) string {
 // better orders closers: reachable first, then fewer months, then a known
 // cost before an unknown one (an unknown upper cost reads as "from $0" and
 // must not look cheapest), then cheaper.
-func better(a, b Closer) bool {
-	rank := func(c Closer) int {
+func better(a, b matchingapi.Closer) bool {
+	rank := func(c matchingapi.Closer) int {
 		switch c.Status {
 		case "eligible_now", "held":
 			return 0

@@ -11,45 +11,10 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
-
-// MarketRequest asks for demand near a place.
-type MarketRequest struct {
-	PostalCode  string   `json:"postal_code,omitempty"`
-	Lat         *float64 `json:"lat,omitempty"`
-	Lon         *float64 `json:"lon,omitempty"`
-	RadiusMiles int      `json:"radius_miles"`
-	// Held, when given, yields the median pay of postings a holder of these
-	// credentials already qualifies for (the pathway engine's baseline).
-	Held []string `json:"held,omitempty"`
-}
-
-// Market is the demand for each credential near a place: how many open
-// postings require or prefer it and what they pay. Its shape feeds
-// pathway.Demand.
-type Market struct {
-	PostalCode            string                     `json:"postal_code,omitempty"`
-	RadiusMiles           int                        `json:"radius_miles"`
-	Postings              int                        `json:"postings"`
-	Credentials           map[string]CredentialPulse `json:"credentials"`
-	QualifiedMedianHourly float64                    `json:"qualified_median_hourly,omitempty"`
-	MedianHourly          float64                    `json:"median_hourly,omitempty"`
-	SampledPostings       int                        `json:"sampled_postings"`
-}
-
-// CredentialPulse is one credential's demand. Postings counts every
-// posting that names it: required, one way in among several, preferred or
-// or-eligible. A credential that is one way in opens the posting on its own,
-// so it is demand; OneWayIn says how many of those postings name it only as
-// one way in among several, not as a requirement.
-type CredentialPulse struct {
-	Postings     int     `json:"postings"`
-	OneWayIn     int     `json:"one_way_in,omitempty"`
-	MedianHourly float64 `json:"median_hourly,omitempty"`
-}
 
 // Market limits.
 const (
@@ -69,7 +34,7 @@ type marketCache struct {
 
 type marketEntry struct {
 	gen uint64
-	m   Market
+	m   matchingapi.MarketDemand
 }
 
 func newMarketCache() *marketCache { return &marketCache{items: map[string]marketEntry{}} }
@@ -81,14 +46,14 @@ func (c *marketCache) invalidate() {
 	c.mu.Unlock()
 }
 
-func (c *marketCache) get(key string) (Market, uint64, bool) {
+func (c *marketCache) get(key string) (matchingapi.MarketDemand, uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.items[key]
 	return e.m, c.gen, ok && e.gen == c.gen
 }
 
-func (c *marketCache) put(key string, gen uint64, m Market) {
+func (c *marketCache) put(key string, gen uint64, m matchingapi.MarketDemand) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen == c.gen {
@@ -96,15 +61,9 @@ func (c *marketCache) put(key string, gen uint64, m Market) {
 	}
 }
 
-func (s *Service) marketDemand(ctx context.Context, r rpc.Request) (any, error) {
-	var req MarketRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
-	return s.market1(ctx, req)
-}
-
-func (s *Service) market1(ctx context.Context, req MarketRequest) (Market, error) {
+// marketDemand computes the demand near a place, from the cache while the
+// index has not changed.
+func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketRequest) (matchingapi.MarketDemand, error) {
 	var fs apierr.Fields
 	if req.RadiusMiles < 1 || req.RadiusMiles > MaxMarketRadius {
 		fs.Add("radius_miles", "must be between 1 and %d", MaxMarketRadius)
@@ -129,10 +88,10 @@ func (s *Service) market1(ctx context.Context, req MarketRequest) (Market, error
 		fs.Add("postal_code", "give a postal_code, or lat and lon")
 	}
 	if err := fs.Err(); err != nil {
-		return Market{}, err
+		return matchingapi.MarketDemand{}, err
 	}
 	if err := s.syncIndex(ctx); err != nil {
-		return Market{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
+		return matchingapi.MarketDemand{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
 	}
 	held := slices.Clone(req.Held)
 	slices.Sort(held)
@@ -148,15 +107,15 @@ func (s *Service) market1(ctx context.Context, req MarketRequest) (Market, error
 		AttributesToRetrieve: append([]string{"id", fieldAny, "salary_hourly_min", "salary_hourly_max"}, routeFields()...),
 	})
 	if err != nil {
-		return Market{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
+		return matchingapi.MarketDemand{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
 	}
-	m := Market{PostalCode: req.PostalCode, RadiusMiles: req.RadiusMiles, Postings: int(res.EstimatedTotalHits), Credentials: map[string]CredentialPulse{}, SampledPostings: len(res.Hits)}
+	m := matchingapi.MarketDemand{PostalCode: req.PostalCode, RadiusMiles: req.RadiusMiles, Postings: int(res.EstimatedTotalHits), Credentials: map[string]matchingapi.CredentialPulse{}, SampledPostings: len(res.Hits)}
 	var dist map[string]map[string]int
 	if b, err := json.Marshal(res.FacetDistribution); err == nil {
 		_ = json.Unmarshal(b, &dist)
 	}
 	for code, n := range dist[fieldAny] {
-		m.Credentials[code] = CredentialPulse{Postings: n, OneWayIn: dist[fieldOneWay][code]}
+		m.Credentials[code] = matchingapi.CredentialPulse{Postings: n, OneWayIn: dist[fieldOneWay][code]}
 	}
 	pays := map[string][]float64{}
 	var all, qualified []float64

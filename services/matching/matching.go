@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
@@ -27,17 +28,6 @@ import (
 const (
 	Name    = "matching"
 	Version = "0.2.0"
-)
-
-// Request/reply subjects.
-const (
-	SubjectSearch     = "svc.matching.search"
-	SubjectPosting    = "svc.matching.posting"
-	SubjectMatches    = "svc.matching.matches"
-	SubjectCandidates = "svc.matching.candidates"
-	SubjectCaseload   = "svc.matching.caseload"
-	SubjectMarket     = "svc.matching.market"
-	SubjectMatchList  = "svc.matching.list"
 )
 
 // Service holds the matching service's dependencies and in-memory state.
@@ -115,21 +105,16 @@ func (s *Service) run(ctx context.Context, ready chan<- struct{}, consume bool) 
 		return fmt.Errorf("matching: add micro service: %w", err)
 	}
 	defer func() { _ = svc.Stop() }()
-	for _, ep := range []struct {
-		name, subject string
-		fn            rpc.Func
-	}{
-		{"search", SubjectSearch, s.search},
-		{"posting", SubjectPosting, s.posting},
-		{"matches", SubjectMatches, s.matches},
-		{"match-list", SubjectMatchList, s.matchList},
-		{"candidates", SubjectCandidates, s.candidates},
-		{"caseload", SubjectCaseload, s.caseload},
-		{"market", SubjectMarket, s.marketDemand},
-	} {
-		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.NC, p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
-			return fmt.Errorf("matching: add endpoint %s: %w", ep.name, err)
-		}
+	if err := rpc.AddEndpoints(svc, p.NC, p.Log, p.Config.RequestTimeout,
+		matchingapi.Search.Bind(s.search),
+		matchingapi.Posting.Bind(s.posting),
+		matchingapi.Matches.Bind(s.matches),
+		matchingapi.MatchList.Bind(s.matchList),
+		matchingapi.Candidates.Bind(s.candidates),
+		matchingapi.Caseload.Bind(s.caseload),
+		matchingapi.Market.Bind(s.marketDemand),
+	); err != nil {
+		return fmt.Errorf("matching: %w", err)
 	}
 	if consume {
 		g.Go(func() error { return s.runIndexer(ctx) })

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/posting"
@@ -140,7 +141,7 @@ func (f feed) announced(t *testing.T) (map[string]map[string]int, int) {
 		if err := json.Unmarshal(m.Data, &sealed); err != nil {
 			t.Fatal(err)
 		}
-		var found Found
+		var found matchingapi.Found
 		if err := f.keys.Open(ctx, sealed, &found); err != nil {
 			t.Fatal(err)
 		}
@@ -347,10 +348,10 @@ func TestCopiesAgreeAfterABurstIndexedByOne(t *testing.T) {
 		return nil
 	})
 	lat, lon := places[0].Lat, places[0].Lon
-	market := MarketRequest{Lat: &lat, Lon: &lon, RadiusMiles: 100, Held: []string{"CCA"}}
+	market := matchingapi.MarketRequest{Lat: &lat, Lon: &lon, RadiusMiles: 100, Held: []string{"CCA"}}
 	read := func(c *copyOf) string {
 		t.Helper()
-		m, err := c.s.market1(ctx, market)
+		m, err := c.s.marketDemand(ctx, market)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,12 +14,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
 // Redis keys of the match lists:
@@ -31,13 +31,6 @@ func postingKey(posting string) string { return "clerkpath:posting-matches:" + p
 
 // MatchListSize bounds a seeker's stored match list.
 const MatchListSize = 200
-
-// Found is the body of a matches.found event (sealed with the seeker's key:
-// which jobs match whom is personal data).
-type Found struct {
-	SeekerID string   `json:"seeker_id"`
-	Postings []string `json:"postings"`
-}
 
 // reverseMatch finds the seekers a new or changed posting suits, adds it to
 // their lists and queues the new pairs for announcement (announce.go). The
@@ -297,30 +290,18 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 	return s.flushSeeker(ctx, id)
 }
 
-// ListEntry is one posting in a seeker's stored match list.
-type ListEntry struct {
-	PostingID string  `json:"posting_id"`
-	Score     float64 `json:"score"`
-}
-
 // matchList returns a seeker's stored match list, best first.
-func (s *Service) matchList(ctx context.Context, r rpc.Request) (any, error) {
-	var req struct {
-		SeekerID string `json:"seeker_id"`
-	}
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) matchList(ctx context.Context, req matchingapi.MatchListRequest) (matchingapi.StoredList, error) {
 	if !profile.ValidID(req.SeekerID) {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "seeker_id", Message: "1 to 64 letters, digits, '-' or '_'"})
+		return matchingapi.StoredList{}, apierr.InvalidFields(apierr.FieldError{Field: "seeker_id", Message: "1 to 64 letters, digits, '-' or '_'"})
 	}
 	zs, err := s.p.Redis.ZRevRangeWithScores(ctx, listKey(req.SeekerID), 0, -1).Result()
 	if err != nil {
-		return nil, apierr.Wrap(err, apierr.Unavailable, "match lists are unavailable")
+		return matchingapi.StoredList{}, apierr.Wrap(err, apierr.Unavailable, "match lists are unavailable")
 	}
-	out := make([]ListEntry, 0, len(zs))
+	out := make([]matchingapi.ListEntry, 0, len(zs))
 	for _, z := range zs {
-		out = append(out, ListEntry{PostingID: z.Member.(string), Score: z.Score})
+		out = append(out, matchingapi.ListEntry{PostingID: z.Member.(string), Score: z.Score})
 	}
-	return map[string]any{"seeker_id": req.SeekerID, "postings": out}, nil
+	return matchingapi.StoredList{SeekerID: req.SeekerID, Postings: out}, nil
 }

@@ -10,10 +10,10 @@ import (
 
 	"github.com/meilisearch/meilisearch-go"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
 // An index written before routes (no route fields, fewer filterable
@@ -132,7 +132,7 @@ func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]Unlock{}
+	got := map[string]matchingapi.Unlock{}
 	for _, u := range view.Unlocks {
 		got[u.Credential] = u
 	}
@@ -148,7 +148,7 @@ func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
 	// CPC: CPC-A opens p1 for a and c; d, with 30 months of coding, earns
 	// CPC and opens p1 and p2; b already holds CPC-A.
 	u := got["CPC"]
-	want := []UnlockClient{{SeekerID: "a", Earns: "CPC-A", Postings: 1}, {SeekerID: "c", Earns: "CPC-A", Postings: 1}, {SeekerID: "d", Earns: "CPC", Postings: 2}}
+	want := []matchingapi.UnlockClient{{SeekerID: "a", Earns: "CPC-A", Postings: 1}, {SeekerID: "c", Earns: "CPC-A", Postings: 1}, {SeekerID: "d", Earns: "CPC", Postings: 2}}
 	if u.Postings != 4 || !slices.Equal(u.Clients, want) {
 		t.Errorf("CPC unlock %+v, want %+v", u, want)
 	}
@@ -220,11 +220,11 @@ func TestRoutesThroughForwardReverseAndCandidates(t *testing.T) {
 	if !slices.Equal(found, []string{"cpc"}) {
 		t.Errorf("reverse match found %v, want [cpc]", found)
 	}
-	reply, err := s.candidates(ctx, rpc.Request{Data: []byte(`{"posting_id":"fed"}`)})
+	reply, err := s.candidates(ctx, matchingapi.CandidatesRequest{PostingID: "fed"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands := reply.(map[string]any)["candidates"].([]Candidate)
+	cands := reply.Candidates
 	if len(cands) != 1 || cands[0].SeekerID != "cpc" || !slices.Contains(cands[0].Met, "you hold CPC, which that way in requires") {
 		t.Errorf("candidates %+v", cands)
 	}
@@ -251,7 +251,7 @@ func TestMarketDemandCountsOneWayIn(t *testing.T) {
 		site("cpc", 30, posting.Route{Credentials: [][]string{{"CPC"}}}),
 		site("rhit", 40, posting.Route{Credentials: [][]string{{"RHIT"}}}),
 	})
-	m, err := s.market1(ctx, MarketRequest{Lat: &at.Lat, Lon: &at.Lon, RadiusMiles: 10, Held: []string{"CPC"}})
+	m, err := s.marketDemand(ctx, matchingapi.MarketRequest{Lat: &at.Lat, Lon: &at.Lon, RadiusMiles: 10, Held: []string{"CPC"}})
 	if err != nil {
 		t.Fatal(err)
 	}

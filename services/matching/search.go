@@ -10,38 +10,10 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
-
-// SearchRequest is a public posting search.
-type SearchRequest struct {
-	Q              string   `json:"q"`
-	Limit          int      `json:"limit"`
-	Offset         int      `json:"offset"`
-	PostalCode     string   `json:"postal_code,omitempty"`
-	Lat            *float64 `json:"lat,omitempty"`
-	Lon            *float64 `json:"lon,omitempty"`
-	RadiusMiles    int      `json:"radius_miles,omitempty"`
-	WorkMode       string   `json:"work_mode,omitempty"`
-	EmploymentType string   `json:"employment_type,omitempty"`
-	SOCCode        string   `json:"soc_code,omitempty"`
-	Credential     string   `json:"credential,omitempty"`
-	MinHourly      float64  `json:"min_hourly,omitempty"`
-	Sort           string   `json:"sort,omitempty"` // relevance, newest, pay, distance
-	Cursor         string   `json:"cursor,omitempty"`
-}
-
-// SearchResponse lists postings with facet counts.
-type SearchResponse struct {
-	Hits           []map[string]any          `json:"hits"`
-	EstimatedTotal int64                     `json:"estimated_total"`
-	Limit          int                       `json:"limit"`
-	Offset         int                       `json:"offset"`
-	Facets         map[string]map[string]int `json:"facets"`
-	NextCursor     string                    `json:"next_cursor,omitempty"`
-}
 
 // Search limits.
 const (
@@ -59,11 +31,7 @@ var (
 	hiddenInResults = []string{"simhash", "fingerprint"}
 )
 
-func (s *Service) search(ctx context.Context, r rpc.Request) (any, error) {
-	var req SearchRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (matchingapi.SearchResponse, error) {
 	var fs apierr.Fields
 	if req.Limit == 0 {
 		req.Limit = DefaultSearchLimit
@@ -152,20 +120,20 @@ func (s *Service) search(ctx context.Context, r rpc.Request) (any, error) {
 		fs.Add("sort", "must be one of %s", strings.Join(searchSorts, ", "))
 	}
 	if err := fs.Err(); err != nil {
-		return nil, err
+		return matchingapi.SearchResponse{}, err
 	}
 	res, err := s.p.Meili.Index(s.index).Search(ctx, strings.TrimSpace(req.Q), &meilisearch.SearchRequest{
 		Limit: int64(req.Limit), Offset: int64(req.Offset), Filter: strings.Join(filters, " AND "),
 		Facets: searchFacets, Sort: sort,
 	})
 	if err != nil {
-		return nil, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
+		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
 	}
-	out := SearchResponse{Hits: []map[string]any{}, EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Offset: req.Offset, Facets: map[string]map[string]int{}}
+	out := matchingapi.SearchResponse{Hits: []map[string]any{}, EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Offset: req.Offset, Facets: map[string]map[string]int{}}
 	for _, h := range res.Hits {
 		var doc map[string]any
 		if err := h.DecodeInto(&doc); err != nil {
-			return nil, apierr.Wrap(err, apierr.Internal, "internal error")
+			return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
 		}
 		for _, k := range hiddenInResults {
 			delete(doc, k)
