@@ -284,7 +284,10 @@ func RedisSpec(bin, dir string, port int) Spec {
 }
 
 // MeiliSpec returns the spec of a meilisearch on 127.0.0.1:port with its
-// database in dir and the given master key.
+// database in dir and the given master key. The key goes to the child in its
+// environment (MEILI_MASTER_KEY), never on its command line: any local user
+// can read a process's arguments (ps, /proc/<pid>/cmdline), while its
+// environment is readable only by its owner.
 func MeiliSpec(bin, dir string, port int, masterKey string) Spec {
 	return Spec{
 		Name: "meilisearch",
@@ -295,13 +298,12 @@ func MeiliSpec(bin, dir string, port int, masterKey string) Spec {
 			"--dump-dir", filepath.Join(dir, "dumps"),
 			"--snapshot-dir", filepath.Join(dir, "snapshots"),
 			"--http-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-			"--master-key", masterKey,
 			"--no-analytics",
 			"--env", "development",
 			"--log-level", "WARN",
 			"--experimental-logs-mode", "json",
 		},
-		Env:  []string{"MEILI_NO_ANALYTICS=true"},
+		Env:  []string{"MEILI_NO_ANALYTICS=true", "MEILI_MASTER_KEY=" + masterKey},
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 	}
 }

@@ -1,0 +1,68 @@
+package supervise
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// The master key reaches meilisearch through its environment: it is not in
+// the process's arguments (world-readable in /proc/<pid>/cmdline and ps),
+// and yet it is in force (a request without it is refused).
+func TestMeiliMasterKeyIsNotOnTheCommandLine(t *testing.T) {
+	bin, err := FindMeili(os.Getenv, ".")
+	if err != nil {
+		t.Skip(err)
+	}
+	port, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := fmt.Sprintf("cmdline-test-key-%d", time.Now().UnixNano())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p, err := Start(ctx, MeiliSpec(bin, t.TempDir(), port, key), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(5 * time.Second)
+
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.Pid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmdline) == 0 || bytes.Contains(cmdline, []byte(key)) {
+		t.Fatalf("meilisearch's arguments carry the master key: %q", bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+	}
+	if bytes.Contains(cmdline, []byte("--master-key")) {
+		t.Fatalf("meilisearch's arguments name a master key: %q", bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+	}
+
+	base := fmt.Sprintf("http://127.0.0.1:%d/keys", port)
+	for _, c := range []struct {
+		auth string
+		want int
+	}{{"", http.StatusUnauthorized}, {"Bearer " + key, http.StatusOK}} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.want {
+			t.Errorf("GET /keys, key sent %t: %d, want %d (is the key in force?)", c.auth != "", res.StatusCode, c.want)
+		}
+	}
+}
