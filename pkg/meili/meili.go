@@ -13,10 +13,24 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 )
 
-// Connect returns a client for url with key. It does not dial.
+// MaxIdleConns is how many idle connections to Meilisearch a client keeps.
+// It is above the rpc.MaxInFlight requests an endpoint works on at once:
+// with net/http's default of two, every concurrent search past the second
+// opened a new TCP connection and closed it after one use (measured in
+// docs/performance.md, "Search throughput").
+const MaxIdleConns = 128
+
+// Connect returns a client for url with key. It does not dial. Its
+// connections are kept for reuse, and responses are not gzipped: Meilisearch
+// runs next to the services, where compressing each response costs both
+// sides CPU and saves nothing worth having.
 func Connect(url, key string) meilisearch.ServiceManager {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = MaxIdleConns
+	t.MaxIdleConnsPerHost = MaxIdleConns
+	t.DisableCompression = true
 	return meilisearch.New(url, meilisearch.WithAPIKey(key),
-		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second}))
+		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second, Transport: t}))
 }
 
 // Index is an index's identity and settings.
