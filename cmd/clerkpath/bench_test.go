@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
 func meiliClient(s *stack) meilisearch.ServiceManager {
@@ -165,4 +171,98 @@ func BenchmarkIngestVsRawMeilisearch(b *testing.B) {
 	}
 	b.ReportMetric(med(ours), "clerkpath-s/1000")
 	b.ReportMetric(med(theirs), "raw-meili-s/1000")
+}
+
+// searchQueries are the public search's text queries the throughput
+// benchmarks send, round robin.
+var searchQueries = []string{"medical records", "coder", "RHIT", "release of information", "cancer registrar", "inpatient coding", "privacy", "remote coder", "health information", "data analyst"}
+
+// BenchmarkSearchThroughput sends public searches through the gateway from
+// 16 concurrent clients for 10 s, then the same Meilisearch queries (same
+// text, filter and facets as matching sends) straight to Meilisearch, and
+// reports both rates.
+func BenchmarkSearchThroughput(b *testing.B) {
+	s := startStack(b)
+	emp := bearer(s.token(b, "employer", "e-bench", "bench"))
+	today := time.Now().UTC().Format("2006-01-02")
+	r := rand.New(rand.NewPCG(5, 6))
+	for round := range 5 {
+		var recs []string
+		for i := range 200 {
+			t := seedTemplates[(round*200+i)%len(seedTemplates)]
+			recs = append(recs, fmt.Sprintf(`{"identifier":"S%d-%d","title":%q,"description":%q,"employer":"Bench Health","date_posted":"%s","latitude":%f,"longitude":%f}`,
+				round, i, t.title, t.description, today, 40.75+(r.Float64()-0.5)*1.6, -74.0+(r.Float64()-0.5)*2.0))
+		}
+		if code, _, body := s.do(b, "POST", "/v1/postings:bulk", "application/json", "["+strings.Join(recs, ",")+"]", emp...); code != 200 {
+			b.Fatalf("bulk: %d %s", code, body)
+		}
+	}
+	mc := meiliClient(s)
+	postings := s.cfg.IndexPrefix + "postings"
+	testenv.Eventually(b, 60*time.Second, func() error {
+		st, err := mc.Index(postings).GetStats(context.Background(), nil)
+		if err != nil || st.NumberOfDocuments < 1000 {
+			return fmt.Errorf("indexed %v %v", st, err)
+		}
+		return nil
+	})
+	const clients, dur = 16, 10 * time.Second
+	run := func(one func(q string) error) float64 {
+		var n atomic.Int64
+		var failed atomic.Int64
+		stop := time.Now().Add(dur)
+		var wg sync.WaitGroup
+		for c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := c; time.Now().Before(stop); i++ {
+					if err := one(searchQueries[i%len(searchQueries)]); err != nil {
+						failed.Add(1)
+						continue
+					}
+					n.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if failed.Load() > 0 {
+			b.Errorf("%d failed requests", failed.Load())
+		}
+		return float64(n.Load()) / dur.Seconds()
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	b.ResetTimer()
+	for b.Loop() {
+		gw := run(func(q string) error {
+			res, err := hc.Get(s.base + "/v1/postings/search?q=" + url.QueryEscape(q))
+			if err != nil {
+				return err
+			}
+			defer res.Body.Close()
+			_, _ = io.Copy(io.Discard, res.Body)
+			if res.StatusCode != 200 {
+				return fmt.Errorf("status %d", res.StatusCode)
+			}
+			return nil
+		})
+		raw := run(func(q string) error {
+			body := fmt.Sprintf(`{"q":%q,"limit":20,"offset":0,"filter":"status = \"open\"","facets":["credentials_any","work_mode","employment_type","soc_code"]}`, q)
+			req, _ := http.NewRequest("POST", s.cfg.MeiliURL+"/indexes/"+postings+"/search", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+s.cfg.MeiliKey)
+			res, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			defer res.Body.Close()
+			_, _ = io.Copy(io.Discard, res.Body)
+			if res.StatusCode != 200 {
+				return fmt.Errorf("status %d", res.StatusCode)
+			}
+			return nil
+		})
+		b.ReportMetric(gw, "gateway-req/s")
+		b.ReportMetric(raw, "raw-meili-req/s")
+	}
 }
