@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -248,7 +249,7 @@ func newRecert(cat *Catalog, is *Issuer, group []int) (Recert, []int) {
 			v := *f.Member.Max
 			r.FeeMemberUSD = &v
 		} else if r.FeeUSD != nil {
-			r.Notes = append(r.Notes, fmt.Sprintf("renewal fee: $%g per cycle for non-members; %s members pay less (amount not in our sources)", *r.FeeUSD, is.Code))
+			r.Notes = append(r.Notes, fmt.Sprintf("renewal fee: $%s per cycle for non-members; %s members pay less (amount not in our sources)", plainNumber(*r.FeeUSD), is.Code))
 		}
 	}
 	if pol.Note != "" {
@@ -593,7 +594,12 @@ func orWord(s, def string) string {
 	return s
 }
 
-func num(f float64) string { return fmt.Sprintf("%g", math.Ceil(f*100)/100) }
+// num is a CEU count rounded up to the cent, written plainly (never 2e+06).
+func num(f float64) string { return plainNumber(math.Ceil(f*100) / 100) }
+
+// plainNumber writes an amount as people write it, 2000000 rather than %g's
+// 2e+06, with no more decimals than it has.
+func plainNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {

@@ -299,7 +299,7 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 			fs.Add(p+".code", "%s is not among your credentials; allowed: %s", u.Code, cat.heldList(ck.prof.held))
 		}
 		if !(u.Hours > 0 && u.Hours <= maxCEUHours) {
-			fs.Add(p+".hours", "must be above 0 and at most %d, got %g", maxCEUHours, u.Hours)
+			fs.Add(p+".hours", "must be above 0 and at most %d, got %s", maxCEUHours, plainNumber(u.Hours))
 		}
 		provider := strings.TrimSpace(u.Provider)
 		switch {
@@ -341,7 +341,7 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 	}
 	ck.maxMonths = st.MaxMonths
 	if !(st.MaxCostUSD >= 0 && st.MaxCostUSD <= maxCostUSD) {
-		fs.Add("max_cost_usd", "must be between 0 (no limit) and %d, got %g", maxCostUSD, st.MaxCostUSD)
+		fs.Add("max_cost_usd", "must be between 0 (no limit) and %d, got %s", maxCostUSD, plainNumber(st.MaxCostUSD))
 	}
 	ck.maxCost = st.MaxCostUSD
 

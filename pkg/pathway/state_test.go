@@ -70,6 +70,9 @@ func TestStateValidate(t *testing.T) {
 		{"unknown optimisation", `{"optimize":"fast"}`, "optimize", []string{`unknown goal "fast"`, "allowed: time, cost"}},
 		{"negative max months", `{"max_months":-1}`, "max_months", []string{"between 0 (no limit)"}},
 		{"negative max cost", `{"max_cost_usd":-5}`, "max_cost_usd", []string{"between 0 (no limit)"}},
+		{"max cost in millions, written plainly", `{"max_cost_usd":20000000}`, "max_cost_usd", []string{"got 20000000"}},
+		{"CEU hours in millions, written plainly", `{"credentials":[{"code":"RHIT"}],"ceus":[{"code":"RHIT","hours":2500000,"on":"2025-01-01"}]}`,
+			"ceus[0].hours", []string{"got 2500000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

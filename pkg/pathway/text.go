@@ -89,7 +89,7 @@ func FormatText(w io.Writer, p Plan) error {
 			if r.CEUsRequired != nil {
 				req = fmt.Sprint(*r.CEUsRequired)
 			}
-			fmt.Fprintf(&b, "    CEUs: %g of %s\n", r.CEUsLogged, req)
+			fmt.Fprintf(&b, "    CEUs: %s of %s\n", plainNumber(r.CEUsLogged), req)
 			if r.Action != "" {
 				fmt.Fprintf(&b, "    do: %s\n", r.Action)
 			}

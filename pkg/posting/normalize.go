@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -303,7 +304,7 @@ func normalizeSalary(r *Raw, p *Posting, prefix string, fs *apierr.Fields) {
 		}
 		hourly := v.val * perHour
 		if hourly < MinHourlyWage || hourly > MaxHourlyWage {
-			fs.Add(prefix+v.name, "%g per %s is $%.2f an hour, outside $%g-$%g; check salary_unit", v.val, unitName(r.SalaryUnit, v.val), hourly, MinHourlyWage, MaxHourlyWage)
+			fs.Add(prefix+v.name, "%s per %s is $%.2f an hour, outside $%s-$%s; check salary_unit", plainNumber(v.val), unitName(r.SalaryUnit, v.val), hourly, plainNumber(MinHourlyWage), plainNumber(MaxHourlyWage))
 			continue
 		}
 		*v.h = math.Round(hourly*100) / 100
@@ -508,3 +509,7 @@ func socCode(s string) (string, bool) {
 	}
 	return "", false
 }
+
+// plainNumber writes an amount as people write it, 2000000 rather than %g's
+// 2e+06, with no more decimals than it has.
+func plainNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

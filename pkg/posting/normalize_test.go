@@ -87,7 +87,7 @@ func TestNormalizeFieldErrors(t *testing.T) {
 		{"negative", func(r *Raw) { r.SalaryMin = ptr(-1.0) }, "salary_min", "must be positive"},
 		{"hourly too low", func(r *Raw) { r.SalaryMin, r.SalaryMax = ptr(2.0), nil }, "salary_min", "outside $7-$500"},
 		{"annual sent as hourly", func(r *Raw) { r.SalaryMin, r.SalaryMax = ptr(52000.0), nil }, "salary_min", "$52000.00 an hour"},
-		{"annual too high", func(r *Raw) { r.SalaryUnit, r.SalaryMin, r.SalaryMax = "YEAR", ptr(5e6), nil }, "salary_min", "outside"},
+		{"annual too high", func(r *Raw) { r.SalaryUnit, r.SalaryMin, r.SalaryMax = "YEAR", ptr(5e6), nil }, "salary_min", "5000000 per YEAR is $2403.85 an hour, outside $7-$500"}, // not 5e+06
 		{"unknown unit", func(r *Raw) { r.SalaryUnit = "FORTNIGHT" }, "salary_unit", "want HOUR"},
 		{"implausible without unit", func(r *Raw) { r.SalaryUnit, r.SalaryMin, r.SalaryMax = "", ptr(3000.0), nil }, "salary_unit", "want HOUR"},
 		{"currency", func(r *Raw) { r.Currency = "EUR" }, "currency", "only USD"},
