@@ -27,7 +27,6 @@ func bit(i int) uint64 { return 1 << uint(i) }
 
 func (p *profile) holds(i int) bool     { return p.held&bit(i) != 0 }
 func (p *profile) current() uint64      { return p.held &^ p.lapsed }
-func (p *profile) isLapsed(i int) bool  { return p.lapsed&bit(i) != 0 }
 func (p *profile) trainedIn(i int) bool { return p.trained&bit(i) != 0 }
 
 // expIn returns the months of experience counting for an area; for "any"

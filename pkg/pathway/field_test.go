@@ -132,6 +132,9 @@ func FuzzClassifyField(f *testing.F) {
 		if utf8.RuneCountInString(trimmed) > MaxFieldLen || !strings.ContainsFunc(trimmed, unicode.IsLetter) {
 			t.Fatalf("accepted %q", s)
 		}
+		// Not strings.EqualFold: its folding also pairs letters such as ſ
+		// and S that ToLower keeps apart, and those may classify apart.
+		//lint:ignore SA6005 the comparison must be ToLower's mapping, not Unicode case folding
 		if c3, err3 := ClassifyField(" " + strings.ToUpper(trimmed) + " "); err3 == nil && c3 != c && strings.ToLower(strings.ToUpper(trimmed)) == strings.ToLower(trimmed) {
 			t.Fatalf("case or spaces change the class of %q: %q vs %q", s, c, c3)
 		}
