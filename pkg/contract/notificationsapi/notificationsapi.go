@@ -39,6 +39,49 @@ func Types() []string {
 	return []string{TypeMatchesNew, TypePostingClosed, TypeCredentialExpiring, TypeCandidateNew}
 }
 
+// Body is a notification as delivered: to a webhook as the request body,
+// to server-sent events as the data of an event. Items holds one or more
+// of the type's items (MatchItem for matches.new, ClosedItem for
+// posting.closed, ExpiringItem for credential.expiring, CandidateItem for
+// candidate.new): the events of a short window told as one.
+type Body struct {
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Data      struct {
+		Items []json.RawMessage `json:"items"`
+	} `json:"data"`
+}
+
+// MatchItem is one new match. SeekerID is set only in a counselor's
+// notification (their client).
+type MatchItem struct {
+	PostingID string `json:"posting_id"`
+	SeekerID  string `json:"seeker_id,omitempty"`
+}
+
+// ClosedItem is a posting the seeker matched that was closed (reason:
+// filled, withdrawn, on_hold, expired, stale…).
+type ClosedItem struct {
+	PostingID string `json:"posting_id"`
+	Reason    string `json:"reason"`
+}
+
+// ExpiringItem is a credential renewal cycle ending soon. SeekerID is set
+// only in a counselor's notification.
+type ExpiringItem struct {
+	SeekerID string `json:"seeker_id,omitempty"`
+	Issuer   string `json:"issuer"`
+	CycleEnd string `json:"cycle_end"`
+	DaysLeft int    `json:"days_left"`
+}
+
+// CandidateItem is a new qualified candidate for an employer's posting: a
+// seeker who opted in to be seen by employers (as /candidates shows them).
+type CandidateItem struct {
+	PostingID string `json:"posting_id"`
+	SeekerID  string `json:"seeker_id"`
+}
+
 // Webhook is a registered receiver. The secret is shown only once, in
 // WebhookCreated.
 type Webhook struct {
