@@ -117,7 +117,29 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 	if strings.TrimSpace(cat.Version) == "" {
 		fs.Add("version", "required: the catalog must be versioned")
 	}
+	c.indexSources(fs, cat)
+	c.indexIssuers(fs, cat)
+	c.indexCodes(fs, cat)
+	c.supersedes(fs, cat)
+	// Issuer policies refer to credentials, so they are checked once codes are known.
+	for i := range cat.Issuers {
+		c.checkRecert(fs, entryPath("issuers", i, cat.Issuers[i].Code)+".recert", cat, &cat.Issuers[i])
+	}
+	c.compileEducation(fs, cat)
+	c.compileTrainings(fs, cat)
+	c.compileCredentials(fs, cat)
+	c.compileRoles(fs, cat)
+	if len(*fs) == 0 {
+		c.checkCycles(fs, cat)
+	}
+	if len(*fs) == 0 {
+		c.collectThresholds()
+	}
+	return c
+}
 
+// indexSources checks the sources and indexes them by id.
+func (c *compiled) indexSources(fs *apierr.Fields, cat *Catalog) {
 	for i, s := range cat.Sources {
 		p := entryPath("sources", i, s.ID)
 		switch {
@@ -141,7 +163,11 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 			fs.Add(p+".checked", "required: the day the source was last read, YYYY-MM-DD (got %q)", s.Checked)
 		}
 	}
+}
 
+// indexIssuers checks the issuers (not yet their recertification
+// policies, which name credentials) and indexes them by code.
+func (c *compiled) indexIssuers(fs *apierr.Fields, cat *Catalog) {
 	for i := range cat.Issuers {
 		is := &cat.Issuers[i]
 		p := entryPath("issuers", i, is.Code)
@@ -158,8 +184,12 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 		}
 		c.checkSource(fs, p+".source", is.Source, true)
 	}
+}
 
-	// Codes share one namespace: prerequisites name them without a kind.
+// indexCodes indexes education, trainings, credentials and roles by code,
+// reporting missing and duplicate codes: codes share one namespace.
+func (c *compiled) indexCodes(fs *apierr.Fields, cat *Catalog) {
+	// Prerequisites name codes without a kind.
 	claim := func(p, code string, ref itemRef) {
 		switch {
 		case code == "":
@@ -205,14 +235,11 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 	if len(cat.Trainings) > maxItems {
 		fs.Add("trainings", "at most %d trainings are supported, got %d", maxItems, len(cat.Trainings))
 	}
+}
 
-	c.supersedes(fs, cat)
-
-	// Issuer policies refer to credentials, so they are checked once codes are known.
-	for i := range cat.Issuers {
-		c.checkRecert(fs, entryPath("issuers", i, cat.Issuers[i].Code)+".recert", cat, &cat.Issuers[i])
-	}
-
+// compileEducation checks the education programs and compiles their
+// prerequisites.
+func (c *compiled) compileEducation(fs *apierr.Fields, cat *Catalog) {
 	c.progPre = make([][]itemRef, len(cat.Education))
 	for i := range cat.Education {
 		pr := &cat.Education[i]
@@ -235,7 +262,10 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 		c.checkFact(fs, p+".cost_usd", &pr.CostUSD)
 		c.progPre[i] = c.prereqs(fs, p, pr.Prerequisites)
 	}
+}
 
+// compileTrainings checks the trainings and compiles their prerequisites.
+func (c *compiled) compileTrainings(fs *apierr.Fields, cat *Catalog) {
 	c.trainPre = make([][]itemRef, len(cat.Trainings))
 	for i := range cat.Trainings {
 		t := &cat.Trainings[i]
@@ -249,7 +279,11 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 		c.trainPre[i] = c.prereqs(fs, p, t.Prerequisites)
 		c.checkReminder(fs, p+".reminder", t.Reminder)
 	}
+}
 
+// compileCredentials checks the credentials and compiles their
+// eligibility, recommended and apprenticeship rules.
+func (c *compiled) compileCredentials(fs *apierr.Fields, cat *Catalog) {
 	c.elig = make([]*node, len(cat.Credentials))
 	c.rec = make([]*node, len(cat.Credentials))
 	c.appr = make([]*apprenticeRule, len(cat.Credentials))
@@ -286,7 +320,10 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 		}
 		c.checkFact(fs, p+".recert_ceus", &cr.RecertCEUs)
 	}
+}
 
+// compileRoles checks the roles and compiles what each requires.
+func (c *compiled) compileRoles(fs *apierr.Fields, cat *Catalog) {
 	c.roleReq = make([]*node, len(cat.Roles))
 	for i := range cat.Roles {
 		r := &cat.Roles[i]
@@ -298,14 +335,6 @@ func compileCatalog(cat *Catalog, fs *apierr.Fields) compiled {
 		c.roleReq[i] = c.requirement(fs, p+".requires", &r.Requires)
 		c.checkFact(fs, p+".hourly_usd", &r.HourlyUSD)
 	}
-
-	if len(*fs) == 0 {
-		c.checkCycles(fs, cat)
-	}
-	if len(*fs) == 0 {
-		c.collectThresholds()
-	}
-	return c
 }
 
 func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
