@@ -2,9 +2,11 @@ package matching
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,20 +26,33 @@ import (
 //	clerkpath:announce:pending:<seeker> set: posting ids new in the seeker's list, not yet announced
 //	clerkpath:announce:out:<seeker>     string "<n> <id> <id>…": the announcement being published
 //	clerkpath:announce:seq:<seeker>     counter: n of the seeker's last announcement
+//	clerkpath:announce:sent:<seeker>    set: MATCHES stream sequences of the seeker's announcements
 //	clerkpath:announce:due              set: seekers with pending or outgoing announcements
 //
 // A posting enters pending in the same Redis transaction that puts it in
 // the seeker's list. Flushing claims the pending set atomically as one
-// numbered announcement (out), publishes it as matches.found with the
-// message id found:<seeker>:<n>, then deletes out. A flush that fails or
-// dies after the claim leaves out in place; the next flush, in this copy or
-// another, publishes the same announcement under the same id, which
-// JetStream's duplicate window drops if it was already stored.
+// numbered announcement (out, "<n> ~<token> <posting ids>", the token
+// random), publishes it as matches.found with the message id
+// found:<token>, then deletes out. A flush that fails or dies after the
+// claim leaves out in place; the next flush, in this copy or another,
+// publishes the same announcement under the same id, which JetStream's
+// duplicate window drops if it was already stored.
+//
+// The message id names no seeker: the event log keeps it after the seeker
+// is deleted. The announcement's stream sequence is kept (sent) so that a
+// deleted seeker's announcements are erased from the stream
+// (eraseAnnouncements): their sealed payloads name the seeker as the
+// key's subject.
 const announceDue = "clerkpath:announce:due"
 
 func pendingKey(seeker string) string { return "clerkpath:announce:pending:" + seeker }
 func outKey(seeker string) string     { return "clerkpath:announce:out:" + seeker }
 func seqKey(seeker string) string     { return "clerkpath:announce:seq:" + seeker }
+func sentKey(seeker string) string    { return "clerkpath:announce:sent:" + seeker }
+
+// sentKeep is how long an announcement's sequence is kept: as long as the
+// MATCHES stream keeps the announcement, and a day more.
+const sentKeep = events.MatchesMaxAge + 24*time.Hour
 
 // claimScript returns the seeker's outgoing announcement, making one from
 // the pending postings if there is none; nil when there is nothing to
@@ -52,7 +67,7 @@ if #ps == 0 then
 end
 table.sort(ps)
 local n = redis.call('INCR', KEYS[3])
-body = n .. ' ' .. table.concat(ps, ' ')
+body = n .. ' ~' .. ARGV[2] .. ' ' .. table.concat(ps, ' ')
 redis.call('SET', KEYS[2], body)
 redis.call('DEL', KEYS[1])
 return body
@@ -108,7 +123,7 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 		pipe := s.p.Redis.Pipeline()
 		cmds := make([]*redis.Cmd, len(seekers))
 		for i, id := range seekers {
-			cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue}, id)
+			cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue}, id, announcementToken())
 		}
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return fmt.Errorf("claim announcements: %w", err)
@@ -134,15 +149,19 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 		g.SetLimit(32)
 		for i, w := range work {
 			g.Go(func() error {
-				n, postings, _ := strings.Cut(w.body, " ")
-				futs[i], errs[i] = s.publishFoundAsync(gctx, w.seeker, n, strings.Fields(postings))
+				id, postings := parseAnnouncement(w.seeker, w.body)
+				futs[i], errs[i] = s.publishFoundAsync(gctx, w.seeker, id, postings)
 				return nil
 			})
 		}
 		_ = g.Wait()
+		seqs := make([]uint64, len(work))
 		for i, f := range futs {
 			if f != nil {
-				_, errs[i] = events.Await(ctx, s.p.JS, events.MatchesFound, f)
+				var ack *jetstream.PubAck
+				if ack, errs[i] = events.Await(ctx, s.p.JS, events.MatchesFound, f); ack != nil {
+					seqs[i] = ack.Sequence
+				}
 			}
 		}
 		pipe = s.p.Redis.Pipeline()
@@ -153,6 +172,10 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 				continue
 			}
 			doneScript.Eval(ctx, pipe, []string{outKey(w.seeker)}, w.body)
+			if seqs[i] != 0 {
+				pipe.SAdd(ctx, sentKey(w.seeker), seqs[i])
+				pipe.Expire(ctx, sentKey(w.seeker), sentKeep)
+			}
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return fmt.Errorf("announcements published; clear them: %w", err)
@@ -169,18 +192,63 @@ func (s *Service) flushSeeker(ctx context.Context, seeker string) error {
 	return s.flushChunk(ctx, []string{seeker})
 }
 
-func (s *Service) publishFoundAsync(ctx context.Context, seeker, n string, postings []string) (jetstream.PubAckFuture, error) {
+func (s *Service) publishFoundAsync(ctx context.Context, seeker, msgID string, postings []string) (jetstream.PubAckFuture, error) {
 	sealed, err := s.keys.Seal(ctx, seeker, matchingapi.Found{SeekerID: seeker, Postings: postings})
 	if err != nil {
 		return nil, err
 	}
-	return events.PublishAsync(s.p.JS, events.Event{Subject: events.MatchesFound, ID: "found:" + seeker + ":" + n, Source: Name, Time: s.now(), Payload: sealed})
+	return events.PublishAsync(s.p.JS, events.Event{Subject: matchingapi.MatchesFound.Subject, ID: msgID, Source: Name, Time: s.now(), Payload: sealed})
+}
+
+// announcementToken is the random part of a new announcement's message id.
+func announcementToken() string {
+	return rand.Text()
+}
+
+// parseAnnouncement reads a claimed announcement ("<n> ~<token> <ids…>")
+// into its message id and posting ids. An announcement claimed before
+// tokens ("<n> <ids…>") keeps the id it was first published under.
+func parseAnnouncement(seeker, body string) (msgID string, postings []string) {
+	f := strings.Fields(body)
+	if len(f) > 1 && strings.HasPrefix(f[1], "~") {
+		return "found:" + f[1][1:], f[2:]
+	}
+	if len(f) == 0 {
+		return "found:" + seeker, nil
+	}
+	return "found:" + seeker + ":" + f[0], f[1:]
 }
 
 // forgetAnnouncements drops a deleted seeker's queued announcements.
 func forgetAnnouncements(ctx context.Context, pipe redis.Pipeliner, seeker string) {
 	pipe.Del(ctx, pendingKey(seeker), outKey(seeker), seqKey(seeker))
 	pipe.SRem(ctx, announceDue, seeker)
+}
+
+// eraseAnnouncements securely erases a deleted seeker's announcements from
+// the MATCHES stream (overwritten on disk, not only marked deleted), then
+// forgets their sequences. One already gone (aged out) is skipped.
+func (s *Service) eraseAnnouncements(ctx context.Context, seeker string) error {
+	seqs, err := s.p.Redis.SMembers(ctx, sentKey(seeker)).Result()
+	if err != nil {
+		return fmt.Errorf("announcements sent: %w", err)
+	}
+	if len(seqs) > 0 {
+		stream, err := s.p.JS.Stream(ctx, matchingapi.MatchesFound.Stream)
+		if err != nil {
+			return fmt.Errorf("erase announcements: %w", err)
+		}
+		for _, v := range seqs {
+			seq, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				continue
+			}
+			if err := stream.SecureDeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+				return fmt.Errorf("erase announcement %d: %w", seq, err)
+			}
+		}
+	}
+	return s.p.Redis.Del(ctx, sentKey(seeker)).Err()
 }
 
 // runReverse follows JOBS on its own durable consumer: each new or changed

@@ -256,8 +256,10 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 		}
 		pipe := s.p.Redis.TxPipeline()
 		forgetAnnouncements(ctx, pipe, id)
-		_, err = pipe.Exec(ctx)
-		return err
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+		return s.eraseAnnouncements(ctx, id)
 	}
 	res, err := s.forwardMatch(ctx, id, MatchListSize, false)
 	if err != nil {
