@@ -182,6 +182,8 @@ const (
 	maxCEUs        = 2000
 )
 
+// check validates st against cat as of today, reporting every bad field at
+// once, and returns what the planner works from.
 func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 	var fs apierr.Fields
 	for _, l := range []struct {
@@ -201,7 +203,23 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 	}
 	ck := &checked{target: -1, earned: make([]time.Time, len(cat.Credentials)), renewal: make([]time.Time, len(cat.Credentials)), fields: []EducationField{}}
 
-	for i, e := range st.Education {
+	ck.checkEducation(&fs, st.Education)
+	ck.checkCredentials(&fs, cat, st.Credentials, today)
+	ck.checkExperience(&fs, st.Experience)
+	ck.checkTrainings(&fs, cat, st.Trainings)
+	ck.checkCEUs(&fs, cat, st.CEUs, today)
+	ck.checkGoal(&fs, cat, st)
+	if err := fs.Err(); err != nil {
+		return nil, err
+	}
+	ck.recert = recertAll(cat, ck, today)
+	return ck, nil
+}
+
+// checkEducation checks the education entries and adds them to the profile;
+// a field of study is classified (and kept in ck.fields for the plan to show).
+func (ck *checked) checkEducation(fs *apierr.Fields, education []Education) {
+	for i, e := range education {
 		p := "education[" + strconv.Itoa(i) + "]"
 		rank := levelRank(e.Level)
 		if rank < 0 {
@@ -225,8 +243,13 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 		}
 		ck.prof.edu = append(ck.prof.edu, eduEntry{level: rank, field: class, cahiim: e.CAHIIM, status: bitv})
 	}
+}
 
-	for i, h := range st.Credentials {
+// checkCredentials checks the credentials held: known, each once, with
+// their dates, membership renewals and apprentice status where the catalog
+// allows them.
+func (ck *checked) checkCredentials(fs *apierr.Fields, cat *Catalog, held []HeldCredential, today time.Time) {
+	for i, h := range held {
 		p := "credentials[" + strconv.Itoa(i) + "]"
 		ci, ok := cat.c.cred[h.Code]
 		if !ok {
@@ -239,7 +262,7 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 		}
 		ck.prof.held |= bit(ci)
 		if h.EarnedOn != "" {
-			if d, ok := checkDate(&fs, p+".earned_on", h.EarnedOn, today); ok {
+			if d, ok := checkDate(fs, p+".earned_on", h.EarnedOn, today); ok {
 				ck.earned[ci] = d
 			}
 		}
@@ -247,7 +270,7 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 			is := cat.Issuer(cat.Credentials[ci].Issuer)
 			if is == nil || is.Recert.Due != DueMembershipRenewal {
 				fs.Add(p+".membership_renewal", "%s's CEUs are not dated by a membership renewal; give it only for: %s", h.Code, cat.membershipList())
-			} else if d, ok := checkDateUntil(&fs, p+".membership_renewal", h.MembershipRenewal, today.AddDate(1, 1, 0)); ok {
+			} else if d, ok := checkDateUntil(fs, p+".membership_renewal", h.MembershipRenewal, today.AddDate(1, 1, 0)); ok {
 				ck.renewal[ci] = d
 			}
 		}
@@ -259,28 +282,34 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 			}
 		}
 	}
+}
 
+// checkExperience checks the months of experience, at most one entry per area.
+func (ck *checked) checkExperience(fs *apierr.Fields, experience []Experience) {
 	var seenArea [numAreas]bool
-	for i, x := range st.Experience {
+	for i, entry := range experience {
 		p := "experience[" + strconv.Itoa(i) + "]"
-		a := areaIndex(x.Area)
+		a := areaIndex(entry.Area)
 		if a < 0 {
-			fs.Add(p+".area", "%s; allowed: %s", unknownOrRequired("area", x.Area), areaList)
+			fs.Add(p+".area", "%s; allowed: %s", unknownOrRequired("area", entry.Area), areaList)
 		} else if seenArea[a] {
-			fs.Add(p+".area", "%s is listed twice; give its total months once", x.Area)
+			fs.Add(p+".area", "%s is listed twice; give its total months once", entry.Area)
 			a = -1
 		}
-		if x.Months < 0 || x.Months > maxMonths {
-			fs.Add(p+".months", "must be between 0 and %d, got %d", maxMonths, x.Months)
+		if entry.Months < 0 || entry.Months > maxMonths {
+			fs.Add(p+".months", "must be between 0 and %d, got %d", maxMonths, entry.Months)
 			continue
 		}
 		if a >= 0 {
 			seenArea[a] = true
-			ck.prof.exp[a] = x.Months
+			ck.prof.exp[a] = entry.Months
 		}
 	}
+}
 
-	for i, t := range st.Trainings {
+// checkTrainings checks the trainings completed against the catalog.
+func (ck *checked) checkTrainings(fs *apierr.Fields, cat *Catalog, trainings []string) {
+	for i, t := range trainings {
 		ti, ok := cat.c.train[t]
 		if !ok {
 			fs.Add("trainings["+strconv.Itoa(i)+"]", "%s; allowed: %s", unknownOrRequired("training", t), cat.trainingList())
@@ -288,8 +317,12 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 		}
 		ck.prof.trained |= bit(ti)
 	}
+}
 
-	for i, u := range st.CEUs {
+// checkCEUs checks the continuing education logged: each for a credential
+// held, with its hours, provider and date. Call it after checkCredentials.
+func (ck *checked) checkCEUs(fs *apierr.Fields, cat *Catalog, ceus []CEU, today time.Time) {
+	for i, u := range ceus {
 		p := "ceus[" + strconv.Itoa(i) + "]"
 		ci, ok := cat.c.cred[u.Code]
 		switch {
@@ -315,12 +348,16 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 			}
 			fs.Add(p+".provider", "unknown provider %q; allowed: %s (or leave it out when unknown)", u.Provider, allowed)
 		}
-		d, dok := checkDate(&fs, p+".on", u.On, today)
+		d, dok := checkDate(fs, p+".on", u.On, today)
 		if ok && dok {
 			ck.ceus = append(ck.ceus, ceuEntry{cred: ci, hours: u.Hours, provider: provider, on: d})
 		}
 	}
+}
 
+// checkGoal checks what the plan is for: the target credential, what to
+// optimise and the limits on months and cost.
+func (ck *checked) checkGoal(fs *apierr.Fields, cat *Catalog, st State) {
 	if st.Target != "" {
 		if ti, ok := cat.c.cred[st.Target]; ok {
 			ck.target = ti
@@ -344,12 +381,6 @@ func (st State) check(cat *Catalog, today time.Time) (*checked, error) {
 		fs.Add("max_cost_usd", "must be between 0 (no limit) and %d, got %s", maxCostUSD, plainNumber(st.MaxCostUSD))
 	}
 	ck.maxCost = st.MaxCostUSD
-
-	if err := fs.Err(); err != nil {
-		return nil, err
-	}
-	ck.recert = recertAll(cat, ck, today)
-	return ck, nil
 }
 
 // clip shortens s to n characters for an error message.
