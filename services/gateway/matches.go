@@ -1,85 +1,119 @@
 package gateway
 
 import (
-	"encoding/json"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
-// Subjects of the matching service.
-const (
-	subjectMatches    = "svc.matching.matches"
-	subjectCandidates = "svc.matching.candidates"
-	subjectMatchCase  = "svc.matching.caseload"
-	subjectMarket     = "svc.matching.market"
-)
+// subjectPostingGet is the posting endpoint's subject for callers not yet
+// on matchingapi.Posting.Call.
+var subjectPostingGet = matchingapi.Posting.Subject
 
-// queryInts reads whole-number query parameters into req under their JSON
-// names, with field errors for non-numbers.
-func queryInts(r *http.Request, req map[string]any, fs *apierr.Fields, names ...string) {
-	for _, name := range names {
-		if v := r.URL.Query().Get(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				fs.Add(name, "want a whole number")
-				continue
-			}
-			req[name] = n
-		}
-	}
+// query reads typed query parameters, collecting a field error (named for
+// the parameter) for each one that does not parse.
+type query struct {
+	r  *http.Request
+	fs apierr.Fields
 }
 
-func queryFloats(r *http.Request, req map[string]any, fs *apierr.Fields, names ...string) {
-	for _, name := range names {
-		if v := r.URL.Query().Get(name); v != "" {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-				fs.Add(name, "want a finite number")
-				continue
-			}
-			req[name] = f
-		}
+// Int is a whole-number parameter, 0 when absent.
+func (q *query) Int(name string) int {
+	v := q.r.URL.Query().Get(name)
+	if v == "" {
+		return 0
 	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		q.fs.Add(name, "want a whole number")
+	}
+	return n
+}
+
+// Float is a finite-number parameter, nil when absent.
+func (q *query) Float(name string) *float64 {
+	v := q.r.URL.Query().Get(name)
+	if v == "" {
+		return nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		q.fs.Add(name, "want a finite number")
+		return nil
+	}
+	return &f
+}
+
+// Bool is a true/false parameter, nil when absent.
+func (q *query) Bool(name string) *bool {
+	v := q.r.URL.Query().Get(name)
+	if v == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		q.fs.Add(name, "want true or false")
+		return nil
+	}
+	return &b
+}
+
+// zipParam is the query parameter the public API calls the services'
+// postal_code.
+const zipParam = "zip"
+
+// asZipParam renames the services' postal_code field in a field error to
+// the zip parameter the caller sent, so a refused ZIP names what the
+// caller can change.
+func asZipParam(err error) error {
+	e := apierr.As(err)
+	if len(e.Fields) == 0 {
+		return err
+	}
+	renamed := *e
+	renamed.Fields = make([]apierr.FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		if f.Field == "postal_code" {
+			f.Field = zipParam
+		}
+		f.Message = strings.ReplaceAll(f.Message, "postal_code", zipParam)
+		renamed.Fields[i] = f
+	}
+	return &renamed
 }
 
 func (s *server) handleMatches() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var fs apierr.Fields
-		req := map[string]any{"seeker_id": r.PathValue("id")}
-		queryInts(r, req, &fs, "limit", "radius_miles")
-		if v := r.URL.Query().Get("near_misses"); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				fs.Add("near_misses", "want true or false")
-			}
-			req["near_misses"] = b
-		}
-		if err := fs.Err(); err != nil {
+		q := query{r: r}
+		req := matchingapi.MatchesRequest{SeekerID: r.PathValue("id"), Limit: q.Int("limit"), RadiusMiles: q.Int("radius_miles"), NearMisses: q.Bool("near_misses")}
+		if err := q.fs.Err(); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.forward(w, r, subjectMatches, req, http.StatusOK)
+		res, err := matchingapi.Matches.Forward(r.Context(), s.p.NC, req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeRawJSON(w, http.StatusOK, res)
 	})
 }
 
 func (s *server) handleCandidates() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var fs apierr.Fields
-		req := map[string]any{"posting_id": r.PathValue("id")}
-		if c := r.URL.Query().Get("cursor"); c != "" {
-			req["cursor"] = c
-		}
-		queryInts(r, req, &fs, "limit")
-		if err := fs.Err(); err != nil {
+		q := query{r: r}
+		req := matchingapi.CandidatesRequest{PostingID: r.PathValue("id"), Cursor: r.URL.Query().Get("cursor"), Limit: q.Int("limit")}
+		if err := q.fs.Err(); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectCandidates, req)
+		res, err := matchingapi.Candidates.Forward(r.Context(), s.p.NC, req)
 		if err == nil {
 			err = s.recordCandidates(r.Context(), res) // one access-log record per seeker shown
 		}
@@ -93,27 +127,32 @@ func (s *server) handleCandidates() http.Handler {
 
 func (s *server) handleGetPosting() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectPostingGet, map[string]string{"id": r.PathValue("id")}, http.StatusOK)
+		res, err := matchingapi.Posting.Forward(r.Context(), s.p.NC, matchingapi.PostingRequest{ID: r.PathValue("id")})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeRawJSON(w, http.StatusOK, res)
 	})
 }
 
 func (s *server) handleMarket() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var fs apierr.Fields
-		req := map[string]any{}
-		if z := r.URL.Query().Get("zip"); z != "" {
-			req["postal_code"] = z
+		q := query{r: r}
+		req := matchingapi.MarketRequest{PostalCode: r.URL.Query().Get(zipParam), RadiusMiles: q.Int("radius_miles"), Lat: q.Float("lat"), Lon: q.Float("lon")}
+		if !r.URL.Query().Has("radius_miles") {
+			req.RadiusMiles = 25
 		}
-		queryInts(r, req, &fs, "radius_miles")
-		queryFloats(r, req, &fs, "lat", "lon")
-		if _, ok := req["radius_miles"]; !ok {
-			req["radius_miles"] = 25
-		}
-		if err := fs.Err(); err != nil {
+		if err := q.fs.Err(); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.forward(w, r, subjectMarket, req, http.StatusOK)
+		res, err := matchingapi.Market.Forward(r.Context(), s.p.NC, req)
+		if err != nil {
+			s.writeError(w, r, asZipParam(err))
+			return
+		}
+		writeRawJSON(w, http.StatusOK, res)
 	})
 }
 
@@ -135,7 +174,7 @@ func (s *server) handleCaseload() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		view, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectMatchCase, map[string]any{"seekers": ids.Seekers})
+		view, err := matchingapi.Caseload.Forward(r.Context(), s.p.NC, matchingapi.CaseloadRequest{Seekers: ids.Seekers})
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
@@ -18,9 +19,7 @@ import (
 // other, and the gateway is a service: subjects are the contract, and
 // docs/events.md lists them.
 const (
-	subjectJobsSubmit     = "jobs.submit"
-	subjectMatchingSearch = "svc.matching.search"
-	subjectPostingGet     = "svc.matching.posting"
+	subjectJobsSubmit = "jobs.submit"
 )
 
 // HeaderEmployerOrg tells ingest which organisation submits a posting; it
@@ -96,23 +95,21 @@ func parseColumns(v string) (string, error) {
 // facets, a geo radius and sorting.
 func (s *server) handleSearchPostings() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		var fs apierr.Fields
-		req := map[string]any{"q": q.Get("q")}
-		for param, field := range map[string]string{"zip": "postal_code", "work_mode": "work_mode", "employment_type": "employment_type", "soc": "soc_code", "credential": "credential", "sort": "sort", "cursor": "cursor"} {
-			if v := q.Get(param); v != "" {
-				req[field] = v
-			}
+		v := r.URL.Query()
+		q := query{r: r}
+		req := matchingapi.SearchRequest{Q: v.Get("q"), PostalCode: v.Get(zipParam), WorkMode: v.Get("work_mode"), EmploymentType: v.Get("employment_type"),
+			SOCCode: v.Get("soc"), Credential: v.Get("credential"), Sort: v.Get("sort"), Cursor: v.Get("cursor"),
+			Limit: q.Int("limit"), Offset: q.Int("offset"), RadiusMiles: q.Int("radius_miles"), Lat: q.Float("lat"), Lon: q.Float("lon")}
+		if f := q.Float("min_hourly"); f != nil {
+			req.MinHourly = *f
 		}
-		queryInts(r, req, &fs, "limit", "offset", "radius_miles")
-		queryFloats(r, req, &fs, "lat", "lon", "min_hourly")
-		if err := fs.Err(); err != nil {
+		if err := q.fs.Err(); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectMatchingSearch, req)
+		res, err := matchingapi.Search.Forward(r.Context(), s.p.NC, req)
 		if err != nil {
-			s.writeError(w, r, err)
+			s.writeError(w, r, asZipParam(err))
 			return
 		}
 		writeRawJSON(w, http.StatusOK, res)
