@@ -258,79 +258,117 @@ func NewExtractor() (*Extractor, error) {
 func (x *Extractor) Credentials() []string { return slices.Clone(x.codes) }
 
 func compile(d *dictionary) (*Extractor, error) {
-	var text, title automatonBuilder
-	var errs []error
-	add := func(b *automatonBuilder, where, term string, t target) {
-		if err := b.add(term, t); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", where, err))
-		}
+	dc := &dictCompiler{x: &Extractor{}}
+	dc.credentials(d)
+	dc.textTerms(d)
+	dc.cues(d)
+	dc.clauseTerms(d)
+	dc.titleTerms(d)
+	dc.headings(d)
+	if len(dc.x.codes) == 0 {
+		dc.errs = append(dc.errs, errors.New("no credentials"))
 	}
-	x := &Extractor{}
+	if err := errors.Join(dc.errs...); err != nil {
+		return nil, err
+	}
+	dc.x.text = dc.text.build()
+	dc.x.title = dc.title.build()
+	return dc.x, nil
+}
+
+// dictCompiler builds an Extractor from a dictionary: the terms go into
+// the automaton of the posting's text or of its title, and every problem
+// is collected so that one run reports them all.
+type dictCompiler struct {
+	x           *Extractor
+	text, title automatonBuilder
+	errs        []error
+}
+
+func (dc *dictCompiler) add(b *automatonBuilder, where, term string, t target) {
+	if err := b.add(term, t); err != nil {
+		dc.errs = append(dc.errs, fmt.Errorf("%s: %w", where, err))
+	}
+}
+
+// credentials adds the credentials' codes, aliases and names, and records
+// which credentials belong to each family.
+func (dc *dictCompiler) credentials(d *dictionary) {
 	for _, c := range d.Credentials {
-		if !isCode(c.Code) || slices.Contains(x.codes, c.Code) {
-			errs = append(errs, fmt.Errorf("credential %q: want a unique upper-case code", c.Code))
+		if !isCode(c.Code) || slices.Contains(dc.x.codes, c.Code) {
+			dc.errs = append(dc.errs, fmt.Errorf("credential %q: want a unique upper-case code", c.Code))
 			continue
 		}
-		x.codes = append(x.codes, c.Code)
+		dc.x.codes = append(dc.x.codes, c.Code)
 		t := target{kind: kindCredential, id: c.Code}
 		for _, f := range c.Families {
-			if x.members == nil {
-				x.members = map[string]map[string][]*target{}
+			if dc.x.members == nil {
+				dc.x.members = map[string]map[string][]*target{}
 			}
-			if x.members[f] == nil {
-				x.members[f] = map[string][]*target{}
+			if dc.x.members[f] == nil {
+				dc.x.members[f] = map[string][]*target{}
 			}
-			x.members[f][c.Issuer] = append(x.members[f][c.Issuer], &target{kind: kindCredential, id: c.Code})
+			dc.x.members[f][c.Issuer] = append(dc.x.members[f][c.Issuer], &target{kind: kindCredential, id: c.Code})
 		}
 		for _, term := range append(append([]string{c.Code}, c.Aliases...), c.Names...) {
-			add(&text, "credential "+c.Code, term, t)
+			dc.add(&dc.text, "credential "+c.Code, term, t)
 		}
 	}
-	slices.Sort(x.codes)
+	slices.Sort(dc.x.codes)
+}
+
+// textTerms adds the term sets, education levels, issuers, families and
+// the words that open or join alternatives.
+func (dc *dictCompiler) textTerms(d *dictionary) {
 	for _, g := range []struct {
 		k    kind
 		sets []termSet
 	}{{kindCodeSet, d.CodeSets}, {kindEHR, d.EHRSystems}, {kindEncoder, d.Encoders}, {kindSkill, d.Skills}, {kindWorkMode, d.WorkModes}} {
 		for _, s := range g.sets {
 			if s.ID == "" {
-				errs = append(errs, errors.New("term set without an id"))
+				dc.errs = append(dc.errs, errors.New("term set without an id"))
 			}
 			for _, term := range s.Terms {
-				add(&text, s.ID, term, target{kind: g.k, id: s.ID})
+				dc.add(&dc.text, s.ID, term, target{kind: g.k, id: s.ID})
 			}
 		}
 	}
 	for _, e := range d.Education {
 		rank := Education(e.Level).Rank()
 		if rank == 0 {
-			errs = append(errs, fmt.Errorf("education level %q: want high_school, certificate, associate, bachelor or master", e.Level))
+			dc.errs = append(dc.errs, fmt.Errorf("education level %q: want high_school, certificate, associate, bachelor or master", e.Level))
 		}
 		for _, term := range e.Terms {
-			add(&text, "education "+e.Level, term, target{kind: kindEducation, id: e.Level, rank: rank})
+			dc.add(&dc.text, "education "+e.Level, term, target{kind: kindEducation, id: e.Level, rank: rank})
 		}
 	}
 	for _, is := range d.Issuers {
 		for _, term := range is.Terms {
-			add(&text, "issuer "+is.Issuer, term, target{kind: kindIssuer, id: is.Issuer})
+			dc.add(&dc.text, "issuer "+is.Issuer, term, target{kind: kindIssuer, id: is.Issuer})
 		}
 	}
 	for _, f := range d.Families {
-		if len(x.members[f.Family]) == 0 {
-			errs = append(errs, fmt.Errorf("credential family %q has no credentials", f.Family))
+		if len(dc.x.members[f.Family]) == 0 {
+			dc.errs = append(dc.errs, fmt.Errorf("credential family %q has no credentials", f.Family))
 		}
 		for _, term := range f.Terms {
-			add(&text, "family "+f.Family, term, target{kind: kindFamily, id: f.Family})
+			dc.add(&dc.text, "family "+f.Family, term, target{kind: kindFamily, id: f.Family})
 		}
 	}
 	for _, term := range d.Openers {
-		add(&text, "alternative opener", term, target{kind: kindOpener})
+		dc.add(&dc.text, "alternative opener", term, target{kind: kindOpener})
 	}
 	for _, term := range d.EveryRoute {
-		add(&text, "every route", term, target{kind: kindEveryRoute})
+		dc.add(&dc.text, "every route", term, target{kind: kindEveryRoute})
 	}
 	for _, term := range d.InLieu {
-		add(&text, "in lieu", term, target{kind: kindInLieu})
+		dc.add(&dc.text, "in lieu", term, target{kind: kindInLieu})
 	}
+}
+
+// cues adds the words that say how strongly a clause asks for what it
+// names (required, preferred, ...) and on which side they apply.
+func (dc *dictCompiler) cues(d *dictionary) {
 	for _, c := range d.Cues {
 		t := target{kind: kindCue, immediate: c.Immediate}
 		switch c.Kind {
@@ -347,7 +385,7 @@ func compile(d *dictionary) (*Extractor, error) {
 		case "alternative":
 			t.strength = strengthAlternative
 		default:
-			errs = append(errs, fmt.Errorf("cue kind %q unknown", c.Kind))
+			dc.errs = append(dc.errs, fmt.Errorf("cue kind %q unknown", c.Kind))
 		}
 		switch c.Dir {
 		case "any":
@@ -357,31 +395,44 @@ func compile(d *dictionary) (*Extractor, error) {
 		case "post":
 			t.dir = dirPost
 		default:
-			errs = append(errs, fmt.Errorf("cue dir %q: want any, pre or post", c.Dir))
+			dc.errs = append(dc.errs, fmt.Errorf("cue dir %q: want any, pre or post", c.Dir))
 		}
 		for _, term := range c.Terms {
-			add(&text, "cue "+c.Kind, term, t)
+			dc.add(&dc.text, "cue "+c.Kind, term, t)
 		}
 	}
+}
+
+// clauseTerms adds the words that end a clause or mark the employer
+// speaking of itself.
+func (dc *dictCompiler) clauseTerms(d *dictionary) {
 	for _, term := range d.ClauseBreaks {
-		add(&text, "clause break", term, target{kind: kindClauseBreak})
+		dc.add(&dc.text, "clause break", term, target{kind: kindClauseBreak})
 	}
 	for _, term := range d.EmployerContext {
-		add(&text, "employer context", term, target{kind: kindEmployer})
+		dc.add(&dc.text, "employer context", term, target{kind: kindEmployer})
 	}
+}
+
+// titleTerms adds the roles' titles and the work modes a title may name.
+func (dc *dictCompiler) titleTerms(d *dictionary) {
 	for i, r := range d.Roles {
 		if r.Role == "" {
-			errs = append(errs, errors.New("role without a name"))
+			dc.errs = append(dc.errs, errors.New("role without a name"))
 		}
 		for _, term := range r.Titles {
-			add(&title, "role "+r.Role, term, target{kind: kindRole, id: r.Role, soc: r.SOC, rank: i + 1})
+			dc.add(&dc.title, "role "+r.Role, term, target{kind: kindRole, id: r.Role, soc: r.SOC, rank: i + 1})
 		}
 	}
 	for _, s := range d.TitleWorkModes {
 		for _, term := range s.Terms {
-			add(&title, "title work mode", term, target{kind: kindWorkMode, id: s.ID})
+			dc.add(&dc.title, "title work mode", term, target{kind: kindWorkMode, id: s.ID})
 		}
 	}
+}
+
+// headings compiles the section headings and what each section means.
+func (dc *dictCompiler) headings(d *dictionary) {
 	for _, h := range d.Headings {
 		var s section
 		switch h.Section {
@@ -394,21 +445,12 @@ func compile(d *dictionary) (*Extractor, error) {
 		case "ignore":
 			s = sectionIgnore
 		default:
-			errs = append(errs, fmt.Errorf("heading section %q unknown", h.Section))
+			dc.errs = append(dc.errs, fmt.Errorf("heading section %q unknown", h.Section))
 		}
 		rule := headingRule{section: s}
 		for _, w := range h.Words {
 			rule.words = append(rule.words, []byte(w))
 		}
-		x.headings = append(x.headings, rule)
+		dc.x.headings = append(dc.x.headings, rule)
 	}
-	if len(x.codes) == 0 {
-		errs = append(errs, errors.New("no credentials"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	x.text = text.build()
-	x.title = title.build()
-	return x, nil
 }
