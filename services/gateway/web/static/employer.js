@@ -40,6 +40,7 @@ async function contentTypeOf(file) {
 }
 
 export async function postingsPage(view, _params, s) {
+  let stopped = false;
   const listSlot = h("section", { "aria-labelledby": "list-h" });
   const results = h("section", { id: "upload-results", "aria-labelledby": "results-h", hidden: true });
 
@@ -62,8 +63,18 @@ export async function postingsPage(view, _params, s) {
       const res = await call("POST", `/v1/postings:bulk${q}`, { body: file, contentType: await contentTypeOf(file) });
       const text = await file.text();
       showResults(results, res, file, text);
-      remember((res.accepted || []).map((a) => ({ id: a.id, title: recordTitle(file, text, a.index), status: a.status })));
+      const accepted = (res.accepted || []).map((a) => ({ id: a.id, title: recordTitle(file, text, a.index), status: a.status }));
+      remember(accepted);
       await drawList(listSlot, s);
+      // A CSV row's title is known once the posting is readable, a few
+      // seconds after it is stored; fill the titles in as they come.
+      for (const a of accepted.filter((x) => !x.title).slice(0, 100)) {
+        postingSoon(a.id, () => stopped).then(async (p) => {
+          if (!p || stopped) return;
+          remember([{ ...a, title: p.title }]);
+          await drawList(listSlot, s);
+        });
+      }
     } catch (err) {
       showErrors(form, err);
     }
@@ -76,6 +87,7 @@ export async function postingsPage(view, _params, s) {
     results,
     listSlot);
   await drawList(listSlot, s);
+  return () => { stopped = true; };
 }
 
 // drawList shows the organisation's postings from GET
@@ -107,6 +119,20 @@ async function drawList(slot, s) {
         { key: "cands", label: "Candidates", value: (p) => p.candidates ?? -1, cell: (p) => h("a", { href: `#/postings/${enc(p.id)}/candidates` }, p.candidates !== undefined ? `${p.candidates} candidates` : "See candidates") },
       ],
     })));
+}
+
+// postingSoon reads a posting just uploaded: it is searchable (and so
+// readable) seconds after it is stored; try for half a minute.
+async function postingSoon(id, stopped) {
+  for (let i = 0; i < 30 && !stopped(); i++) {
+    try {
+      return await get(`/v1/postings/${enc(id)}`);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) return null;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  return null;
 }
 
 function recordTitle(file, text, index) {

@@ -87,7 +87,7 @@ export async function profilePage(view, _params, s) {
     h("h2", {}, "Experience"), expRows,
     h("button", { type: "button", class: "secondary", onclick: () => { collect(); p.experience.push({ area: "records", months: 0 }); drawRows(); } }, "Add experience"),
     h("h2", {}, "Skills"),
-    listFields.map(([name, label, hint]) => field(label, h("input", { type: "text", id: name, "data-field": name, value: (p[name] || []).join(", ") }), hint)),
+    ...listFields.map(([name, label, hint]) => field(label, h("input", { type: "text", id: name, "data-field": name, value: (p[name] || []).join(", ") }), hint)),
     h("h2", {}, "Where and what"),
     field("ZIP code", h("input", { type: "text", id: "postal_code", "data-field": "location.postal_code", value: p.location?.postal_code || "", autocomplete: "postal-code", inputmode: "numeric" })),
     field("Commute radius (miles)", h("input", { type: "number", id: "radius_miles", "data-field": "radius_miles", value: p.radius_miles ?? "" }), "0 or empty means 25 miles."),
