@@ -233,11 +233,6 @@ func (d ldDoc) posting(obj ldObject, i, line int) (Raw, RecordError) {
 			fs.Add(prefix+prop, "want text")
 		}
 	}
-	set := func(prop, field string, vals ...string) {
-		if err := r.set(field, vals); err != nil {
-			fs.Add(prefix+prop, "%s", err.Error())
-		}
-	}
 
 	text("title", &r.Title)
 	text("description", &r.Description)
@@ -245,6 +240,25 @@ func (d ldDoc) posting(obj ldObject, i, line int) (Raw, RecordError) {
 	text("validThrough", &r.ValidThrough)
 	text("url", &r.URL)
 
+	d.employer(obj, &r, prefix, &fs)
+	d.identifier(obj, &r)
+	d.locations(obj, &r, prefix, &fs)
+	if v, ok := obj["baseSalary"]; ok && !isNull(v) {
+		d.salary(v, &r, prefix+"baseSalary", &fs)
+	}
+
+	r.EmploymentType = append(r.EmploymentType, ldTexts(obj["employmentType"])...)
+
+	d.requirements(obj, &r, prefix, &fs)
+	d.occupation(obj, &r)
+
+	checkSizes(&r, prefix, &fs)
+	return r, RecordError{Index: i, Line: line, Fields: fs}
+}
+
+// employer takes hiringOrganization: a name, or an Organization with its
+// name and sameAs (else url).
+func (d ldDoc) employer(obj ldObject, r *Raw, prefix string, fs *apierr.Fields) {
 	if v, ok := obj["hiringOrganization"]; ok && !isNull(v) {
 		if s, ok := ldText(v); ok {
 			r.Employer = s
@@ -257,7 +271,10 @@ func (d ldDoc) posting(obj ldObject, i, line int) (Raw, RecordError) {
 			fs.Add(prefix+"hiringOrganization", "want a name or an Organization")
 		}
 	}
+}
 
+// identifier takes the posting's identifier: text or a PropertyValue's value.
+func (d ldDoc) identifier(obj ldObject, r *Raw) {
 	if v, ok := obj["identifier"]; ok && !isNull(v) {
 		if s, ok := ldText(v); ok {
 			r.Identifier = s
@@ -265,9 +282,13 @@ func (d ldDoc) posting(obj ldObject, i, line int) (Raw, RecordError) {
 			r.Identifier, _ = ldText(ids[0]["value"])
 		}
 	}
+}
 
+// locations takes where the job is (the first jobLocation with an
+// address), whether it is remote, and where applicants may live.
+func (d ldDoc) locations(obj ldObject, r *Raw, prefix string, fs *apierr.Fields) {
 	for _, place := range d.objects(obj["jobLocation"]) {
-		if d.place(place, &r, prefix+"jobLocation", &fs) {
+		if d.place(place, r, prefix+"jobLocation", fs) {
 			break
 		}
 	}
@@ -288,13 +309,15 @@ func (d ldDoc) posting(obj ldObject, i, line int) (Raw, RecordError) {
 			r.ApplicantLocations = append(r.ApplicantLocations, ldTexts(v)...)
 		}
 	}
+}
 
-	if v, ok := obj["baseSalary"]; ok && !isNull(v) {
-		d.salary(v, &r, prefix+"baseSalary", &fs)
+// requirements takes the education and experience asked for.
+func (d ldDoc) requirements(obj ldObject, r *Raw, prefix string, fs *apierr.Fields) {
+	set := func(prop, field string, vals ...string) {
+		if err := r.set(field, vals); err != nil {
+			fs.Add(prefix+prop, "%s", err.Error())
+		}
 	}
-
-	r.EmploymentType = append(r.EmploymentType, ldTexts(obj["employmentType"])...)
-
 	if v, ok := obj["educationRequirements"]; ok {
 		var parts []string
 		if objs := d.objects(v); len(objs) > 0 {
@@ -321,7 +344,11 @@ func (d ldDoc) posting(obj ldObject, i, line int) (Raw, RecordError) {
 	if v, ok := ldText(obj["experienceInPlaceOfEducation"]); ok {
 		set("experienceInPlaceOfEducation", "experience_in_lieu_of_education", v)
 	}
+}
 
+// occupation takes occupationalCategory: text, or a CategoryCode's
+// codeValue (else name).
+func (d ldDoc) occupation(obj ldObject, r *Raw) {
 	if v, ok := obj["occupationalCategory"]; ok && !isNull(v) {
 		if s, ok := ldText(v); ok {
 			r.OccupationalCategory = s
@@ -331,9 +358,6 @@ func (d ldDoc) posting(obj ldObject, i, line int) (Raw, RecordError) {
 			}
 		}
 	}
-
-	checkSizes(&r, prefix, &fs)
-	return r, RecordError{Index: i, Line: line, Fields: fs}
 }
 
 // place fills r's location from a Place (or a bare PostalAddress) and reports
