@@ -19,6 +19,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/obs"
@@ -35,7 +36,7 @@ type rejectedLine struct {
 	Errors []apierr.FieldError `json:"errors"`
 }
 
-type ingestTotals struct{ posted, updated, duplicate, rejected, normalised int }
+type ingestTotals struct{ posted, updated, duplicate, closed, rejected, normalised, removed, keptOpen int }
 
 func cmdIngest(ctx context.Context, args []string, env environment) error {
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
@@ -45,10 +46,11 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	columns := fs.String("columns", "", `CSV column mapping, "Their Header:our_field,…"`)
 	progress := fs.Bool("progress", false, "show a progress bar even when stderr is not a terminal")
 	todayFlag := fs.String("today", "", "with --dry-run: judge dates (stale, expired, in the future) as of this day, YYYY-MM-DD")
+	sync := fs.Bool("sync", false, "the file is the organisation's whole feed (an ATS export): its open postings missing from it are closed as removed_from_feed; one file, sent as one request")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "Usage: clerkpath ingest [--dry-run] [--org ORG] [--columns MAP] FILE...")
+		fmt.Fprintln(env.stderr, "Usage: clerkpath ingest [--dry-run] [--org ORG] [--columns MAP] [--sync] FILE...")
 		fmt.Fprintln(env.stderr, "\nReads postings as JSON (.json: an object or an array), NDJSON (.ndjson, .jsonl), CSV (.csv)")
-		fmt.Fprintln(env.stderr, "or schema.org JobPosting JSON-LD (.jsonld, or .json with @context) and submits them to jobs.submit")
+		fmt.Fprintln(env.stderr, "or schema.org JobPosting JSON-LD (.jsonld, or .json with @context) and submits them to the ingest service")
 		fmt.Fprintln(env.stderr, "on $CLERKPATH_NATS_URL (default nats://127.0.0.1:4222, the one `clerkpath run` starts), in chunks.")
 		fs.PrintDefaults()
 	}
@@ -61,6 +63,9 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if *sync && (fs.NArg() != 1 || *dry) {
+		return errors.New("--sync takes exactly one file, the whole feed, and cannot be a --dry-run")
 	}
 	cfg, err := config.Load(env.getenv)
 	if err != nil {
@@ -111,13 +116,16 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 		send = func(ctx context.Context, c chunk) ([]byte, error) {
 			h := nats.Header{}
 			h.Set("Content-Type", c.contentType)
-			h.Set("Clerkpath-Employer-Org", *org)
+			h.Set(ingestapi.HeaderEmployerOrg, *org)
 			if colMap != nil {
-				h.Set("Clerkpath-Columns", string(colJSON))
+				h.Set(ingestapi.HeaderColumns, string(colJSON))
 			}
-			ctx, cancel := context.WithTimeout(ctx, time.Minute)
+			if *sync {
+				h.Set(ingestapi.HeaderSync, "true")
+			}
+			ctx, cancel := context.WithTimeout(ctx, ingestSubmitTimeout)
 			defer cancel()
-			return rpc.CallRaw(ctx, nc, "jobs.submit", c.data, h)
+			return ingestapi.Submit.Forward(ctx, nc, rpc.Raw{Data: c.data, Header: h})
 		}
 	}
 	out := bufio.NewWriter(env.stdout)
@@ -125,7 +133,7 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	errOut := json.NewEncoder(env.stderr)
 	var tot ingestTotals
 	for _, name := range fs.Args() {
-		if err := ingestFile(ctx, name, colMap, *dry, now, zcta, send, out, errOut, &tot, *progress || obs.IsTerminal(env.stderr), env.stderr); err != nil {
+		if err := ingestFile(ctx, name, colMap, *dry, *sync, now, zcta, send, out, errOut, &tot, *progress || obs.IsTerminal(env.stderr), env.stderr); err != nil {
 			return err
 		}
 	}
@@ -133,7 +141,10 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	if *dry {
 		fmt.Fprintf(env.stderr, "clerkpath ingest --dry-run: %d normalised, %d rejected\n", tot.normalised, tot.rejected)
 	} else {
-		fmt.Fprintf(env.stderr, "clerkpath ingest: %d posted, %d updated, %d duplicate, %d rejected\n", tot.posted, tot.updated, tot.duplicate, tot.rejected)
+		fmt.Fprintf(env.stderr, "clerkpath ingest: %d posted, %d updated, %d duplicate, %d closed by you, %d rejected\n", tot.posted, tot.updated, tot.duplicate, tot.closed, tot.rejected)
+		if *sync {
+			fmt.Fprintf(env.stderr, "clerkpath ingest --sync: %d postings missing from the feed closed, %d kept open (a rejected row may name them)\n", tot.removed, tot.keptOpen)
+		}
 	}
 	if tot.rejected > 0 {
 		return fmt.Errorf("%d records rejected (listed above as JSON lines)", tot.rejected)
@@ -141,7 +152,10 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	return nil
 }
 
-func ingestFile(ctx context.Context, name string, cols map[string]string, dry bool, now time.Time, zcta *geo.ZCTA,
+// ingestSubmitTimeout bounds one submission (the service's own bound is 2 minutes).
+const ingestSubmitTimeout = 2 * time.Minute
+
+func ingestFile(ctx context.Context, name string, cols map[string]string, dry, whole bool, now time.Time, zcta *geo.ZCTA,
 	send func(context.Context, chunk) ([]byte, error), out io.Writer, errOut *json.Encoder, tot *ingestTotals, showBar bool, barOut io.Writer) error {
 	f, err := os.Open(name)
 	if err != nil {
@@ -162,7 +176,7 @@ func ingestFile(ctx context.Context, name string, cols map[string]string, dry bo
 		progressbar.OptionShowBytes(true), progressbar.OptionSetVisibility(showBar), progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish())
 	defer bar.Finish()
-	return splitFile(br, mt, func(c chunk) error {
+	handle := func(c chunk) error {
 		defer bar.Add64(c.bytes)
 		if dry {
 			return dryRun(c, name, cols, zcta, now, out, errOut, tot)
@@ -177,14 +191,7 @@ func ingestFile(ctx context.Context, name string, cols map[string]string, dry bo
 			}
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		var res struct {
-			Accepted []struct{ Status string } `json:"accepted"`
-			Rejected []struct {
-				Index  int                 `json:"index"`
-				Line   int                 `json:"line"`
-				Errors []apierr.FieldError `json:"errors"`
-			} `json:"rejected"`
-		}
+		var res ingestapi.Result
 		if err := json.Unmarshal(body, &res); err != nil {
 			return fmt.Errorf("%s: bad reply: %w", name, err)
 		}
@@ -194,6 +201,8 @@ func ingestFile(ctx context.Context, name string, cols map[string]string, dry bo
 				tot.posted++
 			case "updated":
 				tot.updated++
+			case "closed":
+				tot.closed++
 			default:
 				tot.duplicate++
 			}
@@ -204,8 +213,23 @@ func ingestFile(ctx context.Context, name string, cols map[string]string, dry bo
 				return err
 			}
 		}
+		tot.removed += len(res.Closed)
+		tot.keptOpen += len(res.KeptOpen)
 		return nil
-	})
+	}
+	if whole {
+		// A sync is one submission: closing what a chunk lacks would close
+		// the rest of the feed.
+		data, err := io.ReadAll(io.LimitReader(br, posting.MaxBodyBytes+1))
+		if err != nil {
+			return err
+		}
+		if len(data) > posting.MaxBodyBytes {
+			return fmt.Errorf("%s: a --sync feed is sent as one request of at most %d bytes", name, posting.MaxBodyBytes)
+		}
+		return handle(chunk{contentType: mt, data: data, bytes: st.Size()})
+	}
+	return splitFile(br, mt, handle)
 }
 
 // dryRun decodes and normalises a chunk locally, printing each posting.

@@ -285,6 +285,18 @@ func visibleASCII(c byte) bool { return c < utf8.RuneSelf && c != ' ' && (c < '\
 // Hamming returns the number of bits in which a and b differ.
 func Hamming(a, b uint64) int { return bits.OnesCount64(a ^ b) }
 
+// IDOf is the id a record with an identifier gets once normalised, from
+// its employer and identifier alone; "" without an identifier (the id then
+// comes from the content). It names a record that was refused, so that a
+// feed re-sync does not close the posting that record would have updated.
+func IDOf(r Raw) string {
+	p := Posting{Identifier: plainLine(r.Identifier), Employer: plainLine(r.Employer)}
+	if p.Identifier == "" {
+		return ""
+	}
+	return postingID(p)
+}
+
 // postingID names a posting across its versions. With the sender's
 // identifier, the id depends only on who sent it and that identifier, so an
 // edited posting keeps its id while its fingerprint changes; without one, the

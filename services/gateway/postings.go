@@ -11,20 +11,10 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
-
-// Subjects of the services the gateway calls. Services never import each
-// other, and the gateway is a service: subjects are the contract, and
-// docs/events.md lists them.
-const (
-	subjectJobsSubmit = "jobs.submit"
-)
-
-// HeaderEmployerOrg tells ingest which organisation submits a posting; it
-// comes from the caller's token, never from the body.
-const HeaderEmployerOrg = "Clerkpath-Employer-Org"
 
 // handleSubmitPosting accepts one posting, in any accepted format. The
 // answer (201) comes only after the posting's event is stored in JetStream.
@@ -51,19 +41,19 @@ func (s *server) handleSubmit(mode string, limit int64) http.Handler {
 		}
 		h := nats.Header{}
 		h.Set("Content-Type", r.Header.Get("Content-Type"))
-		h.Set(HeaderEmployerOrg, employerOrg(r))
-		h.Set("Clerkpath-Mode", mode)
+		h.Set(ingestapi.HeaderEmployerOrg, employerOrg(r))
+		h.Set(ingestapi.HeaderMode, mode)
 		if cols := r.URL.Query().Get("columns"); cols != "" {
 			m, err := parseColumns(cols)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			h.Set("Clerkpath-Columns", m)
+			h.Set(ingestapi.HeaderColumns, m)
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 		defer cancel()
-		res, err := rpc.CallRaw(ctx, s.p.NC, subjectJobsSubmit, body, h)
+		res, err := ingestapi.Submit.Forward(ctx, s.p.NC, rpc.Raw{Data: body, Header: h})
 		if err != nil {
 			s.writeError(w, r, err)
 			return

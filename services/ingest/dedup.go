@@ -9,27 +9,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/posting"
-)
-
-// dedup keeps what de-duplication needs beyond JetStream's one-hour window,
-// in Redis:
-//
-//	clerkpath:posting:<id>           hash: fingerprint (current version), simhash, cluster
-//	clerkpath:simband:<band>:<value> set of posting ids with that SimHash band
-//	clerkpath:posting-expires        sorted set: id → when it closes (validThrough)
-//	clerkpath:posting-seen           sorted set: id → when it was last received
-type dedup struct{ rdb *redis.Client }
-
-func postingKey(id string) string { return "clerkpath:posting:" + id }
-
-const (
-	expiresKey = "clerkpath:posting-expires"
-	seenKey    = "clerkpath:posting-seen"
 )
 
 // maxCandidatesPerBand bounds the near-duplicate candidates looked at per
@@ -48,44 +31,11 @@ func bandKey(i int, h uint64) string {
 	return "clerkpath:simband:" + strconv.Itoa(i) + ":" + strconv.FormatUint(v, 16)
 }
 
-// version returns the fingerprint last accepted for id ("" when new).
-func (d *dedup) version(ctx context.Context, id string) (string, error) {
-	v, err := d.rdb.HGet(ctx, postingKey(id), "fingerprint").Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	return v, err
-}
-
-// known is what Redis remembers of a posting.
-type known struct{ fingerprint, cluster string }
-
-// lookup reads what is remembered of each id, in one round trip.
-func (d *dedup) lookup(ctx context.Context, ids []string) ([]known, error) {
-	pipe := d.rdb.Pipeline()
-	cmds := make([]*redis.SliceCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HMGet(ctx, postingKey(id), "fingerprint", "cluster")
-	}
-	if len(ids) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]known, len(ids))
-	for i, c := range cmds {
-		v := c.Val()
-		out[i].fingerprint, _ = v[0].(string)
-		out[i].cluster, _ = v[1].(string)
-	}
-	return out, nil
-}
-
 // clusters returns the near-duplicate cluster of each posting: its existing
 // cluster, else the cluster of the nearest posting within
 // NearDuplicateDistance — remembered in Redis or earlier in the same batch —
 // else its own id. Two round trips for the whole batch.
-func (d *dedup) clusters(ctx context.Context, ps []posting.Posting, kn []known) ([]string, error) {
+func (d *store) clusters(ctx context.Context, ps []posting.Posting, kn []known) ([]string, error) {
 	out := make([]string, len(ps))
 	pipe := d.rdb.Pipeline()
 	cmds := make([][]*redis.StringSliceCmd, len(ps))
@@ -232,49 +182,3 @@ func jobKey(p posting.Posting) string {
 }
 
 func jobKeyKey(p posting.Posting) string { return "clerkpath:jobkey:" + jobKey(p) }
-
-// rememberAll records accepted versions and refreshes postings received
-// again unchanged, in one transaction.
-func (d *dedup) rememberAll(ctx context.Context, ps []posting.Posting, clusters []string, changed []bool, now time.Time) error {
-	pipe := d.rdb.TxPipeline()
-	for i, p := range ps {
-		pipe.ZAdd(ctx, seenKey, redis.Z{Score: float64(now.Unix()), Member: p.ID})
-		if !changed[i] {
-			continue
-		}
-		pipe.HSet(ctx, postingKey(p.ID), "fingerprint", p.Fingerprint, "simhash", strconv.FormatUint(p.SimHash, 10), "cluster", clusters[i])
-		pipe.SetNX(ctx, jobKeyKey(p), clusters[i], 0)
-		for b := range bands {
-			pipe.SAdd(ctx, bandKey(b, p.SimHash), p.ID)
-		}
-		// Only a validThrough the sender gave closes a posting on a date;
-		// one without it stays open while it is re-sent, and goes stale
-		// when it is not (seenKey).
-		if !p.ValidThrough.IsZero() {
-			pipe.ZAdd(ctx, expiresKey, redis.Z{Score: float64(p.ValidThrough.Unix()), Member: p.ID})
-		}
-	}
-	_, err := pipe.Exec(ctx)
-	return err
-}
-
-// forget drops a closed posting, so that posting it again later is new.
-func (d *dedup) forget(ctx context.Context, id string) error {
-	h, err := d.rdb.HGet(ctx, postingKey(id), "simhash").Uint64()
-	pipe := d.rdb.TxPipeline()
-	if err == nil {
-		for i := range bands {
-			pipe.SRem(ctx, bandKey(i, h), id)
-		}
-	}
-	pipe.Del(ctx, postingKey(id))
-	pipe.ZRem(ctx, expiresKey, id)
-	pipe.ZRem(ctx, seenKey, id)
-	_, err = pipe.Exec(ctx)
-	return err
-}
-
-// due returns postings whose score in key is at or before t.
-func (d *dedup) due(ctx context.Context, key string, t time.Time) ([]string, error) {
-	return d.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, Start: "-inf", Stop: strconv.FormatInt(t.Unix(), 10), ByScore: true, Count: 1000}).Result()
-}

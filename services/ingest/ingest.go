@@ -3,7 +3,8 @@
 // JobPosting JSON-LD), validates and normalises them, extracts their
 // requirements, de-duplicates them, and publishes them as events in the
 // JOBS stream. A posting is accepted only once JetStream has acknowledged
-// it; a bad record never sinks the good ones.
+// it; a bad record never sinks the good ones. Employers list, patch, close
+// and reopen their postings here too (pkg/contract/ingestapi).
 package ingest
 
 import (
@@ -11,9 +12,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
-	"golang.org/x/sync/errgroup"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/posting"
@@ -23,42 +28,84 @@ import (
 // Name and Version identify the service in `nats micro ls`.
 const (
 	Name    = "ingest"
-	Version = "0.2.0"
-)
-
-// SubjectSubmit is the request/reply subject for integrators and the gateway.
-const SubjectSubmit = "jobs.submit"
-
-// Request headers of jobs.submit.
-const (
-	// HeaderEmployerOrg names the organisation that submits (required).
-	HeaderEmployerOrg = "Clerkpath-Employer-Org"
-	// HeaderMode is "single" (exactly one posting) or "bulk" (default).
-	HeaderMode = "Clerkpath-Mode"
-	// HeaderColumns maps CSV headers to ours, as JSON: {"Job Title":"title"}.
-	HeaderColumns = "Clerkpath-Columns"
+	Version = "0.3.0"
 )
 
 // BulkTimeout bounds one submission, however large.
 const BulkTimeout = 2 * time.Minute
 
-// Service holds the ingest service's dependencies.
-type Service struct {
-	p     *platform.Platform
-	zcta  *geo.ZCTA
-	x     *posting.Extractor
-	now   func() time.Time
-	dedup *dedup
+// Options tune the service; the zero value is the production default.
+type Options struct {
+	// ZCTA places and checks US ZIP codes; nil accepts every well-formed
+	// ZIP with a warning, without coordinates.
+	ZCTA *geo.ZCTA
+	// StaleAfterDays is how long a posting not received again stays open
+	// (config CLERKPATH_STALE_AFTER_DAYS); zero means 30.
+	StaleAfterDays int
+	// RequestTimeout bounds an ordinary request; submissions get at least
+	// BulkTimeout. Zero means 10 seconds.
+	RequestTimeout time.Duration
+	// SweepInterval is how often expired and stale postings are closed;
+	// zero means a minute, negative never (Sweep can still be called).
+	SweepInterval time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// Run serves the ingest endpoint and closes expired and stale postings
-// until ctx ends.
+// Service is the ingest service.
+type Service struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	log   zerolog.Logger
+	opts  Options
+	x     *posting.Extractor
+	now   func() time.Time
+	store *store
+}
+
+// New builds the service on its clients: NATS for its endpoints, JetStream
+// for the JOBS events and Redis for what it remembers of each posting.
+func New(nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, log zerolog.Logger, opts Options) (*Service, error) {
+	if nc == nil || js == nil || rdb == nil {
+		return nil, fmt.Errorf("ingest: NATS, JetStream and Redis are required")
+	}
+	if opts.StaleAfterDays == 0 {
+		opts.StaleAfterDays = 30
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 10 * time.Second
+	}
+	if opts.SweepInterval == 0 {
+		opts.SweepInterval = time.Minute
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{nc: nc, js: js, log: log, opts: opts, x: posting.DefaultExtractor(), now: now, store: &store{rdb: rdb}}, nil
+}
+
+// Run is New and Serve on a platform's connections, for platform.Main and
+// `clerkpath run`.
 func Run(ctx context.Context, p *platform.Platform) error {
-	s := &Service{p: p, zcta: loadZCTA(p), x: posting.DefaultExtractor(), now: time.Now, dedup: &dedup{rdb: p.Redis}}
-	svc, err := micro.AddService(p.NC, micro.Config{
+	s, err := New(p.NC, p.JS, p.Redis, p.Log, Options{
+		ZCTA:           LoadZCTA(p.Config.ZCTAFile, p.Log),
+		StaleAfterDays: p.Config.StaleAfterDays,
+		RequestTimeout: p.Config.RequestTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx)
+}
+
+// Serve answers the ingest endpoints and closes expired and stale postings
+// until ctx ends.
+func (s *Service) Serve(ctx context.Context) error {
+	svc, err := micro.AddService(s.nc, micro.Config{
 		Name:        Name,
 		Version:     Version,
-		Description: "job posting intake: validate, normalise, extract, de-duplicate, publish to JOBS",
+		Description: "job posting intake: validate, normalise, extract, de-duplicate, publish to JOBS; employers manage their postings",
 	})
 	if err != nil {
 		return fmt.Errorf("ingest: add micro service: %w", err)
@@ -66,21 +113,31 @@ func Run(ctx context.Context, p *platform.Platform) error {
 	defer func() { _ = svc.Stop() }()
 	// A bulk request of posting.MaxRecords postings takes longer than an
 	// ordinary request.
-	if err := svc.AddEndpoint("submit", rpc.Handler(p.NC, p.Log, max(p.Config.RequestTimeout, BulkTimeout), s.submit),
-		micro.WithEndpointSubject(SubjectSubmit),
-		micro.WithEndpointMetadata(map[string]string{"description": "submit postings; header Content-Type chooses the format"})); err != nil {
-		return fmt.Errorf("ingest: add endpoint: %w", err)
+	if err := rpc.AddEndpoints(svc, s.nc, s.log, max(s.opts.RequestTimeout, BulkTimeout),
+		ingestapi.Submit.Bind(s.submit)); err != nil {
+		return fmt.Errorf("ingest: %w", err)
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.runLifecycle(ctx, time.Minute) })
-	p.Log.Info().Msg("ingest ready")
-	return g.Wait()
+	if err := rpc.AddEndpoints(svc, s.nc, s.log, s.opts.RequestTimeout,
+		ingestapi.Postings.Bind(s.list),
+		ingestapi.Patch.Bind(s.patch),
+		ingestapi.Close.Bind(s.closeByEmployer),
+		ingestapi.Reopen.Bind(s.reopen)); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	s.log.Info().Bool("zip_centroids", s.opts.ZCTA != nil).Msg("ingest ready")
+	if s.opts.SweepInterval > 0 {
+		return s.runLifecycle(ctx, s.opts.SweepInterval)
+	}
+	<-ctx.Done()
+	return nil
 }
 
-func loadZCTA(p *platform.Platform) *geo.ZCTA {
-	z, err := geo.LoadZCTAFile(p.Config.ZCTAFile)
+// LoadZCTA reads the ZIP centroids; without them postings are accepted
+// with a warning and no coordinates.
+func LoadZCTA(path string, log zerolog.Logger) *geo.ZCTA {
+	z, err := geo.LoadZCTAFile(path)
 	if err != nil {
-		p.Log.Warn().Err(err).Msg("no ZIP centroids: postings located only by ZIP code get no coordinates")
+		log.Warn().Err(err).Msg("no ZIP centroids: ZIP codes of postings are not checked and get no coordinates")
 		return nil
 	}
 	return z

@@ -14,66 +14,65 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
-	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
-var env *testenv.Env
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
-
-// start runs the ingest service on fresh real servers; the returned Service
-// is the running one, so tests can drive its lifecycle sweep.
-func start(t *testing.T) (*Service, *platform.Platform) {
+// start runs the ingest service on the test's own servers, with the ZIP
+// centroids when they are installed; the returned Service is the running
+// one, so tests can drive its lifecycle sweep.
+func start(t *testing.T) (*Service, *testenv.Servers) {
 	t.Helper()
-	cfg := env.Fresh(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	p, err := platform.Open(ctx, cfg, Name, platform.Needs{Redis: true}, zerolog.Nop())
+	srv := testenv.Open(t, testenv.Needs{Streams: true, Redis: true})
+	return startWith(t, srv, Options{ZCTA: LoadZCTA(srv.Config.ZCTAFile, zerolog.Nop()), StaleAfterDays: srv.Config.StaleAfterDays, SweepInterval: -1})
+}
+
+func startWith(t *testing.T, srv *testenv.Servers, opts Options) (*Service, *testenv.Servers) {
+	t.Helper()
+	s, err := New(srv.NC, srv.JS, srv.Redis, zerolog.Nop(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Service{p: p, zcta: loadZCTA(p), now: time.Now, dedup: &dedup{rdb: p.Redis}}
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, p) }()
+	go func() { done <- s.Serve(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
-		p.Close()
 	})
 	testenv.Eventually(t, 5*time.Second, func() error {
-		_, err := p.NC.Request("$SRV.PING.ingest", nil, time.Second)
+		_, err := srv.NC.Request("$SRV.PING.ingest", nil, time.Second)
 		return err
 	})
-	return s, p
+	return s, srv
 }
 
-func submit(t *testing.T, p *platform.Platform, ctype, mode, body string, extra ...string) (Result, error) {
+func submit(t *testing.T, p *testenv.Servers, ctype, mode, body string, extra ...string) (ingestapi.Result, error) {
+	t.Helper()
+	return submitAs(t, p, "acme", ctype, mode, body, extra...)
+}
+
+func submitAs(t *testing.T, p *testenv.Servers, org, ctype, mode, body string, extra ...string) (ingestapi.Result, error) {
 	t.Helper()
 	h := nats.Header{}
 	h.Set("Content-Type", ctype)
-	h.Set(HeaderEmployerOrg, "acme")
-	h.Set(HeaderMode, mode)
+	h.Set(ingestapi.HeaderEmployerOrg, org)
+	h.Set(ingestapi.HeaderMode, mode)
 	for i := 0; i+1 < len(extra); i += 2 {
 		h.Set(extra[i], extra[i+1])
 	}
-	out, err := rpc.CallRaw(context.Background(), p.NC, SubjectSubmit, []byte(body), h)
-	if err != nil {
-		return Result{}, err
-	}
-	var r Result
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatal(err)
-	}
-	return r, nil
+	return ingestapi.Submit.Call(context.Background(), p.NC, rpc.Raw{Data: []byte(body), Header: h})
 }
 
 func today() string { return time.Now().UTC().Format("2006-01-02") }
 
-func countSubject(t *testing.T, p *platform.Platform, subject string) uint64 {
+func countSubject(t *testing.T, p *testenv.Servers, subject string) uint64 {
 	t.Helper()
 	st, err := p.JS.Stream(context.Background(), events.StreamJobs)
 	if err != nil {
@@ -103,7 +102,7 @@ func TestEveryFormatAndBadRowsKeepGoodRows(t *testing.T) {
 				`{"title":"Broken` + "\n" +
 				`{"title":"Scanning Clerk","description":"High school diploma required.","employer":"Chartwell","date_posted":"` + d + `","postal_code":"10001"}` + "\n", nil, 2, 1},
 		{"csv with a column mapping", "text/csv",
-			"Job Title,Job Description,Company,Posted On,ZIP\nCoding Specialist,Must hold CPC or CCS.,Harbor Point," + d + ",33130\n", []string{HeaderColumns, `{"Job Title":"title","Job Description":"description","Company":"employer","Posted On":"date_posted","ZIP":"postal_code"}`}, 1, 0},
+			"Job Title,Job Description,Company,Posted On,ZIP\nCoding Specialist,Must hold CPC or CCS.,Harbor Point," + d + ",33130\n", []string{ingestapi.HeaderColumns, `{"Job Title":"title","Job Description":"description","Company":"employer","Posted On":"date_posted","ZIP":"postal_code"}`}, 1, 0},
 		{"json-ld graph", "application/ld+json", `{"@context":"https://schema.org","@graph":[
 			{"@type":"JobPosting","title":"HIM Technician","description":"<p>RHIT or RHIT-eligible.</p>","datePosted":"` + d + `",
 			 "hiringOrganization":{"@type":"Organization","name":"Lakeside"},
@@ -181,7 +180,7 @@ func TestNearDuplicatesShareACluster(t *testing.T) {
 	if err := json.Unmarshal(raw, &typical); err != nil {
 		t.Fatal(err)
 	}
-	post := func(employer, desc string) Outcome {
+	post := func(employer, desc string) ingestapi.Outcome {
 		t.Helper()
 		r, err := submit(t, p, "application/json", "single", fmt.Sprintf(`{"title":%q,"description":%q,"employer":%q,"date_posted":"%s","postal_code":"43215"}`, typical.Title, desc, employer, d))
 		if err != nil {
@@ -212,26 +211,26 @@ func TestExpiredAndStalePostingsClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := s.sweep(ctx, d.AddDate(0, 0, 5)); err != nil {
+	if err := s.Sweep(ctx, d.AddDate(0, 0, 5)); err != nil {
 		t.Fatal(err)
 	}
 	if n := countSubject(t, p, events.JobsClosed); n != 0 {
 		t.Fatalf("closed %d before validThrough", n)
 	}
-	if err := s.sweep(ctx, d.AddDate(0, 0, 11)); err != nil {
+	if err := s.Sweep(ctx, d.AddDate(0, 0, 11)); err != nil {
 		t.Fatal(err)
 	}
 	if n := countSubject(t, p, events.JobsClosed); n != 1 {
 		t.Fatalf("closed %d after validThrough, want 1", n)
 	}
-	if err := s.sweep(ctx, d.AddDate(0, 0, p.Config.StaleAfterDays+1)); err != nil {
+	if err := s.Sweep(ctx, d.AddDate(0, 0, p.Config.StaleAfterDays+1)); err != nil {
 		t.Fatal(err)
 	}
 	if n := countSubject(t, p, events.JobsStale); n != 1 {
 		t.Fatalf("stale %d, want 1", n)
 	}
 	// Sweeping again changes nothing.
-	if err := s.sweep(ctx, d.AddDate(0, 0, p.Config.StaleAfterDays+2)); err != nil {
+	if err := s.Sweep(ctx, d.AddDate(0, 0, p.Config.StaleAfterDays+2)); err != nil {
 		t.Fatal(err)
 	}
 	if n := countSubject(t, p, events.JobsClosed) + countSubject(t, p, events.JobsStale); n != 2 {
@@ -282,7 +281,7 @@ func TestRepeatsWithinOneBatch(t *testing.T) {
 func TestAgencyRepostInOtherWordsJoinsTheCluster(t *testing.T) {
 	_, p := start(t)
 	d := today()
-	post := func(employer, desc string) Outcome {
+	post := func(employer, desc string) ingestapi.Outcome {
 		t.Helper()
 		r, err := submit(t, p, "application/json", "single", fmt.Sprintf(`{"title":"Release of Information Specialist","description":%q,"employer":%q,"date_posted":"%s","postal_code":"30303","salary_min":19,"salary_max":22,"salary_unit":"HOUR"}`, desc, employer, d))
 		if err != nil {

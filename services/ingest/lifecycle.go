@@ -2,25 +2,23 @@ package ingest
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"time"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/obs"
 )
 
-// Closed is the payload of jobs.closed and jobs.stale.
-type Closed struct {
-	ID     string `json:"id"`
-	Reason string `json:"reason"` // expired (validThrough passed) or stale (not refreshed)
-}
-
 // runLifecycle closes postings whose validThrough passed and marks stale
-// those not received again for CLERKPATH_STALE_AFTER_DAYS, every interval.
+// those not received again for the stale period, every interval.
 func (s *Service) runLifecycle(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := s.sweep(ctx, s.now()); err != nil && ctx.Err() == nil {
-			s.p.Log.Warn().Err(err).Msg("posting lifecycle sweep")
+		if err := s.Sweep(ctx, s.now()); err != nil && ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("posting lifecycle sweep")
 		}
 		select {
 		case <-ctx.Done():
@@ -30,37 +28,60 @@ func (s *Service) runLifecycle(ctx context.Context, every time.Duration) error {
 	}
 }
 
-// sweep closes what is due at now. It is idempotent: event ids are derived
-// from the posting and the reason.
-func (s *Service) sweep(ctx context.Context, now time.Time) error {
-	expired, err := s.dedup.due(ctx, expiresKey, now)
+// Sweep closes what is due at now: postings whose validThrough passed
+// (jobs.closed, reason expired) and postings not received again for the
+// stale period (jobs.stale). It is idempotent.
+func (s *Service) Sweep(ctx context.Context, now time.Time) error {
+	expired, err := s.store.due(ctx, expiresKey, now)
 	if err != nil {
 		return err
 	}
 	for _, id := range expired {
-		if err := s.close(ctx, events.JobsClosed, Closed{ID: id, Reason: "expired"}); err != nil {
+		if err := s.closeByID(ctx, id, ingestapi.StatusClosed, ingestapi.ReasonExpired); err != nil {
 			return err
 		}
 	}
-	stale, err := s.dedup.due(ctx, seenKey, now.AddDate(0, 0, -s.p.Config.StaleAfterDays))
+	stale, err := s.store.due(ctx, seenKey, now.AddDate(0, 0, -s.opts.StaleAfterDays))
 	if err != nil {
 		return err
 	}
 	for _, id := range stale {
-		if err := s.close(ctx, events.JobsStale, Closed{ID: id, Reason: "stale"}); err != nil {
+		if err := s.closeByID(ctx, id, ingestapi.StatusStale, ingestapi.ReasonStale); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) close(ctx context.Context, subject string, c Closed) error {
-	fp, err := s.dedup.version(ctx, c.ID)
+func (s *Service) closeByID(ctx context.Context, id, status, reason string) error {
+	r, err := s.store.load(ctx, id)
+	if errors.Is(err, errNoPosting) {
+		// Remembered in a due set only: nothing to announce, drop it.
+		return s.store.markClosed(ctx, record{id: id}, status, reason, s.now())
+	}
 	if err != nil {
 		return err
 	}
-	if _, err := events.Publish(ctx, s.p.JS, events.Event{Subject: subject, ID: subject + ":" + c.ID + ":" + fp, Source: Name, Time: s.now(), Payload: c}); err != nil {
+	return s.close(ctx, r, status, reason)
+}
+
+// close publishes the posting's closing (jobs.closed, or jobs.stale for
+// status stale) and then records it. The message id names the posting,
+// its version and how often it was reopened, so a retry is one event and
+// a close after a reopen is a new one.
+func (s *Service) close(ctx context.Context, r record, status, reason string) error {
+	topic := ingestapi.Closed
+	if status == ingestapi.StatusStale {
+		topic = ingestapi.Stale
+	}
+	ev := topic.New("", ingestapi.Closure{ID: r.id, Reason: reason, EmployerID: r.org})
+	ev.ID = ev.Subject + ":" + r.id + ":" + r.fingerprint
+	if r.opens > 0 {
+		ev.ID += ":" + strconv.Itoa(r.opens)
+	}
+	ev.Source, ev.Time, ev.RequestID = Name, s.now(), obs.RequestID(ctx)
+	if _, err := events.Publish(ctx, s.js, ev); err != nil {
 		return err
 	}
-	return s.dedup.forget(ctx, c.ID)
+	return s.store.markClosed(ctx, r, status, reason, s.now())
 }

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/posting"
@@ -17,109 +19,174 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
-// JobEvent is the payload of jobs.posted and jobs.updated.
-type JobEvent struct {
-	posting.Posting
-	EmployerID string `json:"employer_id"`
-	// ClusterID groups near-duplicates (the same job re-posted with small
-	// edits, or by an agency): the id of the first posting of the cluster.
-	ClusterID string `json:"cluster_id"`
+// Outcome statuses of an accepted record.
+const (
+	outcomePosted    = "posted"
+	outcomeUpdated   = "updated"
+	outcomeDuplicate = "duplicate"
+	// outcomeClosed: the organisation closed this posting (filled,
+	// withdrawn, on hold); a resubmission leaves it closed.
+	outcomeClosed = "closed"
+)
+
+// submission is one decoded request to Submit.
+type submission struct {
+	org    string
+	single bool
+	sync   bool
+	batch  posting.Batch
 }
 
-// Rejection is the payload of jobs.rejected: where and why, never the
-// record's content.
-type Rejection struct {
-	EmployerID string              `json:"employer_id"`
-	Index      int                 `json:"index"`
-	Line       int                 `json:"line,omitempty"`
-	Errors     []apierr.FieldError `json:"errors"`
-	RequestID  string              `json:"request_id,omitempty"`
-}
-
-// Outcome of one accepted record.
-type Outcome struct {
-	Index     int    `json:"index"`
-	ID        string `json:"id"`
-	Status    string `json:"status"` // posted, updated, duplicate
-	Sequence  uint64 `json:"sequence,omitempty"`
-	ClusterID string `json:"cluster_id"`
-}
-
-// Rejected record with its reasons.
-type Rejected struct {
-	Index  int                 `json:"index"`
-	Line   int                 `json:"line,omitempty"`
-	Errors []apierr.FieldError `json:"errors"`
-}
-
-// Result of a submission.
-type Result struct {
-	Accepted []Outcome  `json:"accepted"`
-	Rejected []Rejected `json:"rejected"`
-}
-
-func (s *Service) submit(ctx context.Context, r rpc.Request) (any, error) {
-	org := r.Header.Get(HeaderEmployerOrg)
-	if !profile.ValidID(org) {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "employer_id", Message: "the submitting organisation is required (the gateway sets it from the caller's token)"})
-	}
-	var opt posting.DecodeOptions
-	if cols := r.Header.Get(HeaderColumns); cols != "" {
-		if err := json.Unmarshal([]byte(cols), &opt.Columns); err != nil {
-			return nil, apierr.InvalidFields(apierr.FieldError{Field: "columns", Message: `a JSON object mapping your CSV headers to ours, like {"Job Title":"title"}`})
-		}
-	}
-	batch, err := posting.Decode(r.Header.Get("Content-Type"), bytes.NewReader(r.Data), opt)
+func (s *Service) submit(ctx context.Context, r rpc.Raw) (ingestapi.Result, error) {
+	sub, err := decodeSubmission(r)
 	if err != nil {
-		return nil, err
+		return ingestapi.Result{}, err
 	}
-	single := r.Header.Get(HeaderMode) == "single"
-	if single && len(batch.Records)+len(batch.Errors) != 1 {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "body", Message: "send exactly one posting here; use POST /v1/postings:bulk for several"})
+	res := ingestapi.Result{Accepted: []ingestapi.Outcome{}, Rejected: []ingestapi.RejectedRecord{}}
+	for _, e := range sub.batch.Errors {
+		res.Rejected = append(res.Rejected, ingestapi.RejectedRecord{Index: e.Index, Line: e.Line, Errors: e.Fields})
 	}
-	if single && len(batch.Errors) == 1 {
-		return nil, apierr.InvalidFields(unprefix(batch.Errors[0].Fields)...)
-	}
-	res := Result{Accepted: []Outcome{}, Rejected: []Rejected{}}
-	for _, e := range batch.Errors {
-		res.Rejected = append(res.Rejected, Rejected{Index: e.Index, Line: e.Line, Errors: e.Fields})
-	}
-	now := s.now()
-	var good []posting.Posting
-	var goodIdx []int
-	for _, raw := range batch.Records {
-		p, err := posting.Normalize(raw, posting.NormalizeOptions{Now: now, Geo: s.zcta, StaleAfterDays: s.p.Config.StaleAfterDays, Extractor: s.x})
+	var good []normalized
+	// namedByRejected are ids of postings named by rejected rows: a sync
+	// keeps them open. unnamed counts rejected rows whose id is unknown.
+	namedByRejected, unnamed := map[string]bool{}, len(sub.batch.Errors)
+	for _, raw := range sub.batch.Records {
+		n, err := s.normalize(raw, sub.org)
 		if err != nil {
 			var ae *apierr.Error
 			if !errors.As(err, &ae) {
-				return nil, err
+				return res, err
 			}
-			if single {
-				return nil, apierr.InvalidFields(unprefix(ae.Fields)...)
+			if sub.single {
+				return res, apierr.InvalidFields(unprefix(ae.Fields)...)
 			}
-			res.Rejected = append(res.Rejected, Rejected{Index: raw.Index, Line: raw.Line, Errors: ae.Fields})
+			res.Rejected = append(res.Rejected, ingestapi.RejectedRecord{Index: raw.Index, Line: raw.Line, Errors: ae.Fields})
+			if id := rawID(raw, sub.org); id != "" {
+				namedByRejected[id] = true
+			} else {
+				unnamed++
+			}
 			continue
 		}
-		good = append(good, p)
-		goodIdx = append(goodIdx, raw.Index)
+		good = append(good, n)
 	}
-	outs, err := s.accept(ctx, org, good)
+	outs, err := s.accept(ctx, sub.org, good)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
-	for i, o := range outs {
-		o.Index = goodIdx[i]
-		res.Accepted = append(res.Accepted, o)
+	res.Accepted = append(res.Accepted, outs...)
+	if err := s.recordRejections(ctx, sub.org, res.Rejected); err != nil {
+		return res, err
 	}
-	for _, rj := range res.Rejected {
-		// Recorded for operators and the employer's dashboards; content-free.
-		ev := events.Event{Subject: events.JobsRejected, ID: obs.NewRequestID(), Source: Name, Time: now, RequestID: obs.RequestID(ctx),
-			Payload: Rejection{EmployerID: org, Index: rj.Index, Line: rj.Line, Errors: rj.Errors, RequestID: obs.RequestID(ctx)}}
-		if _, err := events.Publish(ctx, s.p.JS, ev); err != nil {
-			return nil, apierr.Wrap(err, apierr.Unavailable, "could not record the rejected records; try again")
+	if sub.sync {
+		if err := s.resync(ctx, sub.org, &res, namedByRejected, unnamed); err != nil {
+			return res, err
+		}
+	}
+	if sub.single {
+		for i := range res.Accepted {
+			res.Accepted[i].Warnings = unprefix(res.Accepted[i].Warnings)
 		}
 	}
 	return res, nil
+}
+
+func decodeSubmission(r rpc.Raw) (submission, error) {
+	sub := submission{org: r.Header.Get(ingestapi.HeaderEmployerOrg)}
+	if !profile.ValidID(sub.org) {
+		return sub, apierr.InvalidFields(apierr.FieldError{Field: "employer_id", Message: "the submitting organisation is required (the gateway sets it from the caller's token)"})
+	}
+	var opt posting.DecodeOptions
+	if cols := r.Header.Get(ingestapi.HeaderColumns); cols != "" {
+		if err := json.Unmarshal([]byte(cols), &opt.Columns); err != nil {
+			return sub, apierr.InvalidFields(apierr.FieldError{Field: "columns", Message: `a JSON object mapping your CSV headers to ours, like {"Job Title":"title"}`})
+		}
+	}
+	sub.single = r.Header.Get(ingestapi.HeaderMode) == "single"
+	if v := r.Header.Get(ingestapi.HeaderSync); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return sub, apierr.InvalidFields(apierr.FieldError{Field: "sync", Message: "true or false"})
+		}
+		if b && sub.single {
+			return sub, apierr.InvalidFields(apierr.FieldError{Field: "sync", Message: "a sync sends the whole feed: use POST /v1/postings:bulk?sync=true"})
+		}
+		sub.sync = b
+	}
+	batch, err := posting.Decode(r.Header.Get("Content-Type"), bytes.NewReader(r.Data), opt)
+	if err != nil {
+		return sub, err
+	}
+	sub.batch = batch
+	if sub.single && len(batch.Records)+len(batch.Errors) != 1 {
+		return sub, apierr.InvalidFields(apierr.FieldError{Field: "body", Message: "send exactly one posting here; use POST /v1/postings:bulk for several"})
+	}
+	if sub.single && len(batch.Errors) == 1 {
+		return sub, apierr.InvalidFields(unprefix(batch.Errors[0].Fields)...)
+	}
+	return sub, nil
+}
+
+// normalized is a record that passed validation.
+type normalized struct {
+	p        posting.Posting
+	raw      posting.Raw
+	warnings []apierr.FieldError
+}
+
+// normalize validates one record as a new posting of org: posting.Normalize,
+// then its US ZIP code against the centroids (unknown is an error naming
+// postal_code; without centroids it is accepted with a warning).
+func (s *Service) normalize(raw posting.Raw, org string) (normalized, error) {
+	p, err := posting.Normalize(raw, posting.NormalizeOptions{Now: s.now(), Geo: s.opts.ZCTA, StaleAfterDays: s.opts.StaleAfterDays, Extractor: s.x})
+	if err != nil {
+		return normalized{}, err
+	}
+	p.ID = org + "-" + p.ID // postings of different organisations never share an id
+	n := normalized{p: p, raw: raw}
+	loc := p.Location
+	if loc.PostalCode == "" || (loc.Country != "" && loc.Country != "US") {
+		return n, nil
+	}
+	field := recordField(raw.Index, "postal_code")
+	if s.opts.ZCTA == nil {
+		n.warnings = append(n.warnings, apierr.FieldError{Field: field,
+			Message: "not checked: the ZIP centroids are not loaded, so this posting has no coordinates and does not appear in radius searches"})
+		return n, nil
+	}
+	if _, ok := s.opts.ZCTA.Lookup(loc.PostalCode); !ok {
+		return normalized{}, apierr.InvalidFields(apierr.FieldError{Field: field,
+			Message: "unknown US ZIP code " + strconv.Quote(loc.PostalCode) + ": not among the ZIP centroids, so the posting could not be placed"})
+	}
+	return n, nil
+}
+
+func recordField(index int, name string) string {
+	return "records[" + strconv.Itoa(index) + "]." + name
+}
+
+// rawID is the id a record would have as a posting of org, from its
+// identifier; "" when it has none (the id then comes from the content,
+// which a rejected record does not have).
+func rawID(raw posting.Raw, org string) string {
+	id := posting.IDOf(raw)
+	if id == "" {
+		return ""
+	}
+	return org + "-" + id
+}
+
+// recordRejections publishes jobs.rejected for each refused record:
+// content-free, for operators and the employer's dashboards.
+func (s *Service) recordRejections(ctx context.Context, org string, rejected []ingestapi.RejectedRecord) error {
+	for _, rj := range rejected {
+		ev := ingestapi.Rejected.New("", ingestapi.Rejection{EmployerID: org, Index: rj.Index, Line: rj.Line, Errors: rj.Errors, RequestID: obs.RequestID(ctx)})
+		ev.ID, ev.Source, ev.Time, ev.RequestID = obs.NewRequestID(), Name, s.now(), obs.RequestID(ctx)
+		if _, err := events.Publish(ctx, s.js, ev); err != nil {
+			return apierr.Wrap(err, apierr.Unavailable, "could not record the rejected records; try again")
+		}
+	}
+	return nil
 }
 
 // accept de-duplicates and publishes a batch of normalised postings, with
@@ -129,73 +196,88 @@ func (s *Service) submit(ctx context.Context, r rpc.Request) (any, error) {
 // sent twice is one posting: its fingerprint is in the message id
 // (JetStream drops a repeat within the hour) and Redis remembers each
 // posting's current fingerprint beyond that.
-func (s *Service) accept(ctx context.Context, org string, ps []posting.Posting) ([]Outcome, error) {
-	if len(ps) == 0 {
+func (s *Service) accept(ctx context.Context, org string, ns []normalized) ([]ingestapi.Outcome, error) {
+	if len(ns) == 0 {
 		return nil, nil
 	}
-	ids := make([]string, len(ps))
-	for i := range ps {
-		ps[i].ID = org + "-" + ps[i].ID // postings of different organisations never share an id
-		ids[i] = ps[i].ID
+	ps := make([]posting.Posting, len(ns))
+	ids := make([]string, len(ns))
+	for i, n := range ns {
+		ps[i], ids[i] = n.p, n.p.ID
 	}
 	unavailable := func(err error) error {
 		return apierr.Wrap(err, apierr.Unavailable, "could not check for duplicates; try again")
 	}
-	kn, err := s.dedup.lookup(ctx, ids)
+	prior, err := s.store.lookup(ctx, ids)
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	clusters, err := s.dedup.clusters(ctx, ps, kn)
+	clusters, err := s.store.clusters(ctx, ps, prior)
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	outs := make([]Outcome, len(ps))
-	changed := make([]bool, len(ps))
-	futures := make([]jetstream.PubAckFuture, len(ps))
-	subjects := make([]string, len(ps))
+	outs := make([]ingestapi.Outcome, len(ns))
+	as := make([]accepted, 0, len(ns))
+	futures := make([]jetstream.PubAckFuture, len(ns))
+	subjects := make([]string, len(ns))
 	latest := map[string]string{} // id → fingerprint, for repeats within the batch
-	for i, p := range ps {
-		prev, seenInBatch := latest[p.ID]
-		if !seenInBatch {
-			prev = kn[i].fingerprint
-		}
-		latest[p.ID] = p.Fingerprint
-		outs[i] = Outcome{ID: p.ID, ClusterID: clusters[i], Status: "duplicate"}
-		if prev == p.Fingerprint {
+	for i, n := range ns {
+		p := n.p
+		outs[i] = ingestapi.Outcome{Index: n.raw.Index, ID: p.ID, ClusterID: clusters[i], Status: outcomeDuplicate, Warnings: n.warnings}
+		if prior[i].closedByEmployer() {
+			outs[i].Status = outcomeClosed
 			continue
 		}
-		subjects[i], outs[i].Status = events.JobsPosted, "posted"
-		if prev != "" {
-			subjects[i], outs[i].Status = events.JobsUpdated, "updated"
+		prev, seenInBatch := latest[p.ID]
+		if !seenInBatch {
+			prev = prior[i].fingerprint
 		}
-		changed[i] = true
-		f, err := events.PublishAsync(s.p.JS, events.Event{
-			Subject: subjects[i], ID: p.ID + ":" + p.Fingerprint, Source: Name, Time: s.now(), RequestID: obs.RequestID(ctx),
-			Payload: JobEvent{Posting: p, EmployerID: org, ClusterID: clusters[i]},
-		})
+		latest[p.ID] = p.Fingerprint
+		a := accepted{p: p, raw: n.raw, cluster: clusters[i], known: prior[i], opens: prior[i].opens}
+		if prev == p.Fingerprint {
+			as = append(as, a)
+			continue
+		}
+		topic, id := ingestapi.Posted, p.ID+":"+p.Fingerprint
+		outs[i].Status = outcomePosted
+		if prev != "" {
+			topic, outs[i].Status = ingestapi.Updated, outcomeUpdated
+		} else if prior[i].closedBySystem() && !seenInBatch {
+			// Posted again after it closed: a new message id, or JetStream
+			// would drop it as the first posting's duplicate.
+			a.opens++
+		}
+		if a.opens > 0 {
+			id += ":" + strconv.Itoa(a.opens)
+		}
+		a.changed = true
+		as = append(as, a)
+		ev := topic.New("", ingestapi.JobEvent{Posting: p, EmployerID: org, ClusterID: clusters[i]})
+		ev.ID, ev.Source, ev.Time, ev.RequestID = id, Name, s.now(), obs.RequestID(ctx)
+		f, err := events.PublishAsync(s.js, ev)
 		if err != nil {
 			return nil, apierr.Wrap(err, apierr.Unavailable, "could not record the postings; try again")
 		}
-		futures[i] = f
+		futures[i], subjects[i] = f, ev.Subject
 	}
 	// Nothing is reported accepted before JetStream has stored it.
 	for i, f := range futures {
 		if f == nil {
 			continue
 		}
-		ack, err := events.Await(ctx, s.p.JS, subjects[i], f)
+		ack, err := events.Await(ctx, s.js, subjects[i], f)
 		if err != nil {
 			return nil, apierr.Wrap(err, apierr.Unavailable, "could not record the postings; try again")
 		}
 		outs[i].Sequence = ack.Sequence
 		if ack.Duplicate {
-			outs[i].Status = "duplicate"
+			outs[i].Status = outcomeDuplicate
 		}
 	}
-	if err := s.dedup.rememberAll(ctx, ps, clusters, changed, s.now()); err != nil {
+	if err := s.store.rememberAll(ctx, org, as, s.now()); err != nil {
 		// The events are stored: the postings are accepted. Lost version
 		// keys only mean a later resend publishes harmless duplicates.
-		obs.Logger(ctx, s.p.Log).Warn().Err(err).Msg("remember posting versions")
+		obs.Logger(ctx, s.log).Warn().Err(err).Msg("remember posting versions")
 	}
 	return outs, nil
 }
