@@ -15,6 +15,8 @@ const (
 	TargetUnreachable  = "unreachable"
 )
 
+// targetPlan plans the way to the state's target credential: held, rules
+// unknown, unreachable, or the best route with its notes and alternatives.
 func (e *engine) targetPlan() *TargetPlan {
 	cat := e.cat
 	ti := e.ck.target
@@ -35,6 +37,29 @@ func (e *engine) targetPlan() *TargetPlan {
 		return tp
 	}
 
+	opts := e.targetRoutes(ti, tp)
+	if len(opts) == 0 {
+		tp.Status = TargetUnreachable
+		tp.Notes = append(tp.Notes, "no route can be planned: every route depends on rules that are unknown")
+		tp.Notes = append(tp.Notes, cat.blocked(ti, e.prof)...)
+		return tp
+	}
+
+	best := &opts[0]
+	if len(best.steps) == 1 {
+		tp.Status = TargetEligibleNow
+	}
+	unknownMonths, unknownCost := e.bestRoute(tp, best)
+	e.targetNotes(tp, ti, best, unknownMonths, unknownCost)
+	e.alternatives(tp, opts)
+	return tp
+}
+
+// targetRoutes returns the routes to credential ti, best first, within the
+// plan's limits; when none fits them, the routes without limits and the
+// status TargetOverLimits with a note on what the best one needs.
+func (e *engine) targetRoutes(ti int, tp *TargetPlan) []option {
+	cat := e.cat
 	limited := e.ck.maxMonths > 0 || e.ck.maxCost > 0
 	pl := &planner{cat: cat, prof: e.prof, optimize: e.ck.optimize, maxMonths: e.ck.maxMonths, maxCost: e.ck.maxCost}
 	opts := pl.prune(pl.credentialOptions(ti, ""))
@@ -49,19 +74,13 @@ func (e *engine) targetPlan() *TargetPlan {
 				limitsText(e.ck.maxMonths, e.ck.maxCost), s.mMin, s.cMin))
 		}
 	}
-	if len(opts) == 0 {
-		tp.Status = TargetUnreachable
-		tp.Notes = append(tp.Notes, "no route can be planned: every route depends on rules that are unknown")
-		tp.Notes = append(tp.Notes, cat.blocked(ti, e.prof)...)
-		return tp
-	}
+	return opts
+}
 
-	best := &opts[0]
-	if len(best.steps) == 1 {
-		tp.Status = TargetEligibleNow
-	}
+// bestRoute puts the best route's steps and totals in tp and returns the
+// codes of the steps whose duration or cost no source gives.
+func (e *engine) bestRoute(tp *TargetPlan, best *option) (unknownMonths, unknownCost []string) {
 	e.inPlan = make(map[stepKey]bool, len(best.steps))
-	var unknownMonths, unknownCost []string
 	for i := range best.steps {
 		ps := &best.steps[i]
 		e.inPlan[ps.key()] = true
@@ -86,6 +105,14 @@ func (e *engine) targetPlan() *TargetPlan {
 		tp.CostMax = &v
 	}
 
+	return unknownMonths, unknownCost
+}
+
+// targetNotes adds what a reader of the plan must know: what durations
+// leave out, what is unknown, limits, secondary sources, apprentice status.
+func (e *engine) targetNotes(tp *TargetPlan, ti int, best *option, unknownMonths, unknownCost []string) {
+	cat := e.cat
+	cr := &cat.Credentials[ti]
 	tp.Notes = append(tp.Notes, "durations add steps end to end and leave out exam preparation, which no source gives")
 	if len(unknownMonths) > 0 {
 		tp.Notes = append(tp.Notes, "months_max unknown: no source gives the duration of "+joinAnd(unknownMonths))
@@ -106,7 +133,10 @@ func (e *engine) targetPlan() *TargetPlan {
 		tp.Notes = append(tp.Notes, fmt.Sprintf("passing without %d months of %s experience (or AAPC's training credits) gives %s%s, an apprentice status",
 			a.months, areaName(a.area), cr.Code, a.suffix))
 	}
+}
 
+// alternatives adds up to two other routes after the best.
+func (e *engine) alternatives(tp *TargetPlan, opts []option) {
 	for i := 1; i < len(opts) && i <= 2; i++ {
 		o := &opts[i]
 		r := Route{MonthsMin: o.sum.mMin, CostMin: o.sum.cMin, Uncertain: o.uncertain > 0}
@@ -123,7 +153,6 @@ func (e *engine) targetPlan() *TargetPlan {
 		}
 		tp.Alternatives = append(tp.Alternatives, r)
 	}
-	return tp
 }
 
 func (e *engine) stepCode(ps *pstep) string {
