@@ -242,45 +242,17 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 	var cues []token
 	for _, tk := range toks {
 		switch tk.t.kind {
-		case kindCodeSet:
-			e.codeSets = addUnique(e.codeSets, tk.t.id)
-		case kindEHR:
-			e.ehrs = addUnique(e.ehrs, tk.t.id)
-		case kindEncoder:
-			e.encoders = addUnique(e.encoders, tk.t.id)
-		case kindSkill:
-			e.skills = addUnique(e.skills, tk.t.id)
-		case kindWorkMode:
-			e.textMode = bestMode(e.textMode, tk.t.id)
+		case kindCodeSet, kindEHR, kindEncoder, kindSkill, kindWorkMode:
+			e.addFact(tk.t)
 		case kindInLieu:
-			// What stands in for what: the words after the term, up to a
-			// comma, unless the term names it ("in lieu of a degree").
-			term := lower[tk.start:tk.end]
-			after := lower[tk.end:min(end, tk.end+40)]
-			if i := bytes.IndexAny(after, ",;"); i >= 0 {
-				after = after[:i]
-			}
-			generic := false
-			switch string(term) {
-			case "in lieu of", "in place of", "instead of", "can replace", "may replace", "can substitute for":
-				generic = true
-			}
-			if bytes.Contains(term, []byte("degree")) || bytes.Contains(term, []byte("education")) {
-				after = nil
-			}
-			lieuAt = tk.start
-			switch {
-			case bytes.Contains(after, []byte("certif")) || bytes.Contains(after, []byte("credential")):
-				// "3 years of experience in lieu of certification" stands
-				// in for a credential, not for education.
+			var what standsFor
+			lieuAt, what = inLieu(lower, start, end, tk, sec)
+			switch what {
+			case standsForCredential:
 				forCredential = true
-			case containsWord(after, "experience") && !containsWord(lower[start:tk.start], "experience"):
-				// "a degree may substitute for the required experience":
-				// education in place of experience.
+			case standsForExperience:
 				forExperience = true
-			case generic && !containsWord(after, "degree") && !containsWord(after, "education") && !containsWord(after, "diploma"):
-				lieuAt = -1 // "CIC in lieu of the CCS": credentials, read by gapOp
-			case sec != sectionIgnore:
+			case standsForEducation:
 				forEducation = true
 				e.inLieu = true
 			}
@@ -344,4 +316,67 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 		c.education(runs, i, e)
 	}
 	c.experience(e)
+}
+
+// addFact records a code set, EHR system, encoder, skill or work mode the
+// posting names.
+func (e *extraction) addFact(t *target) {
+	switch t.kind {
+	case kindCodeSet:
+		e.codeSets = addUnique(e.codeSets, t.id)
+	case kindEHR:
+		e.ehrs = addUnique(e.ehrs, t.id)
+	case kindEncoder:
+		e.encoders = addUnique(e.encoders, t.id)
+	case kindSkill:
+		e.skills = addUnique(e.skills, t.id)
+	case kindWorkMode:
+		e.textMode = bestMode(e.textMode, t.id)
+	}
+}
+
+// standsFor is what an "in lieu of" term says the clause's other
+// requirement stands in for.
+type standsFor uint8
+
+const (
+	standsForNothing standsFor = iota
+	standsForCredential
+	standsForExperience
+	standsForEducation
+)
+
+// inLieu reads the "in lieu of" term tk of the clause lower[start:end]:
+// what stands in for what, from the words after the term up to a comma,
+// unless the term names it ("in lieu of a degree"). at is where the term
+// starts, or -1 when it only sets credentials against each other.
+func inLieu(lower []byte, start, end int, tk token, sec section) (at int, what standsFor) {
+	term := lower[tk.start:tk.end]
+	after := lower[tk.end:min(end, tk.end+40)]
+	if i := bytes.IndexAny(after, ",;"); i >= 0 {
+		after = after[:i]
+	}
+	generic := false
+	switch string(term) {
+	case "in lieu of", "in place of", "instead of", "can replace", "may replace", "can substitute for":
+		generic = true
+	}
+	if bytes.Contains(term, []byte("degree")) || bytes.Contains(term, []byte("education")) {
+		after = nil
+	}
+	switch {
+	case bytes.Contains(after, []byte("certif")) || bytes.Contains(after, []byte("credential")):
+		// "3 years of experience in lieu of certification" stands
+		// in for a credential, not for education.
+		return tk.start, standsForCredential
+	case containsWord(after, "experience") && !containsWord(lower[start:tk.start], "experience"):
+		// "a degree may substitute for the required experience":
+		// education in place of experience.
+		return tk.start, standsForExperience
+	case generic && !containsWord(after, "degree") && !containsWord(after, "education") && !containsWord(after, "diploma"):
+		return -1, standsForNothing // "CIC in lieu of the CCS": credentials, read by gapOp
+	case sec != sectionIgnore:
+		return tk.start, standsForEducation
+	}
+	return tk.start, standsForNothing
 }
