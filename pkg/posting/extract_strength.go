@@ -275,13 +275,11 @@ func (c *clauseCtx) credentials(runs []run, i int, e *extraction) {
 	switch {
 	case has(strengthNegated) && !has(strengthPreferred):
 		e.negated = append(e.negated, gs...) // unless a "but" clause says otherwise
-		return
 	case has(strengthNegated):
 		// "RHIT preferred, not required" or "not required but preferred".
 		for _, g := range gs {
 			e.apply(g, strengthPreferred)
 		}
-		return
 	case firstStrength(post) == strengthPreferred:
 		// "RHIA or progress toward the RHIA preferred": a preference, even
 		// for eligibility. "Must have RHIT and CCS preferred": the trailing
@@ -296,51 +294,67 @@ func (c *clauseCtx) credentials(runs []run, i int, e *extraction) {
 		for _, g := range last {
 			e.apply(g, strengthPreferred)
 		}
-		return
 	case has(strengthEligible):
-		// "You'll need an active CPC or CCS, and the CPMA (or the ability
-		// to obtain it)": the eligibility cue after the run belongs to its
-		// last group when a different cue leads the run.
-		if len(gs) > 1 && pre != nil && pre.strength != strengthEligible && firstStrength(post) == strengthEligible {
-			for _, g := range gs[:len(gs)-1] {
-				e.apply(g, c.strengthOf(pre.strength))
-			}
-			e.apply(gs[len(gs)-1], strengthEligible)
-			return
-		}
-		for _, g := range gs {
-			e.apply(g, strengthEligible)
-		}
-		return
+		c.eligibleGroups(e, gs, pre, post)
 	case has(strengthBenefit):
-		return
+		// offered, not asked for: nothing to record
 	case has(strengthAlternative):
-		// "CPC-A will be considered" widens the last group; "we will also
-		// consider a CCS with 3 years of coding" is a route of its own.
-		if e.override == nil && c.ownRequirements() && e.alternativeRoute(slices.ContainsFunc(c.toks, func(tk token) bool { return tk.t.kind == kindEducation })) {
-			for _, g := range gs {
-				e.apply(g, eligibleOr(g, strengthRequired))
-			}
-			return
+		c.alternativeGroups(e, gs)
+	default:
+		c.cuedGroups(e, gs, pre, post)
+	}
+}
+
+// eligibleGroups applies an eligibility cue ("or eligible", "the ability
+// to obtain it") to the groups of a run.
+func (c *clauseCtx) eligibleGroups(e *extraction, gs []group, pre *target, post []*target) {
+	// "You'll need an active CPC or CCS, and the CPMA (or the ability
+	// to obtain it)": the eligibility cue after the run belongs to its
+	// last group when a different cue leads the run.
+	if len(gs) > 1 && pre != nil && pre.strength != strengthEligible && firstStrength(post) == strengthEligible {
+		for _, g := range gs[:len(gs)-1] {
+			e.apply(g, c.strengthOf(pre.strength))
 		}
+		e.apply(gs[len(gs)-1], strengthEligible)
+		return
+	}
+	for _, g := range gs {
+		e.apply(g, strengthEligible)
+	}
+}
+
+// alternativeGroups applies a cue that opens an alternative ("will be
+// considered", "we will also consider") to the groups of a run.
+func (c *clauseCtx) alternativeGroups(e *extraction, gs []group) {
+	// "CPC-A will be considered" widens the last group; "we will also
+	// consider a CCS with 3 years of coding" is a route of its own.
+	if e.override == nil && c.ownRequirements() && e.alternativeRoute(slices.ContainsFunc(c.toks, func(tk token) bool { return tk.t.kind == kindEducation })) {
 		for _, g := range gs {
-			if g.eligible || e.joinLast(g) {
-				if g.eligible {
-					e.apply(g, strengthEligible)
-				}
-				continue
-			}
-			// "CPC strongly preferred; will hire CPC-A": what is preferred
-			// is also a way to meet the requirement.
-			for _, id := range e.linePreferred {
-				if !slices.ContainsFunc(g.ms, func(m mention) bool { return m.id == id }) {
-					g.ms = append(g.ms, mention{id: id, at: g.at})
-				}
-			}
-			e.apply(g, strengthRequired)
+			e.apply(g, eligibleOr(g, strengthRequired))
 		}
 		return
 	}
+	for _, g := range gs {
+		if g.eligible || e.joinLast(g) {
+			if g.eligible {
+				e.apply(g, strengthEligible)
+			}
+			continue
+		}
+		// "CPC strongly preferred; will hire CPC-A": what is preferred
+		// is also a way to meet the requirement.
+		for _, id := range e.linePreferred {
+			if !slices.ContainsFunc(g.ms, func(m mention) bool { return m.id == id }) {
+				g.ms = append(g.ms, mention{id: id, at: g.at})
+			}
+		}
+		e.apply(g, strengthRequired)
+	}
+}
+
+// cuedGroups applies the required or preferred cues before and after a run
+// to its groups, else the section's strength, else required.
+func (c *clauseCtx) cuedGroups(e *extraction, gs []group, pre *target, post []*target) {
 	preS := strengthNone
 	if pre != nil && (pre.strength == strengthRequired || pre.strength == strengthPreferred) {
 		preS = pre.strength
