@@ -18,13 +18,13 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/projection"
 	"github.com/clerkpath/clerkpath/services/credentials"
-	"github.com/clerkpath/clerkpath/services/profiles"
 )
 
 // opsConn connects an operations command to the servers of a running
@@ -80,7 +80,7 @@ type rebuildTarget struct {
 // matching service) join this list when matching serves its own
 // svc.matching.rebuild / .rebuild.status endpoints with a projection.Status.
 var rebuildTargets = []rebuildTarget{
-	{"profiles", profiles.SubjectRebuild, profiles.SubjectRebuildStatus},
+	{"profiles", profilesapi.Rebuild.Subject, profilesapi.RebuildStatus.Subject},
 	{"credentials", credentials.SubjectRebuild, credentials.SubjectRebuildStatus},
 }
 

@@ -12,12 +12,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 	"github.com/clerkpath/clerkpath/services/credentials"
-	"github.com/clerkpath/clerkpath/services/profiles"
 )
 
 func (s *stack) opsEnv(k string) string {
@@ -155,7 +155,7 @@ func TestRebuildAllAsksTheOwnersAndKeepsServing(t *testing.T) {
 	}
 	defer nc.Close()
 	ctx := context.Background()
-	if _, err := rpc.Call[profile.Seeker](ctx, nc, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": "rb-1"}}); err != nil {
+	if _, err := profilesapi.SeekerPut.Call(ctx, nc, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: "rb-1"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := rpc.Call[credentials.Records](ctx, nc, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "rb-1",
@@ -172,7 +172,7 @@ func TestRebuildAllAsksTheOwnersAndKeepsServing(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := rpc.Call[profile.Seeker](ctx, nc, profiles.SubjectSeekerGet, map[string]any{"id": "rb-1"}); err != nil {
+			if _, err := profilesapi.SeekerGet.Call(ctx, nc, profilesapi.SeekerRef{ID: "rb-1"}); err != nil {
 				readErr <- fmt.Errorf("profile during rebuild: %w", err)
 				return
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
@@ -114,7 +115,7 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 			[]profile.CredentialRecord{{Code: "RHIT", EarnedOn: "2024-05-01"}}},
 	}
 	for _, s := range seekers {
-		if _, err := rpc.Call[json.RawMessage](ctx, c.nc, "svc.profiles.seeker.put", map[string]any{"seeker": s.sk}); err != nil {
+		if _, err := profilesapi.SeekerPut.Call(ctx, c.nc, profilesapi.PutSeekerRequest{Seeker: s.sk}); err != nil {
 			return fmt.Errorf("seeker %s: %w", s.sk.ID, err)
 		}
 		for _, cr := range s.creds {

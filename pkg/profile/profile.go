@@ -82,8 +82,34 @@ var (
 // ValidID reports whether id is a well-formed seeker id.
 func ValidID(id string) bool { return idPattern.MatchString(id) }
 
-// Validate checks every field and returns all problems at once.
-func (s *Seeker) Validate() error {
+// Validate checks every field and returns all problems at once. A postal
+// code is checked for its form only; ValidateWithZIPs also checks that it
+// is a known place.
+func (s *Seeker) Validate() error { return s.problems().Err() }
+
+// ValidateWithZIPs is Validate, and a well-formed postal code must also be
+// a known ZIP code: known reports whether one is (a lookup in the ZIP
+// centroids). With known nil (no centroids loaded) the code is accepted
+// and the returned warnings say it was not checked.
+func (s *Seeker) ValidateWithZIPs(known func(zip string) bool) (warnings []apierr.FieldError, err error) {
+	fs := s.problems()
+	if l := s.Location; l != nil && zipPattern.MatchString(l.PostalCode) {
+		switch {
+		case known == nil:
+			warnings = append(warnings, apierr.FieldError{Field: "location.postal_code",
+				Message: "not checked: this server has no ZIP code list loaded; an unknown ZIP code gets no coordinates, so only remote postings would match"})
+		case !known(l.PostalCode):
+			fs.Add("location.postal_code", "not a known US ZIP code (no ZIP Code Tabulation Area has it); check it, or give lat and lon instead")
+		}
+	}
+	if err := fs.Err(); err != nil {
+		return nil, err
+	}
+	return warnings, nil
+}
+
+// problems lists every problem with the seeker's fields.
+func (s *Seeker) problems() apierr.Fields {
 	var fs apierr.Fields
 	if !ValidID(s.ID) {
 		fs.Add("id", "1 to 64 letters, digits, '-' or '_'")
@@ -159,7 +185,7 @@ func (s *Seeker) Validate() error {
 	if len(s.Target) > 40 {
 		fs.Add("target", "at most 40 characters")
 	}
-	return fs.Err()
+	return fs
 }
 
 // Normalize fills defaults so that stored profiles are uniform.

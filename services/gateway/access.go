@@ -14,6 +14,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
 	"github.com/clerkpath/clerkpath/pkg/contract/gatewayapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/profile"
@@ -130,7 +131,7 @@ func (s *server) authorizeSeeker(ctx context.Context, p auth.Principal, id strin
 }
 
 func (s *server) relations(ctx context.Context, id string) (profile.Relations, error) {
-	return rpc.Call[profile.Relations](ctx, s.p.NC, subjectRelations, map[string]string{"id": id})
+	return profilesapi.Relations.Call(ctx, s.p.NC, profilesapi.SeekerRef{ID: id})
 }
 
 // postingOwner returns the organisation that owns a posting.

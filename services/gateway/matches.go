@@ -8,8 +8,8 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
 // subjectPostingGet is the posting endpoint's subject for callers not yet
@@ -162,9 +162,7 @@ func (s *server) handleMarket() http.Handler {
 // recorded in that client's access log.
 func (s *server) handleCaseload() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ids, err := rpc.Call[struct {
-			Seekers []string `json:"seekers"`
-		}](r.Context(), s.p.NC, subjectCaseload, map[string]string{"counselor": r.PathValue("counselor")})
+		ids, err := profilesapi.CaseloadGet.Call(r.Context(), s.p.NC, profilesapi.CaseloadRequest{Counselor: r.PathValue("counselor")})
 		if err != nil {
 			s.writeError(w, r, err)
 			return

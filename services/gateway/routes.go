@@ -45,6 +45,7 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"GET /v1/market", access{roles: allRoles}, s.handleMarket()},
 
 		{"PUT /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handlePutSeeker()},
+		{"PATCH /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handlePatchSeeker()},
 		{"GET /v1/seekers/{id}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "profile"}, s.handleGetSeeker()},
 		{"DELETE /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleDeleteSeeker()},
 		{"GET /v1/seekers/{id}/export", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleExportSeeker()},
@@ -53,7 +54,7 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"PUT /v1/seekers/{id}/consents/{org}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleConsent(true)},
 		{"DELETE /v1/seekers/{id}/consents/{org}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleConsent(false)},
 		{"PUT /v1/seekers/{id}/counselors/{counselor}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleCounselorLink(true)},
-		{"DELETE /v1/seekers/{id}/counselors/{counselor}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, counselor: "counselor"}, s.handleCounselorLink(false)},
+		{"DELETE /v1/seekers/{id}/counselors/{counselor}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, counselor: "counselor", audit: "relations"}, s.handleCounselorLink(false)},
 		{"GET /v1/seekers/{id}/matches", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "matches"}, s.handleMatches()},
 		{"POST /v1/seekers/{id}/notes", access{roles: counselors, seeker: "id", rel: relCaseload}, s.handleAddNote()},
 		{"GET /v1/seekers/{id}/notes", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "notes"}, s.handleNotes()},

@@ -9,32 +9,22 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/strictjson"
 )
 
-// Subjects of the profiles service.
-const (
-	subjectSeekerPut     = "svc.profiles.seeker.put"
-	subjectSeekerGet     = "svc.profiles.seeker.get"
-	subjectContactPut    = "svc.profiles.seeker.contact.put"
-	subjectContactGet    = "svc.profiles.seeker.contact.get"
-	subjectConsent       = "svc.profiles.seeker.consent"
-	subjectCounselorLink = "svc.profiles.seeker.counselor"
-	subjectRelations     = "svc.profiles.seeker.relations"
-	subjectExport        = "svc.profiles.seeker.export"
-	subjectDelete        = "svc.profiles.seeker.delete"
-	subjectCaseload      = "svc.profiles.counselor.caseload"
-	subjectEmployerPut   = "svc.profiles.employer.put"
-	subjectEmployerGet   = "svc.profiles.employer.get"
-	subjectNoteAdd       = "svc.profiles.seeker.note.add"
-	subjectNotes         = "svc.profiles.seeker.notes"
-)
-
 // forward sends req to a service and answers with its reply as is.
 func (s *server) forward(w http.ResponseWriter, r *http.Request, subject string, req any, status int) {
 	res, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subject, req)
+	s.reply(w, r, res, err, status)
+}
+
+// reply answers with a service's reply as it is (the JSON it encoded), or
+// with the problem document of its error.
+func (s *server) reply(w http.ResponseWriter, r *http.Request, res json.RawMessage, err error, status int) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -51,31 +41,87 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	return strictjson.Decode(body, v)
 }
 
+// ifMatch reads If-Match: absent or "*" is nil (no precondition).
+func ifMatch(r *http.Request) (*uint64, error) {
+	im := r.Header.Get("If-Match")
+	if im == "" || im == "*" {
+		return nil, nil
+	}
+	v, err := parseETag(im)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // handlePutSeeker creates or replaces a seeker's profile. If-Match carries
 // the ETag last read; a stale one is 412.
 func (s *server) handlePutSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		var sk profile.Seeker
-		if err := decodeBody(w, r, &sk); err != nil {
+		var req profilesapi.PutSeekerRequest
+		if err := decodeBody(w, r, &req.Seeker); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if sk.ID != "" && sk.ID != id {
+		if req.Seeker.ID != "" && req.Seeker.ID != id {
 			s.writeError(w, r, apierr.InvalidFields(apierr.FieldError{Field: "id", Message: "differs from the id in the path"}))
 			return
 		}
-		sk.ID = id
-		req := map[string]any{"seeker": sk}
-		if im := r.Header.Get("If-Match"); im != "" && im != "*" {
-			v, err := parseETag(im)
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			req["if_match"] = v
+		req.Seeker.ID = id
+		var err error
+		if req.IfMatch, err = ifMatch(r); err != nil {
+			s.writeError(w, r, err)
+			return
 		}
-		out, err := rpc.Call[profile.Seeker](r.Context(), s.p.NC, subjectSeekerPut, req)
+		s.writeSeeker(w, r)(profilesapi.SeekerPut.Call(r.Context(), s.p.NC, req))
+	})
+}
+
+// mergePatchType is the media type of a JSON Merge Patch (RFC 7396).
+const mergePatchType = "application/merge-patch+json"
+
+// handlePatchSeeker changes part of a seeker's profile: the body is a JSON
+// Merge Patch (RFC 7396), applied by the profiles service to the current
+// version and validated as a PUT of the result. If-Match is honoured when
+// sent (412 when stale); without it the patch applies to whatever version
+// is current, as a merge patch only touches the fields it names.
+func (s *server) handlePatchSeeker() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mt := mediaType(r); mt != mergePatchType {
+			w.Header().Set("Accept-Patch", mergePatchType)
+			s.writeError(w, r, apierr.New(apierr.Unsupported, "Content-Type %q is not supported here; send a JSON Merge Patch as %s", r.Header.Get("Content-Type"), mergePatchType))
+			return
+		}
+		body, err := readBody(w, r, MaxJSONBody)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		req := profilesapi.PatchSeekerRequest{ID: r.PathValue("id"), Patch: body}
+		if req.IfMatch, err = ifMatch(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeSeeker(w, r)(profilesapi.SeekerPatch.Call(r.Context(), s.p.NC, req))
+	})
+}
+
+// writeSeeker answers a PUT or PATCH with the stored seeker and its ETag.
+func (s *server) writeSeeker(w http.ResponseWriter, r *http.Request) func(profilesapi.SeekerWrite, error) {
+	return func(out profilesapi.SeekerWrite, err error) {
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", etag(out.Version))
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (s *server) handleGetSeeker() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, err := profilesapi.SeekerGet.Call(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: r.PathValue("id")})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -85,26 +131,10 @@ func (s *server) handlePutSeeker() http.Handler {
 	})
 }
 
-func (s *server) handleGetSeeker() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		out, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectSeekerGet, map[string]string{"id": r.PathValue("id")})
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		var v struct {
-			Version uint64 `json:"version"`
-		}
-		_ = json.Unmarshal(out, &v)
-		w.Header().Set("ETag", etag(v.Version))
-		writeRawJSON(w, http.StatusOK, out)
-	})
-}
-
 func (s *server) handleDeleteSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		if _, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectDelete, map[string]string{"id": id}); err != nil {
+		if _, err := profilesapi.Delete.Call(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: id}); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -120,7 +150,11 @@ func (s *server) handleDeleteSeeker() http.Handler {
 func (s *server) handleExportSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		out, err := rpc.Call[map[string]any](r.Context(), s.p.NC, subjectExport, map[string]string{"id": id})
+		exp, err := profilesapi.ExportGet.Forward(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: id})
+		var out map[string]any
+		if err == nil {
+			err = json.Unmarshal(exp, &out)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -138,7 +172,7 @@ func (s *server) handleExportSeeker() http.Handler {
 			req     any
 		}{
 			"credentials": {"svc.credentials.records", map[string]string{"seeker_id": id}},
-			"match_list":  {"svc.matching.list", map[string]string{"seeker_id": id}},
+			"match_list":  {matchingapi.MatchList.Subject, matchingapi.MatchListRequest{SeekerID: id}},
 		} {
 			v, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, call.subject, call.req)
 			if err != nil && apierr.CodeOf(err) != apierr.NotFound {
@@ -159,25 +193,29 @@ func (s *server) handlePutContact() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.forward(w, r, subjectContactPut, map[string]any{"id": r.PathValue("id"), "contact": c}, http.StatusOK)
+		res, err := profilesapi.ContactPut.Forward(r.Context(), s.p.NC, profilesapi.ContactRequest{ID: r.PathValue("id"), Contact: c})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleGetContact() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectContactGet, map[string]string{"id": r.PathValue("id")}, http.StatusOK)
+		res, err := profilesapi.ContactGet.Forward(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: r.PathValue("id")})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleConsent(granted bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectConsent, map[string]any{"id": r.PathValue("id"), "employer": r.PathValue("org"), "granted": granted}, http.StatusOK)
+		res, err := profilesapi.Consent.Forward(r.Context(), s.p.NC, profilesapi.ConsentRequest{ID: r.PathValue("id"), Employer: r.PathValue("org"), Granted: granted})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleCounselorLink(linked bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectCounselorLink, map[string]any{"id": r.PathValue("id"), "counselor": r.PathValue("counselor"), "linked": linked}, http.StatusOK)
+		res, err := profilesapi.CounselorLink.Forward(r.Context(), s.p.NC, profilesapi.CounselorLinkRequest{ID: r.PathValue("id"), Counselor: r.PathValue("counselor"), Linked: linked})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
@@ -193,13 +231,15 @@ func (s *server) handlePutEmployer() http.Handler {
 			return
 		}
 		e.Org = r.PathValue("org")
-		s.forward(w, r, subjectEmployerPut, map[string]any{"employer": e}, http.StatusOK)
+		res, err := profilesapi.EmployerPut.Forward(r.Context(), s.p.NC, profilesapi.EmployerPutRequest{Employer: e})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleGetEmployer() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectEmployerGet, map[string]string{"org": r.PathValue("org")}, http.StatusOK)
+		res, err := profilesapi.EmployerGet.Forward(r.Context(), s.p.NC, profilesapi.EmployerRef{Org: r.PathValue("org")})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
@@ -229,12 +269,14 @@ func (s *server) handleAddNote() http.Handler {
 			return
 		}
 		n.Author = auth.PrincipalFrom(r.Context()).Subject
-		s.forward(w, r, subjectNoteAdd, map[string]any{"id": r.PathValue("id"), "note": n}, http.StatusCreated)
+		res, err := profilesapi.NoteAdd.Forward(r.Context(), s.p.NC, profilesapi.NoteRequest{ID: r.PathValue("id"), Note: n})
+		s.reply(w, r, res, err, http.StatusCreated)
 	})
 }
 
 func (s *server) handleNotes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectNotes, map[string]string{"id": r.PathValue("id")}, http.StatusOK)
+		res, err := profilesapi.NotesGet.Forward(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: r.PathValue("id")})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }

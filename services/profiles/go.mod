@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/clerkpath/clerkpath/pkg v0.0.0
+	github.com/evanphx/json-patch/v5 v5.9.11
 	github.com/nats-io/nats.go v1.55.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/rs/zerolog v1.35.1

@@ -6,13 +6,19 @@ package profiles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
+	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/projection"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
@@ -21,53 +27,63 @@ import (
 // Name and Version identify the service in `nats micro ls`.
 const (
 	Name    = "profiles"
-	Version = "0.2.0"
+	Version = "0.3.0"
 )
 
-// Request/reply subjects.
-const (
-	SubjectSeekerPut     = "svc.profiles.seeker.put"
-	SubjectSeekerGet     = "svc.profiles.seeker.get"
-	SubjectContactPut    = "svc.profiles.seeker.contact.put"
-	SubjectContactGet    = "svc.profiles.seeker.contact.get"
-	SubjectConsent       = "svc.profiles.seeker.consent"
-	SubjectCounselorLink = "svc.profiles.seeker.counselor"
-	SubjectRelations     = "svc.profiles.seeker.relations"
-	SubjectNoteAdd       = "svc.profiles.seeker.note.add"
-	SubjectNotes         = "svc.profiles.seeker.notes"
-	SubjectExport        = "svc.profiles.seeker.export"
-	SubjectDelete        = "svc.profiles.seeker.delete"
-	SubjectCaseload      = "svc.profiles.counselor.caseload"
-	SubjectEmployerPut   = "svc.profiles.employer.put"
-	SubjectEmployerGet   = "svc.profiles.employer.get"
-)
-
-// Service holds the profiles service's dependencies.
+// Service is the profiles service: its connections, its projection and
+// the keyring that seals seekers' events.
 type Service struct {
-	p     *platform.Platform
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	log   zerolog.Logger
+	opts  Options
 	store *store
 	proj  *projection.Projection
-	keys  *shred.Keyring
-	now   func() time.Time
+	keys  *shred.Keyring // opened by Serve
 }
 
-// Options tune the service; the zero value is the production default.
+// Options tune the service; the zero value is a working default.
 type Options struct {
 	// Projection tunes the generations of the Redis projection.
 	Projection projection.Options
+	// StreamReplicas is the replica count of the key stream (pkg/shred)
+	// when Serve creates it; 0 means 1.
+	StreamReplicas int
+	// RequestTimeout bounds each request; 0 means 10 s.
+	RequestTimeout time.Duration
+	// ZIPs are the ZIP centroids a seeker's postal code is checked
+	// against. Nil: postal codes are accepted with a warning.
+	ZIPs *geo.ZCTA
+	// Now is the clock (notes are stamped with it); nil means time.Now.
+	Now func() time.Time
 }
 
-// Run serves the profile endpoints and keeps the Redis projection until ctx ends.
-func Run(ctx context.Context, p *platform.Platform) error { return RunWith(ctx, p, Options{}) }
+// New is the profiles service on the given connections. It does no I/O;
+// Serve opens the keyring, runs the projection and answers requests.
+func New(nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, log zerolog.Logger, opts Options) (*Service, error) {
+	if nc == nil || js == nil || rdb == nil {
+		return nil, errors.New("profiles: NATS, JetStream and Redis are required")
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Service{nc: nc, js: js, log: log, opts: opts}
+	s.proj = projection.New(rdb, js, log, s.projectionSpec(), opts.Projection)
+	s.store = &store{rdb: rdb, proj: s.proj}
+	return s, nil
+}
 
-// RunWith is Run with options.
-func RunWith(ctx context.Context, p *platform.Platform, opts Options) error {
-	keys, err := shred.Open(ctx, p.JS, p.Config.StreamReplicas)
+// Serve serves the profile endpoints and keeps the Redis projection until
+// ctx ends.
+func (s *Service) Serve(ctx context.Context) error {
+	keys, err := shred.Open(ctx, s.js, s.opts.StreamReplicas)
 	if err != nil {
 		return fmt.Errorf("profiles: %w", err)
 	}
-	s := &Service{p: p, keys: keys, now: time.Now}
-	s.openProjection(p, opts.Projection)
+	s.keys = keys
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	eg, ctx := errgroup.WithContext(ctx)
@@ -82,39 +98,43 @@ func RunWith(ctx context.Context, p *platform.Platform, opts Options) error {
 	// A first start builds the projection before the endpoints answer (bounded:
 	// past the bound, reads answer 503 until it is built).
 	if err := s.proj.WaitServing(ctx, 10*time.Second); err != nil {
-		p.Log.Warn().Err(err).Msg("profiles projection not built yet; reads answer 503 until it is")
+		s.log.Warn().Err(err).Msg("profiles projection not built yet; reads answer 503 until it is")
 	}
-	svc, err := micro.AddService(p.NC, micro.Config{Name: Name, Version: Version, Description: "seekers, employers, counselors, caseloads and consent"})
+	svc, err := micro.AddService(s.nc, micro.Config{Name: Name, Version: Version, Description: "seekers, employers, counselors, caseloads and consent"})
 	if err != nil {
 		return fmt.Errorf("profiles: add micro service: %w", err)
 	}
 	defer func() { _ = svc.Stop() }()
-	for _, ep := range []struct {
-		name, subject string
-		fn            rpc.Func
-	}{
-		{"seeker-put", SubjectSeekerPut, s.putSeeker},
-		{"seeker-get", SubjectSeekerGet, s.getSeeker},
-		{"contact-put", SubjectContactPut, s.putContact},
-		{"contact-get", SubjectContactGet, s.getContact},
-		{"consent", SubjectConsent, s.consent},
-		{"counselor-link", SubjectCounselorLink, s.counselorLink},
-		{"relations", SubjectRelations, s.relations},
-		{"note-add", SubjectNoteAdd, s.addNote},
-		{"notes", SubjectNotes, s.notes},
-		{"export", SubjectExport, s.export},
-		{"delete", SubjectDelete, s.deleteSeeker},
-		{"caseload", SubjectCaseload, s.caseload},
-		{"employer-put", SubjectEmployerPut, s.putEmployer},
-		{"employer-get", SubjectEmployerGet, s.getEmployer},
-		{"rebuild", SubjectRebuild, s.proj.RebuildHandler},
-		{"rebuild-status", SubjectRebuildStatus, s.proj.StatusHandler},
-	} {
-		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.NC, p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
-			return fmt.Errorf("profiles: add endpoint %s: %w", ep.name, err)
-		}
+	if err := rpc.AddEndpoints(svc, s.nc, s.log, s.opts.RequestTimeout, s.bindings()...); err != nil {
+		return fmt.Errorf("profiles: %w", err)
 	}
-	p.Log.Info().Msg("profiles ready")
+	if s.opts.ZIPs == nil {
+		s.log.Warn().Msg("no ZIP centroids: seekers' postal codes are accepted unchecked, with a warning")
+	}
+	s.log.Info().Msg("profiles ready")
 	serving = true
 	return eg.Wait()
+}
+
+// bindings pairs each endpoint of the contract with its handler.
+func (s *Service) bindings() []rpc.Binding {
+	return []rpc.Binding{
+		profilesapi.SeekerPut.Bind(s.putSeeker),
+		profilesapi.SeekerPatch.Bind(s.patchSeeker),
+		profilesapi.SeekerGet.Bind(s.getSeeker),
+		profilesapi.ContactPut.Bind(s.putContact),
+		profilesapi.ContactGet.Bind(s.getContact),
+		profilesapi.Consent.Bind(s.consent),
+		profilesapi.CounselorLink.Bind(s.counselorLink),
+		profilesapi.Relations.Bind(s.relations),
+		profilesapi.NoteAdd.Bind(s.addNote),
+		profilesapi.NotesGet.Bind(s.notes),
+		profilesapi.ExportGet.Bind(s.export),
+		profilesapi.Delete.Bind(s.deleteSeeker),
+		profilesapi.CaseloadGet.Bind(s.caseload),
+		profilesapi.EmployerPut.Bind(s.putEmployer),
+		profilesapi.EmployerGet.Bind(s.getEmployer),
+		profilesapi.Rebuild.Bind(func(ctx context.Context, _ rpc.Raw) (projection.Status, error) { return s.proj.Rebuild(ctx) }),
+		profilesapi.RebuildStatus.Bind(func(ctx context.Context, _ rpc.Raw) (projection.Status, error) { return s.proj.Status(ctx) }),
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/projection"
@@ -23,7 +24,7 @@ import (
 // store is the Redis projection of the PROFILES stream, kept in
 // generations (pkg/projection). Generation N's keys:
 //
-//	clerkpath:profiles:g<N>:seeker:<id>             hash: version, doc (attributes JSON), contact (sealed JSON), deleted
+//	clerkpath:profiles:g<N>:seeker:<id>             hash: version, seq, doc (attributes JSON), contact (sealed JSON), deleted
 //	clerkpath:profiles:g<N>:seeker:<id>:employers   set of organisations the seeker consented to
 //	clerkpath:profiles:g<N>:seeker:<id>:counselors  set of linked counselors
 //	clerkpath:profiles:g<N>:seeker:<id>:notes       list of sealed counselor notes
@@ -37,13 +38,6 @@ type store struct {
 	proj *projection.Projection
 }
 
-// ProjectionName names the projection's keys: clerkpath:profiles:….
-const ProjectionName = "profiles"
-
-// ProjectionDurable is the base name of the projection's consumer; each
-// generation N has its own, ProjectionDurable-g<N>.
-const ProjectionDurable = "profiles-projection"
-
 func seekerKey(g projection.Gen, id string) string    { return g.Key("seeker:" + id) }
 func employersKey(g projection.Gen, id string) string { return seekerKey(g, id) + ":employers" }
 func counselorsKey(g projection.Gen, id string) string {
@@ -56,12 +50,17 @@ func caseloadKey(g projection.Gen, counselor string) string {
 }
 func employerKey(g projection.Gen, org string) string { return g.Key("employer:" + org) }
 
-// applyScript applies one change at version ARGV[1] unless the seeker's
-// projection already holds that version or a later one, so replays and
-// redeliveries are harmless. A deletion leaves a tombstone (version,
-// deleted) so that a replay of older events cannot resurrect the seeker.
+// applyScript applies one change at stream sequence ARGV[1] unless the
+// seeker's projection already holds that sequence or a later one (seq), so
+// replays and redeliveries are harmless; each applied event adds one to the
+// seeker's version, the number of events on their subject (1 for a new
+// profile). A deletion leaves a tombstone (version, seq, deleted) so that a
+// replay of older events cannot resurrect the seeker. Hashes written before
+// seq existed kept the sequence in version: it stands in for seq, and the
+// version goes on from it (still increasing; a rebuild renumbers from 1).
 var applyScript = redis.NewScript(`
-local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+local n = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+local cur = tonumber(redis.call('HGET', KEYS[1], 'seq') or n)
 local v = tonumber(ARGV[1])
 if cur >= v then return 0 end
 local op, val = ARGV[2], ARGV[3]
@@ -92,12 +91,47 @@ elseif op == 'skip' then
 else
   return redis.error_reply('unknown op ' .. op)
 end
-redis.call('HSET', KEYS[1], 'version', ARGV[1])
+redis.call('HSET', KEYS[1], 'version', n + 1, 'seq', ARGV[1])
 return 1`)
 
 func (st *store) apply(ctx context.Context, g projection.Gen, id string, version uint64, op, val, extraKey string) error {
 	keys := []string{seekerKey(g, id), employersKey(g, id), counselorsKey(g, id), notesKey(g, id)}
 	return applyScript.Run(ctx, st.rdb, keys, strconv.FormatUint(version, 10), op, val, extraKey, id).Err()
+}
+
+// head is where a seeker's record stands in the projection: the version
+// a client sees, the stream sequence of the last event applied (what a
+// write expects the subject to be at) and the attributes document.
+type head struct {
+	Version, Seq uint64
+	Doc          string // empty: no profile
+	Deleted      bool
+}
+
+func (st *store) head(ctx context.Context, id string) (head, error) {
+	var h head
+	g, err := st.proj.Current(ctx)
+	if err != nil {
+		return h, err
+	}
+	vals, err := st.rdb.HMGet(ctx, seekerKey(g, id), "doc", "version", "seq", "deleted").Result()
+	if err != nil {
+		return h, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+	}
+	h.Doc, _ = vals[0].(string)
+	h.Version = parseUint(vals[1])
+	h.Seq = h.Version // a hash written before seq existed
+	if _, ok := vals[2].(string); ok {
+		h.Seq = parseUint(vals[2])
+	}
+	h.Deleted = vals[3] == "1"
+	return h, nil
+}
+
+func parseUint(v any) uint64 {
+	s, _ := v.(string)
+	n, _ := strconv.ParseUint(s, 10, 64)
+	return n
 }
 
 func (st *store) seeker(ctx context.Context, id string) (profile.Seeker, error) {
@@ -205,25 +239,29 @@ func (st *store) caseload(ctx context.Context, counselor string) ([]string, erro
 	return ids, nil
 }
 
-func (st *store) waitVersion(ctx context.Context, id string, seq uint64, wait time.Duration) error {
-	return st.awaitVersion(ctx, func(g projection.Gen) string { return seekerKey(g, id) }, seq, wait)
+// waitSeeker waits until the seeker's projection has applied the event at
+// stream sequence seq.
+func (st *store) waitSeeker(ctx context.Context, id string, seq uint64, wait time.Duration) error {
+	return st.awaitField(ctx, func(g projection.Gen) string { return seekerKey(g, id) }, "seq", seq, wait)
 }
 
-func (st *store) waitEmployerVersion(ctx context.Context, org string, seq uint64, wait time.Duration) error {
-	return st.awaitVersion(ctx, func(g projection.Gen) string { return employerKey(g, org) }, seq, wait)
+// waitEmployer waits until the organisation's projection holds version
+// seq (an employer's version is its last event's stream sequence).
+func (st *store) waitEmployer(ctx context.Context, org string, seq uint64, wait time.Duration) error {
+	return st.awaitField(ctx, func(g projection.Gen) string { return employerKey(g, org) }, "version", seq, wait)
 }
 
-// awaitVersion waits until the hash at key holds version seq or later. The
+// awaitField waits until field of the hash at key holds seq or more. The
 // generation is resolved on every look, so a swap while waiting is
 // harmless: the new generation was caught up when it was swapped in and
 // applies the write too.
-func (st *store) awaitVersion(ctx context.Context, key func(projection.Gen) string, seq uint64, wait time.Duration) error {
+func (st *store) awaitField(ctx context.Context, key func(projection.Gen) string, field string, seq uint64, wait time.Duration) error {
 	return events.AwaitProjection(ctx, wait, func(ctx context.Context) (bool, error) {
 		g, err := st.proj.Current(ctx)
 		if err != nil {
 			return false, err
 		}
-		v, err := st.rdb.HGet(ctx, key(g), "version").Uint64()
+		v, err := st.rdb.HGet(ctx, key(g), field).Uint64()
 		if errors.Is(err, redis.Nil) {
 			return false, nil
 		}
@@ -267,7 +305,7 @@ func (s *Service) projectionSpec() projection.Spec {
 		Consumers: []events.Consumer{{
 			Stream:   events.StreamProfiles,
 			Durable:  ProjectionDurable,
-			Filters:  []string{events.SeekerSubjectPrefix + ">", events.EmployerSubjectPrefix + ">"},
+			Filters:  []string{profilesapi.SeekerChanged.Subject + ">", profilesapi.EmployerChanged.Subject + ">"},
 			MaxBatch: 100,
 			Linger:   2 * time.Millisecond,
 		}},

@@ -10,13 +10,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/rs/zerolog"
 
-	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/projection"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 	"github.com/clerkpath/clerkpath/services/profiles"
 )
@@ -24,36 +22,11 @@ import (
 // fast generations: pointer read every 50 ms, old generation dropped 300 ms after a swap.
 var fastGenerations = profiles.Options{Projection: projection.Options{Poll: 50 * time.Millisecond, Grace: 300 * time.Millisecond}}
 
-// startCopy runs one copy of the service on cfg's servers (several copies
-// may share them) until the test ends.
-func startCopy(t *testing.T, cfg config.Config, name string) *platform.Platform {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	p, err := platform.Open(ctx, cfg, name, platform.Needs{Redis: true}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- profiles.RunWith(ctx, p, fastGenerations) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		p.Close()
-	})
-	testenv.Eventually(t, 10*time.Second, func() error {
-		_, err := p.NC.Request(profiles.SubjectRebuildStatus, nil, time.Second) // the last endpoint added
-		return err
-	})
-	return p
-}
-
 func rebuildProfiles(t *testing.T, nc *nats.Conn) projection.Status {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := projection.RequestRebuild(ctx, nc, profiles.SubjectRebuild, profiles.SubjectRebuildStatus, 20*time.Millisecond, nil)
+	st, err := projection.RequestRebuild(ctx, nc, profilesapi.Rebuild.Subject, profilesapi.RebuildStatus.Subject, 20*time.Millisecond, nil)
 	if err != nil {
 		t.Fatalf("rebuild: %v", err)
 	}
@@ -83,15 +56,15 @@ func writer(ctx context.Context, nc *nats.Conn, w int, stable []string, fails *a
 		var err error
 		switch i % 5 {
 		case 0, 1:
-			_, err = rpc.Call[profile.Seeker](ctx, nc, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": id, "radius_miles": 5 + i%40}})
+			_, err = profilesapi.SeekerPut.Call(ctx, nc, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: id, RadiusMiles: 5 + i%40}})
 		case 2:
-			_, err = rpc.Call[profile.Relations](ctx, nc, profiles.SubjectCounselorLink, map[string]any{"id": id, "counselor": fmt.Sprintf("c%d", i%3), "linked": i%2 == 0})
+			_, err = profilesapi.CounselorLink.Call(ctx, nc, profilesapi.CounselorLinkRequest{ID: id, Counselor: fmt.Sprintf("c%d", i%3), Linked: i%2 == 0})
 		case 3:
-			_, err = rpc.Call[profile.Relations](ctx, nc, profiles.SubjectConsent, map[string]any{"id": id, "employer": fmt.Sprintf("org%d", w), "granted": i%2 == 1})
+			_, err = profilesapi.Consent.Call(ctx, nc, profilesapi.ConsentRequest{ID: id, Employer: fmt.Sprintf("org%d", w), Granted: i%2 == 1})
 		case 4:
 			tmp := fmt.Sprintf("tmp-%d-%d", w, tmpSeq.Add(1))
-			if _, err = rpc.Call[profile.Seeker](ctx, nc, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": tmp}}); err == nil {
-				_, err = rpc.Call[map[string]any](ctx, nc, profiles.SubjectDelete, map[string]any{"id": tmp})
+			if _, err = profilesapi.SeekerPut.Call(ctx, nc, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: tmp}}); err == nil {
+				_, err = profilesapi.Delete.Call(ctx, nc, profilesapi.SeekerRef{ID: tmp})
 			}
 		}
 		if err != nil && ctx.Err() == nil {
@@ -108,7 +81,7 @@ func writer(ctx context.Context, nc *nats.Conn, w int, stable []string, fails *a
 // never answer 404 or fail, and each generation built under writes has the
 // checksum of a generation built from scratch once the writes stop.
 func TestRebuildLoopUnderWrites(t *testing.T) {
-	cfg := env.Fresh(t)
+	cfg := testenv.Open(t, testenv.Needs{Streams: true, Redis: true}).Config
 	p := startCopy(t, cfg, "profiles")
 	ctx := context.Background()
 	const writers = 3
@@ -117,7 +90,7 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 		for k := range 4 {
 			id := fmt.Sprintf("w%d-s%d", w, k)
 			stable[w] = append(stable[w], id)
-			call[profile.Seeker](t, p, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": id}})
+			do(t, p.NC, profilesapi.SeekerPut, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: id}})
 		}
 	}
 	// Readers: every stable seeker, all the time.
@@ -128,7 +101,7 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 	rwg.Go(func() {
 		for i := 0; rctx.Err() == nil; i++ {
 			id := stable[i%writers][i%4]
-			_, err := rpc.Call[profile.Seeker](rctx, p.NC, profiles.SubjectSeekerGet, map[string]any{"id": id})
+			_, err := profilesapi.SeekerGet.Call(rctx, p.NC, profilesapi.SeekerRef{ID: id})
 			if err != nil && rctx.Err() == nil {
 				badReads.Add(1)
 				firstBad.CompareAndSwap(nil, fmt.Sprintf("%s: %v", id, err))
@@ -156,7 +129,7 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 		stopWrites()
 		// A last write, awaited: the serving generation has applied everything before it.
 		barrier++
-		call[profile.Seeker](t, p, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": "barrier", "radius_miles": barrier}})
+		do(t, p.NC, profilesapi.SeekerPut, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: "barrier", RadiusMiles: barrier}})
 		got, gen, keys, err := projection.Checksum(ctx, p.Redis, profiles.ProjectionName, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -212,12 +185,12 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 // the same servers: a rebuild asked of either is built by one of them, both
 // serve the new generation, and the old generation's consumer is deleted.
 func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
-	cfg := env.Fresh(t)
+	cfg := testenv.Open(t, testenv.Needs{Streams: true, Redis: true}).Config
 	a := startCopy(t, cfg, "profiles-a")
 	b := startCopy(t, cfg, "profiles-b")
 	ctx := context.Background()
 	for k := range 20 {
-		call[profile.Seeker](t, a, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": fmt.Sprintf("s%d", k)}})
+		do(t, a.NC, profilesapi.SeekerPut, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: fmt.Sprintf("s%d", k)}})
 	}
 	first, _, _, err := projection.Checksum(ctx, a.Redis, profiles.ProjectionName, 0)
 	if err != nil {
@@ -245,8 +218,8 @@ func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 	// back through each, and only the new generation's consumer exists.
 	for k, p := range []*platform.Platform{a, b, a, b} {
 		id := fmt.Sprintf("after-%d", k)
-		call[profile.Seeker](t, p, profiles.SubjectSeekerPut, map[string]any{"seeker": map[string]any{"id": id}})
-		call[profile.Seeker](t, p, profiles.SubjectSeekerGet, map[string]any{"id": id})
+		do(t, p.NC, profilesapi.SeekerPut, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: id}})
+		do(t, p.NC, profilesapi.SeekerGet, profilesapi.SeekerRef{ID: id})
 	}
 	st, err := a.JS.Stream(ctx, "PROFILES")
 	if err != nil {

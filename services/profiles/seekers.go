@@ -6,129 +6,110 @@ import (
 	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 )
 
-// PutSeekerRequest replaces a seeker's matching attributes. IfMatch, when
-// set, is the version the caller last read (optimistic concurrency).
-type PutSeekerRequest struct {
-	Seeker  profile.Seeker `json:"seeker"`
-	IfMatch *uint64        `json:"if_match,omitempty"`
-}
-
-// SeekerRef names a seeker.
-type SeekerRef struct {
-	ID string `json:"id"`
-}
-
-func (r SeekerRef) validate() error {
-	if !profile.ValidID(r.ID) {
+func validRef(id string) error {
+	if !profile.ValidID(id) {
 		return apierr.InvalidFields(apierr.FieldError{Field: "id", Message: "1 to 64 letters, digits, '-' or '_'"})
 	}
 	return nil
 }
 
-func decodeRef(r rpc.Request) (SeekerRef, error) {
-	var ref SeekerRef
-	if err := r.Decode(&ref); err != nil {
-		return ref, err
-	}
-	return ref, ref.validate()
-}
-
-// record publishes a sealed change about a seeker and waits until the
-// projection has applied it, so the caller reads its own write.
-func (s *Service) record(ctx context.Context, id, typ string, ch profile.Change, ifMatch *uint64) (uint64, error) {
-	sealed, err := s.keys.Seal(ctx, id, ch)
-	if errors.Is(err, shred.ErrShredded) {
-		return 0, apierr.New(apierr.Conflict, "seeker %s was deleted; the id cannot be reused", id)
-	}
-	if err != nil {
-		return 0, apierr.Wrap(err, apierr.Unavailable, "could not save; try again")
-	}
-	ack, err := events.Publish(ctx, s.p.JS, events.Event{
-		Subject:              events.SeekerSubjectPrefix + id,
-		ID:                   obs.NewRequestID(),
-		Type:                 typ,
-		Source:               Name,
-		Time:                 s.now(),
-		RequestID:            obs.RequestID(ctx),
-		Payload:              sealed,
-		ExpectLastSubjectSeq: ifMatch,
-	})
-	if errors.Is(err, events.ErrWrongLastSequence) {
-		return 0, apierr.New(apierr.PreconditionFail, "the profile changed since you read it; read it again and retry")
-	}
-	if err != nil {
-		return 0, apierr.Wrap(err, apierr.Unavailable, "could not save; try again")
-	}
-	if err := s.store.waitVersion(ctx, id, ack.Sequence, 2*time.Second); err != nil {
-		obs.Logger(ctx, s.p.Log).Warn().Err(err).Msg("projection lagging behind a write")
-	}
-	return ack.Sequence, nil
-}
-
-func (s *Service) putSeeker(ctx context.Context, r rpc.Request) (any, error) {
-	var req PutSeekerRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
-	sk := req.Seeker
+// validSeeker normalises sk and checks it as stored, its postal code
+// against the ZIP centroids when they are loaded.
+func (s *Service) validSeeker(sk *profile.Seeker) ([]apierr.FieldError, error) {
 	sk.Normalize()
 	sk.Version = 0
-	if err := sk.Validate(); err != nil {
-		return nil, err
+	var known func(string) bool
+	if z := s.opts.ZIPs; z != nil {
+		known = func(zip string) bool { _, ok := z.Lookup(zip); return ok }
 	}
-	v, err := s.record(ctx, sk.ID, events.TypeSeekerUpdated, profile.Change{Seeker: &sk}, req.IfMatch)
-	if err != nil {
-		return nil, err
-	}
-	sk.Version = v
-	return sk, nil
+	return sk.ValidateWithZIPs(known)
 }
 
-func (s *Service) getSeeker(ctx context.Context, r rpc.Request) (any, error) {
-	ref, err := decodeRef(r)
+func (s *Service) putSeeker(ctx context.Context, req profilesapi.PutSeekerRequest) (profilesapi.SeekerWrite, error) {
+	out := profilesapi.SeekerWrite{Seeker: req.Seeker}
+	warnings, err := s.validSeeker(&out.Seeker)
 	if err != nil {
-		return nil, err
+		return out, err
+	}
+	out.Warnings = warnings
+	v, err := s.write(ctx, out.ID, req.IfMatch, func(head) (change, error) {
+		return change{events.TypeSeekerUpdated, profile.Change{Seeker: &out.Seeker}}, nil
+	})
+	out.Version = v
+	return out, err
+}
+
+// patchSeeker merges the patch into the stored attributes and stores the
+// result as a PUT of it would be, against the version it merged into.
+func (s *Service) patchSeeker(ctx context.Context, req profilesapi.PatchSeekerRequest) (profilesapi.SeekerWrite, error) {
+	var out profilesapi.SeekerWrite
+	if err := validRef(req.ID); err != nil {
+		return out, err
+	}
+	if err := checkMergePatch(req.Patch); err != nil {
+		return out, err
+	}
+	v, err := s.write(ctx, req.ID, req.IfMatch, func(cur head) (change, error) {
+		if cur.Doc == "" {
+			return change{}, apierr.New(apierr.NotFound, "no seeker %s", req.ID)
+		}
+		sk, err := mergeSeeker([]byte(cur.Doc), req.Patch)
+		if err != nil {
+			return change{}, err
+		}
+		if sk.ID != req.ID {
+			return change{}, apierr.InvalidFields(apierr.FieldError{Field: "id", Message: "differs from the id in the path; a profile's id cannot change"})
+		}
+		out = profilesapi.SeekerWrite{Seeker: sk}
+		if out.Warnings, err = s.validSeeker(&out.Seeker); err != nil {
+			return change{}, err
+		}
+		return change{events.TypeSeekerUpdated, profile.Change{Seeker: &out.Seeker}}, nil
+	})
+	out.Version = v
+	return out, err
+}
+
+func (s *Service) getSeeker(ctx context.Context, ref profilesapi.SeekerRef) (profile.Seeker, error) {
+	if err := validRef(ref.ID); err != nil {
+		return profile.Seeker{}, err
 	}
 	return s.store.seeker(ctx, ref.ID)
 }
 
-// ContactRequest sets a seeker's contact details.
-type ContactRequest struct {
-	ID      string          `json:"id"`
-	Contact profile.Contact `json:"contact"`
+// recordAbout records a change about an existing seeker (contact details,
+// consent, counselor links, notes).
+func (s *Service) recordAbout(ctx context.Context, id string, ch change) error {
+	_, err := s.write(ctx, id, nil, func(cur head) (change, error) {
+		if cur.Doc == "" {
+			return change{}, apierr.New(apierr.NotFound, "no seeker %s", id)
+		}
+		return ch, nil
+	})
+	return err
 }
 
-func (s *Service) putContact(ctx context.Context, r rpc.Request) (any, error) {
-	var req ContactRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
-	if err := (SeekerRef{ID: req.ID}).validate(); err != nil {
-		return nil, err
+func (s *Service) putContact(ctx context.Context, req profilesapi.ContactRequest) (profile.Contact, error) {
+	if err := validRef(req.ID); err != nil {
+		return req.Contact, err
 	}
 	if err := req.Contact.Validate(); err != nil {
-		return nil, err
+		return req.Contact, err
 	}
-	if _, err := s.store.seeker(ctx, req.ID); err != nil {
-		return nil, err
-	}
-	if _, err := s.record(ctx, req.ID, events.TypeSeekerContactUpdated, profile.Change{Contact: &req.Contact}, nil); err != nil {
-		return nil, err
-	}
-	return req.Contact, nil
+	err := s.recordAbout(ctx, req.ID, change{events.TypeSeekerContactUpdated, profile.Change{Contact: &req.Contact}})
+	return req.Contact, err
 }
 
-func (s *Service) getContact(ctx context.Context, r rpc.Request) (any, error) {
-	ref, err := decodeRef(r)
-	if err != nil {
-		return nil, err
+func (s *Service) getContact(ctx context.Context, ref profilesapi.SeekerRef) (profile.Contact, error) {
+	if err := validRef(ref.ID); err != nil {
+		return profile.Contact{}, err
 	}
 	return s.contact(ctx, ref.ID)
 }
@@ -155,264 +136,174 @@ func (s *Service) contact(ctx context.Context, id string) (profile.Contact, erro
 	return *ch.Contact, nil
 }
 
-// ConsentRequest grants or revokes an employer organisation's access to the
-// seeker's contact details.
-type ConsentRequest struct {
-	ID       string `json:"id"`
-	Employer string `json:"employer"`
-	Granted  bool   `json:"granted"`
-}
-
-func (s *Service) consent(ctx context.Context, r rpc.Request) (any, error) {
-	var req ConsentRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
-	if err := (SeekerRef{ID: req.ID}).validate(); err != nil {
-		return nil, err
+func (s *Service) consent(ctx context.Context, req profilesapi.ConsentRequest) (profile.Relations, error) {
+	if err := validRef(req.ID); err != nil {
+		return profile.Relations{}, err
 	}
 	if !profile.ValidID(req.Employer) {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "employer", Message: "an organisation id of 1 to 64 letters, digits, '-' or '_'"})
-	}
-	if _, err := s.store.seeker(ctx, req.ID); err != nil {
-		return nil, err
+		return profile.Relations{}, apierr.InvalidFields(apierr.FieldError{Field: "employer", Message: "an organisation id of 1 to 64 letters, digits, '-' or '_'"})
 	}
 	typ := events.TypeSeekerConsentRevoked
 	if req.Granted {
 		typ = events.TypeSeekerConsentGranted
 	}
-	if _, err := s.record(ctx, req.ID, typ, profile.Change{Employer: req.Employer}, nil); err != nil {
-		return nil, err
+	if err := s.recordAbout(ctx, req.ID, change{typ, profile.Change{Employer: req.Employer}}); err != nil {
+		return profile.Relations{}, err
 	}
 	return s.store.relations(ctx, req.ID)
 }
 
-// CounselorLinkRequest links or unlinks a counselor and a seeker.
-type CounselorLinkRequest struct {
-	ID        string `json:"id"`
-	Counselor string `json:"counselor"`
-	Linked    bool   `json:"linked"`
-}
-
-func (s *Service) counselorLink(ctx context.Context, r rpc.Request) (any, error) {
-	var req CounselorLinkRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
-	if err := (SeekerRef{ID: req.ID}).validate(); err != nil {
-		return nil, err
+func (s *Service) counselorLink(ctx context.Context, req profilesapi.CounselorLinkRequest) (profile.Relations, error) {
+	if err := validRef(req.ID); err != nil {
+		return profile.Relations{}, err
 	}
 	if !profile.ValidID(req.Counselor) {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "counselor", Message: "a counselor id of 1 to 64 letters, digits, '-' or '_'"})
-	}
-	if _, err := s.store.seeker(ctx, req.ID); err != nil {
-		return nil, err
+		return profile.Relations{}, apierr.InvalidFields(apierr.FieldError{Field: "counselor", Message: "a counselor id of 1 to 64 letters, digits, '-' or '_'"})
 	}
 	typ := events.TypeSeekerCounselorUnlinked
 	if req.Linked {
 		typ = events.TypeSeekerCounselorLinked
 	}
-	if _, err := s.record(ctx, req.ID, typ, profile.Change{Counselor: req.Counselor}, nil); err != nil {
-		return nil, err
+	if err := s.recordAbout(ctx, req.ID, change{typ, profile.Change{Counselor: req.Counselor}}); err != nil {
+		return profile.Relations{}, err
 	}
 	return s.store.relations(ctx, req.ID)
 }
 
-func (s *Service) relations(ctx context.Context, r rpc.Request) (any, error) {
-	ref, err := decodeRef(r)
-	if err != nil {
-		return nil, err
+func (s *Service) relations(ctx context.Context, ref profilesapi.SeekerRef) (profile.Relations, error) {
+	if err := validRef(ref.ID); err != nil {
+		return profile.Relations{}, err
 	}
 	return s.store.relations(ctx, ref.ID)
 }
 
-// Export is everything the profiles service holds about a seeker.
-type Export struct {
-	Seeker    profile.Seeker    `json:"seeker"`
-	Contact   *profile.Contact  `json:"contact,omitempty"`
-	Relations profile.Relations `json:"relations"`
-	Notes     any               `json:"notes"`
-}
-
-func (s *Service) export(ctx context.Context, r rpc.Request) (any, error) {
-	ref, err := decodeRef(r)
+func (s *Service) export(ctx context.Context, ref profilesapi.SeekerRef) (profilesapi.Export, error) {
+	var out profilesapi.Export
+	notes, err := s.notes(ctx, ref) // checks the id and that the seeker exists
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	sk, err := s.store.seeker(ctx, ref.ID)
-	if err != nil {
-		return nil, err
+	out.Notes = notes.Notes
+	if out.Seeker, err = s.store.seeker(ctx, ref.ID); err != nil {
+		return out, err
 	}
-	out := Export{Seeker: sk}
 	if c, err := s.contact(ctx, ref.ID); err == nil {
 		out.Contact = &c
 	} else if apierr.CodeOf(err) != apierr.NotFound {
-		return nil, err
+		return out, err
 	}
-	if out.Relations, err = s.store.relations(ctx, ref.ID); err != nil {
-		return nil, err
-	}
-	notes, err := s.notes(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	out.Notes = notes.(map[string]any)["notes"]
-	return out, nil
+	out.Relations, err = s.store.relations(ctx, ref.ID)
+	return out, err
 }
 
 // deleteSeeker records the deletion (an event that carries only the id),
 // shreds the seeker's key so every earlier event about them becomes
 // unreadable, and waits for the projection to drop them.
-func (s *Service) deleteSeeker(ctx context.Context, r rpc.Request) (any, error) {
-	ref, err := decodeRef(r)
-	if err != nil {
-		return nil, err
+func (s *Service) deleteSeeker(ctx context.Context, ref profilesapi.SeekerRef) (profilesapi.Deleted, error) {
+	if err := validRef(ref.ID); err != nil {
+		return profilesapi.Deleted{}, err
 	}
 	if _, err := s.store.seeker(ctx, ref.ID); err != nil {
-		return nil, err
+		return profilesapi.Deleted{}, err
 	}
-	ack, err := events.Publish(ctx, s.p.JS, events.Event{
-		Subject:   events.SeekerSubjectPrefix + ref.ID,
+	ack, err := events.Publish(ctx, s.js, events.Event{
+		Subject:   profilesapi.SeekerChanged.SubjectFor(ref.ID),
 		ID:        "delete:" + ref.ID,
 		Type:      events.TypeSeekerDeleted,
 		Source:    Name,
-		Time:      s.now(),
+		Time:      s.opts.Now(),
 		RequestID: obs.RequestID(ctx),
-		Payload:   SeekerRef{ID: ref.ID},
+		Payload:   ref,
 	})
 	if err != nil {
-		return nil, apierr.Wrap(err, apierr.Unavailable, "could not delete; try again")
+		return profilesapi.Deleted{}, apierr.Wrap(err, apierr.Unavailable, "could not delete; try again")
 	}
 	if err := s.keys.Shred(ctx, ref.ID); err != nil {
 		// The projection shreds again when it applies the event.
-		obs.Logger(ctx, s.p.Log).Error().Err(err).Msg("shred after delete")
+		obs.Logger(ctx, s.log).Error().Err(err).Msg("shred after delete")
 	}
-	if err := s.store.waitVersion(ctx, ref.ID, ack.Sequence, 2*time.Second); err != nil {
-		obs.Logger(ctx, s.p.Log).Warn().Err(err).Msg("projection lagging behind a delete")
+	if err := s.store.waitSeeker(ctx, ref.ID, ack.Sequence, projectionWait); err != nil {
+		obs.Logger(ctx, s.log).Warn().Err(err).Msg("projection lagging behind a delete")
 	}
-	return map[string]any{"id": ref.ID, "deleted": true}, nil
+	return profilesapi.Deleted{ID: ref.ID, Deleted: true}, nil
 }
 
-// CaseloadRequest names a counselor.
-type CaseloadRequest struct {
-	Counselor string `json:"counselor"`
-}
-
-func (s *Service) caseload(ctx context.Context, r rpc.Request) (any, error) {
-	var req CaseloadRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) caseload(ctx context.Context, req profilesapi.CaseloadRequest) (profilesapi.Caseload, error) {
 	if !profile.ValidID(req.Counselor) {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "counselor", Message: "a counselor id of 1 to 64 letters, digits, '-' or '_'"})
+		return profilesapi.Caseload{}, apierr.InvalidFields(apierr.FieldError{Field: "counselor", Message: "a counselor id of 1 to 64 letters, digits, '-' or '_'"})
 	}
 	ids, err := s.store.caseload(ctx, req.Counselor)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"counselor": req.Counselor, "seekers": ids}, nil
+	return profilesapi.Caseload{Counselor: req.Counselor, Seekers: ids}, err
 }
 
-// EmployerPutRequest creates or replaces an employer organisation.
-type EmployerPutRequest struct {
-	Employer profile.Employer `json:"employer"`
-}
-
-func (s *Service) putEmployer(ctx context.Context, r rpc.Request) (any, error) {
-	var req EmployerPutRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) putEmployer(ctx context.Context, req profilesapi.EmployerPutRequest) (profile.Employer, error) {
 	e := req.Employer
 	e.Version = 0
 	if err := e.Validate(); err != nil {
-		return nil, err
+		return e, err
 	}
-	ack, err := events.Publish(ctx, s.p.JS, events.Event{
-		Subject: events.EmployerSubjectPrefix + e.Org, ID: obs.NewRequestID(), Type: events.TypeEmployerUpdated,
-		Source: Name, Time: s.now(), RequestID: obs.RequestID(ctx), Payload: e,
-	})
+	ev := profilesapi.EmployerChanged.New(e.Org, e)
+	ev.ID, ev.Source, ev.Time, ev.RequestID = obs.NewRequestID(), Name, s.opts.Now(), obs.RequestID(ctx)
+	ack, err := events.Publish(ctx, s.js, ev)
 	if err != nil {
-		return nil, apierr.Wrap(err, apierr.Unavailable, "could not save; try again")
+		return e, apierr.Wrap(err, apierr.Unavailable, "could not save; try again")
 	}
 	e.Version = ack.Sequence
-	if err := s.store.waitEmployerVersion(ctx, e.Org, ack.Sequence, 2*time.Second); err != nil {
-		obs.Logger(ctx, s.p.Log).Warn().Err(err).Msg("projection lagging behind a write")
+	if err := s.store.waitEmployer(ctx, e.Org, ack.Sequence, projectionWait); err != nil {
+		obs.Logger(ctx, s.log).Warn().Err(err).Msg("projection lagging behind a write")
 	}
 	return e, nil
 }
 
-func (s *Service) getEmployer(ctx context.Context, r rpc.Request) (any, error) {
-	var req struct {
-		Org string `json:"org"`
-	}
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) getEmployer(ctx context.Context, req profilesapi.EmployerRef) (profile.Employer, error) {
 	if !profile.ValidID(req.Org) {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "org", Message: "1 to 64 letters, digits, '-' or '_'"})
+		return profile.Employer{}, apierr.InvalidFields(apierr.FieldError{Field: "org", Message: "1 to 64 letters, digits, '-' or '_'"})
 	}
 	return s.store.employer(ctx, req.Org)
 }
 
-// NoteRequest adds a counselor's note about a seeker.
-type NoteRequest struct {
-	ID   string       `json:"id"`
-	Note profile.Note `json:"note"`
-}
-
-func (s *Service) addNote(ctx context.Context, r rpc.Request) (any, error) {
-	var req NoteRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
-	if err := (SeekerRef{ID: req.ID}).validate(); err != nil {
-		return nil, err
+func (s *Service) addNote(ctx context.Context, req profilesapi.NoteRequest) (profile.Note, error) {
+	if err := validRef(req.ID); err != nil {
+		return req.Note, err
 	}
 	n := req.Note
 	if err := n.Validate(); err != nil {
-		return nil, err
+		return n, err
 	}
 	if !profile.ValidID(n.Author) {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "author", Message: "the counselor's id (the gateway sets it from the token)"})
+		return n, apierr.InvalidFields(apierr.FieldError{Field: "author", Message: "the counselor's id (the gateway sets it from the token)"})
 	}
-	if _, err := s.store.seeker(ctx, req.ID); err != nil {
-		return nil, err
-	}
-	n.At = s.now().UTC().Format(time.RFC3339)
-	if _, err := s.record(ctx, req.ID, events.TypeSeekerNoteAdded, profile.Change{Note: &n}, nil); err != nil {
-		return nil, err
-	}
-	return n, nil
+	n.At = s.opts.Now().UTC().Format(time.RFC3339)
+	err := s.recordAbout(ctx, req.ID, change{events.TypeSeekerNoteAdded, profile.Change{Note: &n}})
+	return n, err
 }
 
 // notes returns the notes about a seeker, oldest first.
-func (s *Service) notes(ctx context.Context, r rpc.Request) (any, error) {
-	ref, err := decodeRef(r)
-	if err != nil {
-		return nil, err
+func (s *Service) notes(ctx context.Context, ref profilesapi.SeekerRef) (profilesapi.Notes, error) {
+	out := profilesapi.Notes{ID: ref.ID, Notes: []profile.Note{}}
+	if err := validRef(ref.ID); err != nil {
+		return out, err
 	}
 	if _, err := s.store.seeker(ctx, ref.ID); err != nil {
-		return nil, err
+		return out, err
 	}
 	sealed, err := s.store.sealedNotes(ctx, ref.ID)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	out := []profile.Note{}
 	for _, sl := range sealed {
 		var ch profile.Change
 		if err := s.keys.Open(ctx, sl, &ch); err != nil {
 			if errors.Is(err, shred.ErrShredded) {
-				return nil, apierr.New(apierr.NotFound, "no seeker %s", ref.ID)
+				return out, apierr.New(apierr.NotFound, "no seeker %s", ref.ID)
 			}
-			return nil, openFailed(err)
+			return out, openFailed(err)
 		}
 		if ch.Note != nil {
-			out = append(out, *ch.Note)
+			out.Notes = append(out.Notes, *ch.Note)
 		}
 	}
-	return map[string]any{"id": ref.ID, "notes": out}, nil
+	return out, nil
 }
 
 // openFailed maps a keyring error other than "shredded" for the caller: a
