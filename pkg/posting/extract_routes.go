@@ -94,12 +94,18 @@ func (e *extraction) dropped(s slot) bool {
 // following:"), and lines joined by a line saying "OR". It sets each
 // line's slot.
 func (x *Extractor) layout(canon string, lines []lineInfo, toks []token, e *extraction) {
-	// Level ladders: two or more lines that open with a level label of
-	// different levels. An item runs from its label to a blank line or the
-	// next label.
 	if !slices.ContainsFunc(lines, func(l lineInfo) bool { return l.rank > 0 }) {
 		namedLevels(canon, e.title, lines, toks)
 	}
+	e.levelLadder(lines)
+	e.openerLists(lines)
+	e.orJoinedLines(lines)
+}
+
+// levelLadder makes a block of a level ladder: two or more lines that
+// open with a level label of different levels. An item runs from its label
+// to a blank line or the next label.
+func (e *extraction) levelLadder(lines []lineInfo) {
 	first, levels := 0, 0
 	for i := range lines {
 		if r := lines[i].rank; r > 0 && first == 0 {
@@ -132,10 +138,13 @@ func (x *Extractor) layout(canon string, lines []lineInfo, toks []token, e *extr
 			clear(bl.ranks) // every track counts
 		}
 	}
-	// Lists under an opener: each line (or each bullet, if the first item
-	// is one) is an item, up to a blank line, a heading or, for a bulleted
-	// list, the first line that is not a bullet. Lines saying only "or"
-	// between items are part of the list.
+}
+
+// openerLists makes a block of each list under an opener: each line (or
+// each bullet, if the first item is one) is an item, up to a blank line, a
+// heading or, for a bulleted list, the first line that is not a bullet.
+// Lines saying only "or" between items are part of the list.
+func (e *extraction) openerLists(lines []lineInfo) {
 	for i := 0; i < len(lines); i++ {
 		if !lines[i].opener || lines[i].at.block != 0 {
 			continue
@@ -176,9 +185,12 @@ func (x *Extractor) layout(canon string, lines []lineInfo, toks []token, e *extr
 		}
 		i = j - 1
 	}
-	// Lines joined by "or": a line saying only "or" joins the content
-	// lines around it; a line ending (starting) in "or" joins the next
-	// (previous) one.
+}
+
+// orJoinedLines makes alternatives of lines joined by "or": a line saying
+// only "or" joins the content lines around it; a line ending (starting) in
+// "or" joins the next (previous) one.
+func (e *extraction) orJoinedLines(lines []lineInfo) {
 	prev := -1
 	joinNext := false
 	for i := range lines {
