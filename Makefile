@@ -10,7 +10,7 @@ MODULES := pkg $(addprefix services/,$(SERVICES)) cmd/clerkpath
 DEPLOY := deployments
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all install build run cluster test test-faults test-unit vet staticcheck-install staticcheck-all fmt bench clean openapi
+.PHONY: all install build run cluster test test-faults test-unit vet staticcheck-install staticcheck-all fmt bench bench-cores clean openapi
 
 all: build
 
@@ -63,8 +63,17 @@ vet: staticcheck-install
 	@cd $(DEPLOY) && GOWORK=off $(STATICCHECK) ./...
 	@out=$$(gofmt -l $(MODULES) $(DEPLOY)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## bench: run the benchmarks of the pure cores
-bench:
+## bench: start a private stack, seed it (10,000 postings, 10,000 seekers) and measure each path beside its
+## baseline; prints one table, writes bench/results/<time>.json and latest.json (docs/performance.md).
+## BENCH_FLAGS="--postings 100000 --seekers 100000" for the scaling curve. Not part of `make test`.
+BENCH_FLAGS ?=
+bench: install
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/clerkpath ./cmd/clerkpath
+	$(BIN)/clerkpath bench $(BENCH_FLAGS)
+
+## bench-cores: the Go benchmarks of the pure cores (pathway, posting, match)
+bench-cores:
 	cd pkg && $(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ## openapi: after editing services/gateway/openapi.json, copy it to docs/ and regenerate the Go client
