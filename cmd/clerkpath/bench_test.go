@@ -173,10 +173,6 @@ func BenchmarkIngestVsRawMeilisearch(b *testing.B) {
 	b.ReportMetric(med(theirs), "raw-meili-s/1000")
 }
 
-// searchQueries are the public search's text queries the throughput
-// benchmarks send, round robin.
-var searchQueries = []string{"medical records", "coder", "RHIT", "release of information", "cancer registrar", "inpatient coding", "privacy", "remote coder", "health information", "data analyst"}
-
 // BenchmarkSearchThroughput sends public searches through the gateway from
 // 16 concurrent clients for 10 s, then the same Meilisearch queries (same
 // text, filter and facets as matching sends) straight to Meilisearch, and

@@ -36,6 +36,7 @@ func commands() map[string]command {
 		"dlq":     {"list dead-lettered events, or replay one", cmdDLQ},
 		"streams": {"show the streams' replication, or change it (--replicas N)", cmdStreams},
 		"seed":    {"load demo postings and seekers into a running backend", cmdSeed},
+		"bench":   {"start a private stack, seed it and measure each path beside its baseline (make bench)", cmdBench},
 		"ingest":  {"submit job postings from files (JSON, NDJSON, CSV, JSON-LD), or --dry-run to print them normalised", cmdIngest},
 
 		"pathway": {"plan a career from a profile file: eligible now, next steps, route to a target, renewals (no servers)", cmdPathway},

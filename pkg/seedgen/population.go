@@ -45,7 +45,7 @@ type Record map[string]any
 
 // Records makes n postings for organisation org as ingest records: a
 // template's title and requirement text, a place drawn by weight (its ZIP
-// code), a RemoteShare of remote work, a date in the last 40 days before
+// code), a RemoteShare of remote work, a date in the 28 days before
 // now and, for most, an hourly pay range. Identifiers are prefix-000000 on.
 func Records(r *rand.Rand, n int, s *Sampler, now time.Time, prefix string) []Record {
 	out := make([]Record, n)
@@ -55,7 +55,7 @@ func Records(r *rand.Rand, n int, s *Sampler, now time.Time, prefix string) []Re
 		rec := Record{
 			"identifier": fmt.Sprintf("%s-%06d", prefix, i), "title": t.Title, "description": t.Description,
 			"employer":    fmt.Sprintf("%s Health %d", []string{"Lakeside", "Valley", "Mercy", "County", "University", "Summit"}[r.IntN(6)], r.IntN(400)),
-			"date_posted": now.AddDate(0, 0, -r.IntN(40)).Format("2006-01-02"),
+			"date_posted": now.AddDate(0, 0, -r.IntN(28)).Format("2006-01-02"), // ingest calls older than 30 days stale
 			"postal_code": pl.ZIP,
 		}
 		if r.Float64() < RemoteShare {
