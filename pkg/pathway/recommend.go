@@ -355,10 +355,32 @@ type ranked struct {
 	meetsRec  uint64 // see candidate
 }
 
+// nextSteps ranks what the seeker can do next: sit for a credential they
+// are eligible for, study, train, gain experience, or renew.
 func (e *engine) nextSteps(recerts []Recert) []Step {
+	var cands []candidate
+	cands = append(cands, e.credentialCandidates()...)
+	cands = append(cands, e.programCandidates()...)
+	cands = append(cands, e.trainingCandidates()...)
+	cands = append(cands, e.experienceCandidates()...)
+
+	rs := e.renewalSteps(recerts)
+	for i := range cands {
+		rs = append(rs, e.rank(&cands[i]))
+	}
+	e.ranked = order(e.fold(rs))
+	steps := make([]Step, len(e.ranked))
+	for i := range e.ranked {
+		steps[i] = e.ranked[i].Step
+	}
+	return steps
+}
+
+// credentialCandidates are the credentials the seeker may sit for now
+// (not those below a rung they passed, unless it is the target).
+func (e *engine) credentialCandidates() []candidate {
 	cat := e.cat
 	var cands []candidate
-
 	for i := range cat.Credentials {
 		if e.eligible&bit(i) == 0 || e.ck.target != i && e.pastRung(i) {
 			continue
@@ -386,7 +408,13 @@ func (e *engine) nextSteps(recerts []Recert) []Step {
 		c.notes = append(c.notes, e.caveats(i, false)...)
 		cands = append(cands, c)
 	}
+	return cands
+}
 
+// programCandidates are the education programs that would add something
+// the seeker does not have, without those another program dominates.
+func (e *engine) programCandidates() []candidate {
+	cat := e.cat
 	// The education a seeker has or is about to have (final term).
 	highest := -1
 	for _, ed := range e.prof.edu {
@@ -418,8 +446,15 @@ func (e *engine) nextSteps(recerts []Recert) []Step {
 		}
 		programs = append(programs, c)
 	}
-	cands = append(cands, dropDominated(programs, e.inPlan)...)
+	return dropDominated(programs, e.inPlan)
+}
 
+// trainingCandidates are the trainings that would unlock, open or prepare
+// for something (or are on the target plan), and reminders of trainings
+// that must be repeated.
+func (e *engine) trainingCandidates() []candidate {
+	cat := e.cat
+	var cands []candidate
 	for ti := range cat.Trainings {
 		t := &cat.Trainings[ti]
 		if t.Reminder != nil {
@@ -440,19 +475,7 @@ func (e *engine) nextSteps(recerts []Recert) []Step {
 			cands = append(cands, c)
 		}
 	}
-
-	cands = append(cands, e.experienceCandidates()...)
-
-	rs := e.renewalSteps(recerts)
-	for i := range cands {
-		rs = append(rs, e.rank(&cands[i]))
-	}
-	e.ranked = order(e.fold(rs))
-	steps := make([]Step, len(e.ranked))
-	for i := range e.ranked {
-		steps[i] = e.ranked[i].Step
-	}
-	return steps
+	return cands
 }
 
 // fold merges credential steps of one issuer that are alike in everything
