@@ -48,15 +48,15 @@ func loadBench(b *testing.B) benchFixture {
 	start = time.Now()
 	for i := range envInt("BENCH_SEEKERS", 100_000) {
 		id := "s" + strconv.Itoa(i)
-		s.seekers.setAttrs(genSeeker(r, id, places))
+		s.seekers.SetAttrs(genSeeker(r, id, places), 1)
 		for _, c := range pick(r, credentialPool, r.IntN(3)) {
-			s.seekers.addCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2024-01-01"})
+			s.seekers.AddCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2024-01-01"}, 1)
 		}
 		if i < 500 {
 			f.ids = append(f.ids, id)
 		}
 	}
-	b.Logf("indexed %d seekers in %s", s.seekers.size(), time.Since(start).Round(time.Millisecond))
+	b.Logf("indexed %d seekers in %s", s.seekers.Size(), time.Since(start).Round(time.Millisecond))
 	return f
 }
 
@@ -92,10 +92,9 @@ func latencies(b *testing.B, fn func(i int)) {
 func benchForward(b *testing.B, f benchFixture) {
 	s, benchIDs := f.s, f.ids
 	ctx := context.Background()
-	now := time.Now()
 	filters := make([]string, len(benchIDs))
 	for i, id := range benchIDs {
-		sk, attrs, _ := s.seekers.view(id, now)
+		sk, attrs, _ := s.seekers.View(id)
 		place, _ := placeFilter(sk, attrs)
 		filters[i] = joinAnd(`status = "open"`, place, s.eligibilityFilter(sk))
 	}
@@ -171,8 +170,8 @@ func BenchmarkSeekerIndexWrite(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		id := "w" + strconv.Itoa(n)
-		s.seekers.setAttrs(genSeeker(r, id, places))
-		s.seekers.addCredential(id, profile.CredentialRecord{Code: "CCA", EarnedOn: "2024-01-01"})
+		s.seekers.SetAttrs(genSeeker(r, id, places), 1)
+		s.seekers.AddCredential(id, profile.CredentialRecord{Code: "CCA", EarnedOn: "2024-01-01"}, 1)
 		n++
 	}
 }

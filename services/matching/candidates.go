@@ -73,7 +73,7 @@ func (s *Service) candidates(ctx context.Context, req matchingapi.CandidatesRequ
 	}
 	var results []match.Result
 	views := map[string]match.Seeker{}
-	s.seekers.near(at, p.WorkMode == "remote", func(sk *match.Seeker) {
+	s.seekers.Near(at, p.WorkMode == "remote", func(sk *match.Seeker) {
 		if !sk.OpenToEmployers || !match.Qualifies(sk, &p) {
 			return
 		}

@@ -60,8 +60,8 @@ func (s *Service) caseloadView(ctx context.Context, seekers []string) (matchinga
 			u.Seekers = append(u.Seekers, id)
 			u.Clients = append(u.Clients, c.UnlockClient)
 		}
-		if st, ok := s.seekers.state(id); ok {
-			_, attrs, _ := s.seekers.view(id, s.now())
+		if st, ok := s.seekers.State(id); ok {
+			_, attrs, _ := s.seekers.View(id)
 			st.Target = attrs.Target
 			if s.cat.Credential(st.Target) == nil {
 				st.Target = "" // a role, not a credential: no target plan
@@ -111,8 +111,8 @@ type examUnlock struct {
 // asks for CPC stays closed). Postings are counted among the UnlockPool
 // freshest that some such exam opens.
 func (s *Service) unlocksFor(ctx context.Context, id string) ([]examUnlock, error) {
-	sk, attrs, ok := s.seekers.view(id, s.now())
-	state, ok2 := s.seekers.state(id)
+	sk, attrs, ok := s.seekers.View(id)
+	state, ok2 := s.seekers.State(id)
 	if !ok || !ok2 {
 		return nil, nil
 	}

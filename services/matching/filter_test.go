@@ -32,18 +32,17 @@ func TestEligibilityFilterAgreesWithTheScorer(t *testing.T) {
 // eligible among ps.
 func (s *Service) checkFilterAgrees(t *testing.T, r *rand.Rand, ps []posting.Posting, places []geo.Point, n int) {
 	t.Helper()
-	now := time.Now()
 	byID := map[string]posting.Posting{}
 	for _, p := range ps {
 		byID[p.ID] = p
 	}
 	for i := range n {
 		id := fmt.Sprintf("s%d", i)
-		s.seekers.setAttrs(genSeeker(r, id, places))
+		s.seekers.SetAttrs(genSeeker(r, id, places), 1)
 		for _, c := range pick(r, credentialPool, r.IntN(3)) {
-			s.seekers.addCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2024-01-01"})
+			s.seekers.AddCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2024-01-01"}, 1)
 		}
-		sk, attrs, _ := s.seekers.view(id, now)
+		sk, attrs, _ := s.seekers.View(id)
 		place, _ := placeFilter(sk, attrs)
 		got, err := s.query(context.Background(), joinAnd(`status = "open"`, place, s.eligibilityFilter(sk)), 1000)
 		if err != nil {

@@ -51,7 +51,7 @@ func (s *Service) forwardMatch(ctx context.Context, id string, limit int, nearMi
 
 func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, nearMisses bool, radius int) (matchingapi.MatchesResponse, error) {
 	today := s.now()
-	sk, attrs, ok := s.seekers.view(id, today)
+	sk, attrs, ok := s.seekers.View(id)
 	if !ok {
 		return matchingapi.MatchesResponse{}, apierr.New(apierr.NotFound, "no seeker %s", id)
 	}
@@ -85,7 +85,7 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	}
 	// A posting with several ways in is a near miss by the way cheapest to
 	// close, priced with the pathway engine's months for each credential.
-	state, _ := s.seekers.state(id)
+	state, _ := s.seekers.State(id)
 	closers := map[string]matchingapi.Closer{}
 	cost := s.gapCost(state, closers)
 	var near []match.Result

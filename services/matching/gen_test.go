@@ -20,6 +20,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/seedgen"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
+
+	"github.com/clerkpath/clerkpath/services/matching/seekerindex"
 )
 
 var env *testenv.Env
@@ -73,7 +75,7 @@ func newTestService(t testing.TB) *Service {
 	}
 	s := &Service{p: p, index: cfg.IndexPrefix + PostingsIndex, keys: keys, cat: cat, zcta: loadZCTA(p),
 		vocab: newVocabulary(), market: newMarketCache(), version: indexVersion{uid: -1}, now: time.Now}
-	s.seekers = newSeekerIndex(s.zcta, cat)
+	s.seekers = seekerindex.New(s.zcta, cat, time.Now)
 	if err := meili.EnsureIndex(ctx, p.Meili, postingsIndex(s.index)); err != nil {
 		t.Fatal(err)
 	}

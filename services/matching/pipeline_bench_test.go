@@ -41,9 +41,9 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 	nSeekers := envInt("BENCH_SEEKERS", 10_000)
 	for i := range nSeekers {
 		id := "s" + strconv.Itoa(i)
-		a.s.seekers.setAttrs(genSeeker(r, id, places))
+		a.s.seekers.SetAttrs(genSeeker(r, id, places), 1)
 		for _, c := range pick(r, credentialPool, r.IntN(3)) {
-			a.s.seekers.addCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2024-01-01"})
+			a.s.seekers.AddCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2024-01-01"}, 1)
 		}
 	}
 	raw := cfg.IndexPrefix + "raw"

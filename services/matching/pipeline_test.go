@@ -209,8 +209,8 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 		f.seeker(t, sk)
 	}
 	testenv.Eventually(t, 20*time.Second, func() error {
-		if a.s.seekers.size() < seekers || b.s.seekers.size() < seekers {
-			return fmt.Errorf("seekers: %d and %d of %d", a.s.seekers.size(), b.s.seekers.size(), seekers)
+		if a.s.seekers.Size() < seekers || b.s.seekers.Size() < seekers {
+			return fmt.Errorf("seekers: %d and %d of %d", a.s.seekers.Size(), b.s.seekers.Size(), seekers)
 		}
 		return nil
 	})
@@ -342,8 +342,8 @@ func TestCopiesAgreeAfterABurstIndexedByOne(t *testing.T) {
 		ids = append(ids, sk.ID)
 	}
 	testenv.Eventually(t, 20*time.Second, func() error {
-		if a.s.seekers.size() < len(ids) || b.s.seekers.size() < len(ids) {
-			return fmt.Errorf("seekers: %d and %d", a.s.seekers.size(), b.s.seekers.size())
+		if a.s.seekers.Size() < len(ids) || b.s.seekers.Size() < len(ids) {
+			return fmt.Errorf("seekers: %d and %d", a.s.seekers.Size(), b.s.seekers.Size())
 		}
 		return nil
 	})

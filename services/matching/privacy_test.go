@@ -29,7 +29,7 @@ func TestDeletedSeekersAnnouncementsLeaveNoIDInTheStore(t *testing.T) {
 	f.seeker(t, profile.Seeker{ID: id, RemotePref: "remote", RadiusMiles: 25})
 	f.seeker(t, profile.Seeker{ID: "seeker-who-stays", RemotePref: "remote", RadiusMiles: 25})
 	testenv.Eventually(t, 20*time.Second, func() error {
-		if n := c.s.seekers.size(); n < 2 {
+		if n := c.s.seekers.Size(); n < 2 {
 			return fmt.Errorf("%d seekers of 2", n)
 		}
 		return nil

@@ -10,12 +10,10 @@ import (
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
-	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/posting"
@@ -87,7 +85,7 @@ func (s *Service) noLongerSuits(ctx context.Context, seeker string, ids []string
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	sk, _, ok := s.seekers.view(seeker, s.now())
+	sk, _, ok := s.seekers.View(seeker)
 	if !ok {
 		return ids, nil
 	}
@@ -126,7 +124,7 @@ func (s *Service) pairs(at *geo.Point, p *posting.Posting, today time.Time) *pai
 	for len(ps.parts) < workers {
 		ps.parts = append(ps.parts, nil)
 	}
-	s.seekers.scan(at, p.WorkMode == "remote", workers, func(w int, sk *match.Seeker) {
+	s.seekers.Scan(at, p.WorkMode == "remote", workers, func(w int, sk *match.Seeker) {
 		if match.Qualifies(sk, p) {
 			ps.parts[w] = append(ps.parts[w], pair{sk.ID, match.Points(sk, p, today)})
 		}
@@ -208,43 +206,10 @@ func (s *Service) unlistPosting(ctx context.Context, postingID string) error {
 	return err
 }
 
-// runSeekerChanges recomputes a seeker's list when their profile or
-// credentials change (a durable consumer: each change is handled once,
-// also across restarts).
-func (s *Service) runSeekerChanges(ctx context.Context) error {
-	handle := func(ctx context.Context, msgs []jetstream.Msg) []error {
-		errs := make([]error, len(msgs))
-		for i, m := range msgs {
-			env := events.EnvelopeOf(m)
-			id, err := s.applySeekerEvent(ctx, m.Subject(), env.Type, m.Data())
-			if err != nil || id == "" {
-				errs[i] = err
-				continue
-			}
-			errs[i] = s.refreshList(ctx, id)
-		}
-		return errs
-	}
-	g := make(chan error, 2)
-	go func() {
-		g <- events.Run(ctx, s.p.JS, events.Consumer{Stream: events.StreamProfiles, Durable: "matching-seeker-changes",
-			Filters: []string{events.SeekerSubjectPrefix + ">"}, MaxBatch: 50}, s.p.Log, handle)
-	}()
-	go func() {
-		g <- events.Run(ctx, s.p.JS, events.Consumer{Stream: events.StreamCredentials, Durable: "matching-credential-changes",
-			Filters: []string{events.CredentialsEarned}, MaxBatch: 50}, s.p.Log, handle)
-	}()
-	err1, err2 := <-g, <-g
-	if err1 != nil {
-		return err1
-	}
-	return err2
-}
-
 // refreshList recomputes a seeker's whole list with a forward match and
 // announces the postings that are new in it. A deleted seeker's list goes.
 func (s *Service) refreshList(ctx context.Context, id string) error {
-	if _, _, ok := s.seekers.view(id, s.now()); !ok {
+	if _, _, ok := s.seekers.View(id); !ok {
 		old, err := s.p.Redis.ZRange(ctx, listKey(id), 0, -1).Result()
 		if err != nil {
 			return err

@@ -112,9 +112,9 @@ func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
 			sk.Experience = []profile.Experience{{Area: "coding", Months: codingMonths}}
 		}
 		sk.Normalize()
-		s.seekers.setAttrs(sk)
+		s.seekers.SetAttrs(sk, 1)
 		for _, c := range creds {
-			s.seekers.addCredential(id, c)
+			s.seekers.AddCredential(id, c, 1)
 		}
 	}
 	client("a", 0)
@@ -122,7 +122,7 @@ func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
 	client("c", 0)
 	client("d", 30)
 	for _, id := range []string{"a", "c", "d"} {
-		sk, _, _ := s.seekers.view(id, now)
+		sk, _, _ := s.seekers.View(id)
 		if !slices.Contains(sk.EligibleNow, "CCA") || !slices.Contains(sk.EligibleNow, "CPC") || slices.Contains(sk.EligibleNow, "RHIT") {
 			t.Fatalf("client %s eligible now for %v: the test assumes CCA and CPC, not RHIT", id, sk.EligibleNow)
 		}
@@ -184,9 +184,9 @@ func TestRoutesThroughForwardReverseAndCandidates(t *testing.T) {
 		sk := profile.Seeker{ID: id, Education: []profile.Education{{Level: "high_school", Status: "completed"}},
 			Location: &profile.Location{Lat: &lat, Lon: &lon}, RadiusMiles: 25, RemotePref: "any", OpenToEmployers: true}
 		sk.Normalize()
-		s.seekers.setAttrs(sk)
+		s.seekers.SetAttrs(sk, 1)
 		for _, c := range creds {
-			s.seekers.addCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2025-01-01"})
+			s.seekers.AddCredential(id, profile.CredentialRecord{Code: c, EarnedOn: "2025-01-01"}, 1)
 		}
 	}
 	seeker("cpc", "CPC")

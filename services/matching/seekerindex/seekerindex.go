@@ -1,0 +1,358 @@
+// Package seekerindex is matching's in-memory, PII-free index of seekers:
+// each seeker's matching attributes and credentials, as the scorer sees
+// them, bucketed by place so that a posting is compared only with the
+// seekers who could reach it.
+package seekerindex
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/geo"
+	"github.com/clerkpath/clerkpath/pkg/match"
+	"github.com/clerkpath/clerkpath/pkg/pathway"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+)
+
+// state is what the index keeps of one seeker: matching attributes and
+// credentials, never contact details. It is rebuilt from the PROFILES and
+// CREDENTIALS streams at start.
+type state struct {
+	attrs    profile.Seeker
+	profiled bool // attrs came from a profile (credentials may arrive first)
+	inRemote bool // in Index.remote
+	creds    map[string]profile.CredentialRecord
+	// attrsVersion is the version of the profile event attrs came from,
+	// credVersions the version of each credential's event: an event no
+	// newer than what the index holds changes nothing.
+	attrsVersion uint64
+	credVersions map[string]uint64
+	point        *geo.Point
+	// view is the seeker as the scorer sees them, rebuilt on every write
+	// (with the pathway engine's eligible_now) so that reads — a posting
+	// scored against thousands of seekers — do no work per seeker.
+	view match.Seeker
+}
+
+// Index is the in-memory, PII-free index of seekers used by reverse
+// matching and candidate lists: seekers bucketed by a one-degree grid cell
+// so that a posting looks only at seekers near it. It is safe for
+// concurrent use.
+//
+// Every write carries the version of the event it comes from (the event's
+// stream sequence): a write no newer than what the index holds for that
+// seeker (its profile, or that credential) is ignored, so a replayed or
+// redelivered event never undoes a newer one. A removed seeker stays
+// removed: their id is never written again (pkg/shred refuses to seal for
+// it too).
+type Index struct {
+	mu      sync.RWMutex
+	seekers map[string]*state
+	removed map[string]struct{}
+	cells   map[cell]*stateSet
+	remote  *stateSet // seekers without a location or who want remote work
+	maxMi   int       // the largest radius of any seeker
+	zcta    *geo.ZCTA
+	cat     *pathway.Catalog
+	today   func() time.Time
+	// ParallelMin is the scan size from which Scan splits the work across
+	// its workers (DefaultParallelMin unless changed before use).
+	ParallelMin int
+}
+
+type cell struct{ lat, lon int }
+
+func cellOf(p geo.Point) cell { return cell{int(math.Floor(p.Lat)), int(math.Floor(p.Lon))} }
+
+// New is an empty index that places seekers with zcta (nil: seekers with
+// only a ZIP code have no place) and computes what they may sit for now with
+// the pathway catalog as of today().
+func New(zcta *geo.ZCTA, cat *pathway.Catalog, today func() time.Time) *Index {
+	return &Index{seekers: map[string]*state{}, removed: map[string]struct{}{}, cells: map[cell]*stateSet{}, remote: newStateSet(),
+		zcta: zcta, cat: cat, today: today, ParallelMin: DefaultParallelMin}
+}
+
+// locate resolves a profile location to coordinates.
+func (ix *Index) locate(l *profile.Location) *geo.Point {
+	if l == nil {
+		return nil
+	}
+	if l.Lat != nil && l.Lon != nil {
+		return &geo.Point{Lat: *l.Lat, Lon: *l.Lon}
+	}
+	if ix.zcta != nil && l.PostalCode != "" {
+		if p, ok := ix.zcta.Lookup(l.PostalCode); ok {
+			return &p
+		}
+	}
+	return nil
+}
+
+func (ix *Index) unplace(id string, st *state) {
+	if st.point != nil {
+		c := cellOf(*st.point)
+		if set := ix.cells[c]; set != nil {
+			set.remove(id)
+			if len(set.items) == 0 {
+				delete(ix.cells, c)
+			}
+		}
+	}
+	ix.remote.remove(id)
+	st.inRemote = false
+}
+
+func (ix *Index) place(id string, st *state) {
+	if st.point != nil {
+		c := cellOf(*st.point)
+		if ix.cells[c] == nil {
+			ix.cells[c] = newStateSet()
+		}
+		ix.cells[c].add(id, st)
+	}
+	if st.point == nil || st.attrs.RemotePref == "remote" || st.attrs.RemotePref == "any" || st.attrs.RemotePref == "hybrid" {
+		ix.remote.add(id, st)
+		st.inRemote = true
+	}
+	ix.maxMi = max(ix.maxMi, st.attrs.RadiusMiles)
+}
+
+// stateSet is a set of seekers kept in a slice, so that scanning it —
+// what reverse matching does for every posting — walks contiguous memory.
+type stateSet struct {
+	items []*state
+	pos   map[string]int
+}
+
+func newStateSet() *stateSet { return &stateSet{pos: map[string]int{}} }
+
+func (s *stateSet) add(id string, st *state) {
+	if i, ok := s.pos[id]; ok {
+		s.items[i] = st
+		return
+	}
+	s.pos[id] = len(s.items)
+	s.items = append(s.items, st)
+}
+
+func (s *stateSet) remove(id string) {
+	i, ok := s.pos[id]
+	if !ok {
+		return
+	}
+	last := len(s.items) - 1
+	s.items[i] = s.items[last]
+	s.pos[s.items[i].attrs.ID] = i
+	s.items[last] = nil
+	s.items = s.items[:last]
+	delete(s.pos, id)
+}
+
+// SetAttrs sets a seeker's matching attributes from the profile event of
+// the given version, and reports whether it changed the index.
+func (ix *Index) SetAttrs(sk profile.Seeker, version uint64) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if _, gone := ix.removed[sk.ID]; gone {
+		return false
+	}
+	st := ix.seekers[sk.ID]
+	if st == nil {
+		st = newState(sk.ID)
+		ix.seekers[sk.ID] = st
+	} else if version <= st.attrsVersion {
+		return false
+	} else {
+		ix.unplace(sk.ID, st)
+	}
+	st.attrs, st.profiled, st.point, st.attrsVersion = sk, true, ix.locate(sk.Location), version
+	ix.place(sk.ID, st)
+	ix.refresh(st)
+	return true
+}
+
+func newState(id string) *state {
+	return &state{attrs: profile.Seeker{ID: id}, creds: map[string]profile.CredentialRecord{}, credVersions: map[string]uint64{}}
+}
+
+// AddCredential records a seeker's credential from the credential event of
+// the given version (a later event for the same code replaces the record),
+// and reports whether it changed the index.
+func (ix *Index) AddCredential(id string, c profile.CredentialRecord, version uint64) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if _, gone := ix.removed[id]; gone {
+		return false
+	}
+	st := ix.seekers[id]
+	if st == nil {
+		// Credentials may be recorded before the profile: keep them.
+		st = newState(id)
+		ix.seekers[id] = st
+	} else if v, ok := st.credVersions[c.Code]; ok && version <= v {
+		return false
+	}
+	st.creds[c.Code], st.credVersions[c.Code] = c, version
+	ix.refresh(st)
+	return true
+}
+
+// Remove forgets a deleted seeker for good.
+func (ix *Index) Remove(id string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.removed[id] = struct{}{}
+	if st := ix.seekers[id]; st != nil {
+		ix.unplace(id, st)
+		delete(ix.seekers, id)
+	}
+}
+
+// View returns the seeker as the scorer sees them and their attributes, and
+// whether they are known (have a profile).
+func (ix *Index) View(id string) (match.Seeker, profile.Seeker, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	st := ix.seekers[id]
+	if st == nil || !st.profiled {
+		return match.Seeker{}, profile.Seeker{}, false
+	}
+	return st.view, st.attrs, true
+}
+
+// refresh rebuilds st.view; callers hold the write lock.
+func (ix *Index) refresh(st *state) {
+	held := make([]string, 0, len(st.creds))
+	for code, c := range st.creds {
+		if c.Apprentice {
+			code += "-A"
+		}
+		held = append(held, code)
+	}
+	slices.Sort(held)
+	eligible := []string{}
+	if plan, err := pathway.Recommend(ix.cat, ix.stateLocked(st), pathway.Options{Today: ix.today()}); err == nil {
+		eligible = plan.EligibleNow
+	}
+	a := st.attrs
+	st.view = match.Seeker{
+		ID: a.ID, Held: held, EligibleNow: eligible,
+		EducationRank: a.EducationRank(), ExperienceMonths: a.ExperienceMonths(),
+		Skills: a.Skills, CodeSets: a.CodeSets, EHRSystems: a.EHRSystems,
+		Point: st.point, RadiusMiles: a.RadiusMiles, RemotePref: a.RemotePref,
+		DesiredHourly: a.DesiredHourly, OpenToEmployers: a.OpenToEmployers,
+	}
+}
+
+func (ix *Index) stateLocked(st *state) pathway.State {
+	creds := make([]profile.CredentialRecord, 0, len(st.creds))
+	for _, c := range st.creds {
+		creds = append(creds, c)
+	}
+	slices.SortFunc(creds, func(a, b profile.CredentialRecord) int { return strings.Compare(a.Code, b.Code) })
+	s := profile.PathwayState(st.attrs, creds, nil)
+	s.Target = "" // matching asks for specific targets itself
+	return s
+}
+
+// State returns the seeker's pathway state (without a target).
+func (ix *Index) State(id string) (pathway.State, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	st := ix.seekers[id]
+	if st == nil {
+		return pathway.State{}, false
+	}
+	return ix.stateLocked(st), true
+}
+
+// Scan calls fn for each seeker who could reach a site at p (within the
+// largest radius) and, for remote work, each seeker open to remote work,
+// once each, in no particular order. Large scans are split across up to
+// workers goroutines (fn's first argument says which; the call returns when
+// all are done). fn must not keep the pointer nor call back into the
+// index: it runs under the read lock.
+func (ix *Index) Scan(p *geo.Point, remote bool, workers int, fn func(worker int, sk *match.Seeker)) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var segs [][]*state
+	total := 0
+	if remote {
+		segs = append(segs, ix.remote.items)
+		total += len(ix.remote.items)
+	}
+	if p != nil {
+		c := cellOf(*p)
+		dLat := int(math.Ceil(float64(ix.maxMi)/69.0)) + 1
+		cosLat := math.Max(0.1, math.Cos(p.Lat*math.Pi/180))
+		dLon := int(math.Ceil(float64(ix.maxMi)/(69.0*cosLat))) + 1
+		for la := c.lat - dLat; la <= c.lat+dLat; la++ {
+			for lo := c.lon - dLon; lo <= c.lon+dLon; lo++ {
+				if set := ix.cells[cell{la, lo}]; set != nil {
+					segs = append(segs, set.items)
+					total += len(set.items)
+				}
+			}
+		}
+	}
+	visit := func(w int, st *state, fromRemote bool) {
+		// A seeker in the remote set and in a cell is visited from the
+		// remote set only. Credentials alone (no profile) are not a seeker.
+		if !st.profiled || (remote && !fromRemote && st.inRemote) {
+			return
+		}
+		fn(w, &st.view)
+	}
+	if workers < 2 || total < ix.ParallelMin {
+		for i, seg := range segs {
+			for _, st := range seg {
+				visit(0, st, remote && i == 0)
+			}
+		}
+		return
+	}
+	// Split the segments' concatenation into equal ranges, one per worker.
+	per := (total + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, total)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			off := 0
+			for i, seg := range segs {
+				a, b := max(lo-off, 0), min(hi-off, len(seg))
+				for j := a; j < b; j++ {
+					visit(w, seg[j], remote && i == 0)
+				}
+				off += len(seg)
+				if off >= hi {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// DefaultParallelMin is the scan size from which Scan splits the work.
+const DefaultParallelMin = 20_000
+
+// Near calls fn for each seeker Scan would visit, on one goroutine.
+func (ix *Index) Near(p *geo.Point, remote bool, fn func(*match.Seeker)) {
+	ix.Scan(p, remote, 1, func(_ int, sk *match.Seeker) { fn(sk) })
+}
+
+// Size is the number of seekers the index holds (with a profile or
+// credentials only).
+func (ix *Index) Size() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.seekers)
+}

@@ -1,0 +1,77 @@
+package matching
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+)
+
+// Each seeker event is applied once per purpose, guarded by its sequence:
+// redelivering an older profile event to the index or to the list refresh
+// changes nothing.
+func TestARedeliveredOlderSeekerEventChangesNothing(t *testing.T) {
+	srv := testenv.Open(t, testenv.All)
+	ctx := context.Background()
+	c := startCopy(t, srv.Config, true)
+	f := newFeed(t, srv.Config)
+	const id = "seeker-v"
+	publish := func(version int, skills ...string) uint64 {
+		t.Helper()
+		sk := profile.Seeker{ID: id, RemotePref: "remote", RadiusMiles: 25, Skills: skills}
+		sealed, err := f.keys.Seal(ctx, id, profile.Change{Seeker: &sk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, err := events.Publish(ctx, f.js, events.Event{Subject: events.SeekerSubjectPrefix + id, Type: events.TypeSeekerUpdated,
+			ID: fmt.Sprintf("seeker:%s:%d", id, version), Source: "test", Payload: sealed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack.Sequence
+	}
+	first := publish(1, "scanning")
+	second := publish(2, "release of information")
+	testenv.Eventually(t, 20*time.Second, func() error {
+		sk, _, ok := c.s.seekers.View(id)
+		if !ok || !slices.Equal(sk.Skills, []string{"release of information"}) {
+			return fmt.Errorf("seeker %+v (known %v)", sk, ok)
+		}
+		done, err := c.s.p.Redis.HGet(ctx, refreshedKey(id), events.StreamProfiles).Uint64()
+		if err != nil || done != second {
+			return fmt.Errorf("list refreshed for sequence %d, want %d (%v)", done, second, err)
+		}
+		return nil
+	})
+
+	old, err := f.js.Stream(ctx, events.StreamProfiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := old.GetMsg(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ := m.Header.Get(events.HeaderType); typ != events.TypeSeekerUpdated {
+		t.Fatalf("stored event type %q", typ)
+	}
+	changed, err := c.s.applySeekerEvent(ctx, m.Subject, m.Header.Get(events.HeaderType), m.Data, first)
+	if err != nil || changed {
+		t.Fatalf("the older event applied again: changed %v, %v", changed, err)
+	}
+	if sk, _, _ := c.s.seekers.View(id); !slices.Equal(sk.Skills, []string{"release of information"}) {
+		t.Fatalf("after the older event: skills %v", sk.Skills)
+	}
+	refreshed, err := c.s.refreshFor(ctx, id, events.StreamProfiles, first)
+	if err != nil || refreshed {
+		t.Fatalf("the list was refreshed again for the older event: %v, %v", refreshed, err)
+	}
+	if refreshed, err := c.s.refreshFor(ctx, id, events.StreamProfiles, second); err != nil || refreshed {
+		t.Fatalf("the list was refreshed twice for the same event: %v, %v", refreshed, err)
+	}
+}
