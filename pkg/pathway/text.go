@@ -27,82 +27,99 @@ func FormatText(w io.Writer, p Plan) error {
 		}
 	}
 
-	if t := p.Target; t != nil {
-		fmt.Fprintf(&b, "\nPlan to %s (optimised for %s): %s\n", t.Target, t.Optimize, strings.ReplaceAll(t.Status, "_", " "))
-		for i, s := range t.Steps {
-			writeStep(&b, i+1, s, false)
-		}
-		if len(t.Steps) > 0 {
-			fmt.Fprintf(&b, "  Total time: %s; cost: %s\n", monthsText(&t.MonthsMin, t.MonthsMax), usdText(&t.CostMin, t.CostMax))
-		}
-		for _, n := range t.Notes {
-			fmt.Fprintf(&b, "  note: %s\n", n)
-		}
-		for _, r := range t.Alternatives {
-			fmt.Fprintf(&b, "  alternative: %s (%s; %s)", strings.Join(r.Steps, " -> "),
-				monthsText(&r.MonthsMin, r.MonthsMax), usdText(&r.CostMin, r.CostMax))
-			if r.Uncertain {
-				b.WriteString(" [uncertain]")
-			}
-			b.WriteString("\n")
-		}
+	if p.Target != nil {
+		writeTarget(&b, p.Target)
 	}
+	writeBlocked(&b, p.Blocked)
+	writeApprentice(&b, p.Apprentice)
+	writeRecertification(&b, p.Recertification)
 
-	if len(p.Blocked) > 0 {
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("format plan: %w", err)
+	}
+	return nil
+}
+
+// writeTarget writes the plan to the target credential.
+func writeTarget(b *strings.Builder, t *TargetPlan) {
+	fmt.Fprintf(b, "\nPlan to %s (optimised for %s): %s\n", t.Target, t.Optimize, strings.ReplaceAll(t.Status, "_", " "))
+	for i, s := range t.Steps {
+		writeStep(b, i+1, s, false)
+	}
+	if len(t.Steps) > 0 {
+		fmt.Fprintf(b, "  Total time: %s; cost: %s\n", monthsText(&t.MonthsMin, t.MonthsMax), usdText(&t.CostMin, t.CostMax))
+	}
+	for _, n := range t.Notes {
+		fmt.Fprintf(b, "  note: %s\n", n)
+	}
+	for _, r := range t.Alternatives {
+		fmt.Fprintf(b, "  alternative: %s (%s; %s)", strings.Join(r.Steps, " -> "),
+			monthsText(&r.MonthsMin, r.MonthsMax), usdText(&r.CostMin, r.CostMax))
+		if r.Uncertain {
+			b.WriteString(" [uncertain]")
+		}
+		b.WriteString("\n")
+	}
+}
+
+// writeBlocked writes why the seeker is not yet eligible for each credential.
+func writeBlocked(b *strings.Builder, blocked map[string][]string) {
+	if len(blocked) > 0 {
 		b.WriteString("\nNot yet eligible:\n")
-		for _, code := range sortedKeys(p.Blocked) {
-			fmt.Fprintf(&b, "  %s:\n", code)
-			for _, line := range p.Blocked[code] {
-				fmt.Fprintf(&b, "    - %s\n", line)
+		for _, code := range sortedKeys(blocked) {
+			fmt.Fprintf(b, "  %s:\n", code)
+			for _, line := range blocked[code] {
+				fmt.Fprintf(b, "    - %s\n", line)
 			}
 		}
 	}
+}
 
-	if len(p.Apprentice) > 0 {
+// writeApprentice writes the apprentice statuses and the ways out of them.
+func writeApprentice(b *strings.Builder, statuses []ApprenticeStatus) {
+	if len(statuses) > 0 {
 		b.WriteString("\nApprentice status:\n")
-		for _, a := range p.Apprentice {
-			fmt.Fprintf(&b, "  %s: %d of %d months credited, %d to go\n", a.Status, a.MonthsCredited, a.MonthsRequired, a.MonthsRemaining)
+		for _, a := range statuses {
+			fmt.Fprintf(b, "  %s: %d of %d months credited, %d to go\n", a.Status, a.MonthsCredited, a.MonthsRequired, a.MonthsRemaining)
 			for _, c := range a.Credited {
-				fmt.Fprintf(&b, "    counted: %s\n", c)
+				fmt.Fprintf(b, "    counted: %s\n", c)
 			}
 			for _, way := range a.Ways {
-				fmt.Fprintf(&b, "    - %s\n", way)
+				fmt.Fprintf(b, "    - %s\n", way)
 			}
 		}
 	}
+}
 
-	if len(p.Recertification) > 0 {
+// writeRecertification writes each recertification cycle and its CEUs.
+func writeRecertification(b *strings.Builder, recerts []Recert) {
+	if len(recerts) > 0 {
 		b.WriteString("\nRecertification:\n")
-		for _, r := range p.Recertification {
-			fmt.Fprintf(&b, "  %s (%s): %s", r.Issuer, strings.Join(r.Credentials, ", "), strings.ReplaceAll(r.Status, "_", " "))
+		for _, r := range recerts {
+			fmt.Fprintf(b, "  %s (%s): %s", r.Issuer, strings.Join(r.Credentials, ", "), strings.ReplaceAll(r.Status, "_", " "))
 			if r.CycleEnd != "" {
-				fmt.Fprintf(&b, "; cycle %s to %s", r.CycleStart, r.CycleEnd)
+				fmt.Fprintf(b, "; cycle %s to %s", r.CycleStart, r.CycleEnd)
 			}
 			switch r.Status {
 			case RecertActive:
-				fmt.Fprintf(&b, ", %d days left", r.DaysLeft)
+				fmt.Fprintf(b, ", %d days left", r.DaysLeft)
 			case RecertInGrace:
-				fmt.Fprintf(&b, ", grace ends %s (%d days left)", r.GraceEnds, r.DaysLeft)
+				fmt.Fprintf(b, ", grace ends %s (%d days left)", r.GraceEnds, r.DaysLeft)
 			}
 			b.WriteString("\n")
 			req := "unknown"
 			if r.CEUsRequired != nil {
 				req = fmt.Sprint(*r.CEUsRequired)
 			}
-			fmt.Fprintf(&b, "    CEUs: %s of %s\n", plainNumber(r.CEUsLogged), req)
+			fmt.Fprintf(b, "    CEUs: %s of %s\n", plainNumber(r.CEUsLogged), req)
 			if r.Action != "" {
-				fmt.Fprintf(&b, "    do: %s\n", r.Action)
+				fmt.Fprintf(b, "    do: %s\n", r.Action)
 			}
 			for _, n := range r.Notes {
-				fmt.Fprintf(&b, "    note: %s\n", n)
+				fmt.Fprintf(b, "    note: %s\n", n)
 			}
 		}
 	}
-
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return fmt.Errorf("format plan: %w", err)
-	}
-	return nil
 }
 
 func writeStep(b *strings.Builder, n int, s Step, scored bool) {
