@@ -38,9 +38,16 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 	zip := fs.String("zip", "10001", "US ZIP code the demo postings and seekers are placed around")
 	n := fs.Int("postings", 60, "how many demo postings")
 	org := fs.String("org", "demo-health", "the employer organisation that owns them")
+	popSeekers := fs.Int("seekers", 0, "population mode: this many generated seekers (ids bench-000000 on), and --postings generated postings, through the HTTP API")
+	popSeed := fs.Uint64("seed", 1, "population mode: the random seed (the same seed gives the same population)")
+	api := fs.String("api", "http://localhost:8080", "population mode: the gateway's base URL")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "Usage: clerkpath seed [--zip 10001] [--postings 60] [--org demo-health]\n\nLoads demo postings (dated today, within 30 miles of the ZIP code) and three demo seekers")
+		fmt.Fprintln(env.stderr, "Usage: clerkpath seed [--zip 10001] [--postings 60] [--org demo-health]\n       clerkpath seed --postings N --seekers M [--seed 1] [--org demo-health] [--api http://localhost:8080]\n\nLoads demo postings (dated today, within 30 miles of the ZIP code) and three demo seekers")
 		fmt.Fprintln(env.stderr, "(demo-ana, demo-ben, demo-cho) into a running backend, through the same NATS endpoints the API uses.")
+		fmt.Fprintln(env.stderr, "\nWith --seekers it loads a seeded population instead (pkg/seedgen, as `clerkpath bench` does): seekers at every")
+		fmt.Fprintln(env.stderr, "pathway stage with their credentials and postings in employers' words with alternative routes, placed at ZIP")
+		fmt.Fprintln(env.stderr, "codes weighted by ZIP density with a 15% remote share, through the HTTP API with tokens from the local")
+		fmt.Fprintln(env.stderr, "development key ($CLERKPATH_DATA_DIR/dev-keys, the key `clerkpath run` trusts).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -48,6 +55,11 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 			return nil
 		}
 		return errUsage
+	}
+	population := false
+	fs.Visit(func(f *flag.Flag) { population = population || f.Name == "seekers" || f.Name == "seed" })
+	if population {
+		return seedPopulation(ctx, env, *api, *org, *n, *popSeekers, *popSeed)
 	}
 	if *n < 1 || *n > 1000 {
 		return errors.New("--postings: from 1 to 1000")
