@@ -211,6 +211,11 @@ func TestConsoleCounselor(t *testing.T) {
 
 	sign := b.tab(t)
 	do(t, sign, "open the console", chromedp.Navigate(b.base+"/"), chromedp.WaitVisible("#token"))
+	// Keyboard: the first Tab lands on the skip link, shown on screen.
+	do(t, sign, "tab", chromedp.KeyEvent("\t"))
+	if skip, err := chromedp.Run(sign, chromedp.Evaluate[string](`(e => e.className + " " + (e.getBoundingClientRect().left >= 0))(document.activeElement)`)); err != nil || skip != "skip true" {
+		t.Errorf("after one Tab the focus is on %q (%v), want the visible skip link", skip, err)
+	}
 	b.accessible(t, sign, "sign-in")
 	screenshot(t, sign, "sign-in")
 	do(t, sign, "paste something that is not a token", chromedp.SetValue("#token", "not a token"), chromedp.Click(`form button[type="submit"]`))
@@ -271,6 +276,17 @@ func TestConsoleCounselor(t *testing.T) {
 	waitText(t, ctx, "#notes", "Called about the CCA exam.", 10*time.Second)
 	b.accessible(t, ctx, "client")
 	screenshot(t, ctx, "counselor-client")
+
+	// On a phone (its own tab: touch emulation stays with a tab) the
+	// caseload table becomes one labelled block per client.
+	phone := b.tab(t, "/events")
+	do(t, phone, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	b.signIn(t, phone, w.counselorTok, "#caseload tbody tr")
+	if display, _ := chromedp.Run(phone, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#caseload tbody td")).display`)); display != "block" {
+		t.Errorf("on a phone the caseload cells are %q, want block", display)
+	}
+	b.accessible(t, phone, "caseload on a phone")
+	screenshot(t, phone, "counselor-caseload-phone")
 }
 
 // A seeker saves a profile with mistakes, sees each error beside its

@@ -5,8 +5,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -92,39 +90,4 @@ func seedConsole(t *testing.T, s *stack) consoleWorld {
 		return nil
 	})
 	return w
-}
-
-// TestConsoleDumpAPI writes the API's answers for the seeded world to
-// $CLERKPATH_DUMP_DIR; a tool for writing the console, not a check.
-func TestConsoleDumpAPI(t *testing.T) {
-	dir := os.Getenv("CLERKPATH_DUMP_DIR")
-	if dir == "" {
-		t.Skip("set CLERKPATH_DUMP_DIR")
-	}
-	s := startStack(t)
-	w := seedConsole(t, s)
-	for name, req := range map[string][2]string{
-		"caseload":   {"/v1/counselors/carl/caseload", w.counselorTok},
-		"matches":    {"/v1/seekers/ana/matches", w.anaTok},
-		"plan":       {"/v1/seekers/ana/plan", w.anaTok},
-		"profile":    {"/v1/seekers/ana", w.anaTok},
-		"notes":      {"/v1/seekers/ana/notes", w.counselorTok},
-		"creds":      {"/v1/seekers/ben/credentials", w.benTok},
-		"export":     {"/v1/seekers/ana/export", w.anaTok},
-		"market":     {"/v1/market?zip=10001", w.employerTok},
-		"employer":   {"/v1/employers/mercy", w.employerTok},
-		"benmatches": {"/v1/seekers/ben/matches", w.benTok},
-		"search":     {"/v1/postings/search?q=clerk", w.employerTok},
-	} {
-		code, _, b := s.do(t, "GET", req[0], "", "", bearer(req[1])...)
-		if err := os.WriteFile(filepath.Join(dir, name+".json"), append([]byte(fmt.Sprintf("%d\n", code)), b...), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	code, _, b := s.do(t, "POST", "/v1/postings:bulk", "text/csv", "title,description,employer,date_posted,postal_code\nClerk,High school diploma required.,Mercy Health,2026-12-01,10001\n,No title,Mercy Health,2026-12-01,10001\n", bearer(w.employerTok)...)
-	_ = os.WriteFile(filepath.Join(dir, "bulkcsv.json"), append([]byte(fmt.Sprintf("%d\n", code)), b...), 0o644)
-	code, _, b = s.do(t, "PUT", "/v1/seekers/ana", "application/json", `{"experience": [{"area": "juggling", "months": -1}], "radius_miles": 9999, "location": {"postal_code": "abc"}}`, bearer(w.anaTok)...)
-	_ = os.WriteFile(filepath.Join(dir, "badput.json"), append([]byte(fmt.Sprintf("%d\n", code)), b...), 0o644)
-	code, _, b = s.do(t, "GET", "/v1/postings/search?q=technician", "", "")
-	_ = os.WriteFile(filepath.Join(dir, "search2.json"), append([]byte(fmt.Sprintf("%d\n", code)), b...), 0o644)
 }

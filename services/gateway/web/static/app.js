@@ -90,7 +90,12 @@ function signInPage(main) {
     form);
 }
 
-async function route() {
+// route draws the page the address names. On the first load focus stays
+// at the top (the skip link is the first Tab); after a move within the
+// console it goes to the new page's heading, so screen-reader users hear
+// where they are.
+async function route(ev) {
+  const moved = ev instanceof HashChangeEvent;
   const mine = ++generation;
   if (current) {
     current();
@@ -103,7 +108,7 @@ async function route() {
   if (!s) {
     signInPage(main);
     if (hash !== "#/signin" && hash !== "#/") announce("Your session ended; sign in again.");
-    focusHeading(main);
+    focusHeading(main, moved);
     return;
   }
   for (const [re, role, page] of routes) {
@@ -120,17 +125,17 @@ async function route() {
     }
     if (typeof stop === "function") current = stop;
     replace(main, view);
-    focusHeading(main);
+    focusHeading(main, moved);
     return;
   }
   location.replace(home[s.role] || "#/signin");
 }
 
-function focusHeading(main) {
+function focusHeading(main, move) {
   const h1 = main.querySelector("h1");
   if (h1) {
     h1.setAttribute("tabindex", "-1");
-    h1.focus({ preventScroll: true });
+    if (move) h1.focus({ preventScroll: true });
     document.title = `${h1.textContent} · clerkpath`;
   }
 }

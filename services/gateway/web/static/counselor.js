@@ -29,6 +29,7 @@ export async function caseloadPage(view, _params, s) {
     h("option", { value: "near" }, "With near misses"),
     h("option", { value: "renewals" }, "With renewals due"));
 
+  const sort = {}; // the caseload's order survives live redraws
   const draw = () => {
     const q = filterText.value.trim().toLowerCase();
     const rows = data.rows.filter((r) => {
@@ -40,7 +41,7 @@ export async function caseloadPage(view, _params, s) {
         default: return true;
       }
     });
-    replace(tableSlot, caseloadTable(rows));
+    replace(tableSlot, caseloadTable(rows, sort));
     replace(cohortSlot, cohort(data.view));
   };
   filterText.addEventListener("input", draw);
@@ -60,9 +61,15 @@ export async function caseloadPage(view, _params, s) {
   draw();
 
   // Live: refresh on each event (or each poll) and list what is new.
+  // One refresh at a time; an event that comes during one asks for
+  // another after it, so no change is missed and a burst costs two loads.
   let refreshing = false;
+  let again = false;
   const refresh = async () => {
-    if (refreshing) return;
+    if (refreshing) {
+      again = true;
+      return;
+    }
     refreshing = true;
     try {
       const next = await loadCaseload(path);
@@ -76,6 +83,10 @@ export async function caseloadPage(view, _params, s) {
       if (err instanceof ApiError && err.status === 401) location.hash = "#/signin";
     } finally {
       refreshing = false;
+    }
+    if (again) {
+      again = false;
+      await refresh();
     }
   };
   return follow(`/v1/counselors/${enc(s.sub)}/events`, refresh, (state) => { liveState.textContent = `Live updates: ${state}`; });
@@ -104,9 +115,9 @@ async function loadCaseload(path) {
   return { view: res.view || {}, rows };
 }
 
-function caseloadTable(rows) {
+function caseloadTable(rows, sort) {
   return sortableTable({
-    id: "caseload",
+    id: "caseload", sort,
     caption: "Clients, their best matches, near misses, plan progress and renewals",
     rows,
     columns: [
@@ -152,7 +163,7 @@ function cohort(view) {
       : h("p", {}, "No single credential a client may sit for now would open a posting."),
     unlocks.length > 1 ? h("div", { class: "table-wrap" }, sortableTable({
       id: "unlocks", caption: "Every credential a client may sit for now, by postings it opens",
-      rows: unlocks, initial: { key: "postings", dir: "descending" },
+      rows: unlocks, sort: { key: "postings", dir: "descending" },
       columns: [
         { key: "credential", label: "Credential", value: (u) => u.credential, cell: (u) => u.credential },
         { key: "postings", label: "Postings it opens", value: (u) => u.postings, cell: (u) => String(u.postings) },

@@ -75,12 +75,15 @@ export function errorBox(err) {
 
 // sortableTable renders rows with column headers that sort on click (and
 // keyboard: they are buttons), keeping aria-sort on the sorted column.
-// columns: [{key, label, value(row) -> sortable, cell(row) -> node|string}]
-export function sortableTable({ caption, columns, rows, initial, id }) {
-  let sortKey = initial?.key ?? columns[0].key;
-  let dir = initial?.dir ?? "ascending";
+// columns: [{key, label, value(row) -> sortable, cell(row) -> node|string}].
+// sort ({key, dir}) is read and updated in place, so a page that redraws
+// the table with new rows keeps the order the user chose.
+export function sortableTable({ caption, columns, rows, sort = {}, id }) {
+  sort.key ??= columns[0].key;
+  sort.dir ??= "ascending";
   const table = h("table", { class: "data", id });
   const render = () => {
+    const { key: sortKey, dir } = sort;
     const col = columns.find((c) => c.key === sortKey);
     const sorted = [...rows].sort((a, b) => {
       const x = col.value(a), y = col.value(b);
@@ -95,11 +98,11 @@ export function sortableTable({ caption, columns, rows, initial, id }) {
       }, c.value ? h("button", {
         type: "button", class: "sort", dataset: { key: c.key },
         onclick: () => {
-          dir = sortKey === c.key && dir === "ascending" ? "descending" : "ascending";
-          sortKey = c.key;
+          sort.dir = sort.key === c.key && sort.dir === "ascending" ? "descending" : "ascending";
+          sort.key = c.key;
           render();
           table.querySelector(`button[data-key="${c.key}"]`)?.focus();
-          announce(`Sorted by ${c.label}, ${dir}`);
+          announce(`Sorted by ${c.label}, ${sort.dir}`);
         },
       }, c.label, h("span", { class: "arrow", "aria-hidden": "true" }, c.key === sortKey ? (dir === "ascending" ? " ▲" : " ▼") : " ↕")) : c.label)))),
       h("tbody", {}, sorted.length ? sorted.map((r) => h("tr", {}, columns.map((c, i) => i === 0

@@ -207,7 +207,7 @@ export async function candidatesPage(view, [id], s) {
     h("h1", {}, `Candidates for ${posting.title}`),
     h("p", {}, `${cands.total} opted-in seeker${cands.total === 1 ? "" : "s"} qualif${cands.total === 1 ? "ies" : "y"}. Matching attributes only; contact details appear only where the seeker shared them with your organisation, and each read is in the seeker's access log.`),
     h("div", { class: "table-wrap" }, sortableTable({
-      id: "candidates", caption: "Qualified candidates", rows: cands.candidates || [], initial: { key: "score", dir: "descending" },
+      id: "candidates", caption: "Qualified candidates", rows: cands.candidates || [], sort: { key: "score", dir: "descending" },
       columns: [
         { key: "seeker", label: "Candidate", value: (c) => c.seeker_id, cell: (c) => c.seeker_id },
         { key: "score", label: "Score", value: (c) => c.score, cell: (c) => `${Math.round(c.score)}/100` },

@@ -42,6 +42,9 @@ export function follow(path, onEvent, onState) {
       return;
     }
     if (!res.ok || !(res.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
+      // The stream is there but failing (its service down, say): catch up
+      // once now, then try the stream again later.
+      await onEvent(null);
       return retry();
     }
     onState("connected");
