@@ -68,7 +68,7 @@ var faultServices = []struct {
 	{credentials.Name, platform.Needs{Redis: true}, credentials.Run},
 	{ingest.Name, platform.Needs{Redis: true}, ingest.Run},
 	{matching.Name, platform.Needs{Redis: true, Meili: true}, matching.Run},
-	{gateway.Name, platform.Needs{Redis: true, Meili: true}, gateway.Run},
+	{gateway.Name, platform.Needs{Redis: true}, gateway.Run},
 }
 
 func init() {

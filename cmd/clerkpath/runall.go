@@ -226,8 +226,13 @@ func allServices(ln net.Listener) []serviceSpec {
 		{credentials.Name, platform.Needs{Redis: true}, credentials.Run},
 		{ingest.Name, platform.Needs{Redis: true}, ingest.Run},
 		{matching.Name, platform.Needs{Redis: true, Meili: true}, matching.Run},
-		{gateway.Name, platform.Needs{Redis: true, Meili: true}, func(ctx context.Context, p *platform.Platform) error {
-			return gateway.Serve(ctx, p, ln)
+		{gateway.Name, platform.Needs{Redis: true}, func(ctx context.Context, p *platform.Platform) error {
+			g, err := gateway.New(p.NC, p.JS, p.Redis, p.Log, gateway.OptionsFrom(p.Config))
+			if err != nil {
+				_ = ln.Close()
+				return err
+			}
+			return g.Serve(ctx, ln)
 		}},
 	}
 }

@@ -124,7 +124,7 @@ func (p *Platform) Check(ctx context.Context) map[string]error {
 		_, err := p.JS.AccountInfo(ctx)
 		return err
 	})
-	check("streams", func() error { return p.checkStreams(ctx) })
+	check("streams", func() error { return CheckStreams(ctx, p.JS) })
 	if p.Redis != nil {
 		check("redis", func() error { return p.Redis.Ping(ctx).Err() })
 	}
@@ -157,9 +157,9 @@ func (p *Platform) Close() {
 	}
 }
 
-// checkStreams reports the first event stream that has no leader or does
-// not answer.
-func (p *Platform) checkStreams(ctx context.Context) error {
+// CheckStreams reports every event stream that has no leader or does not
+// answer (the gateway's readiness check uses it too).
+func CheckStreams(ctx context.Context, js jetstream.JetStream) error {
 	cfgs := events.StreamConfigs(1)
 	errs := make([]error, len(cfgs))
 	var wg sync.WaitGroup
@@ -167,7 +167,7 @@ func (p *Platform) checkStreams(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st, err := p.JS.Stream(ctx, cfg.Name)
+			st, err := js.Stream(ctx, cfg.Name)
 			switch {
 			case err != nil:
 				errs[i] = fmt.Errorf("stream %s: %w", cfg.Name, err)

@@ -12,6 +12,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
 	"github.com/clerkpath/clerkpath/pkg/auth"
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/platform"
@@ -20,26 +25,80 @@ import (
 // Name identifies the gateway in logs and NATS connection names.
 const Name = "gateway"
 
-// Run serves HTTP on the configured address until ctx ends.
-func Run(ctx context.Context, p *platform.Platform) error {
-	ln, err := net.Listen("tcp", p.Config.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("gateway: listen on %s: %w", p.Config.HTTPAddr, err)
+// Options are the gateway's settings.
+type Options struct {
+	// Addr is where Run listens (host:port).
+	Addr string
+	// RateLimit is requests a minute per token, RateLimitAnon per anonymous
+	// client address.
+	RateLimit, RateLimitAnon int
+	// Tokens are verified with the Ed25519 public key in JWTPublicKeyFile or
+	// the keys published at JWKSURL: exactly one of them.
+	JWTPublicKeyFile, JWKSURL string
+	JWTIssuer, JWTAudience    string
+}
+
+// OptionsFrom takes the gateway's settings from the configuration.
+func OptionsFrom(cfg config.Config) Options {
+	return Options{
+		Addr:      cfg.HTTPAddr,
+		RateLimit: cfg.RateLimit, RateLimitAnon: cfg.RateLimitAnon,
+		JWTPublicKeyFile: cfg.JWTPublicKey, JWKSURL: cfg.JWKSURL,
+		JWTIssuer: cfg.JWTIssuer, JWTAudience: cfg.JWTAudience,
 	}
-	return Serve(ctx, p, ln)
+}
+
+// Gateway is the HTTP API with the clients it uses: NATS for requests to
+// the services, JetStream for the access log (AUDIT) and consumer health,
+// Redis for rate limits and idempotency keys. It has no Meilisearch client:
+// the search index is matching's, reached through matching's endpoints.
+type Gateway struct {
+	clients clients
+	opts    Options
+}
+
+// New checks the dependencies and options; Serve runs the gateway.
+func New(nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, log zerolog.Logger, opts Options) (*Gateway, error) {
+	switch {
+	case nc == nil:
+		return nil, errors.New("gateway: a NATS connection is required")
+	case js == nil:
+		return nil, errors.New("gateway: a JetStream context is required")
+	case rdb == nil:
+		return nil, errors.New("gateway: a Redis client is required (rate limits and idempotency keys)")
+	}
+	if _, err := verifierOptions(opts); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	return &Gateway{clients: clients{NC: nc, JS: js, Redis: rdb, Log: log}, opts: opts}, nil
+}
+
+// Run is the gateway on a service's platform connections, listening on the
+// configured address until ctx ends (the service binary's main and
+// clerkpath's test rigs use it).
+func Run(ctx context.Context, p *platform.Platform) error {
+	g, err := New(p.NC, p.JS, p.Redis, p.Log, OptionsFrom(p.Config))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", g.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("gateway: listen on %s: %w", g.opts.Addr, err)
+	}
+	return g.Serve(ctx, ln)
 }
 
 // Serve serves HTTP on ln until ctx ends, then shuts down gracefully,
-// letting in-flight requests finish for up to 10 seconds.
-func Serve(ctx context.Context, p *platform.Platform, ln net.Listener) error {
-	verifier, err := newVerifier(ctx, p.Config)
+// letting in-flight requests finish for up to 10 seconds. It closes ln.
+func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	verifier, err := newVerifier(ctx, g.opts)
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("gateway: %w", err)
 	}
 	defer verifier.Close()
 	srv := &http.Server{
-		Handler:           NewServer(p, verifier),
+		Handler:           newHandler(g.clients, g.opts, verifier),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      150 * time.Second, // bulk uploads may take two minutes
@@ -48,7 +107,7 @@ func Serve(ctx context.Context, p *platform.Platform, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	p.Log.Info().Str("addr", ln.Addr().String()).Msg("gateway listening")
+	g.clients.Log.Info().Str("addr", ln.Addr().String()).Msg("gateway listening")
 	select {
 	case err := <-errc:
 		return fmt.Errorf("gateway: %w", err)
@@ -65,23 +124,33 @@ func Serve(ctx context.Context, p *platform.Platform, ln net.Listener) error {
 	return nil
 }
 
-// newVerifier builds the token verifier from the configuration: a local
-// public key file or a JWKS URL, exactly one.
-func newVerifier(ctx context.Context, cfg config.Config) (*auth.Verifier, error) {
-	opts := auth.Options{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: 30 * time.Second}
+// verifierOptions reads the token key settings: a local public key file or
+// a JWKS URL, exactly one.
+func verifierOptions(o Options) (auth.Options, error) {
+	opts := auth.Options{Issuer: o.JWTIssuer, Audience: o.JWTAudience, Leeway: 30 * time.Second}
 	switch {
-	case cfg.JWTPublicKey != "" && cfg.JWKSURL != "":
-		return nil, &config.VarError{Var: config.EnvJWKSURL, Problem: "set either it or " + config.EnvJWTPublicKey + ", not both"}
-	case cfg.JWTPublicKey != "":
-		pem, err := os.ReadFile(cfg.JWTPublicKey)
+	case o.JWTPublicKeyFile != "" && o.JWKSURL != "":
+		return opts, &config.VarError{Var: config.EnvJWKSURL, Problem: "set either it or " + config.EnvJWTPublicKey + ", not both"}
+	case o.JWTPublicKeyFile != "":
+		pem, err := os.ReadFile(o.JWTPublicKeyFile)
 		if err != nil {
-			return nil, &config.VarError{Var: config.EnvJWTPublicKey, Value: cfg.JWTPublicKey, Problem: err.Error()}
+			return opts, &config.VarError{Var: config.EnvJWTPublicKey, Value: o.JWTPublicKeyFile, Problem: err.Error()}
 		}
 		opts.PublicKeyPEM = pem
-	case cfg.JWKSURL != "":
-		opts.JWKSURL = cfg.JWKSURL
+	case o.JWKSURL != "":
+		opts.JWKSURL = o.JWKSURL
 	default:
-		return nil, &config.VarError{Var: config.EnvJWTPublicKey, Problem: "set it (a PEM public key) or " + config.EnvJWKSURL + " to verify bearer tokens"}
+		return opts, &config.VarError{Var: config.EnvJWTPublicKey, Problem: "set it (a PEM public key) or " + config.EnvJWKSURL + " to verify bearer tokens"}
+	}
+	return opts, nil
+}
+
+// newVerifier builds the token verifier; with a JWKS URL it fetches the
+// keys and refreshes them until Close.
+func newVerifier(ctx context.Context, o Options) (*auth.Verifier, error) {
+	opts, err := verifierOptions(o)
+	if err != nil {
+		return nil, err
 	}
 	return auth.NewVerifier(ctx, opts)
 }

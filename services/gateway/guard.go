@@ -71,13 +71,13 @@ func (s *server) authenticate(r *http.Request) (auth.Principal, error) {
 // failure logged: rate limiting protects capacity, it is not an
 // authorization control.
 func (s *server) rateLimit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	key, limit := "tok:"+p.Key(), s.p.Config.RateLimit
+	key, limit := "tok:"+p.Key(), s.opts.RateLimit
 	if p.IsAnonymous() {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		key, limit = "ip:"+host, s.p.Config.RateLimitAnon
+		key, limit = "ip:"+host, s.opts.RateLimitAnon
 	}
 	d, err := s.limiter.Allow(r.Context(), key, limit, time.Minute, time.Now())
 	if err != nil {

@@ -2,11 +2,14 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/platform"
 )
 
 func handleHealthz() http.Handler {
@@ -23,61 +26,122 @@ type depStatus struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// handleReadyz checks every dependency (NATS, its streams, Redis,
-// Meilisearch), every service (a micro PING) and every durable consumer
-// (lag and last progress), and answers 503 naming what is down or stalled.
+func statusOf(err error) depStatus {
+	if err != nil {
+		return depStatus{Status: "down", Error: err.Error()}
+	}
+	return depStatus{Status: "ok"}
+}
+
+// readiness is the answer of /readyz.
+type readiness struct {
+	Status       string                           `json:"status"`
+	Dependencies map[string]depStatus             `json:"dependencies"`
+	Services     map[string]depStatus             `json:"services"`
+	Consumers    map[string]events.ConsumerStatus `json:"consumers"`
+}
+
+// ok reports whether everything is up and no consumer is stalled.
+func (rd readiness) ok() bool {
+	for _, m := range []map[string]depStatus{rd.Dependencies, rd.Services} {
+		for _, st := range m {
+			if st.Status != "ok" {
+				return false
+			}
+		}
+	}
+	for _, st := range rd.Consumers {
+		if st.Stalled {
+			return false
+		}
+	}
+	return true
+}
+
+// handleReadyz checks the gateway's own dependencies (NATS, the event
+// streams, Redis), every service it calls (a micro PING), the search index
+// as matching sees it, and every durable consumer (lag and last progress),
+// and answers 503 naming what is down or stalled.
 func (s *server) handleReadyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		deps := map[string]depStatus{}
-		ok := true
-		for name, err := range s.p.Check(ctx) {
-			if err != nil {
-				ok = false
-				deps[name] = depStatus{Status: "down", Error: err.Error()}
-			} else {
-				deps[name] = depStatus{Status: "ok"}
-			}
-		}
-		svcs := map[string]depStatus{}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for _, name := range services {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				st := depStatus{Status: "ok"}
-				if _, err := s.p.NC.RequestWithContext(ctx, "$SRV.PING."+name, nil); err != nil {
-					st = depStatus{Status: "down", Error: err.Error()}
-				}
-				mu.Lock()
-				svcs[name] = st
-				if st.Status != "ok" {
-					ok = false
-				}
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
+		rd := readiness{Status: "ok", Dependencies: s.checkDependencies(ctx), Services: s.pingServices(ctx), Consumers: map[string]events.ConsumerStatus{}}
+		rd.Dependencies["meilisearch"] = s.searchIndexStatus(ctx)
 		// Durable consumers: their lag and last progress; one stalled
 		// means acknowledged writes are not reaching a projection.
-		consumers := map[string]events.ConsumerStatus{}
 		if sts, err := events.ConsumerStatuses(ctx, s.p.JS, time.Now(), events.DefaultStallAfter); err != nil {
-			ok = false
-			deps["consumers"] = depStatus{Status: "down", Error: err.Error()}
+			rd.Dependencies["consumers"] = statusOf(err)
 		} else {
 			for _, st := range sts {
-				consumers[st.Name] = st
-				if st.Stalled {
-					ok = false
-				}
+				rd.Consumers[st.Name] = st
 			}
 		}
-		status, code := "ok", http.StatusOK
-		if !ok {
-			status, code = "unavailable", http.StatusServiceUnavailable
+		code := http.StatusOK
+		if !rd.ok() {
+			rd.Status, code = "unavailable", http.StatusServiceUnavailable
 		}
-		writeJSON(w, code, map[string]any{"status": status, "dependencies": deps, "services": svcs, "consumers": consumers})
+		writeJSON(w, code, rd)
 	})
+}
+
+// checkDependencies checks NATS with JetStream, the event streams (each
+// must have a leader) and Redis, at once.
+func (s *server) checkDependencies(ctx context.Context) map[string]depStatus {
+	checks := map[string]func() error{
+		"nats": func() error {
+			if !s.p.NC.IsConnected() {
+				return errors.New("not connected: " + s.p.NC.Status().String())
+			}
+			_, err := s.p.JS.AccountInfo(ctx)
+			return err
+		},
+		"streams": func() error { return platform.CheckStreams(ctx, s.p.JS) },
+		"redis":   func() error { return s.p.Redis.Ping(ctx).Err() },
+	}
+	return runChecks(checks)
+}
+
+// pingServices sends each service a micro PING.
+func (s *server) pingServices(ctx context.Context) map[string]depStatus {
+	checks := map[string]func() error{}
+	for _, name := range services {
+		checks[name] = func() error {
+			_, err := s.p.NC.RequestWithContext(ctx, "$SRV.PING."+name, nil)
+			return err
+		}
+	}
+	return runChecks(checks)
+}
+
+// runChecks runs the checks concurrently and returns each one's status.
+func runChecks(checks map[string]func() error) map[string]depStatus {
+	out := make(map[string]depStatus, len(checks))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, check := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := statusOf(check())
+			mu.Lock()
+			out[name] = st
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// searchIndexStatus is Meilisearch's status as matching reports it: the
+// index is matching's, and the gateway holds no Meilisearch client.
+func (s *server) searchIndexStatus(ctx context.Context) depStatus {
+	rd, err := matchingapi.Ready.Call(ctx, s.p.NC, matchingapi.ReadyRequest{})
+	switch {
+	case err != nil:
+		return depStatus{Status: "unknown", Error: "matching, which checks it, did not answer: " + err.Error()}
+	case rd.Meilisearch != "ok":
+		return depStatus{Status: "down", Error: rd.MeilisearchError}
+	}
+	return depStatus{Status: "ok"}
 }

@@ -7,43 +7,47 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/auth"
-	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
-var env *testenv.Env
-
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // A dependency that is down makes /readyz say which, with 503, and
 // crashes nothing: the gateway keeps answering.
 func TestReadyzNamesWhatIsDown(t *testing.T) {
-	cfg := env.Fresh(t)
-	cfg.RedisURL = "redis://127.0.0.1:1/0" // nothing listens there
+	srv := testenv.Open(t, testenv.Needs{Streams: true})
+	opt, err := redis.ParseURL("redis://127.0.0.1:1/0?dial_timeout=1s&max_retries=1") // nothing listens there
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
 	_, pub, err := auth.WriteKeyPair(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.JWTPublicKey = pub
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p, err := platform.Open(ctx, cfg, Name, platform.Needs{Redis: true, Meili: true}, zerolog.Nop())
+	opts := OptionsFrom(srv.Config)
+	opts.JWTPublicKeyFile = pub
+	g, err := New(srv.NC, srv.JS, rdb, zerolog.Nop(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, p, ln) }()
+	go func() { done <- g.Serve(ctx, ln) }()
 	base := "http://" + ln.Addr().String()
 	var body struct {
 		Status       string
@@ -63,8 +67,13 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 		return json.Unmarshal(b, &body)
 	})
 	if body.Dependencies["redis"].Status != "down" || body.Dependencies["redis"].Error == "" ||
-		body.Dependencies["nats"].Status != "ok" || body.Dependencies["meilisearch"].Status != "ok" {
+		body.Dependencies["nats"].Status != "ok" || body.Dependencies["streams"].Status != "ok" {
 		t.Fatalf("dependencies %+v", body.Dependencies)
+	}
+	// The search index is matching's to report, and matching is not
+	// running here.
+	if m := body.Dependencies["meilisearch"]; m.Status != "unknown" || !strings.Contains(m.Error, "matching") {
+		t.Errorf("meilisearch without matching: %+v", m)
 	}
 	if body.Services["ingest"].Status != "down" {
 		t.Fatalf("services %+v", body.Services)

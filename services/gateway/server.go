@@ -4,35 +4,48 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/auth"
 	"github.com/clerkpath/clerkpath/pkg/idempotency"
-	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/ratelimit"
 )
 
+// clients are the connections the handlers use.
+type clients struct {
+	NC    *nats.Conn
+	JS    jetstream.JetStream
+	Redis *redis.Client
+	Log   zerolog.Logger
+}
+
 // server is the gateway's state shared by handlers.
 type server struct {
-	p        *platform.Platform
+	p        clients
+	opts     Options
 	verifier *auth.Verifier
 	limiter  *ratelimit.Limiter
 	idem     *idempotency.Store
 	metrics  *metrics
 }
 
-// NewServer returns the gateway's HTTP handler: routes behind
+// newHandler returns the gateway's HTTP handler: routes behind
 // authentication and authorization, wrapped in request ids, recovery,
 // metrics and access logs.
-func NewServer(p *platform.Platform, verifier *auth.Verifier) http.Handler {
+func newHandler(c clients, opts Options, verifier *auth.Verifier) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &server{
-		p:        p,
+		p:        c,
+		opts:     opts,
 		verifier: verifier,
-		limiter:  ratelimit.New(p.Redis, "clerkpath:ratelimit:"),
-		idem:     idempotency.New(p.Redis, "clerkpath:idempotency:", idempotency.DefaultTTL, idempotency.WithPendingTTL(5*time.Minute)),
+		limiter:  ratelimit.New(c.Redis, "clerkpath:ratelimit:"),
+		idem:     idempotency.New(c.Redis, "clerkpath:idempotency:", idempotency.DefaultTTL, idempotency.WithPendingTTL(5*time.Minute)),
 		metrics:  newMetrics(reg),
 	}
 	mux := http.NewServeMux()

@@ -33,10 +33,26 @@ var (
 
 // Endpoints lists every endpoint this package declares.
 func Endpoints() []rpc.Spec {
-	return []rpc.Spec{Search.Spec(), Posting.Spec(), Matches.Spec(), MatchList.Spec(), Candidates.Spec(), Caseload.Spec(), Market.Spec()}
+	return []rpc.Spec{Search.Spec(), Posting.Spec(), Matches.Spec(), MatchList.Spec(), Candidates.Spec(), Caseload.Spec(), Market.Spec(), Ready.Spec()}
 }
 
 // Topics lists every event topic this package declares.
 func Topics() []events.TopicSpec {
 	return []events.TopicSpec{MatchesFound.Spec()}
+}
+
+// Ready is matching's readiness as the gateway's /readyz reports it: the
+// postings index is matching's, so matching checks Meilisearch, and the
+// gateway holds no Meilisearch client of its own.
+var Ready = rpc.Endpoint[ReadyRequest, Readiness]{Name: "ready", Subject: "svc.matching.ready",
+	Doc: "Whether matching can reach its postings index (Meilisearch), for the gateway's /readyz."}
+
+// ReadyRequest asks for matching's readiness.
+type ReadyRequest struct{}
+
+// Readiness says whether each of matching's own dependencies answers.
+type Readiness struct {
+	// Meilisearch is "ok", or "down" with the reason in MeilisearchError.
+	Meilisearch      string `json:"meilisearch"`
+	MeilisearchError string `json:"meilisearch_error,omitempty"`
 }

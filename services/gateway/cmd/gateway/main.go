@@ -6,4 +6,4 @@ import (
 	"github.com/clerkpath/clerkpath/services/gateway"
 )
 
-func main() { platform.Main(gateway.Name, platform.Needs{Redis: true, Meili: true}, gateway.Run) }
+func main() { platform.Main(gateway.Name, platform.Needs{Redis: true}, gateway.Run) }
