@@ -116,6 +116,10 @@ func (s *Service) handleFound(ctx context.Context, msgs []jetstream.Msg) []error
 			errs[i] = err
 			continue
 		}
+		if gone, err := s.forgotten(ctx, []string{s.names.seekerOwner(f.SeekerID)}); err != nil || gone[s.names.seekerOwner(f.SeekerID)] {
+			errs[i] = err // deleted while the event was on its way: nobody to tell
+			continue
+		}
 		errs[i] = s.found(ctx, &ns, orgs, eventName(m), f)
 		for _, p := range f.Postings {
 			matched[p] = append(matched[p], s.names.seekerOwner(f.SeekerID))
@@ -249,6 +253,10 @@ func (s *Service) handleExpiring(ctx context.Context, msgs []jetstream.Msg) []er
 		var ch profile.CredentialChange
 		ok, err := s.open(ctx, m, &ch)
 		if !ok || ch.Expiring == nil || !profile.ValidID(ch.SeekerID) {
+			errs[i] = err
+			continue
+		}
+		if gone, err := s.forgotten(ctx, []string{s.names.seekerOwner(ch.SeekerID)}); err != nil || gone[s.names.seekerOwner(ch.SeekerID)] {
 			errs[i] = err
 			continue
 		}

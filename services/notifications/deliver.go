@@ -42,6 +42,31 @@ func Sign(secret, id string, timestamp int64, body []byte) (string, error) {
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 
+// Verify checks a delivery as a receiver would: one of the space-separated
+// signatures in the webhook-signature header is "v1," and the signature
+// of the webhook-id, webhook-timestamp and body, and the timestamp is
+// within tolerance of now (replays of old messages are refused).
+func Verify(secret string, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	id, ts := h.Get(HeaderID), h.Get(HeaderTimestamp)
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if id == "" || err != nil {
+		return errors.New("webhook: missing or malformed webhook-id or webhook-timestamp")
+	}
+	if now.Sub(time.Unix(sec, 0)).Abs() > tolerance {
+		return errors.New("webhook: timestamp outside the tolerance")
+	}
+	want, err := Sign(secret, id, sec, body)
+	if err != nil {
+		return err
+	}
+	for _, sig := range strings.Fields(h.Get(HeaderSignature)) {
+		if hmac.Equal([]byte(sig), []byte(want)) {
+			return nil
+		}
+	}
+	return errors.New("webhook: no matching signature")
+}
+
 // claimScript leases up to ARGV[3] due deliveries: each is pushed to the
 // lease's end, so that no other copy takes it meanwhile, and comes back by
 // itself if this copy dies before settling it.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -153,12 +152,6 @@ func (s *Service) tell(ctx context.Context, ns *notices) error {
 	return nil
 }
 
-var eventIDPattern = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
-
-// ValidEventID reports whether id is a feed's event id ("<ms>-<n>", as
-// Last-Event-ID carries it back).
-func ValidEventID(id string) bool { return eventIDPattern.MatchString(id) }
-
 func (s *Service) feed(ctx context.Context, req notificationsapi.FeedRequest) (notificationsapi.Feed, error) {
 	out := notificationsapi.Feed{Notifications: []notificationsapi.Notification{}}
 	owner, err := s.ownerKey(req.Owner)
@@ -166,7 +159,7 @@ func (s *Service) feed(ctx context.Context, req notificationsapi.FeedRequest) (n
 		return out, err
 	}
 	var fs apierr.Fields
-	if req.After != "" && !ValidEventID(req.After) {
+	if req.After != "" && !notificationsapi.ValidEventID(req.After) {
 		fs.Add("after", "an event id as the stream sent it (digits-digits)")
 	}
 	if req.WaitMS < 0 || time.Duration(req.WaitMS)*time.Millisecond > notificationsapi.MaxFeedWait {

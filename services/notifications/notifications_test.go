@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/micro"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
@@ -448,4 +451,193 @@ func TestTwoCopiesDeliverEachEventOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Verify (for Go receivers) agrees with the specification's verification
+// above, and refuses a changed body, a wrong secret and an old timestamp.
+func TestVerifyAgreesWithTheSpecification(t *testing.T) {
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	body := []byte(`{"type":"matches.new","timestamp":"2026-12-02T06:00:00Z","data":{"items":[]}}`)
+	now := time.Now()
+	sig, err := notifications.Sign(secret, "msg_1", now.Unix(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set("webhook-id", "msg_1")
+	h.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+	h.Set("webhook-signature", "v1,bm90IGl0 "+sig) // an old key's signature first, as during a rotation
+	if err := verify(secret, h, body); err != nil {
+		t.Fatalf("the specification's check: %v", err)
+	}
+	if err := notifications.Verify(secret, h, body, now, 5*time.Minute); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	other := "whsec_" + base64.StdEncoding.EncodeToString([]byte("another key entirely, 32 bytes!!"))
+	for name, check := range map[string]error{
+		"changed body": notifications.Verify(secret, h, append(body, ' '), now, 5*time.Minute),
+		"wrong secret": notifications.Verify(other, h, body, now, 5*time.Minute),
+		"old message":  notifications.Verify(secret, h, body, now.Add(10*time.Minute), 5*time.Minute),
+	} {
+		if check == nil {
+			t.Errorf("%s: verified", name)
+		}
+	}
+}
+
+// CheckURL never accepts what a webhook must not reach.
+func FuzzCheckURL(f *testing.F) {
+	for _, s := range []string{"https://example.com/hook", "http://127.0.0.1:8080/x", "https://[::1]/", "https://10.0.0.1/",
+		"http://localhost/", "https://user@host/", "ftp://x/", "https://example.com/#frag", "https://169.254.169.254/latest"} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, raw string, allow bool) {
+		if notifications.CheckURL(raw, allow) != "" {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatalf("accepted %q, which does not parse: %v", raw, err)
+		}
+		scheme := strings.ToLower(u.Scheme)
+		host := u.Hostname()
+		switch {
+		case u.User != nil || u.Fragment != "" || host == "":
+			t.Fatalf("accepted %q with user info, a fragment or no host", raw)
+		case scheme == "http" && !allow:
+			t.Fatalf("accepted http %q without the loopback allowance", raw)
+		case scheme != "https" && scheme != "http":
+			t.Fatalf("accepted scheme %q", scheme)
+		}
+		if ip, err := netip.ParseAddr(host); err == nil {
+			ip = ip.Unmap()
+			if (ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()) || (ip.IsLoopback() && !allow) {
+				t.Fatalf("accepted %q: address %s", raw, ip)
+			}
+		}
+	})
+}
+
+// After a seeker's deletion nothing the service keeps in Redis names them:
+// not their own records (stored under a pseudonym from the start), nor
+// what their counselor's and the employer's feeds and deliveries said.
+func TestDeletedSeekerIsForgotten(t *testing.T) {
+	st := newStack(t)
+	const seeker = "seeker-9d2e71"
+	st.rel[seeker] = profile.Relations{Exists: true, OpenToEmployers: true, Counselors: []string{"coun-9"}}
+	st.org["p-77"] = "org-9"
+	st.start(t, fast)
+	ctx := context.Background()
+	rx := newReceiver(t, http.StatusServiceUnavailable) // deliveries stay pending
+	rx.secret = st.createHook(t, napi.Owner{Kind: napi.OwnerCounselor, ID: "coun-9"}, rx.URL).Secret
+	st.createHook(t, napi.Owner{Kind: napi.OwnerSeeker, ID: seeker}, "https://receiver.invalid/hook")
+	counselor := napi.Owner{Kind: napi.OwnerCounselor, ID: "coun-9"}
+	st.found(t, "found:d1", seeker, "p-77")
+	testenv.Eventually(t, 10*time.Second, func() error {
+		f, err := napi.FeedRead.Call(ctx, st.srv.NC, napi.FeedRequest{Owner: counselor, After: "0-0"})
+		if err != nil || len(f.Notifications) == 0 || !strings.Contains(string(f.Notifications[0].Body), seeker) {
+			return fmt.Errorf("counselor's feed %+v, %v: want the client named", f, err)
+		}
+		return nil
+	})
+	if err := redisNames(ctx, st.srv.Redis, seeker); err == nil {
+		t.Fatal("before the deletion no key or value names the seeker: the check below would prove nothing")
+	}
+	if _, err := events.Publish(ctx, st.srv.JS, events.Event{Subject: events.SeekerSubjectPrefix + seeker, Type: events.TypeSeekerDeleted,
+		ID: "delete:" + seeker, Source: "test", Payload: profilesapi.SeekerRef{ID: seeker}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.keys.Shred(ctx, seeker); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() error { return redisNames(ctx, st.srv.Redis, seeker) })
+	hooks, err := napi.WebhookListing.Call(ctx, st.srv.NC, napi.OwnerRequest{Owner: napi.Owner{Kind: napi.OwnerSeeker, ID: seeker}})
+	if err != nil || len(hooks.Webhooks) != 0 {
+		t.Errorf("the deleted seeker's webhooks: %+v, %v", hooks, err)
+	}
+	// A closure of a posting they matched makes no new feed for them.
+	if _, err := events.Publish(ctx, st.srv.JS, events.Event{Subject: events.JobsClosed, ID: "close:p-77", Source: "test",
+		Payload: map[string]string{"id": "p-77", "reason": "filled"}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	f, err := napi.FeedRead.Call(ctx, st.srv.NC, napi.FeedRequest{Owner: napi.Owner{Kind: napi.OwnerSeeker, ID: seeker}, After: "0-0"})
+	if err != nil || len(f.Notifications) != 0 {
+		t.Errorf("the deleted seeker's feed: %+v, %v", f, err)
+	}
+}
+
+// redisNames fails when a key, or any value, of the database names needle.
+func redisNames(ctx context.Context, rdb *redis.Client, needle string) error {
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if strings.Contains(k, needle) {
+			return fmt.Errorf("key %s names %s", k, needle)
+		}
+		typ, err := rdb.Type(ctx, k).Result()
+		if err != nil {
+			return err
+		}
+		var v any
+		switch typ {
+		case "string":
+			v, err = rdb.Get(ctx, k).Result()
+		case "set":
+			v, err = rdb.SMembers(ctx, k).Result()
+		case "hash":
+			v, err = rdb.HGetAll(ctx, k).Result()
+		case "list":
+			v, err = rdb.LRange(ctx, k, 0, -1).Result()
+		case "zset":
+			v, err = rdb.ZRangeWithScores(ctx, k, 0, -1).Result()
+		case "stream":
+			v, err = rdb.XRange(ctx, k, "-", "+").Result()
+		}
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		if strings.Contains(fmt.Sprint(v), needle) {
+			return fmt.Errorf("the %s %s names %s", typ, k, needle)
+		}
+	}
+	return nil
+}
+
+// A posting a seeker was told they matched, once closed, is told to them.
+func TestClosedPostingIsToldToItsMatchedSeekers(t *testing.T) {
+	st := newStack(t)
+	st.rel["seeker-c"] = profile.Relations{Exists: true}
+	st.start(t, fast)
+	ctx := context.Background()
+	owner := napi.Owner{Kind: napi.OwnerSeeker, ID: "seeker-c"}
+	st.found(t, "found:c1", "seeker-c", "p-5", "p-6")
+	testenv.Eventually(t, 10*time.Second, func() error {
+		f, err := napi.FeedRead.Call(ctx, st.srv.NC, napi.FeedRequest{Owner: owner, After: "0-0"})
+		if err != nil || len(f.Notifications) != 1 {
+			return fmt.Errorf("feed %+v, %v", f, err)
+		}
+		return nil
+	})
+	if _, err := events.Publish(ctx, st.srv.JS, events.Event{Subject: events.JobsClosed, ID: "close:p-6", Source: "test",
+		Payload: map[string]string{"id": "p-6", "reason": "filled"}}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		f, err := napi.FeedRead.Call(ctx, st.srv.NC, napi.FeedRequest{Owner: owner, After: "0-0"})
+		if err != nil || len(f.Notifications) != 2 {
+			return fmt.Errorf("feed %+v, %v", f, err)
+		}
+		var b napi.Body
+		if err := json.Unmarshal(f.Notifications[1].Body, &b); err != nil {
+			return err
+		}
+		if c := items[napi.ClosedItem](t, b); b.Type != napi.TypePostingClosed || len(c) != 1 || c[0] != (napi.ClosedItem{PostingID: "p-6", Reason: "filled"}) {
+			return fmt.Errorf("closure told as %+v", b)
+		}
+		return nil
+	})
 }

@@ -5,6 +5,7 @@ package notificationsapi
 
 import (
 	"encoding/json"
+	"regexp"
 	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/events"
@@ -174,6 +175,12 @@ type Feed struct {
 	Notifications []Notification `json:"notifications"`
 	Cursor        string         `json:"cursor"`
 }
+
+var eventIDPattern = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
+
+// ValidEventID reports whether id has the form of a feed's event id
+// ("<ms>-<n>"), as Last-Event-ID carries it back.
+func ValidEventID(id string) bool { return eventIDPattern.MatchString(id) }
 
 // Feed limits.
 const (
