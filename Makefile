@@ -10,7 +10,7 @@ MODULES := pkg $(addprefix services/,$(SERVICES)) cmd/clerkpath
 DEPLOY := deployments
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all install build run cluster test test-faults test-unit vet staticcheck-install staticcheck-all fmt bench bench-cores clean openapi
+.PHONY: all install build run cluster test test-faults test-browser test-unit vet staticcheck-install staticcheck-all fmt bench bench-cores clean openapi
 
 all: build
 
@@ -54,6 +54,12 @@ STATICCHECK := $(CURDIR)/.tools/bin/staticcheck
 # Modules left out of staticcheck until their findings are fixed (empty
 # when the workspace is clean); `make staticcheck-all` checks them anyway.
 STATICCHECK_SKIP ?=
+
+## test-browser: the web console (/app/) in Debian's chromium, headless, against the real stack: a counselor,
+## a seeker and an employer at work, axe-core accessibility checks on every page (docs/console.md); about 3 minutes.
+## (CLERKPATH_SCREENSHOTS=../../docs/screenshots make test-browser rewrites the README's screenshots)
+test-browser: install
+	cd cmd/clerkpath && $(GO) vet -tags browser . && $(GO) test $(GOTEST_FLAGS) -tags browser -run '^TestConsole' -v .
 
 ## vet: go vet, staticcheck and gofmt across the workspace (the fault tests' build tag included)
 vet: staticcheck-install
