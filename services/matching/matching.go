@@ -22,6 +22,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
+
+	"github.com/clerkpath/clerkpath/services/matching/seekerindex"
 )
 
 // Name and Version identify the service in `nats micro ls`.
@@ -37,7 +39,8 @@ type Service struct {
 	keys    *shred.Keyring
 	cat     *pathway.Catalog
 	zcta    *geo.ZCTA
-	seekers *seekerIndex
+	seekers *seekerindex.Index
+	applied appliedSeqs // the seekers index's position in each seeker stream
 	vocab   *vocabulary
 	market  *marketCache
 	version indexVersion
@@ -67,7 +70,7 @@ func newService(ctx context.Context, p *platform.Platform) (*Service, error) {
 	zcta := loadZCTA(p)
 	s := &Service{
 		p: p, index: p.Config.IndexPrefix + PostingsIndex, keys: keys, cat: cat, zcta: zcta,
-		seekers: newSeekerIndex(zcta, cat), vocab: newVocabulary(), market: newMarketCache(), now: time.Now,
+		seekers: seekerindex.New(zcta, cat, time.Now), vocab: newVocabulary(), market: newMarketCache(), now: time.Now,
 	}
 	s.version.uid = -1
 	return s, nil
@@ -98,7 +101,7 @@ func (s *Service) run(ctx context.Context, ready chan<- struct{}, consume bool) 
 	case <-ctx.Done():
 		return g.Wait()
 	}
-	p.Log.Info().Int("seekers", s.seekers.size()).Msg("seekers index rebuilt from the streams")
+	p.Log.Info().Int("seekers", s.seekers.Size()).Msg("seekers index rebuilt from the streams")
 
 	svc, err := micro.AddService(p.NC, micro.Config{Name: Name, Version: Version, Description: "postings index, search, matching, candidates, caseloads and market demand"})
 	if err != nil {
