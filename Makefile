@@ -57,8 +57,10 @@ STATICCHECK_SKIP ?=
 
 ## test-browser: the web console (/app/) in Debian's chromium, headless, against the real stack: a counselor,
 ## a seeker and an employer at work, axe-core accessibility checks on every page (docs/console.md); about 3 minutes.
+## Installs chromium (apt) and axe-core (npm) first when missing; make run and make test do not need them.
 ## (CLERKPATH_SCREENSHOTS=../../docs/screenshots make test-browser rewrites the README's screenshots)
-test-browser: install
+test-browser:
+	@deployments/local/install.sh --browser
 	cd cmd/clerkpath && $(GO) vet -tags browser . && $(GO) test $(GOTEST_FLAGS) -tags browser -run '^TestConsole' -v .
 
 ## vet: go vet, staticcheck and gofmt across the workspace (the fault tests' build tag included)
