@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := bin
-SERVICES := gateway profiles credentials ingest matching
+SERVICES := gateway profiles credentials ingest matching notifications
 # Every module of the workspace, for tests and vet.
 MODULES := pkg $(addprefix services/,$(SERVICES)) cmd/clerkpath
 # The deployment files' checks: a module outside go.work, so that the

@@ -8,6 +8,7 @@ require (
 	github.com/clerkpath/clerkpath/services/gateway v0.0.0-00010101000000-000000000000
 	github.com/clerkpath/clerkpath/services/ingest v0.0.0-00010101000000-000000000000
 	github.com/clerkpath/clerkpath/services/matching v0.0.0-00010101000000-000000000000
+	github.com/clerkpath/clerkpath/services/notifications v0.0.0-00010101000000-000000000000
 	github.com/clerkpath/clerkpath/services/profiles v0.0.0-00010101000000-000000000000
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/meilisearch/meilisearch-go v0.37.0
@@ -74,3 +75,5 @@ replace github.com/clerkpath/clerkpath/services/credentials => ../../services/cr
 replace github.com/clerkpath/clerkpath/services/ingest => ../../services/ingest
 
 replace github.com/clerkpath/clerkpath/services/matching => ../../services/matching
+
+replace github.com/clerkpath/clerkpath/services/notifications => ../../services/notifications

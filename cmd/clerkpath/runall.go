@@ -29,6 +29,7 @@ import (
 	"github.com/clerkpath/clerkpath/services/gateway"
 	"github.com/clerkpath/clerkpath/services/ingest"
 	"github.com/clerkpath/clerkpath/services/matching"
+	"github.com/clerkpath/clerkpath/services/notifications"
 	"github.com/clerkpath/clerkpath/services/profiles"
 )
 
@@ -226,6 +227,7 @@ func allServices(ln net.Listener) []serviceSpec {
 		{credentials.Name, platform.Needs{Redis: true}, credentials.Run},
 		{ingest.Name, platform.Needs{Redis: true}, ingest.Run},
 		{matching.Name, platform.Needs{Redis: true, Meili: true}, matching.Run},
+		{notifications.Name, platform.Needs{Redis: true}, notifications.Run},
 		{gateway.Name, platform.Needs{Redis: true}, func(ctx context.Context, p *platform.Platform) error {
 			g, err := gateway.New(p.NC, p.JS, p.Redis, p.Log, gateway.OptionsFrom(p.Config))
 			if err != nil {

@@ -97,14 +97,17 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	defer verifier.Close()
+	streamsBase, stopStreams := eventStreamStop()
 	srv := &http.Server{
 		Handler:           newHandler(g.clients, g.opts, verifier),
+		BaseContext:       streamsBase,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      150 * time.Second, // bulk uploads may take two minutes
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	srv.RegisterOnShutdown(stopStreams) // event streams end when the server stops
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	g.clients.Log.Info().Str("addr", ln.Addr().String()).Msg("gateway listening")

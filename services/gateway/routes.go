@@ -23,6 +23,8 @@ var (
 	seekers    = []auth.Role{auth.RoleSeeker}
 	counselors = []auth.Role{auth.RoleCounselor}
 	employers  = []auth.Role{auth.RoleEmployer}
+	// subscribers are the roles with events of their own (notifications).
+	subscribers = []auth.Role{auth.RoleSeeker, auth.RoleCounselor, auth.RoleEmployer}
 )
 
 // routeTable is the whole HTTP surface on one screen. The authorization
@@ -70,6 +72,15 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"POST /v1/seekers/{id}/credentials", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleEarnCredential()},
 		{"POST /v1/seekers/{id}/ceus", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleLogCEU()},
 		{"GET /v1/counselors/{counselor}/caseload", access{roles: counselors, counselor: "counselor"}, s.handleCaseload()},
+
+		// Notifications (issue 13): webhooks are the caller's own (a seeker's
+		// events, a counselor's caseload's, an employer organisation's).
+		{"POST /v1/webhooks", access{roles: subscribers}, s.handleCreateWebhook()},
+		{"GET /v1/webhooks", access{roles: subscribers}, s.handleListWebhooks()},
+		{"DELETE /v1/webhooks/{id}", access{roles: subscribers}, s.handleWebhook(s.deleteWebhook)},
+		{"GET /v1/webhooks/{id}/deliveries", access{roles: subscribers}, s.handleWebhook(s.webhookDeliveries)},
+		{"GET /v1/seekers/{id}/events", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleEvents("seeker", "id")},
+		{"GET /v1/counselors/{counselor}/events", access{roles: counselors, counselor: "counselor"}, s.handleEvents("counselor", "counselor")},
 
 		{"PUT /v1/employers/{org}", access{roles: employers, org: "org"}, s.handlePutEmployer()},
 		{"GET /v1/employers/{org}", access{roles: employers, org: "org"}, s.handleGetEmployer()},
