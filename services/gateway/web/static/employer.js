@@ -96,9 +96,11 @@ export async function postingsPage(view, _params, s) {
 async function drawList(slot, s) {
   let list = null;
   let note = null;
+  let managed = false;
   try {
     const res = await get(`/v1/employers/${enc(s.org)}/postings`);
-    list = res.postings || res.items || [];
+    list = res.postings || [];
+    managed = true;
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 404 && err.code === "not_found")) {
       replace(slot, h("h2", { id: "list-h" }, "Your postings"), errorBox(err));
@@ -116,9 +118,42 @@ async function drawList(slot, s) {
         { key: "title", label: "Title", value: (p) => p.title || "", cell: (p) => p.title || p.id },
         { key: "status", label: "Status", value: (p) => p.status || "", cell: (p) => String(p.status || "").replace(/_/g, " ") },
         { key: "dups", label: "Duplicates", value: (p) => p.cluster_size ?? 0, cell: (p) => p.cluster_size !== undefined ? String(Math.max(0, p.cluster_size - 1)) : "—" },
+        { key: "age", label: "Age", value: (p) => p.age_days ?? -1, cell: (p) => p.age_days !== undefined ? `${p.age_days} days` : "—" },
         { key: "cands", label: "Candidates", value: (p) => p.candidates ?? -1, cell: (p) => h("a", { href: `#/postings/${enc(p.id)}/candidates` }, p.candidates !== undefined ? `${p.candidates} candidates` : "See candidates") },
+        ...(managed ? [{ key: "actions", label: "Close or reopen", cell: (p) => closeControls(slot, s, p) }] : []),
       ],
     })));
+}
+
+// closeControls closes an open posting with a reason, or reopens a
+// closed one (POST /v1/postings/{id}:close and :reopen).
+function closeControls(slot, s, p) {
+  if (p.status !== "open") {
+    return p.status === "closed" ? h("button", {
+      type: "button", class: "secondary", onclick: async () => {
+        try {
+          await call("POST", `/v1/postings/${enc(p.id)}:reopen`);
+          announce(`${p.title} reopened.`);
+          await drawList(slot, s);
+        } catch (err) {
+          slot.prepend(errorBox(err));
+        }
+      },
+    }, `Reopen ${p.title}`) : "";
+  }
+  const reason = h("select", { "aria-label": `Why close ${p.title}` },
+    ["filled", "withdrawn", "on_hold"].map((r) => h("option", { value: r }, r.replace(/_/g, " "))));
+  return h("span", { class: "close-controls" }, reason, " ", h("button", {
+    type: "button", class: "secondary", onclick: async () => {
+      try {
+        await call("POST", `/v1/postings/${enc(p.id)}:close`, { body: { reason: reason.value } });
+        announce(`${p.title} closed.`);
+        await drawList(slot, s);
+      } catch (err) {
+        slot.prepend(errorBox(err));
+      }
+    },
+  }, `Close ${p.title}`));
 }
 
 // postingSoon reads a posting just uploaded: it is searchable (and so
