@@ -20,7 +20,6 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
-	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
@@ -85,20 +84,6 @@ func New(nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, log zerolog.L
 	return &Service{nc: nc, js: js, log: log, opts: opts, x: posting.DefaultExtractor(), now: now, store: &store{rdb: rdb}}, nil
 }
 
-// Run is New and Serve on a platform's connections, for platform.Main and
-// `clerkpath run`.
-func Run(ctx context.Context, p *platform.Platform) error {
-	s, err := New(p.NC, p.JS, p.Redis, p.Log, Options{
-		ZCTA:           LoadZCTA(p.Config.ZCTAFile, p.Log),
-		StaleAfterDays: p.Config.StaleAfterDays,
-		RequestTimeout: p.Config.RequestTimeout,
-	})
-	if err != nil {
-		return err
-	}
-	return s.Serve(ctx)
-}
-
 // Serve answers the ingest endpoints and closes expired and stale postings
 // until ctx ends.
 func (s *Service) Serve(ctx context.Context) error {
@@ -130,15 +115,4 @@ func (s *Service) Serve(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	return nil
-}
-
-// LoadZCTA reads the ZIP centroids; without them postings are accepted
-// with a warning and no coordinates.
-func LoadZCTA(path string, log zerolog.Logger) *geo.ZCTA {
-	z, err := geo.LoadZCTAFile(path)
-	if err != nil {
-		log.Warn().Err(err).Msg("no ZIP centroids: ZIP codes of postings are not checked and get no coordinates")
-		return nil
-	}
-	return z
 }
