@@ -42,7 +42,7 @@ done
 
 if [ ! -s "$out/jwt/jwt_ed25519_public.pem" ]; then
   tmp=$(mktemp -d)
-  (cd "$root/cmd/clerkpath" && CLERKPATH_DATA_DIR="$tmp" go run . token --role admin --sub ops >/dev/null)
+  (cd "$root/cmd/clerkpath" && CLERKPATH_DATA_DIR="$tmp" go run . token --init --role admin --sub ops >/dev/null)
   cp "$tmp/dev-keys/"jwt_ed25519_*.pem "$out/jwt/"
   rm -rf "$tmp"
 fi
