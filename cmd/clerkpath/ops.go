@@ -18,13 +18,14 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/projection"
-	"github.com/clerkpath/clerkpath/services/credentials"
+	"github.com/clerkpath/clerkpath/services/matching"
 )
 
 // opsConn connects an operations command to the servers of a running
@@ -81,7 +82,7 @@ type rebuildTarget struct {
 // svc.matching.rebuild / .rebuild.status endpoints with a projection.Status.
 var rebuildTargets = []rebuildTarget{
 	{"profiles", profilesapi.Rebuild.Subject, profilesapi.RebuildStatus.Subject},
-	{"credentials", credentials.SubjectRebuild, credentials.SubjectRebuildStatus},
+	{"credentials", credentialsapi.Rebuild.Subject, credentialsapi.RebuildStatus.Subject},
 }
 
 func cmdRebuild(ctx context.Context, args []string, env environment) error {
@@ -124,14 +125,12 @@ func cmdRebuild(ctx context.Context, args []string, env environment) error {
 	defer c.nc.Close()
 	if fs.Arg(0) == "postings-index" {
 		m := meili.Connect(c.cfg.MeiliURL, c.cfg.MeiliKey)
-		info, err := m.Index(c.cfg.IndexPrefix+"postings").DeleteAllDocuments(ctx, nil)
-		if err == nil {
-			err = meili.Wait(ctx, m, info)
+		defer m.Close()
+		if err := matching.ResetPostingsIndex(ctx, m, c.js, c.cfg.IndexPrefix); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("empty the postings index: %w", err)
-		}
-		return c.dropConsumer(ctx, env, events.StreamJobs, "matching-postings-index")
+		fmt.Fprintf(env.stdout, "emptied; consumer %s on %s deleted: the service replays %s from the start\n", matching.PostingsIndexConsumer, events.StreamJobs, events.StreamJobs)
+		return nil
 	}
 	showBar := *progress || obs.IsTerminal(env.stderr)
 	for _, t := range targets {
@@ -172,15 +171,6 @@ func (c *opsConn) rebuild(ctx context.Context, env environment, t rebuildTarget,
 		return err
 	}
 	fmt.Fprintf(env.stdout, "%s: generation %d serves (built from %d stream sequences); the old generation is dropped\n", t.name, st.Generation, st.Total)
-	return nil
-}
-
-func (c *opsConn) dropConsumer(ctx context.Context, env environment, stream, name string) error {
-	err := c.js.DeleteConsumer(ctx, stream, name)
-	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return fmt.Errorf("delete consumer %s: %w", name, err)
-	}
-	fmt.Fprintf(env.stdout, "emptied; consumer %s on %s deleted: the service replays %s from the start\n", name, stream, stream)
 	return nil
 }
 

@@ -12,12 +12,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
-	"github.com/clerkpath/clerkpath/services/credentials"
 )
 
 func (s *stack) opsEnv(k string) string {
@@ -158,7 +158,7 @@ func TestRebuildAllAsksTheOwnersAndKeepsServing(t *testing.T) {
 	if _, err := profilesapi.SeekerPut.Call(ctx, nc, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: "rb-1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rpc.Call[credentials.Records](ctx, nc, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "rb-1",
+	if _, err := credentialsapi.Earn.Call(ctx, nc, credentialsapi.EarnRequest{SeekerID: "rb-1",
 		Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-01-01"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestRebuildAllAsksTheOwnersAndKeepsServing(t *testing.T) {
 				readErr <- fmt.Errorf("profile during rebuild: %w", err)
 				return
 			}
-			recs, err := rpc.Call[credentials.Records](ctx, nc, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: "rb-1"})
+			recs, err := credentialsapi.Records.Call(ctx, nc, credentialsapi.SeekerRef{SeekerID: "rb-1"})
 			if err != nil || len(recs.Credentials) != 1 {
 				readErr <- fmt.Errorf("records during rebuild: %+v %v", recs, err)
 				return

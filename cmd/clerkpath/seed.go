@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/profile"
@@ -97,16 +99,11 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 	body, _ := json.Marshal(recs)
 	h := nats.Header{}
 	h.Set("Content-Type", "application/json")
-	h.Set("Clerkpath-Employer-Org", *org)
-	out, err := rpc.CallRaw(ctx, c.nc, "jobs.submit", body, h)
+	h.Set(ingestapi.HeaderEmployerOrg, *org)
+	res, err := ingestapi.Submit.Call(ctx, c.nc, rpc.Raw{Data: body, Header: h})
 	if err != nil {
 		return fmt.Errorf("submit demo postings: %w", err)
 	}
-	var res struct {
-		Accepted []json.RawMessage `json:"accepted"`
-		Rejected []json.RawMessage `json:"rejected"`
-	}
-	_ = json.Unmarshal(out, &res)
 	fmt.Fprintf(env.stdout, "%d demo postings accepted (%d rejected) for organisation %s\n", len(res.Accepted), len(res.Rejected), *org)
 
 	lat, lon := at.Lat, at.Lon
@@ -131,7 +128,7 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 			return fmt.Errorf("seeker %s: %w", s.sk.ID, err)
 		}
 		for _, cr := range s.creds {
-			if _, err := rpc.Call[json.RawMessage](ctx, c.nc, "svc.credentials.earn", map[string]any{"seeker_id": s.sk.ID, "credential": cr}); err != nil {
+			if _, err := credentialsapi.Earn.Call(ctx, c.nc, credentialsapi.EarnRequest{SeekerID: s.sk.ID, Credential: cr}); err != nil {
 				return fmt.Errorf("seeker %s credential %s: %w", s.sk.ID, cr.Code, err)
 			}
 		}

@@ -17,12 +17,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
-	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/projection"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
@@ -32,30 +36,6 @@ import (
 const (
 	Name    = "credentials"
 	Version = "0.2.0"
-)
-
-// Request/reply subjects.
-const (
-	SubjectCatalog    = "svc.credentials.catalog"
-	SubjectCredential = "svc.credentials.credential"
-	SubjectRecords    = "svc.credentials.records"
-	SubjectEarn       = "svc.credentials.earn"
-	SubjectCEU        = "svc.credentials.ceu"
-	SubjectPlan       = "svc.credentials.plan"
-	SubjectSeekerPlan = "svc.credentials.seeker_plan"
-	SubjectCTDL       = "svc.credentials.ctdl"
-	// SubjectRebuild starts a rebuild of the records projection (unless one
-	// runs) and SubjectRebuildStatus follows it; both take an empty body and
-	// reply with a projection.Status (`clerkpath rebuild credentials`).
-	SubjectRebuild       = "svc.credentials.rebuild"
-	SubjectRebuildStatus = "svc.credentials.rebuild.status"
-)
-
-// Subjects of other services this one calls. Services never import each
-// other: the subjects are the contract (docs/events.md).
-const (
-	subjectSeekerGet = "svc.profiles.seeker.get"
-	subjectMarket    = "svc.matching.market"
 )
 
 // DefaultScanInterval is how often the expiring-cycle scan runs.
@@ -73,13 +53,23 @@ type Options struct {
 	MarketTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ExpiringDays is the notice window of credentials.expiring (config
+	// CLERKPATH_EXPIRING_DAYS); zero means 60.
+	ExpiringDays int
+	// StreamReplicas is the replica count of the keyring's stream; zero
+	// means 1.
+	StreamReplicas int
+	// RequestTimeout bounds one request; zero means 10 seconds.
+	RequestTimeout time.Duration
 	// Projection tunes the generations of the Redis projection.
 	Projection projection.Options
 }
 
-// Service holds the credentials service's dependencies.
+// Service is the credentials service.
 type Service struct {
-	p       *platform.Platform
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	log     zerolog.Logger
 	cat     *pathway.Catalog
 	keys    *shred.Keyring
 	store   *store
@@ -89,23 +79,18 @@ type Service struct {
 	catCTDL []byte // the whole catalog as CTDL JSON-LD, built once
 }
 
-// Run loads and validates the catalog (a bad catalog stops the start), then
-// serves until ctx ends.
-func Run(ctx context.Context, p *platform.Platform) error {
-	s, err := New(ctx, p, Options{})
-	if err != nil {
-		return err
+// New loads the catalog and opens the keyring on the service's clients:
+// NATS for its endpoints and calls, JetStream for the CREDENTIALS events
+// and the keyring, Redis for the records projection. Serve runs it.
+func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, log zerolog.Logger, opts Options) (*Service, error) {
+	if nc == nil || js == nil || rdb == nil {
+		return nil, fmt.Errorf("credentials: NATS, JetStream and Redis are required")
 	}
-	return s.Serve(ctx)
-}
-
-// New loads the catalog and opens the keyring. Serve runs the service.
-func New(ctx context.Context, p *platform.Platform, opts Options) (*Service, error) {
 	cat, err := pathway.DefaultCatalog()
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	keys, err := shred.Open(ctx, p.JS, p.Config.StreamReplicas)
+	keys, err := shred.Open(ctx, js, max(opts.StreamReplicas, 1))
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
@@ -119,20 +104,25 @@ func New(ctx context.Context, p *platform.Platform, opts Options) (*Service, err
 	if opts.MarketTimeout <= 0 {
 		opts.MarketTimeout = 2 * time.Second
 	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 10 * time.Second
+	}
+	if opts.ExpiringDays <= 0 {
+		opts.ExpiringDays = 60
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{p: p, cat: cat, keys: keys, opts: opts, now: now, catCTDL: catCTDL}
-	s.proj = projection.New(p.Redis, p.JS, p.Log, s.projectionSpec(), opts.Projection)
-	s.store = &store{rdb: p.Redis, proj: s.proj}
+	s := &Service{nc: nc, js: js, log: log, cat: cat, keys: keys, opts: opts, now: now, catCTDL: catCTDL}
+	s.proj = projection.New(rdb, js, log, s.projectionSpec(), opts.Projection)
+	s.store = &store{rdb: rdb, proj: s.proj}
 	return s, nil
 }
 
 // Serve adds the micro endpoints, keeps the Redis projection and scans for
 // ending renewal cycles until ctx ends.
 func (s *Service) Serve(ctx context.Context) error {
-	p := s.p
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
@@ -147,52 +137,41 @@ func (s *Service) Serve(ctx context.Context) error {
 	// A first start builds the projection before the endpoints answer (bounded:
 	// past the bound, reads answer 503 until it is built).
 	if err := s.proj.WaitServing(ctx, 10*time.Second); err != nil {
-		p.Log.Warn().Err(err).Msg("credential records projection not built yet; reads answer 503 until it is")
+		s.log.Warn().Err(err).Msg("credential records projection not built yet; reads answer 503 until it is")
 	}
-	svc, err := micro.AddService(p.NC, micro.Config{Name: Name, Version: Version, Description: "credential catalog, pathway plans, credential records and CEUs"})
+	svc, err := micro.AddService(s.nc, micro.Config{Name: Name, Version: Version, Description: "credential catalog, pathway plans, credential records and CEUs"})
 	if err != nil {
 		return fmt.Errorf("credentials: add micro service: %w", err)
 	}
 	defer func() { _ = svc.Stop() }()
-	for _, ep := range []struct {
-		name, subject string
-		fn            rpc.Func
-	}{
-		{"catalog", SubjectCatalog, s.catalog},
-		{"credential", SubjectCredential, s.credential},
-		{"records", SubjectRecords, s.records},
-		{"earn", SubjectEarn, s.earn},
-		{"ceu", SubjectCEU, s.logCEU},
-		{"plan", SubjectPlan, s.plan},
-		{"seeker-plan", SubjectSeekerPlan, s.seekerPlan},
-		{"ctdl", SubjectCTDL, s.ctdl},
-		{"rebuild", SubjectRebuild, s.proj.RebuildHandler},
-		{"rebuild-status", SubjectRebuildStatus, s.proj.StatusHandler},
-	} {
-		if err := svc.AddEndpoint(ep.name, rpc.Handler(p.NC, p.Log, p.Config.RequestTimeout, ep.fn), micro.WithEndpointSubject(ep.subject)); err != nil {
-			return fmt.Errorf("credentials: add endpoint %s: %w", ep.name, err)
-		}
+	if err := rpc.AddEndpoints(svc, s.nc, s.log, s.opts.RequestTimeout,
+		credentialsapi.Catalog.Bind(s.catalog),
+		credentialsapi.Credential.Bind(s.credential),
+		credentialsapi.Records.Bind(s.records),
+		credentialsapi.Earn.Bind(s.earn),
+		credentialsapi.CEU.Bind(s.logCEU),
+		credentialsapi.Plan.Bind(s.plan),
+		credentialsapi.SeekerPlan.Bind(s.seekerPlan),
+		credentialsapi.CTDL.Bind(s.ctdl),
+		credentialsapi.Rebuild.Bind(func(ctx context.Context, _ credentialsapi.RebuildRequest) (projection.Status, error) {
+			return s.proj.Rebuild(ctx)
+		}),
+		credentialsapi.RebuildStatus.Bind(func(ctx context.Context, _ credentialsapi.RebuildRequest) (projection.Status, error) {
+			return s.proj.Status(ctx)
+		}),
+	); err != nil {
+		return fmt.Errorf("credentials: %w", err)
 	}
 	if s.opts.ScanInterval > 0 {
 		g.Go(func() error { s.runExpiringScans(ctx); return nil })
 	}
-	p.Log.Info().Str("catalog_version", s.cat.Version).Int("credentials", len(s.cat.Credentials)).Msg("credentials ready")
+	s.log.Info().Str("catalog_version", s.cat.Version).Int("credentials", len(s.cat.Credentials)).Msg("credentials ready")
 	serving = true
 	return g.Wait()
 }
 
-// CatalogSummary lists the credentials of the catalog.
-type CatalogSummary struct {
-	Version     string               `json:"version"`
-	Credentials []pathway.Credential `json:"credentials"`
-	Education   []pathway.Program    `json:"education"`
-	Trainings   []pathway.Training   `json:"trainings"`
-	Issuers     []pathway.Issuer     `json:"issuers"`
-	Sources     []pathway.Source     `json:"sources"`
-}
-
-func (s *Service) catalog(ctx context.Context, r rpc.Request) (any, error) {
-	return CatalogSummary{
+func (s *Service) catalog(ctx context.Context, _ credentialsapi.CatalogRequest) (credentialsapi.CatalogSummary, error) {
+	return credentialsapi.CatalogSummary{
 		Version:     s.cat.Version,
 		Credentials: s.cat.Credentials,
 		Education:   s.cat.Education,
@@ -202,18 +181,12 @@ func (s *Service) catalog(ctx context.Context, r rpc.Request) (any, error) {
 	}, nil
 }
 
-func (s *Service) credential(ctx context.Context, r rpc.Request) (any, error) {
-	var req struct {
-		Code string `json:"code"`
-	}
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) credential(ctx context.Context, req credentialsapi.CredentialRequest) (pathway.Credential, error) {
 	c := s.cat.Credential(strings.ToUpper(strings.TrimSpace(req.Code)))
 	if c == nil {
-		return nil, apierr.New(apierr.NotFound, "no credential %q; known codes: %s", req.Code, strings.Join(s.codes(), ", "))
+		return pathway.Credential{}, apierr.New(apierr.NotFound, "no credential %q; known codes: %s", req.Code, strings.Join(s.codes(), ", "))
 	}
-	return c, nil
+	return *c, nil
 }
 
 // codes lists the catalog's credential codes, sorted.

@@ -12,14 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
-	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
@@ -27,16 +30,14 @@ import (
 	"github.com/clerkpath/clerkpath/services/credentials"
 )
 
-var env *testenv.Env
-
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // harness runs the credentials service against real NATS and Redis. The
 // profiles and matching services are not imported (services never import
 // each other); small stand-ins answer their subjects over the same NATS.
 type harness struct {
 	t    *testing.T
-	p    *platform.Platform
+	p    *testenv.Servers
 	svc  *credentials.Service
 	keys *shred.Keyring
 
@@ -46,16 +47,9 @@ type harness struct {
 
 func start(t *testing.T) *harness {
 	t.Helper()
-	cfg := env.Fresh(t)
+	p := testenv.Open(t, testenv.Needs{Streams: true, Redis: true})
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := platform.Open(ctx, cfg, "credentials", platform.Needs{Redis: true}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := credentials.New(ctx, p, credentials.Options{ScanInterval: -1, Projection: fastGenerations})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := newService(ctx, t, p, p.NC, p.JS)
 	keys, err := shred.Open(ctx, p.JS, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +71,7 @@ func start(t *testing.T) *harness {
 			return nil, apierr.New(apierr.NotFound, "no seeker %s", ref.ID)
 		}
 		return sk, nil
-	}), micro.WithEndpointSubject("svc.profiles.seeker.get"))
+	}), micro.WithEndpointSubject(profilesapi.SeekerGet.Subject))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +83,24 @@ func start(t *testing.T) *harness {
 			t.Error(err)
 		}
 		_ = profiles.Stop()
-		p.Close()
 	})
 	testenv.Eventually(t, 5*time.Second, func() error {
 		_, err := p.NC.Request("$SRV.PING.credentials", nil, time.Second)
 		return err
 	})
 	return h
+}
+
+// newService builds a credentials service on the test's servers, reached
+// through nc and js.
+func newService(ctx context.Context, t *testing.T, p *testenv.Servers, nc *nats.Conn, js jetstream.JetStream) *credentials.Service {
+	t.Helper()
+	svc, err := credentials.New(ctx, nc, js, p.Redis, zerolog.Nop(), credentials.Options{
+		ScanInterval: -1, Projection: fastGenerations, ExpiringDays: p.Config.ExpiringDays, RequestTimeout: p.Config.RequestTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 // putSeeker makes the profiles stand-in know a seeker, and gives the
@@ -131,7 +136,7 @@ func (h *harness) deleteSeeker(id string) {
 
 // market answers svc.matching.market with d until the test ends or stop
 // is called.
-func (h *harness) market(d credentials.MarketDemand) (stop func(), asked func() []map[string]any) {
+func (h *harness) market(d matchingapi.MarketDemand) (stop func(), asked func() []map[string]any) {
 	h.t.Helper()
 	var mu sync.Mutex
 	var reqs []map[string]any
@@ -146,7 +151,7 @@ func (h *harness) market(d credentials.MarketDemand) (stop func(), asked func() 
 		reqs = append(reqs, req)
 		mu.Unlock()
 		return d, nil
-	}), micro.WithEndpointSubject("svc.matching.market"))
+	}), micro.WithEndpointSubject(matchingapi.Market.Subject))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -224,22 +229,22 @@ func TestRecordsAreSealedProjectedAndRetriesAreOneEvent(t *testing.T) {
 	h := start(t)
 	const seeker = "seeker-7f3k"
 	h.putSeeker(profile.Seeker{ID: seeker})
-	earn := credentials.EarnRequest{SeekerID: seeker, Credential: profile.CredentialRecord{Code: "rhit", EarnedOn: "2024-05-01"}}
-	recs := call[credentials.Records](t, h, credentials.SubjectEarn, earn)
+	earn := credentialsapi.EarnRequest{SeekerID: seeker, Credential: profile.CredentialRecord{Code: "rhit", EarnedOn: "2024-05-01"}}
+	recs := call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, earn)
 	// Read-your-writes: the answer already holds the record, code normalised.
 	if len(recs.Credentials) != 1 || recs.Credentials[0].Code != "RHIT" || recs.Credentials[0].EarnedOn != "2024-05-01" {
 		t.Fatalf("after earn: %+v", recs)
 	}
-	call[credentials.Records](t, h, credentials.SubjectEarn, earn) // a retry
-	ceu := credentials.CEURequest{SeekerID: seeker, CEU: profile.CEURecord{Code: "RHIT", Hours: 7.5, On: "2025-02-03"}}
-	call[credentials.Records](t, h, credentials.SubjectCEU, ceu)
-	recs = call[credentials.Records](t, h, credentials.SubjectCEU, ceu) // a retry
+	call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, earn) // a retry
+	ceu := credentialsapi.CEURequest{SeekerID: seeker, CEU: profile.CEURecord{Code: "RHIT", Hours: 7.5, On: "2025-02-03"}}
+	call[credentialsapi.SeekerRecords](t, h, credentialsapi.CEU.Subject, ceu)
+	recs = call[credentialsapi.SeekerRecords](t, h, credentialsapi.CEU.Subject, ceu) // a retry
 	if len(recs.CEUs) != 1 || recs.CEUs[0].Hours != 7.5 {
 		t.Fatalf("after two identical CEU requests: %+v", recs.CEUs)
 	}
 	// A second credential, and a correction of the first one's date.
-	call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: seeker, Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2023-11-20"}})
-	recs = call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: seeker, Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-04-30"}})
+	call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: seeker, Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2023-11-20"}})
+	recs = call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: seeker, Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-04-30"}})
 	want := []profile.CredentialRecord{{Code: "CCS", EarnedOn: "2023-11-20"}, {Code: "RHIT", EarnedOn: "2024-04-30"}}
 	if !slices.Equal(recs.Credentials, want) {
 		t.Fatalf("records %+v, want %+v", recs.Credentials, want)
@@ -286,7 +291,7 @@ func TestRecordsAreSealedProjectedAndRetriesAreOneEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 10*time.Second, func() error {
-		got, err := rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: seeker})
+		got, err := rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: seeker})
 		if apierr.CodeOf(err) == apierr.Unavailable {
 			return err
 		}
@@ -301,7 +306,7 @@ func TestBadRecordsNameTheField(t *testing.T) {
 	h := start(t)
 	h.putSeeker(profile.Seeker{ID: "s1"})
 	earn := func(c profile.CredentialRecord) *apierr.Error {
-		return callErr(t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "s1", Credential: c})
+		return callErr(t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: "s1", Credential: c})
 	}
 	tomorrow := time.Now().UTC().AddDate(0, 0, 2).Format(time.DateOnly)
 	cases := []struct {
@@ -316,14 +321,14 @@ func TestBadRecordsNameTheField(t *testing.T) {
 		{"missing date", earn(profile.CredentialRecord{Code: "RHIT"}), "earned_on", "required"},
 		{"no apprentice status", earn(profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-01-01", Apprentice: true}), "apprentice", "CPC"},
 		{"membership renewal on an AHIMA credential", earn(profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-01-01", MembershipRenewal: "2025-01-31"}), "membership_renewal", "not dated by a membership renewal"},
-		{"field of study nonsense", callErr(t, h, credentials.SubjectPlan, map[string]any{"state": map[string]any{"education": []any{map[string]any{"level": "associate", "field": "asdfgh", "status": "completed"}}}}), "education[0].field", "Health Information Technology"},
-		{"CEU for a credential not held", callErr(t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: "s1", CEU: profile.CEURecord{Code: "RHIT", Hours: 2, On: "2025-01-01"}}), "code", "not among your credentials"},
-		{"negative hours", callErr(t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: "s1", CEU: profile.CEURecord{Code: "RHIT", Hours: -2, On: "2025-01-01"}}), "hours", "above 0"},
-		{"bad seeker id", callErr(t, h, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: "no spaces"}), "seeker_id", "letters"},
-		{"bad state", callErr(t, h, credentials.SubjectPlan, map[string]any{"state": map[string]any{"experience": []any{map[string]any{"area": "juggling", "months": -1}}}}), "experience[0].area", "allowed: coding"},
-		{"negative months", callErr(t, h, credentials.SubjectPlan, map[string]any{"state": map[string]any{"experience": []any{map[string]any{"area": "coding", "months": -1}}}}), "experience[0].months", "between 0"},
-		{"misspelt key", callErr(t, h, credentials.SubjectPlan, map[string]any{"state": map[string]any{"experiance": []any{}}}), "experiance", ""},
-		{"unknown target", callErr(t, h, credentials.SubjectPlan, map[string]any{"state": map[string]any{}, "target": "ZZZ"}), "target", "allowed"},
+		{"field of study nonsense", callErr(t, h, credentialsapi.Plan.Subject, map[string]any{"state": map[string]any{"education": []any{map[string]any{"level": "associate", "field": "asdfgh", "status": "completed"}}}}), "education[0].field", "Health Information Technology"},
+		{"CEU for a credential not held", callErr(t, h, credentialsapi.CEU.Subject, credentialsapi.CEURequest{SeekerID: "s1", CEU: profile.CEURecord{Code: "RHIT", Hours: 2, On: "2025-01-01"}}), "code", "not among your credentials"},
+		{"negative hours", callErr(t, h, credentialsapi.CEU.Subject, credentialsapi.CEURequest{SeekerID: "s1", CEU: profile.CEURecord{Code: "RHIT", Hours: -2, On: "2025-01-01"}}), "hours", "above 0"},
+		{"bad seeker id", callErr(t, h, credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: "no spaces"}), "seeker_id", "letters"},
+		{"bad state", callErr(t, h, credentialsapi.Plan.Subject, map[string]any{"state": map[string]any{"experience": []any{map[string]any{"area": "juggling", "months": -1}}}}), "experience[0].area", "allowed: coding"},
+		{"negative months", callErr(t, h, credentialsapi.Plan.Subject, map[string]any{"state": map[string]any{"experience": []any{map[string]any{"area": "coding", "months": -1}}}}), "experience[0].months", "between 0"},
+		{"misspelt key", callErr(t, h, credentialsapi.Plan.Subject, map[string]any{"state": map[string]any{"experiance": []any{}}}), "experiance", ""},
+		{"unknown target", callErr(t, h, credentialsapi.Plan.Subject, map[string]any{"state": map[string]any{}, "target": "ZZZ"}), "target", "allowed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -336,7 +341,7 @@ func TestBadRecordsNameTheField(t *testing.T) {
 		})
 	}
 	// Records need a profile: there must be one to delete them with.
-	if e := callErr(t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "nobody", Credential: profile.CredentialRecord{Code: "CCA", EarnedOn: "2024-01-01"}}); e.Code != apierr.NotFound {
+	if e := callErr(t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: "nobody", Credential: profile.CredentialRecord{Code: "CCA", EarnedOn: "2024-01-01"}}); e.Code != apierr.NotFound {
 		t.Fatalf("earn without a profile: %v", e)
 	}
 	if msgs := streamMsgs(t, h); len(msgs) != 0 {
@@ -350,11 +355,11 @@ func TestDeletingTheSeekerRemovesTheirRecords(t *testing.T) {
 	h.putSeeker(profile.Seeker{ID: "gone"})
 	h.putSeeker(profile.Seeker{ID: "stays"})
 	for _, id := range []string{"gone", "stays"} {
-		call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "CCA", EarnedOn: "2024-01-01"}})
+		call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "CCA", EarnedOn: "2024-01-01"}})
 	}
 	h.deleteSeeker("gone")
 	testenv.Eventually(t, 5*time.Second, func() error {
-		_, err := rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: "gone"})
+		_, err := rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: "gone"})
 		if apierr.CodeOf(err) != apierr.NotFound {
 			return fmt.Errorf("records after deletion: %v", err)
 		}
@@ -367,10 +372,10 @@ func TestDeletingTheSeekerRemovesTheirRecords(t *testing.T) {
 	if ok, _ := h.p.Redis.SIsMember(ctx, h.key(t, "seekers"), "gone").Result(); ok {
 		t.Fatal("deleted seeker still listed for the expiring scan")
 	}
-	if e := callErr(t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "gone", Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2024-01-01"}}); e.Code != apierr.NotFound {
+	if e := callErr(t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: "gone", Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2024-01-01"}}); e.Code != apierr.NotFound {
 		t.Fatalf("earn after deletion: %v", e)
 	}
-	if got := call[credentials.Records](t, h, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: "stays"}); len(got.Credentials) != 1 {
+	if got := call[credentialsapi.SeekerRecords](t, h, credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: "stays"}); len(got.Credentials) != 1 {
 		t.Fatalf("the other seeker's records: %+v", got)
 	}
 	// A replay of both streams does not bring the deleted seeker back.
@@ -378,7 +383,7 @@ func TestDeletingTheSeekerRemovesTheirRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 10*time.Second, func() error {
-		got, err := rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: "stays"})
+		got, err := rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: "stays"})
 		if err != nil || len(got.Credentials) != 1 {
 			return fmt.Errorf("stays after replay: %+v %v", got, err)
 		}
@@ -387,7 +392,7 @@ func TestDeletingTheSeekerRemovesTheirRecords(t *testing.T) {
 		}
 		return nil
 	})
-	if got, err := rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: "gone"}); apierr.CodeOf(err) != apierr.NotFound {
+	if got, err := rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: "gone"}); apierr.CodeOf(err) != apierr.NotFound {
 		t.Fatalf("deleted seeker after replay: %+v %v", got, err)
 	}
 }
@@ -406,9 +411,9 @@ func TestExpiringNoticesGoOutOncePerCycleWithinTheWindow(t *testing.T) {
 	h.putSeeker(profile.Seeker{ID: "renewer"})
 	h.putSeeker(profile.Seeker{ID: "lapsed"})
 	// RHIT from 2024-12-10: the AHIMA cycle ends 2026-12-09.
-	call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "renewer", Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-12-10"}})
+	call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: "renewer", Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2024-12-10"}})
 	// CPC from 2020: long lapsed, never announced as expiring.
-	call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "lapsed", Credential: profile.CredentialRecord{Code: "CPC", EarnedOn: "2020-01-06"}})
+	call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: "lapsed", Credential: profile.CredentialRecord{Code: "CPC", EarnedOn: "2020-01-06"}})
 
 	scan := func(today string) credentials.ScanResult {
 		t.Helper()
@@ -496,11 +501,11 @@ func TestSeekerPlanFromProfileRecordsAndMarket(t *testing.T) {
 		Target: "coding manager",
 	})
 	h.putSeeker(profile.Seeker{ID: "coords", Location: &profile.Location{Lat: &lat, Lon: &lon}, RadiusMiles: 10})
-	call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "student", Credential: profile.CredentialRecord{Code: "CCA", EarnedOn: "2025-06-01"}})
+	call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: "student", Credential: profile.CredentialRecord{Code: "CCA", EarnedOn: "2025-06-01"}})
 
 	// Without matching answering, the plan comes anyway, and says why it
 	// has no market demand.
-	plan := call[credentials.SeekerPlan](t, h, credentials.SubjectSeekerPlan, credentials.SeekerPlanRequest{SeekerID: "student"})
+	plan := call[credentialsapi.SeekerPlanReply](t, h, credentialsapi.SeekerPlan.Subject, credentialsapi.SeekerPlanRequest{SeekerID: "student"})
 	if plan.Demand != nil || !strings.Contains(plan.DemandNote, "unavailable") {
 		t.Fatalf("without matching: demand %+v note %q", plan.Demand, plan.DemandNote)
 	}
@@ -511,11 +516,11 @@ func TestSeekerPlanFromProfileRecordsAndMarket(t *testing.T) {
 		t.Fatalf("target plan %+v", plan.Target)
 	}
 
-	_, asked := h.market(credentials.MarketDemand{
+	_, asked := h.market(matchingapi.MarketDemand{
 		RadiusMiles: 25, Postings: 120, QualifiedMedianHourly: 19.80,
-		Credentials: map[string]credentials.CredentialDemand{"RHIT": {Postings: 37, MedianHourly: 24.10}},
+		Credentials: map[string]matchingapi.CredentialPulse{"RHIT": {Postings: 37, MedianHourly: 24.10}},
 	})
-	plan = call[credentials.SeekerPlan](t, h, credentials.SubjectSeekerPlan, credentials.SeekerPlanRequest{SeekerID: "student"})
+	plan = call[credentialsapi.SeekerPlanReply](t, h, credentialsapi.SeekerPlan.Subject, credentialsapi.SeekerPlanRequest{SeekerID: "student"})
 	if plan.Demand == nil || plan.DemandNote != "" {
 		t.Fatalf("with matching: demand %+v note %q", plan.Demand, plan.DemandNote)
 	}
@@ -532,14 +537,14 @@ func TestSeekerPlanFromProfileRecordsAndMarket(t *testing.T) {
 	}
 
 	// A query target overrides the profile's.
-	plan = call[credentials.SeekerPlan](t, h, credentials.SubjectSeekerPlan, credentials.SeekerPlanRequest{SeekerID: "student", Target: "rhia", Optimize: "cost"})
+	plan = call[credentialsapi.SeekerPlanReply](t, h, credentialsapi.SeekerPlan.Subject, credentialsapi.SeekerPlanRequest{SeekerID: "student", Target: "rhia", Optimize: "cost"})
 	if plan.Target == nil || plan.Target.Target != "RHIA" || plan.Target.Optimize != "cost" {
 		t.Fatalf("overridden target %+v", plan.Target)
 	}
 
 	// A profile without a location is planned without demand, and what
 	// the engine cannot use is named rather than failing the plan.
-	plan = call[credentials.SeekerPlan](t, h, credentials.SubjectSeekerPlan, credentials.SeekerPlanRequest{SeekerID: "nowhere"})
+	plan = call[credentialsapi.SeekerPlanReply](t, h, credentialsapi.SeekerPlan.Subject, credentialsapi.SeekerPlanRequest{SeekerID: "nowhere"})
 	if plan.Demand != nil || !strings.Contains(plan.DemandNote, "no location") {
 		t.Fatalf("no location: demand %+v note %q", plan.Demand, plan.DemandNote)
 	}
@@ -555,15 +560,15 @@ func TestSeekerPlanFromProfileRecordsAndMarket(t *testing.T) {
 		t.Fatalf("the high-school diploma still counts: %v", plan.EligibleNow)
 	}
 
-	call[credentials.SeekerPlan](t, h, credentials.SubjectSeekerPlan, credentials.SeekerPlanRequest{SeekerID: "coords"})
+	call[credentialsapi.SeekerPlanReply](t, h, credentialsapi.SeekerPlan.Subject, credentialsapi.SeekerPlanRequest{SeekerID: "coords"})
 	if reqs := asked(); len(reqs) != 3 || reqs[2]["lat"] != 40.75 || reqs[2]["lon"] != -73.99 || reqs[2]["postal_code"] != nil {
 		t.Fatalf("market asked with %v", reqs)
 	}
 
-	if e := callErr(t, h, credentials.SubjectSeekerPlan, credentials.SeekerPlanRequest{SeekerID: "unknown"}); e.Code != apierr.NotFound {
+	if e := callErr(t, h, credentialsapi.SeekerPlan.Subject, credentialsapi.SeekerPlanRequest{SeekerID: "unknown"}); e.Code != apierr.NotFound {
 		t.Fatalf("plan of an unknown seeker: %v", e)
 	}
-	if e := callErr(t, h, credentials.SubjectSeekerPlan, credentials.SeekerPlanRequest{SeekerID: "student", Optimize: "luck"}); fieldMessage(t, e, "optimize") == "" {
+	if e := callErr(t, h, credentialsapi.SeekerPlan.Subject, credentialsapi.SeekerPlanRequest{SeekerID: "student", Optimize: "luck"}); fieldMessage(t, e, "optimize") == "" {
 		t.Fatal("bad optimize accepted")
 	}
 }
@@ -571,7 +576,7 @@ func TestSeekerPlanFromProfileRecordsAndMarket(t *testing.T) {
 func TestAnonymousPlanAndCTDL(t *testing.T) {
 	h := start(t)
 	state := json.RawMessage(`{"education":[{"level":"high_school","status":"completed"}],"experience":[{"area":"records","months":6}],"trainings":["aapc_80_hour_course"]}`)
-	plan := call[pathway.Plan](t, h, credentials.SubjectPlan, credentials.PlanRequest{State: state, Target: "rhit"})
+	plan := call[pathway.Plan](t, h, credentialsapi.Plan.Subject, credentialsapi.PlanRequest{State: state, Target: "rhit"})
 	if !slices.Contains(plan.EligibleNow, "CCA") || slices.Contains(plan.EligibleNow, "RHIT") {
 		t.Fatalf("eligible now %v", plan.EligibleNow)
 	}
@@ -582,7 +587,7 @@ func TestAnonymousPlanAndCTDL(t *testing.T) {
 		t.Fatalf("blocked %v", plan.Blocked)
 	}
 
-	doc := call[map[string]any](t, h, credentials.SubjectCTDL, struct{}{})
+	doc := call[map[string]any](t, h, credentialsapi.CTDL.Subject, struct{}{})
 	graph, _ := doc["@graph"].([]any)
 	if len(graph) < 20 || !strings.Contains(fmt.Sprint(doc["@context"]), "credreg.net") {
 		t.Fatalf("catalog CTDL: %d nodes, context %v", len(graph), doc["@context"])
@@ -595,11 +600,11 @@ func TestAnonymousPlanAndCTDL(t *testing.T) {
 	if !types["ceterms:Pathway"] || !types["ceterms:CredentialComponent"] {
 		t.Fatalf("catalog CTDL types %v", types)
 	}
-	mine := call[map[string]any](t, h, credentials.SubjectCTDL, credentials.CTDLRequest{State: state, Target: "RHIT"})
+	mine := call[map[string]any](t, h, credentialsapi.CTDL.Subject, credentialsapi.CTDLRequest{State: state, Target: "RHIT"})
 	if !strings.Contains(fmt.Sprint(mine), "urn:clerkpath:pathway:plan:") {
 		t.Fatalf("plan CTDL does not describe the plan: %.300v", mine)
 	}
-	if e := callErr(t, h, credentials.SubjectCTDL, credentials.CTDLRequest{State: json.RawMessage(`{"trainings":["juggling"]}`)}); fieldMessage(t, e, "trainings[0]") == "" {
+	if e := callErr(t, h, credentialsapi.CTDL.Subject, credentialsapi.CTDLRequest{State: json.RawMessage(`{"trainings":["juggling"]}`)}); fieldMessage(t, e, "trainings[0]") == "" {
 		t.Fatal("bad training accepted")
 	}
 }
@@ -617,20 +622,20 @@ func TestRenewalDetailsReachThePlan(t *testing.T) {
 		renewal = renewal.AddDate(0, 1, 0)
 	}
 	earned := today.AddDate(-3, 0, 0).Format(time.DateOnly)
-	call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "renew",
+	call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: "renew",
 		Credential: profile.CredentialRecord{Code: "CPC", EarnedOn: earned, MembershipRenewal: renewal.Format(time.DateOnly)}})
-	call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: "renew",
+	call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: "renew",
 		Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: today.AddDate(0, -6, 0).Format(time.DateOnly)}})
-	recs := call[credentials.Records](t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: "renew",
+	recs := call[credentialsapi.SeekerRecords](t, h, credentialsapi.CEU.Subject, credentialsapi.CEURequest{SeekerID: "renew",
 		CEU: profile.CEURecord{Code: "RHIT", Hours: 3, Provider: "AHIMA", On: today.AddDate(0, 0, -1).Format(time.DateOnly)}})
 	if len(recs.CEUs) != 1 || recs.CEUs[0].Provider != "AHIMA" {
 		t.Fatalf("records %+v", recs)
 	}
-	if e := callErr(t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: "renew",
+	if e := callErr(t, h, credentialsapi.CEU.Subject, credentialsapi.CEURequest{SeekerID: "renew",
 		CEU: profile.CEURecord{Code: "RHIT", Hours: 3, Provider: "AAPC", On: today.AddDate(0, 0, -1).Format(time.DateOnly)}}); fieldMessage(t, e, "provider") == "" {
 		t.Fatalf("a CEU from another issuer's provider code accepted: %v", e)
 	}
-	plan := call[credentials.SeekerPlan](t, h, credentials.SubjectSeekerPlan, credentials.SeekerPlanRequest{SeekerID: "renew"})
+	plan := call[credentialsapi.SeekerPlanReply](t, h, credentialsapi.SeekerPlan.Subject, credentialsapi.SeekerPlanRequest{SeekerID: "renew"})
 	var aapc, ahima *pathway.Recert
 	for i := range plan.Recertification {
 		switch plan.Recertification[i].Issuer {

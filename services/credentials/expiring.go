@@ -34,9 +34,9 @@ func (s *Service) runExpiringScans(ctx context.Context) {
 		}
 		res, err := s.ScanExpiring(ctx, s.now())
 		if err != nil && ctx.Err() == nil {
-			s.p.Log.Warn().Err(err).Msg("expiring scan failed; the next scan retries")
+			s.log.Warn().Err(err).Msg("expiring scan failed; the next scan retries")
 		} else if err == nil {
-			s.p.Log.Info().Int("seekers", res.Seekers).Int("published", res.Published).Int("skipped", res.Skipped).Msg("expiring scan done")
+			s.log.Info().Int("seekers", res.Seekers).Int("published", res.Published).Int("skipped", res.Skipped).Msg("expiring scan done")
 		}
 		timer.Reset(s.opts.ScanInterval)
 	}
@@ -51,14 +51,14 @@ func (s *Service) runExpiringScans(ctx context.Context) {
 // scans skip it.
 func (s *Service) ScanExpiring(ctx context.Context, today time.Time) (ScanResult, error) {
 	var res ScanResult
-	window := s.p.Config.ExpiringDays
+	window := s.opts.ExpiringDays
 	g, err := s.proj.Current(ctx)
 	if err != nil {
 		return res, fmt.Errorf("expiring scan: %w", err)
 	}
 	var cursor uint64
 	for {
-		ids, next, err := s.p.Redis.SScan(ctx, seekersKey(g), cursor, "", 200).Result()
+		ids, next, err := s.store.rdb.SScan(ctx, seekersKey(g), cursor, "", 200).Result()
 		if err != nil {
 			return res, fmt.Errorf("expiring scan: list seekers: %w", err)
 		}
@@ -91,7 +91,7 @@ func (s *Service) scanSeeker(ctx context.Context, id string, today time.Time, wi
 	plan, err := pathway.Recommend(s.cat, st, pathway.Options{Today: today})
 	if err != nil {
 		// No seeker id in the log: it is enough to know records need care.
-		s.p.Log.Warn().Str("code", string(apierr.CodeOf(err))).Msg("expiring scan: a seeker's records do not evaluate; skipped")
+		s.log.Warn().Str("code", string(apierr.CodeOf(err))).Msg("expiring scan: a seeker's records do not evaluate; skipped")
 		return 0, false, nil
 	}
 	for _, r := range plan.Recertification {
@@ -123,7 +123,7 @@ func (s *Service) announce(ctx context.Context, seeker string, r pathway.Recert,
 	if err != nil {
 		return false, fmt.Errorf("seal notice: %w", err)
 	}
-	ack, err := events.Publish(ctx, s.p.JS, events.Event{
+	ack, err := events.Publish(ctx, s.js, events.Event{
 		Subject: events.CredentialsExpiring,
 		ID:      eventID("expiring", seeker, r.Issuer, r.CycleEnd),
 		Source:  Name,

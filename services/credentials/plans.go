@@ -12,78 +12,15 @@ import (
 	"strings"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/strictjson"
 )
 
-// Plan formats.
-const (
-	FormatJSON = "json" // the plan as pathway.Plan (the default)
-	FormatCTDL = "ctdl" // the plan as a CTDL JSON-LD pathway
-)
-
-// PlanRequest asks for a plan for a state the caller gives (no account
-// needed). Target and Optimize, when set, override the state's own.
-type PlanRequest struct {
-	State    json.RawMessage `json:"state"`
-	Target   string          `json:"target,omitempty"`
-	Optimize string          `json:"optimize,omitempty"`
-	Format   string          `json:"format,omitempty"`
-}
-
-// SeekerPlanRequest asks for a seeker's plan from their profile and
-// credential records. Target and Optimize override the profile's.
-type SeekerPlanRequest struct {
-	SeekerID string `json:"seeker_id"`
-	Target   string `json:"target,omitempty"`
-	Optimize string `json:"optimize,omitempty"`
-	Format   string `json:"format,omitempty"`
-}
-
-// CTDLRequest asks for CTDL JSON-LD: of the whole catalog without a
-// state, of the state's plan with one.
-type CTDLRequest struct {
-	State    json.RawMessage `json:"state,omitempty"`
-	Target   string          `json:"target,omitempty"`
-	Optimize string          `json:"optimize,omitempty"`
-}
-
-// SeekerPlan is a seeker's plan and what went into it.
-type SeekerPlan struct {
-	pathway.Plan
-	SeekerID string `json:"seeker_id"`
-	// Demand is the market near the seeker the steps were ranked with.
-	Demand *MarketDemand `json:"demand,omitempty"`
-	// DemandNote says why the plan was ranked without market demand.
-	DemandNote string `json:"demand_note,omitempty"`
-	// ProfileNotes list parts of the profile the engine could not use (an
-	// education field or training it does not know), so the seeker can fix
-	// them; the rest of the plan stands.
-	ProfileNotes []string `json:"profile_notes,omitempty"`
-}
-
-// MarketDemand is the reply of the matching service's market endpoint.
-type MarketDemand struct {
-	RadiusMiles           int                         `json:"radius_miles"`
-	Postings              int                         `json:"postings"`
-	Credentials           map[string]CredentialDemand `json:"credentials"`
-	QualifiedMedianHourly float64                     `json:"qualified_median_hourly"`
-}
-
-// CredentialDemand is the demand for one credential near the seeker.
-type CredentialDemand struct {
-	Postings     int     `json:"postings"`
-	MedianHourly float64 `json:"median_hourly"`
-}
-
-func (s *Service) plan(ctx context.Context, r rpc.Request) (any, error) {
-	var req PlanRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) plan(ctx context.Context, req credentialsapi.PlanRequest) (json.RawMessage, error) {
 	if err := checkFormat(req.Format); err != nil {
 		return nil, err
 	}
@@ -96,19 +33,22 @@ func (s *Service) plan(ctx context.Context, r rpc.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.Format == FormatCTDL {
-		return pathway.CTDL(s.cat, &plan), nil
+	if req.Format == credentialsapi.FormatCTDL {
+		return marshalReply(pathway.CTDL(s.cat, &plan))
 	}
-	return plan, nil
+	return marshalReply(plan)
 }
 
-func (s *Service) ctdl(ctx context.Context, r rpc.Request) (any, error) {
-	var req CTDLRequest
-	if len(r.Data) > 0 {
-		if err := r.Decode(&req); err != nil {
-			return nil, err
-		}
+// marshalReply encodes a reply whose type depends on the format asked.
+func marshalReply(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal reply: %w", err)
 	}
+	return b, nil
+}
+
+func (s *Service) ctdl(ctx context.Context, req credentialsapi.CTDLRequest) (json.RawMessage, error) {
 	if isAbsent(req.State) {
 		return s.catCTDL, nil
 	}
@@ -121,14 +61,10 @@ func (s *Service) ctdl(ctx context.Context, r rpc.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pathway.CTDL(s.cat, &plan), nil
+	return marshalReply(pathway.CTDL(s.cat, &plan))
 }
 
-func (s *Service) seekerPlan(ctx context.Context, r rpc.Request) (any, error) {
-	var req SeekerPlanRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) seekerPlan(ctx context.Context, req credentialsapi.SeekerPlanRequest) (json.RawMessage, error) {
 	if err := validSeeker(req.SeekerID); err != nil {
 		return nil, err
 	}
@@ -146,7 +82,7 @@ func (s *Service) seekerPlan(ctx context.Context, r rpc.Request) (any, error) {
 	if rec.deleted {
 		return nil, apierr.New(apierr.NotFound, "no seeker %s", req.SeekerID)
 	}
-	out := SeekerPlan{SeekerID: req.SeekerID}
+	out := credentialsapi.SeekerPlanReply{SeekerID: req.SeekerID}
 	st := profile.PathwayState(sk, rec.creds, rec.ceus)
 	st, out.ProfileNotes = s.usableState(st, req.Target != "")
 	override(&st, req.Target, req.Optimize)
@@ -168,47 +104,47 @@ func (s *Service) seekerPlan(ctx context.Context, r rpc.Request) (any, error) {
 	if out.Plan, err = pathway.Recommend(s.cat, st, pathway.Options{Today: s.now(), Demand: demand}); err != nil {
 		return nil, err
 	}
-	if req.Format == FormatCTDL {
-		return pathway.CTDL(s.cat, &out.Plan), nil
+	if req.Format == credentialsapi.FormatCTDL {
+		return marshalReply(pathway.CTDL(s.cat, &out.Plan))
 	}
-	return out, nil
+	return marshalReply(out)
 }
 
 // marketDemand asks the matching service for the demand near the seeker.
 // Without a location, or when matching does not answer in time, the plan
 // is ranked without it and the note says why.
-func (s *Service) marketDemand(ctx context.Context, sk profile.Seeker, held []string) (*MarketDemand, string) {
+func (s *Service) marketDemand(ctx context.Context, sk profile.Seeker, held []string) (*matchingapi.MarketDemand, string) {
 	loc := sk.Location
 	if loc == nil || (loc.PostalCode == "" && (loc.Lat == nil || loc.Lon == nil)) {
 		return nil, "your profile has no location, so next steps are ranked without local job-market demand; add a postal code to see it"
 	}
-	req := map[string]any{"radius_miles": sk.RadiusMiles, "held": held}
+	req := matchingapi.MarketRequest{RadiusMiles: sk.RadiusMiles, Held: held}
 	if loc.PostalCode != "" {
-		req["postal_code"] = loc.PostalCode
+		req.PostalCode = loc.PostalCode
 	} else {
-		req["lat"], req["lon"] = *loc.Lat, *loc.Lon
+		req.Lat, req.Lon = loc.Lat, loc.Lon
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.MarketTimeout)
 	defer cancel()
-	d, err := rpc.Call[MarketDemand](ctx, s.p.NC, subjectMarket, req)
+	d, err := matchingapi.Market.Call(ctx, s.nc, req)
 	if err != nil {
 		e := apierr.As(err)
 		if e.Code == apierr.Invalid {
 			// Field messages only: no location value reaches the log.
-			obs.Logger(ctx, s.p.Log).Warn().Str("code", string(e.Code)).Msg("market demand refused the seeker's location; planning without it")
+			obs.Logger(ctx, s.log).Warn().Str("code", string(e.Code)).Msg("market demand refused the seeker's location; planning without it")
 			return nil, "local job-market demand could not be computed for your location (" + e.Error() + "), so next steps are ranked without it"
 		}
-		obs.Logger(ctx, s.p.Log).Warn().Err(err).Msg("market demand unavailable; planning without it")
+		obs.Logger(ctx, s.log).Warn().Err(err).Msg("market demand unavailable; planning without it")
 		return nil, "local job-market demand is unavailable right now (" + e.Message + "), so next steps are ranked without it"
 	}
 	if !validDemand(d) {
-		obs.Logger(ctx, s.p.Log).Warn().Msg("market demand with negative or non-finite numbers; planning without it")
+		obs.Logger(ctx, s.log).Warn().Msg("market demand with negative or non-finite numbers; planning without it")
 		return nil, "local job-market demand could not be used, so next steps are ranked without it"
 	}
 	return &d, ""
 }
 
-func validDemand(d MarketDemand) bool {
+func validDemand(d matchingapi.MarketDemand) bool {
 	ok := func(f float64) bool { return f >= 0 && !math.IsInf(f, 0) && !math.IsNaN(f) }
 	if d.RadiusMiles < 0 || d.Postings < 0 || !ok(d.QualifiedMedianHourly) {
 		return false
@@ -221,7 +157,7 @@ func validDemand(d MarketDemand) bool {
 	return true
 }
 
-func toDemand(d MarketDemand) pathway.Demand {
+func toDemand(d matchingapi.MarketDemand) pathway.Demand {
 	out := pathway.Demand{RadiusMiles: d.RadiusMiles, QualifiedMedianHourly: d.QualifiedMedianHourly, Credentials: map[string]pathway.CredentialDemand{}}
 	for code, c := range d.Credentials {
 		out.Credentials[code] = pathway.CredentialDemand{Postings: c.Postings, MedianHourly: c.MedianHourly}
@@ -339,7 +275,7 @@ func override(st *pathway.State, target, optimize string) {
 }
 
 func checkFormat(f string) error {
-	if f == "" || slices.Contains([]string{FormatJSON, FormatCTDL}, f) {
+	if f == "" || slices.Contains([]string{credentialsapi.FormatJSON, credentialsapi.FormatCTDL}, f) {
 		return nil
 	}
 	return apierr.InvalidFields(apierr.FieldError{Field: "format", Message: fmt.Sprintf("unknown format %q; allowed: json, ctdl", f)})

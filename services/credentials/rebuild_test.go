@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/rs/zerolog"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
-	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/projection"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
@@ -27,7 +27,7 @@ func rebuildRecords(t *testing.T, nc *nats.Conn) projection.Status {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := projection.RequestRebuild(ctx, nc, credentials.SubjectRebuild, credentials.SubjectRebuildStatus, 20*time.Millisecond, nil)
+	st, err := projection.RequestRebuild(ctx, nc, credentialsapi.Rebuild.Subject, credentialsapi.RebuildStatus.Subject, 20*time.Millisecond, nil)
 	if err != nil {
 		t.Fatalf("rebuild: %v", err)
 	}
@@ -53,10 +53,10 @@ func (h *harness) recordWriter(ctx context.Context, w int, stable []string, fail
 		var err error
 		switch i % 4 {
 		case 0, 1:
-			_, err = rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: id,
+			_, err = rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: id,
 				Credential: profile.CredentialRecord{Code: codes[i%3], EarnedOn: fmt.Sprintf("2024-%02d-%02d", 1+i%12, 1+w)}})
 		case 2:
-			_, err = rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectCEU, credentials.CEURequest{SeekerID: id,
+			_, err = rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.CEU.Subject, credentialsapi.CEURequest{SeekerID: id,
 				CEU: profile.CEURecord{Code: "RHIT", Hours: float64(1 + i%5), On: fmt.Sprintf("2025-%02d-%02d", 1+i%12, 1+w)}})
 		case 3:
 			tmp := fmt.Sprintf("tmp-%d-%d", w, tmpSeq.Add(1))
@@ -66,7 +66,7 @@ func (h *harness) recordWriter(ctx context.Context, w int, stable []string, fail
 			h.mu.Lock()
 			h.seekers[tmp] = profile.Seeker{ID: tmp}
 			h.mu.Unlock()
-			_, err = rpc.Call[credentials.Records](ctx, h.p.NC, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: tmp,
+			_, err = rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: tmp,
 				Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2024-03-03"}})
 			if err == nil {
 				_, err = events.Publish(ctx, h.p.JS, events.Event{Subject: events.SeekerSubjectPrefix + tmp, ID: "delete:" + tmp,
@@ -99,7 +99,7 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 			id := fmt.Sprintf("w%d-s%d", w, k)
 			stable[w] = append(stable[w], id)
 			h.putSeeker(profile.Seeker{ID: id})
-			call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2023-01-01"}})
+			call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2023-01-01"}})
 		}
 	}
 	rctx, stopReads := context.WithCancel(ctx)
@@ -109,7 +109,7 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 	rwg.Go(func() {
 		for i := 0; rctx.Err() == nil; i++ {
 			id := stable[i%writers][i%4]
-			got, err := rpc.Call[credentials.Records](rctx, h.p.NC, credentials.SubjectRecords, credentials.SeekerRef{SeekerID: id})
+			got, err := rpc.Call[credentialsapi.SeekerRecords](rctx, h.p.NC, credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: id})
 			if rctx.Err() == nil && (err != nil || len(got.Credentials) == 0) {
 				badReads.Add(1)
 				firstBad.CompareAndSwap(nil, fmt.Sprintf("%s: %+v %v", id, got, err))
@@ -134,7 +134,7 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 		wwg.Wait()
 		// A last write, awaited: the serving generation has applied every
 		// record before it; the deletions consumer is waited for below.
-		call[credentials.Records](t, h, credentials.SubjectCEU, credentials.CEURequest{SeekerID: stable[0][0], CEU: profile.CEURecord{Code: "RHIT", Hours: 1, On: fmt.Sprintf("2026-01-%02d", 1+i%28)}})
+		call[credentialsapi.SeekerRecords](t, h, credentialsapi.CEU.Subject, credentialsapi.CEURequest{SeekerID: stable[0][0], CEU: profile.CEURecord{Code: "RHIT", Hours: 1, On: fmt.Sprintf("2026-01-%02d", 1+i%28)}})
 		got, gen := h.settledChecksum(t)
 		if gen != underWrites.Generation {
 			t.Fatalf("loop %d: generation %d serves, want %d", i, gen, underWrites.Generation)
@@ -200,14 +200,15 @@ func (h *harness) settledChecksum(t *testing.T) (string, uint64) {
 func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 	h := start(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	p2, err := platform.Open(ctx, h.p.Config, "credentials-b", platform.Needs{Redis: true}, zerolog.Nop())
+	nc2, err := nats.Connect(h.p.NATS.ClientURL(), nats.Name("credentials-b"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc2, err := credentials.New(ctx, p2, credentials.Options{ScanInterval: -1, Projection: fastGenerations})
+	js2, err := jetstream.New(nc2)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc2 := newService(ctx, t, h.p, nc2, js2)
 	done := make(chan error, 1)
 	go func() { done <- svc2.Serve(ctx) }()
 	t.Cleanup(func() {
@@ -215,17 +216,17 @@ func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
-		p2.Close()
+		nc2.Close()
 	})
 	for k := range 10 {
 		id := fmt.Sprintf("s%d", k)
 		h.putSeeker(profile.Seeker{ID: id})
-		call[credentials.Records](t, h, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2022-02-02"}})
+		call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2022-02-02"}})
 	}
 	first, _ := h.settledChecksum(t)
 	var wg sync.WaitGroup
 	var sts [2]projection.Status
-	for i, nc := range []*nats.Conn{h.p.NC, p2.NC} {
+	for i, nc := range []*nats.Conn{h.p.NC, nc2} {
 		wg.Go(func() { sts[i] = rebuildRecords(t, nc) })
 	}
 	wg.Wait()
@@ -236,10 +237,10 @@ func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 		t.Fatalf("after the rebuild: generation %d (want %d), checksum equal to before: %v", gen, sts[0].Generation, got == first)
 	}
 	// Both copies answer from the new generation, reading their own writes.
-	for k, nc := range []*nats.Conn{h.p.NC, p2.NC, h.p.NC, p2.NC} {
+	for k, nc := range []*nats.Conn{h.p.NC, nc2, h.p.NC, nc2} {
 		id := fmt.Sprintf("after-%d", k)
 		h.putSeeker(profile.Seeker{ID: id})
-		got, err := rpc.Call[credentials.Records](ctx, nc, credentials.SubjectEarn, credentials.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2025-05-05"}})
+		got, err := rpc.Call[credentialsapi.SeekerRecords](ctx, nc, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "RHIT", EarnedOn: "2025-05-05"}})
 		if err != nil || len(got.Credentials) != 1 {
 			t.Fatalf("write after the swap through copy %d: %+v %v", k%2, got, err)
 		}

@@ -10,38 +10,14 @@ import (
 	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 )
-
-// Records are a seeker's credential records: what they hold and the
-// continuing education they logged.
-type Records struct {
-	SeekerID    string                     `json:"seeker_id"`
-	Credentials []profile.CredentialRecord `json:"credentials"`
-	CEUs        []profile.CEURecord        `json:"ceus"`
-}
-
-// SeekerRef names a seeker.
-type SeekerRef struct {
-	SeekerID string `json:"seeker_id"`
-}
-
-// EarnRequest records a credential a seeker earned.
-type EarnRequest struct {
-	SeekerID   string                   `json:"seeker_id"`
-	Credential profile.CredentialRecord `json:"credential"`
-}
-
-// CEURequest logs continuing education toward a held credential.
-type CEURequest struct {
-	SeekerID string            `json:"seeker_id"`
-	CEU      profile.CEURecord `json:"ceu"`
-}
 
 func validSeeker(id string) error {
 	if !profile.ValidID(id) {
@@ -50,52 +26,45 @@ func validSeeker(id string) error {
 	return nil
 }
 
-func (s *Service) records(ctx context.Context, r rpc.Request) (any, error) {
-	var req SeekerRef
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) records(ctx context.Context, req credentialsapi.SeekerRef) (credentialsapi.SeekerRecords, error) {
 	if err := validSeeker(req.SeekerID); err != nil {
-		return nil, err
+		return credentialsapi.SeekerRecords{}, err
 	}
 	return s.currentRecords(ctx, req.SeekerID)
 }
 
-func (s *Service) currentRecords(ctx context.Context, id string) (Records, error) {
+func (s *Service) currentRecords(ctx context.Context, id string) (credentialsapi.SeekerRecords, error) {
 	rec, err := s.store.load(ctx, id)
 	if err != nil {
-		return Records{}, err
+		return credentialsapi.SeekerRecords{}, err
 	}
 	if rec.deleted {
-		return Records{}, apierr.New(apierr.NotFound, "no seeker %s", id)
+		return credentialsapi.SeekerRecords{}, apierr.New(apierr.NotFound, "no seeker %s", id)
 	}
-	return Records{SeekerID: id, Credentials: rec.creds, CEUs: rec.ceus}, nil
+	return credentialsapi.SeekerRecords{SeekerID: id, Credentials: rec.creds, CEUs: rec.ceus}, nil
 }
 
 // earn records a credential. Recording the same credential with the same
 // exam date again is the same event (a retry), not a second record; a
 // different date or apprentice status replaces the record.
-func (s *Service) earn(ctx context.Context, r rpc.Request) (any, error) {
-	var req EarnRequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) earn(ctx context.Context, req credentialsapi.EarnRequest) (credentialsapi.SeekerRecords, error) {
+	var none credentialsapi.SeekerRecords
 	if err := validSeeker(req.SeekerID); err != nil {
-		return nil, err
+		return none, err
 	}
 	c := req.Credential
 	c.Code = strings.ToUpper(strings.TrimSpace(c.Code))
 	if c.EarnedOn == "" {
-		return nil, apierr.InvalidFields(apierr.FieldError{Field: "earned_on", Message: "required; want YYYY-MM-DD, the exam date"})
+		return none, apierr.InvalidFields(apierr.FieldError{Field: "earned_on", Message: "required; want YYYY-MM-DD, the exam date"})
 	}
 	st := pathway.State{Credentials: []pathway.HeldCredential{{Code: c.Code, EarnedOn: c.EarnedOn, Apprentice: c.Apprentice, MembershipRenewal: c.MembershipRenewal}}}
 	if err := st.Validate(s.cat, s.now()); err != nil {
-		return nil, fieldsUnder(err, "credentials[0].")
+		return none, fieldsUnder(err, "credentials[0].")
 	}
 	// Records belong to a profile: deleting the profile is how a seeker
 	// erases them, so there must be one to delete.
 	if err := s.requireSeeker(ctx, req.SeekerID); err != nil {
-		return nil, err
+		return none, err
 	}
 	parts := []string{req.SeekerID, c.Code, c.EarnedOn, strconv.FormatBool(c.Apprentice)}
 	if c.MembershipRenewal != "" { // only then, so ids of records without it are unchanged
@@ -103,7 +72,7 @@ func (s *Service) earn(ctx context.Context, r rpc.Request) (any, error) {
 	}
 	id := eventID("earned", parts...)
 	if err := s.record(ctx, req.SeekerID, events.CredentialsEarned, id, profile.CredentialChange{SeekerID: req.SeekerID, Credential: &c}); err != nil {
-		return nil, err
+		return none, err
 	}
 	return s.currentRecords(ctx, req.SeekerID)
 }
@@ -111,22 +80,19 @@ func (s *Service) earn(ctx context.Context, r rpc.Request) (any, error) {
 // logCEU records continuing education toward a credential the seeker
 // holds. The same block (credential, date, hours, self-review) logged again
 // is one record.
-func (s *Service) logCEU(ctx context.Context, r rpc.Request) (any, error) {
-	var req CEURequest
-	if err := r.Decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Service) logCEU(ctx context.Context, req credentialsapi.CEURequest) (credentialsapi.SeekerRecords, error) {
+	var none credentialsapi.SeekerRecords
 	if err := validSeeker(req.SeekerID); err != nil {
-		return nil, err
+		return none, err
 	}
 	u := req.CEU
 	u.Code = strings.ToUpper(strings.TrimSpace(u.Code))
 	rec, err := s.store.load(ctx, req.SeekerID)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	if rec.deleted {
-		return nil, apierr.New(apierr.NotFound, "no seeker %s", req.SeekerID)
+		return none, apierr.New(apierr.NotFound, "no seeker %s", req.SeekerID)
 	}
 	st := pathway.State{CEUs: []pathway.CEU{{Code: u.Code, Hours: u.Hours, Provider: u.Provider, SelfReview: u.SelfReview, On: u.On}}}
 	for _, c := range rec.creds {
@@ -135,7 +101,7 @@ func (s *Service) logCEU(ctx context.Context, r rpc.Request) (any, error) {
 		}
 	}
 	if err := st.Validate(s.cat, s.now()); err != nil {
-		return nil, fieldsUnder(err, "ceus[0].")
+		return none, fieldsUnder(err, "ceus[0].")
 	}
 	parts := []string{req.SeekerID, u.Code, u.On, strconv.FormatFloat(u.Hours, 'g', -1, 64), strconv.FormatBool(u.SelfReview)}
 	if u.Provider != "" { // only then, so ids of records without it are unchanged
@@ -143,7 +109,7 @@ func (s *Service) logCEU(ctx context.Context, r rpc.Request) (any, error) {
 	}
 	id := eventID("ceu", parts...)
 	if err := s.record(ctx, req.SeekerID, events.CredentialsCEULogged, id, profile.CredentialChange{SeekerID: req.SeekerID, CEU: &u}); err != nil {
-		return nil, err
+		return none, err
 	}
 	return s.currentRecords(ctx, req.SeekerID)
 }
@@ -158,7 +124,7 @@ func (s *Service) record(ctx context.Context, seeker, subject, id string, ch pro
 	if err != nil {
 		return apierr.Wrap(err, apierr.Unavailable, "could not save; try again")
 	}
-	ack, err := events.Publish(ctx, s.p.JS, events.Event{
+	ack, err := events.Publish(ctx, s.js, events.Event{
 		Subject:   subject,
 		ID:        id,
 		Source:    Name,
@@ -170,7 +136,7 @@ func (s *Service) record(ctx context.Context, seeker, subject, id string, ch pro
 		return apierr.Wrap(err, apierr.Unavailable, "could not save; try again")
 	}
 	if err := s.store.waitApplied(ctx, seeker, ack.Sequence, 2*time.Second); err != nil {
-		obs.Logger(ctx, s.p.Log).Warn().Err(err).Msg("projection lagging behind a write")
+		obs.Logger(ctx, s.log).Warn().Err(err).Msg("projection lagging behind a write")
 	}
 	return nil
 }
@@ -183,7 +149,7 @@ func (s *Service) requireSeeker(ctx context.Context, id string) error {
 }
 
 func (s *Service) seeker(ctx context.Context, id string) (profile.Seeker, error) {
-	return rpc.Call[profile.Seeker](ctx, s.p.NC, subjectSeekerGet, map[string]string{"id": id})
+	return profilesapi.SeekerGet.Call(ctx, s.nc, profilesapi.SeekerRef{ID: id})
 }
 
 // eventID is a deterministic message id: a retried request publishes the

@@ -4,20 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
-)
-
-// Subjects of the credentials service.
-const (
-	subjectCredentialCatalog = "svc.credentials.catalog"
-	subjectCredential        = "svc.credentials.credential"
-	subjectCredentialRecords = "svc.credentials.records"
-	subjectCredentialEarn    = "svc.credentials.earn"
-	subjectCredentialCEU     = "svc.credentials.ceu"
-	subjectPathwayPlan       = "svc.credentials.plan"
-	subjectSeekerPlan        = "svc.credentials.seeker_plan"
-	subjectPathwayCTDL       = "svc.credentials.ctdl"
 )
 
 // contentTypeJSONLD is the media type of CTDL documents.
@@ -25,27 +13,25 @@ const contentTypeJSONLD = "application/ld+json"
 
 func (s *server) handleCredentialCatalog() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectCredentialCatalog, struct{}{}, http.StatusOK)
+		res, err := credentialsapi.Catalog.Forward(r.Context(), s.p.NC, credentialsapi.CatalogRequest{})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleCredential() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectCredential, map[string]string{"code": r.PathValue("code")}, http.StatusOK)
+		res, err := credentialsapi.Credential.Forward(r.Context(), s.p.NC, credentialsapi.CredentialRequest{Code: r.PathValue("code")})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 // planQuery reads the query parameters every plan route accepts: target
 // and optimize override the state's, format=ctdl asks for CTDL JSON-LD.
-func planQuery(r *http.Request) map[string]any {
+type planQuery struct{ target, optimize, format string }
+
+func planQueryOf(r *http.Request) planQuery {
 	q := r.URL.Query()
-	req := map[string]any{}
-	for _, name := range []string{"target", "optimize", "format"} {
-		if v := q.Get(name); v != "" {
-			req[name] = v
-		}
-	}
-	return req
+	return planQuery{target: q.Get("target"), optimize: q.Get("optimize"), format: q.Get("format")}
 }
 
 // handlePathwayPlan plans for a state given in the body (the documented
@@ -57,16 +43,17 @@ func (s *server) handlePathwayPlan() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		req := planQuery(r)
-		req["state"] = json.RawMessage(body)
-		s.forwardPlan(w, r, subjectPathwayPlan, req)
+		pq := planQueryOf(r)
+		res, err := credentialsapi.Plan.Forward(r.Context(), s.p.NC, credentialsapi.PlanRequest{
+			State: json.RawMessage(body), Target: pq.target, Optimize: pq.optimize, Format: pq.format})
+		s.replyPlan(w, r, res, err, pq.format)
 	})
 }
 
 // handlePathwayCTDL serves the whole catalog as one CTDL pathway.
 func (s *server) handlePathwayCTDL() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subjectPathwayCTDL, struct{}{})
+		res, err := credentialsapi.CTDL.Forward(r.Context(), s.p.NC, credentialsapi.CTDLRequest{})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -79,20 +66,20 @@ func (s *server) handlePathwayCTDL() http.Handler {
 // records, ranked by the job market near them.
 func (s *server) handleSeekerPlan() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := planQuery(r)
-		req["seeker_id"] = r.PathValue("id")
-		s.forwardPlan(w, r, subjectSeekerPlan, req)
+		pq := planQueryOf(r)
+		res, err := credentialsapi.SeekerPlan.Forward(r.Context(), s.p.NC, credentialsapi.SeekerPlanRequest{
+			SeekerID: r.PathValue("id"), Target: pq.target, Optimize: pq.optimize, Format: pq.format})
+		s.replyPlan(w, r, res, err, pq.format)
 	})
 }
 
-// forwardPlan forwards a plan request and labels a CTDL answer as JSON-LD.
-func (s *server) forwardPlan(w http.ResponseWriter, r *http.Request, subject string, req map[string]any) {
-	res, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subject, req)
+// replyPlan answers a plan and labels a CTDL answer as JSON-LD.
+func (s *server) replyPlan(w http.ResponseWriter, r *http.Request, res json.RawMessage, err error, format string) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if req["format"] == "ctdl" {
+	if format == credentialsapi.FormatCTDL {
 		writeJSONLD(w, res)
 		return
 	}
@@ -109,7 +96,8 @@ func writeJSONLD(w http.ResponseWriter, body []byte) {
 
 func (s *server) handleSeekerCredentials() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.forward(w, r, subjectCredentialRecords, map[string]string{"seeker_id": r.PathValue("id")}, http.StatusOK)
+		res, err := credentialsapi.Records.Forward(r.Context(), s.p.NC, credentialsapi.SeekerRef{SeekerID: r.PathValue("id")})
+		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
@@ -122,7 +110,8 @@ func (s *server) handleEarnCredential() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.forward(w, r, subjectCredentialEarn, map[string]any{"seeker_id": r.PathValue("id"), "credential": c}, http.StatusCreated)
+		res, err := credentialsapi.Earn.Forward(r.Context(), s.p.NC, credentialsapi.EarnRequest{SeekerID: r.PathValue("id"), Credential: c})
+		s.reply(w, r, res, err, http.StatusCreated)
 	})
 }
 
@@ -134,6 +123,7 @@ func (s *server) handleLogCEU() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.forward(w, r, subjectCredentialCEU, map[string]any{"seeker_id": r.PathValue("id"), "ceu": u}, http.StatusCreated)
+		res, err := credentialsapi.CEU.Forward(r.Context(), s.p.NC, credentialsapi.CEURequest{SeekerID: r.PathValue("id"), CEU: u})
+		s.reply(w, r, res, err, http.StatusCreated)
 	})
 }

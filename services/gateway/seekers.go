@@ -9,8 +9,9 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
-	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/strictjson"
@@ -171,7 +172,7 @@ func (s *server) handleExportSeeker() http.Handler {
 			subject string
 			req     any
 		}{
-			"credentials": {"svc.credentials.records", map[string]string{"seeker_id": id}},
+			"credentials": {credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: id}},
 			"match_list":  {matchingapi.MatchList.Subject, matchingapi.MatchListRequest{SeekerID: id}},
 		} {
 			v, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, call.subject, call.req)
