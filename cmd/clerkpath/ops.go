@@ -18,13 +18,13 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/projection"
-	"github.com/clerkpath/clerkpath/services/credentials"
 	"github.com/clerkpath/clerkpath/services/matching"
 )
 
@@ -82,7 +82,7 @@ type rebuildTarget struct {
 // svc.matching.rebuild / .rebuild.status endpoints with a projection.Status.
 var rebuildTargets = []rebuildTarget{
 	{"profiles", profilesapi.Rebuild.Subject, profilesapi.RebuildStatus.Subject},
-	{"credentials", credentials.SubjectRebuild, credentials.SubjectRebuildStatus},
+	{"credentials", credentialsapi.Rebuild.Subject, credentialsapi.RebuildStatus.Subject},
 }
 
 func cmdRebuild(ctx context.Context, args []string, env environment) error {
