@@ -24,8 +24,9 @@ import (
 // projection counts; the stream sequence stays internal.
 
 // writeAttempts bounds how often a write without If-Match is built again
-// after meeting a concurrent write.
-const writeAttempts = 5
+// after meeting a concurrent write: each round one of the writers racing
+// for a profile wins, so this many writers at once all get through.
+const writeAttempts = 16
 
 // projectionWait bounds how long a write waits for the projection to catch
 // up (after its own publish, or with a newer event it has not applied yet).
