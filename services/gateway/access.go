@@ -131,14 +131,14 @@ func (s *server) authorizeSeeker(ctx context.Context, p auth.Principal, id strin
 }
 
 func (s *server) relations(ctx context.Context, id string) (profile.Relations, error) {
-	return profilesapi.Relations.Call(ctx, s.p.NC, profilesapi.SeekerRef{ID: id})
+	return profilesapi.Relations.Call(ctx, s.nc, profilesapi.SeekerRef{ID: id})
 }
 
 // postingOwner returns the organisation that owns a posting.
 func (s *server) postingOwner(ctx context.Context, id string) (string, error) {
 	out, err := rpc.Call[struct {
 		EmployerID string `json:"employer_id"`
-	}](ctx, s.p.NC, subjectPostingGet, map[string]string{"id": id})
+	}](ctx, s.nc, subjectPostingGet, map[string]string{"id": id})
 	if err != nil {
 		return "", err
 	}
@@ -162,14 +162,14 @@ func (s *server) recordAccesses(ctx context.Context, p auth.Principal, seekers [
 	for _, seeker := range seekers {
 		ev := gatewayapi.SeekerRead.New(seeker, rec)
 		ev.ID, ev.Source, ev.Time, ev.RequestID = "audit-"+obs.NewRequestID(), Name, rec.At, rec.RequestID
-		f, err := events.PublishAsync(s.p.JS, ev)
+		f, err := events.PublishAsync(s.js, ev)
 		if err != nil {
 			return apierr.Wrap(err, apierr.Unavailable, "could not record the access; try again")
 		}
 		futures = append(futures, f)
 	}
 	for i, f := range futures {
-		if _, err := events.Await(ctx, s.p.JS, gatewayapi.SeekerRead.SubjectFor(seekers[i]), f); err != nil {
+		if _, err := events.Await(ctx, s.js, gatewayapi.SeekerRead.SubjectFor(seekers[i]), f); err != nil {
 			return apierr.Wrap(err, apierr.Unavailable, "could not record the access; try again")
 		}
 	}

@@ -67,7 +67,7 @@ func pageParams(r *http.Request, def, max int) (uint64, int, error) {
 // accessLog reads records of audit.seeker.<id> from sequence cursor on.
 func (s *server) accessLog(ctx context.Context, id string, cursor uint64, limit int) (AccessLogPage, error) {
 	page := AccessLogPage{Entries: []gatewayapi.AccessRecord{}}
-	st, err := s.p.JS.Stream(ctx, gatewayapi.SeekerRead.Stream)
+	st, err := s.js.Stream(ctx, gatewayapi.SeekerRead.Stream)
 	if err != nil {
 		return page, apierr.Wrap(err, apierr.Unavailable, "the access log is unavailable")
 	}
@@ -92,7 +92,7 @@ func (s *server) accessLog(ctx context.Context, id string, cursor uint64, limit 
 }
 
 func (s *server) purgeAccessLog(ctx context.Context, id string) error {
-	st, err := s.p.JS.Stream(ctx, gatewayapi.SeekerRead.Stream)
+	st, err := s.js.Stream(ctx, gatewayapi.SeekerRead.Stream)
 	if err == nil {
 		err = st.Purge(ctx, jetstream.WithPurgeSubject(gatewayapi.SeekerRead.SubjectFor(id)))
 	}

@@ -81,7 +81,7 @@ func (s *server) rateLimit(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	d, err := s.limiter.Allow(r.Context(), key, limit, time.Minute, time.Now())
 	if err != nil {
-		obs.Logger(r.Context(), s.p.Log).Warn().Err(err).Msg("rate limiter unavailable; request let through")
+		obs.Logger(r.Context(), s.log).Warn().Err(err).Msg("rate limiter unavailable; request let through")
 		return nil
 	}
 	if !d.Allowed {
@@ -137,7 +137,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if rec.status >= 500 {
 		// A failure is not an answer worth replaying: let a retry run.
 		if err := s.idem.Abandon(r.Context(), scope, key); err != nil {
-			obs.Logger(r.Context(), s.p.Log).Warn().Err(err).Msg("abandon idempotency key")
+			obs.Logger(r.Context(), s.log).Warn().Err(err).Msg("abandon idempotency key")
 		}
 		return
 	}
@@ -148,7 +148,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 	}
 	if err := s.idem.Complete(r.Context(), scope, key, resp); err != nil {
-		obs.Logger(r.Context(), s.p.Log).Warn().Err(err).Msg("store idempotent response")
+		obs.Logger(r.Context(), s.log).Warn().Err(err).Msg("store idempotent response")
 	}
 }
 

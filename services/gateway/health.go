@@ -70,7 +70,7 @@ func (s *server) handleReadyz() http.Handler {
 		rd.Dependencies["meilisearch"] = s.searchIndexStatus(ctx)
 		// Durable consumers: their lag and last progress; one stalled
 		// means acknowledged writes are not reaching a projection.
-		if sts, err := events.ConsumerStatuses(ctx, s.p.JS, time.Now(), events.DefaultStallAfter); err != nil {
+		if sts, err := events.ConsumerStatuses(ctx, s.js, time.Now(), events.DefaultStallAfter); err != nil {
 			rd.Dependencies["consumers"] = statusOf(err)
 		} else {
 			for _, st := range sts {
@@ -90,14 +90,14 @@ func (s *server) handleReadyz() http.Handler {
 func (s *server) checkDependencies(ctx context.Context) map[string]depStatus {
 	checks := map[string]func() error{
 		"nats": func() error {
-			if !s.p.NC.IsConnected() {
-				return errors.New("not connected: " + s.p.NC.Status().String())
+			if !s.nc.IsConnected() {
+				return errors.New("not connected: " + s.nc.Status().String())
 			}
-			_, err := s.p.JS.AccountInfo(ctx)
+			_, err := s.js.AccountInfo(ctx)
 			return err
 		},
-		"streams": func() error { return platform.CheckStreams(ctx, s.p.JS) },
-		"redis":   func() error { return s.p.Redis.Ping(ctx).Err() },
+		"streams": func() error { return platform.CheckStreams(ctx, s.js) },
+		"redis":   func() error { return s.redis.Ping(ctx).Err() },
 	}
 	return runChecks(checks)
 }
@@ -107,7 +107,7 @@ func (s *server) pingServices(ctx context.Context) map[string]depStatus {
 	checks := map[string]func() error{}
 	for _, name := range services {
 		checks[name] = func() error {
-			_, err := s.p.NC.RequestWithContext(ctx, "$SRV.PING."+name, nil)
+			_, err := s.nc.RequestWithContext(ctx, "$SRV.PING."+name, nil)
 			return err
 		}
 	}
@@ -136,7 +136,7 @@ func runChecks(checks map[string]func() error) map[string]depStatus {
 // searchIndexStatus is Meilisearch's status as matching reports it: the
 // index is matching's, and the gateway holds no Meilisearch client.
 func (s *server) searchIndexStatus(ctx context.Context) depStatus {
-	rd, err := matchingapi.Ready.Call(ctx, s.p.NC, matchingapi.ReadyRequest{})
+	rd, err := matchingapi.Ready.Call(ctx, s.nc, matchingapi.ReadyRequest{})
 	switch {
 	case err != nil:
 		return depStatus{Status: "unknown", Error: "matching, which checks it, did not answer: " + err.Error()}

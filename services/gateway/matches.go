@@ -96,7 +96,7 @@ func (s *server) handleMatches() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := matchingapi.Matches.Forward(r.Context(), s.p.NC, req)
+		res, err := matchingapi.Matches.Forward(r.Context(), s.nc, req)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -113,7 +113,7 @@ func (s *server) handleCandidates() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := matchingapi.Candidates.Forward(r.Context(), s.p.NC, req)
+		res, err := matchingapi.Candidates.Forward(r.Context(), s.nc, req)
 		if err == nil {
 			err = s.recordCandidates(r.Context(), res) // one access-log record per seeker shown
 		}
@@ -127,7 +127,7 @@ func (s *server) handleCandidates() http.Handler {
 
 func (s *server) handleGetPosting() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := matchingapi.Posting.Forward(r.Context(), s.p.NC, matchingapi.PostingRequest{ID: r.PathValue("id")})
+		res, err := matchingapi.Posting.Forward(r.Context(), s.nc, matchingapi.PostingRequest{ID: r.PathValue("id")})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -147,7 +147,7 @@ func (s *server) handleMarket() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := matchingapi.Market.Forward(r.Context(), s.p.NC, req)
+		res, err := matchingapi.Market.Forward(r.Context(), s.nc, req)
 		if err != nil {
 			s.writeError(w, r, asZipParam(err))
 			return
@@ -162,7 +162,7 @@ func (s *server) handleMarket() http.Handler {
 // recorded in that client's access log.
 func (s *server) handleCaseload() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ids, err := profilesapi.CaseloadGet.Call(r.Context(), s.p.NC, profilesapi.CaseloadRequest{Counselor: r.PathValue("counselor")})
+		ids, err := profilesapi.CaseloadGet.Call(r.Context(), s.nc, profilesapi.CaseloadRequest{Counselor: r.PathValue("counselor")})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -172,7 +172,7 @@ func (s *server) handleCaseload() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		view, err := matchingapi.Caseload.Forward(r.Context(), s.p.NC, matchingapi.CaseloadRequest{Seekers: ids.Seekers})
+		view, err := matchingapi.Caseload.Forward(r.Context(), s.nc, matchingapi.CaseloadRequest{Seekers: ids.Seekers})
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -107,7 +107,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				obs.Logger(ctx, s.p.Log).Error().Interface("panic", v).Str("route", pattern).Msg("handler panicked")
+				obs.Logger(ctx, s.log).Error().Interface("panic", v).Str("route", pattern).Msg("handler panicked")
 				if !rec.wroteHdr {
 					writeProblem(rec, r, http.StatusInternalServerError, apierr.Internal, "internal error", nil)
 				}
@@ -118,7 +118,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 			}
 			s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
 			s.metrics.latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
-			obs.Logger(ctx, s.p.Log).Info().
+			obs.Logger(ctx, s.log).Info().
 				Str("method", r.Method).Str("route", route).Int("status", rec.status).
 				Int("bytes", rec.bytes).Dur("duration", time.Since(start)).Msg("http request")
 		}()

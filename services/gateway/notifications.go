@@ -65,7 +65,7 @@ func (s *server) handleCreateWebhook() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := napi.WebhookCreate.Forward(r.Context(), s.p.NC, napi.WebhookCreateRequest{Owner: owner, URL: body.URL, Events: body.Events})
+		res, err := napi.WebhookCreate.Forward(r.Context(), s.nc, napi.WebhookCreateRequest{Owner: owner, URL: body.URL, Events: body.Events})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -81,7 +81,7 @@ func (s *server) handleListWebhooks() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := napi.WebhookListing.Forward(r.Context(), s.p.NC, napi.OwnerRequest{Owner: owner})
+		res, err := napi.WebhookListing.Forward(r.Context(), s.nc, napi.OwnerRequest{Owner: owner})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -109,11 +109,11 @@ func (s *server) handleWebhook(ep func(ctx context.Context, ref napi.WebhookRef)
 }
 
 func (s *server) deleteWebhook(ctx context.Context, ref napi.WebhookRef) (json.RawMessage, error) {
-	return napi.WebhookDelete.Forward(ctx, s.p.NC, ref)
+	return napi.WebhookDelete.Forward(ctx, s.nc, ref)
 }
 
 func (s *server) webhookDeliveries(ctx context.Context, ref napi.WebhookRef) (json.RawMessage, error) {
-	return napi.WebhookDeliveries.Forward(ctx, s.p.NC, ref)
+	return napi.WebhookDeliveries.Forward(ctx, s.nc, ref)
 }
 
 // sseHeartbeat is how long an event stream waits for a notification
@@ -140,7 +140,7 @@ func (s *server) handleEvents(kind, param string) http.Handler {
 			s.writeError(w, r, apierr.InvalidFields(apierr.FieldError{Field: field, Message: "an event id as the stream sent it (digits-digits)"}))
 			return
 		}
-		first, err := napi.FeedRead.Call(r.Context(), s.p.NC, napi.FeedRequest{Owner: owner, After: after, Limit: napi.MaxFeedLimit})
+		first, err := napi.FeedRead.Call(r.Context(), s.nc, napi.FeedRequest{Owner: owner, After: after, Limit: napi.MaxFeedLimit})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -179,7 +179,7 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request, owner napi
 			return
 		}
 		callCtx, done := context.WithTimeout(ctx, sseHeartbeat+5*time.Second)
-		feed, err := napi.FeedRead.Call(callCtx, s.p.NC, napi.FeedRequest{Owner: owner, After: cursor, WaitMS: int(sseHeartbeat.Milliseconds()), Limit: napi.MaxFeedLimit})
+		feed, err := napi.FeedRead.Call(callCtx, s.nc, napi.FeedRequest{Owner: owner, After: cursor, WaitMS: int(sseHeartbeat.Milliseconds()), Limit: napi.MaxFeedLimit})
 		done()
 		switch {
 		case ctx.Err() != nil:

@@ -13,14 +13,14 @@ const contentTypeJSONLD = "application/ld+json"
 
 func (s *server) handleCredentialCatalog() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := credentialsapi.Catalog.Forward(r.Context(), s.p.NC, credentialsapi.CatalogRequest{})
+		res, err := credentialsapi.Catalog.Forward(r.Context(), s.nc, credentialsapi.CatalogRequest{})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleCredential() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := credentialsapi.Credential.Forward(r.Context(), s.p.NC, credentialsapi.CredentialRequest{Code: r.PathValue("code")})
+		res, err := credentialsapi.Credential.Forward(r.Context(), s.nc, credentialsapi.CredentialRequest{Code: r.PathValue("code")})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
@@ -44,7 +44,7 @@ func (s *server) handlePathwayPlan() http.Handler {
 			return
 		}
 		pq := planQueryOf(r)
-		res, err := credentialsapi.Plan.Forward(r.Context(), s.p.NC, credentialsapi.PlanRequest{
+		res, err := credentialsapi.Plan.Forward(r.Context(), s.nc, credentialsapi.PlanRequest{
 			State: json.RawMessage(body), Target: pq.target, Optimize: pq.optimize, Format: pq.format})
 		s.replyPlan(w, r, res, err, pq.format)
 	})
@@ -53,7 +53,7 @@ func (s *server) handlePathwayPlan() http.Handler {
 // handlePathwayCTDL serves the whole catalog as one CTDL pathway.
 func (s *server) handlePathwayCTDL() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := credentialsapi.CTDL.Forward(r.Context(), s.p.NC, credentialsapi.CTDLRequest{})
+		res, err := credentialsapi.CTDL.Forward(r.Context(), s.nc, credentialsapi.CTDLRequest{})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -67,7 +67,7 @@ func (s *server) handlePathwayCTDL() http.Handler {
 func (s *server) handleSeekerPlan() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pq := planQueryOf(r)
-		res, err := credentialsapi.SeekerPlan.Forward(r.Context(), s.p.NC, credentialsapi.SeekerPlanRequest{
+		res, err := credentialsapi.SeekerPlan.Forward(r.Context(), s.nc, credentialsapi.SeekerPlanRequest{
 			SeekerID: r.PathValue("id"), Target: pq.target, Optimize: pq.optimize, Format: pq.format})
 		s.replyPlan(w, r, res, err, pq.format)
 	})
@@ -96,7 +96,7 @@ func writeJSONLD(w http.ResponseWriter, body []byte) {
 
 func (s *server) handleSeekerCredentials() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := credentialsapi.Records.Forward(r.Context(), s.p.NC, credentialsapi.SeekerRef{SeekerID: r.PathValue("id")})
+		res, err := credentialsapi.Records.Forward(r.Context(), s.nc, credentialsapi.SeekerRef{SeekerID: r.PathValue("id")})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
@@ -110,7 +110,7 @@ func (s *server) handleEarnCredential() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := credentialsapi.Earn.Forward(r.Context(), s.p.NC, credentialsapi.EarnRequest{SeekerID: r.PathValue("id"), Credential: c})
+		res, err := credentialsapi.Earn.Forward(r.Context(), s.nc, credentialsapi.EarnRequest{SeekerID: r.PathValue("id"), Credential: c})
 		s.reply(w, r, res, err, http.StatusCreated)
 	})
 }
@@ -123,7 +123,7 @@ func (s *server) handleLogCEU() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := credentialsapi.CEU.Forward(r.Context(), s.p.NC, credentialsapi.CEURequest{SeekerID: r.PathValue("id"), CEU: u})
+		res, err := credentialsapi.CEU.Forward(r.Context(), s.nc, credentialsapi.CEURequest{SeekerID: r.PathValue("id"), CEU: u})
 		s.reply(w, r, res, err, http.StatusCreated)
 	})
 }

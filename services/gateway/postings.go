@@ -53,7 +53,7 @@ func (s *server) handleSubmit(mode string, limit int64) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 		defer cancel()
-		res, err := ingestapi.Submit.Forward(ctx, s.p.NC, rpc.Raw{Data: body, Header: h})
+		res, err := ingestapi.Submit.Forward(ctx, s.nc, rpc.Raw{Data: body, Header: h})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -97,7 +97,7 @@ func (s *server) handleSearchPostings() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := matchingapi.Search.Forward(r.Context(), s.p.NC, req)
+		res, err := matchingapi.Search.Forward(r.Context(), s.nc, req)
 		if err != nil {
 			s.writeError(w, r, asZipParam(err))
 			return

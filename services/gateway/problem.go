@@ -26,7 +26,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := apierr.As(err)
 	status := e.Code.HTTPStatus()
 	if status >= 500 {
-		obs.Logger(r.Context(), s.p.Log).Error().Err(err).Str("route", r.Pattern).Msg("request failed")
+		obs.Logger(r.Context(), s.log).Error().Err(err).Str("route", r.Pattern).Msg("request failed")
 	}
 	if e.Code == apierr.Unavailable && w.Header().Get("Retry-After") == "" {
 		// A dependency is down or busy: tell clients when to try again

@@ -19,7 +19,7 @@ import (
 
 // forward sends req to a service and answers with its reply as is.
 func (s *server) forward(w http.ResponseWriter, r *http.Request, subject string, req any, status int) {
-	res, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, subject, req)
+	res, err := rpc.Call[json.RawMessage](r.Context(), s.nc, subject, req)
 	s.reply(w, r, res, err, status)
 }
 
@@ -75,7 +75,7 @@ func (s *server) handlePutSeeker() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.writeSeeker(w, r)(profilesapi.SeekerPut.Call(r.Context(), s.p.NC, req))
+		s.writeSeeker(w, r)(profilesapi.SeekerPut.Call(r.Context(), s.nc, req))
 	})
 }
 
@@ -104,7 +104,7 @@ func (s *server) handlePatchSeeker() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.writeSeeker(w, r)(profilesapi.SeekerPatch.Call(r.Context(), s.p.NC, req))
+		s.writeSeeker(w, r)(profilesapi.SeekerPatch.Call(r.Context(), s.nc, req))
 	})
 }
 
@@ -122,7 +122,7 @@ func (s *server) writeSeeker(w http.ResponseWriter, r *http.Request) func(profil
 
 func (s *server) handleGetSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		out, err := profilesapi.SeekerGet.Call(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: r.PathValue("id")})
+		out, err := profilesapi.SeekerGet.Call(r.Context(), s.nc, profilesapi.SeekerRef{ID: r.PathValue("id")})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -135,7 +135,7 @@ func (s *server) handleGetSeeker() http.Handler {
 func (s *server) handleDeleteSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		if _, err := profilesapi.Delete.Call(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: id}); err != nil {
+		if _, err := profilesapi.Delete.Call(r.Context(), s.nc, profilesapi.SeekerRef{ID: id}); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -151,7 +151,7 @@ func (s *server) handleDeleteSeeker() http.Handler {
 func (s *server) handleExportSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		exp, err := profilesapi.ExportGet.Forward(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: id})
+		exp, err := profilesapi.ExportGet.Forward(r.Context(), s.nc, profilesapi.SeekerRef{ID: id})
 		var out map[string]any
 		if err == nil {
 			err = json.Unmarshal(exp, &out)
@@ -175,7 +175,7 @@ func (s *server) handleExportSeeker() http.Handler {
 			"credentials": {credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: id}},
 			"match_list":  {matchingapi.MatchList.Subject, matchingapi.MatchListRequest{SeekerID: id}},
 		} {
-			v, err := rpc.Call[json.RawMessage](r.Context(), s.p.NC, call.subject, call.req)
+			v, err := rpc.Call[json.RawMessage](r.Context(), s.nc, call.subject, call.req)
 			if err != nil && apierr.CodeOf(err) != apierr.NotFound {
 				s.writeError(w, r, err)
 				return
@@ -194,28 +194,28 @@ func (s *server) handlePutContact() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := profilesapi.ContactPut.Forward(r.Context(), s.p.NC, profilesapi.ContactRequest{ID: r.PathValue("id"), Contact: c})
+		res, err := profilesapi.ContactPut.Forward(r.Context(), s.nc, profilesapi.ContactRequest{ID: r.PathValue("id"), Contact: c})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleGetContact() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := profilesapi.ContactGet.Forward(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: r.PathValue("id")})
+		res, err := profilesapi.ContactGet.Forward(r.Context(), s.nc, profilesapi.SeekerRef{ID: r.PathValue("id")})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleConsent(granted bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := profilesapi.Consent.Forward(r.Context(), s.p.NC, profilesapi.ConsentRequest{ID: r.PathValue("id"), Employer: r.PathValue("org"), Granted: granted})
+		res, err := profilesapi.Consent.Forward(r.Context(), s.nc, profilesapi.ConsentRequest{ID: r.PathValue("id"), Employer: r.PathValue("org"), Granted: granted})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleCounselorLink(linked bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := profilesapi.CounselorLink.Forward(r.Context(), s.p.NC, profilesapi.CounselorLinkRequest{ID: r.PathValue("id"), Counselor: r.PathValue("counselor"), Linked: linked})
+		res, err := profilesapi.CounselorLink.Forward(r.Context(), s.nc, profilesapi.CounselorLinkRequest{ID: r.PathValue("id"), Counselor: r.PathValue("counselor"), Linked: linked})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
@@ -232,14 +232,14 @@ func (s *server) handlePutEmployer() http.Handler {
 			return
 		}
 		e.Org = r.PathValue("org")
-		res, err := profilesapi.EmployerPut.Forward(r.Context(), s.p.NC, profilesapi.EmployerPutRequest{Employer: e})
+		res, err := profilesapi.EmployerPut.Forward(r.Context(), s.nc, profilesapi.EmployerPutRequest{Employer: e})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
 
 func (s *server) handleGetEmployer() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := profilesapi.EmployerGet.Forward(r.Context(), s.p.NC, profilesapi.EmployerRef{Org: r.PathValue("org")})
+		res, err := profilesapi.EmployerGet.Forward(r.Context(), s.nc, profilesapi.EmployerRef{Org: r.PathValue("org")})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }
@@ -270,14 +270,14 @@ func (s *server) handleAddNote() http.Handler {
 			return
 		}
 		n.Author = auth.PrincipalFrom(r.Context()).Subject
-		res, err := profilesapi.NoteAdd.Forward(r.Context(), s.p.NC, profilesapi.NoteRequest{ID: r.PathValue("id"), Note: n})
+		res, err := profilesapi.NoteAdd.Forward(r.Context(), s.nc, profilesapi.NoteRequest{ID: r.PathValue("id"), Note: n})
 		s.reply(w, r, res, err, http.StatusCreated)
 	})
 }
 
 func (s *server) handleNotes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := profilesapi.NotesGet.Forward(r.Context(), s.p.NC, profilesapi.SeekerRef{ID: r.PathValue("id")})
+		res, err := profilesapi.NotesGet.Forward(r.Context(), s.nc, profilesapi.SeekerRef{ID: r.PathValue("id")})
 		s.reply(w, r, res, err, http.StatusOK)
 	})
 }

@@ -26,7 +26,10 @@ type clients struct {
 
 // server is the gateway's state shared by handlers.
 type server struct {
-	p        clients
+	nc       *nats.Conn          // requests to the services
+	js       jetstream.JetStream // the access log (AUDIT) and consumer health
+	redis    *redis.Client       // rate limits and idempotency keys
+	log      zerolog.Logger
 	opts     Options
 	verifier *auth.Verifier
 	limiter  *ratelimit.Limiter
@@ -41,7 +44,10 @@ func newHandler(c clients, opts Options, verifier *auth.Verifier) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &server{
-		p:        c,
+		nc:       c.NC,
+		js:       c.JS,
+		redis:    c.Redis,
+		log:      c.Log,
 		opts:     opts,
 		verifier: verifier,
 		limiter:  ratelimit.New(c.Redis, "clerkpath:ratelimit:"),
