@@ -472,37 +472,9 @@ func (c *compiled) rule(fs *apierr.Fields, path string, r *Rule, depth int) *nod
 	case r.Open:
 		n.kind = nodeOpen
 	case r.Education != nil:
-		e := r.Education
-		n.kind = nodeEdu
-		n.level, n.exact, n.field, n.cahiim = levelRank(e.Level), e.ExactLevel, e.Field, e.CAHIIM
-		if n.level < 0 {
-			fs.Add(path+".education.level", "unknown level %q; allowed: %s", e.Level, levelList)
-		}
-		if e.Field != "" && !validField(e.Field) {
-			fs.Add(path+".education.field", "unknown field %q; allowed: %s", e.Field, fieldList)
-		}
-		for j, s := range e.Status {
-			b := statusBit(s)
-			if b == 0 {
-				fs.Add(path+".education.status["+strconv.Itoa(j)+"]", "unknown status %q; allowed: %s", s, statusList)
-			}
-			n.status |= b
-		}
-		if n.status == 0 {
-			n.status = statusBit(StatusCompleted)
-		}
+		educationRule(fs, path, n, r.Education)
 	case r.Experience != nil:
-		n.kind = nodeExp
-		n.months = r.Experience.Months
-		if r.Experience.Area != AreaAny {
-			n.area = areaIndex(r.Experience.Area)
-			if n.area < 0 {
-				fs.Add(path+".experience.area", "unknown area %q; allowed: %s, any", r.Experience.Area, areaList)
-			}
-		}
-		if n.months <= 0 || n.months > maxMonths {
-			fs.Add(path+".experience.months", "must be between 1 and %d, got %d", maxMonths, n.months)
-		}
+		experienceRule(fs, path, n, r.Experience)
 	case r.Credential != "":
 		n.kind = nodeCred
 		i, ok := c.cred[r.Credential]
@@ -521,6 +493,43 @@ func (c *compiled) rule(fs *apierr.Fields, path string, r *Rule, depth int) *nod
 		n.idx = i
 	}
 	return n
+}
+
+// educationRule compiles an education leaf of a rule into n.
+func educationRule(fs *apierr.Fields, path string, n *node, e *EducationRule) {
+	n.kind = nodeEdu
+	n.level, n.exact, n.field, n.cahiim = levelRank(e.Level), e.ExactLevel, e.Field, e.CAHIIM
+	if n.level < 0 {
+		fs.Add(path+".education.level", "unknown level %q; allowed: %s", e.Level, levelList)
+	}
+	if e.Field != "" && !validField(e.Field) {
+		fs.Add(path+".education.field", "unknown field %q; allowed: %s", e.Field, fieldList)
+	}
+	for j, s := range e.Status {
+		b := statusBit(s)
+		if b == 0 {
+			fs.Add(path+".education.status["+strconv.Itoa(j)+"]", "unknown status %q; allowed: %s", s, statusList)
+		}
+		n.status |= b
+	}
+	if n.status == 0 {
+		n.status = statusBit(StatusCompleted)
+	}
+}
+
+// experienceRule compiles an experience leaf of a rule into n.
+func experienceRule(fs *apierr.Fields, path string, n *node, need *ExperienceRule) {
+	n.kind = nodeExp
+	n.months = need.Months
+	if need.Area != AreaAny {
+		n.area = areaIndex(need.Area)
+		if n.area < 0 {
+			fs.Add(path+".experience.area", "unknown area %q; allowed: %s, any", need.Area, areaList)
+		}
+	}
+	if n.months <= 0 || n.months > maxMonths {
+		fs.Add(path+".experience.months", "must be between 1 and %d, got %d", maxMonths, n.months)
+	}
 }
 
 func (c *compiled) apprentice(fs *apierr.Fields, path string, a *Apprentice) *apprenticeRule {
