@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/shred"
@@ -269,7 +271,7 @@ func (s *Service) runReverse(ctx context.Context) error {
 	return events.Run(ctx, s.p.JS, events.Consumer{
 		Stream:     events.StreamJobs,
 		Durable:    "matching-reverse",
-		Filters:    []string{events.JobsPosted, events.JobsUpdated, events.JobsClosed, events.JobsStale},
+		Filters:    []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
 		MaxBatch:   ReverseBatch,
 		Linger:     ReverseLinger,
 		MaxDeliver: ReverseMaxDeliver,
@@ -351,20 +353,34 @@ func (s *Service) reverseBatch(ctx context.Context, msgs []jetstream.Msg) []erro
 		}
 		return errs
 	}
+	var clusters []string
 	for i, m := range msgs {
 		if m.Subject() == events.JobsClosed || m.Subject() == events.JobsStale {
 			id, err := closedID(m.Data())
 			if err != nil {
 				continue // the indexer dead-letters it
 			}
-			errs[i] = wrap("remove closed posting from match lists", s.unlistPosting(ctx, id))
+			cluster, err := s.closeListed(ctx, id)
+			errs[i] = wrap("remove closed posting from match lists", err)
+			if cluster != "" {
+				clusters = append(clusters, cluster)
+			}
 			continue
 		}
-		var ev JobEvent
+		var ev ingestapi.JobEvent
 		if err := json.Unmarshal(m.Data(), &ev); err != nil || !validID(ev.ID) {
 			continue // the indexer dead-letters it
 		}
-		errs[i] = wrap("reverse match "+ev.ID, s.reverseMatch(ctx, ev.Posting))
+		cluster := cmp.Or(ev.ClusterID, ev.ID)
+		errs[i] = wrap("remember the cluster of "+ev.ID, s.p.Redis.Set(ctx, postingClusterKey(ev.ID), cluster, 0).Err())
+		clusters = append(clusters, cluster)
+	}
+	if err := s.matchClusters(ctx, clusters); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
 	}
 	if err := s.flushAnnouncements(ctx); err != nil {
 		for i := range errs {

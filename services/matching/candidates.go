@@ -39,9 +39,14 @@ func (s *Service) getPosting(ctx context.Context, id string) (matchingapi.Indexe
 		return ev, apierr.Wrap(err, apierr.Unavailable, "postings are unavailable")
 	}
 	b, _ := json.Marshal(doc)
+	var m clusterMember
 	if err := json.Unmarshal(b, &ev); err != nil {
 		return ev, fmt.Errorf("decode posting %s: %w", id, err)
 	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return ev, fmt.Errorf("decode posting %s: %w", id, err)
+	}
+	ev.Trust = m.trust(s.now())
 	return ev, nil
 }
 

@@ -35,7 +35,7 @@ func (s *Service) caseloadView(ctx context.Context, seekers []string) (matchinga
 		if !profile.ValidID(id) {
 			continue
 		}
-		cv := matchingapi.ClientView{SeekerID: id, BestMatches: []match.Result{}, NearMisses: []matchingapi.NearMiss{}}
+		cv := matchingapi.ClientView{SeekerID: id, BestMatches: []matchingapi.MatchResult{}, NearMisses: []matchingapi.NearMiss{}}
 		res, err := s.forwardMatch(ctx, id, 3, true)
 		if apierr.CodeOf(err) == apierr.NotFound {
 			out.Clients = append(out.Clients, cv)
@@ -143,7 +143,7 @@ func (s *Service) unlocksFor(ctx context.Context, id string) ([]examUnlock, erro
 		return nil, apierr.Wrap(err, apierr.Unavailable, "caseloads are unavailable")
 	}
 	place, _ := placeFilter(sk, attrs)
-	pool, err := s.query(ctx, joinAnd(`status = "open"`, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")", s.eligibilityFilter(all)), UnlockPool)
+	pool, err := s.query(ctx, joinAnd(`status = "open"`, shownFilter, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")", s.eligibilityFilter(all)), UnlockPool)
 	if err != nil {
 		return nil, err
 	}

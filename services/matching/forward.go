@@ -61,25 +61,30 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	if err := s.syncIndex(ctx); err != nil {
 		return matchingapi.MatchesResponse{}, apierr.Wrap(err, apierr.Unavailable, "matching is unavailable")
 	}
-	out := matchingapi.MatchesResponse{SeekerID: id, Matches: []match.Result{}, NearMisses: []matchingapi.NearMiss{}}
+	out := matchingapi.MatchesResponse{SeekerID: id, Matches: []matchingapi.MatchResult{}, NearMisses: []matchingapi.NearMiss{}}
 	place, note := placeFilter(sk, attrs)
 	out.LocationNote = note
-	hits, err := s.query(ctx, joinAnd(`status = "open"`, place, s.eligibilityFilter(sk)), CandidatePool)
+	hits, trust, err := s.queryTrust(ctx, joinAnd(`status = "open"`, shownFilter, place, s.eligibilityFilter(sk)), CandidatePool)
 	if err != nil {
 		return out, err
 	}
+	var eligible []match.Result
 	for _, p := range hits {
 		r := match.Score(sk, p, today)
 		if r.Eligible {
-			out.Matches = append(out.Matches, r)
+			eligible = append(eligible, r)
 		}
 	}
-	match.Rank(out.Matches)
-	out.Matches = out.Matches[:min(limit, len(out.Matches))]
+	match.Rank(eligible)
+	for _, r := range eligible[:min(limit, len(eligible))] {
+		t := trust[r.PostingID]
+		r.Summary += explainTrust(t)
+		out.Matches = append(out.Matches, matchingapi.MatchResult{Result: r, Trust: t})
+	}
 	if !nearMisses {
 		return out, nil
 	}
-	misses, err := s.query(ctx, joinAnd(`status = "open"`, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")"), CandidatePool)
+	misses, err := s.query(ctx, joinAnd(`status = "open"`, shownFilter, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")"), CandidatePool)
 	if err != nil {
 		return out, err
 	}
@@ -185,21 +190,34 @@ func orTrue(f string) string {
 
 // query returns up to limit postings passing filter, newest first.
 func (s *Service) query(ctx context.Context, filter string, limit int) ([]posting.Posting, error) {
+	out, _, err := s.queryTrust(ctx, filter, limit)
+	return out, err
+}
+
+// queryTrust is query with each posting's trust signals, by posting id.
+func (s *Service) queryTrust(ctx context.Context, filter string, limit int) ([]posting.Posting, map[string]matchingapi.Trust, error) {
 	res, err := s.p.Meili.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
 		Filter: filter, Limit: int64(limit), Sort: []string{"date_posted_ts:desc"},
 	})
 	if err != nil {
-		return nil, apierr.Wrap(err, apierr.Unavailable, "matching is unavailable")
+		return nil, nil, apierr.Wrap(err, apierr.Unavailable, "matching is unavailable")
 	}
 	out := make([]posting.Posting, 0, len(res.Hits))
+	trust := make(map[string]matchingapi.Trust, len(res.Hits))
+	today := s.now()
 	for _, h := range res.Hits {
 		var p posting.Posting
+		var m clusterMember
 		if err := h.DecodeInto(&p); err != nil {
-			return nil, fmt.Errorf("decode posting hit: %w", err)
+			return nil, nil, fmt.Errorf("decode posting hit: %w", err)
+		}
+		if err := h.DecodeInto(&m); err != nil {
+			return nil, nil, fmt.Errorf("decode posting hit: %w", err)
 		}
 		out = append(out, p)
+		trust[p.ID] = m.trust(today)
 	}
-	return out, nil
+	return out, trust, nil
 }
 
 // closer links a gap to the pathway step that closes it, with time and cost

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/meili"
@@ -68,21 +70,13 @@ func postingsIndex(uid string) meili.Index {
 				"status", "work_mode", "employment_type", "soc_code", "role", "employer", "employer_id",
 				fieldGroups, fieldAny, fieldOneWay, fieldOrEligible, "credentials_preferred",
 				"salary_hourly_min", "salary_hourly_max", "education_rank", "experience_months_min",
-				"experience_in_lieu_of_education", "date_posted_ts", "_geo",
+				"experience_in_lieu_of_education", "date_posted_ts", "_geo", fieldCluster, fieldClusterHidden,
 			}, routeFields()...),
 			SortableAttributes: []string{"date_posted_ts", "salary_hourly_min", "salary_hourly_max", "_geo"},
 			Faceting:           &meilisearch.Faceting{MaxValuesPerFacet: maxFacets},
 			Pagination:         &meilisearch.Pagination{MaxTotalHits: 10000},
 		},
 	}
-}
-
-// JobEvent is the payload of jobs.posted and jobs.updated: the normalised
-// posting and the organisation that owns it.
-type JobEvent struct {
-	posting.Posting
-	EmployerID string `json:"employer_id"`
-	ClusterID  string `json:"cluster_id,omitempty"`
 }
 
 // indexDoc is a posting as indexed: the normalised posting plus the fields
@@ -158,7 +152,7 @@ func (s *Service) runIndexer(ctx context.Context) error {
 	return events.Run(ctx, s.p.JS, events.Consumer{
 		Stream:   events.StreamJobs,
 		Durable:  indexerDurable,
-		Filters:  []string{events.JobsPosted, events.JobsUpdated, events.JobsClosed, events.JobsStale},
+		Filters:  []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
 		MaxBatch: IndexBatch,
 		Linger:   IndexLinger,
 	}, s.p.Log, s.indexBatch)
@@ -191,7 +185,7 @@ func validID(id string) bool {
 // parseJob reads a jobs.posted or jobs.updated event into the document to
 // index; a document that can never be indexed is poison.
 func parseJob(data []byte) (map[string]any, error) {
-	var ev JobEvent
+	var ev ingestapi.JobEvent
 	if err := json.Unmarshal(data, &ev); err != nil || ev.ID == "" {
 		return nil, events.Poison("posting does not parse: %v", err)
 	}
@@ -203,7 +197,27 @@ func parseJob(data []byte) (map[string]any, error) {
 		return nil, events.Poison("posting %s: %v", ev.ID, err)
 	}
 	doc["employer_id"] = ev.EmployerID
+	clusterFields(doc, ev)
 	return doc, nil
+}
+
+// clusterFields sets a new document's cluster fields as they are for a
+// posting alone in its cluster, so that a burst of distinct postings needs
+// no second Meilisearch task to settle their clusters. A posting that
+// joins another's cluster starts hidden, and its cluster is settled
+// (settleClusters) once it is searchable; the settled fields of a
+// document already indexed are kept by the partial update, except for the
+// first posting of a cluster, whose defaults settling corrects.
+func clusterFields(doc map[string]any, ev ingestapi.JobEvent) {
+	cluster := cmp.Or(ev.ClusterID, ev.ID)
+	doc[fieldCluster] = cluster
+	if cluster != ev.ID {
+		doc[fieldClusterHidden] = true
+		return
+	}
+	doc[fieldClusterHidden] = false
+	doc[fieldClusterSize], doc[fieldClusterReposts] = 1, 0
+	doc[fieldClusterOwner], doc[fieldClusterFirstSeen] = ev.EmployerID, ev.DatePosted.Unix()
 }
 
 // closedID reads the posting id of a jobs.closed or jobs.stale event.
@@ -241,18 +255,33 @@ func (s *Service) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error 
 		docs = append(docs, doc)
 		upsertIdx = append(upsertIdx, i)
 	}
+	var clusters []string
 	if len(docs) > 0 {
 		for k, err := range s.addDocs(ctx, docs) {
 			errs[upsertIdx[k]] = err
+			if err == nil {
+				clusters = append(clusters, docs[k][fieldCluster].(string))
+			}
 		}
 	}
 	if len(deletes) > 0 {
-		info, err := s.p.Meili.Index(s.index).DeleteDocuments(ctx, deletes, nil)
+		closed, err := s.clustersOf(ctx, deletes)
 		if err == nil {
-			err = meili.Wait(ctx, s.p.Meili, info)
+			clusters = append(clusters, closed...)
+			var info *meilisearch.TaskInfo
+			if info, err = s.p.Meili.Index(s.index).DeleteDocuments(ctx, deletes, nil); err == nil {
+				err = meili.Wait(ctx, s.p.Meili, info)
+			}
 		}
 		for _, i := range deleteIdx {
 			errs[i] = wrap("remove closed postings", err)
+		}
+	}
+	if err := s.settleClusters(ctx, clusters); err != nil {
+		for i := range errs {
+			if !errors.Is(errs[i], events.ErrPoison) {
+				errs[i] = err
+			}
 		}
 	}
 	return errs
@@ -363,7 +392,7 @@ func migrateRoutes(ctx context.Context, c meilisearch.ServiceManager, index stri
 		}
 		docs := make([]map[string]any, 0, len(res.Hits))
 		for _, h := range res.Hits {
-			var ev JobEvent
+			var ev ingestapi.JobEvent
 			if err := h.DecodeInto(&ev); err != nil {
 				return n, fmt.Errorf("decode indexed posting: %w", err)
 			}

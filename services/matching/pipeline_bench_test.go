@@ -12,6 +12,7 @@ import (
 
 	"github.com/meilisearch/meilisearch-go"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/profile"
@@ -78,7 +79,7 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 		t0 := time.Now()
 		var futs []func() error
 		for _, p := range ps {
-			fu, err := events.PublishAsync(f.js, events.Event{Subject: events.JobsPosted, ID: "posted:" + p.ID, Source: "bench", Payload: JobEvent{Posting: p, EmployerID: "org-1"}})
+			fu, err := events.PublishAsync(f.js, events.Event{Subject: events.JobsPosted, ID: "posted:" + p.ID, Source: "bench", Payload: ingestapi.JobEvent{Posting: p, EmployerID: "org-1"}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/platform"
@@ -112,7 +113,7 @@ func (f feed) seeker(t testing.TB, sk profile.Seeker) {
 func (f feed) post(t testing.TB, p posting.Posting) {
 	t.Helper()
 	if _, err := events.Publish(context.Background(), f.js, events.Event{Subject: events.JobsPosted, ID: "posted:" + p.ID, Source: "test",
-		Payload: JobEvent{Posting: p, EmployerID: "org-1"}}); err != nil {
+		Payload: ingestapi.JobEvent{Posting: p, EmployerID: "org-1"}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -397,6 +398,18 @@ func TestCopiesAgreeAfterABurstIndexedByOne(t *testing.T) {
 		}
 		if stats.NumberOfDocuments != int64(len(ps)) || stats.IsIndexing {
 			return fmt.Errorf("%d of %d postings indexed", stats.NumberOfDocuments, len(ps))
+		}
+		// The indexer acknowledges a batch once its clusters are settled.
+		c, err := a.s.p.JS.Consumer(ctx, events.StreamJobs, indexerDurable)
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumPending > 0 || info.NumAckPending > 0 {
+			return fmt.Errorf("indexer: %d pending, %d unacknowledged", info.NumPending, info.NumAckPending)
 		}
 		return nil
 	})

@@ -96,10 +96,14 @@ func (s *Service) noLongerSuits(ctx context.Context, seeker string, ids []string
 	suits := map[string]bool{}
 	for _, h := range res.Results {
 		var p posting.Posting
+		var m clusterMember
 		if err := h.DecodeInto(&p); err != nil {
 			return nil, fmt.Errorf("decode listed posting: %w", err)
 		}
-		if match.Qualifies(&sk, &p) {
+		if err := h.DecodeInto(&m); err != nil {
+			return nil, fmt.Errorf("decode listed posting: %w", err)
+		}
+		if !m.Hidden && match.Qualifies(&sk, &p) {
 			suits[p.ID] = true
 		}
 	}

@@ -28,7 +28,7 @@ var (
 	workModes       = []string{"remote", "hybrid", "onsite"}
 	searchSorts     = []string{"relevance", "newest", "pay", "distance"}
 	searchFacets    = []string{fieldAny, "work_mode", "employment_type", "soc_code"}
-	hiddenInResults = []string{"simhash", "fingerprint"}
+	hiddenInResults = []string{"simhash", "fingerprint", fieldClusterHidden, fieldClusterOwner, fieldClusterFirstSeen, fieldClusterReposts}
 )
 
 func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (matchingapi.SearchResponse, error) {
@@ -54,7 +54,7 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	if len(req.Q) > MaxQueryLength {
 		fs.Add("q", "at most %d characters", MaxQueryLength)
 	}
-	filters := []string{`status = "open"`}
+	filters := []string{`status = "open"`, shownFilter}
 	var at *geo.Point
 	switch {
 	case req.Lat != nil && req.Lon != nil:
@@ -134,6 +134,15 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 		var doc map[string]any
 		if err := h.DecodeInto(&doc); err != nil {
 			return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
+		}
+		var m clusterMember
+		if err := h.DecodeInto(&m); err != nil {
+			return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
+		}
+		t := m.trust(s.now())
+		doc["age_days"], doc["reposts"], doc["cluster_size"], doc["also_posted_by"] = t.AgeDays, t.Reposts, t.ClusterSize, t.AlsoPostedBy
+		if t.FirstSeen != "" {
+			doc["first_seen"] = t.FirstSeen
 		}
 		for _, k := range hiddenInResults {
 			delete(doc, k)

@@ -70,11 +70,20 @@ type MatchesRequest struct {
 }
 
 // MatchesResponse is a seeker's matches and near misses, each explained.
+// A duplicate cluster (the same job posted by the employer and by agencies)
+// is one match: its representative, with the cluster's trust signals.
 type MatchesResponse struct {
 	SeekerID     string         `json:"seeker_id"`
-	Matches      []match.Result `json:"matches"`
+	Matches      []MatchResult  `json:"matches"`
 	NearMisses   []NearMiss     `json:"near_misses"`
 	LocationNote string         `json:"location_note,omitempty"`
+}
+
+// MatchResult is a match with the posting's trust signals; its summary
+// says them in words too.
+type MatchResult struct {
+	match.Result
+	Trust
 }
 
 // NearMiss is a posting blocked by one or two missing requirements, each
@@ -152,7 +161,7 @@ type CaseloadRequest struct {
 type ClientView struct {
 	SeekerID     string         `json:"seeker_id"`
 	Known        bool           `json:"known"`
-	BestMatches  []match.Result `json:"best_matches"`
+	BestMatches  []MatchResult  `json:"best_matches"`
 	NearMisses   []NearMiss     `json:"near_misses"`
 	Progress     *Progress      `json:"progress,omitempty"`
 	LocationNote string         `json:"location_note,omitempty"`
