@@ -261,17 +261,7 @@ func newRecert(cat *Catalog, is *Issuer, group []int) (Recert, []int) {
 // cycleGroup follows cycles of CycleMonths from the earliest exam date.
 func cycleGroup(cat *Catalog, ck *checked, is *Issuer, group []int, today time.Time) Recert {
 	r, _ := newRecert(cat, is, group)
-	var anchor time.Time
-	var undated []string
-	for _, ci := range group {
-		d := ck.earned[ci]
-		switch {
-		case d.IsZero():
-			undated = append(undated, cat.Credentials[ci].Code)
-		case anchor.IsZero() || d.Before(anchor):
-			anchor = d
-		}
-	}
+	anchor, undated := earliestEarned(cat, ck, group)
 	pol := &is.Recert
 	if len(undated) > 0 {
 		r.Notes = append(r.Notes, "add earned_on for "+joinAnd(undated)+" to track its cycle")
@@ -296,12 +286,37 @@ func cycleGroup(cat *Catalog, ck *checked, is *Issuer, group []int, today time.T
 		grace = int(*pol.GraceDays.Max)
 	}
 
-	// Walk cycles from the anchor to today. A cycle that ended short of
-	// its CEUs puts the group in grace, then lapses it; CEUs logged during
-	// grace complete it (and then count for that cycle only). A cycle that
-	// was met rolls forward. Each cycle asks only for the credentials held
-	// by its end. Without a known requirement nothing can be judged: the
-	// cycle rolls, status unknown.
+	walkCycles(&r, cat, ck, is, group, anchor, cycle, grace, graceKnown, today)
+	end, _ := time.Parse(time.DateOnly, r.CycleEnd)
+	shareRule(&r, is, &end)
+	finish(&r, is, graceKnown)
+	return r
+}
+
+// earliestEarned is the earliest exam date of the group's credentials, and
+// the codes of those without one.
+func earliestEarned(cat *Catalog, ck *checked, group []int) (anchor time.Time, undated []string) {
+	for _, ci := range group {
+		d := ck.earned[ci]
+		switch {
+		case d.IsZero():
+			undated = append(undated, cat.Credentials[ci].Code)
+		case anchor.IsZero() || d.Before(anchor):
+			anchor = d
+		}
+	}
+	return anchor, undated
+}
+
+// walkCycles walks the renewal cycles of cycle months from anchor to today
+// and leaves in r the cycle today is in, or the one the group lapsed in.
+// A cycle that ended short of its CEUs puts the group in grace, then lapses it; CEUs logged during
+// grace complete it (and then count for that cycle only). A cycle that
+// was met rolls forward. Each cycle asks only for the credentials held
+// by its end. Without a known requirement nothing can be judged: the
+// cycle rolls, status unknown.
+func walkCycles(r *Recert, cat *Catalog, ck *checked, is *Issuer, group []int, anchor time.Time, cycle, grace int, graceKnown bool, today time.Time) {
+	pol := &is.Recert
 	var used time.Time // CEUs on or before this day completed an earlier cycle in grace
 	for k := 0; k < 2000; k++ {
 		start := addMonths(anchor, cycle*k)
@@ -347,10 +362,6 @@ func cycleGroup(cat *Catalog, ck *checked, is *Issuer, group []int, today time.T
 		r.Status, r.DaysLeft, r.IssuerStatus = RecertLapsed, 0, pol.LapsedStatus
 		break
 	}
-	end, _ := time.Parse(time.DateOnly, r.CycleEnd)
-	shareRule(&r, is, &end)
-	finish(&r, is, graceKnown)
-	return r
 }
 
 // membershipGroup dates CEUs by the membership renewal the seeker gave:
