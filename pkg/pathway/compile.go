@@ -711,42 +711,6 @@ func forbiddenSourceHost(raw string) string {
 // their prerequisites, credentials through the credentials and trainings
 // their eligibility rules require. A loop would make its members unreachable.
 func (c *compiled) checkCycles(fs *apierr.Fields, cat *Catalog) {
-	codeOf := func(r itemRef) string {
-		switch r.kind {
-		case itemProgram:
-			return cat.Education[r.idx].Code
-		case itemTraining:
-			return cat.Trainings[r.idx].Code
-		}
-		return cat.Credentials[r.idx].Code
-	}
-	edges := func(r itemRef) []itemRef {
-		switch r.kind {
-		case itemProgram:
-			return c.progPre[r.idx]
-		case itemTraining:
-			return c.trainPre[r.idx]
-		}
-		var out []itemRef
-		var walk func(n *node)
-		walk = func(n *node) {
-			if n == nil {
-				return
-			}
-			switch n.kind {
-			case nodeCred:
-				out = append(out, itemRef{itemCredential, n.idx})
-			case nodeTrain:
-				out = append(out, itemRef{itemTraining, n.idx})
-			}
-			for _, k := range n.kids {
-				walk(k)
-			}
-		}
-		walk(c.elig[r.idx])
-		return out
-	}
-
 	const (
 		white = iota
 		grey
@@ -759,17 +723,17 @@ func (c *compiled) checkCycles(fs *apierr.Fields, cat *Catalog) {
 	visit = func(r itemRef) {
 		color[r] = grey
 		stack = append(stack, r)
-		for _, next := range edges(r) {
+		for _, next := range c.prerequisitesOf(r) {
 			switch color[next] {
 			case grey:
 				if !reported {
 					start := slices.Index(stack, next)
 					names := make([]string, 0, len(stack)-start+1)
 					for _, s := range stack[start:] {
-						names = append(names, codeOf(s))
+						names = append(names, itemCode(cat, s))
 					}
-					names = append(names, codeOf(next))
-					fs.Add(kindList(next.kind)+"["+codeOf(next)+"]", "prerequisite cycle: %s", strings.Join(names, " -> "))
+					names = append(names, itemCode(cat, next))
+					fs.Add(kindList(next.kind)+"["+itemCode(cat, next)+"]", "prerequisite cycle: %s", strings.Join(names, " -> "))
 					reported = true
 				}
 			case white:
@@ -795,6 +759,50 @@ func (c *compiled) checkCycles(fs *apierr.Fields, cat *Catalog) {
 			visit(r)
 		}
 	}
+}
+
+// itemCode is the catalog code of an education program, training or
+// credential.
+func itemCode(cat *Catalog, r itemRef) string {
+	switch r.kind {
+	case itemProgram:
+		return cat.Education[r.idx].Code
+	case itemTraining:
+		return cat.Trainings[r.idx].Code
+	}
+	return cat.Credentials[r.idx].Code
+
+}
+
+// prerequisitesOf are the items r requires: a program's or training's
+// prerequisites, or every credential and training a credential's
+// eligibility rule names.
+func (c *compiled) prerequisitesOf(r itemRef) []itemRef {
+	switch r.kind {
+	case itemProgram:
+		return c.progPre[r.idx]
+	case itemTraining:
+		return c.trainPre[r.idx]
+	}
+	var out []itemRef
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n == nil {
+			return
+		}
+		switch n.kind {
+		case nodeCred:
+			out = append(out, itemRef{itemCredential, n.idx})
+		case nodeTrain:
+			out = append(out, itemRef{itemTraining, n.idx})
+		}
+		for _, k := range n.kids {
+			walk(k)
+		}
+	}
+	walk(c.elig[r.idx])
+	return out
+
 }
 
 func kindList(k itemKind) string {
