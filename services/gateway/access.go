@@ -58,13 +58,13 @@ func (s *server) authorize(ctx context.Context, p auth.Principal, r *http.Reques
 		return apierr.New(apierr.Unauthenticated, "sign in: this route needs a bearer token")
 	}
 	if p.Role != auth.RoleAdmin && !slices.Contains(a.roles, p.Role) {
-		return apierr.New(apierr.Forbidden, "%s may not use this route", withArticle(string(p.Role)))
+		return apierr.New(apierr.Forbidden, "%s may not use this route: it is for %s", withArticle(string(p.Role)), roleList(a.roles))
 	}
 	if a.counselor != "" && p.Role == auth.RoleCounselor && p.Subject != r.PathValue(a.counselor) {
-		return apierr.New(apierr.Forbidden, "counselors act only for themselves")
+		return apierr.New(apierr.Forbidden, "a counselor acts only for themselves: the path names counselor %s, and you are %s", r.PathValue(a.counselor), p.Subject)
 	}
 	if a.org != "" && p.Role == auth.RoleEmployer && p.Org != r.PathValue(a.org) {
-		return apierr.New(apierr.Forbidden, "employers act only for their own organisation")
+		return apierr.New(apierr.Forbidden, "an employer acts only for their own organisation: the path names %s, and yours is %s", r.PathValue(a.org), p.Org)
 	}
 	if a.posting != "" && p.Role != auth.RoleAdmin {
 		owner, err := s.postingOwner(ctx, r.PathValue(a.posting))
@@ -192,6 +192,22 @@ func (s *server) recordCandidates(ctx context.Context, reply json.RawMessage) er
 		ids = append(ids, c.SeekerID)
 	}
 	return s.recordAccesses(ctx, auth.PrincipalFrom(ctx), ids, gatewayapi.ActionCandidate)
+}
+
+// roleList names who may use a route, in the plural, admins last:
+// "seekers, counselors and admins".
+func roleList(roles []auth.Role) string {
+	names := make([]string, 0, len(roles)+1)
+	for _, r := range roles {
+		if r != auth.RoleAdmin {
+			names = append(names, string(r)+"s")
+		}
+	}
+	names = append(names, "admins")
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // withArticle puts "a" or "an" before a role name: "an employer".

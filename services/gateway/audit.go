@@ -41,15 +41,15 @@ func (s *server) handleAccessLog() http.Handler {
 }
 
 // pageParams reads cursor pagination: an opaque cursor from a previous page
-// and a limit within [1, max].
-func pageParams(r *http.Request, def, max int) (uint64, int, error) {
+// and a limit within [1, most] (def when not given).
+func pageParams(r *http.Request, def, most int) (uint64, int, error) {
 	var fs apierr.Fields
 	q := r.URL.Query()
 	limit := def
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > max {
-			fs.Add("limit", "a whole number from 1 to %d", max)
+		if err != nil || n < 1 || n > most {
+			fs.Add("limit", "a whole number from 1 to %d", most)
 		}
 		limit = n
 	}

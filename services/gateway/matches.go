@@ -8,8 +8,9 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
-	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/gatewayapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 )
 
 // subjectPostingGet is the posting endpoint's subject for callers not yet
@@ -168,7 +169,7 @@ func (s *server) handleCaseload() http.Handler {
 			return
 		}
 		p := auth.PrincipalFrom(r.Context())
-		if err := s.recordAccesses(r.Context(), p, ids.Seekers, "caseload"); err != nil {
+		if err := s.recordAccesses(r.Context(), p, ids.Seekers, gatewayapi.ActionCaseload); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

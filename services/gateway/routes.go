@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/contract/gatewayapi"
 	"github.com/clerkpath/clerkpath/services/gateway/web"
 )
 
@@ -48,18 +49,18 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 
 		{"PUT /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handlePutSeeker()},
 		{"PATCH /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handlePatchSeeker()},
-		{"GET /v1/seekers/{id}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "profile"}, s.handleGetSeeker()},
+		{"GET /v1/seekers/{id}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: gatewayapi.ActionProfile}, s.handleGetSeeker()},
 		{"DELETE /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleDeleteSeeker()},
 		{"GET /v1/seekers/{id}/export", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleExportSeeker()},
 		{"PUT /v1/seekers/{id}/contact", access{roles: seekers, seeker: "id", rel: relSelf}, s.handlePutContact()},
-		{"GET /v1/seekers/{id}/contact", access{roles: allRoles, seeker: "id", rel: relSelf | relCaseload | relConsented, audit: "contact"}, s.handleGetContact()},
+		{"GET /v1/seekers/{id}/contact", access{roles: allRoles, seeker: "id", rel: relSelf | relCaseload | relConsented, audit: gatewayapi.ActionContact}, s.handleGetContact()},
 		{"PUT /v1/seekers/{id}/consents/{org}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleConsent(true)},
 		{"DELETE /v1/seekers/{id}/consents/{org}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleConsent(false)},
 		{"PUT /v1/seekers/{id}/counselors/{counselor}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleCounselorLink(true)},
-		{"DELETE /v1/seekers/{id}/counselors/{counselor}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, counselor: "counselor", audit: "relations"}, s.handleCounselorLink(false)},
-		{"GET /v1/seekers/{id}/matches", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "matches"}, s.handleMatches()},
+		{"DELETE /v1/seekers/{id}/counselors/{counselor}", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, counselor: "counselor", audit: gatewayapi.ActionRelations}, s.handleCounselorLink(false)},
+		{"GET /v1/seekers/{id}/matches", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: gatewayapi.ActionMatches}, s.handleMatches()},
 		{"POST /v1/seekers/{id}/notes", access{roles: counselors, seeker: "id", rel: relCaseload}, s.handleAddNote()},
-		{"GET /v1/seekers/{id}/notes", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "notes"}, s.handleNotes()},
+		{"GET /v1/seekers/{id}/notes", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: gatewayapi.ActionNotes}, s.handleNotes()},
 		{"GET /v1/seekers/{id}/access-log", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleAccessLog()},
 
 		// Credentials and pathways (issue 3)
@@ -67,8 +68,8 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"GET /v1/credentials/{code}", public, s.handleCredential()},
 		{"POST /v1/pathways/plan", public, s.handlePathwayPlan()},
 		{"GET /v1/pathways/ctdl", public, s.handlePathwayCTDL()},
-		{"GET /v1/seekers/{id}/plan", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "plan"}, s.handleSeekerPlan()},
-		{"GET /v1/seekers/{id}/credentials", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: "credentials"}, s.handleSeekerCredentials()},
+		{"GET /v1/seekers/{id}/plan", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: gatewayapi.ActionPlan}, s.handleSeekerPlan()},
+		{"GET /v1/seekers/{id}/credentials", access{roles: []auth.Role{auth.RoleSeeker, auth.RoleCounselor}, seeker: "id", rel: relSelf | relCaseload, audit: gatewayapi.ActionCredentials}, s.handleSeekerCredentials()},
 		{"POST /v1/seekers/{id}/credentials", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleEarnCredential()},
 		{"POST /v1/seekers/{id}/ceus", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleLogCEU()},
 		{"GET /v1/counselors/{counselor}/caseload", access{roles: counselors, counselor: "counselor"}, s.handleCaseload()},

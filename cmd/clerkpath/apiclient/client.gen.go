@@ -28,6 +28,7 @@ const (
 	AccessRecordActionNotes       AccessRecordAction = "notes"
 	AccessRecordActionPlan        AccessRecordAction = "plan"
 	AccessRecordActionProfile     AccessRecordAction = "profile"
+	AccessRecordActionRelations   AccessRecordAction = "relations"
 )
 
 // Valid indicates whether the value is a known member of the AccessRecordAction enum.
@@ -48,6 +49,8 @@ func (e AccessRecordAction) Valid() bool {
 	case AccessRecordActionPlan:
 		return true
 	case AccessRecordActionProfile:
+		return true
+	case AccessRecordActionRelations:
 		return true
 	default:
 		return false
@@ -1112,7 +1115,7 @@ type AccessLogPage struct {
 
 // AccessRecord One read of a seeker's data by someone other than the seeker.
 type AccessRecord struct {
-	// Action What was read: `candidate` is the seeker shown to an employer in a posting's candidate list.
+	// Action What was read: `candidate` is the seeker shown to an employer in a posting's candidate list; `relations` the seeker's counselor links, answered to a counselor who unlinks.
 	Action AccessRecordAction `json:"action"`
 
 	// Actor The reader's `sub`.
@@ -1125,7 +1128,7 @@ type AccessRecord struct {
 	Role      AccessRecordRole `json:"role"`
 }
 
-// AccessRecordAction What was read: `candidate` is the seeker shown to an employer in a posting's candidate list.
+// AccessRecordAction What was read: `candidate` is the seeker shown to an employer in a posting's candidate list; `relations` the seeker's counselor links, answered to a counselor who unlinks.
 type AccessRecordAction string
 
 // AccessRecordRole defines model for AccessRecord.Role.

@@ -30,6 +30,7 @@ const (
 	ActionCredentials = "credentials"
 	ActionCaseload    = "caseload"
 	ActionCandidate   = "candidate"
+	ActionRelations   = "relations" // the seeker's counselor links, as a counselor's unlink answers them
 )
 
 // SeekerRead is the seeker's access log: one record per read of the
