@@ -130,45 +130,7 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 		// A last write, awaited: the serving generation has applied everything before it.
 		barrier++
 		do(t, p.NC, profilesapi.SeekerPut, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: "barrier", RadiusMiles: barrier}})
-		got, gen, keys, err := projection.Checksum(ctx, p.Redis, profiles.ProjectionName, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if gen != underWrites.Generation {
-			t.Fatalf("loop %d: generation %d serves, want %d", i, gen, underWrites.Generation)
-		}
-		dumpA := dump(t, p, gen)
-		t1 := time.Now()
-		scratch := rebuildProfiles(t, p.NC)
-		t.Logf("loop %d: generation %d built from scratch in %v (%d stream sequences)", i, scratch.Generation, time.Since(t1), scratch.Total)
-		want, _, wantKeys, err := projection.Checksum(ctx, p.Redis, profiles.ProjectionName, scratch.Generation)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != want || keys != wantKeys {
-			dumpB := dump(t, p, scratch.Generation)
-			for k, v := range dumpB {
-				if dumpA[k] != v {
-					t.Logf("key %s: under writes %q, from scratch %q", k, dumpA[k], v)
-				}
-			}
-			for k, v := range dumpA {
-				if _, ok := dumpB[k]; !ok {
-					t.Logf("key %s: under writes %q, not from scratch", k, v)
-				}
-			}
-			t.Fatalf("loop %d: generation %d built under writes has %d keys, checksum %s; generation %d built from scratch %d keys, %s",
-				i, gen, keys, got[:12], scratch.Generation, wantKeys, want[:12])
-		}
-		// The old generations are gone: one generation's keys, one consumer.
-		n, err := p.Redis.Keys(ctx, fmt.Sprintf("clerkpath:profiles:g%d:*", gen)).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(n) != 0 {
-			v, _ := p.Redis.HGetAll(ctx, n[0]).Result()
-			t.Fatalf("loop %d: generation %d still has %d keys after the next swap (%s %v)", i, gen, len(n), n[0], v)
-		}
+		matchesScratchBuild(t, p, i, underWrites.Generation)
 	}
 	stopReads()
 	rwg.Wait()
@@ -262,4 +224,51 @@ func dump(t *testing.T, p *platform.Platform, gen uint64) map[string]string {
 		out[k[len(prefix):]] = fmt.Sprint(v)
 	}
 	return out
+}
+
+// matchesScratchBuild checks, after loop i, that generation want (built
+// under writes) serves and has the checksum of a generation built from
+// scratch now, and that it is gone once that one is swapped in.
+func matchesScratchBuild(t *testing.T, p *platform.Platform, i int, want uint64) {
+	t.Helper()
+	ctx := context.Background()
+	got, gen, keys, err := projection.Checksum(ctx, p.Redis, profiles.ProjectionName, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gen != want {
+		t.Fatalf("loop %d: generation %d serves, want %d", i, gen, want)
+	}
+	dumpA := dump(t, p, gen)
+	t1 := time.Now()
+	scratch := rebuildProfiles(t, p.NC)
+	t.Logf("loop %d: generation %d built from scratch in %v (%d stream sequences)", i, scratch.Generation, time.Since(t1), scratch.Total)
+	wantSum, _, wantKeys, err := projection.Checksum(ctx, p.Redis, profiles.ProjectionName, scratch.Generation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != wantSum || keys != wantKeys {
+		dumpB := dump(t, p, scratch.Generation)
+		for k, v := range dumpB {
+			if dumpA[k] != v {
+				t.Logf("key %s: under writes %q, from scratch %q", k, dumpA[k], v)
+			}
+		}
+		for k, v := range dumpA {
+			if _, ok := dumpB[k]; !ok {
+				t.Logf("key %s: under writes %q, not from scratch", k, v)
+			}
+		}
+		t.Fatalf("loop %d: generation %d built under writes has %d keys, checksum %s; generation %d built from scratch %d keys, %s",
+			i, gen, keys, got[:12], scratch.Generation, wantKeys, wantSum[:12])
+	}
+	// The old generations are gone: one generation's keys, one consumer.
+	n, err := p.Redis.Keys(ctx, fmt.Sprintf("clerkpath:profiles:g%d:*", gen)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n) != 0 {
+		v, _ := p.Redis.HGetAll(ctx, n[0]).Result()
+		t.Fatalf("loop %d: generation %d still has %d keys after the next swap (%s %v)", i, gen, len(n), n[0], v)
+	}
 }
