@@ -122,6 +122,16 @@ func Load(getenv func(string) string) (Config, error) {
 		NATSCertFile: get(EnvNATSCert, ""),
 		NATSKeyFile:  get(EnvNATSKey, ""),
 	}
+	errs = append(errs, c.checkServers()...)
+	errs = append(errs, c.checkLogging()...)
+	errs = append(errs, c.loadLimits(get)...)
+	return c, errors.Join(errs...)
+}
+
+// checkServers checks the addresses of NATS, Redis, Meilisearch, the JWKS
+// and the HTTP listener, and the NATS credentials.
+func (c Config) checkServers() []error {
+	var errs []error
 	if err := checkURL(EnvNATSURL, c.NATSURL, "nats", "tls", "ws", "wss"); err != nil {
 		errs = append(errs, err)
 	}
@@ -141,6 +151,12 @@ func Load(getenv func(string) string) (Config, error) {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, &VarError{Var: EnvHTTPAddr, Value: c.HTTPAddr, Problem: "want host:port, for example :8080"})
 	}
+	return errs
+}
+
+// checkLogging checks the log level and format.
+func (c Config) checkLogging() []error {
+	var errs []error
 	switch c.LogLevel {
 	case "trace", "debug", "info", "warn", "error":
 	default:
@@ -151,6 +167,13 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, &VarError{Var: EnvLogFormat, Value: c.LogFormat, Problem: "want one of auto, json, console"})
 	}
+	return errs
+}
+
+// loadLimits reads the numbers: stream replicas, days before a posting is
+// stale or a credential expiring, rate limits, and the request timeout.
+func (c *Config) loadLimits(get func(name, def string) string) []error {
+	var errs []error
 	var err error
 	if c.StreamReplicas, err = intVar(get, EnvStreamReplicas, 1, 1, 5); err != nil {
 		errs = append(errs, err)
@@ -174,7 +197,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.RequestTimeout = d
 	}
-	return c, errors.Join(errs...)
+	return errs
 }
 
 // Require returns an error naming each of the given variables that is empty
