@@ -13,10 +13,6 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 )
 
-// subjectPostingGet is the posting endpoint's subject for callers not yet
-// on matchingapi.Posting.Call.
-var subjectPostingGet = matchingapi.Posting.Subject
-
 // query reads typed query parameters, collecting a field error (named for
 // the parameter) for each one that does not parse.
 type query struct {
