@@ -1099,20 +1099,7 @@ func (e *engine) publicStep(ps *pstep) Step {
 	var months, cost Fact
 	switch ps.kind {
 	case KindCredential:
-		cr := &cat.Credentials[ps.idx]
-		s.Code, s.Title = cr.Code, "Pass the "+cr.Code+" exam ("+cr.Name+", "+cr.Issuer+")"
-		if lo, hi, ok := feeRange(cr); ok {
-			s.CostMin, s.CostMax = &lo, &hi
-			for _, f := range cr.Exam.Fees {
-				if f.Confidence == Secondary {
-					s.Notes = append(s.Notes, "exam fees from secondary sources (uncertain)")
-					break
-				}
-			}
-		} else {
-			s.Notes = append(s.Notes, "exam fee unknown")
-		}
-		return s
+		return credentialExamStep(s, &cat.Credentials[ps.idx])
 	case KindEducation:
 		pr := &cat.Education[ps.idx]
 		s.Code, s.Title, months, cost = pr.Code, pr.Title, pr.Months, pr.CostUSD
@@ -1123,15 +1110,7 @@ func (e *engine) publicStep(ps *pstep) Step {
 		t := &cat.Trainings[ps.idx]
 		s.Code, s.Title, months, cost = t.Code, t.Title, t.Months, t.CostUSD
 	case KindExperience:
-		s.Code = areaName(ps.idx)
-		left := ps.mMax
-		s.Title = fmt.Sprintf("Gain %d more months of %s experience (%d in total)", left, s.Code, ps.need)
-		if ps.idx < 0 {
-			s.Title = fmt.Sprintf("Gain %d more months of work experience in any area (%d in total)", left, ps.need)
-		}
-		zero := 0.0
-		s.MonthsMin, s.MonthsMax, s.CostMin, s.CostMax = &left, &left, &zero, &zero
-		return s
+		return experienceGainStep(s, ps)
 	}
 	if ps.mKnown || ps.mMin > 0 {
 		lo := ps.mMin
@@ -1176,6 +1155,37 @@ func (e *engine) publicStep(ps *pstep) Step {
 	if !cost.Known() && !recurring {
 		s.Notes = append(s.Notes, "cost unknown: not in our sources")
 	}
+	return s
+}
+
+// credentialExamStep fills s, a credential step, with the exam and its fees.
+func credentialExamStep(s Step, cr *Credential) Step {
+	s.Code, s.Title = cr.Code, "Pass the "+cr.Code+" exam ("+cr.Name+", "+cr.Issuer+")"
+	if lo, hi, ok := feeRange(cr); ok {
+		s.CostMin, s.CostMax = &lo, &hi
+		for _, f := range cr.Exam.Fees {
+			if f.Confidence == Secondary {
+				s.Notes = append(s.Notes, "exam fees from secondary sources (uncertain)")
+				break
+			}
+		}
+	} else {
+		s.Notes = append(s.Notes, "exam fee unknown")
+	}
+	return s
+}
+
+// experienceGainStep fills s, an experience step, with the months still to
+// gain (at no cost).
+func experienceGainStep(s Step, ps *pstep) Step {
+	s.Code = areaName(ps.idx)
+	left := ps.mMax
+	s.Title = fmt.Sprintf("Gain %d more months of %s experience (%d in total)", left, s.Code, ps.need)
+	if ps.idx < 0 {
+		s.Title = fmt.Sprintf("Gain %d more months of work experience in any area (%d in total)", left, ps.need)
+	}
+	zero := 0.0
+	s.MonthsMin, s.MonthsMax, s.CostMin, s.CostMax = &left, &left, &zero, &zero
 	return s
 }
 
