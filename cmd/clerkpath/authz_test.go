@@ -115,6 +115,7 @@ var bodies = map[string]string{
 	"POST /v1/postings:bulk":       `[{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001","date_posted":"2026-11-20"}]`,
 	"POST /v1/postings":            `{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001","date_posted":"2026-11-20"}`,
 	"PUT /v1/seekers/{id}":         `{}`,
+	"PATCH /v1/seekers/{id}":       `{}`,
 	"PUT /v1/seekers/{id}/contact": `{"display_name":"Someone"}`,
 	"PUT /v1/employers/{org}":      `{"name":"Org"}`,
 
@@ -143,6 +144,7 @@ var expect = map[string]map[string]string{
 	"GET /v1/seekers/{id}/matches":     {"seeker": "own", "counselor": "own", "admin": "all"},
 
 	"PUT /v1/seekers/{id}":                           {"seeker": "own", "admin": "all"},
+	"PATCH /v1/seekers/{id}":                         {"seeker": "own", "admin": "all"},
 	"GET /v1/seekers/{id}":                           {"seeker": "own", "counselor": "own", "admin": "all"},
 	"DELETE /v1/seekers/{id}":                        {"seeker": "own", "admin": "all"},
 	"GET /v1/seekers/{id}/export":                    {"seeker": "own", "admin": "all"},
