@@ -521,7 +521,10 @@ func (p population) seeker(ctx context.Context, h *benchHTTP, i int) error {
 }
 
 // postings submits n postings (identifiers <prefix>-000000 on) for org in
-// bulk requests of 1,000, two at a time, and returns how many were accepted.
+// bulk requests of 1,000, two at a time, and returns how many were accepted
+// as new postings: ingest answers a generated posting that shares another's
+// job key (title, place, work mode, credentials, pay) "duplicate", and a
+// duplicate joins its cluster instead of becoming a second document.
 // A request that fails with 503 (the service did not finish in time) is
 // sent again: the identifiers make a retry a duplicate, not a second copy.
 func (p population) postings(ctx context.Context, h *benchHTTP, n int, org, prefix string) (int, error) {
@@ -531,7 +534,7 @@ func (p population) postings(ctx context.Context, h *benchHTTP, n int, org, pref
 	}
 	r := rand.New(rand.NewPCG(p.seed, 1<<40))
 	recs := seedgen.Records(r, n, p.places, p.now, prefix)
-	var accepted atomic.Int64
+	var accepted, dups atomic.Int64
 	var rejected atomic.Pointer[json.RawMessage]
 	errs := make(chan error, (n+999)/1000)
 	sem := make(chan struct{}, 2)
@@ -552,11 +555,19 @@ func (p population) postings(ctx context.Context, h *benchHTTP, n int, org, pref
 				return
 			}
 			var out struct {
-				Accepted []json.RawMessage `json:"accepted"`
+				Accepted []struct {
+					Status string `json:"status"`
+				} `json:"accepted"`
 				Rejected []json.RawMessage `json:"rejected"`
 			}
 			_ = json.Unmarshal(b, &out)
-			accepted.Add(int64(len(out.Accepted)))
+			for _, a := range out.Accepted {
+				if a.Status == "duplicate" {
+					dups.Add(1)
+				} else {
+					accepted.Add(1)
+				}
+			}
 			if len(out.Rejected) > 0 {
 				rejected.CompareAndSwap(nil, &out.Rejected[0])
 			}
@@ -567,8 +578,8 @@ func (p population) postings(ctx context.Context, h *benchHTTP, n int, org, pref
 	for err := range errs {
 		return int(accepted.Load()), err
 	}
-	if r := rejected.Load(); r != nil && int(accepted.Load()) < n {
-		return int(accepted.Load()), fmt.Errorf("%d of %d postings rejected, the first: %s", n-int(accepted.Load()), n, *r)
+	if r := rejected.Load(); r != nil {
+		return int(accepted.Load()), fmt.Errorf("%d of %d postings rejected, the first: %s", n-int(accepted.Load()+dups.Load()), n, *r)
 	}
 	return int(accepted.Load()), nil
 }
@@ -669,8 +680,8 @@ func benchIngest(ctx context.Context, st *benchStack, h *benchHTTP, pop populati
 		time.Sleep(5 * time.Millisecond)
 	}
 	ours = time.Since(t0)
-	if acc < n*9/10 {
-		return 0, 0, fmt.Errorf("only %d of %d postings accepted", acc, n)
+	if acc < n/2 {
+		return 0, 0, fmt.Errorf("only %d of %d postings accepted as new", acc, n)
 	}
 	// Let reverse matching settle before the baseline runs beside nothing.
 	for done := false; !done; {

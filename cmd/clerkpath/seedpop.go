@@ -42,7 +42,7 @@ func seedPopulation(ctx context.Context, env environment, api, org string, posti
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "%d of %d postings accepted for organisation %s in %.1f s; they are searchable once matching has indexed them\n", acc, postings, org, time.Since(t).Seconds())
+		fmt.Fprintf(env.stdout, "%d of %d postings accepted as new for organisation %s in %.1f s (the rest share another's job key: duplicates); they are searchable once matching has indexed them\n", acc, postings, org, time.Since(t).Seconds())
 	}
 	return nil
 }
