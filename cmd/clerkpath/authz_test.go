@@ -20,6 +20,7 @@ type world struct {
 	seeker, counselor, org, employer, admin string // own ids
 	seeker2, counselor2, org2               string // foreign ids
 	posting, posting2                       string // own and foreign postings
+	webhook, webhook2                       string // the own and the foreign seeker's webhooks
 	tokens                                  map[string][]string
 }
 
@@ -81,6 +82,14 @@ func newWorld(t *testing.T, s *stack) *world {
 		return id
 	}
 	w.posting, w.posting2 = post(w.tokens["employer"]), post(foreignEmployer)
+	hook := func(tok []string) string {
+		code, _, b := s.do(t, "POST", "/v1/webhooks", "application/json", `{"url":"https://receiver.invalid/hook"}`, tok...)
+		if code != http.StatusCreated {
+			t.Fatalf("fixture webhook: %d %s", code, b)
+		}
+		return decode[struct{ ID string }](t, b).ID
+	}
+	w.webhook, w.webhook2 = hook(w.tokens["seeker"]), hook(foreign)
 	return w
 }
 
@@ -96,6 +105,9 @@ func (w *world) path(pattern string, own bool) (method, path string) {
 	id := pick(w.seeker, w.seeker2)
 	if strings.HasPrefix(path, "/v1/postings/") {
 		id = pick(w.posting, w.posting2)
+	}
+	if strings.HasPrefix(path, "/v1/webhooks/") {
+		id = pick(w.webhook, w.webhook2)
 	}
 	r := strings.NewReplacer("{id}", id, "{counselor}", pick(w.counselor, w.counselor2), "{org}", pick(w.org, w.org2))
 	path = r.Replace(path)
@@ -118,6 +130,7 @@ var bodies = map[string]string{
 	"PATCH /v1/seekers/{id}":       `{}`,
 	"PUT /v1/seekers/{id}/contact": `{"display_name":"Someone"}`,
 	"PUT /v1/employers/{org}":      `{"name":"Org"}`,
+	"POST /v1/webhooks":            `{"url":"https://receiver.invalid/hook"}`,
 
 	// Credentials and pathways (issue 3). The route table lists the
 	// credential route before the CEU route, so the CEUs count toward a
@@ -158,8 +171,16 @@ var expect = map[string]map[string]string{
 	"GET /v1/seekers/{id}/notes":                     {"seeker": "own", "counselor": "own", "admin": "all"},
 	"GET /v1/seekers/{id}/access-log":                {"seeker": "own", "admin": "all"},
 	"GET /v1/counselors/{counselor}/caseload":        {"counselor": "own", "admin": "all"},
-	"PUT /v1/employers/{org}":                        {"employer": "own", "admin": "all"},
-	"GET /v1/employers/{org}":                        {"employer": "own", "admin": "all"},
+	"GET /v1/counselors/{counselor}/events":          {"counselor": "own", "admin": "all"},
+	"GET /v1/seekers/{id}/events":                    {"seeker": "own", "admin": "all"},
+	// Webhooks are the caller's own: no foreign ones to reach, and another
+	// owner's webhook id is not found.
+	"POST /v1/webhooks":                {"seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"GET /v1/webhooks":                 {"seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
+	"DELETE /v1/webhooks/{id}":         {"seeker": "own", "admin": "all"},
+	"GET /v1/webhooks/{id}/deliveries": {"seeker": "own", "admin": "all"},
+	"PUT /v1/employers/{org}":          {"employer": "own", "admin": "all"},
+	"GET /v1/employers/{org}":          {"employer": "own", "admin": "all"},
 
 	// Credentials and pathways (issue 3)
 	"GET /v1/credentials":               {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
@@ -193,6 +214,9 @@ func TestEveryRouteEveryRoleOwnAndForeign(t *testing.T) {
 					w = newWorld(t, s) // destructive: a world of its own
 				}
 				m, path := w.path(pattern, own)
+				if role == "admin" && strings.HasPrefix(path, "/v1/webhooks") {
+					path += "?seeker=" + map[bool]string{true: w.seeker, false: w.seeker2}[own] // admins name the owner
+				}
 				want := rules[role] == "all" || (rules[role] == "own" && own)
 				code, _, body := s.do(t, m, path, "application/json", bodies[pattern], w.tokens[role]...)
 				denied := code == http.StatusUnauthorized || code == http.StatusForbidden ||
