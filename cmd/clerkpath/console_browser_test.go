@@ -120,15 +120,17 @@ func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 	}
 }
 
+// text reads an element's text in one script, so a live redraw between
+// finding the node and reading it cannot fail the read.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(sel))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[*string](fmt.Sprintf(`document.querySelector(%q)?.innerText ?? null`, sel)))
+	if err != nil || s == nil {
+		t.Fatalf("text of %s: %v (no such element?)", sel, err)
 	}
-	return s
+	return *s
 }
 
 // waitText waits until the element's text contains want.
@@ -145,6 +147,11 @@ func waitText(t *testing.T, ctx context.Context, sel, want string, within time.D
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// clickNow finds and clicks an element in one script.
+func clickNow(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).click()`, sel))
 }
 
 type axeViolation struct {
@@ -238,7 +245,9 @@ func TestConsoleCounselor(t *testing.T) {
 
 	// Sorting by near misses, most first, puts ana (2) above ben (1);
 	// the header says how the table is sorted.
-	do(t, ctx, "sort by near misses", chromedp.Click(`button.sort[data-key="near"]`), chromedp.Click(`button.sort[data-key="near"]`))
+	// The caseload redraws itself on each live update, so its controls are
+	// clicked in one script (a mouse click could aim at a node just replaced).
+	do(t, ctx, "sort by near misses", clickNow(`button.sort[data-key="near"]`), clickNow(`button.sort[data-key="near"]`))
 	if first := text(t, ctx, "#caseload tbody tr:first-child th"); first != "ana" {
 		t.Errorf("sorted by near misses, descending: first row %q, want ana", first)
 	}
@@ -263,7 +272,7 @@ func TestConsoleCounselor(t *testing.T) {
 	waitText(t, ctx, "#changes", "New match for ana: Scanning Clerk", 45*time.Second)
 
 	// The client's page: plan timeline, matches explained, notes.
-	do(t, ctx, "open ana", chromedp.Click(`#caseload a[href="#/clients/ana"]`), chromedp.WaitVisible("#plan-steps"))
+	do(t, ctx, "open ana", clickNow(`#caseload a[href="#/clients/ana"]`), chromedp.WaitVisible("#plan-steps"))
 	page := text(t, ctx, "main")
 	for _, want := range []string{"Client ana", "Associate degree in HIT/HIM", "20–36 months", "Pass the RHIT exam", "Medical Records Clerk", "How they match", "What closes it", "Wants day shifts"} {
 		if !strings.Contains(page, want) {

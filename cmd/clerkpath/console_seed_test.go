@@ -56,6 +56,19 @@ func seedConsole(t *testing.T, s *stack) consoleWorld {
 		t.Fatalf("seed postings: %+v", bulk)
 	}
 	w.clerkPosting = bulk.Accepted[0].ID
+	// Profiles go in once the postings are searchable: a profile written
+	// while its postings were still being indexed sometimes got no matches
+	// at all, even a minute later (2 runs in about 8 on a busy machine):
+	// a race between indexing and matching a new profile, left to
+	// matching's owner; this test is about the console.
+	testenv.Eventually(t, 60*time.Second, func() error {
+		for _, a := range bulk.Accepted {
+			if code, _, b := s.do(t, "GET", "/v1/postings/"+a.ID, "", ""); code != http.StatusOK {
+				return fmt.Errorf("posting %s: %d %s", a.ID, code, b)
+			}
+		}
+		return nil
+	})
 
 	must("PUT", "/v1/seekers/ana", "application/json", `{
 	  "education": [{"level": "high_school", "status": "completed"}],
@@ -71,7 +84,8 @@ func seedConsole(t *testing.T, s *stack) consoleWorld {
 	must("PUT", "/v1/seekers/ben/counselors/carl", "", "", w.benTok, http.StatusOK)
 	must("POST", "/v1/seekers/ana/notes", "application/json", `{"text": "Wants day shifts; ask about the RHIT exam fee waiver."}`, w.counselorTok, http.StatusCreated)
 
-	testenv.Eventually(t, 20*time.Second, func() error {
+	// Generous: under -race on a busy machine matching can take a while.
+	testenv.Eventually(t, 60*time.Second, func() error {
 		for _, id := range []string{w.ana, w.ben} {
 			tok := w.anaTok
 			if id == w.ben {
