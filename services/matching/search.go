@@ -32,6 +32,31 @@ var (
 )
 
 func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (matchingapi.SearchResponse, error) {
+	q, err := s.searchQuery(&req)
+	if err != nil {
+		return matchingapi.SearchResponse{}, err
+	}
+	res, err := s.p.Meili.Index(s.index).Search(ctx, strings.TrimSpace(req.Q), q)
+	if err != nil {
+		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
+	}
+	out := matchingapi.SearchResponse{EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Offset: req.Offset, Facets: map[string]map[string]int{}}
+	if out.Hits, err = s.searchHits(res.Hits); err != nil {
+		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
+	}
+	if b, err := json.Marshal(res.FacetDistribution); err == nil {
+		_ = json.Unmarshal(b, &out.Facets)
+	}
+	if next := req.Offset + len(res.Hits); len(res.Hits) == req.Limit && int64(next) < res.EstimatedTotalHits && next <= MaxSearchOffset {
+		out.NextCursor = encodeCursor(next)
+	}
+	return out, nil
+}
+
+// searchQuery checks a search (filling in the default limit and the
+// cursor's offset) and builds the Meilisearch query: every field in error
+// is named.
+func (s *Service) searchQuery(req *matchingapi.SearchRequest) (*meilisearch.SearchRequest, error) {
 	var fs apierr.Fields
 	if req.Limit == 0 {
 		req.Limit = DefaultSearchLimit
@@ -54,6 +79,19 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	if len(req.Q) > MaxQueryLength {
 		fs.Add("q", "at most %d characters", MaxQueryLength)
 	}
+	at, filters := s.searchPlace(req, &fs)
+	filters = append(filters, attributeFilters(req, &fs)...)
+	sort := searchSort(req.Sort, at, &fs)
+	if err := fs.Err(); err != nil {
+		return nil, err
+	}
+	return &meilisearch.SearchRequest{Limit: int64(req.Limit), Offset: int64(req.Offset), Filter: strings.Join(filters, " AND "),
+		Facets: searchFacets, Sort: sort}, nil
+}
+
+// searchPlace is where a search looks (nil: anywhere) and the filters that
+// keep open, shown postings there (or remote).
+func (s *Service) searchPlace(req *matchingapi.SearchRequest, fs *apierr.Fields) (*geo.Point, []string) {
 	filters := []string{`status = "open"`, shownFilter}
 	var at *geo.Point
 	switch {
@@ -83,6 +121,12 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	} else if req.RadiusMiles != 0 {
 		fs.Add("radius_miles", "needs a postal_code, or lat and lon")
 	}
+	return at, filters
+}
+
+// attributeFilters are the filters of a search's attribute fields.
+func attributeFilters(req *matchingapi.SearchRequest, fs *apierr.Fields) []string {
+	var filters []string
 	if req.WorkMode != "" {
 		if !slices.Contains(workModes, req.WorkMode) {
 			fs.Add("work_mode", "must be one of %s", strings.Join(workModes, ", "))
@@ -103,8 +147,13 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	} else if req.MinHourly > 0 {
 		filters = append(filters, fmt.Sprintf("salary_hourly_max >= %g", req.MinHourly))
 	}
+	return filters
+}
+
+// searchSort is a search's sort order.
+func searchSort(name string, at *geo.Point, fs *apierr.Fields) []string {
 	var sort []string
-	switch req.Sort {
+	switch name {
 	case "", "relevance":
 	case "newest":
 		sort = []string{"date_posted_ts:desc"}
@@ -119,25 +168,21 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	default:
 		fs.Add("sort", "must be one of %s", strings.Join(searchSorts, ", "))
 	}
-	if err := fs.Err(); err != nil {
-		return matchingapi.SearchResponse{}, err
-	}
-	res, err := s.p.Meili.Index(s.index).Search(ctx, strings.TrimSpace(req.Q), &meilisearch.SearchRequest{
-		Limit: int64(req.Limit), Offset: int64(req.Offset), Filter: strings.Join(filters, " AND "),
-		Facets: searchFacets, Sort: sort,
-	})
-	if err != nil {
-		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
-	}
-	out := matchingapi.SearchResponse{Hits: []map[string]any{}, EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Offset: req.Offset, Facets: map[string]map[string]int{}}
-	for _, h := range res.Hits {
+	return sort
+}
+
+// searchHits are the hits as the reply shows them: the cluster's trust
+// signals added, fields only filters use left out.
+func (s *Service) searchHits(hits meilisearch.Hits) ([]map[string]any, error) {
+	out := []map[string]any{}
+	for _, h := range hits {
 		var doc map[string]any
 		if err := h.DecodeInto(&doc); err != nil {
-			return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
+			return nil, err
 		}
 		var m clusterMember
 		if err := h.DecodeInto(&m); err != nil {
-			return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
+			return nil, err
 		}
 		t := m.trust(s.now())
 		doc["age_days"], doc["reposts"], doc["cluster_size"], doc["also_posted_by"] = t.AgeDays, t.Reposts, t.ClusterSize, t.AlsoPostedBy
@@ -150,13 +195,7 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 		for _, k := range routeFields()[1:] { // per-route filter fields: routes says it in full
 			delete(doc, k)
 		}
-		out.Hits = append(out.Hits, doc)
-	}
-	if b, err := json.Marshal(res.FacetDistribution); err == nil {
-		_ = json.Unmarshal(b, &out.Facets)
-	}
-	if next := req.Offset + len(res.Hits); len(res.Hits) == req.Limit && int64(next) < res.EstimatedTotalHits && next <= MaxSearchOffset {
-		out.NextCursor = encodeCursor(next)
+		out = append(out, doc)
 	}
 	return out, nil
 }
