@@ -443,6 +443,9 @@ func TestEveryRouteAnswersAsDocumented(t *testing.T) {
 		}
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
+			if method == "PATCH" {
+				req.Header.Set("Content-Type", "application/merge-patch+json")
+			}
 		}
 		req.Header.Set(w.tokens["admin"][0], w.tokens["admin"][1])
 		res, err := client.Do(req)

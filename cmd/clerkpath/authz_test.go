@@ -124,6 +124,8 @@ func (w *world) path(pattern string, own bool) (method, path string) {
 // bodies for routes that need one to get past validation.
 var bodies = map[string]string{
 	"POST /v1/seekers/{id}/notes":  `{"text":"Discussed the RHIT exam.","target":"RHIT"}`,
+	"PATCH /v1/postings/{id}":      `{"salary_min":20,"salary_max":25,"salary_unit":"HOUR"}`,
+	"POST /v1/postings/{id}/close": `{"reason":"on_hold"}`,
 	"POST /v1/postings:bulk":       `[{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001","date_posted":"2026-11-20"}]`,
 	"POST /v1/postings":            `{"title":"Coder","description":"Code charts.","employer":"Org","postal_code":"10001","date_posted":"2026-11-20"}`,
 	"PUT /v1/seekers/{id}":         `{}`,
@@ -153,6 +155,12 @@ var expect = map[string]map[string]string{
 	"POST /v1/postings:bulk":           {"employer": "all", "admin": "all"},
 	"GET /v1/postings/{id}":            {"anonymous": "all", "seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
 	"GET /v1/postings/{id}/candidates": {"employer": "own", "admin": "all"},
+	// Employers manage their own postings (issue 13). In table order: the
+	// patch, then the close (on hold), then the reopen, on the shared world.
+	"PATCH /v1/postings/{id}":          {"employer": "own", "admin": "all"},
+	"POST /v1/postings/{id}/close":     {"employer": "own", "admin": "all"},
+	"POST /v1/postings/{id}/reopen":    {"employer": "own", "admin": "all"},
+	"GET /v1/employers/{org}/postings": {"employer": "own", "admin": "all"},
 	"GET /v1/market":                   {"seeker": "all", "counselor": "all", "employer": "all", "admin": "all"},
 	"GET /v1/seekers/{id}/matches":     {"seeker": "own", "counselor": "own", "admin": "all"},
 
@@ -218,7 +226,11 @@ func TestEveryRouteEveryRoleOwnAndForeign(t *testing.T) {
 					path += "?seeker=" + map[bool]string{true: w.seeker, false: w.seeker2}[own] // admins name the owner
 				}
 				want := rules[role] == "all" || (rules[role] == "own" && own)
-				code, _, body := s.do(t, m, path, "application/json", bodies[pattern], w.tokens[role]...)
+				ctype := "application/json"
+				if m == "PATCH" {
+					ctype = "application/merge-patch+json"
+				}
+				code, _, body := s.do(t, m, path, ctype, bodies[pattern], w.tokens[role]...)
 				denied := code == http.StatusUnauthorized || code == http.StatusForbidden ||
 					(code == http.StatusNotFound && strings.Contains(string(body), `"code":"not_found"`))
 				name := fmt.Sprintf("%s as %s on %s", pattern, role, map[bool]string{true: "own", false: "foreign"}[own])

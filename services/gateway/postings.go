@@ -43,6 +43,9 @@ func (s *server) handleSubmit(mode string, limit int64) http.Handler {
 		h.Set("Content-Type", r.Header.Get("Content-Type"))
 		h.Set(ingestapi.HeaderEmployerOrg, employerOrg(r))
 		h.Set(ingestapi.HeaderMode, mode)
+		if v := r.URL.Query().Get("sync"); v != "" {
+			h.Set(ingestapi.HeaderSync, v) // ingest checks it: true or false, bulk only
+		}
 		if cols := r.URL.Query().Get("columns"); cols != "" {
 			m, err := parseColumns(cols)
 			if err != nil {
@@ -114,4 +117,86 @@ func employerOrg(r *http.Request) string {
 		return r.URL.Query().Get("org")
 	}
 	return p.Org
+}
+
+// caller is who asks ingest to change a posting: the employer's
+// organisation, or an admin (any organisation). Ingest answers not_found
+// for a posting of another organisation; the gateway cannot check the
+// owner itself, as a closed posting has left matching's index.
+func caller(r *http.Request) ingestapi.Caller {
+	p := auth.PrincipalFrom(r.Context())
+	return ingestapi.Caller{Org: p.Org, Admin: p.Role == auth.RoleAdmin}
+}
+
+// handleEmployerPostings lists an organisation's postings with their
+// status, newest first.
+func (s *server) handleEmployerPostings() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := r.URL.Query()
+		q := query{r: r}
+		req := ingestapi.ListRequest{EmployerID: r.PathValue("org"), Status: v.Get("status"), Cursor: v.Get("cursor"), Limit: q.Int("limit")}
+		if err := q.fs.Err(); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		res, err := ingestapi.Postings.Forward(r.Context(), s.nc, req)
+		s.reply(w, r, res, err, http.StatusOK)
+	})
+}
+
+// handlePatchPosting changes an open posting with a JSON Merge Patch over
+// the fields as submitted; If-Match must carry the posting's version (its
+// ETag), and the answer carries the new one.
+func (s *server) handlePatchPosting() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mt := mediaType(r); mt != mergePatchType {
+			w.Header().Set("Accept-Patch", mergePatchType)
+			s.writeError(w, r, apierr.New(apierr.Unsupported, "Content-Type %q is not supported here; send a JSON Merge Patch as %s", r.Header.Get("Content-Type"), mergePatchType))
+			return
+		}
+		body, err := readBody(w, r, MaxJSONBody)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		im := strings.Trim(strings.TrimPrefix(strings.TrimSpace(r.Header.Get("If-Match")), "W/"), `"`)
+		out, err := ingestapi.Patch.Call(r.Context(), s.nc, ingestapi.PatchRequest{Caller: caller(r), ID: r.PathValue("id"), IfMatch: im, Patch: body})
+		s.writePostingSummary(w, r, out, err)
+	})
+}
+
+// handleClosePosting closes a posting: {"reason":"filled|withdrawn|on_hold"}.
+func (s *server) handleClosePosting() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Reason string `json:"reason"`
+		}
+		if err := decodeBody(w, r, &body); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out, err := ingestapi.Close.Call(r.Context(), s.nc, ingestapi.CloseRequest{Caller: caller(r), ID: r.PathValue("id"), Reason: body.Reason})
+		s.writePostingSummary(w, r, out, err)
+	})
+}
+
+// handleReopenPosting reopens a posting closed as withdrawn or on hold.
+func (s *server) handleReopenPosting() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, err := ingestapi.Reopen.Call(r.Context(), s.nc, ingestapi.ReopenRequest{Caller: caller(r), ID: r.PathValue("id")})
+		s.writePostingSummary(w, r, out, err)
+	})
+}
+
+// writePostingSummary answers with a posting's summary and its version as
+// the ETag.
+func (s *server) writePostingSummary(w http.ResponseWriter, r *http.Request, out ingestapi.PostingSummary, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if out.Version != "" {
+		w.Header().Set("ETag", `"`+out.Version+`"`)
+	}
+	writeJSON(w, http.StatusOK, out)
 }

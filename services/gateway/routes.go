@@ -45,6 +45,11 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"GET /v1/postings/search", public, s.handleSearchPostings()},
 		{"GET /v1/postings/{id}", public, s.handleGetPosting()},
 		{"GET /v1/postings/{id}/candidates", access{roles: employers, posting: "id"}, s.handleCandidates()},
+		// Employers manage their postings (issue 13); ingest checks the owner.
+		{"PATCH /v1/postings/{id}", access{roles: employers}, s.handlePatchPosting()},
+		{"POST /v1/postings/{id}/close", access{roles: employers}, s.handleClosePosting()},
+		{"POST /v1/postings/{id}/reopen", access{roles: employers}, s.handleReopenPosting()},
+		{"GET /v1/employers/{org}/postings", access{roles: employers, org: "org"}, s.handleEmployerPostings()},
 		{"GET /v1/market", access{roles: allRoles}, s.handleMarket()},
 
 		{"PUT /v1/seekers/{id}", access{roles: seekers, seeker: "id", rel: relSelf}, s.handlePutSeeker()},

@@ -211,6 +211,11 @@ func (s *Service) revalidate(r record, raw []byte) (normalized, error) {
 		return normalized{}, err
 	}
 	n.warnings = unprefix(n.warnings)
+	if rec.Identifier == "" {
+		// Without an identifier the id came from the first content: a
+		// changed posting keeps it.
+		n.p.ID = r.id
+	}
 	if n.p.ID != r.id {
 		return normalized{}, apierr.InvalidFields(apierr.FieldError{Field: "employer", Message: "the employer and identifier name the posting; they cannot change"})
 	}
@@ -231,7 +236,9 @@ func (s *Service) publishAndRemember(ctx context.Context, org string, a accepted
 }
 
 // patch applies a JSON Merge Patch (RFC 7396) to an open posting's
-// submitted fields. If-Match must name the current version; the merged
+// submitted fields. If-Match, when given, must name the current version
+// (as for a seeker's PATCH, a merge patch without it applies to the
+// current version: it only touches the fields it names); the merged
 // posting is validated as a new one and published as jobs.updated.
 func (s *Service) patch(ctx context.Context, req ingestapi.PatchRequest) (ingestapi.PostingSummary, error) {
 	r, err := s.owned(ctx, req.Caller, req.ID)
@@ -239,11 +246,9 @@ func (s *Service) patch(ctx context.Context, req ingestapi.PatchRequest) (ingest
 		return ingestapi.PostingSummary{}, err
 	}
 	switch {
-	case req.IfMatch == "":
-		return ingestapi.PostingSummary{}, apierr.InvalidFields(apierr.FieldError{Field: "If-Match", Message: `required: the posting's version (its "version" in your postings list, or the ETag of the last PATCH)`})
 	case r.status != ingestapi.StatusOpen:
 		return ingestapi.PostingSummary{}, apierr.New(apierr.Conflict, "posting %s is %s (%s); reopen it before changing it", r.id, r.status, r.reason)
-	case req.IfMatch != r.fingerprint:
+	case req.IfMatch != "" && req.IfMatch != "*" && req.IfMatch != r.fingerprint:
 		return ingestapi.PostingSummary{}, apierr.New(apierr.PreconditionFail, "posting %s changed since version %s (now %s); read it again and patch that", r.id, req.IfMatch, r.fingerprint)
 	}
 	merged, err := MergePatch(r.raw, req.Patch)

@@ -174,9 +174,7 @@ func TestPatchIsAMergePatchCheckedAsANewPosting(t *testing.T) {
 	patch := func(ifMatch, body string) (ingestapi.PostingSummary, error) {
 		return ingestapi.Patch.Call(ctx, p.NC, ingestapi.PatchRequest{Caller: acme, ID: id, IfMatch: ifMatch, Patch: json.RawMessage(body)})
 	}
-	_, err := patch("", `{"title":"Senior Records Clerk"}`)
-	wantField(t, err, "If-Match", "required")
-	_, err = patch("stale", `{"title":"Senior Records Clerk"}`)
+	_, err := patch("stale", `{"title":"Senior Records Clerk"}`)
 	wantCode(t, err, apierr.PreconditionFail)
 	_, err = ingestapi.Patch.Call(ctx, p.NC, ingestapi.PatchRequest{Caller: ingestapi.Caller{Org: "zeta"}, ID: id, IfMatch: v, Patch: json.RawMessage(`{"title":"x"}`)})
 	wantCode(t, err, apierr.NotFound)
@@ -222,6 +220,12 @@ func TestPatchIsAMergePatchCheckedAsANewPosting(t *testing.T) {
 	}
 	if n := countSubject(t, p, events.JobsUpdated); n != 1 {
 		t.Fatalf("a no-op patch published: jobs.updated holds %d", n)
+	}
+	// A posting without an identifier keeps its id (its first content's)
+	// when patched.
+	bare := mustSubmit(t, p, "acme", "single", jobJSON("", "File Clerk", "95814")).Accepted[0].ID
+	if got, err := ingestapi.Patch.Call(ctx, p.NC, ingestapi.PatchRequest{Caller: acme, ID: bare, Patch: json.RawMessage(`{"title":"Senior File Clerk"}`)}); err != nil || got.ID != bare || got.Title != "Senior File Clerk" {
+		t.Fatalf("patch without identifier or If-Match: %+v %v", got, err)
 	}
 	// A closed posting is reopened before it is changed.
 	if _, err := ingestapi.Close.Call(ctx, p.NC, ingestapi.CloseRequest{Caller: acme, ID: id, Reason: ingestapi.ReasonOnHold}); err != nil {

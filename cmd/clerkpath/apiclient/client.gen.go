@@ -582,6 +582,57 @@ func (e PostingRouteEducationMin) Valid() bool {
 	}
 }
 
+// Defines values for PostingSummaryReason.
+const (
+	PostingSummaryReasonExpired         PostingSummaryReason = "expired"
+	PostingSummaryReasonFilled          PostingSummaryReason = "filled"
+	PostingSummaryReasonOnHold          PostingSummaryReason = "on_hold"
+	PostingSummaryReasonRemovedFromFeed PostingSummaryReason = "removed_from_feed"
+	PostingSummaryReasonStale           PostingSummaryReason = "stale"
+	PostingSummaryReasonWithdrawn       PostingSummaryReason = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the PostingSummaryReason enum.
+func (e PostingSummaryReason) Valid() bool {
+	switch e {
+	case PostingSummaryReasonExpired:
+		return true
+	case PostingSummaryReasonFilled:
+		return true
+	case PostingSummaryReasonOnHold:
+		return true
+	case PostingSummaryReasonRemovedFromFeed:
+		return true
+	case PostingSummaryReasonStale:
+		return true
+	case PostingSummaryReasonWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PostingSummaryStatus.
+const (
+	PostingSummaryStatusClosed PostingSummaryStatus = "closed"
+	PostingSummaryStatusOpen   PostingSummaryStatus = "open"
+	PostingSummaryStatusStale  PostingSummaryStatus = "stale"
+)
+
+// Valid indicates whether the value is a known member of the PostingSummaryStatus enum.
+func (e PostingSummaryStatus) Valid() bool {
+	switch e {
+	case PostingSummaryStatusClosed:
+		return true
+	case PostingSummaryStatusOpen:
+		return true
+	case PostingSummaryStatusStale:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProblemCode.
 const (
 	ProblemCodeConflict         ProblemCode = "conflict"
@@ -860,6 +911,7 @@ func (e StepRecurrenceConfidence) Valid() bool {
 
 // Defines values for SubmitOutcomeStatus.
 const (
+	SubmitOutcomeStatusClosed    SubmitOutcomeStatus = "closed"
 	SubmitOutcomeStatusDuplicate SubmitOutcomeStatus = "duplicate"
 	SubmitOutcomeStatusPosted    SubmitOutcomeStatus = "posted"
 	SubmitOutcomeStatusUpdated   SubmitOutcomeStatus = "updated"
@@ -868,6 +920,8 @@ const (
 // Valid indicates whether the value is a known member of the SubmitOutcomeStatus enum.
 func (e SubmitOutcomeStatus) Valid() bool {
 	switch e {
+	case SubmitOutcomeStatusClosed:
+		return true
 	case SubmitOutcomeStatusDuplicate:
 		return true
 	case SubmitOutcomeStatusPosted:
@@ -987,6 +1041,27 @@ func (e Optimize) Valid() bool {
 	}
 }
 
+// Defines values for ListEmployerPostingsParamsStatus.
+const (
+	ListEmployerPostingsParamsStatusClosed ListEmployerPostingsParamsStatus = "closed"
+	ListEmployerPostingsParamsStatusOpen   ListEmployerPostingsParamsStatus = "open"
+	ListEmployerPostingsParamsStatusStale  ListEmployerPostingsParamsStatus = "stale"
+)
+
+// Valid indicates whether the value is a known member of the ListEmployerPostingsParamsStatus enum.
+func (e ListEmployerPostingsParamsStatus) Valid() bool {
+	switch e {
+	case ListEmployerPostingsParamsStatusClosed:
+		return true
+	case ListEmployerPostingsParamsStatusOpen:
+		return true
+	case ListEmployerPostingsParamsStatusStale:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PlanPathwayParamsOptimize.
 const (
 	PlanPathwayParamsOptimizeCost PlanPathwayParamsOptimize = "cost"
@@ -1062,6 +1137,27 @@ func (e SearchPostingsParamsSort) Valid() bool {
 	case SearchPostingsParamsSortPay:
 		return true
 	case SearchPostingsParamsSortRelevance:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClosePostingJSONBodyReason.
+const (
+	ClosePostingJSONBodyReasonFilled    ClosePostingJSONBodyReason = "filled"
+	ClosePostingJSONBodyReasonOnHold    ClosePostingJSONBodyReason = "on_hold"
+	ClosePostingJSONBodyReasonWithdrawn ClosePostingJSONBodyReason = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the ClosePostingJSONBodyReason enum.
+func (e ClosePostingJSONBodyReason) Valid() bool {
+	switch e {
+	case ClosePostingJSONBodyReasonFilled:
+		return true
+	case ClosePostingJSONBodyReasonOnHold:
+		return true
+	case ClosePostingJSONBodyReasonWithdrawn:
 		return true
 	default:
 		return false
@@ -2172,6 +2268,12 @@ type PostingInputSalaryUnit string
 // PostingInputWorkMode defines model for PostingInput.WorkMode.
 type PostingInputWorkMode string
 
+// PostingList defines model for PostingList.
+type PostingList struct {
+	NextCursor *string          `json:"next_cursor,omitempty"`
+	Postings   []PostingSummary `json:"postings"`
+}
+
 // PostingLocation Where the job is; lat and lon are absent when unknown.
 type PostingLocation struct {
 	Country    *string  `json:"country,omitempty"`
@@ -2194,6 +2296,36 @@ type PostingRoute struct {
 
 // PostingRouteEducationMin Empty when this route states none.
 type PostingRouteEducationMin string
+
+// PostingSummary What the owning organisation sees of its posting.
+type PostingSummary struct {
+	// AgeDays Whole days since date_posted.
+	AgeDays   int        `json:"age_days"`
+	ClosedAt  *time.Time `json:"closed_at,omitempty"`
+	ClusterId string     `json:"cluster_id"`
+
+	// ClusterSize Open postings in the duplicate cluster, this one included when open.
+	ClusterSize int                   `json:"cluster_size"`
+	DatePosted  time.Time             `json:"date_posted"`
+	EmployerId  string                `json:"employer_id"`
+	FirstSeen   time.Time             `json:"first_seen"`
+	Id          string                `json:"id"`
+	Identifier  *string               `json:"identifier,omitempty"`
+	Reason      *PostingSummaryReason `json:"reason,omitempty"`
+	Status      PostingSummaryStatus  `json:"status"`
+	Title       string                `json:"title"`
+	UpdatedAt   time.Time             `json:"updated_at"`
+
+	// Version The fingerprint of the current content: If-Match of a PATCH.
+	Version  string        `json:"version"`
+	Warnings *[]FieldError `json:"warnings,omitempty"`
+}
+
+// PostingSummaryReason defines model for PostingSummary.Reason.
+type PostingSummaryReason string
+
+// PostingSummaryStatus defines model for PostingSummary.Status.
+type PostingSummaryStatus string
 
 // Problem An RFC 9457 problem document (`application/problem+json`). Every error of the API is one.
 type Problem struct {
@@ -2691,16 +2823,27 @@ type SubmitOutcome struct {
 	Index int `json:"index"`
 
 	// Sequence The JOBS stream sequence of its event.
-	Sequence *int64              `json:"sequence,omitempty"`
-	Status   SubmitOutcomeStatus `json:"status"`
+	Sequence *int64 `json:"sequence,omitempty"`
+
+	// Status `closed`: the organisation closed this posting (filled, withdrawn, on hold); a resubmission leaves it closed.
+	Status SubmitOutcomeStatus `json:"status"`
+
+	// Warnings Accepted fields that could not be checked: a ZIP code while the ZIP centroids are not loaded (the posting then has no coordinates).
+	Warnings *[]FieldError `json:"warnings,omitempty"`
 }
 
-// SubmitOutcomeStatus defines model for SubmitOutcome.Status.
+// SubmitOutcomeStatus `closed`: the organisation closed this posting (filled, withdrawn, on hold); a resubmission leaves it closed.
 type SubmitOutcomeStatus string
 
 // SubmitResult What became of each record. Accepted postings are stored in JetStream before the answer.
 type SubmitResult struct {
-	Accepted []SubmitOutcome  `json:"accepted"`
+	Accepted []SubmitOutcome `json:"accepted"`
+
+	// Closed With sync=true: the organisation's postings missing from the feed, now closed as removed_from_feed.
+	Closed *[]string `json:"closed,omitempty"`
+
+	// KeptOpen With sync=true: postings missing from the accepted records kept open because a rejected row names them (or a rejected row could not be read).
+	KeptOpen *[]string        `json:"kept_open,omitempty"`
 	Rejected []RejectedRecord `json:"rejected"`
 }
 
@@ -2930,6 +3073,21 @@ type GetCounselorEventsParams struct {
 	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
+// ListEmployerPostingsParams defines parameters for ListEmployerPostings.
+type ListEmployerPostingsParams struct {
+	// Status Only postings in this status.
+	Status *ListEmployerPostingsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit50Of100 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor from the previous page (opaque).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListEmployerPostingsParamsStatus defines parameters for ListEmployerPostings.
+type ListEmployerPostingsParamsStatus string
+
 // GetMarketParams defines parameters for GetMarket.
 type GetMarketParams struct {
 	// Zip A US ZIP code to search around.
@@ -3026,6 +3184,15 @@ type SearchPostingsParamsWorkMode string
 // SearchPostingsParamsSort defines parameters for SearchPostings.
 type SearchPostingsParamsSort string
 
+// PatchPostingApplicationMergePatchPlusJSONBody defines parameters for PatchPosting.
+type PatchPostingApplicationMergePatchPlusJSONBody = map[string]interface{}
+
+// PatchPostingParams defines parameters for PatchPosting.
+type PatchPostingParams struct {
+	// IfMatch The posting's version: `version` in the organisation's postings list, or the ETag of the last change; a stale one is 412. Absent or `*`: the patch applies to the current version (it only touches the fields it names).
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // ListCandidatesParams defines parameters for ListCandidates.
 type ListCandidatesParams struct {
 	// Limit Page size.
@@ -3033,6 +3200,26 @@ type ListCandidatesParams struct {
 
 	// Cursor next_cursor from the previous page (opaque).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ClosePostingJSONBody defines parameters for ClosePosting.
+type ClosePostingJSONBody struct {
+	Reason ClosePostingJSONBodyReason `json:"reason"`
+}
+
+// ClosePostingParams defines parameters for ClosePosting.
+type ClosePostingParams struct {
+	// IdempotencyKey Makes the POST safe to retry: the first answer (other than a 5xx) is stored for 24 hours and replayed, with `Idempotent-Replayed: true`, to any request with the same key from the same caller. The same key with a different body is 422; while the first request still runs, 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ClosePostingJSONBodyReason defines parameters for ClosePosting.
+type ClosePostingJSONBodyReason string
+
+// ReopenPostingParams defines parameters for ReopenPosting.
+type ReopenPostingParams struct {
+	// IdempotencyKey Makes the POST safe to retry: the first answer (other than a 5xx) is stored for 24 hours and replayed, with `Idempotent-Replayed: true`, to any request with the same key from the same caller. The same key with a different body is 422; while the first request still runs, 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // SubmitPostingsBulkJSONBody defines parameters for SubmitPostingsBulk.
@@ -3048,6 +3235,9 @@ type SubmitPostingsBulkParams struct {
 
 	// Org Admins only: the organisation to post for. Employers always post for the organisation in their token.
 	Org *string `form:"org,omitempty" json:"org,omitempty"`
+
+	// Sync `true`: the body is the organisation's whole feed (an ATS export). Its open postings missing from the feed are closed with reason `removed_from_feed` (listed in `closed`); another organisation's postings never are. A rejected row that names a posting (its identifier) keeps that posting open, and a rejected row that cannot be read keeps every missing posting open (`kept_open`): a typo must not close a live job.
+	Sync *bool `form:"sync,omitempty" json:"sync,omitempty"`
 
 	// IdempotencyKey Makes the POST safe to retry: the first answer (other than a 5xx) is stored for 24 hours and replayed, with `Idempotent-Replayed: true`, to any request with the same key from the same caller. The same key with a different body is 422; while the first request still runs, 409.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -3191,6 +3381,12 @@ type SubmitPostingJSONRequestBody = PostingInput
 
 // SubmitPostingApplicationLdPlusJSONRequestBody defines body for SubmitPosting for application/ld+json ContentType.
 type SubmitPostingApplicationLdPlusJSONRequestBody = SubmitPostingApplicationLdPlusJSONBody
+
+// PatchPostingApplicationMergePatchPlusJSONRequestBody defines body for PatchPosting for application/merge-patch+json ContentType.
+type PatchPostingApplicationMergePatchPlusJSONRequestBody = PatchPostingApplicationMergePatchPlusJSONBody
+
+// ClosePostingJSONRequestBody defines body for ClosePosting for application/json ContentType.
+type ClosePostingJSONRequestBody ClosePostingJSONBody
 
 // SubmitPostingsBulkJSONRequestBody defines body for SubmitPostingsBulk for application/json ContentType.
 type SubmitPostingsBulkJSONRequestBody = SubmitPostingsBulkJSONBody
@@ -3362,6 +3558,13 @@ type ClientInterface interface {
 	// Corresponds with PUT /v1/employers/{org} (the `PutEmployer` operationId).
 	PutEmployer(ctx context.Context, org Org, body PutEmployerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListEmployerPostings An organisation's postings
+	//
+	// The organisation's postings, newest first (by when they were first received), each with its status (`open`, `closed`, `stale`) and reason (`expired`, `stale`, `filled`, `withdrawn`, `on_hold`, `removed_from_feed`), age, version and the number of open postings in its duplicate cluster. Employers list only their own organisation. The candidate count is not included: it is computed per posting by `GET /v1/postings/{id}/candidates`, too costly for a list.
+	//
+	// Corresponds with GET /v1/employers/{org}/postings (the `ListEmployerPostings` operationId).
+	ListEmployerPostings(ctx context.Context, org Org, params *ListEmployerPostingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMarket Job-market demand near a place
 	//
 	// Give zip, or lat and lon.
@@ -3425,12 +3628,55 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/postings/{id} (the `GetPosting` operationId).
 	GetPosting(ctx context.Context, id PostingID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PatchPostingWithBody Change part of a posting
+	//
+	// Applies a JSON Merge Patch (RFC 7396) to the posting's fields as submitted (the plain shape of `POST /v1/postings`): the fields named change, `null` removes one, the rest stay. The merged posting is validated as a new one (dates, ZIP code against the centroids, required fields) and published as `jobs.updated`; a patch that changes nothing publishes nothing. `identifier` (and, with it, `employer`) name the posting and cannot change. Only the owning organisation (or an admin) may patch; another organisation's posting answers 404. A closed posting answers 409: reopen it first.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/postings/{id} (the `PatchPosting` operationId).
+	PatchPostingWithBody(ctx context.Context, id PostingID, params *PatchPostingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchPostingWithApplicationMergePatchPlusJSONBody Change part of a posting
+	//
+	// Applies a JSON Merge Patch (RFC 7396) to the posting's fields as submitted (the plain shape of `POST /v1/postings`): the fields named change, `null` removes one, the rest stay. The merged posting is validated as a new one (dates, ZIP code against the centroids, required fields) and published as `jobs.updated`; a patch that changes nothing publishes nothing. `identifier` (and, with it, `employer`) name the posting and cannot change. Only the owning organisation (or an admin) may patch; another organisation's posting answers 404. A closed posting answers 409: reopen it first.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/postings/{id} (the `PatchPosting` operationId).
+	PatchPostingWithApplicationMergePatchPlusJSONBody(ctx context.Context, id PostingID, params *PatchPostingParams, body PatchPostingApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCandidates Candidates for a posting
 	//
 	// Employers see candidates only for their own organisation's postings (another organisation's posting answers 404).
 	//
 	// Corresponds with GET /v1/postings/{id}/candidates (the `ListCandidates` operationId).
 	ListCandidates(ctx context.Context, id PostingID, params *ListCandidatesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClosePostingWithBody Close a posting
+	//
+	// Closes an open posting of the caller's organisation with a reason: `filled`, `withdrawn` or `on_hold`. It leaves search and every seeker's matches within seconds (`jobs.closed` with the reason; candidates are told nothing about who filled it). Closing a closed posting answers its state and publishes nothing. A posting the organisation closed stays closed when its feed sends it again; `POST …/reopen` opens `withdrawn` and `on_hold` postings again. Another organisation's posting answers 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/postings/{id}/close (the `ClosePosting` operationId).
+	ClosePostingWithBody(ctx context.Context, id PostingID, params *ClosePostingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClosePosting Close a posting
+	//
+	// Closes an open posting of the caller's organisation with a reason: `filled`, `withdrawn` or `on_hold`. It leaves search and every seeker's matches within seconds (`jobs.closed` with the reason; candidates are told nothing about who filled it). Closing a closed posting answers its state and publishes nothing. A posting the organisation closed stays closed when its feed sends it again; `POST …/reopen` opens `withdrawn` and `on_hold` postings again. Another organisation's posting answers 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/postings/{id}/close (the `ClosePosting` operationId).
+	ClosePosting(ctx context.Context, id PostingID, params *ClosePostingParams, body ClosePostingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReopenPosting Reopen a posting
+	//
+	// Opens a posting closed as `withdrawn` or `on_hold` again: validated as a new posting (an expired `valid_through` is a 400) and published as `jobs.posted`. A `filled` posting does not reopen (409): a new opening is a new posting with its own identifier. Postings that expired, went stale or left a synced feed come back by being submitted again. Reopening an open posting answers its state.
+	//
+	// Corresponds with POST /v1/postings/{id}/reopen (the `ReopenPosting` operationId).
+	ReopenPosting(ctx context.Context, id PostingID, params *ReopenPostingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SubmitPostingsBulkWithBody Post many jobs
 	//
@@ -3864,6 +4110,23 @@ func (c *Client) PutEmployer(ctx context.Context, org Org, body PutEmployerJSONR
 	return c.Client.Do(req)
 }
 
+// ListEmployerPostings An organisation's postings
+//
+// The organisation's postings, newest first (by when they were first received), each with its status (`open`, `closed`, `stale`) and reason (`expired`, `stale`, `filled`, `withdrawn`, `on_hold`, `removed_from_feed`), age, version and the number of open postings in its duplicate cluster. Employers list only their own organisation. The candidate count is not included: it is computed per posting by `GET /v1/postings/{id}/candidates`, too costly for a list.
+//
+// Corresponds with GET /v1/employers/{org}/postings (the `ListEmployerPostings` operationId).
+func (c *Client) ListEmployerPostings(ctx context.Context, org Org, params *ListEmployerPostingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEmployerPostingsRequest(c.Server, org, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetMarket Job-market demand near a place
 //
 // Give zip, or lat and lon.
@@ -4017,6 +4280,44 @@ func (c *Client) GetPosting(ctx context.Context, id PostingID, reqEditors ...Req
 	return c.Client.Do(req)
 }
 
+// PatchPostingWithBody Change part of a posting
+//
+// Applies a JSON Merge Patch (RFC 7396) to the posting's fields as submitted (the plain shape of `POST /v1/postings`): the fields named change, `null` removes one, the rest stay. The merged posting is validated as a new one (dates, ZIP code against the centroids, required fields) and published as `jobs.updated`; a patch that changes nothing publishes nothing. `identifier` (and, with it, `employer`) name the posting and cannot change. Only the owning organisation (or an admin) may patch; another organisation's posting answers 404. A closed posting answers 409: reopen it first.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/postings/{id} (the `PatchPosting` operationId).
+func (c *Client) PatchPostingWithBody(ctx context.Context, id PostingID, params *PatchPostingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchPostingRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchPostingWithApplicationMergePatchPlusJSONBody Change part of a posting
+//
+// Applies a JSON Merge Patch (RFC 7396) to the posting's fields as submitted (the plain shape of `POST /v1/postings`): the fields named change, `null` removes one, the rest stay. The merged posting is validated as a new one (dates, ZIP code against the centroids, required fields) and published as `jobs.updated`; a patch that changes nothing publishes nothing. `identifier` (and, with it, `employer`) name the posting and cannot change. Only the owning organisation (or an admin) may patch; another organisation's posting answers 404. A closed posting answers 409: reopen it first.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/postings/{id} (the `PatchPosting` operationId).
+func (c *Client) PatchPostingWithApplicationMergePatchPlusJSONBody(ctx context.Context, id PostingID, params *PatchPostingParams, body PatchPostingApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchPostingRequestWithApplicationMergePatchPlusJSONBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListCandidates Candidates for a posting
 //
 // Employers see candidates only for their own organisation's postings (another organisation's posting answers 404).
@@ -4024,6 +4325,61 @@ func (c *Client) GetPosting(ctx context.Context, id PostingID, reqEditors ...Req
 // Corresponds with GET /v1/postings/{id}/candidates (the `ListCandidates` operationId).
 func (c *Client) ListCandidates(ctx context.Context, id PostingID, params *ListCandidatesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCandidatesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClosePostingWithBody Close a posting
+//
+// Closes an open posting of the caller's organisation with a reason: `filled`, `withdrawn` or `on_hold`. It leaves search and every seeker's matches within seconds (`jobs.closed` with the reason; candidates are told nothing about who filled it). Closing a closed posting answers its state and publishes nothing. A posting the organisation closed stays closed when its feed sends it again; `POST …/reopen` opens `withdrawn` and `on_hold` postings again. Another organisation's posting answers 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/postings/{id}/close (the `ClosePosting` operationId).
+func (c *Client) ClosePostingWithBody(ctx context.Context, id PostingID, params *ClosePostingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClosePostingRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClosePosting Close a posting
+//
+// Closes an open posting of the caller's organisation with a reason: `filled`, `withdrawn` or `on_hold`. It leaves search and every seeker's matches within seconds (`jobs.closed` with the reason; candidates are told nothing about who filled it). Closing a closed posting answers its state and publishes nothing. A posting the organisation closed stays closed when its feed sends it again; `POST …/reopen` opens `withdrawn` and `on_hold` postings again. Another organisation's posting answers 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/postings/{id}/close (the `ClosePosting` operationId).
+func (c *Client) ClosePosting(ctx context.Context, id PostingID, params *ClosePostingParams, body ClosePostingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClosePostingRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReopenPosting Reopen a posting
+//
+// Opens a posting closed as `withdrawn` or `on_hold` again: validated as a new posting (an expired `valid_through` is a 400) and published as `jobs.posted`. A `filled` posting does not reopen (409): a new opening is a new posting with its own identifier. Postings that expired, went stale or left a synced feed come back by being submitted again. Reopening an open posting answers its state.
+//
+// Corresponds with POST /v1/postings/{id}/reopen (the `ReopenPosting` operationId).
+func (c *Client) ReopenPosting(ctx context.Context, id PostingID, params *ReopenPostingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReopenPostingRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4986,6 +5342,91 @@ func NewPutEmployerRequestWithBody(server string, org Org, contentType string, b
 	return req, nil
 }
 
+// NewListEmployerPostingsRequest constructs an http.Request for the ListEmployerPostings method
+func NewListEmployerPostingsRequest(server string, org Org, params *ListEmployerPostingsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/employers/%s/postings", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetMarketRequest constructs an http.Request for the GetMarket method
 func NewGetMarketRequest(server string, params *GetMarketParams) (*http.Request, error) {
 	var err error
@@ -5558,6 +5999,68 @@ func NewGetPostingRequest(server string, id PostingID) (*http.Request, error) {
 	return req, nil
 }
 
+// NewPatchPostingRequestWithApplicationMergePatchPlusJSONBody calls the generic PatchPosting builder with application/merge-patch+json body
+func NewPatchPostingRequestWithApplicationMergePatchPlusJSONBody(server string, id PostingID, params *PatchPostingParams, body PatchPostingApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchPostingRequestWithBody(server, id, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewPatchPostingRequestWithBody constructs an http.Request for the PatchPosting method, with any body, and a specified content type
+func NewPatchPostingRequestWithBody(server string, id PostingID, params *PatchPostingParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/postings/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListCandidatesRequest constructs an http.Request for the ListCandidates method
 func NewListCandidatesRequest(server string, id PostingID, params *ListCandidatesParams) (*http.Request, error) {
 	var err error
@@ -5631,6 +6134,117 @@ func NewListCandidatesRequest(server string, id PostingID, params *ListCandidate
 	return req, nil
 }
 
+// NewClosePostingRequest calls the generic ClosePosting builder with application/json body
+func NewClosePostingRequest(server string, id PostingID, params *ClosePostingParams, body ClosePostingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewClosePostingRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewClosePostingRequestWithBody constructs an http.Request for the ClosePosting method, with any body, and a specified content type
+func NewClosePostingRequestWithBody(server string, id PostingID, params *ClosePostingParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/postings/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewReopenPostingRequest constructs an http.Request for the ReopenPosting method
+func NewReopenPostingRequest(server string, id PostingID, params *ReopenPostingParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/postings/%s/reopen", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewSubmitPostingsBulkRequest calls the generic SubmitPostingsBulk builder with application/json body
 func NewSubmitPostingsBulkRequest(server string, params *SubmitPostingsBulkParams, body SubmitPostingsBulkJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5696,6 +6310,18 @@ func NewSubmitPostingsBulkRequestWithBody(server string, params *SubmitPostingsB
 		if params.Org != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "org", *params.Org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sync != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sync", *params.Sync, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7265,6 +7891,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /v1/employers/{org} (the `PutEmployer` operationId).
 	PutEmployerWithResponse(ctx context.Context, org Org, body PutEmployerJSONRequestBody, reqEditors ...RequestEditorFn) (*PutEmployerResponse, error)
 
+	// ListEmployerPostingsWithResponse An organisation's postings
+	//
+	// The organisation's postings, newest first (by when they were first received), each with its status (`open`, `closed`, `stale`) and reason (`expired`, `stale`, `filled`, `withdrawn`, `on_hold`, `removed_from_feed`), age, version and the number of open postings in its duplicate cluster. Employers list only their own organisation. The candidate count is not included: it is computed per posting by `GET /v1/postings/{id}/candidates`, too costly for a list.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/employers/{org}/postings (the `ListEmployerPostings` operationId).
+	ListEmployerPostingsWithResponse(ctx context.Context, org Org, params *ListEmployerPostingsParams, reqEditors ...RequestEditorFn) (*ListEmployerPostingsResponse, error)
+
 	// GetMarketWithResponse Job-market demand near a place
 	//
 	// Give zip, or lat and lon.
@@ -7336,6 +7971,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/postings/{id} (the `GetPosting` operationId).
 	GetPostingWithResponse(ctx context.Context, id PostingID, reqEditors ...RequestEditorFn) (*GetPostingResponse, error)
 
+	// PatchPostingWithBodyWithResponse Change part of a posting
+	//
+	// Applies a JSON Merge Patch (RFC 7396) to the posting's fields as submitted (the plain shape of `POST /v1/postings`): the fields named change, `null` removes one, the rest stay. The merged posting is validated as a new one (dates, ZIP code against the centroids, required fields) and published as `jobs.updated`; a patch that changes nothing publishes nothing. `identifier` (and, with it, `employer`) name the posting and cannot change. Only the owning organisation (or an admin) may patch; another organisation's posting answers 404. A closed posting answers 409: reopen it first.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/postings/{id} (the `PatchPosting` operationId).
+	PatchPostingWithBodyWithResponse(ctx context.Context, id PostingID, params *PatchPostingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchPostingResponse, error)
+
+	// PatchPostingWithApplicationMergePatchPlusJSONBodyWithResponse Change part of a posting
+	//
+	// Applies a JSON Merge Patch (RFC 7396) to the posting's fields as submitted (the plain shape of `POST /v1/postings`): the fields named change, `null` removes one, the rest stay. The merged posting is validated as a new one (dates, ZIP code against the centroids, required fields) and published as `jobs.updated`; a patch that changes nothing publishes nothing. `identifier` (and, with it, `employer`) name the posting and cannot change. Only the owning organisation (or an admin) may patch; another organisation's posting answers 404. A closed posting answers 409: reopen it first.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/postings/{id} (the `PatchPosting` operationId).
+	PatchPostingWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id PostingID, params *PatchPostingParams, body PatchPostingApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchPostingResponse, error)
+
 	// ListCandidatesWithResponse Candidates for a posting
 	//
 	// Employers see candidates only for their own organisation's postings (another organisation's posting answers 404).
@@ -7344,6 +7997,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/postings/{id}/candidates (the `ListCandidates` operationId).
 	ListCandidatesWithResponse(ctx context.Context, id PostingID, params *ListCandidatesParams, reqEditors ...RequestEditorFn) (*ListCandidatesResponse, error)
+
+	// ClosePostingWithBodyWithResponse Close a posting
+	//
+	// Closes an open posting of the caller's organisation with a reason: `filled`, `withdrawn` or `on_hold`. It leaves search and every seeker's matches within seconds (`jobs.closed` with the reason; candidates are told nothing about who filled it). Closing a closed posting answers its state and publishes nothing. A posting the organisation closed stays closed when its feed sends it again; `POST …/reopen` opens `withdrawn` and `on_hold` postings again. Another organisation's posting answers 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/postings/{id}/close (the `ClosePosting` operationId).
+	ClosePostingWithBodyWithResponse(ctx context.Context, id PostingID, params *ClosePostingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClosePostingResponse, error)
+
+	// ClosePostingWithResponse Close a posting
+	//
+	// Closes an open posting of the caller's organisation with a reason: `filled`, `withdrawn` or `on_hold`. It leaves search and every seeker's matches within seconds (`jobs.closed` with the reason; candidates are told nothing about who filled it). Closing a closed posting answers its state and publishes nothing. A posting the organisation closed stays closed when its feed sends it again; `POST …/reopen` opens `withdrawn` and `on_hold` postings again. Another organisation's posting answers 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/postings/{id}/close (the `ClosePosting` operationId).
+	ClosePostingWithResponse(ctx context.Context, id PostingID, params *ClosePostingParams, body ClosePostingJSONRequestBody, reqEditors ...RequestEditorFn) (*ClosePostingResponse, error)
+
+	// ReopenPostingWithResponse Reopen a posting
+	//
+	// Opens a posting closed as `withdrawn` or `on_hold` again: validated as a new posting (an expired `valid_through` is a 400) and published as `jobs.posted`. A `filled` posting does not reopen (409): a new opening is a new posting with its own identifier. Postings that expired, went stale or left a synced feed come back by being submitted again. Reopening an open posting answers its state.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/postings/{id}/reopen (the `ReopenPosting` operationId).
+	ReopenPostingWithResponse(ctx context.Context, id PostingID, params *ReopenPostingParams, reqEditors ...RequestEditorFn) (*ReopenPostingResponse, error)
 
 	// SubmitPostingsBulkWithBodyWithResponse Post many jobs
 	//
@@ -8766,6 +9446,154 @@ func (r PutEmployerResponse) ContentType() string {
 	return ""
 }
 
+// ListEmployerPostingsResponse200Headers the declared response headers of an HTTP 200 response for ListEmployerPostings
+type ListEmployerPostingsResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListEmployerPostingsResponse400Headers the declared response headers of an HTTP 400 response for ListEmployerPostings
+type ListEmployerPostingsResponse400Headers struct {
+	XRequestId *string
+}
+
+// ListEmployerPostingsResponse401Headers the declared response headers of an HTTP 401 response for ListEmployerPostings
+type ListEmployerPostingsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      *string
+}
+
+// ListEmployerPostingsResponse403Headers the declared response headers of an HTTP 403 response for ListEmployerPostings
+type ListEmployerPostingsResponse403Headers struct {
+	XRequestId *string
+}
+
+// ListEmployerPostingsResponse404Headers the declared response headers of an HTTP 404 response for ListEmployerPostings
+type ListEmployerPostingsResponse404Headers struct {
+	XRequestId *string
+}
+
+// ListEmployerPostingsResponse429Headers the declared response headers of an HTTP 429 response for ListEmployerPostings
+type ListEmployerPostingsResponse429Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+// ListEmployerPostingsResponse503Headers the declared response headers of an HTTP 503 response for ListEmployerPostings
+type ListEmployerPostingsResponse503Headers struct {
+	XRequestId *string
+}
+
+// ListEmployerPostingsResponseDefaultHeaders the declared response headers of an HTTP default response for ListEmployerPostings
+type ListEmployerPostingsResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type ListEmployerPostingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PostingList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthenticated
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListEmployerPostingsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListEmployerPostingsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListEmployerPostingsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListEmployerPostingsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListEmployerPostingsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListEmployerPostingsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListEmployerPostingsResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListEmployerPostingsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEmployerPostingsResponse) GetJSON200() *PostingList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListEmployerPostingsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListEmployerPostingsResponse) GetApplicationproblemJSON401() *Unauthenticated {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListEmployerPostingsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListEmployerPostingsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListEmployerPostingsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListEmployerPostingsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListEmployerPostingsResponse) GetApplicationproblemJSONDefault() *Error {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEmployerPostingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEmployerPostingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEmployerPostingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEmployerPostingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetMarketResponse200Headers the declared response headers of an HTTP 200 response for GetMarket
 type GetMarketResponse200Headers struct {
 	XRequestId *string
@@ -9621,6 +10449,211 @@ func (r GetPostingResponse) ContentType() string {
 	return ""
 }
 
+// PatchPostingResponse200Headers the declared response headers of an HTTP 200 response for PatchPosting
+type PatchPostingResponse200Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// PatchPostingResponse400Headers the declared response headers of an HTTP 400 response for PatchPosting
+type PatchPostingResponse400Headers struct {
+	XRequestId *string
+}
+
+// PatchPostingResponse401Headers the declared response headers of an HTTP 401 response for PatchPosting
+type PatchPostingResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      *string
+}
+
+// PatchPostingResponse403Headers the declared response headers of an HTTP 403 response for PatchPosting
+type PatchPostingResponse403Headers struct {
+	XRequestId *string
+}
+
+// PatchPostingResponse404Headers the declared response headers of an HTTP 404 response for PatchPosting
+type PatchPostingResponse404Headers struct {
+	XRequestId *string
+}
+
+// PatchPostingResponse409Headers the declared response headers of an HTTP 409 response for PatchPosting
+type PatchPostingResponse409Headers struct {
+	XRequestId *string
+}
+
+// PatchPostingResponse412Headers the declared response headers of an HTTP 412 response for PatchPosting
+type PatchPostingResponse412Headers struct {
+	XRequestId *string
+}
+
+// PatchPostingResponse413Headers the declared response headers of an HTTP 413 response for PatchPosting
+type PatchPostingResponse413Headers struct {
+	XRequestId *string
+}
+
+// PatchPostingResponse415Headers the declared response headers of an HTTP 415 response for PatchPosting
+type PatchPostingResponse415Headers struct {
+	XRequestId *string
+}
+
+// PatchPostingResponse429Headers the declared response headers of an HTTP 429 response for PatchPosting
+type PatchPostingResponse429Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+// PatchPostingResponse503Headers the declared response headers of an HTTP 503 response for PatchPosting
+type PatchPostingResponse503Headers struct {
+	XRequestId *string
+}
+
+// PatchPostingResponseDefaultHeaders the declared response headers of an HTTP default response for PatchPosting
+type PatchPostingResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type PatchPostingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PostingSummary
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthenticated
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchPostingResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PatchPostingResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PatchPostingResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PatchPostingResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PatchPostingResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *PatchPostingResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchPostingResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PatchPostingResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PatchPostingResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchPostingResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchPostingResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PatchPostingResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchPostingResponse) GetJSON200() *PostingSummary {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON401() *Unauthenticated {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PatchPostingResponse) GetApplicationproblemJSONDefault() *Error {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchPostingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchPostingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchPostingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchPostingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListCandidatesResponse200Headers the declared response headers of an HTTP 200 response for ListCandidates
 type ListCandidatesResponse200Headers struct {
 	XRequestId *string
@@ -9763,6 +10796,360 @@ func (r ListCandidatesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListCandidatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ClosePostingResponse200Headers the declared response headers of an HTTP 200 response for ClosePosting
+type ClosePostingResponse200Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// ClosePostingResponse400Headers the declared response headers of an HTTP 400 response for ClosePosting
+type ClosePostingResponse400Headers struct {
+	XRequestId *string
+}
+
+// ClosePostingResponse401Headers the declared response headers of an HTTP 401 response for ClosePosting
+type ClosePostingResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      *string
+}
+
+// ClosePostingResponse403Headers the declared response headers of an HTTP 403 response for ClosePosting
+type ClosePostingResponse403Headers struct {
+	XRequestId *string
+}
+
+// ClosePostingResponse404Headers the declared response headers of an HTTP 404 response for ClosePosting
+type ClosePostingResponse404Headers struct {
+	XRequestId *string
+}
+
+// ClosePostingResponse409Headers the declared response headers of an HTTP 409 response for ClosePosting
+type ClosePostingResponse409Headers struct {
+	XRequestId *string
+}
+
+// ClosePostingResponse422Headers the declared response headers of an HTTP 422 response for ClosePosting
+type ClosePostingResponse422Headers struct {
+	XRequestId *string
+}
+
+// ClosePostingResponse429Headers the declared response headers of an HTTP 429 response for ClosePosting
+type ClosePostingResponse429Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+// ClosePostingResponse503Headers the declared response headers of an HTTP 503 response for ClosePosting
+type ClosePostingResponse503Headers struct {
+	XRequestId *string
+}
+
+// ClosePostingResponseDefaultHeaders the declared response headers of an HTTP default response for ClosePosting
+type ClosePostingResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type ClosePostingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PostingSummary
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthenticated
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyMismatch
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ClosePostingResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ClosePostingResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ClosePostingResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ClosePostingResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ClosePostingResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ClosePostingResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ClosePostingResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ClosePostingResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ClosePostingResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ClosePostingResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ClosePostingResponse) GetJSON200() *PostingSummary {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ClosePostingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ClosePostingResponse) GetApplicationproblemJSON401() *Unauthenticated {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ClosePostingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ClosePostingResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ClosePostingResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ClosePostingResponse) GetApplicationproblemJSON422() *IdempotencyMismatch {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ClosePostingResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ClosePostingResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ClosePostingResponse) GetApplicationproblemJSONDefault() *Error {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ClosePostingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClosePostingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClosePostingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClosePostingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReopenPostingResponse200Headers the declared response headers of an HTTP 200 response for ReopenPosting
+type ReopenPostingResponse200Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// ReopenPostingResponse400Headers the declared response headers of an HTTP 400 response for ReopenPosting
+type ReopenPostingResponse400Headers struct {
+	XRequestId *string
+}
+
+// ReopenPostingResponse401Headers the declared response headers of an HTTP 401 response for ReopenPosting
+type ReopenPostingResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      *string
+}
+
+// ReopenPostingResponse403Headers the declared response headers of an HTTP 403 response for ReopenPosting
+type ReopenPostingResponse403Headers struct {
+	XRequestId *string
+}
+
+// ReopenPostingResponse404Headers the declared response headers of an HTTP 404 response for ReopenPosting
+type ReopenPostingResponse404Headers struct {
+	XRequestId *string
+}
+
+// ReopenPostingResponse409Headers the declared response headers of an HTTP 409 response for ReopenPosting
+type ReopenPostingResponse409Headers struct {
+	XRequestId *string
+}
+
+// ReopenPostingResponse422Headers the declared response headers of an HTTP 422 response for ReopenPosting
+type ReopenPostingResponse422Headers struct {
+	XRequestId *string
+}
+
+// ReopenPostingResponse429Headers the declared response headers of an HTTP 429 response for ReopenPosting
+type ReopenPostingResponse429Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+// ReopenPostingResponse503Headers the declared response headers of an HTTP 503 response for ReopenPosting
+type ReopenPostingResponse503Headers struct {
+	XRequestId *string
+}
+
+// ReopenPostingResponseDefaultHeaders the declared response headers of an HTTP default response for ReopenPosting
+type ReopenPostingResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type ReopenPostingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PostingSummary
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthenticated
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyMismatch
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReopenPostingResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ReopenPostingResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReopenPostingResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ReopenPostingResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ReopenPostingResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ReopenPostingResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ReopenPostingResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReopenPostingResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReopenPostingResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ReopenPostingResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReopenPostingResponse) GetJSON200() *PostingSummary {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReopenPostingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReopenPostingResponse) GetApplicationproblemJSON401() *Unauthenticated {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReopenPostingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReopenPostingResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ReopenPostingResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReopenPostingResponse) GetApplicationproblemJSON422() *IdempotencyMismatch {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReopenPostingResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReopenPostingResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReopenPostingResponse) GetApplicationproblemJSONDefault() *Error {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReopenPostingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReopenPostingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReopenPostingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReopenPostingResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13952,6 +15339,21 @@ func (c *ClientWithResponses) PutEmployerWithResponse(ctx context.Context, org O
 	return ParsePutEmployerResponse(rsp)
 }
 
+// ListEmployerPostingsWithResponse An organisation's postings
+//
+// The organisation's postings, newest first (by when they were first received), each with its status (`open`, `closed`, `stale`) and reason (`expired`, `stale`, `filled`, `withdrawn`, `on_hold`, `removed_from_feed`), age, version and the number of open postings in its duplicate cluster. Employers list only their own organisation. The candidate count is not included: it is computed per posting by `GET /v1/postings/{id}/candidates`, too costly for a list.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/employers/{org}/postings (the `ListEmployerPostings` operationId).
+func (c *ClientWithResponses) ListEmployerPostingsWithResponse(ctx context.Context, org Org, params *ListEmployerPostingsParams, reqEditors ...RequestEditorFn) (*ListEmployerPostingsResponse, error) {
+	rsp, err := c.ListEmployerPostings(ctx, org, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEmployerPostingsResponse(rsp)
+}
+
 // GetMarketWithResponse Job-market demand near a place
 //
 // Give zip, or lat and lon.
@@ -14077,6 +15479,36 @@ func (c *ClientWithResponses) GetPostingWithResponse(ctx context.Context, id Pos
 	return ParseGetPostingResponse(rsp)
 }
 
+// PatchPostingWithBodyWithResponse Change part of a posting
+//
+// Applies a JSON Merge Patch (RFC 7396) to the posting's fields as submitted (the plain shape of `POST /v1/postings`): the fields named change, `null` removes one, the rest stay. The merged posting is validated as a new one (dates, ZIP code against the centroids, required fields) and published as `jobs.updated`; a patch that changes nothing publishes nothing. `identifier` (and, with it, `employer`) name the posting and cannot change. Only the owning organisation (or an admin) may patch; another organisation's posting answers 404. A closed posting answers 409: reopen it first.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/postings/{id} (the `PatchPosting` operationId).
+func (c *ClientWithResponses) PatchPostingWithBodyWithResponse(ctx context.Context, id PostingID, params *PatchPostingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchPostingResponse, error) {
+	rsp, err := c.PatchPostingWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchPostingResponse(rsp)
+}
+
+// PatchPostingWithApplicationMergePatchPlusJSONBodyWithResponse Change part of a posting
+//
+// Applies a JSON Merge Patch (RFC 7396) to the posting's fields as submitted (the plain shape of `POST /v1/postings`): the fields named change, `null` removes one, the rest stay. The merged posting is validated as a new one (dates, ZIP code against the centroids, required fields) and published as `jobs.updated`; a patch that changes nothing publishes nothing. `identifier` (and, with it, `employer`) name the posting and cannot change. Only the owning organisation (or an admin) may patch; another organisation's posting answers 404. A closed posting answers 409: reopen it first.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/postings/{id} (the `PatchPosting` operationId).
+func (c *ClientWithResponses) PatchPostingWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id PostingID, params *PatchPostingParams, body PatchPostingApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchPostingResponse, error) {
+	rsp, err := c.PatchPostingWithApplicationMergePatchPlusJSONBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchPostingResponse(rsp)
+}
+
 // ListCandidatesWithResponse Candidates for a posting
 //
 // Employers see candidates only for their own organisation's postings (another organisation's posting answers 404).
@@ -14090,6 +15522,51 @@ func (c *ClientWithResponses) ListCandidatesWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseListCandidatesResponse(rsp)
+}
+
+// ClosePostingWithBodyWithResponse Close a posting
+//
+// Closes an open posting of the caller's organisation with a reason: `filled`, `withdrawn` or `on_hold`. It leaves search and every seeker's matches within seconds (`jobs.closed` with the reason; candidates are told nothing about who filled it). Closing a closed posting answers its state and publishes nothing. A posting the organisation closed stays closed when its feed sends it again; `POST …/reopen` opens `withdrawn` and `on_hold` postings again. Another organisation's posting answers 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/postings/{id}/close (the `ClosePosting` operationId).
+func (c *ClientWithResponses) ClosePostingWithBodyWithResponse(ctx context.Context, id PostingID, params *ClosePostingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClosePostingResponse, error) {
+	rsp, err := c.ClosePostingWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClosePostingResponse(rsp)
+}
+
+// ClosePostingWithResponse Close a posting
+//
+// Closes an open posting of the caller's organisation with a reason: `filled`, `withdrawn` or `on_hold`. It leaves search and every seeker's matches within seconds (`jobs.closed` with the reason; candidates are told nothing about who filled it). Closing a closed posting answers its state and publishes nothing. A posting the organisation closed stays closed when its feed sends it again; `POST …/reopen` opens `withdrawn` and `on_hold` postings again. Another organisation's posting answers 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/postings/{id}/close (the `ClosePosting` operationId).
+func (c *ClientWithResponses) ClosePostingWithResponse(ctx context.Context, id PostingID, params *ClosePostingParams, body ClosePostingJSONRequestBody, reqEditors ...RequestEditorFn) (*ClosePostingResponse, error) {
+	rsp, err := c.ClosePosting(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClosePostingResponse(rsp)
+}
+
+// ReopenPostingWithResponse Reopen a posting
+//
+// Opens a posting closed as `withdrawn` or `on_hold` again: validated as a new posting (an expired `valid_through` is a 400) and published as `jobs.posted`. A `filled` posting does not reopen (409): a new opening is a new posting with its own identifier. Postings that expired, went stale or left a synced feed come back by being submitted again. Reopening an open posting answers its state.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/postings/{id}/reopen (the `ReopenPosting` operationId).
+func (c *ClientWithResponses) ReopenPostingWithResponse(ctx context.Context, id PostingID, params *ReopenPostingParams, reqEditors ...RequestEditorFn) (*ReopenPostingResponse, error) {
+	rsp, err := c.ReopenPosting(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReopenPostingResponse(rsp)
 }
 
 // SubmitPostingsBulkWithBodyWithResponse Post many jobs
@@ -15869,6 +17346,178 @@ func ParsePutEmployerResponse(rsp *http.Response) (*PutEmployerResponse, error) 
 	return response, nil
 }
 
+// ParseListEmployerPostingsResponse parses an HTTP response from a ListEmployerPostingsWithResponse call
+func ParseListEmployerPostingsResponse(rsp *http.Response) (*ListEmployerPostingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEmployerPostingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PostingList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListEmployerPostingsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListEmployerPostingsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListEmployerPostingsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListEmployerPostingsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListEmployerPostingsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListEmployerPostingsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListEmployerPostingsResponse503Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListEmployerPostingsResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetMarketResponse parses an HTTP response from a GetMarketWithResponse call
 func ParseGetMarketResponse(rsp *http.Response) (*GetMarketResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16871,6 +18520,253 @@ func ParseGetPostingResponse(rsp *http.Response) (*GetPostingResponse, error) {
 	return response, nil
 }
 
+// ParsePatchPostingResponse parses an HTTP response from a PatchPostingWithResponse call
+func ParsePatchPostingResponse(rsp *http.Response) (*PatchPostingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchPostingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PostingSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchPostingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers PatchPostingResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PatchPostingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PatchPostingResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers PatchPostingResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers PatchPostingResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchPostingResponse412Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers PatchPostingResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PatchPostingResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchPostingResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchPostingResponse503Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers PatchPostingResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListCandidatesResponse parses an HTTP response from a ListCandidatesWithResponse call
 func ParseListCandidatesResponse(rsp *http.Response) (*ListCandidatesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17030,6 +18926,432 @@ func ParseListCandidatesResponse(rsp *http.Response) (*ListCandidatesResponse, e
 		response.Headers503 = &headers
 	case true:
 		var headers ListCandidatesResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseClosePostingResponse parses an HTTP response from a ClosePostingWithResponse call
+func ParseClosePostingResponse(rsp *http.Response) (*ClosePostingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClosePostingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PostingSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyMismatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ClosePostingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ClosePostingResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ClosePostingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ClosePostingResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ClosePostingResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ClosePostingResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers ClosePostingResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ClosePostingResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ClosePostingResponse503Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ClosePostingResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReopenPostingResponse parses an HTTP response from a ReopenPostingWithResponse call
+func ParseReopenPostingResponse(rsp *http.Response) (*ReopenPostingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReopenPostingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PostingSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyMismatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReopenPostingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ReopenPostingResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReopenPostingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ReopenPostingResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ReopenPostingResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ReopenPostingResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers ReopenPostingResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReopenPostingResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReopenPostingResponse503Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ReopenPostingResponseDefaultHeaders
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

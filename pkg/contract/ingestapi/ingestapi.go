@@ -27,7 +27,7 @@ var (
 	Postings = rpc.Endpoint[ListRequest, PostingList]{Name: "postings", Subject: "svc.ingest.postings",
 		Doc: "An organisation's postings, newest first, with status (open, closed, stale), reason, age and duplicate-cluster size; cursor paging."}
 	Patch = rpc.Endpoint[PatchRequest, PostingSummary]{Name: "patch", Subject: "svc.ingest.patch",
-		Doc: "Applies a JSON Merge Patch (RFC 7396) to an open posting's submitted fields when its version matches, validates the result as a new posting and publishes jobs.updated."}
+		Doc: "Applies a JSON Merge Patch (RFC 7396) to an open posting's submitted fields (when If-Match is given, only if it names the current version), validates the result as a new posting and publishes jobs.updated."}
 	Close = rpc.Endpoint[CloseRequest, PostingSummary]{Name: "close", Subject: "svc.ingest.close",
 		Doc: "Closes an open posting of the caller's organisation with a reason (filled, withdrawn, on_hold) and publishes jobs.closed; closing a closed posting answers its state."}
 	Reopen = rpc.Endpoint[ReopenRequest, PostingSummary]{Name: "reopen", Subject: "svc.ingest.reopen",
@@ -201,7 +201,7 @@ type Caller struct {
 type PatchRequest struct {
 	Caller
 	ID      string          `json:"id"`
-	IfMatch string          `json:"if_match,omitempty"` // the Version the patch was written against; required
+	IfMatch string          `json:"if_match,omitempty"` // the Version the patch was written against; empty or "*": the current one
 	Patch   json.RawMessage `json:"patch"`
 }
 
