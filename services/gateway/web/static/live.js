@@ -1,6 +1,7 @@
 // Live updates: a server-sent events stream read with fetch (EventSource
 // cannot send the bearer token), resumed with Last-Event-ID; when the
-// gateway has no stream for the page (404 or 405), polling instead.
+// gateway has no stream for the page (404 or 405), polling instead, and
+// while the stream is failing, polling until it is back.
 
 import { session } from "./api.js";
 
@@ -11,19 +12,25 @@ export const pollSeconds = 10;
 // the function that stops it all.
 export function follow(path, onEvent, onState) {
   const abort = new AbortController();
-  let timer = null;
+  let pollTimer = null;
+  let streamTimer = null;
   let lastId = "";
   let backoff = 1000;
   let stopped = false;
 
-  const poll = () => {
-    onState(`checking every ${pollSeconds} seconds`);
+  const startPolling = (why) => {
+    onState(why);
+    if (pollTimer !== null) return;
     const tick = async () => {
-      if (stopped) return;
+      if (stopped || pollTimer === null) return;
       await onEvent(null);
-      if (!stopped) timer = setTimeout(tick, pollSeconds * 1000);
+      if (!stopped && pollTimer !== null) pollTimer = setTimeout(tick, pollSeconds * 1000);
     };
-    timer = setTimeout(tick, pollSeconds * 1000);
+    pollTimer = setTimeout(tick, pollSeconds * 1000);
+  };
+  const stopPolling = () => {
+    clearTimeout(pollTimer);
+    pollTimer = null;
   };
 
   const connect = async () => {
@@ -38,15 +45,16 @@ export function follow(path, onEvent, onState) {
       return retry();
     }
     if (res.status === 404 || res.status === 405 || res.status === 501) {
-      poll();
+      startPolling(`checking every ${pollSeconds} seconds`);
       return;
     }
     if (!res.ok || !(res.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
       // The stream is there but failing (its service down, say): catch up
-      // once now, then try the stream again later.
+      // now, poll meanwhile, and try the stream again later.
       await onEvent(null);
       return retry();
     }
+    stopPolling();
     onState("connected");
     backoff = 1000;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -76,8 +84,8 @@ export function follow(path, onEvent, onState) {
 
   const retry = () => {
     if (stopped) return;
-    onState("reconnecting…");
-    timer = setTimeout(connect, backoff);
+    startPolling("reconnecting…");
+    streamTimer = setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 30000);
   };
 
@@ -85,6 +93,7 @@ export function follow(path, onEvent, onState) {
   return () => {
     stopped = true;
     abort.abort();
-    clearTimeout(timer);
+    stopPolling();
+    clearTimeout(streamTimer);
   };
 }
