@@ -17,12 +17,6 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/strictjson"
 )
 
-// forward sends req to a service and answers with its reply as is.
-func (s *server) forward(w http.ResponseWriter, r *http.Request, subject string, req any, status int) {
-	res, err := rpc.Call[json.RawMessage](r.Context(), s.nc, subject, req)
-	s.reply(w, r, res, err, status)
-}
-
 // reply answers with a service's reply as it is (the JSON it encoded), or
 // with the problem document of its error.
 func (s *server) reply(w http.ResponseWriter, r *http.Request, res json.RawMessage, err error, status int) {
