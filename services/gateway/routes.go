@@ -85,7 +85,7 @@ func (s *server) routeTable(reg *prometheus.Registry) []route {
 		{"GET /v1/webhooks", access{roles: subscribers}, s.handleListWebhooks()},
 		{"DELETE /v1/webhooks/{id}", access{roles: subscribers}, s.handleWebhook(s.deleteWebhook)},
 		{"GET /v1/webhooks/{id}/deliveries", access{roles: subscribers}, s.handleWebhook(s.webhookDeliveries)},
-		{"GET /v1/seekers/{id}/events", access{roles: seekers, seeker: "id", rel: relSelf}, s.handleEvents("seeker", "id")},
+		{"GET /v1/seekers/{id}/events", access{roles: seekers, seeker: "id", rel: relSelf, audit: "notifications"}, s.handleEvents("seeker", "id")},
 		{"GET /v1/counselors/{counselor}/events", access{roles: counselors, counselor: "counselor"}, s.handleEvents("counselor", "counselor")},
 
 		{"PUT /v1/employers/{org}", access{roles: employers, org: "org"}, s.handlePutEmployer()},
