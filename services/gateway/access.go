@@ -14,11 +14,11 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/auth"
 	"github.com/clerkpath/clerkpath/pkg/contract/gatewayapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/obs"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
 // relation is who may reach a seeker's object besides admins.
@@ -136,9 +136,7 @@ func (s *server) relations(ctx context.Context, id string) (profile.Relations, e
 
 // postingOwner returns the organisation that owns a posting.
 func (s *server) postingOwner(ctx context.Context, id string) (string, error) {
-	out, err := rpc.Call[struct {
-		EmployerID string `json:"employer_id"`
-	}](ctx, s.nc, subjectPostingGet, map[string]string{"id": id})
+	out, err := matchingapi.Posting.Call(ctx, s.nc, matchingapi.PostingRequest{ID: id})
 	if err != nil {
 		return "", err
 	}
