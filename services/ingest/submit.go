@@ -260,19 +260,8 @@ func (s *Service) accept(ctx context.Context, org string, ns []normalized) ([]in
 		}
 		futures[i], subjects[i] = f, ev.Subject
 	}
-	// Nothing is reported accepted before JetStream has stored it.
-	for i, f := range futures {
-		if f == nil {
-			continue
-		}
-		ack, err := events.Await(ctx, s.js, subjects[i], f)
-		if err != nil {
-			return nil, apierr.Wrap(err, apierr.Unavailable, "could not record the postings; try again")
-		}
-		outs[i].Sequence = ack.Sequence
-		if ack.Duplicate {
-			outs[i].Status = outcomeDuplicate
-		}
+	if err := s.awaitStored(ctx, outs, futures, subjects); err != nil {
+		return nil, err
 	}
 	if err := s.store.rememberAll(ctx, org, as, s.now()); err != nil {
 		// The events are stored: the postings are accepted. Lost version
@@ -280,6 +269,26 @@ func (s *Service) accept(ctx context.Context, org string, ns []normalized) ([]in
 		obs.Logger(ctx, s.log).Warn().Err(err).Msg("remember posting versions")
 	}
 	return outs, nil
+}
+
+// awaitStored waits for each published event: nothing is reported
+// accepted before JetStream has stored it. A repeat JetStream dropped is a
+// duplicate.
+func (s *Service) awaitStored(ctx context.Context, outs []ingestapi.Outcome, futures []jetstream.PubAckFuture, subjects []string) error {
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		ack, err := events.Await(ctx, s.js, subjects[i], f)
+		if err != nil {
+			return apierr.Wrap(err, apierr.Unavailable, "could not record the postings; try again")
+		}
+		outs[i].Sequence = ack.Sequence
+		if ack.Duplicate {
+			outs[i].Status = outcomeDuplicate
+		}
+	}
+	return nil
 }
 
 // unprefix turns "records[0].title" into "title" for single submissions.
