@@ -270,6 +270,7 @@ func TestConsoleCounselor(t *testing.T) {
 		t.Fatalf("post a job: %d %s", code, body)
 	}
 	waitText(t, ctx, "#changes", "New match for ana: Scanning Clerk", 45*time.Second)
+	t.Logf("the new match came with %q", text(t, ctx, "#live-state")) // the event stream, or polling
 
 	// The client's page: plan timeline, matches explained, notes.
 	do(t, ctx, "open ana", clickNow(`#caseload a[href="#/clients/ana"]`), chromedp.WaitVisible("#plan-steps"))
