@@ -141,7 +141,10 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	if *dry {
 		fmt.Fprintf(env.stderr, "clerkpath ingest --dry-run: %d normalised, %d rejected\n", tot.normalised, tot.rejected)
 	} else {
-		fmt.Fprintf(env.stderr, "clerkpath ingest: %d posted, %d updated, %d duplicate, %d closed by you, %d rejected\n", tot.posted, tot.updated, tot.duplicate, tot.closed, tot.rejected)
+		fmt.Fprintf(env.stderr, "clerkpath ingest: %d posted, %d updated, %d duplicate, %d rejected\n", tot.posted, tot.updated, tot.duplicate, tot.rejected)
+		if tot.closed > 0 {
+			fmt.Fprintf(env.stderr, "clerkpath ingest: %d of them closed by your organisation (filled, withdrawn, on hold): left closed\n", tot.closed)
+		}
 		if *sync {
 			fmt.Fprintf(env.stderr, "clerkpath ingest --sync: %d postings missing from the feed closed, %d kept open (a rejected row may name them)\n", tot.removed, tot.keptOpen)
 		}
