@@ -27,7 +27,7 @@ import (
 )
 
 // natsUsers are the users of the CLERKPATH account in accounts.conf.
-var natsUsers = []string{"gateway", "profiles", "credentials", "ingest", "matching", "ops"}
+var natsUsers = []string{"gateway", "profiles", "credentials", "ingest", "matching", "notifications", "ops"}
 
 // natsRig is the shipped configuration made runnable on loopback: TLS files
 // generated where the placeholders point, NKeys and a system password in the
@@ -114,7 +114,7 @@ func TestNATSConfigParses(t *testing.T) {
 				t.Errorf("nkey user %s is not in CLERKPATH", u.Nkey)
 			}
 			users[u.Nkey] = true
-			for _, svc := range natsUsers[:5] {
+			for _, svc := range natsUsers[:len(natsUsers)-1] { // all but ops
 				pub, _ := r.seeds[svc].PublicKey()
 				if u.Nkey == pub && u.Permissions == nil {
 					t.Errorf("%s has no permissions: it could publish anything", svc)
@@ -189,10 +189,20 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
+	// Event subjects as pkg/events declares them.
+	evc := goConstants(t, filepath.Join("..", "pkg", "events"))
+	ev := func(name string) string {
+		v, ok := evc[name]
+		if !ok {
+			t.Fatalf("events.%s not found", name)
+		}
+		return constant.StringVal(v)
+	}
+	jobsPosted := ev("JobsPosted")
 	// Streams at R3, created by the services as they do at start.
 	for svc, cfg := range map[string]jetstream.StreamConfig{
 		"profiles": {Name: "PROFILES", Subjects: []string{"profiles.>"}},
-		"ingest":   {Name: "JOBS", Subjects: []string{"jobs.posted", "jobs.updated", "jobs.closed", "jobs.rejected", "jobs.stale"}},
+		"ingest":   {Name: "JOBS", Subjects: []string{jobsPosted, ev("JobsUpdated"), ev("JobsClosed"), ev("JobsRejected"), ev("JobsStale")}},
 		"gateway":  {Name: "AUDIT", Subjects: []string{"audit.>"}},
 	} {
 		cfg.Replicas, cfg.Storage = 3, jetstream.FileStorage
@@ -207,21 +217,30 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 	}
 
 	// Each service publishes its own events.
-	for svc, subj := range map[string]string{"profiles": "profiles.seeker.s1", "ingest": "jobs.posted", "gateway": "audit.seeker.s1"} {
+	for svc, subj := range map[string]string{"profiles": "profiles.seeker.s1", "ingest": jobsPosted, "gateway": "audit.seeker.s1"} {
 		if _, err := conns[svc].js.Publish(ctx, subj, []byte(`{}`)); err != nil {
 			t.Errorf("%s publishes %s: %v", svc, subj, err)
 		}
 	}
 	// ... and not another's.
+	eps := contractEndpoints(t)
+	subjectOf := func(name string) string {
+		ep, ok := eps[name]
+		if !ok {
+			t.Fatalf("pkg/contract declares no endpoint %s", name)
+		}
+		return ep.subject
+	}
+	seekerGet := subjectOf("profilesapi.SeekerGet")
 	for _, c := range []struct{ user, subject string }{
-		{"profiles", "jobs.posted"}, {"ingest", "profiles.seeker.s1"}, {"matching", "credentials.earned"},
-		{"credentials", "matches.found"}, {"gateway", "profiles.seeker.s1"}, {"ingest", "svc.profiles.seeker.delete"},
+		{"profiles", jobsPosted}, {"ingest", "profiles.seeker.s1"}, {"matching", ev("CredentialsEarned")},
+		{"credentials", ev("MatchesFound")}, {"gateway", "profiles.seeker.s1"}, {"ingest", subjectOf("profilesapi.Delete")},
 	} {
 		conns[c.user].expectDenied(t, "Publish", c.subject, func(nc *nats.Conn) error { return nc.Publish(c.subject, []byte(`{}`)) })
 	}
 	// Subscribing to another service's endpoints is refused.
 	for _, c := range []struct{ user, subject string }{
-		{"matching", "svc.profiles.seeker.get"}, {"profiles", "jobs.submit"}, {"gateway", "svc.matching.search"},
+		{"matching", seekerGet}, {"profiles", subjectOf("ingestapi.Submit")}, {"gateway", subjectOf("matchingapi.Search")},
 		{"credentials", "profiles.>"},
 	} {
 		conns[c.user].expectDenied(t, "Subscription", c.subject, func(nc *nats.Conn) error { _, err := nc.Subscribe(c.subject, func(*nats.Msg) {}); return err })
@@ -233,7 +252,7 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 
 	// Request/reply: the gateway asks profiles, which answers through
 	// allow_responses; credentials may ask profiles too, ingest may not.
-	sub, err := conns["profiles"].nc.QueueSubscribe("svc.profiles.seeker.get", "q", func(m *nats.Msg) { _ = m.Respond([]byte("seeker")) })
+	sub, err := conns["profiles"].nc.QueueSubscribe(seekerGet, "q", func(m *nats.Msg) { _ = m.Respond([]byte("seeker")) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +262,7 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 		// The users sit on other nodes: the subscription reaches them
 		// over the routes a moment after profiles' server has it.
 		eventually(t, 10*time.Second, func() error {
-			res, err := conns[u].nc.Request("svc.profiles.seeker.get", []byte(`{}`), 2*time.Second)
+			res, err := conns[u].nc.Request(seekerGet, []byte(`{}`), 2*time.Second)
 			if err != nil {
 				return fmt.Errorf("%s asks profiles: %w", u, err)
 			}
@@ -253,8 +272,8 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 			return nil
 		})
 	}
-	conns["ingest"].expectDenied(t, "Publish", "svc.profiles.seeker.get", func(nc *nats.Conn) error {
-		return nc.PublishRequest("svc.profiles.seeker.get", nc.NewRespInbox(), nil)
+	conns["ingest"].expectDenied(t, "Publish", seekerGet, func(nc *nats.Conn) error {
+		return nc.PublishRequest(seekerGet, nc.NewRespInbox(), nil)
 	})
 
 	// Matching follows PROFILES with a durable consumer and acknowledges.
@@ -433,8 +452,9 @@ func eventually(t *testing.T, wait time.Duration, fn func() error) {
 
 // TestNATSPermissionsFollowTheCode checks accounts.conf against the
 // subjects in the source: each service may subscribe to its own endpoints
-// (its exported Subject* constants), publish the requests it makes (its
-// unexported subject* constants) and its own events, and every event
+// (those its contract package, pkg/contract/<svc>api, declares), publish the
+// requests it makes (the other services' endpoints its code names) and its
+// own events, and every event
 // subject is published by exactly one service.
 func TestNATSPermissionsFollowTheCode(t *testing.T) {
 	r := newNATSRig(t)
@@ -468,19 +488,16 @@ func TestNATSPermissionsFollowTheCode(t *testing.T) {
 		}
 		return ok
 	}
-	services := []string{"gateway", "profiles", "credentials", "ingest", "matching"}
+	services := []string{"gateway", "profiles", "credentials", "ingest", "matching", "notifications"}
+	eps := contractEndpoints(t)
 	owner := map[string]string{} // endpoint subject -> service
+	for _, ep := range eps {
+		owner[ep.subject] = ep.owner
+	}
 	calls := map[string][]string{}
 	for _, s := range services {
-		for name, v := range goConstants(t, filepath.Join("..", "services", s)) {
-			if v.Kind() != constant.String {
-				continue
-			}
-			subj := constant.StringVal(v)
-			switch {
-			case strings.HasPrefix(name, "Subject"):
-				owner[subj] = s
-			case strings.HasPrefix(name, "subject"):
+		for subj := range endpointUses(t, filepath.Join("..", "services", s), eps) {
+			if owner[subj] != s {
 				calls[s] = append(calls[s], subj)
 			}
 		}
@@ -497,9 +514,6 @@ func TestNATSPermissionsFollowTheCode(t *testing.T) {
 	}
 	for s, subs := range calls {
 		for _, subj := range subs {
-			if owner[subj] == "" {
-				t.Errorf("%s calls %s, which no service's Subject* constant declares", s, subj)
-			}
 			if !may(s, "pub", subj) {
 				t.Errorf("%s may not publish its request %s", s, subj)
 			}

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,4 +90,129 @@ func TestSourceConstantsAreRead(t *testing.T) {
 	if n := recommendedMaxPayload(t); n != 8<<20 {
 		t.Logf("RecommendedMaxPayload is now %d", n)
 	}
+}
+
+// endpoint is one request/reply endpoint declared in pkg/contract.
+type endpoint struct {
+	subject string
+	owner   string // the service that serves it
+}
+
+// contractEndpoints reads the endpoints declared in pkg/contract/<svc>api
+// (`X = rpc.Endpoint[Req, Rep]{Name: ..., Subject: "svc...."}`), keyed by
+// "<svc>api.X".
+func contractEndpoints(t *testing.T) map[string]endpoint {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("..", "pkg", "contract", "*api"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no contract packages: %v", err)
+	}
+	out := map[string]endpoint{}
+	fset := token.NewFileSet()
+	for _, dir := range dirs {
+		pkg := filepath.Base(dir)
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, file := range files {
+			if strings.HasSuffix(file, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatalf("parse %s: %v", file, err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				vs, ok := n.(*ast.ValueSpec)
+				if !ok {
+					return true
+				}
+				for i, v := range vs.Values {
+					if subject := endpointSubject(v); subject != "" && i < len(vs.Names) {
+						out[pkg+"."+vs.Names[i].Name] = endpoint{subject: subject, owner: strings.TrimSuffix(pkg, "api")}
+					}
+				}
+				return false
+			})
+		}
+	}
+	return out
+}
+
+// endpointSubject is the Subject of an rpc.Endpoint composite literal, or "".
+func endpointSubject(e ast.Expr) string {
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return ""
+	}
+	typ := lit.Type
+	switch x := typ.(type) {
+	case *ast.IndexListExpr:
+		typ = x.X
+	case *ast.IndexExpr:
+		typ = x.X
+	}
+	if sel, ok := typ.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Endpoint" {
+		return ""
+	}
+	for _, el := range lit.Elts {
+		kv, ok := el.(*ast.KeyValueExpr)
+		if !ok {
+			continue
+		}
+		if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Subject" {
+			if b, ok := kv.Value.(*ast.BasicLit); ok && b.Kind == token.STRING {
+				return strings.Trim(b.Value, "\"`")
+			}
+		}
+	}
+	return ""
+}
+
+// endpointUses returns the subjects of the contract endpoints that the
+// non-test Go files under dir (recursively) refer to: a service naming
+// another's endpoint calls it.
+func endpointUses(t *testing.T, dir string, eps map[string]endpoint) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		local := map[string]string{} // local name -> contract package
+		for _, imp := range f.Imports {
+			p := strings.Trim(imp.Path.Value, `"`)
+			if !strings.Contains(p, "/pkg/contract/") {
+				continue
+			}
+			name := p[strings.LastIndex(p, "/")+1:]
+			if imp.Name != nil {
+				local[imp.Name.Name] = name
+			} else {
+				local[name] = name
+			}
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); ok {
+				if pkg, ok := local[id.Name]; ok {
+					if ep, ok := eps[pkg+"."+sel.Sel.Name]; ok {
+						out[ep.subject] = true
+					}
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -36,8 +36,8 @@ func TestEmployerClosesAFilledPostingAndItLeavesMatches(t *testing.T) {
 			Accepted []struct{ ID string } `json:"accepted"`
 		}](t, b).Accepted[0].ID
 	}
-	filled := post( `{"identifier":"REQ-1","title":"Medical Records Clerk","description":"High school diploma required. Scanning and indexing.","employer":"Mercy","postal_code":"10001","date_posted":"`+today+`"}`)
-	held := post(`{"identifier":"REQ-2","title":"Release of Information Clerk","description":"High school diploma required. Release of information.","employer":"Mercy","postal_code":"10001","date_posted":"`+today+`"}`)
+	filled := post(`{"identifier":"REQ-1","title":"Medical Records Clerk","description":"High school diploma required. Scanning and indexing.","employer":"Mercy","postal_code":"10001","date_posted":"` + today + `"}`)
+	held := post(`{"identifier":"REQ-2","title":"Release of Information Clerk","description":"High school diploma required. Release of information.","employer":"Mercy","postal_code":"10001","date_posted":"` + today + `"}`)
 
 	seekerID := "cl-s-" + randomSuffix()
 	me := bearer(s.token(t, "seeker", seekerID, ""))

@@ -73,10 +73,10 @@ type MatchesRequest struct {
 // A duplicate cluster (the same job posted by the employer and by agencies)
 // is one match: its representative, with the cluster's trust signals.
 type MatchesResponse struct {
-	SeekerID     string         `json:"seeker_id"`
-	Matches      []MatchResult  `json:"matches"`
-	NearMisses   []NearMiss     `json:"near_misses"`
-	LocationNote string         `json:"location_note,omitempty"`
+	SeekerID     string        `json:"seeker_id"`
+	Matches      []MatchResult `json:"matches"`
+	NearMisses   []NearMiss    `json:"near_misses"`
+	LocationNote string        `json:"location_note,omitempty"`
 }
 
 // MatchResult is a match with the posting's trust signals; its summary
@@ -159,12 +159,12 @@ type CaseloadRequest struct {
 
 // ClientView is one client of a caseload.
 type ClientView struct {
-	SeekerID     string         `json:"seeker_id"`
-	Known        bool           `json:"known"`
-	BestMatches  []MatchResult  `json:"best_matches"`
-	NearMisses   []NearMiss     `json:"near_misses"`
-	Progress     *Progress      `json:"progress,omitempty"`
-	LocationNote string         `json:"location_note,omitempty"`
+	SeekerID     string        `json:"seeker_id"`
+	Known        bool          `json:"known"`
+	BestMatches  []MatchResult `json:"best_matches"`
+	NearMisses   []NearMiss    `json:"near_misses"`
+	Progress     *Progress     `json:"progress,omitempty"`
+	LocationNote string        `json:"location_note,omitempty"`
 }
 
 // Progress is a client's pathway position.
