@@ -1,9 +1,11 @@
 package deployments
 
 import (
+	"go/constant"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,7 +18,17 @@ type binary struct {
 	http      bool // listens on CLERKPATH_HTTP_ADDR
 }
 
-var needsRe = regexp.MustCompile(`platform\.Needs\{([^}]*)\}`)
+var (
+	needsRe = regexp.MustCompile(`platform\.Needs\{([^}]*)\}`)
+	// httpRe finds a read of the listen address (cfg.HTTPAddr,
+	// p.Config.HTTPAddr): the package serves HTTP.
+	httpRe = regexp.MustCompile(`\.HTTPAddr\b`)
+)
+
+// serviceNames are the services the deployments run; a service binary
+// the source has and this list lacks (or the reverse) fails the tests, so
+// that a new service is not left out of compose and Kubernetes.
+var serviceNames = []string{"gateway", "profiles", "credentials", "ingest", "matching", "notifications"}
 
 // serviceBinaries reads services/*/cmd/*/main.go: each service binary and
 // the servers it requires (platform.Needs), and whether its package serves
@@ -47,16 +59,21 @@ func serviceBinaries(t *testing.T) map[string]binary {
 				continue
 			}
 			s, _ := os.ReadFile(f)
-			b.http = b.http || strings.Contains(string(s), "Config.HTTPAddr")
+			b.http = b.http || httpRe.Match(s)
 		}
 		out[name] = b
 	}
-	for _, want := range []string{"gateway", "profiles", "credentials", "ingest", "matching"} {
+	for _, want := range serviceNames {
 		if _, ok := out[want]; !ok {
 			t.Fatalf("service binary %s not found among %v", want, out)
 		}
 	}
-	if !out["gateway"].http || out["profiles"].http {
+	for name := range out {
+		if !slices.Contains(serviceNames, name) {
+			t.Fatalf("service binary %s (services/%s/cmd/%s) is not in serviceNames: add it, and to the deployments", name, name, name)
+		}
+	}
+	if !out["gateway"].http || out["profiles"].http || out["notifications"].http {
 		t.Fatalf("HTTP detection wrong: %+v", out)
 	}
 	return out
@@ -76,7 +93,12 @@ func gatewayRoutes(t *testing.T) string {
 // one a real setting, and the ones the binary cannot start without present.
 func checkEnv(t *testing.T, where string, bin binary, env map[string]string, real map[string]bool) {
 	t.Helper()
+	devOnly := devOnlyVars(t)
 	for k := range env {
+		if devOnly[k] {
+			t.Errorf("%s: %s is for development and tests only (it lets webhooks reach loopback over plain http)", where, k)
+			continue
+		}
 		if strings.HasPrefix(k, "CLERKPATH_") && !real[k] {
 			t.Errorf("%s: %s is not a setting clerkpath reads (pkg/config)", where, k)
 		}
@@ -114,5 +136,52 @@ func checkEnv(t *testing.T, where string, bin binary, env map[string]string, rea
 	}
 	if env["CLERKPATH_NATS_CA_FILE"] == "" {
 		t.Errorf("%s: no CLERKPATH_NATS_CA_FILE: the server's TLS certificate would go unchecked", where)
+	}
+}
+
+// devOnlyVars are the variables a service reads outside pkg/config that
+// must never be set in a deployment: notifications'
+// EnvAllowLoopbackHTTP (CLERKPATH_WEBHOOK_ALLOW_LOOPBACK_HTTP).
+func devOnlyVars(t *testing.T) map[string]bool {
+	t.Helper()
+	v, ok := goConstants(t, filepath.Join("..", "services", "notifications"))["EnvAllowLoopbackHTTP"]
+	if !ok || v.Kind() != constant.String || !strings.HasPrefix(constant.StringVal(v), "CLERKPATH_") {
+		t.Fatalf("notifications.EnvAllowLoopbackHTTP not found: %v", v)
+	}
+	return map[string]bool{constant.StringVal(v): true}
+}
+
+// The image must build every service binary and copy every workspace
+// module's go.mod and go.sum before `go mod download` (a module left out
+// there fails the build, which no test here runs: there is no Docker).
+func TestDockerfileBuildsEveryBinary(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("docker", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docker := string(b)
+	loop := regexp.MustCompile(`for s in ([a-z ]+); do`).FindStringSubmatch(docker)
+	if loop == nil || !strings.Contains(docker, "-o /out/$s ./services/$s/cmd/$s") {
+		t.Fatal("the Dockerfile's build loop (for s in ...; do go build ... ./services/$s/cmd/$s) is not there")
+	}
+	built := strings.Fields(loop[1])
+	for name := range serviceBinaries(t) {
+		if !slices.Contains(built, name) {
+			t.Errorf("the Dockerfile does not build %s (/usr/local/bin/%s, which the manifests run)", name, name)
+		}
+	}
+	work, err := os.ReadFile(filepath.Join("..", "go.work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	modules := regexp.MustCompile(`(?m)^\s+\./(\S+)\s*$`).FindAllStringSubmatch(string(work), -1)
+	if len(modules) < len(serviceNames) {
+		t.Fatalf("read %d modules from go.work", len(modules))
+	}
+	for _, m := range modules {
+		dir := m[1]
+		if want := "COPY " + dir + "/go.mod " + dir + "/go.sum " + dir + "/"; !strings.Contains(docker, want) {
+			t.Errorf("the Dockerfile does not copy %s's module files (%q)", dir, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package deployments
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -119,6 +120,26 @@ func TestComposeFile(t *testing.T) {
 		if copies[name] < 2 {
 			t.Errorf("%s runs %d copies in compose, want 2", name, copies[name])
 		}
+	}
+
+	// secrets.sh makes an NKey seed for every binary (and ops), the files the
+	// services' CLERKPATH_NATS_NKEY_FILE name.
+	script, err := os.ReadFile(filepath.Join(dir, "secrets.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop := regexp.MustCompile(`for u in ([a-z ]+); do`).FindSubmatch(script)
+	if loop == nil {
+		t.Fatal("secrets.sh: no NKey loop (for u in ...; do)")
+	}
+	users := strings.Fields(string(loop[1]))
+	for name := range bins {
+		if !slices.Contains(users, name) {
+			t.Errorf("secrets.sh makes no NKey for %s (secrets/nkeys/%s.nk, NATS_NKEY_%s)", name, name, strings.ToUpper(name))
+		}
+	}
+	if !slices.Contains(users, "ops") {
+		t.Error("secrets.sh makes no NKey for ops")
 	}
 
 	// Three NATS nodes reading the shipped configuration, each known by the

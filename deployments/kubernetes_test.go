@@ -2,6 +2,7 @@ package deployments
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -132,6 +134,7 @@ func TestKubernetesManifests(t *testing.T) {
 	statefulSets := map[string]*appsv1.StatefulSet{}
 	services := map[string]*corev1.Service{}
 	var pdbs []*policyv1.PodDisruptionBudget
+	var netpols []*networkingv1.NetworkPolicy
 	for _, o := range objs {
 		switch v := o.(type) {
 		case *appsv1.Deployment:
@@ -142,6 +145,8 @@ func TestKubernetesManifests(t *testing.T) {
 			services[v.Name] = v
 		case *policyv1.PodDisruptionBudget:
 			pdbs = append(pdbs, v)
+		case *networkingv1.NetworkPolicy:
+			netpols = append(netpols, v)
 		case *corev1.Namespace:
 			if v.Name != k.Namespace {
 				t.Errorf("namespace %s, kustomization uses %s", v.Name, k.Namespace)
@@ -161,6 +166,9 @@ func TestKubernetesManifests(t *testing.T) {
 		if !hasPDB(pdbs, d.Spec.Template.Labels) {
 			t.Errorf("Deployment %s has no PodDisruptionBudget", name)
 		}
+	}
+	if d := deployments["notifications"]; d != nil {
+		checkWebhookEgress(t, netpols, d.Spec.Template.Labels)
 	}
 	for name := range deployments {
 		if _, ok := bins[name]; !ok {
@@ -374,4 +382,106 @@ func hasPDB(pdbs []*policyv1.PodDisruptionBudget, labels map[string]string) bool
 		}
 	}
 	return false
+}
+
+// checkWebhookEgress checks the egress policy of the pods that deliver
+// webhooks (notifications): they reach NATS, Redis and the cluster DNS by
+// pod, and beyond that only public addresses, so that a webhook host name
+// resolving to a cluster, node or metadata address is not reached.
+func checkWebhookEgress(t *testing.T, pols []*networkingv1.NetworkPolicy, labels map[string]string) {
+	t.Helper()
+	var p *networkingv1.NetworkPolicy
+	for _, c := range pols {
+		if selects(c.Spec.PodSelector.MatchLabels, labels) && slices.Contains(c.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) {
+			if p != nil {
+				t.Errorf("NetworkPolicies %s and %s both restrict the webhook pods' egress", p.Name, c.Name)
+			}
+			p = c
+		}
+	}
+	if p == nil {
+		t.Error("no egress NetworkPolicy selects the notifications pods (webhooks must not reach private addresses)")
+		return
+	}
+	reaches := func(app string, port int32, proto corev1.Protocol) bool {
+		for _, r := range p.Spec.Egress {
+			for _, peer := range r.To {
+				if peer.PodSelector == nil || peer.PodSelector.MatchLabels["app.kubernetes.io/name"] != app && peer.PodSelector.MatchLabels["k8s-app"] != app {
+					continue
+				}
+				for _, rp := range r.Ports {
+					if rp.Port != nil && rp.Port.IntVal == port && (rp.Protocol == nil || *rp.Protocol == proto) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	for _, want := range []struct {
+		app   string
+		port  int32
+		proto corev1.Protocol
+	}{{"nats", 4222, corev1.ProtocolTCP}, {"redis", 6379, corev1.ProtocolTCP}, {"kube-dns", 53, corev1.ProtocolUDP}, {"kube-dns", 53, corev1.ProtocolTCP}} {
+		if !reaches(want.app, want.port, want.proto) {
+			t.Errorf("%s: the notifications pods cannot reach %s on %d/%s", p.Name, want.app, want.port, want.proto)
+		}
+	}
+	// Every address block leaves out the addresses a webhook must not reach.
+	forbidden := []string{"10.0.0.1", "172.16.0.1", "192.168.0.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
+		"::1", "::", "fd00::1", "fe80::1", "ff02::1", "::ffff:10.0.0.1"}
+	public := map[string]bool{"93.184.215.14": false, "2606:2800:21f:cb07:6820:80da:af6b:8b2c": false}
+	for _, r := range p.Spec.Egress {
+		for _, peer := range r.To {
+			if peer.IPBlock == nil {
+				continue
+			}
+			if len(r.Ports) > 0 {
+				t.Errorf("%s: the address rule limits ports %v; a webhook URL may name any port", p.Name, r.Ports)
+			}
+			block, err := netip.ParsePrefix(peer.IPBlock.CIDR)
+			if err != nil {
+				t.Errorf("%s: cidr %q: %v", p.Name, peer.IPBlock.CIDR, err)
+				continue
+			}
+			var except []netip.Prefix
+			for _, e := range peer.IPBlock.Except {
+				pe, err := netip.ParsePrefix(e)
+				if err != nil || !block.Contains(pe.Addr()) || pe.Bits() < block.Bits() {
+					t.Errorf("%s: except %q is not a block inside %s", p.Name, e, block)
+					continue
+				}
+				except = append(except, pe)
+			}
+			allowed := func(a netip.Addr) bool {
+				return block.Contains(a) && !slices.ContainsFunc(except, func(e netip.Prefix) bool { return e.Contains(a) })
+			}
+			for _, f := range forbidden {
+				if allowed(netip.MustParseAddr(f)) {
+					t.Errorf("%s: %s lets webhooks reach %s", p.Name, block, f)
+				}
+			}
+			for a := range public {
+				public[a] = public[a] || allowed(netip.MustParseAddr(a))
+			}
+		}
+	}
+	for a, ok := range public {
+		if !ok {
+			t.Errorf("%s: webhooks cannot reach the public address %s", p.Name, a)
+		}
+	}
+}
+
+// selects reports whether a label selector's matchLabels pick labels.
+func selects(match, labels map[string]string) bool {
+	if len(match) == 0 {
+		return false
+	}
+	for k, v := range match {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }

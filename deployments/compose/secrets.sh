@@ -31,7 +31,7 @@ if [ ! -s "$out/tls/ca.crt" ]; then
 fi
 
 env_lines=()
-for u in gateway profiles credentials ingest matching ops; do
+for u in gateway profiles credentials ingest matching notifications ops; do
   seed="$out/nkeys/$u.nk"
   if [ ! -s "$seed" ]; then
     (cd "$root/pkg" && go run github.com/nats-io/nkeys/nk@v0.4.16 -gen user) >"$seed"
