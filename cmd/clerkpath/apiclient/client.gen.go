@@ -1465,12 +1465,6 @@ type Credential struct {
 	SupersedesSource *string   `json:"supersedes_source,omitempty"`
 }
 
-// CredentialDemand defines model for CredentialDemand.
-type CredentialDemand struct {
-	MedianHourly float64 `json:"median_hourly"`
-	Postings     int     `json:"postings"`
-}
-
 // CredentialPulse One credential's demand: postings counts every posting naming it (required, one way in among several, preferred or or-eligible); one_way_in how many of them name it only as one way in among several.
 type CredentialPulse struct {
 	MedianHourly *float64 `json:"median_hourly,omitempty"`
@@ -1730,14 +1724,6 @@ type Market struct {
 
 	// SampledPostings How many postings pay medians were computed from.
 	SampledPostings int `json:"sampled_postings"`
-}
-
-// MarketDemand defines model for MarketDemand.
-type MarketDemand struct {
-	Credentials           map[string]CredentialDemand `json:"credentials"`
-	Postings              int                         `json:"postings"`
-	QualifiedMedianHourly float64                     `json:"qualified_median_hourly"`
-	RadiusMiles           int                         `json:"radius_miles"`
 }
 
 // MatchList The postings reverse matching keeps listed for a seeker.
@@ -2029,11 +2015,19 @@ type PlanStepKind string
 
 // Posting A normalised posting with the requirements read from it.
 type Posting struct {
+	// AgeDays Days since the posting's date.
+	AgeDays *int `json:"age_days,omitempty"`
+
+	// AlsoPostedBy cluster_size less one: "also posted N other times".
+	AlsoPostedBy       *int      `json:"also_posted_by,omitempty"`
 	ApplicantLocations *[]string `json:"applicant_locations,omitempty"`
 
 	// ClusterId Groups near-duplicates: the id of the cluster's first posting.
-	ClusterId *string  `json:"cluster_id,omitempty"`
-	CodeSets  []string `json:"code_sets"`
+	ClusterId *string `json:"cluster_id,omitempty"`
+
+	// ClusterSize How many open postings are this job (duplicates by the employer or agencies), this one included.
+	ClusterSize *int     `json:"cluster_size,omitempty"`
+	CodeSets    []string `json:"code_sets"`
 
 	// CredentialsOrEligible Needed, but eligibility to sit for them is enough.
 	CredentialsOrEligible []string `json:"credentials_or_eligible"`
@@ -2067,12 +2061,18 @@ type Posting struct {
 	// Fingerprint Names this version of the posting.
 	Fingerprint string `json:"fingerprint"`
 
+	// FirstSeen When the cluster was first seen (its earliest posting date).
+	FirstSeen *openapi_types.Date `json:"first_seen,omitempty"`
+
 	// Id `<organisation>-<id>`: stable across updates.
 	Id         string  `json:"id"`
 	Identifier *string `json:"identifier,omitempty"`
 
 	// Location Where the job is; lat and lon are absent when unknown.
 	Location PostingLocation `json:"location"`
+
+	// Reposts How many other postings of the cluster the same organisation has open (re-posts of this job).
+	Reposts *int `json:"reposts,omitempty"`
 
 	// Role Such as `coder` or `cancer_registrar`; empty when the title matches no rule.
 	Role string `json:"role"`
@@ -2656,7 +2656,9 @@ type SeekerPlan struct {
 
 	// Caveats Qualifications of an eligibility, per credential.
 	Caveats *map[string][]string `json:"caveats,omitempty"`
-	Demand  *MarketDemand        `json:"demand,omitempty"`
+
+	// Demand Open postings near a place, per credential, with pay.
+	Demand *Market `json:"demand,omitempty"`
 
 	// DemandNote Why the plan was ranked without market demand.
 	DemandNote *string `json:"demand_note,omitempty"`
