@@ -101,7 +101,7 @@ func markPending(ctx context.Context, pipe redis.Pipeliner, seeker string, posti
 // and cleared in one more round trip. It fails if any publish failed; what
 // failed stays due.
 func (s *Service) flushAnnouncements(ctx context.Context) error {
-	due, err := s.p.Redis.SMembers(ctx, announceDue).Result()
+	due, err := s.rdb.SMembers(ctx, announceDue).Result()
 	if err != nil {
 		return fmt.Errorf("announcements due: %w", err)
 	}
@@ -122,7 +122,7 @@ const flushChunk = 500
 // may need two passes).
 func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 	for range 2 {
-		pipe := s.p.Redis.Pipeline()
+		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.Cmd, len(seekers))
 		for i, id := range seekers {
 			cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue}, id, announcementToken())
@@ -161,12 +161,12 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 		for i, f := range futs {
 			if f != nil {
 				var ack *jetstream.PubAck
-				if ack, errs[i] = events.Await(ctx, s.p.JS, events.MatchesFound, f); ack != nil {
+				if ack, errs[i] = events.Await(ctx, s.js, events.MatchesFound, f); ack != nil {
 					seqs[i] = ack.Sequence
 				}
 			}
 		}
-		pipe = s.p.Redis.Pipeline()
+		pipe = s.rdb.Pipeline()
 		var failed error
 		for i, w := range work {
 			if errs[i] != nil && !errors.Is(errs[i], shred.ErrShredded) { // a deleted seeker: nobody to tell
@@ -199,7 +199,7 @@ func (s *Service) publishFoundAsync(ctx context.Context, seeker, msgID string, p
 	if err != nil {
 		return nil, err
 	}
-	return events.PublishAsync(s.p.JS, events.Event{Subject: matchingapi.MatchesFound.Subject, ID: msgID, Source: Name, Time: s.now(), Payload: sealed})
+	return events.PublishAsync(s.js, events.Event{Subject: matchingapi.MatchesFound.Subject, ID: msgID, Source: Name, Time: s.now(), Payload: sealed})
 }
 
 // announcementToken is the random part of a new announcement's message id.
@@ -231,12 +231,12 @@ func forgetAnnouncements(ctx context.Context, pipe redis.Pipeliner, seeker strin
 // the MATCHES stream (overwritten on disk, not only marked deleted), then
 // forgets their sequences. One already gone (aged out) is skipped.
 func (s *Service) eraseAnnouncements(ctx context.Context, seeker string) error {
-	seqs, err := s.p.Redis.SMembers(ctx, sentKey(seeker)).Result()
+	seqs, err := s.rdb.SMembers(ctx, sentKey(seeker)).Result()
 	if err != nil {
 		return fmt.Errorf("announcements sent: %w", err)
 	}
 	if len(seqs) > 0 {
-		stream, err := s.p.JS.Stream(ctx, matchingapi.MatchesFound.Stream)
+		stream, err := s.js.Stream(ctx, matchingapi.MatchesFound.Stream)
 		if err != nil {
 			return fmt.Errorf("erase announcements: %w", err)
 		}
@@ -250,7 +250,7 @@ func (s *Service) eraseAnnouncements(ctx context.Context, seeker string) error {
 			}
 		}
 	}
-	return s.p.Redis.Del(ctx, sentKey(seeker)).Err()
+	return s.rdb.Del(ctx, sentKey(seeker)).Err()
 }
 
 // runReverse follows JOBS on its own durable consumer: each new or changed
@@ -268,14 +268,14 @@ func (s *Service) eraseAnnouncements(ctx context.Context, seeker string) error {
 // the consumer allows many deliveries (ReverseMaxDeliver).
 func (s *Service) runReverse(ctx context.Context) error {
 	go s.flushLoop(ctx)
-	return events.Run(ctx, s.p.JS, events.Consumer{
+	return events.Run(ctx, s.js, events.Consumer{
 		Stream:     events.StreamJobs,
 		Durable:    "matching-reverse",
 		Filters:    []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
 		MaxBatch:   ReverseBatch,
 		Linger:     ReverseLinger,
 		MaxDeliver: ReverseMaxDeliver,
-	}, s.p.Log, s.reverseBatch)
+	}, s.log, s.reverseBatch)
 }
 
 // awaitIndexed waits until the indexer has handled every event of the
@@ -293,7 +293,7 @@ func (s *Service) awaitIndexed(ctx context.Context, msgs []jetstream.Msg) error 
 	deadline := time.Now().Add(IndexWait)
 	delay := 5 * time.Millisecond
 	for {
-		c, err := s.p.JS.Consumer(ctx, events.StreamJobs, indexerDurable)
+		c, err := s.js.Consumer(ctx, events.StreamJobs, indexerDurable)
 		if err == nil {
 			info := c.CachedInfo()
 			if info.AckFloor.Stream >= last {
@@ -325,11 +325,11 @@ func (s *Service) flushLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if n, err := s.p.Redis.SCard(ctx, announceDue).Result(); err != nil || n == 0 {
+		if n, err := s.rdb.SCard(ctx, announceDue).Result(); err != nil || n == 0 {
 			continue
 		}
 		if err := s.flushAnnouncements(ctx); err != nil && ctx.Err() == nil {
-			s.p.Log.Warn().Err(err).Msg("announcements still due; will retry")
+			s.log.Warn().Err(err).Msg("announcements still due; will retry")
 		}
 	}
 }
@@ -372,7 +372,7 @@ func (s *Service) reverseBatch(ctx context.Context, msgs []jetstream.Msg) []erro
 			continue // the indexer dead-letters it
 		}
 		cluster := cmp.Or(ev.ClusterID, ev.ID)
-		errs[i] = wrap("remember the cluster of "+ev.ID, s.p.Redis.Set(ctx, postingClusterKey(ev.ID), cluster, 0).Err())
+		errs[i] = wrap("remember the cluster of "+ev.ID, s.rdb.Set(ctx, postingClusterKey(ev.ID), cluster, 0).Err())
 		clusters = append(clusters, cluster)
 	}
 	if err := s.matchClusters(ctx, clusters); err != nil {

@@ -40,9 +40,9 @@ func loadBench(b *testing.B) benchFixture {
 	s := newTestService(b)
 	r := rand.New(rand.NewPCG(1, 2))
 	now := time.Now()
-	places := zipPoints(b, s.p.Config.ZCTAFile, 3000)
+	places := zipPoints(b, s.cfg.ZCTAFile, 3000)
 	start := time.Now()
-	f := benchFixture{s: s, posts: genPostings(r, envInt("BENCH_POSTINGS", 100_000), places, now)}
+	f := benchFixture{s: s.Service, posts: genPostings(r, envInt("BENCH_POSTINGS", 100_000), places, now)}
 	s.loadPostings(b, f.posts)
 	b.Logf("indexed %d postings in %s", len(f.posts), time.Since(start).Round(time.Millisecond))
 	start = time.Now()
@@ -100,7 +100,7 @@ func benchForward(b *testing.B, f benchFixture) {
 	}
 	b.Run("raw-meilisearch", func(b *testing.B) {
 		latencies(b, func(i int) {
-			_, err := s.p.Meili.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
+			_, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
 				Filter: filters[i%len(filters)], Limit: CandidatePool, Sort: []string{"date_posted_ts:desc"},
 			})
 			if err != nil {
@@ -166,7 +166,7 @@ func benchReverse(b *testing.B, f benchFixture) {
 func BenchmarkSeekerIndexWrite(b *testing.B) {
 	s := newTestService(b)
 	r := rand.New(rand.NewPCG(5, 6))
-	places := zipPoints(b, s.p.Config.ZCTAFile, 3000)
+	places := zipPoints(b, s.cfg.ZCTAFile, 3000)
 	n := 0
 	for b.Loop() {
 		id := "w" + strconv.Itoa(n)

@@ -31,7 +31,7 @@ func (s *Service) getPosting(ctx context.Context, id string) (matchingapi.Indexe
 		return ev, apierr.InvalidFields(apierr.FieldError{Field: "id", Message: "a posting id of 1 to 128 characters"})
 	}
 	var doc map[string]any
-	if err := s.p.Meili.Index(s.index).GetDocument(ctx, id, nil, &doc); err != nil {
+	if err := s.mc.Index(s.index).GetDocument(ctx, id, nil, &doc); err != nil {
 		var me *meilisearch.Error
 		if errors.As(err, &me) && me.StatusCode == http.StatusNotFound {
 			return ev, apierr.New(apierr.NotFound, "no posting %s", id)

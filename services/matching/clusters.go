@@ -151,9 +151,9 @@ func (s *Service) settleClusters(ctx context.Context, clusters []string) error {
 			continue
 		}
 		pk := "id"
-		info, err := s.p.Meili.Index(s.index).UpdateDocuments(ctx, changes, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+		info, err := s.mc.Index(s.index).UpdateDocuments(ctx, changes, &meilisearch.DocumentOptions{PrimaryKey: &pk})
 		if err == nil {
-			err = meili.Wait(ctx, s.p.Meili, info)
+			err = meili.Wait(ctx, s.mc, info)
 		}
 		if err != nil {
 			return fmt.Errorf("settle duplicate clusters: %w", err)
@@ -169,14 +169,14 @@ func postingClusterKey(posting string) string { return "clerkpath:posting-cluste
 // closeListed removes a closed posting from every match list and returns
 // its cluster ("" when unknown).
 func (s *Service) closeListed(ctx context.Context, id string) (string, error) {
-	cluster, err := s.p.Redis.Get(ctx, postingClusterKey(id)).Result()
+	cluster, err := s.rdb.Get(ctx, postingClusterKey(id)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return "", err
 	}
 	if err := s.unlistPosting(ctx, id); err != nil {
 		return "", err
 	}
-	return cluster, s.p.Redis.Del(ctx, postingClusterKey(id)).Err()
+	return cluster, s.rdb.Del(ctx, postingClusterKey(id)).Err()
 }
 
 // matchClusters brings the match lists in line with the clusters' shown
@@ -208,7 +208,7 @@ func (s *Service) matchClusters(ctx context.Context, clusters []string) error {
 			continue
 		}
 		var res meilisearch.DocumentsResult
-		if err := s.p.Meili.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: shown, Limit: int64(len(shown))}, &res); err != nil {
+		if err := s.mc.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: shown, Limit: int64(len(shown))}, &res); err != nil {
 			return fmt.Errorf("read shown postings: %w", err)
 		}
 		for _, h := range res.Results {
@@ -229,7 +229,7 @@ const maxClusterRead = 10000
 
 // clusterMembers reads the open postings of some clusters, by cluster.
 func (s *Service) clusterMembers(ctx context.Context, clusters []string) (map[string][]clusterMember, error) {
-	res, err := s.p.Meili.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
+	res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
 		Filter: fieldCluster + " IN " + match.InList(clusters), Limit: maxClusterRead,
 		AttributesToRetrieve: []string{"id", fieldCluster, "employer_id", "date_posted_ts", fieldClusterOwner, fieldClusterFirstSeen, fieldClusterHidden, fieldClusterSize, fieldClusterReposts},
 	})
@@ -251,7 +251,7 @@ func (s *Service) clusterMembers(ctx context.Context, clusters []string) (map[st
 // deleted).
 func (s *Service) clustersOf(ctx context.Context, ids []string) ([]string, error) {
 	var res meilisearch.DocumentsResult
-	if err := s.p.Meili.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: ids, Limit: int64(len(ids)), Fields: []string{"id", fieldCluster}}, &res); err != nil {
+	if err := s.mc.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: ids, Limit: int64(len(ids)), Fields: []string{"id", fieldCluster}}, &res); err != nil {
 		return nil, fmt.Errorf("read the clusters of closed postings: %w", err)
 	}
 	var out []string

@@ -21,7 +21,7 @@ func TestEligibilityFilterAgreesWithTheScorer(t *testing.T) {
 	s := newTestService(t)
 	r := rand.New(rand.NewPCG(7, 11))
 	now := time.Now()
-	places := zipPoints(t, s.p.Config.ZCTAFile, 40)
+	places := zipPoints(t, s.cfg.ZCTAFile, 40)
 	ps := genPostings(r, 600, places, now)
 	s.loadPostings(t, ps)
 	s.checkFilterAgrees(t, r, ps, places, 40)

@@ -196,7 +196,7 @@ func (s *Service) query(ctx context.Context, filter string, limit int) ([]postin
 
 // queryTrust is query with each posting's trust signals, by posting id.
 func (s *Service) queryTrust(ctx context.Context, filter string, limit int) ([]posting.Posting, map[string]matchingapi.Trust, error) {
-	res, err := s.p.Meili.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
+	res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
 		Filter: filter, Limit: int64(limit), Sort: []string{"date_posted_ts:desc"},
 	})
 	if err != nil {

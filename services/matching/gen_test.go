@@ -10,18 +10,16 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 	"github.com/rs/zerolog"
 
+	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/meili"
-	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/seedgen"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
-
-	"github.com/clerkpath/clerkpath/services/matching/seekerindex"
 )
 
 var env *testenv.Env
@@ -54,9 +52,16 @@ func genSeeker(r *rand.Rand, id string, places []geo.Point) profile.Seeker {
 	return seedgen.Seeker(r, id, places)
 }
 
+// testService is a matching Service opened by newTestService, with the
+// configuration of its servers.
+type testService struct {
+	*Service
+	cfg config.Config
+}
+
 // newTestService opens a matching Service on fresh real servers without
 // running its consumers: tests and benchmarks load it directly.
-func newTestService(t testing.TB) *Service {
+func newTestService(t testing.TB) *testService {
 	t.Helper()
 	cfg := env.Fresh(t)
 	ctx := context.Background()
@@ -65,21 +70,17 @@ func newTestService(t testing.TB) *Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	cat, err := pathway.DefaultCatalog()
+	s, err := New(p.NC, p.JS, p.Redis, p.Meili, p.Log, OptionsFromConfig(cfg, p.Log))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := shred.Open(ctx, p.JS, 1)
-	if err != nil {
+	if s.keys, err = shred.Open(ctx, p.JS, 1); err != nil {
 		t.Fatal(err)
 	}
-	s := &Service{p: p, index: cfg.IndexPrefix + PostingsIndex, keys: keys, cat: cat, zcta: loadZCTA(p),
-		vocab: newVocabulary(), market: newMarketCache(), version: indexVersion{uid: -1}, now: time.Now}
-	s.seekers = seekerindex.New(s.zcta, cat, time.Now)
 	if err := meili.EnsureIndex(ctx, p.Meili, postingsIndex(s.index)); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return &testService{Service: s, cfg: cfg}
 }
 
 // loadPostings indexes postings straight into Meilisearch in batches.
@@ -97,9 +98,9 @@ func (s *Service) loadPostings(t testing.TB, ps []posting.Posting) {
 			s.vocab.add(groups, p.CredentialsOrEligible, len(match.Routes(&p)))
 			docs = append(docs, doc)
 		}
-		info, err := s.p.Meili.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+		info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
 		if err == nil {
-			err = meili.Wait(ctx, s.p.Meili, info)
+			err = meili.Wait(ctx, s.mc, info)
 		}
 		if err != nil {
 			t.Fatal(err)

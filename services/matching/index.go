@@ -149,13 +149,13 @@ func indexDoc(p posting.Posting) (map[string]any, []string, error) {
 // for matching or notifications (runReverse follows JOBS on its own
 // consumer for those).
 func (s *Service) runIndexer(ctx context.Context) error {
-	return events.Run(ctx, s.p.JS, events.Consumer{
+	return events.Run(ctx, s.js, events.Consumer{
 		Stream:   events.StreamJobs,
 		Durable:  indexerDurable,
 		Filters:  []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
 		MaxBatch: IndexBatch,
 		Linger:   IndexLinger,
-	}, s.p.Log, s.indexBatch)
+	}, s.log, s.indexBatch)
 }
 
 // Indexer batching: Meilisearch's cost per task is high, and the indexer
@@ -269,8 +269,8 @@ func (s *Service) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error 
 		if err == nil {
 			clusters = append(clusters, closed...)
 			var info *meilisearch.TaskInfo
-			if info, err = s.p.Meili.Index(s.index).DeleteDocuments(ctx, deletes, nil); err == nil {
-				err = meili.Wait(ctx, s.p.Meili, info)
+			if info, err = s.mc.Index(s.index).DeleteDocuments(ctx, deletes, nil); err == nil {
+				err = meili.Wait(ctx, s.mc, info)
 			}
 		}
 		for _, i := range deleteIdx {
@@ -321,11 +321,11 @@ func (e *refusedError) Error() string { return "meilisearch refused the document
 
 func (s *Service) upsert(ctx context.Context, docs []map[string]any) error {
 	pk := "id"
-	info, err := s.p.Meili.Index(s.index).UpdateDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	info, err := s.mc.Index(s.index).UpdateDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
 	if err != nil {
 		return err
 	}
-	t, err := s.p.Meili.WaitForTask(ctx, info.TaskUID, meili.TaskPoll)
+	t, err := s.mc.WaitForTask(ctx, info.TaskUID, meili.TaskPoll)
 	if err != nil {
 		return fmt.Errorf("wait for meilisearch task %d: %w", info.TaskUID, err)
 	}

@@ -29,7 +29,7 @@ type indexVersion struct {
 // sync brings the vocabulary and the market cache up to the index's
 // current version.
 func (s *Service) syncIndex(ctx context.Context) error {
-	res, err := s.p.Meili.GetTasks(ctx, &meilisearch.TasksQuery{
+	res, err := s.mc.GetTasks(ctx, &meilisearch.TasksQuery{
 		IndexUIDS: []string{s.index}, Statuses: []meilisearch.TaskStatus{meilisearch.TaskStatusSucceeded}, Limit: 1,
 	})
 	if err != nil {
@@ -45,7 +45,7 @@ func (s *Service) syncIndex(ctx context.Context) error {
 		return nil
 	}
 	v := newVocabulary()
-	if err := v.load(ctx, s.p.Meili, s.index); err != nil {
+	if err := v.load(ctx, s.mc, s.index); err != nil {
 		return err
 	}
 	s.vocab.replace(v)

@@ -102,7 +102,7 @@ func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketReques
 	}
 	_, gen, _ := s.market.get(key)
 	filter := `status = "open" AND ` + shownFilter + " AND " + match.GeoRadius(at.Lat, at.Lon, req.RadiusMiles)
-	res, err := s.p.Meili.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
+	res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
 		Filter: filter, Facets: []string{fieldAny, fieldOneWay}, Limit: MarketSample,
 		AttributesToRetrieve: append([]string{"id", fieldAny, "salary_hourly_min", "salary_hourly_max"}, routeFields()...),
 	})

@@ -8,18 +8,23 @@ package matching
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/meilisearch/meilisearch-go"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
-	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 
@@ -32,11 +37,16 @@ const (
 	Version = "0.2.0"
 )
 
-// Service holds the matching service's dependencies and in-memory state.
+// Service holds the matching service's connections and in-memory state.
 type Service struct {
-	p       *platform.Platform
-	index   string
-	keys    *shred.Keyring
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	rdb     *redis.Client
+	mc      meilisearch.ServiceManager // the postings index's Meilisearch
+	log     zerolog.Logger
+	opts    Options
+	index   string         // the postings index: Options.IndexPrefix + PostingsIndex
+	keys    *shred.Keyring // opened by Serve
 	cat     *pathway.Catalog
 	zcta    *geo.ZCTA
 	seekers *seekerindex.Index
@@ -47,48 +57,71 @@ type Service struct {
 	now     func() time.Time
 }
 
-// Run applies the index settings, rebuilds the seekers index from the
-// streams, then indexes postings, matches and serves until ctx ends.
-func Run(ctx context.Context, p *platform.Platform) error {
-	s, err := newService(ctx, p)
-	if err != nil {
-		return err
-	}
-	return s.run(ctx, nil, true)
+// Options tune the service; the zero value is a working default.
+type Options struct {
+	// IndexPrefix is put before the postings index's name (PostingsIndex),
+	// so that deployments and tests can share a Meilisearch.
+	IndexPrefix string
+	// StreamReplicas is the replica count of the key stream (pkg/shred)
+	// when Serve creates it; 0 means 1.
+	StreamReplicas int
+	// RequestTimeout bounds each request; 0 means 10 s.
+	RequestTimeout time.Duration
+	// ZIPs are the ZIP centroids seekers located by a ZIP code are placed
+	// with. Nil: such seekers get remote matches only (and are told why).
+	ZIPs *geo.ZCTA
+	// Now is the clock (trust signals, plans, announcements); nil means
+	// time.Now.
+	Now func() time.Time
 }
 
-// newService opens the service's dependencies without starting anything.
-func newService(ctx context.Context, p *platform.Platform) (*Service, error) {
+// New is the matching service on the given connections. It does no I/O;
+// Serve prepares the postings index, rebuilds the seekers index from the
+// streams, then indexes postings, matches and answers requests.
+func New(nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, mc meilisearch.ServiceManager, log zerolog.Logger, opts Options) (*Service, error) {
+	if nc == nil || js == nil || rdb == nil || mc == nil {
+		return nil, errors.New("matching: NATS, JetStream, Redis and Meilisearch are required")
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	cat, err := pathway.DefaultCatalog()
 	if err != nil {
 		return nil, fmt.Errorf("matching: %w", err)
 	}
-	keys, err := shred.Open(ctx, p.JS, p.Config.StreamReplicas)
-	if err != nil {
-		return nil, fmt.Errorf("matching: %w", err)
-	}
-	zcta := loadZCTA(p)
-	s := &Service{
-		p: p, index: p.Config.IndexPrefix + PostingsIndex, keys: keys, cat: cat, zcta: zcta,
-		seekers: seekerindex.New(zcta, cat, time.Now), vocab: newVocabulary(), market: newMarketCache(), now: time.Now,
-	}
-	s.version.uid = -1
-	return s, nil
+	return &Service{
+		nc: nc, js: js, rdb: rdb, mc: mc, log: log, opts: opts,
+		index: opts.IndexPrefix + PostingsIndex, cat: cat, zcta: opts.ZIPs,
+		seekers: seekerindex.New(opts.ZIPs, cat, opts.Now), vocab: newVocabulary(), market: newMarketCache(),
+		version: indexVersion{uid: -1}, now: opts.Now,
+	}, nil
 }
 
-// run prepares the index, rebuilds the seekers index, then serves; ready
-// (when not nil) is closed once it serves. Without consume it serves reads
-// only and runs none of the JOBS consumers (tests use it for a copy that
-// indexes nothing itself).
-func (s *Service) run(ctx context.Context, ready chan<- struct{}, consume bool) error {
-	p := s.p
-	if err := meili.EnsureIndex(ctx, p.Meili, postingsIndex(s.index)); err != nil {
+// Serve applies the index settings, rebuilds the seekers index from the
+// streams, then indexes postings, matches and serves until ctx ends.
+func (s *Service) Serve(ctx context.Context) error {
+	return s.serve(ctx, nil, true)
+}
+
+// serve is Serve; ready (when not nil) is closed once it serves. Without
+// consume it serves reads only and runs none of the JOBS consumers (tests
+// use it for a copy that indexes nothing itself).
+func (s *Service) serve(ctx context.Context, ready chan<- struct{}, consume bool) error {
+	keys, err := shred.Open(ctx, s.js, s.opts.StreamReplicas)
+	if err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
-	if n, err := migrateRoutes(ctx, p.Meili, s.index); err != nil {
+	s.keys = keys
+	if err := meili.EnsureIndex(ctx, s.mc, postingsIndex(s.index)); err != nil {
+		return fmt.Errorf("matching: %w", err)
+	}
+	if n, err := migrateRoutes(ctx, s.mc, s.index); err != nil {
 		return fmt.Errorf("matching: %w", err)
 	} else if n > 0 {
-		p.Log.Info().Int("postings", n).Msg("postings indexed before routes re-indexed with their routes")
+		s.log.Info().Int("postings", n).Msg("postings indexed before routes re-indexed with their routes")
 	}
 	if err := s.syncIndex(ctx); err != nil {
 		return fmt.Errorf("matching: %w", err)
@@ -101,14 +134,31 @@ func (s *Service) run(ctx context.Context, ready chan<- struct{}, consume bool) 
 	case <-ctx.Done():
 		return g.Wait()
 	}
-	p.Log.Info().Int("seekers", s.seekers.Size()).Msg("seekers index rebuilt from the streams")
+	s.log.Info().Int("seekers", s.seekers.Size()).Msg("seekers index rebuilt from the streams")
 
-	svc, err := micro.AddService(p.NC, micro.Config{Name: Name, Version: Version, Description: "postings index, search, matching, candidates, caseloads and market demand"})
+	svc, err := micro.AddService(s.nc, micro.Config{Name: Name, Version: Version, Description: "postings index, search, matching, candidates, caseloads and market demand"})
 	if err != nil {
 		return fmt.Errorf("matching: add micro service: %w", err)
 	}
 	defer func() { _ = svc.Stop() }()
-	if err := rpc.AddEndpoints(svc, p.NC, p.Log, p.Config.RequestTimeout,
+	if err := rpc.AddEndpoints(svc, s.nc, s.log, s.opts.RequestTimeout, s.bindings()...); err != nil {
+		return fmt.Errorf("matching: %w", err)
+	}
+	if consume {
+		g.Go(func() error { return s.runIndexer(ctx) })
+		g.Go(func() error { return s.runReverse(ctx) })
+		g.Go(func() error { return s.runSeekerChanges(ctx) })
+	}
+	s.log.Info().Str("index", s.index).Msg("matching ready")
+	if ready != nil {
+		close(ready)
+	}
+	return g.Wait()
+}
+
+// bindings pairs each endpoint of the contract with its handler.
+func (s *Service) bindings() []rpc.Binding {
+	return []rpc.Binding{
 		matchingapi.Search.Bind(s.search),
 		matchingapi.Posting.Bind(s.posting),
 		matchingapi.Matches.Bind(s.matches),
@@ -117,30 +167,7 @@ func (s *Service) run(ctx context.Context, ready chan<- struct{}, consume bool) 
 		matchingapi.Caseload.Bind(s.caseload),
 		matchingapi.Market.Bind(s.marketDemand),
 		matchingapi.Ready.Bind(s.ready),
-	); err != nil {
-		return fmt.Errorf("matching: %w", err)
 	}
-	if consume {
-		g.Go(func() error { return s.runIndexer(ctx) })
-		g.Go(func() error { return s.runReverse(ctx) })
-		g.Go(func() error { return s.runSeekerChanges(ctx) })
-	}
-	p.Log.Info().Str("index", s.index).Msg("matching ready")
-	if ready != nil {
-		close(ready)
-	}
-	return g.Wait()
-}
-
-// loadZCTA reads the ZIP centroids; without them seekers located only by a
-// ZIP code match remote postings only (and are told why).
-func loadZCTA(p *platform.Platform) *geo.ZCTA {
-	z, err := geo.LoadZCTAFile(p.Config.ZCTAFile)
-	if err != nil {
-		p.Log.Warn().Err(err).Msg("no ZIP centroids: seekers located by ZIP code get remote matches only")
-		return nil
-	}
-	return z
 }
 
 // vocabulary is the set of group tokens (of every route) and or-eligible

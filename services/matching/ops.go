@@ -7,9 +7,13 @@ import (
 
 	"github.com/meilisearch/meilisearch-go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 
+	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/platform"
 )
 
 // What operators and `clerkpath` need to know about the matching service,
@@ -38,4 +42,31 @@ func ResetPostingsIndex(ctx context.Context, m meilisearch.ServiceManager, js je
 		return fmt.Errorf("delete consumer %s: %w", PostingsIndexConsumer, err)
 	}
 	return nil
+}
+
+// OptionsFromConfig is the service's options from the process
+// configuration: the index prefix, the key stream's replicas, the request
+// timeout and the ZIP centroids (when the file cannot be read the service
+// runs without them and says so: seekers located only by a ZIP code then
+// get remote matches only).
+func OptionsFromConfig(cfg config.Config, log zerolog.Logger) Options {
+	opts := Options{IndexPrefix: cfg.IndexPrefix, StreamReplicas: cfg.StreamReplicas, RequestTimeout: cfg.RequestTimeout}
+	z, err := geo.LoadZCTAFile(cfg.ZCTAFile)
+	if err != nil {
+		log.Warn().Err(err).Msg("no ZIP centroids: seekers located by ZIP code get remote matches only")
+	} else {
+		opts.ZIPs = z
+	}
+	return opts
+}
+
+// Run is how the commands (services/matching/cmd/matching, `clerkpath
+// run`) start the service on the connections they opened: New with the
+// options of p's configuration, then Serve until ctx ends.
+func Run(ctx context.Context, p *platform.Platform) error {
+	s, err := New(p.NC, p.JS, p.Redis, p.Meili, p.Log, OptionsFromConfig(p.Config, p.Log))
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx)
 }

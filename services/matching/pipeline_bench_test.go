@@ -48,11 +48,11 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 		}
 	}
 	raw := cfg.IndexPrefix + "raw"
-	if err := meili.EnsureIndex(ctx, a.s.p.Meili, postingsIndex(raw)); err != nil {
+	if err := meili.EnsureIndex(ctx, a.s.mc, postingsIndex(raw)); err != nil {
 		b.Fatal(err)
 	}
 	count := func(index string) int64 {
-		st, err := a.s.p.Meili.Index(index).GetStats(ctx, nil)
+		st, err := a.s.mc.Index(index).GetStats(ctx, nil)
 		if err != nil {
 			return -1
 		}
@@ -101,9 +101,9 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 		settled(b, a.s, 10*time.Minute)
 		pk := "id"
 		t1 := time.Now()
-		info, err := a.s.p.Meili.Index(raw).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+		info, err := a.s.mc.Index(raw).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
 		if err == nil {
-			err = meili.Wait(ctx, a.s.p.Meili, info)
+			err = meili.Wait(ctx, a.s.mc, info)
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -123,7 +123,7 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 		f.post(b, p)
 		settled(b, a.s, 2*time.Minute)
 		lat = append(lat, time.Since(t0))
-		n, _ := a.s.p.Redis.SCard(ctx, postingKey(p.ID)).Result()
+		n, _ := a.s.rdb.SCard(ctx, postingKey(p.ID)).Result()
 		pairs += int(n)
 		b.Logf("posting %s: %d seekers announced in %s", p.ID, n, lat[len(lat)-1].Round(time.Millisecond))
 	}
@@ -142,7 +142,7 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 
 // indexerDone reports whether the indexer has acknowledged every event.
 func indexerDone(b *testing.B, s *Service) bool {
-	c, err := s.p.JS.Consumer(context.Background(), events.StreamJobs, indexerDurable)
+	c, err := s.js.Consumer(context.Background(), events.StreamJobs, indexerDurable)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func startCopy(t testing.TB, cfg config.Config, consume bool) *copyOf {
 		cancel()
 		t.Fatal(err)
 	}
-	s, err := newService(ctx, p)
+	s, err := New(p.NC, p.JS, p.Redis, p.Meili, p.Log, OptionsFromConfig(cfg, p.Log))
 	if err != nil {
 		cancel()
 		p.Close()
@@ -52,7 +52,7 @@ func startCopy(t testing.TB, cfg config.Config, consume bool) *copyOf {
 	c := &copyOf{s: s, stop: cancel, done: make(chan error, 1)}
 	ready := make(chan struct{})
 	go func() {
-		err := s.run(ctx, ready, consume)
+		err := s.serve(ctx, ready, consume)
 		p.Close()
 		c.done <- err
 	}()
@@ -172,7 +172,7 @@ func settled(t testing.TB, s *Service, wait time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	testenv.Eventually(t, wait, func() error {
-		c, err := s.p.JS.Consumer(ctx, events.StreamJobs, "matching-reverse")
+		c, err := s.js.Consumer(ctx, events.StreamJobs, "matching-reverse")
 		if err != nil {
 			return err
 		}
@@ -183,7 +183,7 @@ func settled(t testing.TB, s *Service, wait time.Duration) {
 		if info.NumPending > 0 || info.NumAckPending > 0 {
 			return fmt.Errorf("reverse consumer: %d pending, %d unacknowledged", info.NumPending, info.NumAckPending)
 		}
-		if n, err := s.p.Redis.SCard(ctx, announceDue).Result(); err != nil || n > 0 {
+		if n, err := s.rdb.SCard(ctx, announceDue).Result(); err != nil || n > 0 {
 			return fmt.Errorf("%d seekers with announcements due (%v)", n, err)
 		}
 		return nil
@@ -230,7 +230,7 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 
 	// 2. Publishing to MATCHES fails (the stream refuses new messages):
 	// the batch fails and is redelivered; the announcements wait in Redis.
-	st, err := a.s.p.JS.Stream(ctx, events.StreamMatches)
+	st, err := a.s.js.Stream(ctx, events.StreamMatches)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,12 +240,12 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 	}
 	full := info.Config
 	full.MaxMsgs, full.Discard = int64(info.State.Msgs), jetstream.DiscardNew
-	if _, err := a.s.p.JS.UpdateStream(ctx, full); err != nil {
+	if _, err := a.s.js.UpdateStream(ctx, full); err != nil {
 		t.Fatal(err)
 	}
 	postSome(10)
 	testenv.Eventually(t, 30*time.Second, func() error {
-		c, err := a.s.p.JS.Consumer(ctx, events.StreamJobs, "matching-reverse")
+		c, err := a.s.js.Consumer(ctx, events.StreamJobs, "matching-reverse")
 		if err != nil {
 			return err
 		}
@@ -258,19 +258,19 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 		}
 		return nil
 	})
-	if due, _ := a.s.p.Redis.SCard(ctx, announceDue).Result(); due == 0 {
+	if due, _ := a.s.rdb.SCard(ctx, announceDue).Result(); due == 0 {
 		t.Fatal("a failed publish left nothing due")
 	}
 	restored := info.Config
 	restored.MaxMsgs = -1
-	if _, err := a.s.p.JS.UpdateStream(ctx, restored); err != nil {
+	if _, err := a.s.js.UpdateStream(ctx, restored); err != nil {
 		t.Fatal(err)
 	}
 	settled(t, a.s, 90*time.Second)
 
 	// 3. The reverse consumer is deleted: it is recreated and replays JOBS
 	// from the start; and copy a restarts while postings arrive.
-	if err := a.s.p.JS.DeleteConsumer(ctx, events.StreamJobs, "matching-reverse"); err != nil {
+	if err := a.s.js.DeleteConsumer(ctx, events.StreamJobs, "matching-reverse"); err != nil {
 		t.Fatal(err)
 	}
 	a.close()
@@ -280,7 +280,7 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 	settled(t, a.s, 90*time.Second)
 	// The replay has reached the end of the stream on the recreated consumer.
 	testenv.Eventually(t, 30*time.Second, func() error {
-		c, err := a.s.p.JS.Consumer(ctx, events.StreamJobs, "matching-reverse")
+		c, err := a.s.js.Consumer(ctx, events.StreamJobs, "matching-reverse")
 		if err != nil {
 			return err
 		}
@@ -299,7 +299,7 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 	pairs := 0
 	for i := range seekers {
 		id := fmt.Sprintf("s%03d", i)
-		list, err := a.s.p.Redis.ZRange(ctx, listKey(id), 0, -1).Result()
+		list, err := a.s.rdb.ZRange(ctx, listKey(id), 0, -1).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -392,7 +392,7 @@ func TestCopiesAgreeAfterABurstIndexedByOne(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, 120*time.Second, func() error {
-		stats, err := a.s.p.Meili.Index(a.s.index).GetStats(ctx, nil)
+		stats, err := a.s.mc.Index(a.s.index).GetStats(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -400,7 +400,7 @@ func TestCopiesAgreeAfterABurstIndexedByOne(t *testing.T) {
 			return fmt.Errorf("%d of %d postings indexed", stats.NumberOfDocuments, len(ps))
 		}
 		// The indexer acknowledges a batch once its clusters are settled.
-		c, err := a.s.p.JS.Consumer(ctx, events.StreamJobs, indexerDurable)
+		c, err := a.s.js.Consumer(ctx, events.StreamJobs, indexerDurable)
 		if err != nil {
 			return err
 		}
@@ -425,7 +425,7 @@ func TestCopiesAgreeAfterABurstIndexedByOne(t *testing.T) {
 	}
 
 	// The refused posting went to the dead-letter stream alone.
-	dlq := deadLettered(t, a.s.p.JS)
+	dlq := deadLettered(t, a.s.js)
 	if len(dlq) != 1 || !strings.Contains(dlq[0], "Meilisearch ids") {
 		t.Fatalf("dead-lettered: %q", dlq)
 	}
@@ -461,7 +461,7 @@ func TestRefusedDocumentIsolatedByBisection(t *testing.T) {
 	s := newTestService(t)
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(5, 6))
-	ps := genPostings(r, 64, zipPoints(t, s.p.Config.ZCTAFile, 10), time.Now())
+	ps := genPostings(r, 64, zipPoints(t, s.cfg.ZCTAFile, 10), time.Now())
 	var docs []map[string]any
 	for _, p := range ps {
 		doc, _, err := indexDoc(p)
@@ -482,7 +482,7 @@ func TestRefusedDocumentIsolatedByBisection(t *testing.T) {
 			t.Errorf("document %d: %v", i, err)
 		}
 	}
-	stats, err := s.p.Meili.Index(s.index).GetStats(ctx, nil)
+	stats, err := s.mc.Index(s.index).GetStats(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

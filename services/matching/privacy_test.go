@@ -91,7 +91,7 @@ func TestDeletedSeekersAnnouncementsLeaveNoIDInTheStore(t *testing.T) {
 	if err != nil || files == 0 {
 		t.Fatalf("read %d files of %s: %v", files, dir, err)
 	}
-	if n, _ := c.s.p.Redis.Exists(ctx, sentKey(id)).Result(); n != 0 {
+	if n, _ := c.s.rdb.Exists(ctx, sentKey(id)).Result(); n != 0 {
 		t.Error("the deleted seeker's announcement sequences are still kept")
 	}
 }

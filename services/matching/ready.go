@@ -21,7 +21,7 @@ func (s *Service) ready(ctx context.Context, _ matchingapi.ReadyRequest) (matchi
 }
 
 func (s *Service) meiliHealth(ctx context.Context) error {
-	h, err := s.p.Meili.Health(ctx)
+	h, err := s.mc.Health(ctx)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 		return err
 	}
 	for {
-		err := s.p.Redis.Watch(ctx, txf, postingKey(p.ID))
+		err := s.rdb.Watch(ctx, txf, postingKey(p.ID))
 		if !errors.Is(err, redis.TxFailedErr) {
 			return err
 		}
@@ -90,7 +90,7 @@ func (s *Service) noLongerSuits(ctx context.Context, seeker string, ids []string
 		return ids, nil
 	}
 	var res meilisearch.DocumentsResult
-	if err := s.p.Meili.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: ids, Limit: int64(len(ids))}, &res); err != nil {
+	if err := s.mc.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: ids, Limit: int64(len(ids))}, &res); err != nil {
 		return nil, fmt.Errorf("read listed postings: %w", err)
 	}
 	suits := map[string]bool{}
@@ -181,12 +181,12 @@ return 1
 
 // list puts a posting in a seeker's list (keeping the best MatchListSize).
 func (s *Service) list(ctx context.Context, seeker, postingID string, score float64) error {
-	return listScript.Run(ctx, s.p.Redis, []string{listKey(seeker), postingKey(postingID), pendingKey(seeker), announceDue},
+	return listScript.Run(ctx, s.rdb, []string{listKey(seeker), postingKey(postingID), pendingKey(seeker), announceDue},
 		seeker, score, postingID, MatchListSize).Err()
 }
 
 func (s *Service) unlist(ctx context.Context, seeker, postingID string) error {
-	pipe := s.p.Redis.TxPipeline()
+	pipe := s.rdb.TxPipeline()
 	pipe.ZRem(ctx, listKey(seeker), postingID)
 	pipe.SRem(ctx, postingKey(postingID), seeker)
 	pipe.SRem(ctx, pendingKey(seeker), postingID)
@@ -196,11 +196,11 @@ func (s *Service) unlist(ctx context.Context, seeker, postingID string) error {
 
 // unlistPosting removes a closed posting from every list that holds it.
 func (s *Service) unlistPosting(ctx context.Context, postingID string) error {
-	seekers, err := s.p.Redis.SMembers(ctx, postingKey(postingID)).Result()
+	seekers, err := s.rdb.SMembers(ctx, postingKey(postingID)).Result()
 	if err != nil {
 		return err
 	}
-	pipe := s.p.Redis.TxPipeline()
+	pipe := s.rdb.TxPipeline()
 	for _, sk := range seekers {
 		pipe.ZRem(ctx, listKey(sk), postingID)
 		pipe.SRem(ctx, pendingKey(sk), postingID)
@@ -214,7 +214,7 @@ func (s *Service) unlistPosting(ctx context.Context, postingID string) error {
 // announces the postings that are new in it. A deleted seeker's list goes.
 func (s *Service) refreshList(ctx context.Context, id string) error {
 	if _, _, ok := s.seekers.View(id); !ok {
-		old, err := s.p.Redis.ZRange(ctx, listKey(id), 0, -1).Result()
+		old, err := s.rdb.ZRange(ctx, listKey(id), 0, -1).Result()
 		if err != nil {
 			return err
 		}
@@ -223,7 +223,7 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		pipe := s.p.Redis.TxPipeline()
+		pipe := s.rdb.TxPipeline()
 		forgetAnnouncements(ctx, pipe, id)
 		if _, err := pipe.Exec(ctx); err != nil {
 			return err
@@ -244,7 +244,7 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 	// What was listed and is not among the best matches now leaves only if
 	// the seeker no longer qualifies for it (or it is gone): a posting a
 	// reverse match listed meanwhile stays.
-	old, err := s.p.Redis.ZRange(ctx, listKey(id), 0, -1).Result()
+	old, err := s.rdb.ZRange(ctx, listKey(id), 0, -1).Result()
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (s *Service) matchList(ctx context.Context, req matchingapi.MatchListReques
 	if !profile.ValidID(req.SeekerID) {
 		return matchingapi.StoredList{}, apierr.InvalidFields(apierr.FieldError{Field: "seeker_id", Message: "1 to 64 letters, digits, '-' or '_'"})
 	}
-	zs, err := s.p.Redis.ZRevRangeWithScores(ctx, listKey(req.SeekerID), 0, -1).Result()
+	zs, err := s.rdb.ZRevRangeWithScores(ctx, listKey(req.SeekerID), 0, -1).Result()
 	if err != nil {
 		return matchingapi.StoredList{}, apierr.Wrap(err, apierr.Unavailable, "match lists are unavailable")
 	}

@@ -27,11 +27,11 @@ func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 	old.Settings.FilterableAttributes = slices.DeleteFunc(slices.Clone(old.Settings.FilterableAttributes), func(f string) bool {
 		return strings.HasPrefix(f, "route_") || f == fieldOneWay
 	})
-	if err := meili.EnsureIndex(ctx, s.p.Meili, old); err != nil {
+	if err := meili.EnsureIndex(ctx, s.mc, old); err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	places := zipPoints(t, s.p.Config.ZCTAFile, 20)
+	places := zipPoints(t, s.cfg.ZCTAFile, 20)
 	ps := genPostings(r, 300, places, time.Now())
 	var docs []map[string]any
 	for i := range ps {
@@ -49,26 +49,26 @@ func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 		docs = append(docs, doc)
 	}
 	pk := "id"
-	info, err := s.p.Meili.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
 	if err == nil {
-		err = meili.Wait(ctx, s.p.Meili, info)
+		err = meili.Wait(ctx, s.mc, info)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// What Run does at start.
-	if err := meili.EnsureIndex(ctx, s.p.Meili, postingsIndex(s.index)); err != nil {
+	if err := meili.EnsureIndex(ctx, s.mc, postingsIndex(s.index)); err != nil {
 		t.Fatal(err)
 	}
-	n, err := migrateRoutes(ctx, s.p.Meili, s.index)
+	n, err := migrateRoutes(ctx, s.mc, s.index)
 	if err != nil || n != len(ps) {
 		t.Fatalf("migrated %d of %d: %v", n, len(ps), err)
 	}
-	if n, err := migrateRoutes(ctx, s.p.Meili, s.index); err != nil || n != 0 {
+	if n, err := migrateRoutes(ctx, s.mc, s.index); err != nil || n != 0 {
 		t.Fatalf("second start migrated %d: %v", n, err)
 	}
-	if err := s.vocab.load(ctx, s.p.Meili, s.index); err != nil {
+	if err := s.vocab.load(ctx, s.mc, s.index); err != nil {
 		t.Fatal(err)
 	}
 	ev, err := s.getPosting(ctx, ps[0].ID)
@@ -85,7 +85,7 @@ func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
 	s := newTestService(t)
 	ctx := context.Background()
-	places := zipPoints(t, s.p.Config.ZCTAFile, 5)
+	places := zipPoints(t, s.cfg.ZCTAFile, 5)
 	now := time.Now()
 	remote := func(id string, routes ...posting.Route) posting.Posting {
 		p := posting.Posting{ID: id, Title: "Coder " + id, Employer: "Acme", DatePosted: now.AddDate(0, 0, -1), EmploymentType: []string{"FULL_TIME"}}
@@ -169,7 +169,7 @@ func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
 func TestRoutesThroughForwardReverseAndCandidates(t *testing.T) {
 	s := newTestService(t)
 	ctx := context.Background()
-	places := zipPoints(t, s.p.Config.ZCTAFile, 5)
+	places := zipPoints(t, s.cfg.ZCTAFile, 5)
 	now := time.Now()
 	fed := posting.Posting{ID: "fed", Title: "Medical Records Technician (Coder)", Employer: "VA", DatePosted: now.AddDate(0, 0, -2), EmploymentType: []string{"FULL_TIME"}}
 	fed.WorkMode = "remote"
@@ -236,7 +236,7 @@ func TestRoutesThroughForwardReverseAndCandidates(t *testing.T) {
 func TestMarketDemandCountsOneWayIn(t *testing.T) {
 	s := newTestService(t)
 	ctx := context.Background()
-	at := zipPoints(t, s.p.Config.ZCTAFile, 5)[0]
+	at := zipPoints(t, s.cfg.ZCTAFile, 5)[0]
 	now := time.Now()
 	site := func(id string, pay float64, routes ...posting.Route) posting.Posting {
 		lat, lon := at.Lat, at.Lon

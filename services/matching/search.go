@@ -36,7 +36,7 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	if err != nil {
 		return matchingapi.SearchResponse{}, err
 	}
-	res, err := s.p.Meili.Index(s.index).Search(ctx, strings.TrimSpace(req.Q), q)
+	res, err := s.mc.Index(s.index).Search(ctx, strings.TrimSpace(req.Q), q)
 	if err != nil {
 		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
 	}

@@ -142,7 +142,7 @@ func (s *Service) loadSeekers(ctx context.Context, ready chan<- struct{}) error 
 }
 
 func (s *Service) follow(ctx context.Context, stream string, filters []string, caughtUp func()) error {
-	cons, err := s.p.JS.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: filters, DeliverPolicy: jetstream.DeliverAllPolicy})
+	cons, err := s.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: filters, DeliverPolicy: jetstream.DeliverAllPolicy})
 	if err != nil {
 		return err
 	}
@@ -158,12 +158,12 @@ func (s *Service) follow(ctx context.Context, stream string, filters []string, c
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		md, err := m.Metadata()
 		if err != nil {
-			s.p.Log.Warn().Err(err).Str("stream", stream).Msg("seeker event without metadata skipped")
+			s.log.Warn().Err(err).Str("stream", stream).Msg("seeker event without metadata skipped")
 			return
 		}
 		env := events.EnvelopeOf(m)
 		if _, err := s.applySeekerEvent(ctx, m.Subject(), env.Type, m.Data(), md.Sequence.Stream); err != nil {
-			s.p.Log.Warn().Err(err).Str("stream", stream).Uint64("seq", md.Sequence.Stream).Msg("seeker event skipped")
+			s.log.Warn().Err(err).Str("stream", stream).Uint64("seq", md.Sequence.Stream).Msg("seeker event skipped")
 		}
 		applied.Store(md.Sequence.Stream)
 		if md.NumPending == 0 {
@@ -186,8 +186,8 @@ func (s *Service) runSeekerChanges(ctx context.Context) error {
 	g := make(chan error, len(seekerStreams))
 	for _, f := range seekerStreams {
 		go func() {
-			g <- events.Run(ctx, s.p.JS, events.Consumer{Stream: f.stream, Durable: listDurable(f.stream),
-				Filters: f.filters, MaxBatch: 50}, s.p.Log, func(ctx context.Context, msgs []jetstream.Msg) []error {
+			g <- events.Run(ctx, s.js, events.Consumer{Stream: f.stream, Durable: listDurable(f.stream),
+				Filters: f.filters, MaxBatch: 50}, s.log, func(ctx context.Context, msgs []jetstream.Msg) []error {
 				return s.seekerChangeBatch(ctx, f.stream, msgs)
 			})
 		}()
@@ -237,7 +237,7 @@ func refreshedKey(seeker string) string { return "clerkpath:matches:refreshed:" 
 // event no newer than the last one the list was recomputed for changes
 // nothing.
 func (s *Service) refreshFor(ctx context.Context, seeker, stream string, seq uint64) (bool, error) {
-	done, err := s.p.Redis.HGet(ctx, refreshedKey(seeker), stream).Result()
+	done, err := s.rdb.HGet(ctx, refreshedKey(seeker), stream).Result()
 	if err == nil {
 		if n, perr := strconv.ParseUint(done, 10, 64); perr == nil && n >= seq {
 			return false, nil
@@ -249,7 +249,7 @@ func (s *Service) refreshFor(ctx context.Context, seeker, stream string, seq uin
 	if err := s.refreshList(ctx, seeker); err != nil {
 		return false, err
 	}
-	if err := s.p.Redis.HSet(ctx, refreshedKey(seeker), stream, seq).Err(); err != nil {
+	if err := s.rdb.HSet(ctx, refreshedKey(seeker), stream, seq).Err(); err != nil {
 		return true, fmt.Errorf("record the list refresh: %w", err)
 	}
 	return true, nil

@@ -42,7 +42,7 @@ func TestARedeliveredOlderSeekerEventChangesNothing(t *testing.T) {
 		if !ok || !slices.Equal(sk.Skills, []string{"release of information"}) {
 			return fmt.Errorf("seeker %+v (known %v)", sk, ok)
 		}
-		done, err := c.s.p.Redis.HGet(ctx, refreshedKey(id), events.StreamProfiles).Uint64()
+		done, err := c.s.rdb.HGet(ctx, refreshedKey(id), events.StreamProfiles).Uint64()
 		if err != nil || done != second {
 			return fmt.Errorf("list refreshed for sequence %d, want %d (%v)", done, second, err)
 		}
