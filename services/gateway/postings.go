@@ -149,12 +149,7 @@ func (s *server) handleEmployerPostings() http.Handler {
 // ETag), and the answer carries the new one.
 func (s *server) handlePatchPosting() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if mt := mediaType(r); mt != mergePatchType {
-			w.Header().Set("Accept-Patch", mergePatchType)
-			s.writeError(w, r, apierr.New(apierr.Unsupported, "Content-Type %q is not supported here; send a JSON Merge Patch as %s", r.Header.Get("Content-Type"), mergePatchType))
-			return
-		}
-		body, err := readBody(w, r, MaxJSONBody)
+		body, err := readMergePatch(w, r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -76,6 +76,16 @@ func (s *server) handlePutSeeker() http.Handler {
 // mergePatchType is the media type of a JSON Merge Patch (RFC 7396).
 const mergePatchType = "application/merge-patch+json"
 
+// readMergePatch reads a JSON Merge Patch body: any other content type is
+// 415, with Accept-Patch naming the one this route takes.
+func readMergePatch(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if mediaType(r) != mergePatchType {
+		w.Header().Set("Accept-Patch", mergePatchType)
+		return nil, apierr.New(apierr.Unsupported, "Content-Type %q is not supported here; send a JSON Merge Patch as %s", r.Header.Get("Content-Type"), mergePatchType)
+	}
+	return readBody(w, r, MaxJSONBody)
+}
+
 // handlePatchSeeker changes part of a seeker's profile: the body is a JSON
 // Merge Patch (RFC 7396), applied by the profiles service to the current
 // version and validated as a PUT of the result. If-Match is honoured when
@@ -83,12 +93,7 @@ const mergePatchType = "application/merge-patch+json"
 // is current, as a merge patch only touches the fields it names.
 func (s *server) handlePatchSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if mt := mediaType(r); mt != mergePatchType {
-			w.Header().Set("Accept-Patch", mergePatchType)
-			s.writeError(w, r, apierr.New(apierr.Unsupported, "Content-Type %q is not supported here; send a JSON Merge Patch as %s", r.Header.Get("Content-Type"), mergePatchType))
-			return
-		}
-		body, err := readBody(w, r, MaxJSONBody)
+		body, err := readMergePatch(w, r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
