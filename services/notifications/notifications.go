@@ -11,7 +11,9 @@ package notifications
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -113,12 +115,27 @@ func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, rdb *redis.
 		now = time.Now
 	}
 	client := &http.Client{
-		Timeout: opts.DeliveryTimeout,
+		Timeout:   opts.DeliveryTimeout,
+		Transport: deliveryTransport(opts.AllowLoopbackHTTP),
 		// A receiver that redirects is not followed: the URL registered is
 		// the one that gets the payload.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &Service{nc: nc, js: js, rdb: rdb, log: log, keys: keys, opts: opts, now: now, http: client, names: names}, nil
+}
+
+// deliveryTransport is the HTTP transport of webhook deliveries: every
+// connection it makes directly is checked by dialGuard. Behind an egress
+// proxy (HTTPS_PROXY) the connection goes to the proxy, which then decides
+// where deliveries may go (docs/deploy.md, "Egress").
+func deliveryTransport(allowLoopback bool) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if proxy, _ := http.ProxyFromEnvironment(&http.Request{URL: &url.URL{Scheme: "https", Host: "example.com"}}); proxy != nil {
+		return t
+	}
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: dialGuard(allowLoopback)}
+	t.DialContext = d.DialContext
+	return t
 }
 
 // Serve answers the endpoints, follows the event streams and delivers

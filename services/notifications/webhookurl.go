@@ -1,10 +1,12 @@
 package notifications
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 )
 
 // MaxURLLength bounds a webhook URL.
@@ -74,4 +76,36 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(h, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// internalAddr reports whether a webhook delivery must not connect to ip:
+// loopback (unless allowLoopback), private, carrier-grade NAT, link-local
+// (cloud metadata services live there), unspecified or multicast.
+func internalAddr(ip netip.Addr, allowLoopback bool) bool {
+	ip = ip.Unmap()
+	if ip.IsLoopback() {
+		return !allowLoopback
+	}
+	return ip.IsPrivate() || cgnat.Contains(ip) || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast()
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// dialGuard is a net.Dialer Control function that refuses connections to
+// internal addresses. CheckURL refuses such addresses written in a URL, but
+// a host name is only resolved when a delivery connects: this check runs on
+// the address actually dialled, so a name that resolves (or is re-pointed)
+// to the service's own network is refused too.
+func dialGuard(allowLoopback bool) func(network, address string, _ syscall.RawConn) error {
+	return func(network, address string, _ syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil {
+			return fmt.Errorf("webhook delivery: unexpected address %q: %w", address, err)
+		}
+		if internalAddr(ap.Addr(), allowLoopback) {
+			return fmt.Errorf("webhook delivery: %s is an internal address: refused", ap.Addr())
+		}
+		return nil
+	}
 }
