@@ -161,9 +161,11 @@ func (s *Service) follow(ctx context.Context, stream string, filters []string, c
 			s.log.Warn().Err(err).Str("stream", stream).Msg("seeker event without metadata skipped")
 			return
 		}
-		env := events.EnvelopeOf(m)
-		if _, err := s.applySeekerEvent(ctx, m.Subject(), env.Type, m.Data(), md.Sequence.Stream); err != nil {
+		if err := s.applyUntilDone(ctx, m, md.Sequence.Stream); err != nil {
 			s.log.Warn().Err(err).Str("stream", stream).Uint64("seq", md.Sequence.Stream).Msg("seeker event skipped")
+		}
+		if ctx.Err() != nil {
+			return // stopping: the event is applied by the next start's replay
 		}
 		applied.Store(md.Sequence.Stream)
 		if md.NumPending == 0 {
@@ -177,6 +179,36 @@ func (s *Service) follow(ctx context.Context, stream string, filters []string, c
 	cc.Stop()
 	once.Do(caughtUp)
 	return nil
+}
+
+// applyUntilDone applies one event of an ordered consumer to the index,
+// retrying until it is applied, ctx ends, or the event can never be applied
+// (poison, or sealed data that does not open), which is returned. An
+// ordered consumer does not redeliver: skipping an event on a transient
+// error (a key read timing out while the key stream elects a leader) would
+// leave the seeker out of the index for good, so the replay waits here
+// instead, keeping the events in order.
+func (s *Service) applyUntilDone(ctx context.Context, m jetstream.Msg, seq uint64) error {
+	typ := events.EnvelopeOf(m).Type
+	delay := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		_, err := s.applySeekerEvent(ctx, m.Subject(), typ, m.Data(), seq)
+		if err == nil || errors.Is(err, events.ErrPoison) || errors.Is(err, shred.ErrUnreadable) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if attempt == 1 || attempt%20 == 0 {
+			s.log.Warn().Err(err).Str("type", typ).Uint64("seq", seq).Int("attempt", attempt).Msg("seeker event not applied yet; retrying")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
 }
 
 // runSeekerChanges recomputes a seeker's list when their profile or

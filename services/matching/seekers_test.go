@@ -9,6 +9,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
@@ -74,4 +75,53 @@ func TestARedeliveredOlderSeekerEventChangesNothing(t *testing.T) {
 	if refreshed, err := c.s.refreshFor(ctx, id, events.StreamProfiles, second); err != nil || refreshed {
 		t.Fatalf("the list was refreshed twice for the same event: %v, %v", refreshed, err)
 	}
+}
+
+// An ordered consumer does not redeliver: an event whose key cannot be read
+// yet (ErrNoKey, as during a key-stream leader change in a cluster) must be
+// retried, not skipped, or the seeker stays out of the index for good (the
+// cluster fault test lost a seeker that way).
+func TestASeekerEventIsAppliedOnceItsKeyIsReadable(t *testing.T) {
+	srv := testenv.Open(t, testenv.All)
+	ctx := context.Background()
+	c := startCopy(t, srv.Config, true)
+	f := newFeed(t, srv.Config)
+	// The event is sealed with a key kept elsewhere: this service's keyring
+	// cannot find it until it is copied over.
+	elsewhere := testenv.Open(t, testenv.Needs{NATS: true})
+	keys, err := shred.Open(ctx, elsewhere.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "seeker-late-key"
+	sk := profile.Seeker{ID: id, RemotePref: "remote", RadiusMiles: 25, Skills: []string{"scanning"}}
+	sealed, err := keys.Seal(ctx, id, profile.Change{Seeker: &sk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := events.Publish(ctx, f.js, events.Event{Subject: events.SeekerSubjectPrefix + id, Type: events.TypeSeekerUpdated,
+		ID: "seeker:" + id + ":1", Source: "test", Payload: sealed}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if _, _, ok := c.s.seekers.View(id); ok {
+		t.Fatal("applied without its key")
+	}
+	ks, err := elsewhere.JS.Stream(ctx, shred.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ks.GetLastMsgForSubject(ctx, "keys."+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.js.Publish(ctx, key.Subject, key.Data); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 15*time.Second, func() error {
+		if got, _, ok := c.s.seekers.View(id); !ok || !slices.Equal(got.Skills, sk.Skills) {
+			return fmt.Errorf("seeker not in the index once the key is readable (known %v)", ok)
+		}
+		return nil
+	})
 }
