@@ -357,16 +357,16 @@ func TestConsoleSeeker(t *testing.T) {
 }
 
 // An employer uploads a CSV with one bad row: the good rows are stored,
-// the bad one is shown with its error beside it; then the candidates of a
-// posting, without contact details.
+// the bad one is shown with its error beside it; the organisation's list
+// shows them open; one closed as on hold and reopened, one closed as filled
+// (no reopen); then the candidates of a posting, without contact details.
 func TestConsoleEmployer(t *testing.T) {
 	s := startStack(t)
 	w := seedConsole(t, s)
 	b := startBrowser(t, s.base)
-	// 404s: a posting read before it is searchable (the list fills in its
-	// title when it is), and the contact details of a candidate who did
-	// not share them.
-	ctx := b.tab(t, "404 (Not Found)")
+	// A 404: the contact details of a candidate who did not share them;
+	// a 400: a close without a reason.
+	ctx := b.tab(t, "404 (Not Found)", "400 (Bad Request)")
 	b.signIn(t, ctx, w.employerTok, "#upload-form")
 
 	today := time.Now().UTC().Format(time.DateOnly)
@@ -398,10 +398,67 @@ func TestConsoleEmployer(t *testing.T) {
 			t.Errorf("%s: %s, want posted", id, row)
 		}
 	}
-	// Titles of CSV rows fill in once the postings are readable.
-	waitText(t, ctx, "#postings", "Records Clerk", 40*time.Second)
+	// The organisation's list (GET /v1/employers/{org}/postings) shows the
+	// uploaded postings, open.
+	waitText(t, ctx, "#postings", "ROI Specialist", 10*time.Second)
+	waitText(t, ctx, "#postings", "Records Clerk", 10*time.Second)
 	b.accessible(t, ctx, "upload")
 	screenshot(t, ctx, "employer-upload")
+	idOf := func(row string) string {
+		t.Helper()
+		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector("%s a").textContent`, row)))
+		if err != nil || id == "" {
+			t.Fatalf("the id of %s: %q %v", row, id, err)
+		}
+		return id
+	}
+	clerkID, roiID := idOf("#record-0"), idOf("#record-2")
+	status := func(id string) string { return fmt.Sprintf(`#postings [data-status-of=%q]`, id) }
+	for _, id := range []string{clerkID, roiID} {
+		waitText(t, ctx, status(id), "open", 5*time.Second)
+		if got := text(t, ctx, status(id)); got != "open" {
+			t.Errorf("posting %s uploaded: status %q, want open", id, got)
+		}
+	}
+
+	// No reason is chosen beforehand: closing without one gets the API's
+	// field error and leaves the posting open.
+	do(t, ctx, "close without a reason", clickNow(fmt.Sprintf(`#postings button[data-close=%q]`, roiID)))
+	waitText(t, ctx, "#postings-message", "reason:", 10*time.Second)
+	t.Logf("closed without a reason: %q", text(t, ctx, "#postings-message"))
+	if got := text(t, ctx, status(roiID)); got != "open" {
+		t.Errorf("closed without a reason: status %q, want open", got)
+	}
+
+	// Closed as on hold, it shows closed with its reason; reopened, open.
+	closeAs := func(id, reason string) {
+		t.Helper()
+		do(t, ctx, "close "+id+" as "+reason,
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('#postings select[data-reason-of=%q]').value = %q`, id, reason)),
+			clickNow(fmt.Sprintf(`#postings button[data-close=%q]`, id)))
+	}
+	closeAs(roiID, "on_hold")
+	waitText(t, ctx, status(roiID), "closed: on hold", 10*time.Second)
+	waitText(t, ctx, "#postings-message", "ROI Specialist closed.", 5*time.Second)
+	do(t, ctx, "reopen", clickNow(fmt.Sprintf(`#postings button[data-reopen=%q]`, roiID)))
+	waitText(t, ctx, "#postings-message", "ROI Specialist reopened.", 10*time.Second)
+	if got := text(t, ctx, status(roiID)); got != "open" {
+		t.Errorf("reopened: status %q, want open", got)
+	}
+
+	// Closed as filled, it offers no reopen: a new opening is a new posting
+	// (and the API refuses to reopen it, 409).
+	closeAs(clerkID, "filled")
+	waitText(t, ctx, status(clerkID), "closed: filled", 10*time.Second)
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll('#postings button[data-reopen=%q]').length`, clerkID))); n != 0 {
+		t.Errorf("a filled posting has %d reopen buttons, want none", n)
+	}
+	waitText(t, ctx, fmt.Sprintf(`#postings [data-no-reopen=%q]`, clerkID), "post a new opening", 5*time.Second)
+	if code, _, body := s.do(t, "POST", "/v1/postings/"+clerkID+"/reopen", "", "", bearer(w.employerTok)...); code != http.StatusConflict {
+		t.Errorf("reopen a filled posting over the API: %d %s, want 409", code, body)
+	}
+	b.accessible(t, ctx, "postings")
+	screenshot(t, ctx, "employer-postings")
 
 	do(t, ctx, "candidates", chromedp.Navigate(b.base+"/app/#/postings/"+w.clerkPosting+"/candidates"), chromedp.WaitVisible("#candidates"))
 	waitText(t, ctx, "#candidates tbody", "ana", 5*time.Second)

@@ -7,24 +7,6 @@ import { get, call, enc, ApiError } from "./api.js";
 import { h, replace, announce, errorBox, sortableTable } from "./dom.js";
 import { field, showErrors, clearErrors } from "./forms.js";
 
-// The postings this tab uploaded, for the list until the API lists an
-// organisation's postings itself.
-const uploadedKey = "clerkpath.uploaded";
-
-function uploaded() {
-  try {
-    return JSON.parse(sessionStorage.getItem(uploadedKey) || "[]");
-  } catch {
-    return [];
-  }
-}
-
-function remember(items) {
-  const seen = new Map(uploaded().map((p) => [p.id, p]));
-  for (const p of items) seen.set(p.id, p);
-  sessionStorage.setItem(uploadedKey, JSON.stringify([...seen.values()].slice(-500)));
-}
-
 // contentTypeOf picks the Content-Type the bulk endpoint wants from the
 // file's name, and for .json from whether it is JSON-LD.
 async function contentTypeOf(file) {
@@ -40,7 +22,6 @@ async function contentTypeOf(file) {
 }
 
 export async function postingsPage(view, _params, s) {
-  let stopped = false;
   const listSlot = h("section", { "aria-labelledby": "list-h" });
   const results = h("section", { id: "upload-results", "aria-labelledby": "results-h", hidden: true });
 
@@ -63,18 +44,7 @@ export async function postingsPage(view, _params, s) {
       const res = await call("POST", `/v1/postings:bulk${q}`, { body: file, contentType: await contentTypeOf(file) });
       const text = await file.text();
       showResults(results, res, file, text);
-      const accepted = (res.accepted || []).map((a) => ({ id: a.id, title: recordTitle(file, text, a.index), status: a.status }));
-      remember(accepted);
       await drawList(listSlot, s);
-      // A CSV row's title is known once the posting is readable, a few
-      // seconds after it is stored; fill the titles in as they come.
-      for (const a of accepted.filter((x) => !x.title).slice(0, 100)) {
-        postingSoon(a.id, () => stopped).then(async (p) => {
-          if (!p || stopped) return;
-          remember([{ ...a, title: p.title }]);
-          await drawList(listSlot, s);
-        });
-      }
     } catch (err) {
       showErrors(form, err);
     }
@@ -87,87 +57,105 @@ export async function postingsPage(view, _params, s) {
     results,
     listSlot);
   await drawList(listSlot, s);
-  return () => { stopped = true; };
 }
 
-// drawList shows the organisation's postings from GET
-// /v1/employers/{org}/postings when the gateway has it, else the postings
-// this tab uploaded.
-async function drawList(slot, s) {
-  let list = null;
-  let note = null;
-  let managed = false;
+// listPages bounds how much of the organisation's list one page load
+// reads: 10 pages of 100 postings.
+const listPages = 10;
+
+// reasonWords names why a posting is not open.
+const reasonWords = {
+  expired: "expired", stale: "stale", filled: "filled", withdrawn: "withdrawn",
+  on_hold: "on hold", removed_from_feed: "removed from its feed",
+};
+
+// drawList shows the organisation's postings (GET
+// /v1/employers/{org}/postings, newest first, following next_cursor),
+// with a close or reopen control on each.
+async function drawList(slot, s, message) {
+  const list = [];
+  let more = false;
   try {
-    const res = await get(`/v1/employers/${enc(s.org)}/postings`);
-    list = res.postings || [];
-    managed = true;
-  } catch (err) {
-    if (!(err instanceof ApiError && err.status === 404 && err.code === "not_found")) {
-      replace(slot, h("h2", { id: "list-h" }, "Your postings"), errorBox(err));
-      return;
+    let cursor = "";
+    for (let i = 0; i < listPages; i++) {
+      const q = `?limit=100${cursor ? `&cursor=${enc(cursor)}` : ""}`;
+      const res = await get(`/v1/employers/${enc(s.org)}/postings${q}`);
+      list.push(...(res.postings || []));
+      cursor = res.next_cursor || "";
+      if (!cursor) break;
+      more = i === listPages - 1;
     }
-    list = uploaded();
-    note = "Postings uploaded from this browser tab (this gateway does not list an organisation's postings).";
+  } catch (err) {
+    replace(slot, h("h2", { id: "list-h" }, "Your postings"), errorBox(err));
+    return;
   }
   replace(slot,
     h("h2", { id: "list-h" }, "Your postings"),
-    note ? h("p", { class: "muted" }, note) : null,
+    h("div", { id: "postings-message" }, message || null),
+    more ? h("p", { class: "muted" }, `The newest ${list.length} postings; older ones are not shown.`) : null,
     h("div", { class: "table-wrap" }, sortableTable({
-      id: "postings", caption: "Postings, their status and candidates", rows: list,
+      id: "postings", caption: "Postings, their status, duplicates and age", rows: list, sort: slot.sort ??= {},
       columns: [
         { key: "title", label: "Title", value: (p) => p.title || "", cell: (p) => p.title || p.id },
-        { key: "status", label: "Status", value: (p) => p.status || "", cell: (p) => String(p.status || "").replace(/_/g, " ") },
-        { key: "dups", label: "Duplicates", value: (p) => p.cluster_size ?? 0, cell: (p) => p.cluster_size !== undefined ? String(Math.max(0, p.cluster_size - 1)) : "—" },
+        { key: "status", label: "Status", value: (p) => statusText(p), cell: (p) => h("span", { dataset: { statusOf: p.id } }, statusText(p)) },
+        // cluster_size counts the open postings of the cluster, this one
+        // included only while it is open.
+        { key: "dups", label: "Duplicates", value: (p) => duplicates(p), cell: (p) => String(duplicates(p)) },
         { key: "age", label: "Age", value: (p) => p.age_days ?? -1, cell: (p) => p.age_days !== undefined ? `${p.age_days} days` : "—" },
-        { key: "cands", label: "Candidates", value: (p) => p.candidates ?? -1, cell: (p) => h("a", { href: `#/postings/${enc(p.id)}/candidates` }, p.candidates !== undefined ? `${p.candidates} candidates` : "See candidates") },
-        ...(managed ? [{ key: "actions", label: "Close or reopen", cell: (p) => closeControls(slot, s, p) }] : []),
+        { key: "cands", label: "Candidates", cell: (p) => h("a", { href: `#/postings/${enc(p.id)}/candidates` }, "See candidates", h("span", { class: "visually-hidden" }, ` for ${p.title}`)) },
+        { key: "actions", label: "Close or reopen", cell: (p) => closeControls(slot, s, p) },
       ],
     })));
 }
 
-// closeControls closes an open posting with a reason, or reopens a
-// closed one (POST /v1/postings/{id}:close and :reopen).
-function closeControls(slot, s, p) {
-  if (p.status !== "open") {
-    return p.status === "closed" ? h("button", {
-      type: "button", class: "secondary", onclick: async () => {
-        try {
-          await call("POST", `/v1/postings/${enc(p.id)}:reopen`);
-          announce(`${p.title} reopened.`);
-          await drawList(slot, s);
-        } catch (err) {
-          slot.prepend(errorBox(err));
-        }
-      },
-    }, `Reopen ${p.title}`) : "";
-  }
-  const reason = h("select", { "aria-label": `Why close ${p.title}` },
-    ["filled", "withdrawn", "on_hold"].map((r) => h("option", { value: r }, r.replace(/_/g, " "))));
-  return h("span", { class: "close-controls" }, reason, " ", h("button", {
-    type: "button", class: "secondary", onclick: async () => {
-      try {
-        await call("POST", `/v1/postings/${enc(p.id)}:close`, { body: { reason: reason.value } });
-        announce(`${p.title} closed.`);
-        await drawList(slot, s);
-      } catch (err) {
-        slot.prepend(errorBox(err));
-      }
-    },
-  }, `Close ${p.title}`));
+function statusText(p) {
+  const status = String(p.status || "").replace(/_/g, " ");
+  return p.reason && p.status !== "open" ? `${status}: ${reasonWords[p.reason] || p.reason}` : status;
 }
 
-// postingSoon reads a posting just uploaded: it is searchable (and so
-// readable) seconds after it is stored; try for half a minute.
-async function postingSoon(id, stopped) {
-  for (let i = 0; i < 30 && !stopped(); i++) {
+function duplicates(p) {
+  return Math.max(0, (p.cluster_size ?? 0) - (p.status === "open" ? 1 : 0));
+}
+
+// closeControls closes an open posting with a reason (POST
+// /v1/postings/{id}/close), or reopens one closed as withdrawn or on hold
+// (POST /v1/postings/{id}/reopen). A filled posting does not reopen (the
+// API answers 409): a new opening is a new posting. Expired, stale and
+// feed-removed postings come back by being uploaded again. No reason is
+// chosen beforehand (filled cannot be undone); closing without one gets the
+// API's field error.
+function closeControls(slot, s, p) {
+  const act = async (what, path, body) => {
+    let message;
     try {
-      return await get(`/v1/postings/${enc(id)}`);
+      await call("POST", path, body ? { body } : {});
+      message = h("p", { class: "ok" }, `${p.title} ${what}.`);
+      announce(`${p.title} ${what}.`);
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404)) return null;
-      await new Promise((r) => setTimeout(r, 1000));
+      if (err instanceof ApiError && err.status === 409) {
+        err.message = `${p.title} cannot be ${what}: ${err.message}`;
+      }
+      message = errorBox(err);
     }
+    await drawList(slot, s, message);
+  };
+  if (p.status === "open") {
+    const reason = h("select", { "aria-label": `Why close ${p.title}`, dataset: { reasonOf: p.id } },
+      h("option", { value: "", selected: true }, "Reason…"),
+      ["filled", "withdrawn", "on_hold"].map((r) => h("option", { value: r }, reasonWords[r])));
+    return h("span", { class: "close-controls" }, reason, " ", h("button", {
+      type: "button", class: "secondary", dataset: { close: p.id },
+      onclick: () => act("closed", `/v1/postings/${enc(p.id)}/close`, { reason: reason.value }),
+    }, `Close ${p.title}`));
   }
-  return null;
+  if (p.status === "closed" && (p.reason === "withdrawn" || p.reason === "on_hold")) {
+    return h("button", {
+      type: "button", class: "secondary", dataset: { reopen: p.id },
+      onclick: () => act("reopened", `/v1/postings/${enc(p.id)}/reopen`),
+    }, `Reopen ${p.title}`);
+  }
+  return h("span", { class: "muted", dataset: { noReopen: p.id } },
+    p.reason === "filled" ? "Filled: post a new opening to hire again." : "Upload it again to reopen.");
 }
 
 function recordTitle(file, text, index) {
