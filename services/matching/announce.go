@@ -19,6 +19,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/shred"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // Announcements of new matches go through an outbox in Redis, so that each
@@ -293,7 +295,7 @@ func (s *Service) awaitIndexed(ctx context.Context, msgs []jetstream.Msg) error 
 	deadline := time.Now().Add(IndexWait)
 	delay := 5 * time.Millisecond
 	for {
-		c, err := s.js.Consumer(ctx, events.StreamJobs, indexerDurable)
+		c, err := s.js.Consumer(ctx, events.StreamJobs, postingindex.Durable)
 		if err == nil {
 			info := c.CachedInfo()
 			if info.AckFloor.Stream >= last {
@@ -356,7 +358,7 @@ func (s *Service) reverseBatch(ctx context.Context, msgs []jetstream.Msg) []erro
 	var clusters []string
 	for i, m := range msgs {
 		if m.Subject() == events.JobsClosed || m.Subject() == events.JobsStale {
-			id, err := closedID(m.Data())
+			id, err := postingindex.ClosedID(m.Data())
 			if err != nil {
 				continue // the indexer dead-letters it
 			}
@@ -368,7 +370,7 @@ func (s *Service) reverseBatch(ctx context.Context, msgs []jetstream.Msg) []erro
 			continue
 		}
 		var ev ingestapi.JobEvent
-		if err := json.Unmarshal(m.Data(), &ev); err != nil || !validID(ev.ID) {
+		if err := json.Unmarshal(m.Data(), &ev); err != nil || !postingindex.ValidID(ev.ID) {
 			continue // the indexer dead-letters it
 		}
 		cluster := cmp.Or(ev.ClusterID, ev.ID)
@@ -390,4 +392,11 @@ func (s *Service) reverseBatch(ctx context.Context, msgs []jetstream.Msg) []erro
 		}
 	}
 	return errs
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/match"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // Candidate list limits.
@@ -39,14 +41,14 @@ func (s *Service) getPosting(ctx context.Context, id string) (matchingapi.Indexe
 		return ev, apierr.Wrap(err, apierr.Unavailable, "postings are unavailable")
 	}
 	b, _ := json.Marshal(doc)
-	var m clusterMember
+	var m postingindex.Member
 	if err := json.Unmarshal(b, &ev); err != nil {
 		return ev, fmt.Errorf("decode posting %s: %w", id, err)
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		return ev, fmt.Errorf("decode posting %s: %w", id, err)
 	}
-	ev.Trust = m.trust(s.now())
+	ev.Trust = trustSignals(m, s.now())
 	return ev, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // UnlockPool bounds the postings, blocked for a client today, that the
@@ -139,11 +141,11 @@ func (s *Service) unlocksFor(ctx context.Context, id string) ([]examUnlock, erro
 	if len(exams) == 0 {
 		return nil, nil
 	}
-	if err := s.syncIndex(ctx); err != nil {
+	if err := s.postings.Sync(ctx); err != nil {
 		return nil, apierr.Wrap(err, apierr.Unavailable, "caseloads are unavailable")
 	}
 	place, _ := placeFilter(sk, attrs)
-	pool, err := s.query(ctx, joinAnd(`status = "open"`, shownFilter, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")", s.eligibilityFilter(all)), UnlockPool)
+	pool, err := s.query(ctx, joinAnd(`status = "open"`, postingindex.ShownFilter, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")", s.eligibilityFilter(all)), UnlockPool)
 	if err != nil {
 		return nil, err
 	}

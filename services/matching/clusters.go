@@ -1,7 +1,6 @@
 package matching
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,155 +11,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
-	"github.com/clerkpath/clerkpath/pkg/match"
-	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
-// Each job once. Ingest groups near-duplicate postings (an agency's
-// re-wording of a hospital's posting, the same job posted again) into a
-// cluster named by its first posting's id (cluster_id). The index keeps
-// every open posting, and marks all but one of each cluster hidden: search,
-// forward matches and the match lists show the cluster's representative
-// only, with the cluster's size and first-seen date.
-//
-// The representative is the employer's own posting over an agency's, then
-// the freshest. The events do not say which organisation is an agency, so
-// the employer's own postings are taken to be those of the organisation
-// that posted the cluster's first posting (agencies re-post what employers
-// posted before them); once that posting has closed, the freshest stands.
-// The indexer settles every cluster a batch touched once the batch is
-// searchable (settleClusters), so a search never sees a cluster without a
-// shown posting for longer than one Meilisearch task.
-
-// Index fields of duplicate clusters.
-const (
-	fieldCluster          = "cluster_id"
-	fieldClusterHidden    = "cluster_hidden" // true: another posting of the cluster stands for it
-	fieldClusterSize      = "cluster_size"
-	fieldClusterOwner     = "cluster_owner" // the organisation of the cluster's first posting
-	fieldClusterFirstSeen = "cluster_first_seen_ts"
-	fieldClusterReposts   = "cluster_reposts" // postings of the cluster by the shown posting's organisation, less one
-)
-
-// shownFilter keeps one posting per cluster (documents indexed before
-// clusters have no cluster_hidden and are shown).
-const shownFilter = "NOT " + fieldClusterHidden + " = true"
-
-// clusterMember is what settling a cluster reads of each posting in it.
-type clusterMember struct {
-	ID         string `json:"id"`
-	Cluster    string `json:"cluster_id"`
-	EmployerID string `json:"employer_id"`
-	Posted     int64  `json:"date_posted_ts"`
-	Owner      string `json:"cluster_owner"`
-	FirstSeen  int64  `json:"cluster_first_seen_ts"`
-	Hidden     bool   `json:"cluster_hidden"`
-	Size       int    `json:"cluster_size"`
-	Reposts    int    `json:"cluster_reposts"`
-}
-
-// representative picks the posting that stands for a cluster: the owner's
-// (the organisation of the cluster's first posting) over others, then the
-// freshest, then the lowest id.
-func representative(owner string, ms []clusterMember) string {
-	best := slices.MinFunc(ms, func(a, b clusterMember) int {
-		if ao, bo := a.EmployerID == owner, b.EmployerID == owner; ao != bo {
-			if ao {
-				return -1
-			}
-			return 1
-		}
-		if c := cmp.Compare(b.Posted, a.Posted); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	return best.ID
-}
-
-// settle returns the changes that make ms (one cluster's open postings) show
-// one representative, with the cluster's size, owner and first-seen date on
-// every member; nil when nothing changes.
-func settle(cluster string, ms []clusterMember) []map[string]any {
-	owner, first := "", int64(0)
-	for _, m := range ms {
-		switch {
-		case m.ID == cluster:
-			owner = m.EmployerID
-		case m.Owner != "" && owner == "":
-			owner = m.Owner
-		}
-		for _, t := range []int64{m.FirstSeen, m.Posted} {
-			if t != 0 && (first == 0 || t < first) {
-				first = t
-			}
-		}
-	}
-	if owner == "" {
-		owner = representative("", ms) // no first posting seen: the freshest's organisation
-		for _, m := range ms {
-			if m.ID == owner {
-				owner = m.EmployerID
-			}
-		}
-	}
-	rep := representative(owner, ms)
-	repOrg := ""
-	for _, m := range ms {
-		if m.ID == rep {
-			repOrg = m.EmployerID
-		}
-	}
-	reposts := -1
-	for _, m := range ms {
-		if m.EmployerID == repOrg {
-			reposts++
-		}
-	}
-	var out []map[string]any
-	for _, m := range ms {
-		hidden := m.ID != rep
-		if m.Hidden == hidden && m.Size == len(ms) && m.Owner == owner && m.FirstSeen == first && m.Reposts == reposts {
-			continue
-		}
-		out = append(out, map[string]any{"id": m.ID, fieldClusterHidden: hidden, fieldClusterSize: len(ms),
-			fieldClusterOwner: owner, fieldClusterFirstSeen: first, fieldClusterReposts: reposts})
-	}
-	return out
-}
-
-// settleClusters brings the given clusters to one shown posting each.
-func (s *Service) settleClusters(ctx context.Context, clusters []string) error {
-	slices.Sort(clusters)
-	clusters = slices.Compact(clusters)
-	for len(clusters) > 0 {
-		chunk := clusters[:min(100, len(clusters))]
-		clusters = clusters[len(chunk):]
-		members, err := s.clusterMembers(ctx, chunk)
-		if err != nil {
-			return err
-		}
-		var changes []map[string]any
-		for _, c := range chunk {
-			if ms := members[c]; len(ms) > 0 {
-				changes = append(changes, settle(c, ms)...)
-			}
-		}
-		if len(changes) == 0 {
-			continue
-		}
-		pk := "id"
-		info, err := s.mc.Index(s.index).UpdateDocuments(ctx, changes, &meilisearch.DocumentOptions{PrimaryKey: &pk})
-		if err == nil {
-			err = meili.Wait(ctx, s.mc, info)
-		}
-		if err != nil {
-			return fmt.Errorf("settle duplicate clusters: %w", err)
-		}
-	}
-	return nil
-}
+// Each job once: the postings index settles duplicate clusters to one
+// shown posting each (postingindex); reverse matching keeps the match
+// lists in line with them.
 
 // postingClusterKey is the cluster of a posting in the match lists, kept
 // until it closes: a jobs.closed event names the posting only.
@@ -188,7 +46,7 @@ func (s *Service) matchClusters(ctx context.Context, clusters []string) error {
 	for len(clusters) > 0 {
 		chunk := clusters[:min(100, len(clusters))]
 		clusters = clusters[len(chunk):]
-		members, err := s.clusterMembers(ctx, chunk)
+		members, err := s.postings.Members(ctx, chunk)
 		if err != nil {
 			return err
 		}
@@ -224,48 +82,8 @@ func (s *Service) matchClusters(ctx context.Context, clusters []string) error {
 	return nil
 }
 
-// maxClusterRead bounds the postings read to settle a chunk of clusters.
-const maxClusterRead = 10000
-
-// clusterMembers reads the open postings of some clusters, by cluster.
-func (s *Service) clusterMembers(ctx context.Context, clusters []string) (map[string][]clusterMember, error) {
-	res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
-		Filter: fieldCluster + " IN " + match.InList(clusters), Limit: maxClusterRead,
-		AttributesToRetrieve: []string{"id", fieldCluster, "employer_id", "date_posted_ts", fieldClusterOwner, fieldClusterFirstSeen, fieldClusterHidden, fieldClusterSize, fieldClusterReposts},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read duplicate clusters: %w", err)
-	}
-	out := map[string][]clusterMember{}
-	for _, h := range res.Hits {
-		var m clusterMember
-		if err := h.DecodeInto(&m); err != nil {
-			return nil, fmt.Errorf("decode cluster member: %w", err)
-		}
-		out[m.Cluster] = append(out[m.Cluster], m)
-	}
-	return out, nil
-}
-
-// clustersOf returns the clusters of indexed postings (before they are
-// deleted).
-func (s *Service) clustersOf(ctx context.Context, ids []string) ([]string, error) {
-	var res meilisearch.DocumentsResult
-	if err := s.mc.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: ids, Limit: int64(len(ids)), Fields: []string{"id", fieldCluster}}, &res); err != nil {
-		return nil, fmt.Errorf("read the clusters of closed postings: %w", err)
-	}
-	var out []string
-	for _, h := range res.Results {
-		var m clusterMember
-		if err := h.DecodeInto(&m); err == nil && m.Cluster != "" {
-			out = append(out, m.Cluster)
-		}
-	}
-	return out, nil
-}
-
 // trust is what an indexed posting's cluster fields and age tell a seeker.
-func (m clusterMember) trust(today time.Time) matchingapi.Trust {
+func trustSignals(m postingindex.Member, today time.Time) matchingapi.Trust {
 	t := matchingapi.Trust{ClusterSize: max(1, m.Size), Reposts: max(0, m.Reposts)}
 	t.AlsoPostedBy = t.ClusterSize - 1
 	if m.Posted > 0 {

@@ -15,40 +15,6 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
-// The owner's posting stands for its cluster, then the freshest; every
-// member gets the cluster's size, owner and first-seen date, and settling
-// again changes nothing.
-func TestSettleShowsOnePostingPerCluster(t *testing.T) {
-	day := int64(86400)
-	ms := []clusterMember{
-		{ID: "h1", Cluster: "h1", EmployerID: "hospital", Posted: 10 * day},
-		{ID: "a1", Cluster: "h1", EmployerID: "agency", Posted: 12 * day},
-		{ID: "a2", Cluster: "h1", EmployerID: "agency", Posted: 11 * day},
-	}
-	changes := settle("h1", ms)
-	if len(changes) != 3 {
-		t.Fatalf("changes %v", changes)
-	}
-	for i, c := range changes {
-		hidden := c[fieldClusterHidden].(bool)
-		if hidden != (ms[i].ID != "h1") || c[fieldClusterSize] != 3 || c[fieldClusterOwner] != "hospital" || c[fieldClusterFirstSeen] != 10*day || c[fieldClusterReposts] != 0 {
-			t.Errorf("%s: %v", ms[i].ID, c)
-		}
-		ms[i].Hidden, ms[i].Size, ms[i].Owner, ms[i].FirstSeen, ms[i].Reposts = hidden, 3, "hospital", 10*day, 0
-	}
-	if again := settle("h1", ms); len(again) != 0 {
-		t.Fatalf("settling a settled cluster: %v", again)
-	}
-	// The hospital's posting closes: the freshest agency posting stands,
-	// and the cluster keeps its owner and first-seen date.
-	rest := ms[1:]
-	changes = settle("h1", rest)
-	if len(changes) != 2 || changes[0][fieldClusterHidden] != false || changes[1][fieldClusterHidden] != true ||
-		changes[0][fieldClusterFirstSeen] != 10*day || changes[0][fieldClusterSize] != 2 || changes[0][fieldClusterReposts] != 1 {
-		t.Fatalf("after the owner's posting closed: %v", changes)
-	}
-}
-
 // An agency's re-post of a hospital's job appears once in search and in a
 // seeker's matches and match list (the hospital's, with "also posted by
 // 1"); when the hospital closes it the agency's stands, and when the

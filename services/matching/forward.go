@@ -14,6 +14,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // Matching limits.
@@ -58,13 +60,13 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	if radius > 0 {
 		sk.RadiusMiles = radius
 	}
-	if err := s.syncIndex(ctx); err != nil {
+	if err := s.postings.Sync(ctx); err != nil {
 		return matchingapi.MatchesResponse{}, apierr.Wrap(err, apierr.Unavailable, "matching is unavailable")
 	}
 	out := matchingapi.MatchesResponse{SeekerID: id, Matches: []matchingapi.MatchResult{}, NearMisses: []matchingapi.NearMiss{}}
 	place, note := placeFilter(sk, attrs)
 	out.LocationNote = note
-	hits, trust, err := s.queryTrust(ctx, joinAnd(`status = "open"`, shownFilter, place, s.eligibilityFilter(sk)), CandidatePool)
+	hits, trust, err := s.queryTrust(ctx, joinAnd(`status = "open"`, postingindex.ShownFilter, place, s.eligibilityFilter(sk)), CandidatePool)
 	if err != nil {
 		return out, err
 	}
@@ -84,7 +86,7 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	if !nearMisses {
 		return out, nil
 	}
-	misses, err := s.query(ctx, joinAnd(`status = "open"`, shownFilter, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")"), CandidatePool)
+	misses, err := s.query(ctx, joinAnd(`status = "open"`, postingindex.ShownFilter, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")"), CandidatePool)
 	if err != nil {
 		return out, err
 	}
@@ -140,7 +142,7 @@ func placeFilter(sk match.Seeker, attrs profile.Seeker) (string, string) {
 // experience minimums are within the seeker's. Only as many routes as some
 // indexed posting has are spelled out.
 func (s *Service) eligibilityFilter(sk match.Seeker) string {
-	groups, orEligible, routes := s.vocab.snapshot()
+	groups, orEligible, routes := s.postings.Vocabulary().Snapshot()
 	var parts []string
 	var missing []string
 	for _, c := range orEligible {
@@ -150,21 +152,21 @@ func (s *Service) eligibilityFilter(sk match.Seeker) string {
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		parts = append(parts, "NOT "+fieldOrEligible+" IN "+match.InList(missing))
+		parts = append(parts, "NOT "+postingindex.FieldOrEligible+" IN "+match.InList(missing))
 	}
 	blocking := match.InList(match.BlockingTokens(groups, sk.Held))
 	anyRoute := make([]string, 0, routes)
 	for i := range min(routes, posting.MaxRoutes) {
 		var rt []string
 		if i > 0 {
-			rt = append(rt, fmt.Sprintf("%s > %d", fieldRouteCount, i))
+			rt = append(rt, fmt.Sprintf("%s > %d", postingindex.FieldRouteCount, i))
 		}
 		if blocking != "[]" {
-			rt = append(rt, "NOT "+routeField(i, routeGroups)+" IN "+blocking)
+			rt = append(rt, "NOT "+postingindex.RouteField(i, postingindex.RouteGroups)+" IN "+blocking)
 		}
 		rt = append(rt,
-			fmt.Sprintf("%s <= %d", routeField(i, routeEducation), sk.EducationRank),
-			fmt.Sprintf("%s <= %d", routeField(i, routeExperience), sk.ExperienceMonths))
+			fmt.Sprintf("%s <= %d", postingindex.RouteField(i, postingindex.RouteEducation), sk.EducationRank),
+			fmt.Sprintf("%s <= %d", postingindex.RouteField(i, postingindex.RouteExperience), sk.ExperienceMonths))
 		anyRoute = append(anyRoute, "("+strings.Join(rt, " AND ")+")")
 	}
 	parts = append(parts, "("+strings.Join(anyRoute, " OR ")+")")
@@ -207,7 +209,7 @@ func (s *Service) queryTrust(ctx context.Context, filter string, limit int) ([]p
 	today := s.now()
 	for _, h := range res.Hits {
 		var p posting.Posting
-		var m clusterMember
+		var m postingindex.Member
 		if err := h.DecodeInto(&p); err != nil {
 			return nil, nil, fmt.Errorf("decode posting hit: %w", err)
 		}
@@ -215,7 +217,7 @@ func (s *Service) queryTrust(ctx context.Context, filter string, limit int) ([]p
 			return nil, nil, fmt.Errorf("decode posting hit: %w", err)
 		}
 		out = append(out, p)
-		trust[p.ID] = m.trust(today)
+		trust[p.ID] = trustSignals(m, today)
 	}
 	return out, trust, nil
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/seedgen"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 var env *testenv.Env
@@ -77,7 +79,7 @@ func newTestService(t testing.TB) *testService {
 	if s.keys, err = shred.Open(ctx, p.JS, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := meili.EnsureIndex(ctx, p.Meili, postingsIndex(s.index)); err != nil {
+	if err := meili.EnsureIndex(ctx, p.Meili, postingindex.Settings(s.index)); err != nil {
 		t.Fatal(err)
 	}
 	return &testService{Service: s, cfg: cfg}
@@ -91,11 +93,11 @@ func (s *Service) loadPostings(t testing.TB, ps []posting.Posting) {
 	for i := 0; i < len(ps); i += 10000 {
 		var docs []map[string]any
 		for _, p := range ps[i:min(i+10000, len(ps))] {
-			doc, groups, err := indexDoc(p)
+			doc, groups, err := postingindex.Doc(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.vocab.add(groups, p.CredentialsOrEligible, len(match.Routes(&p)))
+			s.postings.Vocabulary().Add(groups, p.CredentialsOrEligible, len(match.Routes(&p)))
 			docs = append(docs, doc)
 		}
 		info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})

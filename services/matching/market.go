@@ -14,6 +14,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // Market limits.
@@ -25,7 +27,7 @@ const (
 )
 
 // marketCache keeps computed markets until the postings index changes
-// (syncIndex).
+// (postingindex.Index.Sync, which calls the cache's invalidate).
 type marketCache struct {
 	mu    sync.Mutex
 	gen   uint64
@@ -90,7 +92,7 @@ func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketReques
 	if err := fs.Err(); err != nil {
 		return matchingapi.MarketDemand{}, err
 	}
-	if err := s.syncIndex(ctx); err != nil {
+	if err := s.postings.Sync(ctx); err != nil {
 		return matchingapi.MarketDemand{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
 	}
 	held := slices.Clone(req.Held)
@@ -101,10 +103,10 @@ func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketReques
 		return m, nil
 	}
 	_, gen, _ := s.market.get(key)
-	filter := `status = "open" AND ` + shownFilter + " AND " + match.GeoRadius(at.Lat, at.Lon, req.RadiusMiles)
+	filter := `status = "open" AND ` + postingindex.ShownFilter + " AND " + match.GeoRadius(at.Lat, at.Lon, req.RadiusMiles)
 	res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
-		Filter: filter, Facets: []string{fieldAny, fieldOneWay}, Limit: MarketSample,
-		AttributesToRetrieve: append([]string{"id", fieldAny, "salary_hourly_min", "salary_hourly_max"}, routeFields()...),
+		Filter: filter, Facets: []string{postingindex.FieldAny, postingindex.FieldOneWay}, Limit: MarketSample,
+		AttributesToRetrieve: append([]string{"id", postingindex.FieldAny, "salary_hourly_min", "salary_hourly_max"}, postingindex.RouteFields()...),
 	})
 	if err != nil {
 		return matchingapi.MarketDemand{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
@@ -114,8 +116,8 @@ func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketReques
 	if b, err := json.Marshal(res.FacetDistribution); err == nil {
 		_ = json.Unmarshal(b, &dist)
 	}
-	for code, n := range dist[fieldAny] {
-		m.Credentials[code] = matchingapi.CredentialPulse{Postings: n, OneWayIn: dist[fieldOneWay][code]}
+	for code, n := range dist[postingindex.FieldAny] {
+		m.Credentials[code] = matchingapi.CredentialPulse{Postings: n, OneWayIn: dist[postingindex.FieldOneWay][code]}
 	}
 	pays := map[string][]float64{}
 	var all, qualified []float64
@@ -159,7 +161,7 @@ func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketReques
 func credentialsOpen(hit meilisearch.Hit, routes int, held []string) bool {
 	for i := range routes {
 		var groups []string
-		if raw, ok := hit[routeField(i, routeGroups)]; ok {
+		if raw, ok := hit[postingindex.RouteField(i, postingindex.RouteGroups)]; ok {
 			_ = json.Unmarshal(raw, &groups)
 		}
 		if len(match.BlockingTokens(groups, held)) == 0 {

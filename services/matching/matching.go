@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -23,11 +22,11 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
-	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/pathway"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 	"github.com/clerkpath/clerkpath/services/matching/seekerindex"
 )
 
@@ -39,22 +38,21 @@ const (
 
 // Service holds the matching service's connections and in-memory state.
 type Service struct {
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	rdb     *redis.Client
-	mc      meilisearch.ServiceManager // the postings index's Meilisearch
-	log     zerolog.Logger
-	opts    Options
-	index   string         // the postings index: Options.IndexPrefix + PostingsIndex
-	keys    *shred.Keyring // opened by Serve
-	cat     *pathway.Catalog
-	zcta    *geo.ZCTA
-	seekers *seekerindex.Index
-	applied appliedSeqs // the seekers index's position in each seeker stream
-	vocab   *vocabulary
-	market  *marketCache
-	version indexVersion
-	now     func() time.Time
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	rdb      *redis.Client
+	mc       meilisearch.ServiceManager // the postings index's Meilisearch
+	log      zerolog.Logger
+	opts     Options
+	index    string         // the postings index's uid: Options.IndexPrefix + PostingsIndex
+	keys     *shred.Keyring // opened by Serve
+	cat      *pathway.Catalog
+	zcta     *geo.ZCTA
+	seekers  *seekerindex.Index
+	applied  appliedSeqs // the seekers index's position in each seeker stream
+	market   *marketCache
+	postings *postingindex.Index
+	now      func() time.Time
 }
 
 // Options tune the service; the zero value is a working default.
@@ -92,12 +90,13 @@ func New(nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, mc meilisearc
 	if err != nil {
 		return nil, fmt.Errorf("matching: %w", err)
 	}
-	return &Service{
+	s := &Service{
 		nc: nc, js: js, rdb: rdb, mc: mc, log: log, opts: opts,
 		index: opts.IndexPrefix + PostingsIndex, cat: cat, zcta: opts.ZIPs,
-		seekers: seekerindex.New(opts.ZIPs, cat, opts.Now), vocab: newVocabulary(), market: newMarketCache(),
-		version: indexVersion{uid: -1}, now: opts.Now,
-	}, nil
+		seekers: seekerindex.New(opts.ZIPs, cat, opts.Now), market: newMarketCache(), now: opts.Now,
+	}
+	s.postings = postingindex.New(js, mc, log, s.index, s.market.invalidate)
+	return s, nil
 }
 
 // Serve applies the index settings, rebuilds the seekers index from the
@@ -115,15 +114,7 @@ func (s *Service) serve(ctx context.Context, ready chan<- struct{}, consume bool
 		return fmt.Errorf("matching: %w", err)
 	}
 	s.keys = keys
-	if err := meili.EnsureIndex(ctx, s.mc, postingsIndex(s.index)); err != nil {
-		return fmt.Errorf("matching: %w", err)
-	}
-	if n, err := migrateRoutes(ctx, s.mc, s.index); err != nil {
-		return fmt.Errorf("matching: %w", err)
-	} else if n > 0 {
-		s.log.Info().Int("postings", n).Msg("postings indexed before routes re-indexed with their routes")
-	}
-	if err := s.syncIndex(ctx); err != nil {
+	if err := s.postings.Prepare(ctx); err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
 	g, ctx := errgroup.WithContext(ctx)
@@ -145,7 +136,7 @@ func (s *Service) serve(ctx context.Context, ready chan<- struct{}, consume bool
 		return fmt.Errorf("matching: %w", err)
 	}
 	if consume {
-		g.Go(func() error { return s.runIndexer(ctx) })
+		g.Go(func() error { return s.postings.Run(ctx) })
 		g.Go(func() error { return s.runReverse(ctx) })
 		g.Go(func() error { return s.runSeekerChanges(ctx) })
 	}
@@ -168,50 +159,4 @@ func (s *Service) bindings() []rpc.Binding {
 		matchingapi.Market.Bind(s.marketDemand),
 		matchingapi.Ready.Bind(s.ready),
 	}
-}
-
-// vocabulary is the set of group tokens (of every route) and or-eligible
-// codes in the index, and the most routes any posting has: what a seeker's
-// filter is built from.
-type vocabulary struct {
-	mu         sync.RWMutex
-	groups     map[string]struct{}
-	orEligible map[string]struct{}
-	routes     int
-}
-
-func newVocabulary() *vocabulary {
-	return &vocabulary{groups: map[string]struct{}{}, orEligible: map[string]struct{}{}}
-}
-
-func (v *vocabulary) add(groups, orEligible []string, routes int) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.routes = max(v.routes, routes)
-	for _, g := range groups {
-		v.groups[g] = struct{}{}
-	}
-	for _, c := range orEligible {
-		v.orEligible[c] = struct{}{}
-	}
-}
-
-// replace takes the contents of w.
-func (v *vocabulary) replace(w *vocabulary) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.groups, v.orEligible, v.routes = w.groups, w.orEligible, w.routes
-}
-
-func (v *vocabulary) snapshot() (groups, orEligible []string, routes int) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	routes = max(1, v.routes)
-	for g := range v.groups {
-		groups = append(groups, g)
-	}
-	for c := range v.orEligible {
-		orEligible = append(orEligible, c)
-	}
-	return groups, orEligible, routes
 }

@@ -14,15 +14,21 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/platform"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // What operators and `clerkpath` need to know about the matching service,
 // exported here so that cmd/ asks the owner instead of repeating its index
 // and consumer names.
 
+// PostingsIndex is the Meilisearch index of open postings (after the
+// configured prefix), kept by the postingindex package.
+const PostingsIndex = postingindex.Name
+
 // PostingsIndexConsumer is the indexer's durable consumer of JOBS: the
 // postings index holds what it has acknowledged.
-const PostingsIndexConsumer = indexerDurable
+const PostingsIndexConsumer = postingindex.Durable
 
 // ResetPostingsIndex empties the postings index of the deployment with the
 // index prefix and deletes the indexer's consumer, so that a running

@@ -16,6 +16,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // BenchmarkPipelineWithSeekers measures the running service (its JOBS
@@ -48,7 +50,7 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 		}
 	}
 	raw := cfg.IndexPrefix + "raw"
-	if err := meili.EnsureIndex(ctx, a.s.mc, postingsIndex(raw)); err != nil {
+	if err := meili.EnsureIndex(ctx, a.s.mc, postingindex.Settings(raw)); err != nil {
 		b.Fatal(err)
 	}
 	count := func(index string) int64 {
@@ -67,7 +69,7 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 		var docs []map[string]any
 		for i := range ps {
 			ps[i].ID = fmt.Sprintf("r%d-%04d", round, i)
-			doc, _, err := indexDoc(ps[i])
+			doc, _, err := postingindex.Doc(ps[i])
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -142,7 +144,7 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 
 // indexerDone reports whether the indexer has acknowledged every event.
 func indexerDone(b *testing.B, s *Service) bool {
-	c, err := s.js.Consumer(context.Background(), events.StreamJobs, indexerDurable)
+	c, err := s.js.Consumer(context.Background(), events.StreamJobs, postingindex.Durable)
 	if err != nil {
 		b.Fatal(err)
 	}

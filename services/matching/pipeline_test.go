@@ -23,6 +23,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // copyOf is one running copy of the service, on its own connections.
@@ -400,7 +402,7 @@ func TestCopiesAgreeAfterABurstIndexedByOne(t *testing.T) {
 			return fmt.Errorf("%d of %d postings indexed", stats.NumberOfDocuments, len(ps))
 		}
 		// The indexer acknowledges a batch once its clusters are settled.
-		c, err := a.s.js.Consumer(ctx, events.StreamJobs, indexerDurable)
+		c, err := a.s.js.Consumer(ctx, events.StreamJobs, postingindex.Durable)
 		if err != nil {
 			return err
 		}
@@ -464,7 +466,7 @@ func TestRefusedDocumentIsolatedByBisection(t *testing.T) {
 	ps := genPostings(r, 64, zipPoints(t, s.cfg.ZCTAFile, 10), time.Now())
 	var docs []map[string]any
 	for _, p := range ps {
-		doc, _, err := indexDoc(p)
+		doc, _, err := postingindex.Doc(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,7 +475,7 @@ func TestRefusedDocumentIsolatedByBisection(t *testing.T) {
 	// What a validation before the add does not know about: Meilisearch
 	// refuses a _geo that is not a point.
 	docs[41]["_geo"] = map[string]any{"lat": "north", "lng": 10}
-	errs := s.addDocs(ctx, docs)
+	errs := s.postings.Upsert(ctx, docs)
 	for i, err := range errs {
 		switch {
 		case i == 41 && (!errors.Is(err, events.ErrPoison) || !strings.Contains(err.Error(), "_geo")):

@@ -18,6 +18,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // Redis keys of the match lists:
@@ -96,7 +98,7 @@ func (s *Service) noLongerSuits(ctx context.Context, seeker string, ids []string
 	suits := map[string]bool{}
 	for _, h := range res.Results {
 		var p posting.Posting
-		var m clusterMember
+		var m postingindex.Member
 		if err := h.DecodeInto(&p); err != nil {
 			return nil, fmt.Errorf("decode listed posting: %w", err)
 		}

@@ -14,6 +14,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // An index written before routes (no route fields, fewer filterable
@@ -23,9 +25,9 @@ import (
 func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 	s := newTestService(t)
 	ctx := context.Background()
-	old := postingsIndex(s.index)
+	old := postingindex.Settings(s.index)
 	old.Settings.FilterableAttributes = slices.DeleteFunc(slices.Clone(old.Settings.FilterableAttributes), func(f string) bool {
-		return strings.HasPrefix(f, "route_") || f == fieldOneWay
+		return strings.HasPrefix(f, "route_") || f == postingindex.FieldOneWay
 	})
 	if err := meili.EnsureIndex(ctx, s.mc, old); err != nil {
 		t.Fatal(err)
@@ -36,12 +38,12 @@ func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 	var docs []map[string]any
 	for i := range ps {
 		ps[i].Routes = nil // events written before routes
-		doc, _, err := indexDoc(ps[i])
+		doc, _, err := postingindex.Doc(ps[i])
 		if err != nil {
 			t.Fatal(err)
 		}
 		for k := range doc {
-			if strings.HasPrefix(k, "route_") || k == fieldOneWay {
+			if strings.HasPrefix(k, "route_") || k == postingindex.FieldOneWay {
 				delete(doc, k)
 			}
 		}
@@ -58,17 +60,17 @@ func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 	}
 
 	// What Run does at start.
-	if err := meili.EnsureIndex(ctx, s.mc, postingsIndex(s.index)); err != nil {
+	if err := meili.EnsureIndex(ctx, s.mc, postingindex.Settings(s.index)); err != nil {
 		t.Fatal(err)
 	}
-	n, err := migrateRoutes(ctx, s.mc, s.index)
+	n, err := postingindex.MigrateRoutes(ctx, s.mc, s.index)
 	if err != nil || n != len(ps) {
 		t.Fatalf("migrated %d of %d: %v", n, len(ps), err)
 	}
-	if n, err := migrateRoutes(ctx, s.mc, s.index); err != nil || n != 0 {
+	if n, err := postingindex.MigrateRoutes(ctx, s.mc, s.index); err != nil || n != 0 {
 		t.Fatalf("second start migrated %d: %v", n, err)
 	}
-	if err := s.vocab.load(ctx, s.mc, s.index); err != nil {
+	if err := s.postings.Vocabulary().Load(ctx, s.mc, s.index); err != nil {
 		t.Fatal(err)
 	}
 	ev, err := s.getPosting(ctx, ps[0].ID)

@@ -13,6 +13,8 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // Search limits.
@@ -27,8 +29,8 @@ const (
 var (
 	workModes       = []string{"remote", "hybrid", "onsite"}
 	searchSorts     = []string{"relevance", "newest", "pay", "distance"}
-	searchFacets    = []string{fieldAny, "work_mode", "employment_type", "soc_code"}
-	hiddenInResults = []string{"simhash", "fingerprint", fieldClusterHidden, fieldClusterOwner, fieldClusterFirstSeen, fieldClusterReposts}
+	searchFacets    = []string{postingindex.FieldAny, "work_mode", "employment_type", "soc_code"}
+	hiddenInResults = []string{"simhash", "fingerprint", postingindex.FieldClusterHidden, postingindex.FieldClusterOwner, postingindex.FieldClusterFirstSeen, postingindex.FieldClusterReposts}
 )
 
 func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (matchingapi.SearchResponse, error) {
@@ -92,7 +94,7 @@ func (s *Service) searchQuery(req *matchingapi.SearchRequest) (*meilisearch.Sear
 // searchPlace is where a search looks (nil: anywhere) and the filters that
 // keep open, shown postings there (or remote).
 func (s *Service) searchPlace(req *matchingapi.SearchRequest, fs *apierr.Fields) (*geo.Point, []string) {
-	filters := []string{`status = "open"`, shownFilter}
+	filters := []string{`status = "open"`, postingindex.ShownFilter}
 	var at *geo.Point
 	switch {
 	case req.Lat != nil && req.Lon != nil:
@@ -140,7 +142,7 @@ func attributeFilters(req *matchingapi.SearchRequest, fs *apierr.Fields) []strin
 		filters = append(filters, "soc_code = "+match.Quote(req.SOCCode))
 	}
 	if req.Credential != "" {
-		filters = append(filters, fieldAny+" = "+match.Quote(strings.ToUpper(req.Credential)))
+		filters = append(filters, postingindex.FieldAny+" = "+match.Quote(strings.ToUpper(req.Credential)))
 	}
 	if req.MinHourly < 0 || req.MinHourly > 500 {
 		fs.Add("min_hourly", "must be between 0 and 500")
@@ -180,11 +182,11 @@ func (s *Service) searchHits(hits meilisearch.Hits) ([]map[string]any, error) {
 		if err := h.DecodeInto(&doc); err != nil {
 			return nil, err
 		}
-		var m clusterMember
+		var m postingindex.Member
 		if err := h.DecodeInto(&m); err != nil {
 			return nil, err
 		}
-		t := m.trust(s.now())
+		t := trustSignals(m, s.now())
 		doc["age_days"], doc["reposts"], doc["cluster_size"], doc["also_posted_by"] = t.AgeDays, t.Reposts, t.ClusterSize, t.AlsoPostedBy
 		if t.FirstSeen != "" {
 			doc["first_seen"] = t.FirstSeen
@@ -192,7 +194,7 @@ func (s *Service) searchHits(hits meilisearch.Hits) ([]map[string]any, error) {
 		for _, k := range hiddenInResults {
 			delete(doc, k)
 		}
-		for _, k := range routeFields()[1:] { // per-route filter fields: routes says it in full
+		for _, k := range postingindex.RouteFields()[1:] { // per-route filter fields: routes says it in full
 			delete(doc, k)
 		}
 		out = append(out, doc)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // A bad search names every field in error; a good one keeps open, shown
@@ -32,7 +34,7 @@ func TestSearchQueryNamesEveryBadField(t *testing.T) {
 		t.Fatal(err)
 	}
 	filter, _ := q.Filter.(string)
-	for _, part := range []string{`status = "open"`, shownFilter, "_geoRadius(", `OR work_mode = "remote"`, `soc_code = "29-2072"`} {
+	for _, part := range []string{`status = "open"`, postingindex.ShownFilter, "_geoRadius(", `OR work_mode = "remote"`, `soc_code = "29-2072"`} {
 		if !strings.Contains(filter, part) {
 			t.Errorf("filter %q lacks %q", filter, part)
 		}

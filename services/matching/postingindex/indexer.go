@@ -1,0 +1,209 @@
+// Package postingindex is the postings index: the Meilisearch index of
+// open postings, a projection of the JOBS stream. It owns the index's
+// settings and documents (Settings, Doc), the indexer that keeps it
+// (Index.Run, on the durable consumer Durable), duplicate clusters settled
+// to one shown posting each, and what every copy of matching derives from
+// the shared index: the filter vocabulary, reloaded whenever the index's
+// version moves (Index.Sync).
+package postingindex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/meilisearch/meilisearch-go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/meili"
+)
+
+// Index is the postings index of one deployment (its uid carries the
+// configured prefix), kept by Run and read through its Meilisearch client.
+type Index struct {
+	js      jetstream.JetStream
+	mc      meilisearch.ServiceManager
+	log     zerolog.Logger
+	uid     string
+	vocab   *Vocabulary
+	version indexVersion
+	moved   func() // called by Sync when the index's version moved
+}
+
+// New is the postings index uid on the given clients; moved (when not nil)
+// is called whenever Sync finds that the index changed, so that caches
+// derived from it can be dropped. New does no I/O.
+func New(js jetstream.JetStream, mc meilisearch.ServiceManager, log zerolog.Logger, uid string, moved func()) *Index {
+	if moved == nil {
+		moved = func() {}
+	}
+	return &Index{js: js, mc: mc, log: log, uid: uid, vocab: NewVocabulary(), version: indexVersion{uid: -1}, moved: moved}
+}
+
+// UID is the index's Meilisearch uid.
+func (x *Index) UID() string { return x.uid }
+
+// Vocabulary is the filter vocabulary of the index as of the last Sync.
+func (x *Index) Vocabulary() *Vocabulary { return x.vocab }
+
+// Prepare applies the index's settings, re-indexes documents written
+// before routes (MigrateRoutes) and loads the vocabulary: what a copy does
+// before it reads the index or runs the indexer.
+func (x *Index) Prepare(ctx context.Context) error {
+	if err := meili.EnsureIndex(ctx, x.mc, Settings(x.uid)); err != nil {
+		return err
+	}
+	if n, err := MigrateRoutes(ctx, x.mc, x.uid); err != nil {
+		return err
+	} else if n > 0 {
+		x.log.Info().Int("postings", n).Msg("postings indexed before routes re-indexed with their routes")
+	}
+	return x.Sync(ctx)
+}
+
+// Run batches events from JOBS into Meilisearch. A batch is
+// acknowledged once its Meilisearch task succeeded, and on nothing else: a
+// posting counts as indexed once it is searchable, and indexing never waits
+// for matching or notifications (matching's reverse matching follows JOBS on
+// its own consumer for those).
+func (x *Index) Run(ctx context.Context) error {
+	return events.Run(ctx, x.js, events.Consumer{
+		Stream:   events.StreamJobs,
+		Durable:  Durable,
+		Filters:  []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
+		MaxBatch: Batch,
+		Linger:   Linger,
+	}, x.log, x.indexBatch)
+}
+
+// Indexer batching: Meilisearch's cost per task is high, and the indexer
+// waits for a task before it takes the next batch, so a bulk load goes in
+// as few, large tasks as possible (a burst of 1,000 postings is one task).
+const (
+	Batch  = 1000
+	Linger = 100 * time.Millisecond
+)
+
+// Durable is the indexer's consumer of JOBS: the index holds what it has
+// acknowledged.
+const Durable = "matching-postings-index"
+
+// indexBatch upserts the batch's postings and deletes its closed ones, then
+// settles the duplicate clusters they touched; one error per message.
+func (x *Index) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error {
+	errs := make([]error, len(msgs))
+	var docs []map[string]any
+	var upsertIdx, deleteIdx []int
+	var deletes []string
+	for i, m := range msgs {
+		if m.Subject() == events.JobsClosed || m.Subject() == events.JobsStale {
+			id, err := ClosedID(m.Data())
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			deletes = append(deletes, id)
+			deleteIdx = append(deleteIdx, i)
+			continue
+		}
+		doc, err := parseJob(m.Data())
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		docs = append(docs, doc)
+		upsertIdx = append(upsertIdx, i)
+	}
+	var clusters []string
+	if len(docs) > 0 {
+		for k, err := range x.Upsert(ctx, docs) {
+			errs[upsertIdx[k]] = err
+			if err == nil {
+				clusters = append(clusters, docs[k][FieldCluster].(string))
+			}
+		}
+	}
+	if len(deletes) > 0 {
+		closed, err := x.clustersOf(ctx, deletes)
+		if err == nil {
+			clusters = append(clusters, closed...)
+			var info *meilisearch.TaskInfo
+			if info, err = x.mc.Index(x.uid).DeleteDocuments(ctx, deletes, nil); err == nil {
+				err = meili.Wait(ctx, x.mc, info)
+			}
+		}
+		for _, i := range deleteIdx {
+			errs[i] = wrap("remove closed postings", err)
+		}
+	}
+	if err := x.settleClusters(ctx, clusters); err != nil {
+		for i := range errs {
+			if !errors.Is(errs[i], events.ErrPoison) {
+				errs[i] = err
+			}
+		}
+	}
+	return errs
+}
+
+// Upsert upserts documents and returns one error per document. When
+// Meilisearch refuses the batch for what is in it (a task that failed with
+// an invalid_request error), it splits the batch in halves until it has
+// found the documents it refuses: those are poison, with Meilisearch's
+// reason, and every other document is indexed. Any other failure (Meilisearch
+// down, an internal error) fails the whole batch, to be retried.
+func (x *Index) Upsert(ctx context.Context, docs []map[string]any) []error {
+	errs := make([]error, len(docs))
+	err := x.upsert(ctx, docs)
+	var refused *refusedError
+	switch {
+	case err == nil:
+	case errors.As(err, &refused) && len(docs) == 1:
+		errs[0] = events.Poison("meilisearch refused the posting: %s", refused.msg)
+	case errors.As(err, &refused):
+		h := len(docs) / 2
+		copy(errs, x.Upsert(ctx, docs[:h]))
+		copy(errs[h:], x.Upsert(ctx, docs[h:]))
+	default:
+		for i := range errs {
+			errs[i] = wrap("index postings", err)
+		}
+	}
+	return errs
+}
+
+// refusedError is a Meilisearch task that failed because of the documents
+// it was given.
+type refusedError struct{ msg string }
+
+func (e *refusedError) Error() string { return "meilisearch refused the documents: " + e.msg }
+
+func (x *Index) upsert(ctx context.Context, docs []map[string]any) error {
+	pk := "id"
+	info, err := x.mc.Index(x.uid).UpdateDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	if err != nil {
+		return err
+	}
+	t, err := x.mc.WaitForTask(ctx, info.TaskUID, meili.TaskPoll)
+	if err != nil {
+		return fmt.Errorf("wait for meilisearch task %d: %w", info.TaskUID, err)
+	}
+	switch {
+	case t.Status == meilisearch.TaskStatusSucceeded:
+		return nil
+	case t.Error.Type == "invalid_request":
+		return &refusedError{msg: fmt.Sprintf("%s (%s)", t.Error.Message, t.Error.Code)}
+	}
+	return fmt.Errorf("meilisearch task %d (%s) %s: %s (%s)", t.UID, t.Type, t.Status, t.Error.Message, t.Error.Code)
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
