@@ -36,10 +36,14 @@ func TestDeletedSeekersAnnouncementsLeaveNoIDInTheStore(t *testing.T) {
 	})
 	f.post(t, remoteOpening("remote-roi-1", time.Now()))
 	settled(t, c.s, 60*time.Second)
-	got, n := f.announced(t)
-	if got[id]["remote-roi-1"] != 1 || n != 2 {
-		t.Fatalf("announced %v in %d events, want remote-roi-1 once to each seeker", got, n)
-	}
+	// settled can see the reverse consumer idle a moment before it has the
+	// posting (once in a make test run): wait for the announcements.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if got, n := f.announced(t); got[id]["remote-roi-1"] != 1 || n != 2 {
+			return fmt.Errorf("announced %v in %d events, want remote-roi-1 once to each seeker", got, n)
+		}
+		return nil
+	})
 	st, err := srv.JS.Stream(ctx, events.StreamMatches)
 	if err != nil {
 		t.Fatal(err)
