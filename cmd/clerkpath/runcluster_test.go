@@ -106,15 +106,34 @@ func TestRunCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, body, err := clusterDo("PUT", gateways[0]+"/v1/seekers/rc-1", tok, `{"location":{"postal_code":"10001"},"radius_miles":10}`)
-	if err != nil || code != 200 {
-		t.Fatalf("PUT through gateway 1: %d %s %v", code, body, err)
+	// Ready means every service answers; a copy whose projection is still
+	// being built answers 503 with Retry-After, and a client retries.
+	retry503 := func(what string, do func() (int, string, error)) (string, error) {
+		var body string
+		var err error
+		testenv.Eventually(t, 60*time.Second, func() error {
+			var code int
+			code, body, err = do()
+			if err == nil && code == http.StatusServiceUnavailable {
+				return fmt.Errorf("%s: %d %s", what, code, body)
+			}
+			if err == nil && code != http.StatusOK {
+				err = fmt.Errorf("%s: %d %s", what, code, body)
+			}
+			return nil
+		})
+		return body, err
+	}
+	if _, err := retry503("PUT through gateway 1", func() (int, string, error) {
+		return clusterDo("PUT", gateways[0]+"/v1/seekers/rc-1", tok, `{"location":{"postal_code":"10001"},"radius_miles":10}`)
+	}); err != nil {
+		t.Fatal(err)
 	}
 	var first string
 	for i, g := range gateways {
-		code, body, err := clusterGet(g+"/v1/seekers/rc-1", tok)
-		if err != nil || code != 200 {
-			t.Fatalf("GET through gateway %d: %d %s %v", i+1, code, body, err)
+		body, err := retry503(fmt.Sprintf("GET through gateway %d", i+1), func() (int, string, error) { return clusterGet(g+"/v1/seekers/rc-1", tok) })
+		if err != nil {
+			t.Fatal(err)
 		}
 		if i == 0 {
 			first = body

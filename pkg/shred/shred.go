@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -56,7 +57,37 @@ type Keyring struct {
 // has no consumers, so the update races nothing. A stream replicated
 // differently from replicas is refused, as EnsureStreams refuses the event
 // streams; SetReplicas changes it.
+//
+// A cluster that has just formed may not place a replicated stream at once
+// (no meta leader yet, a peer not yet counted, a request timing out while
+// every service's copies start together): such failures are retried for up
+// to openRetryFor, or until ctx ends.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, error) {
+	deadline := time.Now().Add(openRetryFor)
+	delay := 200 * time.Millisecond
+	for {
+		k, err := open(ctx, js, replicas)
+		if err == nil || errors.Is(err, errReplicas) || ctx.Err() != nil || time.Now().After(deadline) {
+			return k, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// openRetryFor bounds how long Open retries a keyring stream it cannot
+// open or create yet.
+const openRetryFor = time.Minute
+
+// errReplicas marks a keyring stream replicated differently from the
+// configuration: retrying does not help.
+var errReplicas = errors.New("replica count differs")
+
+func open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, error) {
 	cfg := jetstream.StreamConfig{
 		Name:        Stream,
 		Description: "per-subject data keys for crypto-shredding",
@@ -72,8 +103,8 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, 
 	switch {
 	case err == nil && st.CachedInfo().Config.Replicas != cfg.Replicas:
 		// As for the event streams: replication changes only deliberately.
-		return nil, fmt.Errorf("open keyring: CLERKPATH_STREAM_REPLICAS is %d but stream %s has %d replicas: set CLERKPATH_STREAM_REPLICAS to match, or change the streams deliberately with `clerkpath streams --replicas %d`",
-			cfg.Replicas, Stream, st.CachedInfo().Config.Replicas, cfg.Replicas)
+		return nil, fmt.Errorf("open keyring: %w: CLERKPATH_STREAM_REPLICAS is %d but stream %s has %d replicas: set CLERKPATH_STREAM_REPLICAS to match, or change the streams deliberately with `clerkpath streams --replicas %d`",
+			errReplicas, cfg.Replicas, Stream, st.CachedInfo().Config.Replicas, cfg.Replicas)
 	case err == nil && st.CachedInfo().Config.AllowDirect:
 		current := st.CachedInfo().Config
 		current.AllowDirect = false
