@@ -187,7 +187,7 @@ func BenchmarkSearchThroughput(b *testing.B) {
 		for i := range 200 {
 			t := seedTemplates[(round*200+i)%len(seedTemplates)]
 			recs = append(recs, fmt.Sprintf(`{"identifier":"S%d-%d","title":%q,"description":%q,"employer":"Bench Health","date_posted":"%s","latitude":%f,"longitude":%f}`,
-				round, i, t.title, t.description, today, 40.75+(r.Float64()-0.5)*1.6, -74.0+(r.Float64()-0.5)*2.0))
+				round, i, t.Title, t.Description, today, 40.75+(r.Float64()-0.5)*1.6, -74.0+(r.Float64()-0.5)*2.0))
 		}
 		if code, _, body := s.do(b, "POST", "/v1/postings:bulk", "application/json", "["+strings.Join(recs, ",")+"]", emp...); code != 200 {
 			b.Fatalf("bulk: %d %s", code, body)

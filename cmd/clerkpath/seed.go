@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -17,22 +18,16 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
+	"github.com/clerkpath/clerkpath/pkg/seedgen"
 )
 
-// seedTemplates are demo postings in the words real ones use; seed places
-// them around a ZIP code with today's date.
-var seedTemplates = []struct{ title, description string }{
-	{"Medical Records Clerk", "High school diploma or GED required. Scanning and indexing, chart assembly, release of information under HIPAA."},
-	{"Release of Information Specialist", "Process requests for records under HIPAA and 42 CFR Part 2. RHIT preferred, not required. One year of health records experience."},
-	{"Health Information Technician", "RHIT required, or RHIT-eligible graduates of a CAHIIM-accredited program. Chart analysis, deficiency tracking, MPI clean-up. Epic experience a plus."},
-	{"Inpatient Coder II", "RHIT and (CCS or CIC) required. Two years of inpatient coding with ICD-10-CM and ICD-10-PCS; DRG validation; 3M encoder."},
-	{"Outpatient Coder", "CPC, COC or CCS required (CPC-A considered). ICD-10-CM, CPT and HCPCS. athenahealth a plus."},
-	{"Coding Associate", "Certified Coding Associate (CCA) or CPC-A required. Medical terminology and ICD-10-CM. Must obtain CCS within 12 months of hire."},
-	{"Cancer Registrar", "CTR required. Abstracting cancer cases for the state registry; two years of registry experience."},
-	{"HIM Data Analyst", "Bachelor's degree required. CHDA or RHIA preferred. SQL, data quality and reporting from Epic Clarity."},
-	{"Privacy Analyst", "CHPS preferred. Associate degree and two years of privacy or security experience; HIPAA investigations."},
-	{"Remote Medical Coder", "Fully remote. CPC or CCS required. Three years of outpatient coding; HCPCS and CPT."},
-}
+// remoteCoder is the demo's remote posting.
+var remoteCoder = seedgen.Template{Title: "Remote Medical Coder", Description: "Fully remote. CPC or CCS required. Three years of outpatient coding; HCPCS and CPT."}
+
+// seedTemplates are demo postings in the words real ones use (the first
+// nine of seedgen's, then a remote one); seed places them around a ZIP code
+// with today's date.
+var seedTemplates = append(slices.Clip(seedgen.Templates[:9]), remoteCoder)
 
 func cmdSeed(ctx context.Context, args []string, env environment) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
@@ -85,13 +80,13 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 	for i := range *n {
 		t := seedTemplates[i%len(seedTemplates)]
 		rec := map[string]any{
-			"identifier": fmt.Sprintf("DEMO-%04d", i), "title": t.title, "description": t.description,
+			"identifier": fmt.Sprintf("DEMO-%04d", i), "title": t.Title, "description": t.Description,
 			"employer": "Demo Health " + []string{"North", "South", "East", "West"}[i%4], "date_posted": today,
 			"latitude": at.Lat + (r.Float64()-0.5)*0.8, "longitude": at.Lon + (r.Float64()-0.5)*0.8,
 			"salary_min": 18 + r.IntN(12), "salary_unit": "HOUR",
 		}
 		rec["salary_max"] = rec["salary_min"].(int) + 2 + r.IntN(8)
-		if t.title == "Remote Medical Coder" {
+		if t == remoteCoder {
 			rec["work_mode"] = "remote"
 		}
 		recs = append(recs, rec)
