@@ -305,11 +305,49 @@ var errBusy = errors.New("a build is already running")
 // Rebuild starts building a new generation unless one is being built (by
 // any instance), and returns the build's status at once; Status follows it.
 func (p *Projection) Rebuild(ctx context.Context) (Status, error) {
-	if _, err := p.startBuild(ctx, "requested"); err != nil && !errors.Is(err, errBusy) {
+	_, err := p.startBuild(ctx, "requested")
+	switch {
+	case err == nil:
+		return p.Status(ctx)
+	case errors.Is(err, errBusy):
+		return p.awaitRecorded(ctx)
+	default:
 		return Status{}, err
 	}
-	return p.Status(ctx)
 }
+
+// awaitRecorded answers a rebuild request that found the lock taken. The
+// holder records its build ("building", the new generation) a few round
+// trips after it takes the lock; until then the status still shows the
+// previous build, done. Answering that would send the caller after a build
+// that has ended (two copies asked at once: one caller saw "generation 1
+// done" five times and gave up). So it waits, up to recordWait, until the
+// status shows a build running or the lock is free.
+func (p *Projection) awaitRecorded(ctx context.Context) (Status, error) {
+	deadline := time.Now().Add(recordWait)
+	for {
+		st, err := p.Status(ctx)
+		if err != nil || st.State == StateBuilding || time.Now().After(deadline) {
+			return st, err
+		}
+		held, err := p.rdb.Exists(ctx, p.lockKey()).Result()
+		if err != nil {
+			return st, apierr.Wrap(err, apierr.Unavailable, p.spec.Name+" are unavailable")
+		}
+		if held == 0 {
+			return p.Status(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// recordWait bounds how long a rebuild request waits for a build that has
+// taken the lock to record itself: a few Redis and JetStream round trips.
+const recordWait = 5 * time.Second
 
 // Status reports the latest build and the serving generation.
 func (p *Projection) Status(ctx context.Context) (Status, error) {

@@ -2,6 +2,7 @@ package credentials_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -226,10 +227,19 @@ func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 	first, _ := h.settledChecksum(t)
 	var wg sync.WaitGroup
 	var sts [2]projection.Status
+	var errs [2]error
 	for i, nc := range []*nats.Conn{h.p.NC, nc2} {
-		wg.Go(func() { sts[i] = rebuildRecords(t, nc) })
+		wg.Go(func() {
+			// Not rebuildRecords: t.Fatal belongs to the test's goroutine.
+			rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			sts[i], errs[i] = projection.RequestRebuild(rctx, nc, credentialsapi.Rebuild.Subject, credentialsapi.RebuildStatus.Subject, 20*time.Millisecond, nil)
+		})
 	}
 	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
 	if sts[0].Generation != sts[1].Generation {
 		t.Fatalf("two builds at once: generations %d and %d", sts[0].Generation, sts[1].Generation)
 	}

@@ -2,6 +2,7 @@ package profiles_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -161,10 +162,19 @@ func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 	// Two rebuild requests at once, one through each connection: one build.
 	var wg sync.WaitGroup
 	var sts [2]projection.Status
+	var errs [2]error
 	for i, p := range []*platform.Platform{a, b} {
-		wg.Go(func() { sts[i] = rebuildProfiles(t, p.NC) })
+		wg.Go(func() {
+			// Not rebuildProfiles: t.Fatal belongs to the test's goroutine.
+			rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			sts[i], errs[i] = projection.RequestRebuild(rctx, p.NC, profilesapi.Rebuild.Subject, profilesapi.RebuildStatus.Subject, 20*time.Millisecond, nil)
+		})
 	}
 	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
 	if sts[0].Generation != sts[1].Generation {
 		t.Fatalf("two builds at once: generations %d and %d", sts[0].Generation, sts[1].Generation)
 	}
