@@ -34,84 +34,33 @@ func bandKey(i int, h uint64) string {
 // clusters returns the near-duplicate cluster of each posting: its existing
 // cluster, else the cluster of the nearest posting within
 // NearDuplicateDistance — remembered in Redis or earlier in the same batch —
-// else its own id. Two round trips for the whole batch.
+// else the cluster of the same job under another wording (jobKey), else its
+// own id. At most three round trips for the whole batch.
 func (d *store) clusters(ctx context.Context, ps []posting.Posting, kn []known) ([]string, error) {
 	out := make([]string, len(ps))
-	pipe := d.rdb.Pipeline()
-	cmds := make([][]*redis.StringSliceCmd, len(ps))
-	open := 0
-	for i, p := range ps {
-		if kn[i].cluster != "" {
-			out[i] = kn[i].cluster
-			continue
-		}
-		open++
-		cmds[i] = make([]*redis.StringSliceCmd, len(bands))
-		for b := range bands {
-			cmds[i][b] = pipe.SRandMemberN(ctx, bandKey(b, p.SimHash), maxCandidatesPerBand)
-		}
+	for i := range ps {
+		out[i] = kn[i].cluster
 	}
-	if open == 0 {
-		return out, nil
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	bandCmds, err := d.bandCandidates(ctx, ps, out)
+	if err != nil {
 		return nil, err
 	}
-	// The candidates' hashes and clusters, each fetched once.
-	var others []string
-	seen := map[string]bool{}
-	for i := range ps {
-		for _, c := range cmds[i] {
-			for _, o := range c.Val() {
-				if !seen[o] {
-					seen[o] = true
-					others = append(others, o)
-				}
-			}
-		}
+	if bandCmds == nil {
+		return out, nil
 	}
-	slices.Sort(others)
-	stored := map[string]cand{}
-	if len(others) > 0 {
-		pipe = d.rdb.Pipeline()
-		vals := make([]*redis.SliceCmd, len(others))
-		for i, o := range others {
-			vals[i] = pipe.HMGet(ctx, postingKey(o), "simhash", "cluster")
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, err
-		}
-		for i, o := range others {
-			v := vals[i].Val()
-			hs, _ := v[0].(string)
-			h, err := strconv.ParseUint(hs, 10, 64)
-			if err != nil {
-				continue
-			}
-			cl, _ := v[1].(string)
-			if cl == "" {
-				cl = o
-			}
-			stored[o] = cand{h, cl}
-		}
+	stored, err := d.storedCandidates(ctx, bandCmds)
+	if err != nil {
+		return nil, err
 	}
-	// The same job under another wording is still recognisable by what it
-	// is (see jobKey): look those keys up too.
-	keyCmds := make([]*redis.StringCmd, len(ps))
-	pipe = d.rdb.Pipeline()
-	for i, p := range ps {
-		if out[i] == "" {
-			keyCmds[i] = pipe.Get(ctx, jobKeyKey(p))
-		}
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	keyCmds, err := d.jobKeyClusters(ctx, ps, out)
+	if err != nil {
 		return nil, err
 	}
 	byKey := map[string]string{} // job key → cluster, for this batch
 	for i, p := range ps {
 		k := jobKey(p)
 		if out[i] == "" {
-			out[i] = nearest(p, i, ps, out, cmds[i], stored)
+			out[i] = nearest(p, i, ps, out, bandCmds[i], stored)
 		}
 		if out[i] == "" {
 			out[i] = keyCmds[i].Val()
@@ -127,6 +76,93 @@ func (d *store) clusters(ctx context.Context, ps []posting.Posting, kn []known) 
 		}
 	}
 	return out, nil
+}
+
+// bandCandidates reads, for each posting without a cluster, up to
+// maxCandidatesPerBand remembered postings in each of its SimHash bands.
+// nil when every posting has a cluster already.
+func (d *store) bandCandidates(ctx context.Context, ps []posting.Posting, clustered []string) ([][]*redis.StringSliceCmd, error) {
+	pipe := d.rdb.Pipeline()
+	cmds := make([][]*redis.StringSliceCmd, len(ps))
+	open := 0
+	for i, p := range ps {
+		if clustered[i] != "" {
+			continue
+		}
+		open++
+		cmds[i] = make([]*redis.StringSliceCmd, len(bands))
+		for b := range bands {
+			cmds[i][b] = pipe.SRandMemberN(ctx, bandKey(b, p.SimHash), maxCandidatesPerBand)
+		}
+	}
+	if open == 0 {
+		return nil, nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	return cmds, nil
+}
+
+// storedCandidates reads the hash and cluster of every band candidate,
+// each once.
+func (d *store) storedCandidates(ctx context.Context, bandCmds [][]*redis.StringSliceCmd) (map[string]cand, error) {
+	var others []string
+	seen := map[string]bool{}
+	for _, band := range bandCmds {
+		for _, c := range band {
+			for _, o := range c.Val() {
+				if !seen[o] {
+					seen[o] = true
+					others = append(others, o)
+				}
+			}
+		}
+	}
+	stored := map[string]cand{}
+	if len(others) == 0 {
+		return stored, nil
+	}
+	slices.Sort(others)
+	pipe := d.rdb.Pipeline()
+	vals := make([]*redis.SliceCmd, len(others))
+	for i, o := range others {
+		vals[i] = pipe.HMGet(ctx, postingKey(o), "simhash", "cluster")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	for i, o := range others {
+		v := vals[i].Val()
+		hs, _ := v[0].(string)
+		h, err := strconv.ParseUint(hs, 10, 64)
+		if err != nil {
+			continue
+		}
+		cl, _ := v[1].(string)
+		if cl == "" {
+			cl = o
+		}
+		stored[o] = cand{h, cl}
+	}
+	return stored, nil
+}
+
+// jobKeyClusters looks up the cluster remembered under the job key of each
+// posting without a cluster: the same job under another wording is still
+// recognisable by what it is (see jobKey).
+func (d *store) jobKeyClusters(ctx context.Context, ps []posting.Posting, clustered []string) ([]*redis.StringCmd, error) {
+	keyCmds := make([]*redis.StringCmd, len(ps))
+	pipe := d.rdb.Pipeline()
+	for i, p := range ps {
+		if clustered[i] == "" {
+			keyCmds[i] = pipe.Get(ctx, jobKeyKey(p))
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	return keyCmds, nil
 }
 
 // cand is a remembered posting's hash and cluster.
