@@ -97,9 +97,9 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 	if err != nil {
 		return fmt.Errorf("consumer %s on %s: %w", c.Durable, c.Stream, err)
 	}
-	// Heartbeats every 2 s: a pull that has gone dead (a consumer deleted
-	// unseen, a server that lost it) shows within seconds, not minutes.
-	it, err := cons.Messages(jetstream.PullMaxMessages(max(2*c.MaxBatch, 64)), jetstream.PullHeartbeat(2*time.Second))
+	// Heartbeats: a pull that has gone dead (a consumer deleted unseen, a
+	// server that lost it) shows within seconds, not minutes (heardNothing).
+	it, err := cons.Messages(jetstream.PullMaxMessages(max(2*c.MaxBatch, 64)), jetstream.PullHeartbeat(heartbeat))
 	if err != nil {
 		return fmt.Errorf("consumer %s: messages: %w", c.Durable, err)
 	}
@@ -107,9 +107,15 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 	defer stop()
 	defer it.Stop()
 	batch := make([]jetstream.Msg, 0, c.MaxBatch)
+	silent := 0 // heartbeats missed in a row while the consumer exists
 	for {
 		batch = batch[:0]
 		first, err := it.Next()
+		if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil {
+			if silent, err = heardNothing(ctx, cons, c.Durable, silent, log); err == nil {
+				continue
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return nil
@@ -117,13 +123,12 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
 				return jetstream.ErrConsumerDeleted
 			}
-			// Missed heartbeats or any other failure of the pull: the
-			// consumer may be gone without the iterator having heard of it
-			// (deleted while this service was cut off from NATS). Start
-			// over: Run creates the consumer again, or finds it as it was
-			// and resumes from its acknowledged position.
+			// Any other failure of the pull: start over. Run creates the
+			// consumer again, or finds it as it was and resumes from its
+			// acknowledged position.
 			return fmt.Errorf("consumer %s: next message: %w", c.Durable, err)
 		}
+		silent = 0
 		batch = append(batch, first)
 		deadline := time.Now().Add(c.Linger)
 		for len(batch) < c.MaxBatch {
@@ -147,6 +152,49 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 		}
 	}
 }
+
+// heardNothing decides what a pull that heard nothing for two heartbeat
+// periods means. It keeps the pull (the iterator asks the server again on
+// the next Next) unless the consumer is gone, or the server answers about
+// the consumer while the pull stays silent maxSilent times in a row.
+//
+// Stopping the pull on every missed heartbeat, as this loop once did, lost
+// what the server had already sent it: a server that is only slow (an
+// fsync stall on a busy disk, a JetStream API backlog) goes on delivering
+// to the old pull, the client drops those messages once it unsubscribed,
+// and they sit unacknowledged until AckWait runs out (30 s), again on every
+// stall (issue 14: matching's indexer acknowledged nothing for minutes).
+// A consumer deleted while this service was cut off from NATS still shows
+// here: its pull is silent and Info finds no consumer.
+func heardNothing(ctx context.Context, cons jetstream.Consumer, durable string, silent int, log zerolog.Logger) (int, error) {
+	ictx, cancel := context.WithTimeout(ctx, infoTimeout)
+	defer cancel()
+	_, err := cons.Info(ictx)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted):
+		return silent, jetstream.ErrConsumerDeleted
+	case err != nil:
+		// The server does not answer either: it is busy or unreachable,
+		// and a new pull would fare no better. Keep waiting on this one.
+		log.Warn().Err(err).Str("consumer", durable).Msg("no heartbeat and no consumer info; keeping the pull")
+		return silent, nil
+	case silent+1 >= maxSilent:
+		return silent, fmt.Errorf("consumer %s: %d heartbeats missed while the server answers: %w", durable, silent+1, jetstream.ErrNoHeartbeat)
+	}
+	log.Warn().Str("consumer", durable).Int("missed", silent+1).Msg("no heartbeat; the consumer exists, keeping the pull")
+	return silent + 1, nil
+}
+
+// Heartbeat handling of the consume loop.
+const (
+	// heartbeat is how often the server signals an idle pull.
+	heartbeat = 2 * time.Second
+	// infoTimeout bounds the consumer check after a missed heartbeat.
+	infoTimeout = 5 * time.Second
+	// maxSilent missed heartbeats in a row with the consumer present
+	// means the pull itself is lost: it is made anew.
+	maxSilent = 3
+)
 
 func settle(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Logger, m jetstream.Msg, herr error) {
 	if herr == nil {
