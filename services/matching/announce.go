@@ -67,13 +67,18 @@ if body then return body end
 local ps = redis.call('SMEMBERS', KEYS[1])
 if #ps == 0 then
   redis.call('SREM', KEYS[4], ARGV[1])
+  redis.call('DEL', KEYS[5])
   return false
 end
 table.sort(ps)
 local n = redis.call('INCR', KEYS[3])
 body = n .. ' ~' .. ARGV[2] .. ' ' .. table.concat(ps, ' ')
+for _, p in ipairs(ps) do
+  local was = redis.call('HGET', KEYS[5], p)
+  if was then body = body .. ' ^' .. p .. '=' .. was end
+end
 redis.call('SET', KEYS[2], body)
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[5])
 return body
 `)
 
@@ -95,6 +100,7 @@ func markPending(ctx context.Context, pipe redis.Pipeliner, seeker string, posti
 	}
 	pipe.SAdd(ctx, pendingKey(seeker), members...)
 	pipe.SAdd(ctx, announceDue, seeker)
+	nearScript.Eval(ctx, pipe, []string{nearKey(seeker), nearPendingKey(seeker)}, members...)
 }
 
 // flushAnnouncements publishes every due announcement, in chunks of
@@ -127,7 +133,7 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.Cmd, len(seekers))
 		for i, id := range seekers {
-			cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue}, id, announcementToken())
+			cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearPendingKey(id)}, id, announcementToken())
 		}
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return fmt.Errorf("claim announcements: %w", err)
@@ -153,8 +159,8 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 		g.SetLimit(32)
 		for i, w := range work {
 			g.Go(func() error {
-				id, postings := parseAnnouncement(w.seeker, w.body)
-				futs[i], errs[i] = s.publishFoundAsync(gctx, w.seeker, id, postings)
+				id, postings, near := parseAnnouncement(w.seeker, w.body)
+				futs[i], errs[i] = s.publishFoundAsync(gctx, w.seeker, id, postings, near)
 				return nil
 			})
 		}
@@ -196,8 +202,8 @@ func (s *Service) flushSeeker(ctx context.Context, seeker string) error {
 	return s.flushChunk(ctx, []string{seeker})
 }
 
-func (s *Service) publishFoundAsync(ctx context.Context, seeker, msgID string, postings []string) (jetstream.PubAckFuture, error) {
-	sealed, err := s.keys.Seal(ctx, seeker, matchingapi.Found{SeekerID: seeker, Postings: postings})
+func (s *Service) publishFoundAsync(ctx context.Context, seeker, msgID string, postings []string, near []matchingapi.FormerNearMiss) (jetstream.PubAckFuture, error) {
+	sealed, err := s.keys.Seal(ctx, seeker, matchingapi.Found{SeekerID: seeker, Postings: postings, WasNearMiss: near})
 	if err != nil {
 		return nil, err
 	}
@@ -209,23 +215,30 @@ func announcementToken() string {
 	return rand.Text()
 }
 
-// parseAnnouncement reads a claimed announcement ("<n> ~<token> <ids…>")
-// into its message id and posting ids. An announcement claimed before
-// tokens ("<n> <ids…>") keeps the id it was first published under.
-func parseAnnouncement(seeker, body string) (msgID string, postings []string) {
+// parseAnnouncement reads a claimed announcement ("<n> ~<token> <ids…>
+// ^<id>=<codes>…") into its message id, posting ids and the postings that
+// were near misses (nearmiss.go). An announcement claimed before tokens
+// ("<n> <ids…>") keeps the id it was first published under.
+func parseAnnouncement(seeker, body string) (msgID string, postings []string, near []matchingapi.FormerNearMiss) {
 	f := strings.Fields(body)
+	for i := len(f) - 1; i >= 0 && strings.HasPrefix(f[i], "^"); i-- {
+		if nm, ok := formerNearMiss(f[i]); ok {
+			near = append([]matchingapi.FormerNearMiss{nm}, near...)
+		}
+		f = f[:i]
+	}
 	if len(f) > 1 && strings.HasPrefix(f[1], "~") {
-		return "found:" + f[1][1:], f[2:]
+		return "found:" + f[1][1:], f[2:], near
 	}
 	if len(f) == 0 {
-		return "found:" + seeker, nil
+		return "found:" + seeker, nil, near
 	}
-	return "found:" + seeker + ":" + f[0], f[1:]
+	return "found:" + seeker + ":" + f[0], f[1:], near
 }
 
 // forgetAnnouncements drops a deleted seeker's queued announcements.
 func forgetAnnouncements(ctx context.Context, pipe redis.Pipeliner, seeker string) {
-	pipe.Del(ctx, pendingKey(seeker), outKey(seeker), seqKey(seeker))
+	pipe.Del(ctx, pendingKey(seeker), outKey(seeker), seqKey(seeker), nearKey(seeker), nearPendingKey(seeker))
 	pipe.SRem(ctx, announceDue, seeker)
 }
 

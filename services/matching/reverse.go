@@ -170,12 +170,18 @@ func (ps *pairSet) release() {
 // listScript puts a posting in a seeker's list and, when the pair is new
 // (the seeker was not in the posting's set), queues it for announcement, in
 // one step: a reverse match writing the same pair at once (watched on the
-// posting's set) cannot count it as new too.
+// posting's set) cannot count it as new too. A new pair that was one of
+// the seeker's near misses is marked as such (nearmiss.go).
 var listScript = redis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
   redis.call('SADD', KEYS[3], ARGV[3])
   redis.call('SADD', KEYS[4], ARGV[1])
+  local was = redis.call('HGET', KEYS[5], ARGV[3])
+  if was then
+    redis.call('HSET', KEYS[6], ARGV[3], was)
+    redis.call('HDEL', KEYS[5], ARGV[3])
+  end
 end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[4]) - 1)
 return 1
@@ -183,7 +189,7 @@ return 1
 
 // list puts a posting in a seeker's list (keeping the best MatchListSize).
 func (s *Service) list(ctx context.Context, seeker, postingID string, score float64) error {
-	return listScript.Run(ctx, s.rdb, []string{listKey(seeker), postingKey(postingID), pendingKey(seeker), announceDue},
+	return listScript.Run(ctx, s.rdb, []string{listKey(seeker), postingKey(postingID), pendingKey(seeker), announceDue, nearKey(seeker), nearPendingKey(seeker)},
 		seeker, score, postingID, MatchListSize).Err()
 }
 
@@ -232,7 +238,7 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 		}
 		return s.eraseAnnouncements(ctx, id)
 	}
-	res, err := s.forwardMatch(ctx, id, MatchListSize, false)
+	res, err := s.forwardMatch(ctx, id, MatchListSize, true)
 	if err != nil {
 		return err
 	}
@@ -259,6 +265,11 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 		if err := s.unlist(ctx, id, p); err != nil {
 			return err
 		}
+	}
+	// After the listing, which consulted the near misses of the refresh
+	// before (nearmiss.go).
+	if err := s.rememberNearMisses(ctx, id, res.NearMisses); err != nil {
+		return err
 	}
 	return s.flushSeeker(ctx, id)
 }

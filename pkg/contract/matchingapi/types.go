@@ -246,4 +246,17 @@ type CredentialPulse struct {
 type Found struct {
 	SeekerID string   `json:"seeker_id"`
 	Postings []string `json:"postings"`
+	// WasNearMiss lists the postings among Postings that were near misses
+	// of the seeker before (at the seeker's last list refresh): a near miss
+	// that became a match.
+	WasNearMiss []FormerNearMiss `json:"was_near_miss,omitempty"`
+}
+
+// FormerNearMiss is a posting that was a near miss of the seeker and is
+// now a match. Missing names the steps (credential or education codes) the
+// near miss was missing, the ones the seeker closed, when known: empty
+// when the gap had no step (experience) or the posting changed instead.
+type FormerNearMiss struct {
+	PostingID string   `json:"posting_id"`
+	Missing   []string `json:"missing,omitempty"`
 }
