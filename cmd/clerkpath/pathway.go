@@ -31,19 +31,7 @@ func cmdPathway(ctx context.Context, args []string, env environment) error {
 	asCTDL := fs.Bool("ctdl", false, "print CTDL JSON-LD: the plan as a pathway, or without --profile the whole catalog")
 	todayFlag := fs.String("today", "", "plan as of this date, YYYY-MM-DD (default: today)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "Usage: clerkpath pathway --profile FILE [--target CODE] [--optimize time|cost] [--json | --ctdl] [--today YYYY-MM-DD]")
-		fmt.Fprintln(env.stderr, "       clerkpath pathway --ctdl")
-		fmt.Fprintln(env.stderr, "\nPrints what the seeker may sit for now, ranked next steps, the route to a target credential,")
-		fmt.Fprintln(env.stderr, "what blocks every other credential, and renewal deadlines. Next steps: renewal actions first")
-		fmt.Fprintln(env.stderr, "(log CEUs, reinstate), then steps with cautions and estimates, then recurring reminders;")
-		fmt.Fprintln(env.stderr, "docs/pathways.md explains the ranking. The profile shape:")
-		fmt.Fprintln(env.stderr, `  {"education":[{"level":"high_school|certificate|associate|bachelor|master","field":"HIM|coding|other",`)
-		fmt.Fprintln(env.stderr, `                 "cahiim_accredited":true,"status":"completed|final_term|in_progress"}],`)
-		fmt.Fprintln(env.stderr, `   "credentials":[{"code":"RHIT","earned_on":"2024-05-01"},{"code":"CPC","apprentice":true,"membership_renewal":"2027-03-31"}],`)
-		fmt.Fprintln(env.stderr, `   "experience":[{"area":"coding|privacy_security|release_of_information|records|data_analysis|billing","months":24}],`)
-		fmt.Fprintln(env.stderr, `   "trainings":["aapc_80_hour_course","practicode","ahima_approved_coding_program"],`)
-		fmt.Fprintln(env.stderr, `   "ceus":[{"code":"RHIT","hours":10,"on":"2025-01-10"}], "target":"RHIA", "optimize":"time|cost"}`)
-		fmt.Fprintln(env.stderr, "\nExamples are in docs/examples/. Flags:")
+		fmt.Fprint(env.stderr, pathwayUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -80,23 +68,9 @@ func cmdPathway(ctx context.Context, args []string, env environment) error {
 		fmt.Fprintln(env.stderr, "clerkpath pathway: --profile is required (or --ctdl alone for the whole catalog)")
 		return errUsage
 	}
-	data, err := readProfile(*profilePath, env.stdin)
+	plan, err := planProfile(cat, *profilePath, env, *target, *optimize, today)
 	if err != nil {
 		return err
-	}
-	var st pathway.State
-	if err := strictjson.Decode(data, &st); err != nil {
-		return invalidProfile(env.stderr, *profilePath, err)
-	}
-	if *target != "" {
-		st.Target = strings.ToUpper(strings.TrimSpace(*target))
-	}
-	if *optimize != "" {
-		st.Optimize = *optimize
-	}
-	plan, err := pathway.Recommend(cat, st, pathway.Options{Today: today})
-	if err != nil {
-		return invalidProfile(env.stderr, *profilePath, err)
 	}
 	switch {
 	case *asCTDL:
@@ -105,6 +79,49 @@ func cmdPathway(ctx context.Context, args []string, env environment) error {
 		return writeIndented(env.stdout, plan)
 	}
 	return pathway.FormatText(env.stdout, plan)
+}
+
+// pathwayUsage is the help of clerkpath pathway, before its flags.
+const pathwayUsage = `Usage: clerkpath pathway --profile FILE [--target CODE] [--optimize time|cost] [--json | --ctdl] [--today YYYY-MM-DD]
+       clerkpath pathway --ctdl
+
+Prints what the seeker may sit for now, ranked next steps, the route to a target credential,
+what blocks every other credential, and renewal deadlines. Next steps: renewal actions first
+(log CEUs, reinstate), then steps with cautions and estimates, then recurring reminders;
+docs/pathways.md explains the ranking. The profile shape:
+  {"education":[{"level":"high_school|certificate|associate|bachelor|master","field":"HIM|coding|other",
+                 "cahiim_accredited":true,"status":"completed|final_term|in_progress"}],
+   "credentials":[{"code":"RHIT","earned_on":"2024-05-01"},{"code":"CPC","apprentice":true,"membership_renewal":"2027-03-31"}],
+   "experience":[{"area":"coding|privacy_security|release_of_information|records|data_analysis|billing","months":24}],
+   "trainings":["aapc_80_hour_course","practicode","ahima_approved_coding_program"],
+   "ceus":[{"code":"RHIT","hours":10,"on":"2025-01-10"}], "target":"RHIA", "optimize":"time|cost"}
+
+Examples are in docs/examples/. Flags:
+`
+
+// planProfile reads the seeker's profile from path (or standard input for
+// "-"), applies the --target and --optimize flags over it and plans. A
+// profile the planner refuses has its problems printed to env.stderr.
+func planProfile(cat *pathway.Catalog, path string, env environment, target, optimize string, today time.Time) (pathway.Plan, error) {
+	data, err := readProfile(path, env.stdin)
+	if err != nil {
+		return pathway.Plan{}, err
+	}
+	var st pathway.State
+	if err := strictjson.Decode(data, &st); err != nil {
+		return pathway.Plan{}, invalidProfile(env.stderr, path, err)
+	}
+	if target != "" {
+		st.Target = strings.ToUpper(strings.TrimSpace(target))
+	}
+	if optimize != "" {
+		st.Optimize = optimize
+	}
+	plan, err := pathway.Recommend(cat, st, pathway.Options{Today: today})
+	if err != nil {
+		return pathway.Plan{}, invalidProfile(env.stderr, path, err)
+	}
+	return plan, nil
 }
 
 func readProfile(path string, stdin io.Reader) ([]byte, error) {
