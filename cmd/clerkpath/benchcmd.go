@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,8 @@ type benchConfig struct {
 	hold              time.Duration // each mixed-load step
 	searchFor         time.Duration // each search-throughput run
 	out               string        // results directory
+	cpuprofile        string        // CPU profile of the ingest and reverse phases
+	until             string        // the last phase to run ("": all)
 }
 
 func cmdBench(ctx context.Context, args []string, env environment) error {
@@ -64,6 +67,8 @@ func cmdBench(ctx context.Context, args []string, env environment) error {
 	fs.DurationVar(&bc.hold, "hold", 30*time.Second, "how long each mixed-load rate must hold")
 	fs.DurationVar(&bc.searchFor, "search-for", 10*time.Second, "length of each search-throughput run")
 	fs.StringVar(&bc.out, "out", "bench/results", "directory for <timestamp>.json and latest.json")
+	fs.StringVar(&bc.cpuprofile, "cpuprofile", "", "write a CPU profile of the ingest, event and reverse phases (the whole process) to this file")
+	fs.StringVar(&bc.until, "until", "", "stop after this phase, one of: "+benchPhaseNames())
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "Usage: clerkpath bench [--postings 10000] [--seekers 10000] [--seed 1] [--hold 30s]\n\nStarts its own stack (nats-server with sync always, redis-server, meilisearch, every service),")
 		fmt.Fprintln(env.stderr, "seeds a population through the HTTP API, runs each measurement beside its baseline, prints one table")
@@ -78,6 +83,9 @@ func cmdBench(ctx context.Context, args []string, env environment) error {
 	}
 	if bc.postings < 1000 || bc.postings > 1_000_000 || bc.seekers < 0 || bc.seekers > 1_000_000 {
 		return errors.New("--postings: 1000 to 1000000; --seekers: 0 to 1000000")
+	}
+	if bc.until != "" && !strings.Contains(", "+benchPhaseNames()+",", ", "+bc.until+",") {
+		return fmt.Errorf("--until: one of %s", benchPhaseNames())
 	}
 	st, err := startBenchStack(ctx, env)
 	if err != nil {
@@ -310,11 +318,54 @@ func peakRSSMB(pid int) float64 {
 }
 
 func runBench(ctx context.Context, st *benchStack, bc benchConfig, logw io.Writer) (*benchResult, error) {
+	r, err := newBenchRun(st, bc, logw)
+	if err != nil {
+		return nil, err
+	}
+	stopProfile := func() {}
+	defer func() { stopProfile() }()
+	for _, ph := range benchPhases {
+		if ph.name == profileFrom && bc.cpuprofile != "" {
+			if stopProfile, err = startCPUProfile(bc.cpuprofile); err != nil {
+				return nil, err
+			}
+		}
+		if err := ph.run(r, ctx); err != nil {
+			return nil, fmt.Errorf("bench %s: %w", ph.name, err)
+		}
+		if ph.name == profileTo {
+			stopProfile()
+			stopProfile = func() {}
+		}
+		if ph.name == bc.until {
+			r.res.Notes = append(r.res.Notes, "stopped after the "+ph.name+" phase (--until)")
+			break
+		}
+	}
+	r.res.RSSPeakMB["clerkpath (all five services in one process)"] = peakRSSMB(0)
+	for name, pid := range st.pids {
+		r.res.RSSPeakMB[name] = peakRSSMB(pid)
+	}
+	r.res.LoadAvg = append(r.res.LoadAvg, loadAvg())
+	r.res.Seconds = time.Since(r.t0).Seconds()
+	return r.res, nil
+}
+
+// benchRun is one bench run in progress: the stack, the population, the
+// API client and the figures so far.
+type benchRun struct {
+	st  *benchStack
+	bc  benchConfig
+	h   *benchHTTP
+	pop population
+	res *benchResult
+	t0  time.Time
+	log io.Writer
+}
+
+func newBenchRun(st *benchStack, bc benchConfig, logw io.Writer) (*benchRun, error) {
 	t0 := time.Now()
 	res := &benchResult{Started: t0.UTC(), Postings: bc.postings, Seekers: bc.seekers, Seed: bc.seed, CPUs: runtime.NumCPU(), LoadAvg: []string{loadAvg()}, RSSPeakMB: map[string]float64{}}
-	say := func(format string, a ...any) {
-		fmt.Fprintf(logw, "bench %5.0fs: %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, a...))
-	}
 	places, err := seedgen.ReadPlacesFile(st.cfg.ZCTAFile)
 	if err != nil {
 		return nil, fmt.Errorf("ZIP centroids (run deployments/local/install.sh): %w", err)
@@ -327,93 +378,157 @@ func runBench(ctx context.Context, st *benchStack, bc benchConfig, logw io.Write
 		return nil, err
 	}
 	pop := population{places: seedgen.NewSampler(places), seed: bc.seed, now: time.Now().UTC()}
+	return &benchRun{st: st, bc: bc, h: h, pop: pop, res: res, t0: t0, log: logw}, nil
+}
 
-	say("seeding %d seekers", bc.seekers)
-	d, err := pop.seekers(ctx, h, bc.seekers, 16)
-	if err != nil {
-		return nil, err
-	}
-	res.add(benchRow{Name: "seed seekers (PUT profile + POST credentials)", Unit: "seekers/s", Ours: float64(bc.seekers) / d.Seconds()}, true)
-	if err := waitSeekersApplied(ctx, st, 5*time.Minute); err != nil {
-		return nil, err
-	}
-	say("seekers applied by matching")
+func (r *benchRun) say(format string, a ...any) {
+	fmt.Fprintf(r.log, "bench %5.0fs: %s\n", time.Since(r.t0).Seconds(), fmt.Sprintf(format, a...))
+}
 
-	say("ingest %d postings to searchable", bc.postings)
-	ours, raw, err := benchIngest(ctx, st, h, pop, bc.postings)
-	if err != nil {
-		return nil, err
+// benchPhases run in this order; --until names the last one to run.
+var benchPhases = []struct {
+	name string
+	run  func(*benchRun, context.Context) error
+}{
+	{"seed", (*benchRun).seedPhase},
+	{"ingest", (*benchRun).ingestPhase},
+	{"event", (*benchRun).eventPhase},
+	{"reverse", (*benchRun).reversePhase},
+	{"forward", (*benchRun).forwardPhase},
+	{"plan", (*benchRun).planPhase},
+	{"search", (*benchRun).searchPhase},
+	{"mixed", (*benchRun).mixedPhase},
+}
+
+// --cpuprofile covers the phases from profileFrom to profileTo: the paths
+// with the widest gaps (ingest to searchable, reverse matching).
+const profileFrom, profileTo = "ingest", "reverse"
+
+func benchPhaseNames() string {
+	names := make([]string, len(benchPhases))
+	for i, ph := range benchPhases {
+		names[i] = ph.name
 	}
-	res.add(benchRow{Name: fmt.Sprintf("ingest %d postings to searchable, %d seekers present", bc.postings, bc.seekers), Unit: "s",
+	return strings.Join(names, ", ")
+}
+
+// startCPUProfile writes a CPU profile of this process (every service, the
+// embedded nats-server and the load generator) to path until stopped.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+func (r *benchRun) seedPhase(ctx context.Context) error {
+	r.say("seeding %d seekers", r.bc.seekers)
+	d, err := r.pop.seekers(ctx, r.h, r.bc.seekers, 16)
+	if err != nil {
+		return err
+	}
+	r.res.add(benchRow{Name: "seed seekers (PUT profile + POST credentials)", Unit: "seekers/s", Ours: float64(r.bc.seekers) / d.Seconds()}, true)
+	if err := waitSeekersApplied(ctx, r.st, 5*time.Minute); err != nil {
+		return err
+	}
+	r.say("seekers applied by matching")
+	return nil
+}
+
+func (r *benchRun) ingestPhase(ctx context.Context) error {
+	r.say("ingest %d postings to searchable", r.bc.postings)
+	ours, raw, err := benchIngest(ctx, r.st, r.h, r.pop, r.bc.postings)
+	if err != nil {
+		return err
+	}
+	r.say("ingest: %.1f s; raw Meilisearch add %.1f s", ours.Seconds(), raw.Seconds())
+	r.res.add(benchRow{Name: fmt.Sprintf("ingest %d postings to searchable, %d seekers present", r.bc.postings, r.bc.seekers), Unit: "s",
 		Ours: ours.Seconds(), Baseline: raw.Seconds(), BaseName: "raw Meilisearch add (batches of 1,000) into an index with the same settings", Target: "≥ 0.8"}, false)
+	return nil
+}
 
-	say("event path")
-	ev, evRaw, err := benchEventPath(ctx, st, h, pop)
+func (r *benchRun) eventPhase(ctx context.Context) error {
+	r.say("event path")
+	ev, evRaw, err := benchEventPath(ctx, r.st, r.h, r.pop)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, q := range []float64{0.50, 0.99} {
-		res.add(benchRow{Name: fmt.Sprintf("accept one posting (POST /v1/postings), p%02.0f", q*100), Unit: "ms", Ours: ms(pct(ev, q)), Baseline: ms(pct(evRaw, q)),
+		r.res.add(benchRow{Name: fmt.Sprintf("accept one posting (POST /v1/postings), p%02.0f", q*100), Unit: "ms", Ours: ms(pct(ev, q)), Baseline: ms(pct(evRaw, q)),
 			BaseName: "raw JetStream publish of a 3 KB message, file stream, sync always"}, false)
 	}
+	return nil
+}
 
-	say("reverse match: posting acknowledged → matches announced")
-	rev, err := benchReverse(ctx, st, h, pop, 20)
+func (r *benchRun) reversePhase(ctx context.Context) error {
+	r.say("reverse match: posting acknowledged → matches announced")
+	rev, err := benchReverse(ctx, r.st, r.h, r.pop, 20)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res.add(benchRow{Name: "posting acknowledged → reverse matched and announced, p50", Unit: "ms", Ours: ms(pct(rev, 0.5))}, false)
-	res.add(benchRow{Name: "posting acknowledged → reverse matched and announced, p95", Unit: "ms", Ours: ms(pct(rev, 0.95)), Target: "≤ 5000 at 100,000 seekers"}, false)
+	r.say("reverse: p50 %.0f ms, p95 %.0f ms", ms(pct(rev, 0.5)), ms(pct(rev, 0.95)))
+	r.res.add(benchRow{Name: "posting acknowledged → reverse matched and announced, p50", Unit: "ms", Ours: ms(pct(rev, 0.5))}, false)
+	r.res.add(benchRow{Name: "posting acknowledged → reverse matched and announced, p95", Unit: "ms", Ours: ms(pct(rev, 0.95)), Target: "≤ 5000 at 100,000 seekers"}, false)
+	return nil
+}
 
-	say("forward match through the gateway")
+func (r *benchRun) forwardPhase(ctx context.Context) error {
+	r.say("forward match through the gateway")
 	for _, near := range []bool{false, true} {
-		fw, err := benchForward(ctx, h, pop, bc.seekers, near, 200)
+		fw, err := benchForward(ctx, r.h, r.pop, r.bc.seekers, near, 200)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		name := "forward match (GET /v1/seekers/{id}/matches)"
 		if near {
 			name += " with near misses"
 		}
-		res.add(benchRow{Name: name + ", p50", Unit: "ms", Ours: ms(pct(fw, 0.5))}, false)
-		res.add(benchRow{Name: name + ", p99", Unit: "ms", Ours: ms(pct(fw, 0.99)), Note: "same-filter baseline: go test -bench Matching/forward in services/matching"}, false)
+		r.res.add(benchRow{Name: name + ", p50", Unit: "ms", Ours: ms(pct(fw, 0.5))}, false)
+		r.res.add(benchRow{Name: name + ", p99", Unit: "ms", Ours: ms(pct(fw, 0.99)), Note: "same-filter baseline: go test -bench Matching/forward in services/matching"}, false)
 	}
+	return nil
+}
 
-	say("plan")
-	inproc, gw, err := benchPlan(ctx, h, 1000)
+func (r *benchRun) planPhase(ctx context.Context) error {
+	r.say("plan")
+	inproc, gw, err := benchPlan(ctx, r.h, 1000)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res.add(benchRow{Name: "plan in-process (pathway.Recommend), p50", Unit: "ms", Ours: ms(pct(inproc, 0.5))}, false)
-	res.add(benchRow{Name: "plan in-process (pathway.Recommend), p99", Unit: "ms", Ours: ms(pct(inproc, 0.99)), Target: "< 1"}, false)
-	res.add(benchRow{Name: "plan through the gateway (POST /v1/pathways/plan), p50", Unit: "ms", Ours: ms(pct(gw, 0.5))}, false)
-	res.add(benchRow{Name: "plan through the gateway (POST /v1/pathways/plan), p99", Unit: "ms", Ours: ms(pct(gw, 0.99))}, false)
+	r.res.add(benchRow{Name: "plan in-process (pathway.Recommend), p50", Unit: "ms", Ours: ms(pct(inproc, 0.5))}, false)
+	r.res.add(benchRow{Name: "plan in-process (pathway.Recommend), p99", Unit: "ms", Ours: ms(pct(inproc, 0.99)), Target: "< 1"}, false)
+	r.res.add(benchRow{Name: "plan through the gateway (POST /v1/pathways/plan), p50", Unit: "ms", Ours: ms(pct(gw, 0.5))}, false)
+	r.res.add(benchRow{Name: "plan through the gateway (POST /v1/pathways/plan), p99", Unit: "ms", Ours: ms(pct(gw, 0.99))}, false)
+	return nil
+}
 
+func (r *benchRun) searchPhase(ctx context.Context) error {
 	for _, c := range []int{8, 32} {
-		say("search throughput at concurrency %d", c)
-		g, r, err := benchSearch(ctx, st, h, c, bc.searchFor)
+		r.say("search throughput at concurrency %d", c)
+		g, raw, err := benchSearch(ctx, r.st, r.h, c, r.bc.searchFor)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		res.add(benchRow{Name: fmt.Sprintf("public search throughput, %d clients", c), Unit: "req/s", Ours: g.rate, Baseline: r.rate,
-			BaseName: "the same Meilisearch query (text, filter, facets) over HTTP", Target: "≥ 0.7", Note: fmt.Sprintf("errors %d / %d; p99 %.1f ms vs %.1f ms", g.errors, r.errors, g.p99ms, r.p99ms)}, true)
+		r.res.add(benchRow{Name: fmt.Sprintf("public search throughput, %d clients", c), Unit: "req/s", Ours: g.rate, Baseline: raw.rate,
+			BaseName: "the same Meilisearch query (text, filter, facets) over HTTP", Target: "≥ 0.7", Note: fmt.Sprintf("errors %d / %d; p99 %.1f ms vs %.1f ms", g.errors, raw.errors, g.p99ms, raw.p99ms)}, true)
 	}
+	return nil
+}
 
-	say("mixed load (60%% search, 25%% plan, 15%% posting writes), %s per rate", bc.hold)
-	best, steps, err := benchMixed(ctx, h, pop, bc.hold, say)
+func (r *benchRun) mixedPhase(ctx context.Context) error {
+	r.say("mixed load (60%% search, 25%% plan, 15%% posting writes), %s per rate", r.bc.hold)
+	best, steps, err := benchMixed(ctx, r.h, r.pop, r.bc.hold, r.say)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res.add(benchRow{Name: fmt.Sprintf("mixed load: highest rate held %s, zero errors, p99 ≤ %d ms", bc.hold, mixedMaxP99ms), Unit: "req/s", Ours: best.rate, Target: "≥ 200 with p99 ≤ 250 ms",
+	r.res.add(benchRow{Name: fmt.Sprintf("mixed load: highest rate held %s, zero errors, p99 ≤ %d ms", r.bc.hold, mixedMaxP99ms), Unit: "req/s", Ours: best.rate, Target: "≥ 200 with p99 ≤ 250 ms",
 		Note: fmt.Sprintf("its p99 %.1f ms; steps %s", best.p99ms, steps)}, true)
-
-	res.RSSPeakMB["clerkpath (all five services in one process)"] = peakRSSMB(0)
-	for name, pid := range st.pids {
-		res.RSSPeakMB[name] = peakRSSMB(pid)
-	}
-	res.LoadAvg = append(res.LoadAvg, loadAvg())
-	res.Seconds = time.Since(t0).Seconds()
-	return res, nil
+	return nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
