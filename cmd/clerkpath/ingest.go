@@ -38,121 +38,184 @@ type rejectedLine struct {
 
 type ingestTotals struct{ posted, updated, duplicate, closed, rejected, normalised, removed, keptOpen int }
 
+// ingestOptions are clerkpath ingest's flags.
+type ingestOptions struct {
+	dry, sync, progress bool
+	org, columns, today string
+}
+
 func cmdIngest(ctx context.Context, args []string, env environment) error {
-	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	dry := fs.Bool("dry-run", false, "publish nothing: print each normalised posting as a JSON line (rejected records to stderr)")
-	org := fs.String("org", "", "the employer organisation the postings belong to (required unless --dry-run)")
-	columns := fs.String("columns", "", `CSV column mapping, "Their Header:our_field,…"`)
-	progress := fs.Bool("progress", false, "show a progress bar even when stderr is not a terminal")
-	todayFlag := fs.String("today", "", "with --dry-run: judge dates (stale, expired, in the future) as of this day, YYYY-MM-DD")
-	sync := fs.Bool("sync", false, "the file is the organisation's whole feed (an ATS export): its open postings missing from it are closed as removed_from_feed; one file, sent as one request")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "Usage: clerkpath ingest [--dry-run] [--org ORG] [--columns MAP] [--sync] FILE...")
-		fmt.Fprintln(env.stderr, "\nReads postings as JSON (.json: an object or an array), NDJSON (.ndjson, .jsonl), CSV (.csv)")
-		fmt.Fprintln(env.stderr, "or schema.org JobPosting JSON-LD (.jsonld, or .json with @context) and submits them to the ingest service")
-		fmt.Fprintln(env.stderr, "on $CLERKPATH_NATS_URL (default nats://127.0.0.1:4222, the one `clerkpath run` starts), in chunks.")
-		fs.PrintDefaults()
+	opt, files, err := parseIngestFlags(args, env.stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
-	}
-	if *sync && (fs.NArg() != 1 || *dry) {
-		return errors.New("--sync takes exactly one file, the whole feed, and cannot be a --dry-run")
+	if err != nil {
+		return err
 	}
 	cfg, err := config.Load(env.getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	now := time.Now()
-	if *todayFlag != "" {
-		if !*dry {
-			return errors.New("--today works only with --dry-run: the service judges dates as of today")
-		}
-		d, err := time.Parse("2006-01-02", *todayFlag)
-		if err != nil {
-			return errors.New("--today: want a date like 2025-06-01")
-		}
-		now = d.Add(12 * time.Hour)
+	now, err := ingestDay(opt)
+	if err != nil {
+		return err
 	}
-	var colMap map[string]string
-	if *columns != "" {
-		colMap = map[string]string{}
-		for _, pair := range strings.Split(*columns, ",") {
-			from, to, ok := strings.Cut(pair, ":")
-			if !ok {
-				return fmt.Errorf(`--columns: want "Their Header:our_field,…"`)
-			}
-			colMap[strings.TrimSpace(from)] = strings.TrimSpace(to)
-		}
+	colMap, err := parseColumns(opt.columns)
+	if err != nil {
+		return err
 	}
 	var send func(ctx context.Context, c chunk) ([]byte, error)
 	var zcta *geo.ZCTA
-	if *dry {
+	if opt.dry {
 		zcta, _ = geo.LoadZCTAFile(cfg.ZCTAFile) // without it, ZIP-only postings get no coordinates
 	} else {
-		if *org == "" {
+		if opt.org == "" {
 			return errors.New("--org is required to publish (or use --dry-run)")
 		}
-		url := cfg.NATSURL
-		if url == "" {
-			url = fmt.Sprintf("nats://127.0.0.1:%d", defaultNATSPort)
-		}
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		nc, err := platform.ConnectNATS(cctx, cfg, url, "clerkpath-ingest-cli", zerolog.Nop())
-		cancel()
+		nc, err := connectIngest(ctx, cfg)
 		if err != nil {
-			return fmt.Errorf("%w (is `clerkpath run` running? set %s to another server)", err, config.EnvNATSURL)
+			return err
 		}
 		defer natsx.Drain(nc, 5*time.Second)
-		colJSON, _ := json.Marshal(colMap)
-		send = func(ctx context.Context, c chunk) ([]byte, error) {
-			h := nats.Header{}
-			h.Set("Content-Type", c.contentType)
-			h.Set(ingestapi.HeaderEmployerOrg, *org)
-			if colMap != nil {
-				h.Set(ingestapi.HeaderColumns, string(colJSON))
-			}
-			if *sync {
-				h.Set(ingestapi.HeaderSync, "true")
-			}
-			ctx, cancel := context.WithTimeout(ctx, ingestSubmitTimeout)
-			defer cancel()
-			return ingestapi.Submit.Forward(ctx, nc, rpc.Raw{Data: c.data, Header: h})
-		}
+		send = ingestSender(nc, opt, colMap)
 	}
 	out := bufio.NewWriter(env.stdout)
 	defer out.Flush()
 	errOut := json.NewEncoder(env.stderr)
 	var tot ingestTotals
-	for _, name := range fs.Args() {
-		if err := ingestFile(ctx, name, colMap, *dry, *sync, now, zcta, send, out, errOut, &tot, *progress || obs.IsTerminal(env.stderr), env.stderr); err != nil {
+	for _, name := range files {
+		if err := ingestFile(ctx, name, colMap, opt.dry, opt.sync, now, zcta, send, out, errOut, &tot, opt.progress || obs.IsTerminal(env.stderr), env.stderr); err != nil {
 			return err
 		}
 	}
 	out.Flush()
-	if *dry {
-		fmt.Fprintf(env.stderr, "clerkpath ingest --dry-run: %d normalised, %d rejected\n", tot.normalised, tot.rejected)
-	} else {
-		fmt.Fprintf(env.stderr, "clerkpath ingest: %d posted, %d updated, %d duplicate, %d rejected\n", tot.posted, tot.updated, tot.duplicate, tot.rejected)
-		if tot.closed > 0 {
-			fmt.Fprintf(env.stderr, "clerkpath ingest: %d of them closed by your organisation (filled, withdrawn, on hold): left closed\n", tot.closed)
-		}
-		if *sync {
-			fmt.Fprintf(env.stderr, "clerkpath ingest --sync: %d postings missing from the feed closed, %d kept open (a rejected row may name them)\n", tot.removed, tot.keptOpen)
-		}
-	}
+	tot.print(env.stderr, opt)
 	if tot.rejected > 0 {
 		return fmt.Errorf("%d records rejected (listed above as JSON lines)", tot.rejected)
 	}
 	return nil
+}
+
+// parseIngestFlags returns the flags and the files; flag.ErrHelp when help
+// was asked for.
+func parseIngestFlags(args []string, stderr io.Writer) (ingestOptions, []string, error) {
+	var opt ingestOptions
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&opt.dry, "dry-run", false, "publish nothing: print each normalised posting as a JSON line (rejected records to stderr)")
+	fs.StringVar(&opt.org, "org", "", "the employer organisation the postings belong to (required unless --dry-run)")
+	fs.StringVar(&opt.columns, "columns", "", `CSV column mapping, "Their Header:our_field,…"`)
+	fs.BoolVar(&opt.progress, "progress", false, "show a progress bar even when stderr is not a terminal")
+	fs.StringVar(&opt.today, "today", "", "with --dry-run: judge dates (stale, expired, in the future) as of this day, YYYY-MM-DD")
+	fs.BoolVar(&opt.sync, "sync", false, "the file is the organisation's whole feed (an ATS export): its open postings missing from it are closed as removed_from_feed; one file, sent as one request")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, ingestUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return opt, nil, err
+		}
+		return opt, nil, errUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return opt, nil, errUsage
+	}
+	if opt.sync && (fs.NArg() != 1 || opt.dry) {
+		return opt, nil, errors.New("--sync takes exactly one file, the whole feed, and cannot be a --dry-run")
+	}
+	return opt, fs.Args(), nil
+}
+
+// ingestUsage is the help of clerkpath ingest, before its flags.
+const ingestUsage = `Usage: clerkpath ingest [--dry-run] [--org ORG] [--columns MAP] [--sync] FILE...
+
+Reads postings as JSON (.json: an object or an array), NDJSON (.ndjson, .jsonl), CSV (.csv)
+or schema.org JobPosting JSON-LD (.jsonld, or .json with @context) and submits them to the ingest service
+on $CLERKPATH_NATS_URL (default nats://127.0.0.1:4222, the one ` + "`clerkpath run`" + ` starts), in chunks.
+`
+
+// ingestDay is the moment dates are judged as of: now, or midday of the
+// --today of a dry run.
+func ingestDay(opt ingestOptions) (time.Time, error) {
+	if opt.today == "" {
+		return time.Now(), nil
+	}
+	if !opt.dry {
+		return time.Time{}, errors.New("--today works only with --dry-run: the service judges dates as of today")
+	}
+	d, err := time.Parse("2006-01-02", opt.today)
+	if err != nil {
+		return time.Time{}, errors.New("--today: want a date like 2025-06-01")
+	}
+	return d.Add(12 * time.Hour), nil
+}
+
+// parseColumns reads --columns, "Their Header:our_field,…"; nil when empty.
+func parseColumns(flagValue string) (map[string]string, error) {
+	if flagValue == "" {
+		return nil, nil
+	}
+	colMap := map[string]string{}
+	for _, pair := range strings.Split(flagValue, ",") {
+		from, to, ok := strings.Cut(pair, ":")
+		if !ok {
+			return nil, fmt.Errorf(`--columns: want "Their Header:our_field,…"`)
+		}
+		colMap[strings.TrimSpace(from)] = strings.TrimSpace(to)
+	}
+	return colMap, nil
+}
+
+// connectIngest connects to the NATS server the ingest service listens on.
+func connectIngest(ctx context.Context, cfg config.Config) (*nats.Conn, error) {
+	url := cfg.NATSURL
+	if url == "" {
+		url = fmt.Sprintf("nats://127.0.0.1:%d", defaultNATSPort)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	nc, err := platform.ConnectNATS(cctx, cfg, url, "clerkpath-ingest-cli", zerolog.Nop())
+	if err != nil {
+		return nil, fmt.Errorf("%w (is `clerkpath run` running? set %s to another server)", err, config.EnvNATSURL)
+	}
+	return nc, nil
+}
+
+// ingestSender submits a chunk to the ingest service for the organisation,
+// with the column mapping and the sync flag, and returns the reply's body.
+func ingestSender(nc *nats.Conn, opt ingestOptions, colMap map[string]string) func(context.Context, chunk) ([]byte, error) {
+	colJSON, _ := json.Marshal(colMap)
+	return func(ctx context.Context, c chunk) ([]byte, error) {
+		h := nats.Header{}
+		h.Set("Content-Type", c.contentType)
+		h.Set(ingestapi.HeaderEmployerOrg, opt.org)
+		if colMap != nil {
+			h.Set(ingestapi.HeaderColumns, string(colJSON))
+		}
+		if opt.sync {
+			h.Set(ingestapi.HeaderSync, "true")
+		}
+		ctx, cancel := context.WithTimeout(ctx, ingestSubmitTimeout)
+		defer cancel()
+		return ingestapi.Submit.Forward(ctx, nc, rpc.Raw{Data: c.data, Header: h})
+	}
+}
+
+// print writes the summary lines of a run.
+func (tot *ingestTotals) print(w io.Writer, opt ingestOptions) {
+	if opt.dry {
+		fmt.Fprintf(w, "clerkpath ingest --dry-run: %d normalised, %d rejected\n", tot.normalised, tot.rejected)
+		return
+	}
+	fmt.Fprintf(w, "clerkpath ingest: %d posted, %d updated, %d duplicate, %d rejected\n", tot.posted, tot.updated, tot.duplicate, tot.rejected)
+	if tot.closed > 0 {
+		fmt.Fprintf(w, "clerkpath ingest: %d of them closed by your organisation (filled, withdrawn, on hold): left closed\n", tot.closed)
+	}
+	if opt.sync {
+		fmt.Fprintf(w, "clerkpath ingest --sync: %d postings missing from the feed closed, %d kept open (a rejected row may name them)\n", tot.removed, tot.keptOpen)
+	}
 }
 
 // ingestSubmitTimeout bounds one submission (the service's own bound is 2 minutes).
