@@ -149,13 +149,12 @@ func (s *Service) found(ctx context.Context, ns *notices, orgs map[string]string
 	if !profile.ValidID(f.SeekerID) || len(f.Postings) == 0 {
 		return nil
 	}
-	own := make([]any, len(f.Postings))
-	named := make([]any, len(f.Postings))
-	for i, p := range f.Postings {
-		own[i] = napi.MatchItem{PostingID: p}
-		named[i] = napi.MatchItem{PostingID: p, SeekerID: f.SeekerID}
-	}
+	own, named, nearOwn, nearNamed := foundItems(f)
 	ns.add(s.names.seekerOwner(f.SeekerID), napi.TypeMatchesNew, event, nil, own...)
+	// The seen flag is per owner and event: the second type of one event
+	// has its own (nearSeen).
+	nearSeen := event + ":near"
+	ns.add(s.names.seekerOwner(f.SeekerID), napi.TypeNearMissMatched, nearSeen, nil, nearOwn...)
 	rel, err := s.relations(ctx, f.SeekerID)
 	if err != nil {
 		return err
@@ -163,6 +162,7 @@ func (s *Service) found(ctx context.Context, ns *notices, orgs map[string]string
 	refs := []string{s.names.of(f.SeekerID)}
 	for _, c := range rel.Counselors {
 		ns.add(counselorOwner(c), napi.TypeMatchesNew, event, refs, named...)
+		ns.add(counselorOwner(c), napi.TypeNearMissMatched, nearSeen, refs, nearNamed...)
 	}
 	if !rel.OpenToEmployers {
 		return nil
@@ -181,6 +181,27 @@ func (s *Service) found(ctx context.Context, ns *notices, orgs map[string]string
 		ns.add(employerOwner(org), napi.TypeCandidateNew, event, refs, items...)
 	}
 	return nil
+}
+
+// foundItems splits an announcement's postings into new matches and near
+// misses that became matches (each posting told once, as one or the
+// other), as the seeker's items and as their counselors' (naming them).
+func foundItems(f matchingapi.Found) (own, named, nearOwn, nearNamed []any) {
+	was := map[string][]string{}
+	for _, nm := range f.WasNearMiss {
+		was[nm.PostingID] = nm.Missing
+	}
+	for _, p := range f.Postings {
+		missing, near := was[p]
+		if near {
+			nearOwn = append(nearOwn, napi.NearMissItem{PostingID: p, Missing: missing})
+			nearNamed = append(nearNamed, napi.NearMissItem{PostingID: p, SeekerID: f.SeekerID, Missing: missing})
+			continue
+		}
+		own = append(own, napi.MatchItem{PostingID: p})
+		named = append(named, napi.MatchItem{PostingID: p, SeekerID: f.SeekerID})
+	}
+	return own, named, nearOwn, nearNamed
 }
 
 // postingOrg is the organisation that owns a posting ("" when it is no

@@ -641,3 +641,65 @@ func TestClosedPostingIsToldToItsMatchedSeekers(t *testing.T) {
 		return nil
 	})
 }
+
+// A posting that was a near miss of the seeker and is now a match is told
+// as near_miss.matched, with what it was missing, to the seeker and their
+// counselors, and not a second time as a new match; the announcement's
+// other postings are matches.new, both in the same batch.
+func TestNearMissThatBecameAMatchIsToldOnce(t *testing.T) {
+	st := newStack(t)
+	st.rel["seeker-n1"] = profile.Relations{Exists: true, Counselors: []string{"coun-n"}}
+	st.start(t, fast)
+	ctx := context.Background()
+	seeker := napi.Owner{Kind: napi.OwnerSeeker, ID: "seeker-n1"}
+	seekerRx, counselorRx := newReceiver(t, 204), newReceiver(t, 204)
+	seekerRx.secret = st.createHook(t, seeker, seekerRx.URL).Secret
+	counselorRx.secret = st.createHook(t, napi.Owner{Kind: napi.OwnerCounselor, ID: "coun-n"}, counselorRx.URL).Secret
+
+	sealed, err := st.keys.Seal(ctx, "seeker-n1", matchingapi.Found{SeekerID: "seeker-n1", Postings: []string{"p-new", "p-near"},
+		WasNearMiss: []matchingapi.FormerNearMiss{{PostingID: "p-near", Missing: []string{"CCA"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := events.Publish(ctx, st.srv.JS, events.Event{Subject: matchingapi.MatchesFound.Subject, ID: "found:near", Source: "test", Payload: sealed}); err != nil {
+		t.Fatal(err)
+	}
+	byType := func(rx *receiver) map[string]napi.Body {
+		got, _, _ := rx.received()
+		out := map[string]napi.Body{}
+		for _, b := range got {
+			if _, dup := out[b.Type]; dup {
+				t.Errorf("%s told twice", b.Type)
+			}
+			out[b.Type] = b
+		}
+		return out
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		for name, rx := range map[string]*receiver{"seeker": seekerRx, "counselor": counselorRx} {
+			if got, _, bad := rx.received(); len(got) < 2 || len(bad) > 0 {
+				return fmt.Errorf("the %s's receiver got %d notifications (refused %v)", name, len(got), bad)
+			}
+		}
+		return nil
+	})
+	own := byType(seekerRx)
+	if m := items[napi.MatchItem](t, own[napi.TypeMatchesNew]); len(m) != 1 || m[0] != (napi.MatchItem{PostingID: "p-new"}) {
+		t.Errorf("seeker's new matches %+v: want p-new only", m)
+	}
+	if n := items[napi.NearMissItem](t, own[napi.TypeNearMissMatched]); len(n) != 1 || n[0].PostingID != "p-near" || n[0].SeekerID != "" || fmt.Sprint(n[0].Missing) != "[CCA]" {
+		t.Errorf("seeker's near misses matched %+v: want p-near, missing CCA, no seeker id", n)
+	}
+	theirs := byType(counselorRx)
+	if n := items[napi.NearMissItem](t, theirs[napi.TypeNearMissMatched]); len(n) != 1 || n[0].PostingID != "p-near" || n[0].SeekerID != "seeker-n1" {
+		t.Errorf("counselor's near misses matched %+v: want p-near naming the client", n)
+	}
+	if m := items[napi.MatchItem](t, theirs[napi.TypeMatchesNew]); len(m) != 1 || m[0].PostingID != "p-new" {
+		t.Errorf("counselor's new matches %+v: want p-new only", m)
+	}
+	// Nothing more comes (a redelivery, a second type of the same event).
+	time.Sleep(300 * time.Millisecond)
+	if got, _, _ := seekerRx.received(); len(got) != 2 {
+		t.Errorf("seeker got %d notifications, want 2", len(got))
+	}
+}

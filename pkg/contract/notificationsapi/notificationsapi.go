@@ -33,18 +33,20 @@ const (
 	TypePostingClosed      = "posting.closed"      // a posting the seeker matched was closed
 	TypeCredentialExpiring = "credential.expiring" // a credential's renewal cycle ends soon
 	TypeCandidateNew       = "candidate.new"       // a new qualified, opted-in candidate for an employer's posting
+	TypeNearMissMatched    = "near_miss.matched"   // a posting that was a near miss of the seeker is now a match
 )
 
 // Types lists every notification type, the values a webhook's events filter accepts.
 func Types() []string {
-	return []string{TypeMatchesNew, TypePostingClosed, TypeCredentialExpiring, TypeCandidateNew}
+	return []string{TypeMatchesNew, TypePostingClosed, TypeCredentialExpiring, TypeCandidateNew, TypeNearMissMatched}
 }
 
 // Body is a notification as delivered: to a webhook as the request body,
 // to server-sent events as the data of an event. Items holds one or more
 // of the type's items (MatchItem for matches.new, ClosedItem for
 // posting.closed, ExpiringItem for credential.expiring, CandidateItem for
-// candidate.new): the events of a short window told as one.
+// candidate.new, NearMissItem for near_miss.matched): the events of a
+// short window told as one.
 type Body struct {
 	Type      string    `json:"type"`
 	Timestamp time.Time `json:"timestamp"`
@@ -58,6 +60,17 @@ type Body struct {
 type MatchItem struct {
 	PostingID string `json:"posting_id"`
 	SeekerID  string `json:"seeker_id,omitempty"`
+}
+
+// NearMissItem is a posting that was a near miss of the seeker and is now a
+// match (told instead of a matches.new item for it). Missing names the
+// steps the near miss lacked (credential or education codes), the ones the
+// seeker closed; empty when unknown (an experience gap, or the posting
+// changed). SeekerID is set only in a counselor's notification.
+type NearMissItem struct {
+	PostingID string   `json:"posting_id"`
+	SeekerID  string   `json:"seeker_id,omitempty"`
+	Missing   []string `json:"missing,omitempty"`
 }
 
 // ClosedItem is a posting the seeker matched that was closed (reason:
