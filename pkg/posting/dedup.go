@@ -162,90 +162,105 @@ func SimHash(text string) uint64 { return simHash(text) }
 // simHash is SimHash over texts read one after the other, as if joined by
 // a space.
 func simHash(texts ...string) uint64 {
-	var (
-		window [shingleWords]uint64 // hashes of the last words
-		words  int
-		lanes  [8]uint64 // bit counts, eight bits per lane byte
-		counts [64]int
-		n      int // shingles counted
-		inLane int // shingles added since the lanes were last emptied
-	)
-	// Each shingle adds its bits to lanes: lanes[j] holds, in byte l, how
-	// many shingles had bit 8*l+j set. That is 8 additions per shingle
-	// instead of 64; the bytes are emptied before they can overflow.
-	add := func(h uint64) {
-		for j := range lanes {
-			lanes[j] += (h >> j) & 0x0101010101010101
-		}
-		n++
-		if inLane++; inLane == 255 {
-			drainLanes(&lanes, &counts)
-			inLane = 0
-		}
-	}
-	h := uint64(0)
-	endWord := func() {
-		copy(window[:], window[1:])
-		window[shingleWords-1] = h
-		if words++; words >= shingleWords {
-			add(shingle(window[:]))
-		}
-	}
-	const offsetBasis, prime = 14695981039346656037, 1099511628211 // FNV-1a
-	inWord := false
+	var s simHasher
 	for _, text := range texts {
-		if inWord {
-			inWord = false
-			endWord()
-		}
-		for i := 0; i < len(text); {
-			// Words are runs of letters and digits, hashed with FNV-1a as they
-			// are read, lower-cased; ASCII takes the short path.
-			c := text[i]
-			if c < utf8.RuneSelf {
-				i++
-				switch {
-				case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-				case c >= 'A' && c <= 'Z':
-					c += 'a' - 'A'
-				default:
-					if inWord {
-						inWord = false
-						endWord()
-					}
-					continue
-				}
-				if !inWord {
-					inWord, h = true, offsetBasis
-				}
-				h = (h ^ uint64(c)) * prime
+		s.endWord()
+		s.write(text)
+	}
+	return s.sum()
+}
+
+// simHasher counts, for each of the 64 bits, how many shingles of a text
+// have it set. Words are runs of letters and digits, hashed with FNV-1a as
+// they are read, lower-cased.
+type simHasher struct {
+	word   uint64 // FNV-1a hash of the word being read
+	inWord bool
+	window [shingleWords]uint64 // hashes of the last words
+	words  int
+	lanes  [8]uint64 // bit counts, eight bits per lane byte
+	counts [64]int
+	n      int // shingles counted
+	inLane int // shingles added since the lanes were last emptied
+}
+
+// FNV-1a's offset basis and prime.
+const fnvOffsetBasis, fnvPrime = 14695981039346656037, 1099511628211
+
+// write reads text; ASCII takes the short path.
+func (s *simHasher) write(text string) {
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			default:
+				s.endWord()
 				continue
 			}
-			r, size := utf8.DecodeRuneInString(text[i:])
-			i += size
-			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-				if inWord {
-					inWord = false
-					endWord()
-				}
-				continue
-			}
-			if !inWord {
-				inWord, h = true, offsetBasis
-			}
-			h = (h ^ uint64(unicode.ToLower(r))) * prime
+			s.letter(rune(c))
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			s.endWord()
+			continue
+		}
+		s.letter(unicode.ToLower(r))
 	}
-	if inWord {
-		endWord()
+}
+
+// letter adds a lower-cased letter or digit to the word being read.
+func (s *simHasher) letter(r rune) {
+	if !s.inWord {
+		s.inWord, s.word = true, fnvOffsetBasis
 	}
-	if words > 0 && words < shingleWords {
-		add(shingle(window[shingleWords-words:]))
+	s.word = (s.word ^ uint64(r)) * fnvPrime
+}
+
+// endWord ends the word being read, if any, and counts the shingle it
+// completes.
+func (s *simHasher) endWord() {
+	if !s.inWord {
+		return
 	}
-	drainLanes(&lanes, &counts)
+	s.inWord = false
+	copy(s.window[:], s.window[1:])
+	s.window[shingleWords-1] = s.word
+	if s.words++; s.words >= shingleWords {
+		s.add(shingle(s.window[:]))
+	}
+}
+
+// add counts a shingle's bits in the lanes: lanes[j] holds, in byte l, how
+// many shingles had bit 8*l+j set. That is 8 additions per shingle instead
+// of 64; the bytes are emptied before they can overflow.
+func (s *simHasher) add(h uint64) {
+	for j := range s.lanes {
+		s.lanes[j] += (h >> j) & 0x0101010101010101
+	}
+	s.n++
+	if s.inLane++; s.inLane == 255 {
+		drainLanes(&s.lanes, &s.counts)
+		s.inLane = 0
+	}
+}
+
+// sum ends the text: a text of fewer than shingleWords words is one
+// shingle; each bit set in most shingles is set in the hash.
+func (s *simHasher) sum() uint64 {
+	s.endWord()
+	if s.words > 0 && s.words < shingleWords {
+		s.add(shingle(s.window[shingleWords-s.words:]))
+	}
+	drainLanes(&s.lanes, &s.counts)
 	var out uint64
-	for b, c := range counts {
-		if 2*c > n {
+	for b, c := range s.counts {
+		if 2*c > s.n {
 			out |= 1 << b
 		}
 	}
