@@ -66,6 +66,37 @@ func (c *marketCache) put(key string, gen uint64, m matchingapi.MarketDemand) {
 // marketDemand computes the demand near a place, from the cache while the
 // index has not changed.
 func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketRequest) (matchingapi.MarketDemand, error) {
+	at, err := s.marketPlace(req)
+	if err != nil {
+		return matchingapi.MarketDemand{}, err
+	}
+	if err := s.postings.Sync(ctx); err != nil {
+		return matchingapi.MarketDemand{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
+	}
+	held := slices.Clone(req.Held)
+	slices.Sort(held)
+	key := fmt.Sprintf("%.4f,%.4f,%d,%v", at.Lat, at.Lon, req.RadiusMiles, held)
+	if m, _, ok := s.market.get(key); ok {
+		m.PostalCode = req.PostalCode
+		return m, nil
+	}
+	_, gen, _ := s.market.get(key)
+	filter := `status = "open" AND ` + postingindex.ShownFilter + " AND " + match.GeoRadius(at.Lat, at.Lon, req.RadiusMiles)
+	res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
+		Filter: filter, Facets: []string{postingindex.FieldAny, postingindex.FieldOneWay}, Limit: MarketSample,
+		AttributesToRetrieve: append([]string{"id", postingindex.FieldAny, "salary_hourly_min", "salary_hourly_max"}, postingindex.RouteFields()...),
+	})
+	if err != nil {
+		return matchingapi.MarketDemand{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
+	}
+	m := marketOf(req, res)
+	s.market.put(key, gen, m)
+	return m, nil
+}
+
+// marketPlace checks the request's radius and returns the place it asks
+// about: its coordinates, else its ZIP code's centroid.
+func (s *Service) marketPlace(req matchingapi.MarketRequest) (geo.Point, error) {
 	var fs apierr.Fields
 	if req.RadiusMiles < 1 || req.RadiusMiles > MaxMarketRadius {
 		fs.Add("radius_miles", "must be between 1 and %d", MaxMarketRadius)
@@ -89,28 +120,13 @@ func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketReques
 	default:
 		fs.Add("postal_code", "give a postal_code, or lat and lon")
 	}
-	if err := fs.Err(); err != nil {
-		return matchingapi.MarketDemand{}, err
-	}
-	if err := s.postings.Sync(ctx); err != nil {
-		return matchingapi.MarketDemand{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
-	}
-	held := slices.Clone(req.Held)
-	slices.Sort(held)
-	key := fmt.Sprintf("%.4f,%.4f,%d,%v", at.Lat, at.Lon, req.RadiusMiles, held)
-	if m, _, ok := s.market.get(key); ok {
-		m.PostalCode = req.PostalCode
-		return m, nil
-	}
-	_, gen, _ := s.market.get(key)
-	filter := `status = "open" AND ` + postingindex.ShownFilter + " AND " + match.GeoRadius(at.Lat, at.Lon, req.RadiusMiles)
-	res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
-		Filter: filter, Facets: []string{postingindex.FieldAny, postingindex.FieldOneWay}, Limit: MarketSample,
-		AttributesToRetrieve: append([]string{"id", postingindex.FieldAny, "salary_hourly_min", "salary_hourly_max"}, postingindex.RouteFields()...),
-	})
-	if err != nil {
-		return matchingapi.MarketDemand{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
-	}
+	return at, fs.Err()
+}
+
+// marketOf counts the postings of a market search per credential and
+// takes the pay medians over its sampled hits: of all, of each credential's,
+// and of those the request's held credentials open.
+func marketOf(req matchingapi.MarketRequest, res *meilisearch.SearchResponse) matchingapi.MarketDemand {
 	m := matchingapi.MarketDemand{PostalCode: req.PostalCode, RadiusMiles: req.RadiusMiles, Postings: int(res.EstimatedTotalHits), Credentials: map[string]matchingapi.CredentialPulse{}, SampledPostings: len(res.Hits)}
 	var dist map[string]map[string]int
 	if b, err := json.Marshal(res.FacetDistribution); err == nil {
@@ -151,8 +167,7 @@ func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketReques
 	}
 	m.MedianHourly = median(all)
 	m.QualifiedMedianHourly = median(qualified)
-	s.market.put(key, gen, m)
-	return m, nil
+	return m
 }
 
 // credentialsOpen reports whether held satisfies every credential group of
