@@ -618,18 +618,34 @@ func kindChange(lower []byte, before, after *atom, p int) bool {
 // equivalent combination of education and experience") are no route; a
 // block with one readable item is part of every route.
 func (e *extraction) routes(groups []reqGroup) []Route {
-	type part struct {
-		groups   [][]string
-		edu, exp int
+	global, items := e.slotParts(groups)
+	combos := []routePart{global}
+	for b := range items {
+		if alts := e.alternatives(b, items[b]); len(alts) > 0 {
+			combos = combineParts(combos, alts)
+		}
 	}
-	parts := make([]part, 1) // the global part
-	items := make([][]part, len(e.blocks))
+	return e.routesOf(combos)
+}
+
+// routePart is what one slot asks, or what one combination of slots asks:
+// credential groups, an education rank and months of experience.
+type routePart struct {
+	groups   [][]string
+	edu, exp int
+}
+
+// slotParts gathers the requirements of each slot: the global one, and
+// each item of each block.
+func (e *extraction) slotParts(groups []reqGroup) (routePart, [][]routePart) {
+	var global routePart
+	items := make([][]routePart, len(e.blocks))
 	for b := range e.blocks {
-		items[b] = make([]part, len(e.blocks[b].ranks))
+		items[b] = make([]routePart, len(e.blocks[b].ranks))
 	}
-	at := func(s slot) *part {
+	at := func(s slot) *routePart {
 		if s.block == 0 {
-			return &parts[0]
+			return &global
 		}
 		return &items[s.block-1][s.item-1]
 	}
@@ -645,41 +661,56 @@ func (e *extraction) routes(groups []reqGroup) []Route {
 		p := at(v.at)
 		p.exp = max(p.exp, v.n)
 	}
-	combos := []part{parts[0]}
-	for b := range items {
-		var alts []part
-		unread := 0
-		for i, it := range items[b] {
-			if e.dropped(slot{b + 1, i + 1}) {
-				continue
-			}
-			if len(it.groups) == 0 && it.edu == 0 && it.exp == 0 {
-				unread++
-				continue
-			}
-			alts = append(alts, it)
-		}
-		// A list of lines with one alternative read and others not ("a
-		// medical office certificate", "1 year working at a front desk")
-		// still has other ways in: the one read is not required of all.
-		if len(alts) == 0 || len(alts) == 1 && unread > 0 && e.blocks[b].lines {
+	return global, items
+}
+
+// alternatives returns the items of block b that are ways in: not dropped
+// from a ladder and stating something readable. None when the block offers
+// no choice among readable items.
+func (e *extraction) alternatives(b int, items []routePart) []routePart {
+	var alts []routePart
+	unread := 0
+	for i, it := range items {
+		if e.dropped(slot{b + 1, i + 1}) {
 			continue
 		}
-		var next []part
-		for _, c := range combos {
-			for _, a := range alts {
-				if len(next) == 4*MaxRoutes {
-					break
-				}
-				next = append(next, part{
-					groups: append(slices.Clip(c.groups), a.groups...),
-					edu:    max(c.edu, a.edu),
-					exp:    max(c.exp, a.exp),
-				})
-			}
+		if len(it.groups) == 0 && it.edu == 0 && it.exp == 0 {
+			unread++
+			continue
 		}
-		combos = next
+		alts = append(alts, it)
 	}
+	// A list of lines with one alternative read and others not ("a
+	// medical office certificate", "1 year working at a front desk")
+	// still has other ways in: the one read is not required of all.
+	if len(alts) == 1 && unread > 0 && e.blocks[b].lines {
+		return nil
+	}
+	return alts
+}
+
+// combineParts joins every combination with every alternative, up to
+// 4*MaxRoutes combinations.
+func combineParts(combos, alts []routePart) []routePart {
+	var next []routePart
+	for _, c := range combos {
+		for _, a := range alts {
+			if len(next) == 4*MaxRoutes {
+				break
+			}
+			next = append(next, routePart{
+				groups: append(slices.Clip(c.groups), a.groups...),
+				edu:    max(c.edu, a.edu),
+				exp:    max(c.exp, a.exp),
+			})
+		}
+	}
+	return next
+}
+
+// routesOf turns the combinations into routes, adding the experience that
+// stands in for a degree as a route of its own, and merges them.
+func (e *extraction) routesOf(combos []routePart) []Route {
 	out := make([]Route, 0, len(combos)+1)
 	for _, c := range combos {
 		rt := Route{Credentials: c.groups, EducationMin: educationOfRank(c.edu), ExperienceMonthsMin: c.exp}
