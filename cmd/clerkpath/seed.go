@@ -74,10 +74,30 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 	if !ok {
 		return fmt.Errorf("--zip %s: not a known US ZIP code", *zip)
 	}
-	r := rand.New(rand.NewPCG(uint64(at.Lat*1000), uint64(*n)))
-	today := time.Now().UTC().Format("2006-01-02")
+	body, _ := json.Marshal(demoPostings(at, *n, time.Now().UTC()))
+	h := nats.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set(ingestapi.HeaderEmployerOrg, *org)
+	res, err := ingestapi.Submit.Call(ctx, c.nc, rpc.Raw{Data: body, Header: h})
+	if err != nil {
+		return fmt.Errorf("submit demo postings: %w", err)
+	}
+	fmt.Fprintf(env.stdout, "%d demo postings accepted (%d rejected) for organisation %s\n", len(res.Accepted), len(res.Rejected), *org)
+	if err := seedDemoSeekers(ctx, c.nc, *zip, at); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, "demo seekers: demo-ana (high school, CCA), demo-ben (CAHIIM associate, final term), demo-cho (RHIT, 30 months coding); matches appear within seconds, once matching has indexed the postings")
+	fmt.Fprintln(env.stdout, "try: TOKEN=$(bin/clerkpath token --role seeker --sub demo-ana); curl -s localhost:8080/v1/seekers/demo-ana/matches -H \"Authorization: Bearer $TOKEN\"")
+	return nil
+}
+
+// demoPostings are n demo postings from seedTemplates, dated today and
+// scattered within about 30 miles of at.
+func demoPostings(at geo.Point, n int, now time.Time) []map[string]any {
+	r := rand.New(rand.NewPCG(uint64(at.Lat*1000), uint64(n)))
+	today := now.Format("2006-01-02")
 	var recs []map[string]any
-	for i := range *n {
+	for i := range n {
 		t := seedTemplates[i%len(seedTemplates)]
 		rec := map[string]any{
 			"identifier": fmt.Sprintf("DEMO-%04d", i), "title": t.Title, "description": t.Description,
@@ -91,16 +111,11 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 		}
 		recs = append(recs, rec)
 	}
-	body, _ := json.Marshal(recs)
-	h := nats.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set(ingestapi.HeaderEmployerOrg, *org)
-	res, err := ingestapi.Submit.Call(ctx, c.nc, rpc.Raw{Data: body, Header: h})
-	if err != nil {
-		return fmt.Errorf("submit demo postings: %w", err)
-	}
-	fmt.Fprintf(env.stdout, "%d demo postings accepted (%d rejected) for organisation %s\n", len(res.Accepted), len(res.Rejected), *org)
+	return recs
+}
 
+// seedDemoSeekers records the three demo seekers and their credentials.
+func seedDemoSeekers(ctx context.Context, nc *nats.Conn, zip string, at geo.Point) error {
 	lat, lon := at.Lat, at.Lon
 	seekers := []struct {
 		sk    profile.Seeker
@@ -108,27 +123,25 @@ func cmdSeed(ctx context.Context, args []string, env environment) error {
 	}{
 		{profile.Seeker{ID: "demo-ana", Education: []profile.Education{{Level: "high_school", Status: "completed"}},
 			Experience: []profile.Experience{{Area: "records", Months: 14}}, Skills: []string{"scanning_indexing", "release_of_information"},
-			Location: &profile.Location{PostalCode: *zip}, RadiusMiles: 25, Target: "RHIT", OpenToEmployers: true},
+			Location: &profile.Location{PostalCode: zip}, RadiusMiles: 25, Target: "RHIT", OpenToEmployers: true},
 			[]profile.CredentialRecord{{Code: "CCA", EarnedOn: "2025-06-01"}}},
 		{profile.Seeker{ID: "demo-ben", Education: []profile.Education{{Level: "high_school", Status: "completed"}, {Level: "associate", Field: "HIM", CAHIIMAccredited: true, Status: "final_term"}},
 			Experience: []profile.Experience{{Area: "records", Months: 6}}, Skills: []string{"chart_analysis", "mpi"}, EHRSystems: []string{"Epic"},
 			Location: &profile.Location{Lat: &lat, Lon: &lon}, RadiusMiles: 15, OpenToEmployers: true}, nil},
 		{profile.Seeker{ID: "demo-cho", Education: []profile.Education{{Level: "associate", Field: "HIM", CAHIIMAccredited: true, Status: "completed"}},
 			Experience: []profile.Experience{{Area: "coding", Months: 30}}, CodeSets: []string{"ICD-10-CM", "ICD-10-PCS", "CPT"},
-			Location: &profile.Location{PostalCode: *zip}, RadiusMiles: 40, RemotePref: "any", Target: "CCS"},
+			Location: &profile.Location{PostalCode: zip}, RadiusMiles: 40, RemotePref: "any", Target: "CCS"},
 			[]profile.CredentialRecord{{Code: "RHIT", EarnedOn: "2024-05-01"}}},
 	}
 	for _, s := range seekers {
-		if _, err := profilesapi.SeekerPut.Call(ctx, c.nc, profilesapi.PutSeekerRequest{Seeker: s.sk}); err != nil {
+		if _, err := profilesapi.SeekerPut.Call(ctx, nc, profilesapi.PutSeekerRequest{Seeker: s.sk}); err != nil {
 			return fmt.Errorf("seeker %s: %w", s.sk.ID, err)
 		}
 		for _, cr := range s.creds {
-			if _, err := credentialsapi.Earn.Call(ctx, c.nc, credentialsapi.EarnRequest{SeekerID: s.sk.ID, Credential: cr}); err != nil {
+			if _, err := credentialsapi.Earn.Call(ctx, nc, credentialsapi.EarnRequest{SeekerID: s.sk.ID, Credential: cr}); err != nil {
 				return fmt.Errorf("seeker %s credential %s: %w", s.sk.ID, cr.Code, err)
 			}
 		}
 	}
-	fmt.Fprintln(env.stdout, "demo seekers: demo-ana (high school, CCA), demo-ben (CAHIIM associate, final term), demo-cho (RHIT, 30 months coding); matches appear within seconds, once matching has indexed the postings")
-	fmt.Fprintln(env.stdout, "try: TOKEN=$(bin/clerkpath token --role seeker --sub demo-ana); curl -s localhost:8080/v1/seekers/demo-ana/matches -H \"Authorization: Bearer $TOKEN\"")
 	return nil
 }
