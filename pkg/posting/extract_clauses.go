@@ -233,77 +233,20 @@ func abbreviation(before []byte) bool {
 // clause reads the facts of one clause and resolves the strength of the
 // credentials and degrees in it.
 func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec section, e *extraction) {
-	employer := false
-	forCredential := false // "experience may be substituted for certification"
-	forExperience := false // "a degree may substitute for the required experience"
-	lieuAt := -1
-	forEducation := false // "in lieu of a degree, 4 years of experience"
-	everyRoute := false
-	var cues []token
-	for _, tk := range toks {
-		switch tk.t.kind {
-		case kindCodeSet, kindEHR, kindEncoder, kindSkill, kindWorkMode:
-			e.addFact(tk.t)
-		case kindInLieu:
-			var what standsFor
-			lieuAt, what = inLieu(lower, start, end, tk, sec)
-			switch what {
-			case standsForCredential:
-				forCredential = true
-			case standsForExperience:
-				forExperience = true
-			case standsForEducation:
-				forEducation = true
-				e.inLieu = true
-			}
-		case kindEveryRoute:
-			everyRoute = true
-		case kindEmployer:
-			employer = true
-		case kindCue:
-			cues = append(cues, tk)
-		}
-	}
+	c, m := e.scanClause(lower, start, end, toks, sec)
 	negated := e.negated
 	e.negated = nil
 	if sec == sectionIgnore {
 		return
 	}
-	c := clauseCtx{lower: lower, start: start, end: end, cues: cues, sec: sec, employer: employer}
-	c.toks = toks
 	defer func() { e.override, e.discardExperience = nil, false }()
 	runs := buildRuns(lower, toks, kindCredential)
-	// "Three years of coding experience may be substituted for the
-	// certification": the experience is a route beside the credential
-	// required before it.
-	if forCredential && len(runs) == 0 && statesExperience(lower[start:end]) && e.slotAt(start).block == 0 {
-		e.alternativeRoute(false)
-	}
-	hasEducation := func() bool {
-		return slices.ContainsFunc(toks, func(tk token) bool { return tk.t.kind == kindEducation })
-	}
-	switch {
-	case everyRoute:
-		// "… is required of all candidates", whatever alternative the
-		// clause sits in.
-		e.override = &slot{}
-	case forExperience && e.slotAt(start).block == 0 && hasEducation():
-		e.educationRoute()
-	case forEducation && e.slotAt(lieuAt).block == 0 && statesExperience(lower[start:end]):
-		// "In lieu of a degree, 4 years of experience will be accepted",
-		// "Two years of coding experience can replace the associate degree
-		// requirement": the years stand in for the degree, in a route of
-		// their own, and are not asked of graduates too.
-		if months, _, ok := firstDuration(string(lower[start:end])); ok {
-			e.lieuMonths = max(e.lieuMonths, months)
-			e.discardExperience = true
-		}
-	}
+	e.substitute(&c, m, len(runs) > 0)
 	// "RHIT is not required but is highly desirable": a clause opened by
 	// "but" that names no credential turns the negated ones before it into
 	// a preference.
 	if len(negated) > 0 && len(runs) == 0 && len(toks) > 0 && toks[0].start == start && toks[0].t.kind == kindClauseBreak &&
-		slices.ContainsFunc(cues, func(tk token) bool { return tk.t.strength == strengthPreferred }) {
+		slices.ContainsFunc(c.cues, func(tk token) bool { return tk.t.strength == strengthPreferred }) {
 		for _, g := range negated {
 			e.apply(g, strengthPreferred)
 		}
@@ -316,6 +259,80 @@ func (x *Extractor) clause(lower []byte, start, end int, toks []token, sec secti
 		c.education(runs, i, e)
 	}
 	c.experience(e)
+}
+
+// clauseMarks is what a clause says about the requirements around it.
+type clauseMarks struct {
+	forCredential bool // "experience may be substituted for certification"
+	forExperience bool // "a degree may substitute for the required experience"
+	forEducation  bool // "in lieu of a degree, 4 years of experience"
+	lieuAt        int  // where the substitution is stated; -1 when none is
+	everyRoute    bool // "… is required of all candidates"
+}
+
+// scanClause records the facts a clause names (code sets, systems, skills,
+// work mode) and returns the clause with its cues, and its marks.
+func (e *extraction) scanClause(lower []byte, start, end int, toks []token, sec section) (clauseCtx, clauseMarks) {
+	c := clauseCtx{lower: lower, start: start, end: end, sec: sec, toks: toks}
+	m := clauseMarks{lieuAt: -1}
+	for _, tk := range toks {
+		switch tk.t.kind {
+		case kindCodeSet, kindEHR, kindEncoder, kindSkill, kindWorkMode:
+			e.addFact(tk.t)
+		case kindInLieu:
+			var what standsFor
+			m.lieuAt, what = inLieu(lower, start, end, tk, sec)
+			switch what {
+			case standsForCredential:
+				m.forCredential = true
+			case standsForExperience:
+				m.forExperience = true
+			case standsForEducation:
+				m.forEducation = true
+				e.inLieu = true
+			}
+		case kindEveryRoute:
+			m.everyRoute = true
+		case kindEmployer:
+			c.employer = true
+		case kindCue:
+			c.cues = append(c.cues, tk)
+		}
+	}
+	return c, m
+}
+
+// substitute applies what the clause stands in for: a route of its own for
+// experience in place of a credential or of the required experience, months
+// in place of a degree, or requirements asked of every route.
+func (e *extraction) substitute(c *clauseCtx, m clauseMarks, namesCredentials bool) {
+	text := c.lower[c.start:c.end]
+	// "Three years of coding experience may be substituted for the
+	// certification": the experience is a route beside the credential
+	// required before it.
+	if m.forCredential && !namesCredentials && statesExperience(text) && e.slotAt(c.start).block == 0 {
+		e.alternativeRoute(false)
+	}
+	hasEducation := func() bool {
+		return slices.ContainsFunc(c.toks, func(tk token) bool { return tk.t.kind == kindEducation })
+	}
+	switch {
+	case m.everyRoute:
+		// "… is required of all candidates", whatever alternative the
+		// clause sits in.
+		e.override = &slot{}
+	case m.forExperience && e.slotAt(c.start).block == 0 && hasEducation():
+		e.educationRoute()
+	case m.forEducation && e.slotAt(m.lieuAt).block == 0 && statesExperience(text):
+		// "In lieu of a degree, 4 years of experience will be accepted",
+		// "Two years of coding experience can replace the associate degree
+		// requirement": the years stand in for the degree, in a route of
+		// their own, and are not asked of graduates too.
+		if months, _, ok := firstDuration(string(text)); ok {
+			e.lieuMonths = max(e.lieuMonths, months)
+			e.discardExperience = true
+		}
+	}
 }
 
 // addFact records a code set, EHR system, encoder, skill or work mode the
