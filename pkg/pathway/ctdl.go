@@ -214,13 +214,19 @@ func (b *ctdlBuilder) prereqCondition(id string, pre []itemRef) {
 		targets = append(targets, t)
 		b.link(t, id)
 	}
-	b.addCondition(id, map[string]any{
+	b.addCondition(id, componentCondition("prerequisites (education prerequisites are checked by level)", len(targets), ctdlAnd, targets))
+}
+
+// componentCondition is a condition met by required of the targets, joined
+// by op (ctdlAnd or ctdlOr).
+func componentCondition(desc string, required int, op string, targets []string) map[string]any {
+	return map[string]any{
 		"@type":                   "ceterms:ComponentCondition",
-		"ceterms:description":     lang("prerequisites (education prerequisites are checked by level)"),
-		"ceterms:requiredNumber":  len(targets),
-		"ceterms:logicalOperator": ctdlAnd,
+		"ceterms:description":     lang(desc),
+		"ceterms:requiredNumber":  required,
+		"ceterms:logicalOperator": op,
 		"ceterms:targetComponent": targets,
-	})
+	}
 }
 
 // leafTargets lists the components that satisfy a leaf rule.
@@ -297,70 +303,77 @@ func (b *ctdlBuilder) ruleCondition(n *node, owner string) map[string]any {
 
 // plan exports a Plan: the target route, the next steps, and what they open.
 func (b *ctdlBuilder) plan(p *Plan) {
-	stepID := func(s *Step) string { return componentBase + s.Kind + ":" + s.Code }
-	// add makes a component for a step; credential steps reuse the catalog
-	// credential component, which carries its type and source page.
-	add := func(s *Step) string {
-		id := stepID(s)
-		switch s.Kind {
-		case KindCredential:
-			if ci, ok := b.cat.c.cred[s.Code]; ok {
-				return b.credentialComponent(ci)
-			}
-			b.component(id, "ceterms:CredentialComponent", s.Code, s.Why)
-		case KindEducation:
-			c := b.component(id, "ceterms:CredentialComponent", s.Title, s.Why)
-			if pr := b.cat.Program(s.Code); pr != nil {
-				c["ceterms:credentialType"] = degreeType(pr.Level)
-				b.webpage(c, pr.Source)
-			}
-		case KindTraining:
-			b.component(id, "ceterms:CourseComponent", s.Title, s.Why)
-		default:
-			b.component(id, "ceterms:WorkExperienceComponent", s.Title, s.Why)
-		}
-		return id
+	if p.Target != nil {
+		b.targetRoute(p.Target)
 	}
+	b.nextSteps(p.NextSteps)
+}
 
-	if t := p.Target; t != nil {
-		preds := map[string][]string{}
-		byCode := map[string]string{}
-		for i := range t.Steps {
-			id := add(&t.Steps[i])
-			if t.Steps[i].Kind != KindExperience { // NeededFor names catalog items only
-				byCode[t.Steps[i].Code] = id
-			}
+func stepID(s *Step) string { return componentBase + s.Kind + ":" + s.Code }
+
+// stepComponent makes a component for a step; credential steps reuse the
+// catalog credential component, which carries its type and source page.
+func (b *ctdlBuilder) stepComponent(s *Step) string {
+	id := stepID(s)
+	switch s.Kind {
+	case KindCredential:
+		if ci, ok := b.cat.c.cred[s.Code]; ok {
+			return b.credentialComponent(ci)
 		}
-		for i := range t.Steps {
-			s := &t.Steps[i]
-			if to, ok := byCode[s.NeededFor]; ok {
-				id := stepID(s)
-				b.link(id, to)
-				preds[to] = append(preds[to], id)
-			}
+		b.component(id, "ceterms:CredentialComponent", s.Code, s.Why)
+	case KindEducation:
+		c := b.component(id, "ceterms:CredentialComponent", s.Title, s.Why)
+		if pr := b.cat.Program(s.Code); pr != nil {
+			c["ceterms:credentialType"] = degreeType(pr.Level)
+			b.webpage(c, pr.Source)
 		}
-		for _, to := range sortedKeys(preds) {
-			if _, ok := b.comps[to]; !ok {
-				continue
-			}
-			b.addCondition(to, map[string]any{
-				"@type":                   "ceterms:ComponentCondition",
-				"ceterms:description":     lang("all steps of the planned route"),
-				"ceterms:requiredNumber":  len(preds[to]),
-				"ceterms:logicalOperator": ctdlAnd,
-				"ceterms:targetComponent": preds[to],
-			})
-		}
-		b.destination(componentBase + KindCredential + ":" + t.Target)
+	case KindTraining:
+		b.component(id, "ceterms:CourseComponent", s.Title, s.Why)
+	default:
+		b.component(id, "ceterms:WorkExperienceComponent", s.Title, s.Why)
 	}
+	return id
+}
 
+// targetRoute exports the route to the target: each step precedes the
+// step it is needed for, which asks for all of them; the target is the
+// destination.
+func (b *ctdlBuilder) targetRoute(t *TargetPlan) {
+	preds := map[string][]string{}
+	byCode := map[string]string{}
+	for i := range t.Steps {
+		id := b.stepComponent(&t.Steps[i])
+		if t.Steps[i].Kind != KindExperience { // NeededFor names catalog items only
+			byCode[t.Steps[i].Code] = id
+		}
+	}
+	for i := range t.Steps {
+		s := &t.Steps[i]
+		if to, ok := byCode[s.NeededFor]; ok {
+			id := stepID(s)
+			b.link(id, to)
+			preds[to] = append(preds[to], id)
+		}
+	}
+	for _, to := range sortedKeys(preds) {
+		if _, ok := b.comps[to]; !ok {
+			continue
+		}
+		b.addCondition(to, componentCondition("all steps of the planned route", len(preds[to]), ctdlAnd, preds[to]))
+	}
+	b.destination(componentBase + KindCredential + ":" + t.Target)
+}
+
+// nextSteps exports the next steps (renewals aside): each precedes the
+// credentials it makes the seeker eligible for, which any one of them opens.
+func (b *ctdlBuilder) nextSteps(steps []Step) {
 	unlockedBy := map[string][]string{}
-	for i := range p.NextSteps {
-		s := &p.NextSteps[i]
+	for i := range steps {
+		s := &steps[i]
 		if s.Kind == KindRenewal {
 			continue // keeping a held credential is not a component of a pathway
 		}
-		id := add(s)
+		id := b.stepComponent(s)
 		if s.Kind == KindCredential {
 			b.destination(id)
 		}
@@ -376,13 +389,7 @@ func (b *ctdlBuilder) plan(p *Plan) {
 		}
 	}
 	for _, to := range sortedKeys(unlockedBy) {
-		b.addCondition(to, map[string]any{
-			"@type":                   "ceterms:ComponentCondition",
-			"ceterms:description":     lang("any one of these next steps makes you eligible"),
-			"ceterms:requiredNumber":  1,
-			"ceterms:logicalOperator": ctdlOr,
-			"ceterms:targetComponent": unlockedBy[to],
-		})
+		b.addCondition(to, componentCondition("any one of these next steps makes you eligible", 1, ctdlOr, unlockedBy[to]))
 	}
 }
 
