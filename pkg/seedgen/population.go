@@ -52,15 +52,16 @@ func Records(r *rand.Rand, n int, s *Sampler, now time.Time, prefix string) []Re
 	for i := range out {
 		t := Templates[r.IntN(len(Templates))]
 		pl := s.Draw(r)
+		employer := fmt.Sprintf("%s Health %d", []string{"Lakeside", "Valley", "Mercy", "County", "University", "Summit"}[r.IntN(6)], r.IntN(400))
 		rec := Record{
-			"identifier": fmt.Sprintf("%s-%06d", prefix, i), "title": t.Title, "description": t.Description,
-			"employer":    fmt.Sprintf("%s Health %d", []string{"Lakeside", "Valley", "Mercy", "County", "University", "Summit"}[r.IntN(6)], r.IntN(400)),
+			"identifier": fmt.Sprintf("%s-%06d", prefix, i), "title": t.Title, "description": describe(r, t, employer),
+			"employer":    employer,
 			"date_posted": now.AddDate(0, 0, -r.IntN(28)).Format("2006-01-02"), // ingest calls older than 30 days stale
 			"postal_code": pl.ZIP,
 		}
 		if r.Float64() < RemoteShare {
 			rec["work_mode"] = "remote"
-			rec["description"] = "Fully remote. " + t.Description
+			rec["description"] = "Fully remote. " + rec["description"].(string)
 		}
 		if r.IntN(4) != 0 {
 			lo := 17 + r.IntN(18)
@@ -70,6 +71,57 @@ func Records(r *rand.Rand, n int, s *Sampler, now time.Time, prefix string) []Re
 	}
 	return out
 }
+
+// describe writes a posting's description as an employer would: the
+// template's requirement text inside sentences of the employer's own about
+// the team, the work, the hours and the benefits. Two employers rarely
+// word a posting alike, and ingest groups postings whose text is nearly
+// the same as one job posted twice (SimHash within
+// posting.NearDuplicateDistance): with the template's text alone, every
+// posting of a template fell into one duplicate cluster, and the index
+// showed one posting per template. The added sentences name no credential,
+// education, experience, skill or system, so what is extracted is the
+// template's.
+func describe(r *rand.Rand, t Template, employer string) string {
+	duties := Pick(r, aboutTheWork, 2)
+	return fmt.Sprintf("%s is growing its %s team. %s %s %s %s %s", employer, teams[r.IntN(len(teams))], t.Description,
+		duties[0], duties[1], hours[r.IntN(len(hours))], benefits[r.IntN(len(benefits))])
+}
+
+// Sentences that employers add around the requirements (describe).
+var (
+	teams        = []string{"health information", "medical records", "revenue integrity", "patient access", "records management", "hospital operations", "clinic support", "regional services"}
+	aboutTheWork = []string{
+		"You will work closely with nursing units and physician offices.",
+		"Our department supports two hospitals and a network of neighborhood clinics.",
+		"Expect a steady daily volume with clear standards and a supportive lead.",
+		"You will answer questions from patients and providers by phone and secure message.",
+		"The department moved to a new document system last spring.",
+		"We review productivity and quality together every month.",
+		"Cross-training across the department is encouraged.",
+		"Our teams are small, friendly and close to the clinical staff.",
+		"New hires shadow a mentor for their first weeks.",
+		"We serve a growing rural community and its regional medical center.",
+		"You will be part of a team that values accuracy and kindness.",
+		"Our offices are next to the main campus, with easy transit access.",
+	}
+	hours = []string{
+		"Day shift, Monday to Friday.",
+		"Four ten-hour shifts a week.",
+		"Evening shift with a shift differential.",
+		"Every third weekend on a rotation.",
+		"Flexible start times between seven and nine.",
+		"Early shift starting at six in the morning.",
+	}
+	benefits = []string{
+		"Medical, dental and vision coverage from the first day.",
+		"Generous paid time off and paid holidays.",
+		"A retirement plan with an employer match.",
+		"Free parking and an on-site cafeteria.",
+		"A wellness program and an employee assistance program.",
+		"Tuition assistance and a clear path to promotion.",
+	}
+)
 
 // Stage is a point on the medical-records career pathway.
 type Stage struct {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/posting"
 )
 
 const placesCSV = "zip,lat,lon\n10001,40.75,-73.99\n10002,40.71,-73.98\n10003,40.73,-73.98\n59001,45.5,-109.5\n"
@@ -114,4 +116,51 @@ func FuzzReadPlaces(f *testing.F) {
 			t.Fatalf("drew %+v", p)
 		}
 	})
+}
+
+// Generated postings are not near-duplicates of each other by accident
+// (ingest would fold them into one cluster, showing one posting per
+// template), and the employer's sentences around a template's requirement
+// text change nothing that is extracted from it.
+func TestGeneratedPostingsAreDistinctAndKeepTheirRequirements(t *testing.T) {
+	s := testSampler(t)
+	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	recs := Records(rand.New(rand.NewPCG(5, 6)), 1000, s, now, "B")
+	hashes := make([]uint64, len(recs))
+	for i, rec := range recs {
+		hashes[i] = posting.SimHash(rec["title"].(string) + " " + rec["description"].(string))
+	}
+	near := 0
+	for i := range hashes {
+		for j := range hashes {
+			if i != j && posting.Hamming(hashes[i], hashes[j]) <= posting.NearDuplicateDistance {
+				near++
+				break
+			}
+		}
+	}
+	if near > len(recs)/20 {
+		t.Errorf("%d of %d generated postings have a near-duplicate (want under 5%%)", near, len(recs))
+	}
+	opt := posting.NormalizeOptions{Now: now}
+	raw := func(title, desc string) posting.Raw {
+		return posting.Raw{Title: title, Description: desc, Employer: "Lakeside Health 1", PostalCode: "10001", DatePosted: "2026-12-01"}
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tp := range Templates {
+		want, err := posting.Normalize(raw(tp.Title, tp.Description), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 20 {
+			desc := describe(r, tp, "Lakeside Health 1")
+			got, err := posting.Normalize(raw(tp.Title, desc), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Requirements, want.Requirements) {
+				t.Fatalf("%s: with the employer's sentences %q\nextracted %+v\nwant %+v", tp.Title, desc, got.Requirements, want.Requirements)
+			}
+		}
+	}
 }
