@@ -139,6 +139,7 @@ func (s *Service) serve(ctx context.Context, ready chan<- struct{}, consume bool
 		g.Go(func() error { return s.postings.Run(ctx) })
 		g.Go(func() error { return s.runReverse(ctx) })
 		g.Go(func() error { return s.runSeekerChanges(ctx) })
+		g.Go(func() error { return s.reconcileAtStart(ctx) })
 	}
 	s.log.Info().Str("index", s.index).Msg("matching ready")
 	if ready != nil {
@@ -155,6 +156,7 @@ func (s *Service) bindings() []rpc.Binding {
 		matchingapi.Matches.Bind(s.matches),
 		matchingapi.MatchList.Bind(s.matchList),
 		matchingapi.Candidates.Bind(s.candidates),
+		matchingapi.CandidateCount.Bind(s.candidateCounts),
 		matchingapi.Caseload.Bind(s.caseload),
 		matchingapi.Market.Bind(s.marketDemand),
 		matchingapi.Ready.Bind(s.ready),

@@ -221,6 +221,9 @@ func (s *Service) unlistPosting(ctx context.Context, postingID string) error {
 // refreshList recomputes a seeker's whole list with a forward match and
 // announces the postings that are new in it. A deleted seeker's list goes.
 func (s *Service) refreshList(ctx context.Context, id string) error {
+	if err := s.recordConsent(ctx, id); err != nil {
+		return err
+	}
 	if _, _, ok := s.seekers.View(id); !ok {
 		old, err := s.rdb.ZRange(ctx, listKey(id), 0, -1).Result()
 		if err != nil {

@@ -19,6 +19,8 @@ var (
 		Doc: "A seeker's stored match list (posting ids and scores), as kept by reverse matching."}
 	Candidates = rpc.Endpoint[CandidatesRequest, CandidateList]{Name: "candidates", Subject: "svc.matching.candidates",
 		Doc: "Opted-in seekers who qualify for a posting, ranked and explained, without contact details."}
+	CandidateCount = rpc.Endpoint[CandidateCountsRequest, CandidateCounts]{Name: "candidate-counts", Subject: "svc.matching.candidate-counts",
+		Doc: "For each posting, how many seekers who opted in to be seen by employers hold it in their stored match list (no match is computed)."}
 	Caseload = rpc.Endpoint[CaseloadRequest, CaseloadView]{Name: "caseload", Subject: "svc.matching.caseload",
 		Doc: "Each client's best matches, near misses and plan progress, and the exams that would open the most postings."}
 	Market = rpc.Endpoint[MarketRequest, MarketDemand]{Name: "market", Subject: "svc.matching.market",
@@ -33,7 +35,7 @@ var (
 
 // Endpoints lists every endpoint this package declares.
 func Endpoints() []rpc.Spec {
-	return []rpc.Spec{Search.Spec(), Posting.Spec(), Matches.Spec(), MatchList.Spec(), Candidates.Spec(), Caseload.Spec(), Market.Spec(), Ready.Spec()}
+	return []rpc.Spec{Search.Spec(), Posting.Spec(), Matches.Spec(), MatchList.Spec(), Candidates.Spec(), CandidateCount.Spec(), Caseload.Spec(), Market.Spec(), Ready.Spec()}
 }
 
 // Topics lists every event topic this package declares.

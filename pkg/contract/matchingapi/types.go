@@ -152,6 +152,22 @@ type Candidate struct {
 	EHRSystems       []string          `json:"ehr_systems"`
 }
 
+// CandidateCountsRequest names postings (at most MaxCandidateCounts).
+type CandidateCountsRequest struct {
+	PostingIDs []string `json:"posting_ids"`
+}
+
+// MaxCandidateCounts bounds a CandidateCountsRequest.
+const MaxCandidateCounts = 200
+
+// CandidateCounts is, for each posting asked about, the number of its
+// candidates as stored: seekers open to employers (the rule of Candidates)
+// whose match list, as reverse matching and list refreshes keep it, holds
+// the posting. A posting not in any list (closed, or not matched yet) is 0.
+type CandidateCounts struct {
+	Counts map[string]int `json:"counts"`
+}
+
 // CaseloadRequest lists a counselor's clients.
 type CaseloadRequest struct {
 	Seekers []string `json:"seekers"`

@@ -349,6 +349,19 @@ func (ix *Index) Near(p *geo.Point, remote bool, fn func(*match.Seeker)) {
 	ix.Scan(p, remote, 1, func(_ int, sk *match.Seeker) { fn(sk) })
 }
 
+// Each calls fn for every seeker with a profile, in no particular order.
+// fn must not keep the pointer nor call back into the index: it runs under
+// the read lock.
+func (ix *Index) Each(fn func(sk *match.Seeker)) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for _, st := range ix.seekers {
+		if st.profiled {
+			fn(&st.view)
+		}
+	}
+}
+
 // Size is the number of seekers the index holds (with a profile or
 // credentials only).
 func (ix *Index) Size() int {
