@@ -370,21 +370,7 @@ func walkCycles(r *Recert, cat *Catalog, ck *checked, is *Issuer, group []int, a
 func membershipGroup(cat *Catalog, ck *checked, is *Issuer, group []int, today time.Time) Recert {
 	r, keep := newRecert(cat, is, group)
 	pol := &is.Recert
-	var renewal, first time.Time
-	differ := false
-	for _, ci := range group {
-		if d := ck.renewal[ci]; !d.IsZero() {
-			if !renewal.IsZero() && !d.Equal(renewal) {
-				differ = true
-			}
-			if renewal.IsZero() || d.Before(renewal) {
-				renewal = d
-			}
-		}
-		if d := ck.earned[ci]; !d.IsZero() && (first.IsZero() || d.Before(first)) {
-			first = d
-		}
-	}
+	renewal, first, differ := membershipDates(ck, group)
 	cycle := 0
 	if pol.CycleMonths.Known() && pol.CycleMonths.Max != nil {
 		cycle = int(*pol.CycleMonths.Max)
@@ -398,36 +384,81 @@ func membershipGroup(cat *Catalog, ck *checked, is *Issuer, group []int, today t
 	if differ {
 		r.Notes = append(r.Notes, fmt.Sprintf("your %s credentials give different membership renewal dates; the earliest, %s, is used (one membership covers them all)", is.Code, renewal.Format(time.DateOnly)))
 	}
-	// CEUs are due every `cycle` months on a renewal date: AAPC's example
-	// puts odd renewal months in odd years and even months in even years.
-	due := renewal
-	if !ceuYear(due) {
-		due = due.AddDate(1, 0, 0)
-		r.Notes = append(r.Notes, fmt.Sprintf("membership dues are yearly (next %s) but CEUs are due every two years; by %s's pattern (odd renewal months in odd years) yours are due %s — confirm in your %s account",
-			renewal.Format(time.DateOnly), is.Code, due.Format(time.DateOnly), is.Code))
-	}
-	start := addMonths(due, -cycle).AddDate(0, 0, 1)
-	if !first.IsZero() && first.After(start) {
+	mc := membershipCycle{renewal: renewal, due: ceuDueDate(&r, is, renewal)}
+	mc.start = addMonths(mc.due, -cycle).AddDate(0, 0, 1)
+	if !first.IsZero() && first.After(mc.start) {
 		r.Prorated = true
-		start = first
+		mc.start = first
 		r.Notes = append(r.Notes, fmt.Sprintf("first submission after certification: %s pro-rates the CEUs to your renewal month (the number is set in your %s account; %s is the full amount)",
 			is.Code, is.Code, intOr(r.CEUsRequired, "the full amount")))
 	}
-	r.CycleStart, r.CycleEnd = start.Format(time.DateOnly), due.Format(time.DateOnly)
+	r.CycleStart, r.CycleEnd = mc.start.Format(time.DateOnly), mc.due.Format(time.DateOnly)
 	if r.CEUsRequired == nil {
 		r.CEUsRequired = requiredCEUs(cat, is, keep)
 	}
 	graceKnown := pol.GraceDays.Known() && pol.GraceDays.Max != nil
+	membershipStatus(&r, ck, group, is, mc, graceKnown, today)
+	shareRule(&r, is, &mc.due)
+	finish(&r, is, graceKnown)
+	if r.Status == RecertInGrace {
+		r.Action = membershipGraceAction(&r, is, mc)
+	}
+	return r
+}
+
+// membershipCycle is the CEU cycle a membership renewal date sets.
+type membershipCycle struct {
+	renewal    time.Time // the membership renewal date (the group's earliest)
+	start, due time.Time // CEUs count from start and are due on due
+}
+
+// membershipDates returns the earliest membership renewal date the group's
+// credentials give, whether they give different ones, and the earliest
+// date one was earned.
+func membershipDates(ck *checked, group []int) (renewal, first time.Time, differ bool) {
+	for _, ci := range group {
+		if d := ck.renewal[ci]; !d.IsZero() {
+			if !renewal.IsZero() && !d.Equal(renewal) {
+				differ = true
+			}
+			if renewal.IsZero() || d.Before(renewal) {
+				renewal = d
+			}
+		}
+		if d := ck.earned[ci]; !d.IsZero() && (first.IsZero() || d.Before(first)) {
+			first = d
+		}
+	}
+	return renewal, first, differ
+}
+
+// ceuDueDate returns the renewal date on which CEUs fall due: AAPC's
+// example puts odd renewal months in odd years and even months in even
+// years, so in the other years they are due a year later (said in a note).
+func ceuDueDate(r *Recert, is *Issuer, renewal time.Time) time.Time {
+	if ceuYear(renewal) {
+		return renewal
+	}
+	due := renewal.AddDate(1, 0, 0)
+	r.Notes = append(r.Notes, fmt.Sprintf("membership dues are yearly (next %s) but CEUs are due every two years; by %s's pattern (odd renewal months in odd years) yours are due %s — confirm in your %s account",
+		renewal.Format(time.DateOnly), is.Code, due.Format(time.DateOnly), is.Code))
+	return due
+}
+
+// membershipStatus sets the CEUs logged and the status: active until the
+// renewal date, then in grace or lapsed when the issuer's grace is known.
+func membershipStatus(r *Recert, ck *checked, group []int, is *Issuer, mc membershipCycle, graceKnown bool, today time.Time) {
+	pol := &is.Recert
 	switch {
-	case !today.After(renewal):
-		lg := logged(ck, group, is.Code, start, due)
+	case !today.After(mc.renewal):
+		lg := logged(ck, group, is.Code, mc.start, mc.due)
 		r.CEUsLogged, r.FromIssuerLogged, r.ProviderUnknown = lg.hours, lg.fromIssuer, lg.unknown
-		r.Status, r.DaysLeft = RecertActive, days(today, due)
+		r.Status, r.DaysLeft = RecertActive, days(today, mc.due)
 	case graceKnown:
 		// The renewal date has passed: the membership (and the CEUs, in a
 		// CEU year) are overdue.
-		graceEnd := renewal.AddDate(0, 0, int(*pol.GraceDays.Max))
-		lg := logged(ck, group, is.Code, start, minTime(today, due))
+		graceEnd := mc.renewal.AddDate(0, 0, int(*pol.GraceDays.Max))
+		lg := logged(ck, group, is.Code, mc.start, minTime(today, mc.due))
 		r.CEUsLogged, r.FromIssuerLogged, r.ProviderUnknown = lg.hours, lg.fromIssuer, lg.unknown
 		r.GraceEnds = graceEnd.Format(time.DateOnly)
 		if !today.After(graceEnd) {
@@ -435,20 +466,21 @@ func membershipGroup(cat *Catalog, ck *checked, is *Issuer, group []int, today t
 		} else {
 			r.Status, r.IssuerStatus = RecertLapsed, pol.LapsedStatus
 		}
-		r.Notes = append(r.Notes, fmt.Sprintf("your membership renewal date %s has passed: if you renewed, give your next renewal date", renewal.Format(time.DateOnly)))
+		r.Notes = append(r.Notes, fmt.Sprintf("your membership renewal date %s has passed: if you renewed, give your next renewal date", mc.renewal.Format(time.DateOnly)))
 	default:
 		r.Notes = append(r.Notes, "your membership renewal date has passed and what follows is unknown — check with "+is.Code)
 	}
-	shareRule(&r, is, &due)
-	finish(&r, is, graceKnown)
-	if r.Status == RecertInGrace {
-		r.Action = fmt.Sprintf("renew your %s membership by %s", is.Code, r.GraceEnds)
-		if due.Equal(renewal) && r.CEUsShort != nil && *r.CEUsShort > 0 {
-			r.Action += fmt.Sprintf(" and log %s more CEUs", num(*r.CEUsShort))
-		}
-		r.Action += fmt.Sprintf(" (%s: credentials are %s %d days after a missed renewal)", is.Code, orWord(pol.LapsedStatus, "lost"), int(*pol.GraceDays.Max))
+}
+
+// membershipGraceAction is what to do in grace: renew, and log the CEUs
+// still short when they were due on this renewal.
+func membershipGraceAction(r *Recert, is *Issuer, mc membershipCycle) string {
+	pol := &is.Recert
+	action := fmt.Sprintf("renew your %s membership by %s", is.Code, r.GraceEnds)
+	if mc.due.Equal(mc.renewal) && r.CEUsShort != nil && *r.CEUsShort > 0 {
+		action += fmt.Sprintf(" and log %s more CEUs", num(*r.CEUsShort))
 	}
-	return r
+	return action + fmt.Sprintf(" (%s: credentials are %s %d days after a missed renewal)", is.Code, orWord(pol.LapsedStatus, "lost"), int(*pol.GraceDays.Max))
 }
 
 // ceuYear reports whether AAPC CEUs fall due on a renewal date: odd months
