@@ -139,9 +139,39 @@ func (s *server) handleEmployerPostings() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := ingestapi.Postings.Forward(r.Context(), s.nc, req)
-		s.reply(w, r, res, err, http.StatusOK)
+		res, err := ingestapi.Postings.Call(r.Context(), s.nc, req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.addCandidateCounts(r.Context(), res.Postings)
+		writeJSON(w, http.StatusOK, res)
 	})
+}
+
+// addCandidateCounts gives each open posting its stored candidate count,
+// in one request to matching for the page. Without an answer the list is
+// still served, without counts.
+func (s *server) addCandidateCounts(ctx context.Context, ps []ingestapi.PostingSummary) {
+	var ids []string
+	for _, p := range ps {
+		if p.Status == ingestapi.StatusOpen {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	res, err := matchingapi.CandidateCount.Call(ctx, s.nc, matchingapi.CandidateCountsRequest{PostingIDs: ids})
+	if err != nil {
+		s.log.Warn().Err(err).Msg("candidate counts: matching did not answer; the postings list goes without them")
+		return
+	}
+	for i := range ps {
+		if n, ok := res.Counts[ps[i].ID]; ok && ps[i].Status == ingestapi.StatusOpen {
+			ps[i].CandidateCount = &n
+		}
+	}
 }
 
 // handlePatchPosting changes an open posting with a JSON Merge Patch over

@@ -287,6 +287,7 @@ const (
 	NotificationBodyTypeCandidateNew       NotificationBodyType = "candidate.new"
 	NotificationBodyTypeCredentialExpiring NotificationBodyType = "credential.expiring"
 	NotificationBodyTypeMatchesNew         NotificationBodyType = "matches.new"
+	NotificationBodyTypeNearMissMatched    NotificationBodyType = "near_miss.matched"
 	NotificationBodyTypePostingClosed      NotificationBodyType = "posting.closed"
 )
 
@@ -298,6 +299,8 @@ func (e NotificationBodyType) Valid() bool {
 	case NotificationBodyTypeCredentialExpiring:
 		return true
 	case NotificationBodyTypeMatchesNew:
+		return true
+	case NotificationBodyTypeNearMissMatched:
 		return true
 	case NotificationBodyTypePostingClosed:
 		return true
@@ -986,6 +989,7 @@ const (
 	WebhookRequestEventsCandidateNew       WebhookRequestEvents = "candidate.new"
 	WebhookRequestEventsCredentialExpiring WebhookRequestEvents = "credential.expiring"
 	WebhookRequestEventsMatchesNew         WebhookRequestEvents = "matches.new"
+	WebhookRequestEventsNearMissMatched    WebhookRequestEvents = "near_miss.matched"
 	WebhookRequestEventsPostingClosed      WebhookRequestEvents = "posting.closed"
 )
 
@@ -997,6 +1001,8 @@ func (e WebhookRequestEvents) Valid() bool {
 	case WebhookRequestEventsCredentialExpiring:
 		return true
 	case WebhookRequestEventsMatchesNew:
+		return true
+	case WebhookRequestEventsNearMissMatched:
 		return true
 	case WebhookRequestEventsPostingClosed:
 		return true
@@ -1855,7 +1861,7 @@ type NoteList struct {
 	Notes []Note `json:"notes"`
 }
 
-// NotificationBody A notification as delivered: a webhook's request body, an event's data. `items` hold one or more events of a short window: matches.new `{posting_id, seeker_id?}`, posting.closed `{posting_id, reason}`, credential.expiring `{issuer, cycle_end, days_left, seeker_id?}`, candidate.new `{posting_id, seeker_id}` (only seekers who opted in to be seen by employers). `seeker_id` is present only for a counselor (their client) or an employer (an opted-in candidate).
+// NotificationBody A notification as delivered: a webhook's request body, an event's data. `items` hold one or more events of a short window: matches.new `{posting_id, seeker_id?}`, posting.closed `{posting_id, reason}`, credential.expiring `{issuer, cycle_end, days_left, seeker_id?}`, candidate.new `{posting_id, seeker_id}` (only seekers who opted in to be seen by employers), near_miss.matched `{posting_id, missing?, seeker_id?}` (a former near miss of the seeker now a match, told instead of matches.new for it; `missing`: the steps it lacked). `seeker_id` is present only for a counselor (their client) or an employer (an opted-in candidate).
 type NotificationBody struct {
 	Data struct {
 		Items []map[string]interface{} `json:"items"`
@@ -1872,7 +1878,7 @@ type NotificationFeed struct {
 	// Cursor The id to resume after (Last-Event-ID).
 	Cursor        string `json:"cursor"`
 	Notifications []struct {
-		// Body A notification as delivered: a webhook's request body, an event's data. `items` hold one or more events of a short window: matches.new `{posting_id, seeker_id?}`, posting.closed `{posting_id, reason}`, credential.expiring `{issuer, cycle_end, days_left, seeker_id?}`, candidate.new `{posting_id, seeker_id}` (only seekers who opted in to be seen by employers). `seeker_id` is present only for a counselor (their client) or an employer (an opted-in candidate).
+		// Body A notification as delivered: a webhook's request body, an event's data. `items` hold one or more events of a short window: matches.new `{posting_id, seeker_id?}`, posting.closed `{posting_id, reason}`, credential.expiring `{issuer, cycle_end, days_left, seeker_id?}`, candidate.new `{posting_id, seeker_id}` (only seekers who opted in to be seen by employers), near_miss.matched `{posting_id, missing?, seeker_id?}` (a former near miss of the seeker now a match, told instead of matches.new for it; `missing`: the steps it lacked). `seeker_id` is present only for a counselor (their client) or an employer (an opted-in candidate).
 		Body NotificationBody `json:"body"`
 		Id   string           `json:"id"`
 		Type string           `json:"type"`
@@ -2300,9 +2306,12 @@ type PostingRouteEducationMin string
 // PostingSummary What the owning organisation sees of its posting.
 type PostingSummary struct {
 	// AgeDays Whole days since date_posted.
-	AgeDays   int        `json:"age_days"`
-	ClosedAt  *time.Time `json:"closed_at,omitempty"`
-	ClusterId string     `json:"cluster_id"`
+	AgeDays int `json:"age_days"`
+
+	// CandidateCount Open postings in the organisation's list only: seekers who opted in to be seen by employers (as /candidates decides) and whose stored match list holds the posting. Kept by matching as postings and profiles change (seconds behind), not computed per request; absent when matching did not answer.
+	CandidateCount *int       `json:"candidate_count,omitempty"`
+	ClosedAt       *time.Time `json:"closed_at,omitempty"`
+	ClusterId      string     `json:"cluster_id"`
 
 	// ClusterSize Open postings in the duplicate cluster, this one included when open.
 	ClusterSize int                   `json:"cluster_size"`
