@@ -47,9 +47,9 @@ var tmpSeq atomic.Int64 // deleted ids are never reused
 
 // recordWriter records credentials and CEUs for its seekers, and now and
 // then gives a new seeker a record and deletes that seeker.
-func (h *harness) recordWriter(ctx context.Context, w int, stable []string, fails, wrote *atomic.Int64, firstFail *atomic.Value) {
+func (h *harness) recordWriter(ctx context.Context, w int, stable []string, writes *testenv.Tally) {
 	codes := []string{"RHIT", "CCS", "CPC"}
-	for i := 0; i < writesPerLoop && ctx.Err() == nil; i++ {
+	testenv.Repeat(ctx, writesPerLoop, writePause, writes, func(ctx context.Context, i int) error {
 		id := stable[i%len(stable)]
 		var err error
 		switch i % 4 {
@@ -60,30 +60,35 @@ func (h *harness) recordWriter(ctx context.Context, w int, stable []string, fail
 			_, err = rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.CEU.Subject, credentialsapi.CEURequest{SeekerID: id,
 				CEU: profile.CEURecord{Code: "RHIT", Hours: float64(1 + i%5), On: fmt.Sprintf("2025-%02d-%02d", 1+i%12, 1+w)}})
 		case 3:
-			tmp := fmt.Sprintf("tmp-%d-%d", w, tmpSeq.Add(1))
-			if _, err = h.keys.Seal(ctx, tmp, "profile"); err != nil {
-				break
-			}
-			h.mu.Lock()
-			h.seekers[tmp] = profile.Seeker{ID: tmp}
-			h.mu.Unlock()
-			_, err = rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: tmp,
-				Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2024-03-03"}})
-			if err == nil {
-				_, err = events.Publish(ctx, h.p.JS, events.Event{Subject: events.SeekerSubjectPrefix + tmp, ID: "delete:" + tmp,
-					Type: events.TypeSeekerDeleted, Source: "profiles", Payload: map[string]string{"id": tmp}})
-			}
-			if err == nil {
-				err = h.keys.Shred(ctx, tmp)
-			}
+			err = h.recordAndDelete(ctx, fmt.Sprintf("tmp-%d-%d", w, tmpSeq.Add(1)))
 		}
-		if err != nil && ctx.Err() == nil {
-			fails.Add(1)
-			firstFail.CompareAndSwap(nil, fmt.Sprintf("write %d of writer %d: %v", i, w, err))
+		if err != nil {
+			return fmt.Errorf("write %d of writer %d: %w", i, w, err)
 		}
-		wrote.Add(1)
-		time.Sleep(writePause)
+		return nil
+	})
+}
+
+// recordAndDelete gives a new seeker a record, then deletes the seeker as
+// profiles does: the deletion event, and its key shredded.
+func (h *harness) recordAndDelete(ctx context.Context, id string) error {
+	if _, err := h.keys.Seal(ctx, id, "profile"); err != nil {
+		return err
 	}
+	h.mu.Lock()
+	h.seekers[id] = profile.Seeker{ID: id}
+	h.mu.Unlock()
+	_, err := rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: id,
+		Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2024-03-03"}})
+	if err != nil {
+		return err
+	}
+	_, err = events.Publish(ctx, h.p.JS, events.Event{Subject: events.SeekerSubjectPrefix + id, ID: "delete:" + id,
+		Type: events.TypeSeekerDeleted, Source: "profiles", Payload: map[string]string{"id": id}})
+	if err != nil {
+		return err
+	}
+	return h.keys.Shred(ctx, id)
 }
 
 // TestRebuildLoopUnderWrites rebuilds the records projection again and
@@ -104,29 +109,26 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 		}
 	}
 	rctx, stopReads := context.WithCancel(ctx)
-	var reads, badReads atomic.Int64
-	var firstBad atomic.Value
+	var reads testenv.Tally
 	var rwg sync.WaitGroup
 	rwg.Go(func() {
-		for i := 0; rctx.Err() == nil; i++ {
+		testenv.Repeat(rctx, 0, 0, &reads, func(ctx context.Context, i int) error {
 			id := stable[i%writers][i%4]
-			got, err := rpc.Call[credentialsapi.SeekerRecords](rctx, h.p.NC, credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: id})
-			if rctx.Err() == nil && (err != nil || len(got.Credentials) == 0) {
-				badReads.Add(1)
-				firstBad.CompareAndSwap(nil, fmt.Sprintf("%s: %+v %v", id, got, err))
+			got, err := rpc.Call[credentialsapi.SeekerRecords](ctx, h.p.NC, credentialsapi.Records.Subject, credentialsapi.SeekerRef{SeekerID: id})
+			if err != nil || len(got.Credentials) == 0 {
+				return fmt.Errorf("%s: %+v %v", id, got, err)
 			}
-			reads.Add(1)
-		}
+			return nil
+		})
 	})
 	defer func() { stopReads(); rwg.Wait() }()
 
 	loops := rebuildLoops(t)
-	var wrote, fails atomic.Int64
-	var firstFail atomic.Value
+	var writes testenv.Tally
 	for i := range loops {
 		var wwg sync.WaitGroup
 		for w := range writers {
-			wwg.Go(func() { h.recordWriter(ctx, w, stable[w], &fails, &wrote, &firstFail) })
+			wwg.Go(func() { h.recordWriter(ctx, w, stable[w], &writes) })
 		}
 		time.Sleep(20 * time.Millisecond)
 		t0 := time.Now()
@@ -154,13 +156,13 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 	}
 	stopReads()
 	rwg.Wait()
-	if b := badReads.Load(); b > 0 {
-		t.Fatalf("%d of %d reads of seekers' records were empty or failed during rebuilds; first: %v", b, reads.Load(), firstBad.Load())
+	if err := reads.Err(); err != nil {
+		t.Fatalf("reads of seekers' records during rebuilds (empty or failed): %v", err)
 	}
-	if f := fails.Load(); f > 0 {
-		t.Fatalf("%d of %d writes failed during rebuilds; first: %v", f, wrote.Load(), firstFail.Load())
+	if err := writes.Err(); err != nil {
+		t.Fatalf("writes during rebuilds: %v", err)
 	}
-	t.Logf("%d rebuilds under %d writes and %d reads: every checksum equal, no empty or failed read", loops, wrote.Load(), reads.Load())
+	t.Logf("%d rebuilds under %d writes and %d reads: every checksum equal, no empty or failed read", loops, writes.Calls(), reads.Calls())
 }
 
 // settledChecksum is the serving generation's checksum once its consumers

@@ -51,8 +51,8 @@ var tmpSeq atomic.Int64 // deleted ids are never reused
 
 // writer changes profiles (writesPerLoop changes, or until ctx ends): attributes of its own seekers,
 // counselor links and consent, its employer, and new seekers it deletes.
-func writer(ctx context.Context, nc *nats.Conn, w int, stable []string, fails *atomic.Int64, wrote *atomic.Int64, firstFail *atomic.Value) {
-	for i := 0; i < writesPerLoop && ctx.Err() == nil; i++ {
+func writer(ctx context.Context, nc *nats.Conn, w int, stable []string, writes *testenv.Tally) {
+	testenv.Repeat(ctx, writesPerLoop, writePause, writes, func(ctx context.Context, i int) error {
 		id := stable[i%len(stable)]
 		var err error
 		switch i % 5 {
@@ -68,13 +68,11 @@ func writer(ctx context.Context, nc *nats.Conn, w int, stable []string, fails *a
 				_, err = profilesapi.Delete.Call(ctx, nc, profilesapi.SeekerRef{ID: tmp})
 			}
 		}
-		if err != nil && ctx.Err() == nil {
-			fails.Add(1)
-			firstFail.CompareAndSwap(nil, fmt.Sprintf("write %d of writer %d: %v", i, w, err))
+		if err != nil {
+			return fmt.Errorf("write %d of writer %d: %w", i, w, err)
 		}
-		wrote.Add(1)
-		time.Sleep(writePause)
-	}
+		return nil
+	})
 }
 
 // TestRebuildLoopUnderWrites rebuilds the profiles projection again and
@@ -96,31 +94,27 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 	}
 	// Readers: every stable seeker, all the time.
 	rctx, stopReads := context.WithCancel(ctx)
-	var reads, badReads atomic.Int64
-	var firstBad atomic.Value
+	var reads testenv.Tally
 	var rwg sync.WaitGroup
 	rwg.Go(func() {
-		for i := 0; rctx.Err() == nil; i++ {
+		testenv.Repeat(rctx, 0, 0, &reads, func(ctx context.Context, i int) error {
 			id := stable[i%writers][i%4]
-			_, err := profilesapi.SeekerGet.Call(rctx, p.NC, profilesapi.SeekerRef{ID: id})
-			if err != nil && rctx.Err() == nil {
-				badReads.Add(1)
-				firstBad.CompareAndSwap(nil, fmt.Sprintf("%s: %v", id, err))
+			if _, err := profilesapi.SeekerGet.Call(ctx, p.NC, profilesapi.SeekerRef{ID: id}); err != nil {
+				return fmt.Errorf("%s: %w", id, err)
 			}
-			reads.Add(1)
-		}
+			return nil
+		})
 	})
 	defer func() { stopReads(); rwg.Wait() }()
 
 	loops := rebuildLoops(t)
-	var wrote, fails atomic.Int64
-	var firstFail atomic.Value
+	var writes testenv.Tally
 	barrier := 0
 	for i := range loops {
 		wctx, stopWrites := context.WithCancel(ctx)
 		var wwg sync.WaitGroup
 		for w := range writers {
-			wwg.Go(func() { writer(wctx, p.NC, w, stable[w], &fails, &wrote, &firstFail) })
+			wwg.Go(func() { writer(wctx, p.NC, w, stable[w], &writes) })
 		}
 		time.Sleep(20 * time.Millisecond)
 		t0 := time.Now()
@@ -135,13 +129,13 @@ func TestRebuildLoopUnderWrites(t *testing.T) {
 	}
 	stopReads()
 	rwg.Wait()
-	if b := badReads.Load(); b > 0 {
-		t.Fatalf("%d of %d reads of existing seekers failed during rebuilds; first: %v", b, reads.Load(), firstBad.Load())
+	if err := reads.Err(); err != nil {
+		t.Fatalf("reads of existing seekers during rebuilds: %v", err)
 	}
-	if f := fails.Load(); f > 0 {
-		t.Fatalf("%d of %d writes failed during rebuilds; first: %v", f, wrote.Load(), firstFail.Load())
+	if err := writes.Err(); err != nil {
+		t.Fatalf("writes during rebuilds: %v", err)
 	}
-	t.Logf("%d rebuilds under %d writes and %d reads: every checksum equal, no failed read", loops, wrote.Load(), reads.Load())
+	t.Logf("%d rebuilds under %d writes and %d reads: every checksum equal, no failed read", loops, writes.Calls(), reads.Calls())
 }
 
 // TestTwoCopiesRebuildOnceAndBothSwitch runs two copies of the service on
