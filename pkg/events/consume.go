@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -36,6 +38,24 @@ type Consumer struct {
 	MaxDeliver int
 	BackOff    []time.Duration
 	AckWait    time.Duration
+	// Pipeline is how many batches may be in the handler at once (default
+	// 1). With more, the next batch is handed over as soon as the handler
+	// of the one before calls Release (or returns), in its own goroutine:
+	// a handler that only has to start its work in order (enqueue a
+	// Meilisearch task) lets the next batch start while it waits.
+	Pipeline int
+}
+
+type releaseKey struct{}
+
+// Release tells the consume loop that the batch handled with ctx has done
+// what must happen in batch order, so that the next batch may be handed
+// over (Consumer.Pipeline). Calling it more than once, or with a context
+// not from a pipelined consumer, does nothing.
+func Release(ctx context.Context) {
+	if f, ok := ctx.Value(releaseKey{}).(func()); ok {
+		f()
+	}
 }
 
 // BatchHandler handles a batch and returns one error per message (nil: done).
@@ -106,6 +126,10 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	defer it.Stop()
+	pipe := newPipeline(c.Pipeline, func(ctx context.Context, batch []jetstream.Msg) {
+		settleAll(ctx, js, c, log, batch, h(ctx, batch))
+	})
+	defer pipe.wait()
 	batch := make([]jetstream.Msg, 0, c.MaxBatch)
 	silent := 0 // heartbeats missed in a row while the consumer exists
 	for {
@@ -142,16 +166,65 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 			}
 			batch = append(batch, m)
 		}
-		results := h(ctx, batch)
-		for i, m := range batch {
-			var herr error
-			if i < len(results) {
-				herr = results[i]
-			}
-			settle(ctx, js, c, log, m, herr)
+		if c.Pipeline <= 1 {
+			settleAll(ctx, js, c, log, batch, h(ctx, batch))
+			continue
+		}
+		if err := pipe.hand(ctx, slices.Clone(batch)); err != nil {
+			return nil
 		}
 	}
 }
+
+// settleAll settles each message of a batch with its handler's result.
+func settleAll(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Logger, batch []jetstream.Msg, results []error) {
+	for i, m := range batch {
+		var herr error
+		if i < len(results) {
+			herr = results[i]
+		}
+		settle(ctx, js, c, log, m, herr)
+	}
+}
+
+// pipeline runs up to Consumer.Pipeline batches in the handler at once,
+// each handed over once the one before released it (Release) or finished.
+type pipeline struct {
+	slots  chan struct{}
+	wg     sync.WaitGroup
+	handle func(ctx context.Context, batch []jetstream.Msg)
+}
+
+func newPipeline(n int, handle func(ctx context.Context, batch []jetstream.Msg)) *pipeline {
+	return &pipeline{slots: make(chan struct{}, max(n, 1)), handle: handle}
+}
+
+// hand starts batch in its own goroutine and returns once its handler
+// released it; an error only when ctx ended first.
+func (p *pipeline) hand(ctx context.Context, batch []jetstream.Msg) error {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	released := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(released) }) }
+	p.wg.Go(func() {
+		defer func() { <-p.slots }()
+		defer release()
+		p.handle(context.WithValue(ctx, releaseKey{}, release), batch)
+	})
+	select {
+	case <-released:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// wait waits for every batch in the handler.
+func (p *pipeline) wait() { p.wg.Wait() }
 
 // heardNothing decides what a pull that heard nothing for two heartbeat
 // periods means. It keeps the pull (the iterator asks the server again on

@@ -1,0 +1,75 @@
+package events_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+)
+
+// A pipelined consumer hands the next batch over once the handler of the
+// one before released it, while that one still waits; without Pipeline the
+// batches take turns. Every event is acknowledged either way.
+func TestPipelinedConsumerOverlapsBatches(t *testing.T) {
+	for _, pipeline := range []int{1, 3} {
+		t.Run(fmt.Sprint("pipeline ", pipeline), func(t *testing.T) {
+			js := startJS(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			for i := range 30 {
+				if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: fmt.Sprint("e", i), Payload: i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var mu sync.Mutex
+			in, most, handled := 0, 0, 0
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = events.Run(ctx, js, events.Consumer{Stream: events.StreamJobs, Durable: "piped", Filters: []string{events.JobsPosted},
+					MaxBatch: 5, Linger: 5 * time.Millisecond, Pipeline: pipeline}, zerolog.Nop(),
+					func(ctx context.Context, msgs []jetstream.Msg) []error {
+						mu.Lock()
+						in++
+						most = max(most, in)
+						mu.Unlock()
+						events.Release(ctx) // the in-order part is done; now wait
+						time.Sleep(150 * time.Millisecond)
+						mu.Lock()
+						in--
+						handled += len(msgs)
+						mu.Unlock()
+						return make([]error, len(msgs))
+					})
+			}()
+			defer func() { cancel(); <-done }()
+			testenv.Eventually(t, 20*time.Second, func() error {
+				sts, err := events.ConsumerStatuses(ctx, js, time.Now(), time.Minute)
+				if err != nil {
+					return err
+				}
+				for _, s := range sts {
+					if s.Name == "piped" && s.Pending+uint64(s.AckPending) == 0 {
+						return nil
+					}
+				}
+				return fmt.Errorf("not all acknowledged yet")
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if handled < 30 {
+				t.Fatalf("handled %d events, want 30", handled)
+			}
+			if pipeline == 1 && most != 1 || pipeline > 1 && most < 2 || most > pipeline {
+				t.Fatalf("pipeline %d: at most %d batches in the handler at once", pipeline, most)
+			}
+		})
+	}
+}
