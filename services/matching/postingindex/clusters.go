@@ -126,7 +126,15 @@ func settle(cluster string, ms []Member) []map[string]any {
 }
 
 // settleClusters brings the given clusters to one shown posting each.
+//
+// Settling reads the clusters' members and writes what changes; with
+// batches in the indexer at once (Pipeline) two settlings could read
+// before either wrote, and the one written last could be the older view.
+// They take turns, each reading after the last one's write succeeded, so
+// each sees every upsert that completed before it.
 func (x *Index) settleClusters(ctx context.Context, clusters []string) error {
+	x.settling.Lock()
+	defer x.settling.Unlock()
 	slices.Sort(clusters)
 	clusters = slices.Compact(clusters)
 	for len(clusters) > 0 {

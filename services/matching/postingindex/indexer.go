@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -32,6 +33,8 @@ type Index struct {
 	vocab   *Vocabulary
 	version indexVersion
 	moved   func() // called by Sync when the index's version moved
+	// settling makes settleClusters take turns (clusters.go).
+	settling sync.Mutex
 }
 
 // New is the postings index uid on the given clients; moved (when not nil)
@@ -77,8 +80,19 @@ func (x *Index) Run(ctx context.Context) error {
 		Filters:  []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
 		MaxBatch: Batch,
 		Linger:   Linger,
+		Pipeline: Pipeline,
 	}, x.log, x.indexBatch)
 }
+
+// Pipeline is how many batches the indexer has in Meilisearch at once.
+// A batch is handed over once the one before has enqueued its tasks
+// (events.Release), so Meilisearch's tasks stay in stream order, and
+// Meilisearch, which indexes consecutive document tasks of an index as one
+// batch, takes what arrived while it worked in one pass instead of one
+// task after another (issue 14: 2,000 postings were 11 tasks one at a
+// time, 16 s of Meilisearch's work against 3.6 s for the same documents
+// in two tasks enqueued together).
+const Pipeline = 3
 
 // Indexer batching: Meilisearch's cost per task is high, and the indexer
 // waits for a task before it takes the next batch, so a bulk load goes in
@@ -118,9 +132,15 @@ func (x *Index) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error {
 		docs = append(docs, doc)
 		upsertIdx = append(upsertIdx, i)
 	}
+	// The next batch may enqueue its tasks once this one's are enqueued:
+	// after the upsert, or after the deletes when there are any.
+	release := func() { events.Release(ctx) }
+	if len(deletes) > 0 {
+		release = func() {}
+	}
 	var clusters []string
 	if len(docs) > 0 {
-		for k, err := range x.Upsert(ctx, docs) {
+		for k, err := range x.upsertAll(ctx, docs, release) {
 			errs[upsertIdx[k]] = err
 			if err == nil {
 				clusters = append(clusters, docs[k][FieldCluster].(string))
@@ -132,7 +152,9 @@ func (x *Index) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error {
 		if err == nil {
 			clusters = append(clusters, closed...)
 			var info *meilisearch.TaskInfo
-			if info, err = x.mc.Index(x.uid).DeleteDocuments(ctx, deletes, nil); err == nil {
+			info, err = x.mc.Index(x.uid).DeleteDocuments(ctx, deletes, nil)
+			events.Release(ctx)
+			if err == nil {
 				err = meili.Wait(ctx, x.mc, info)
 			}
 		}
@@ -140,6 +162,7 @@ func (x *Index) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error {
 			errs[i] = wrap("remove closed postings", err)
 		}
 	}
+	events.Release(ctx) // nothing to enqueue, or a read failed before the deletes
 	if err := x.settleClusters(ctx, clusters); err != nil {
 		for i := range errs {
 			if !errors.Is(errs[i], events.ErrPoison) {
@@ -157,8 +180,17 @@ func (x *Index) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error {
 // reason, and every other document is indexed. Any other failure (Meilisearch
 // down, an internal error) fails the whole batch, to be retried.
 func (x *Index) Upsert(ctx context.Context, docs []map[string]any) []error {
+	return x.upsertAll(ctx, docs, func() {})
+}
+
+// upsertAll is Upsert calling enqueued once the first task is enqueued (or
+// could not be). The halves of a refused batch are enqueued after it, and
+// so possibly after a later batch's task: a refused document is rare, and
+// the halves hold the same postings' latest events unless the next batch
+// updated one of them too.
+func (x *Index) upsertAll(ctx context.Context, docs []map[string]any, enqueued func()) []error {
 	errs := make([]error, len(docs))
-	err := x.upsert(ctx, docs)
+	err := x.upsert(ctx, docs, enqueued)
 	var refused *refusedError
 	switch {
 	case err == nil:
@@ -182,9 +214,10 @@ type refusedError struct{ msg string }
 
 func (e *refusedError) Error() string { return "meilisearch refused the documents: " + e.msg }
 
-func (x *Index) upsert(ctx context.Context, docs []map[string]any) error {
+func (x *Index) upsert(ctx context.Context, docs []map[string]any, enqueued func()) error {
 	pk := "id"
 	info, err := x.mc.Index(x.uid).UpdateDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	enqueued()
 	if err != nil {
 		return err
 	}
