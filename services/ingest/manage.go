@@ -240,7 +240,25 @@ func (s *Service) publishAndRemember(ctx context.Context, org string, a accepted
 // (as for a seeker's PATCH, a merge patch without it applies to the
 // current version: it only touches the fields it names); the merged
 // posting is validated as a new one and published as jobs.updated.
+//
+// The record is written only if the posting is still at the version the
+// patch was merged onto (rememberIf); otherwise the patch is merged again
+// onto the new version and published again, as a seeker's PATCH is
+// retried on a concurrent write. The last jobs.updated then carries every
+// patch.
 func (s *Service) patch(ctx context.Context, req ingestapi.PatchRequest) (ingestapi.PostingSummary, error) {
+	for range maxPatchAttempts {
+		sum, err := s.patchOnce(ctx, req)
+		if !errors.Is(err, errVersionChanged) {
+			return sum, err
+		}
+	}
+	return ingestapi.PostingSummary{}, apierr.New(apierr.Conflict, "posting %s is being changed by many requests at once; try again", req.ID)
+}
+
+// patchOnce merges the patch onto the posting's current version and
+// publishes it; errVersionChanged when the posting changed meanwhile.
+func (s *Service) patchOnce(ctx context.Context, req ingestapi.PatchRequest) (ingestapi.PostingSummary, error) {
 	r, err := s.owned(ctx, req.Caller, req.ID)
 	if err != nil {
 		return ingestapi.PostingSummary{}, err
@@ -275,8 +293,15 @@ func (s *Service) patch(ctx context.Context, req ingestapi.PatchRequest) (ingest
 		known: known{firstSeen: strconv.FormatInt(r.firstSeen.Unix(), 10)}}
 	ev := ingestapi.Updated.New("", ingestapi.JobEvent{Posting: n.p, EmployerID: r.org, ClusterID: r.cluster})
 	ev.ID = "patch:" + n.p.ID + ":" + n.p.Fingerprint + ":" + strconv.FormatInt(seq, 10)
-	if err := s.publishAndRemember(ctx, r.org, a, ev); err != nil {
-		return ingestapi.PostingSummary{}, err
+	ev.Source, ev.Time, ev.RequestID = Name, s.now(), obs.RequestID(ctx)
+	if _, err := events.Publish(ctx, s.js, ev); err != nil {
+		return ingestapi.PostingSummary{}, apierr.Wrap(err, apierr.Unavailable, "could not record the posting; try again")
+	}
+	if err := s.store.rememberIf(ctx, r.org, a, r.fingerprint, s.now()); err != nil {
+		if errors.Is(err, errVersionChanged) {
+			return ingestapi.PostingSummary{}, err
+		}
+		return ingestapi.PostingSummary{}, apierr.Wrap(err, apierr.Unavailable, "the posting's event is stored but its record is not; try again")
 	}
 	sum, err := s.summary(ctx, r.id)
 	sum.Warnings = n.warnings

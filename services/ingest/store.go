@@ -104,6 +104,15 @@ type accepted struct {
 // again unchanged, in one transaction.
 func (d *store) rememberAll(ctx context.Context, org string, as []accepted, now time.Time) error {
 	pipe := d.rdb.TxPipeline()
+	if err := queueRemember(ctx, pipe, org, as, now); err != nil {
+		return err
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// queueRemember queues rememberAll's writes on pipe (a transaction).
+func queueRemember(ctx context.Context, pipe redis.Pipeliner, org string, as []accepted, now time.Time) error {
 	listed := map[string]bool{}
 	for _, a := range as {
 		p := a.p
@@ -140,8 +149,7 @@ func (d *store) rememberAll(ctx context.Context, org string, as []accepted, now 
 			pipe.ZRem(ctx, expiresKey, p.ID)
 		}
 	}
-	_, err := pipe.Exec(ctx)
-	return err
+	return nil
 }
 
 // record is a posting as the owning organisation manages it.
