@@ -2,7 +2,6 @@ package credentials_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/projection"
+	"github.com/clerkpath/clerkpath/pkg/projection/projectiontest"
 	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 	"github.com/clerkpath/clerkpath/services/credentials"
@@ -26,13 +26,7 @@ var fastGenerations = projection.Options{Poll: 50 * time.Millisecond, Grace: 300
 
 func rebuildRecords(t *testing.T, nc *nats.Conn) projection.Status {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	st, err := projection.RequestRebuild(ctx, nc, credentialsapi.Rebuild.Subject, credentialsapi.RebuildStatus.Subject, 20*time.Millisecond, nil)
-	if err != nil {
-		t.Fatalf("rebuild: %v", err)
-	}
-	return st
+	return projectiontest.Rebuild(t, nc, credentialsapi.Rebuild.Subject, credentialsapi.RebuildStatus.Subject)
 }
 
 // rebuildLoops: 5 in `make test`; CLERKPATH_REBUILD_LOOPS=20 in `make test-faults`.
@@ -227,26 +221,10 @@ func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 		call[credentialsapi.SeekerRecords](t, h, credentialsapi.Earn.Subject, credentialsapi.EarnRequest{SeekerID: id, Credential: profile.CredentialRecord{Code: "CCS", EarnedOn: "2022-02-02"}})
 	}
 	first, _ := h.settledChecksum(t)
-	var wg sync.WaitGroup
-	var sts [2]projection.Status
-	var errs [2]error
-	for i, nc := range []*nats.Conn{h.p.NC, nc2} {
-		wg.Go(func() {
-			// Not rebuildRecords: t.Fatal belongs to the test's goroutine.
-			rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-			defer cancel()
-			sts[i], errs[i] = projection.RequestRebuild(rctx, nc, credentialsapi.Rebuild.Subject, credentialsapi.RebuildStatus.Subject, 20*time.Millisecond, nil)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs[:]...); err != nil {
-		t.Fatalf("rebuild: %v", err)
-	}
-	if sts[0].Generation != sts[1].Generation {
-		t.Fatalf("two builds at once: generations %d and %d", sts[0].Generation, sts[1].Generation)
-	}
-	if got, gen := h.settledChecksum(t); got != first || gen != sts[0].Generation {
-		t.Fatalf("after the rebuild: generation %d (want %d), checksum equal to before: %v", gen, sts[0].Generation, got == first)
+	// Two rebuild requests at once, one through each connection: one build.
+	built := projectiontest.RebuildFromEach(t, []*nats.Conn{h.p.NC, nc2}, credentialsapi.Rebuild.Subject, credentialsapi.RebuildStatus.Subject).Generation
+	if got, gen := h.settledChecksum(t); got != first || gen != built {
+		t.Fatalf("after the rebuild: generation %d (want %d), checksum equal to before: %v", gen, built, got == first)
 	}
 	// Both copies answer from the new generation, reading their own writes.
 	for k, nc := range []*nats.Conn{h.p.NC, nc2, h.p.NC, nc2} {
@@ -257,20 +235,6 @@ func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 			t.Fatalf("write after the swap through copy %d: %+v %v", k%2, got, err)
 		}
 	}
-	for stream, base := range map[string]string{events.StreamCredentials: credentials.ProjectionDurable, events.StreamProfiles: credentials.DeletionsDurable} {
-		st, err := h.p.JS.Stream(ctx, stream)
-		if err != nil {
-			t.Fatal(err)
-		}
-		testenv.Eventually(t, 5*time.Second, func() error {
-			var names []string
-			for n := range st.ConsumerNames(ctx).Name() {
-				names = append(names, n)
-			}
-			if len(names) != 1 || names[0] != fmt.Sprintf("%s-g%d", base, sts[0].Generation) {
-				return fmt.Errorf("consumers of %s: %v, want only generation %d's", stream, names, sts[0].Generation)
-			}
-			return nil
-		})
-	}
+	projectiontest.OnlyConsumer(t, h.p.JS, events.StreamCredentials, credentials.ProjectionDurable, built)
+	projectiontest.OnlyConsumer(t, h.p.JS, events.StreamProfiles, credentials.DeletionsDurable, built)
 }

@@ -2,7 +2,6 @@ package profiles_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/platform"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/projection"
+	"github.com/clerkpath/clerkpath/pkg/projection/projectiontest"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 	"github.com/clerkpath/clerkpath/services/profiles"
 )
@@ -25,13 +25,7 @@ var fastGenerations = profiles.Options{Projection: projection.Options{Poll: 50 *
 
 func rebuildProfiles(t *testing.T, nc *nats.Conn) projection.Status {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	st, err := projection.RequestRebuild(ctx, nc, profilesapi.Rebuild.Subject, profilesapi.RebuildStatus.Subject, 20*time.Millisecond, nil)
-	if err != nil {
-		t.Fatalf("rebuild: %v", err)
-	}
-	return st
+	return projectiontest.Rebuild(t, nc, profilesapi.Rebuild.Subject, profilesapi.RebuildStatus.Subject)
 }
 
 // rebuildLoops is how many rebuilds under writes TestRebuildLoopUnderWrites
@@ -154,25 +148,7 @@ func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two rebuild requests at once, one through each connection: one build.
-	var wg sync.WaitGroup
-	var sts [2]projection.Status
-	var errs [2]error
-	for i, p := range []*platform.Platform{a, b} {
-		wg.Go(func() {
-			// Not rebuildProfiles: t.Fatal belongs to the test's goroutine.
-			rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-			defer cancel()
-			sts[i], errs[i] = projection.RequestRebuild(rctx, p.NC, profilesapi.Rebuild.Subject, profilesapi.RebuildStatus.Subject, 20*time.Millisecond, nil)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs[:]...); err != nil {
-		t.Fatalf("rebuild: %v", err)
-	}
-	if sts[0].Generation != sts[1].Generation {
-		t.Fatalf("two builds at once: generations %d and %d", sts[0].Generation, sts[1].Generation)
-	}
-	gen := sts[0].Generation
+	gen := projectiontest.RebuildFromEach(t, []*nats.Conn{a.NC, b.NC}, profilesapi.Rebuild.Subject, profilesapi.RebuildStatus.Subject).Generation
 	got, _, _, err := projection.Checksum(ctx, a.Redis, profiles.ProjectionName, gen)
 	if err != nil {
 		t.Fatal(err)
@@ -187,20 +163,7 @@ func TestTwoCopiesRebuildOnceAndBothSwitch(t *testing.T) {
 		do(t, p.NC, profilesapi.SeekerPut, profilesapi.PutSeekerRequest{Seeker: profile.Seeker{ID: id}})
 		do(t, p.NC, profilesapi.SeekerGet, profilesapi.SeekerRef{ID: id})
 	}
-	st, err := a.JS.Stream(ctx, "PROFILES")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, 5*time.Second, func() error {
-		var names []string
-		for n := range st.ConsumerNames(ctx).Name() {
-			names = append(names, n)
-		}
-		if len(names) != 1 || names[0] != fmt.Sprintf("%s-g%d", profiles.ProjectionDurable, gen) {
-			return fmt.Errorf("consumers %v, want only generation %d's", names, gen)
-		}
-		return nil
-	})
+	projectiontest.OnlyConsumer(t, a.JS, "PROFILES", profiles.ProjectionDurable, gen)
 }
 
 // dump is generation gen's keys (without the prefix) and values, for
