@@ -11,12 +11,24 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/obs"
 )
 
-// runLifecycle closes postings whose validThrough passed and marks stale
-// those not received again for the stale period, every interval.
+// runLifecycle first backfills the organisations' open sets (once per
+// deployment, backfill.go), then closes postings whose validThrough passed
+// and marks stale those not received again for the stale period, every
+// interval.
 func (s *Service) runLifecycle(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	backfilled := false
 	for {
+		if !backfilled {
+			n, err := s.backfillOpenSets(ctx)
+			backfilled = err == nil
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn().Err(err).Msg("backfill of the organisations' open postings; will retry")
+			} else if n > 0 {
+				s.log.Info().Int("postings", n).Msg("organisations' open postings backfilled")
+			}
+		}
 		if err := s.Sweep(ctx, s.now()); err != nil && ctx.Err() == nil {
 			s.log.Warn().Err(err).Msg("posting lifecycle sweep")
 		}

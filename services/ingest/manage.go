@@ -178,6 +178,9 @@ func (s *Service) reopen(ctx context.Context, req ingestapi.ReopenRequest) (inge
 	case r.reason != ingestapi.ReasonWithdrawn && r.reason != ingestapi.ReasonOnHold:
 		return ingestapi.PostingSummary{}, apierr.New(apierr.Conflict, "posting %s closed as %s; submit it again to reopen it", r.id, r.reason)
 	}
+	if len(r.raw) == 0 {
+		return ingestapi.PostingSummary{}, errNoFieldsKept(r.id)
+	}
 	n, err := s.revalidate(r, r.raw)
 	if err != nil {
 		return ingestapi.PostingSummary{}, err
@@ -269,6 +272,9 @@ func (s *Service) patchOnce(ctx context.Context, req ingestapi.PatchRequest) (in
 	case req.IfMatch != "" && req.IfMatch != "*" && req.IfMatch != r.fingerprint:
 		return ingestapi.PostingSummary{}, apierr.New(apierr.PreconditionFail, "posting %s changed since version %s (now %s); read it again and patch that", r.id, req.IfMatch, r.fingerprint)
 	}
+	if len(r.raw) == 0 {
+		return ingestapi.PostingSummary{}, errNoFieldsKept(r.id)
+	}
 	merged, err := MergePatch(r.raw, req.Patch)
 	if err != nil {
 		return ingestapi.PostingSummary{}, err
@@ -306,6 +312,12 @@ func (s *Service) patchOnce(ctx context.Context, req ingestapi.PatchRequest) (in
 	sum, err := s.summary(ctx, r.id)
 	sum.Warnings = n.warnings
 	return sum, err
+}
+
+// errNoFieldsKept refuses to change a posting accepted before ingest kept
+// the submitted fields (backfill.go): there is nothing to merge onto.
+func errNoFieldsKept(id string) error {
+	return apierr.New(apierr.Conflict, "posting %s was accepted before its submitted fields were kept; submit it again to change it", id)
 }
 
 // checkPatchedFields refuses a patch that changes what names the posting,
