@@ -366,9 +366,13 @@ func TestFaultClusterSeekers(t *testing.T) {
 		}
 		read += uint64(got)
 	}
+	keys, err := openKeyring(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var duplicated, retriedTwice int
 	for i := range seekers {
-		n := perSeeker[clusterSeeker(i)]
+		n := perSeeker[keys.Pseudonym(clusterSeeker(i))] // subjects name pseudonyms
 		if acked[i] && n == 0 {
 			lost.Add(1)
 			note(fmt.Sprintf("%s acknowledged but has no event", clusterSeeker(i)))

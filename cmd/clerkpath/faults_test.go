@@ -530,7 +530,8 @@ func indexedTitles(ctx context.Context, mc meilisearch.ServiceManager, index str
 	}
 }
 
-// seekerEvents counts the events on each seeker's subject in PROFILES.
+// seekerEvents counts the events on each seeker's subject in PROFILES, by
+// the subject's token: the seeker's pseudonym.
 func seekerEvents(ctx context.Context, js jetstream.JetStream) (map[string]int, error) {
 	st, err := js.Stream(ctx, events.StreamProfiles)
 	if err != nil {
@@ -788,8 +789,12 @@ func TestFaultCrash(t *testing.T) {
 			t.Logf("posting %s: %d jobs.posted events", id, n)
 		}
 	}
-	for id, n := range perSeeker {
-		if n > profileSent[id] {
+	keys, err := openKeyring(ctx, js)
+	if err != nil {
+		t.Fatalf("keyring: %v", err)
+	}
+	for id, sent := range profileSent {
+		if perSeeker[keys.Pseudonym(id)] > sent {
 			dupProfiles++
 		}
 	}

@@ -76,7 +76,7 @@ func (s *stack) found(t *testing.T, seeker string) []string {
 			continue
 		}
 		var sealed shred.Sealed
-		if json.Unmarshal(m.Data, &sealed) != nil || sealed.Subject != seeker {
+		if json.Unmarshal(m.Data, &sealed) != nil || sealed.Subject != keys.Pseudonym(seeker) {
 			continue
 		}
 		var f struct {

@@ -41,7 +41,8 @@ const (
 	JobsRejected = "jobs.rejected"
 	JobsStale    = "jobs.stale"
 
-	// SeekerSubjectPrefix + seeker id: the seeker's profile events
+	// SeekerSubjectPrefix + the seeker's pseudonym (pkg/shred; the id in
+	// events written before pseudonyms): the seeker's profile events
 	// (types ProfileSeekerUpdated, ProfileSeekerDeleted).
 	SeekerSubjectPrefix = "profiles.seeker."
 
@@ -68,7 +69,8 @@ const (
 	TypeEmployerUpdated         = "profiles.employer.updated"
 )
 
-// AuditSeekerPrefix + seeker id: reads of the seeker's data by someone else.
+// AuditSeekerPrefix + the seeker's pseudonym (the id in records written
+// before pseudonyms): reads of the seeker's data by someone else.
 const AuditSeekerPrefix = "audit.seeker."
 
 // TypeAuditSeekerRead is the type of an access record.

@@ -80,9 +80,13 @@ type Relations struct {
 }
 
 // Change is the body of an event about a seeker, sealed with the seeker's
-// key in the PROFILES stream (the event type says which field is set). The
-// deletion event is the only one in the clear, and it carries only the id.
+// key in the PROFILES stream (the event type says which field is set).
+// SeekerID is the seeker's id: the event's subject and Sealed name only
+// their pseudonym (events before pseudonyms existed have no SeekerID and
+// name the id in their subject). The deletion event is the only one in the
+// clear, and it carries only the pseudonym.
 type Change struct {
+	SeekerID  string   `json:"seeker_id,omitempty"`
 	Seeker    *Seeker  `json:"seeker,omitempty"`
 	Contact   *Contact `json:"contact,omitempty"`
 	Employer  string   `json:"employer,omitempty"`  // consent granted or revoked to this organisation

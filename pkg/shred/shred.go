@@ -45,6 +45,7 @@ var ErrUnreadable = errors.New("sealed data cannot be read")
 type Keyring struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
+	secret []byte // the pseudonym secret (see Pseudonym)
 }
 
 // Open returns the keyring, creating its stream when missing.
@@ -118,7 +119,11 @@ func open(ctx context.Context, js jetstream.JetStream, replicas int) (*Keyring, 
 	if err != nil {
 		return nil, fmt.Errorf("open keyring: %w", err)
 	}
-	return &Keyring{js: js, stream: st}, nil
+	k := &Keyring{js: js, stream: st}
+	if k.secret, err = k.pseudonymSecret(ctx); err != nil {
+		return nil, fmt.Errorf("open keyring: %w", err)
+	}
+	return k, nil
 }
 
 // SetReplicas changes the keyring stream's replica count to n.
@@ -142,13 +147,16 @@ func SetReplicas(ctx context.Context, js jetstream.JetStream, n int) error {
 }
 
 // Sealed is an encrypted payload: AES-256-GCM, the nonce prepended.
+// Subject is the data subject's pseudonym (Pseudonym), also the AEAD's
+// associated data. A Sealed written before pseudonyms existed (a legacy
+// one) names the subject's id instead; it opens with the key on keys.<id>.
 type Sealed struct {
 	Subject string `json:"subject"`
 	Data    []byte `json:"sealed"`
 }
 
-// key returns the subject's key and the sequence of its message, creating
-// the key when create is set.
+// key returns the key on keys.<subject> (subject a pseudonym, or a legacy
+// id) and the sequence of its message, creating the key when create is set.
 func (k *Keyring) key(ctx context.Context, subject string, create bool) ([]byte, uint64, error) {
 	m, err := k.stream.GetLastMsgForSubject(ctx, keySubjectPrefix+subject)
 	switch {
@@ -179,13 +187,16 @@ func (k *Keyring) key(ctx context.Context, subject string, create bool) ([]byte,
 	return key, ack.Sequence, nil
 }
 
-// Seal encrypts v (as JSON) for subject. Sealing for a deleted subject fails
-// with ErrShredded: a deleted seeker cannot be written again under that id.
-func (k *Keyring) Seal(ctx context.Context, subject string, v any) (Sealed, error) {
+// Seal encrypts v (as JSON) for the subject id, with the key on
+// keys.<pseudonym>; the Sealed names the pseudonym. Sealing for a deleted
+// subject fails with ErrShredded: a deleted seeker cannot be written again
+// under that id.
+func (k *Keyring) Seal(ctx context.Context, id string, v any) (Sealed, error) {
 	plain, err := json.Marshal(v)
 	if err != nil {
 		return Sealed{}, fmt.Errorf("seal: %w", err)
 	}
+	subject := k.Pseudonym(id)
 	key, _, err := k.key(ctx, subject, true)
 	if err != nil {
 		return Sealed{}, err
@@ -203,9 +214,16 @@ func (k *Keyring) Seal(ctx context.Context, subject string, v any) (Sealed, erro
 	return Sealed{Subject: subject, Data: gcm.Seal(nonce, nonce, plain, []byte(subject))}, nil
 }
 
-// Open decrypts s into v. It returns ErrShredded after Shred.
+// Open decrypts s into v. It returns ErrShredded after Shred, also for a
+// legacy Sealed (whose keys.<id> Shred erased: the pseudonym's tombstone
+// says it was shredded).
 func (k *Keyring) Open(ctx context.Context, s Sealed, v any) error {
 	key, _, err := k.key(ctx, s.Subject, false)
+	if errors.Is(err, ErrNoKey) && !IsPseudonym(s.Subject) {
+		if _, _, perr := k.key(ctx, k.Pseudonym(s.Subject), false); errors.Is(perr, ErrShredded) {
+			err = perr
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -230,12 +248,24 @@ func (k *Keyring) Open(ctx context.Context, s Sealed, v any) error {
 // a new key (which would make old and new data look alike).
 var tombstone = []byte("shredded")
 
-// Shred destroys the subject's key: a tombstone becomes the subject's last
-// message, so the id can never get a new key, and the key's message is
-// securely erased (overwritten on disk, not only marked deleted).
-// Concurrent and repeated calls are safe.
-func (k *Keyring) Shred(ctx context.Context, subject string) error {
-	subj := keySubjectPrefix + subject
+// Shred destroys the keys of the subject id (or of a pseudonym): a
+// tombstone becomes the last message on keys.<pseudonym>, so the id can
+// never get a new key, and the key's message is securely erased
+// (overwritten on disk, not only marked deleted). A legacy key on
+// keys.<id> is erased with its tombstone, if any: nothing is left on a
+// subject naming the id. Concurrent and repeated calls are safe.
+func (k *Keyring) Shred(ctx context.Context, id string) error {
+	if err := k.shred(ctx, keySubjectPrefix+k.Pseudonym(id)); err != nil {
+		return err
+	}
+	if IsPseudonym(id) {
+		return nil
+	}
+	return k.eraseLegacy(ctx, keySubjectPrefix+id)
+}
+
+// shred tombstones the key subject subj and erases its key.
+func (k *Keyring) shred(ctx context.Context, subj string) error {
 	for {
 		var expect uint64
 		m, err := k.stream.GetLastMsgForSubject(ctx, subj)
@@ -280,6 +310,39 @@ func (k *Keyring) erase(ctx context.Context, subj string) error {
 		return fmt.Errorf("shred: erase key: %w", err)
 	}
 	return nil
+}
+
+// eraseLegacy securely erases every message on a legacy key subject (the
+// key and the tombstone an earlier version left).
+func (k *Keyring) eraseLegacy(ctx context.Context, subj string) error {
+	if _, err := EraseSubject(ctx, k.stream, subj, 0); err != nil {
+		return fmt.Errorf("shred: erase legacy key: %w", err)
+	}
+	return nil
+}
+
+// EraseSubject securely erases (overwrites on disk) the messages stream
+// holds on subj, those before stream sequence before (all when before is
+// 0), and returns how many it erased. A message erased meanwhile by someone
+// else is skipped.
+func EraseSubject(ctx context.Context, stream jetstream.Stream, subj string, before uint64) (int, error) {
+	var n int
+	for seq := uint64(1); ; {
+		m, err := stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
+		if errors.Is(err, jetstream.ErrMsgNotFound) || err == nil && before != 0 && m.Sequence >= before {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("find a message on %s: %w", subj, err)
+		}
+		if err := stream.SecureDeleteMsg(ctx, m.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			if _, gerr := stream.GetMsg(ctx, m.Sequence); !errors.Is(gerr, jetstream.ErrMsgNotFound) {
+				return n, fmt.Errorf("erase message %d on %s: %w", m.Sequence, subj, err)
+			}
+		}
+		n++
+		seq = m.Sequence + 1
+	}
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {

@@ -43,7 +43,7 @@ func TestSealOpenShred(t *testing.T) {
 	if _, err := k.Seal(ctx, "s2", contact{"b@example.org"}); err != nil {
 		t.Fatal(err)
 	}
-	moved := shred.Sealed{Subject: "s2", Data: s.Data}
+	moved := shred.Sealed{Subject: k.Pseudonym("s2"), Data: s.Data}
 	if err := k.Open(ctx, moved, &got); err == nil {
 		t.Fatal("opened a payload sealed for another subject")
 	}
@@ -58,13 +58,14 @@ func TestSealOpenShred(t *testing.T) {
 	}
 	// The key's bytes are gone from the stream, not only hidden.
 	str, _ := js.Stream(ctx, shred.Stream)
-	m, err := str.GetLastMsgForSubject(ctx, "keys.s1")
+	subj := "keys." + k.Pseudonym("s1")
+	m, err := str.GetLastMsgForSubject(ctx, subj)
 	if err != nil || len(m.Data) == 32 {
 		t.Fatalf("after shred the key subject holds %d bytes (%v)", len(m.Data), err)
 	}
-	info, _ := str.Info(ctx, jetstream.WithSubjectFilter("keys.s1"))
-	if info.State.Subjects["keys.s1"] != 1 {
-		t.Fatalf("keys.s1 holds %d messages, want only the tombstone", info.State.Subjects["keys.s1"])
+	info, _ := str.Info(ctx, jetstream.WithSubjectFilter(subj))
+	if info.State.Subjects[subj] != 1 {
+		t.Fatalf("%s holds %d messages, want only the tombstone", subj, info.State.Subjects[subj])
 	}
 }
 
@@ -89,9 +90,10 @@ func TestConcurrentShredsEraseTheKey(t *testing.T) {
 		t.Fatalf("open after shred: %v", err)
 	}
 	str, _ := js.Stream(ctx, shred.Stream)
-	info, _ := str.Info(ctx, jetstream.WithSubjectFilter("keys.s3"))
+	subj := "keys." + k.Pseudonym("s3")
+	info, _ := str.Info(ctx, jetstream.WithSubjectFilter(subj))
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		if m, err := str.GetMsg(ctx, seq); err == nil && m.Subject == "keys.s3" && len(m.Data) == 32 {
+		if m, err := str.GetMsg(ctx, seq); err == nil && m.Subject == subj && len(m.Data) == 32 {
 			t.Fatalf("key still stored at sequence %d", seq)
 		}
 	}
@@ -179,14 +181,18 @@ func TestNoKeyIsNotShredded(t *testing.T) {
 	ctx := context.Background()
 	k, _ := keyring(t)
 	var v int
-	err := k.Open(ctx, shred.Sealed{Subject: "never", Data: make([]byte, 64)}, &v)
-	if !errors.Is(err, shred.ErrNoKey) || errors.Is(err, shred.ErrShredded) {
-		t.Fatalf("open without a key = %v, want ErrNoKey and not ErrShredded", err)
+	for _, subject := range []string{k.Pseudonym("never"), "never"} { // and a legacy Sealed
+		err := k.Open(ctx, shred.Sealed{Subject: subject, Data: make([]byte, 64)}, &v)
+		if !errors.Is(err, shred.ErrNoKey) || errors.Is(err, shred.ErrShredded) {
+			t.Fatalf("open %s without a key = %v, want ErrNoKey and not ErrShredded", subject, err)
+		}
 	}
 	if err := k.Shred(ctx, "never"); err != nil {
 		t.Fatal(err)
 	}
-	if err := k.Open(ctx, shred.Sealed{Subject: "never", Data: make([]byte, 64)}, &v); !errors.Is(err, shred.ErrShredded) {
-		t.Fatalf("open after shredding = %v, want ErrShredded", err)
+	for _, subject := range []string{k.Pseudonym("never"), "never"} {
+		if err := k.Open(ctx, shred.Sealed{Subject: subject, Data: make([]byte, 64)}, &v); !errors.Is(err, shred.ErrShredded) {
+			t.Fatalf("open %s after shredding = %v, want ErrShredded", subject, err)
+		}
 	}
 }

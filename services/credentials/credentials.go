@@ -116,7 +116,7 @@ func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, rdb *redis.
 	}
 	s := &Service{nc: nc, js: js, log: log, cat: cat, keys: keys, opts: opts, now: now, catCTDL: catCTDL}
 	s.proj = projection.New(rdb, js, log, s.projectionSpec(), opts.Projection)
-	s.store = &store{rdb: rdb, proj: s.proj}
+	s.store = &store{rdb: rdb, proj: s.proj, pseudonym: keys.Pseudonym}
 	return s, nil
 }
 

@@ -116,16 +116,18 @@ func (h *harness) putSeeker(sk profile.Seeker) {
 }
 
 // deleteSeeker does what the profiles service does on deletion: it
-// publishes profiles.seeker.<id> of type deleted and shreds the key.
+// publishes profiles.seeker.<pseudonym> of type deleted, naming only the
+// pseudonym, and shreds the key.
 func (h *harness) deleteSeeker(id string) {
 	h.t.Helper()
 	h.mu.Lock()
 	delete(h.seekers, id)
 	h.mu.Unlock()
 	ctx := context.Background()
+	p := h.keys.Pseudonym(id)
 	if _, err := events.Publish(ctx, h.p.JS, events.Event{
-		Subject: events.SeekerSubjectPrefix + id, ID: "delete:" + id, Type: events.TypeSeekerDeleted,
-		Source: "profiles", Payload: map[string]string{"id": id},
+		Subject: events.SeekerSubjectPrefix + p, ID: "delete:" + p, Type: events.TypeSeekerDeleted,
+		Source: "profiles", Payload: map[string]string{"id": p},
 	}); err != nil {
 		h.t.Fatal(err)
 	}
@@ -257,17 +259,18 @@ func TestRecordsAreSealedProjectedAndRetriesAreOneEvent(t *testing.T) {
 	if n := countSubject(msgs, events.CredentialsCEULogged); n != 1 {
 		t.Errorf("%d credentials.ceu_logged events, want 1", n)
 	}
-	// Payloads are sealed: the seeker id appears once, as the key's
-	// subject, and neither codes nor dates appear in payload or headers.
+	// Payloads are sealed: the seeker's pseudonym is the key's subject, the
+	// id appears nowhere, and neither codes nor dates appear in payload or
+	// headers.
 	for _, m := range msgs {
 		var sealed map[string]json.RawMessage
 		if err := json.Unmarshal(m.Data, &sealed); err != nil {
 			t.Fatalf("payload is not JSON: %v", err)
 		}
-		if len(sealed) != 2 || string(sealed["subject"]) != `"`+seeker+`"` || sealed["sealed"] == nil {
-			t.Errorf("payload is not a sealed envelope: %s", m.Data)
+		if len(sealed) != 2 || string(sealed["subject"]) != `"`+h.keys.Pseudonym(seeker)+`"` || sealed["sealed"] == nil {
+			t.Errorf("payload is not a sealed envelope for the pseudonym: %s", m.Data)
 		}
-		if n := bytes.Count(m.Data, []byte(seeker)); n != 1 {
+		if n := bytes.Count(m.Data, []byte(seeker)); n != 0 {
 			t.Errorf("seeker id appears %d times in %s", n, m.Data)
 		}
 		for _, secret := range []string{"RHIT", "CCS", "2024-05-01", "2024-04-30", "2023-11-20", "2025-02-03"} {
@@ -365,9 +368,13 @@ func TestDeletingTheSeekerRemovesTheirRecords(t *testing.T) {
 		}
 		return nil
 	})
-	// Only a tombstone is left, and the expiring scan no longer sees them.
-	if h, err := h.p.Redis.HGetAll(ctx, h.key(t, "seeker:gone")).Result(); err != nil || len(h) != 1 || h["deleted"] != "1" {
-		t.Fatalf("projection after deletion: %v %v", h, err)
+	// Only a tombstone under the pseudonym is left, and the expiring scan
+	// no longer sees them.
+	if n, err := h.p.Redis.Exists(ctx, h.key(t, "seeker:gone")).Result(); err != nil || n != 0 {
+		t.Fatalf("records after deletion: %d %v", n, err)
+	}
+	if v, err := h.p.Redis.Get(ctx, h.key(t, "pseudonym:"+h.keys.Pseudonym("gone"))).Result(); err != nil || v != "-" {
+		t.Fatalf("tombstone after deletion: %q %v", v, err)
 	}
 	if ok, _ := h.p.Redis.SIsMember(ctx, h.key(t, "seekers"), "gone").Result(); ok {
 		t.Fatal("deleted seeker still listed for the expiring scan")
@@ -387,7 +394,7 @@ func TestDeletingTheSeekerRemovesTheirRecords(t *testing.T) {
 		if err != nil || len(got.Credentials) != 1 {
 			return fmt.Errorf("stays after replay: %+v %v", got, err)
 		}
-		if d, _ := h.p.Redis.HGet(ctx, h.key(t, "seeker:gone"), "deleted").Result(); d != "1" {
+		if d, _ := h.p.Redis.Get(ctx, h.key(t, "pseudonym:"+h.keys.Pseudonym("gone"))).Result(); d != "-" {
 			return fmt.Errorf("no tombstone yet")
 		}
 		return nil
@@ -448,7 +455,7 @@ func TestExpiringNoticesGoOutOncePerCycleWithinTheWindow(t *testing.T) {
 		t.Fatalf("%d credentials.expiring events, want 1", len(notices))
 	}
 	var sealed shred.Sealed
-	if err := json.Unmarshal(notices[0].Data, &sealed); err != nil || sealed.Subject != "renewer" {
+	if err := json.Unmarshal(notices[0].Data, &sealed); err != nil || sealed.Subject != h.keys.Pseudonym("renewer") {
 		t.Fatalf("notice payload: %s %v", notices[0].Data, err)
 	}
 	var ch profile.CredentialChange

@@ -31,18 +31,24 @@ import (
 //	    credseq:<CODE>           the stream sequence that record came from
 //	    ceu:<event id>           one CEU record (JSON)
 //	    notified:<issuer>:<end>  days left when credentials.expiring went out for that cycle
-//	    deleted                  "1" once the seeker was deleted: nothing applies any more
 //	clerkpath:credential-records:g<N>:seekers   set of seekers holding records (walked by the expiring scan)
+//	clerkpath:credential-records:g<N>:pseudonym:<pseudonym>  the seeker's id, learnt from their
+//	    sealed events; "-" once the seeker was deleted: nothing applies any more
+//	clerkpath:credential-records:g<N>:legacy:<pseudonym>  set of stream sequences of the seeker's
+//	    events sealed before pseudonyms (their Sealed names the id), erased on deletion
 //
 // Every change is idempotent: a credential is replaced only by a record from
 // a later stream sequence (so redeliveries and replays, in any order, end in
 // the same state), CEUs are keyed by their event id, and a deletion leaves a
-// tombstone that a replay of older events cannot get past. Every read
+// tombstone under the pseudonym (never the id) that a replay of older
+// events cannot get past; a rebuild, which cannot read a deleted seeker's
+// events, ends with the same tombstone. Every read
 // resolves the generation first; with none (Redis lost its data) it
 // answers 503 while a rebuild runs, never an empty list.
 type store struct {
-	rdb  *redis.Client
-	proj *projection.Projection
+	rdb       *redis.Client
+	proj      *projection.Projection
+	pseudonym func(id string) string // the keyring's Pseudonym
 }
 
 // ProjectionName names the projection's keys: clerkpath:credential-records:….
@@ -55,18 +61,30 @@ const (
 	DeletionsDurable  = "credentials-seeker-deletions"
 )
 
-func recordsKey(g projection.Gen, id string) string { return g.Key("seeker:" + id) }
-func seekersKey(g projection.Gen) string            { return g.Key("seekers") }
+func recordsKey(g projection.Gen, id string) string  { return g.Key("seeker:" + id) }
+func seekersKey(g projection.Gen) string             { return g.Key("seekers") }
+func pseudonymKey(g projection.Gen, p string) string { return g.Key("pseudonym:" + p) }
+func legacyKey(g projection.Gen, p string) string    { return g.Key("legacy:" + p) }
 
+// applyScript applies one change to KEYS[1], the records of seeker ARGV[5]
+// whose pseudonym's id mapping is KEYS[3]. A deletion names the seeker by
+// the mapping when ARGV[5] is empty (the deletion event names only the
+// pseudonym), drops their records and leaves "-" in the mapping.
 var applyScript = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[1], 'deleted') == 1 then return 0 end
+local known = redis.call('GET', KEYS[3])
+if known == '-' then return 0 end
 local op, seq = ARGV[2], tonumber(ARGV[1])
 if op == 'delete' then
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'deleted', '1')
-  redis.call('SREM', KEYS[2], ARGV[5])
+  local id = ARGV[5]
+  if id == '' and known then id = known end
+  if id ~= '' then
+    redis.call('DEL', ARGV[6] .. id)
+    redis.call('SREM', KEYS[2], id)
+  end
+  redis.call('SET', KEYS[3], '-')
   return 1
 end
+if not known then redis.call('SET', KEYS[3], ARGV[5]) end
 local applied = 1
 if op == 'cred' then
   local cur = tonumber(redis.call('HGET', KEYS[1], 'credseq:' .. ARGV[3]) or '0')
@@ -89,7 +107,8 @@ end
 return applied`)
 
 func (st *store) apply(ctx context.Context, g projection.Gen, id string, seq uint64, op, field, value string) error {
-	err := applyScript.Run(ctx, st.rdb, []string{recordsKey(g, id), seekersKey(g)}, strconv.FormatUint(seq, 10), op, field, value, id).Err()
+	keys := []string{recordsKey(g, id), seekersKey(g), pseudonymKey(g, st.pseudonym(id))}
+	err := applyScript.Run(ctx, st.rdb, keys, strconv.FormatUint(seq, 10), op, field, value, id, recordsKey(g, "")).Err()
 	if err != nil {
 		return fmt.Errorf("apply %s: %w", op, err)
 	}
@@ -115,10 +134,11 @@ func (st *store) load(ctx context.Context, id string) (seekerRecords, error) {
 	if err != nil {
 		return rec, apierr.Wrap(err, apierr.Unavailable, "credential records are unavailable")
 	}
+	if rec.deleted, err = st.deleted(ctx, g, id); err != nil {
+		return rec, apierr.Wrap(err, apierr.Unavailable, "credential records are unavailable")
+	}
 	for k, v := range h {
 		switch name, rest, _ := strings.Cut(k, ":"); name {
-		case "deleted":
-			rec.deleted = true
 		case "seq":
 			rec.seq, _ = strconv.ParseUint(v, 10, 64)
 		case "cred":
@@ -159,16 +179,14 @@ func (st *store) waitApplied(ctx context.Context, id string, seq uint64, wait ti
 		if err != nil {
 			return false, err
 		}
-		h, err := st.rdb.HMGet(ctx, recordsKey(g, id), "seq", "deleted").Result()
-		if err != nil {
-			return false, err
+		if gone, err := st.deleted(ctx, g, id); err != nil || gone {
+			return gone, err // deleted meanwhile: nothing more will apply
 		}
-		if d, _ := h[1].(string); d != "" {
-			return true, nil // deleted meanwhile: nothing more will apply
+		v, err := st.rdb.HGet(ctx, recordsKey(g, id), "seq").Uint64()
+		if errors.Is(err, redis.Nil) {
+			return false, nil
 		}
-		s, _ := h[0].(string)
-		v, _ := strconv.ParseUint(s, 10, 64)
-		return v >= seq, nil
+		return v >= seq, err
 	})
 }
 
@@ -186,15 +204,24 @@ func (s *Service) projectionSpec() projection.Spec {
 		// replay is bound by round trips).
 		Apply: func(ctx context.Context, g projection.Gen, consumer int, msgs []jetstream.Msg) []error {
 			if consumer == 1 {
-				return projection.ApplyByKey(ctx, msgs, 16, jetstream.Msg.Subject, func(ctx context.Context, m jetstream.Msg) error {
+				return projection.ApplyByKey(ctx, msgs, 16, s.seekerKeyOf, func(ctx context.Context, m jetstream.Msg) error {
 					return s.projectDeletion(ctx, g, m)
 				})
 			}
-			return projection.ApplyByKey(ctx, msgs, 16, sealedSubject, func(ctx context.Context, m jetstream.Msg) error {
+			return projection.ApplyByKey(ctx, msgs, 16, s.sealedSubject, func(ctx context.Context, m jetstream.Msg) error {
 				return s.project(ctx, g, m)
 			})
 		},
 	}
+}
+
+// deleted reports whether generation g has applied the seeker's deletion.
+func (st *store) deleted(ctx context.Context, g projection.Gen, id string) (bool, error) {
+	v, err := st.rdb.Get(ctx, pseudonymKey(g, st.pseudonym(id))).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	return v == "-", err
 }
 
 func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg) error {
@@ -203,7 +230,6 @@ func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg
 	if err := json.Unmarshal(m.Data(), &sealed); err != nil || sealed.Subject == "" {
 		return events.Poison("credential event is not sealed")
 	}
-	id := sealed.Subject
 	var ch profile.CredentialChange
 	if err := s.keys.Open(ctx, sealed, &ch); err != nil {
 		if errors.Is(err, shred.ErrShredded) {
@@ -211,9 +237,21 @@ func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg
 		}
 		return fmt.Errorf("open credential event: %w", err) // retried, then dead-lettered
 	}
-	if ch.SeekerID != id {
+	id := ch.SeekerID
+	if s.keys.Pseudonym(id) != s.keys.Pseudonym(sealed.Subject) {
 		return events.Poison("credential event sealed for another seeker")
 	}
+	if !shred.IsPseudonym(sealed.Subject) {
+		// Sealed before pseudonyms: the payload names the id. Remember it,
+		// to erase it when the seeker is deleted.
+		if err := s.store.rdb.SAdd(ctx, legacyKey(g, s.keys.Pseudonym(id)), env.Sequence).Err(); err != nil {
+			return err
+		}
+	}
+	return s.projectChange(ctx, g, id, env, ch)
+}
+
+func (s *Service) projectChange(ctx context.Context, g projection.Gen, id string, env events.Envelope, ch profile.CredentialChange) error {
 	switch env.Subject {
 	case events.CredentialsEarned:
 		if ch.Credential == nil {
@@ -242,26 +280,74 @@ func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg
 	return events.Poison("unknown credentials subject %q", env.Subject)
 }
 
-// sealedSubject is the seeker a credential event is sealed for ("" when
-// it does not parse: project dead-letters it).
-func sealedSubject(m jetstream.Msg) string {
+// sealedSubject is the pseudonym of the seeker a credential event is
+// sealed for, also for one sealed before pseudonyms (which names the id),
+// so that a seeker's events apply in order ("" when it does not parse:
+// project dead-letters it).
+func (s *Service) sealedSubject(m jetstream.Msg) string {
 	var sealed struct {
 		Subject string `json:"subject"`
 	}
-	_ = json.Unmarshal(m.Data(), &sealed)
-	return sealed.Subject
+	if json.Unmarshal(m.Data(), &sealed) != nil || sealed.Subject == "" {
+		return ""
+	}
+	return s.keys.Pseudonym(sealed.Subject)
 }
 
 func notifiedKey(issuer, cycleEnd string) string { return issuer + ":" + cycleEnd }
 
+// seekerKeyOf orders a seeker's profile events: by their pseudonym, also
+// on a legacy profiles.seeker.<id>.
+func (s *Service) seekerKeyOf(m jetstream.Msg) string {
+	return s.keys.Pseudonym(strings.TrimPrefix(m.Subject(), events.SeekerSubjectPrefix))
+}
+
 // projectDeletion drops the records of a deleted seeker, from seekers'
-// profile events. (Their events stay in the stream, unreadable: the
-// profiles service shreds the seeker's key.)
+// profile events, and securely erases their events sealed before
+// pseudonyms (whose payload names the id). (Their other events stay in the
+// stream, unreadable: the profiles service shreds the seeker's key.) The
+// deletion names the pseudonym (or, before pseudonyms, the id): the id is
+// the one the projection learnt from the seeker's events.
 func (s *Service) projectDeletion(ctx context.Context, g projection.Gen, m jetstream.Msg) error {
 	env := events.EnvelopeOf(m)
 	if env.Type != events.TypeSeekerDeleted {
 		return nil
 	}
-	id := strings.TrimPrefix(env.Subject, events.SeekerSubjectPrefix)
-	return s.store.apply(ctx, g, id, env.Sequence, "delete", "", "")
+	token := strings.TrimPrefix(env.Subject, events.SeekerSubjectPrefix)
+	p := s.keys.Pseudonym(token)
+	if err := s.eraseLegacy(ctx, g, p); err != nil {
+		return err
+	}
+	id := token
+	if shred.IsPseudonym(token) {
+		id = ""
+	}
+	keys := []string{recordsKey(g, id), seekersKey(g), pseudonymKey(g, p)}
+	err := applyScript.Run(ctx, s.store.rdb, keys, strconv.FormatUint(env.Sequence, 10), "delete", "", "", id, recordsKey(g, "")).Err()
+	if err != nil {
+		return fmt.Errorf("apply delete: %w", err)
+	}
+	return nil
+}
+
+// eraseLegacy securely erases the deleted seeker's events sealed before
+// pseudonyms from CREDENTIALS, then forgets their sequences.
+func (s *Service) eraseLegacy(ctx context.Context, g projection.Gen, p string) error {
+	seqs, err := s.store.rdb.SMembers(ctx, legacyKey(g, p)).Result()
+	if err != nil || len(seqs) == 0 {
+		return err
+	}
+	st, err := s.js.Stream(ctx, events.StreamCredentials)
+	if err != nil {
+		return fmt.Errorf("erase legacy credential events: %w", err)
+	}
+	for _, v := range seqs {
+		seq, _ := strconv.ParseUint(v, 10, 64)
+		if err := st.SecureDeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			if _, gerr := st.GetMsg(ctx, seq); !errors.Is(gerr, jetstream.ErrMsgNotFound) {
+				return fmt.Errorf("erase legacy credential event %d: %w", seq, err)
+			}
+		}
+	}
+	return s.store.rdb.Del(ctx, legacyKey(g, p)).Err()
 }

@@ -149,15 +149,20 @@ func (s *server) recordAccess(ctx context.Context, p auth.Principal, seeker, act
 	return s.recordAccesses(ctx, p, []string{seeker}, action)
 }
 
-// recordAccesses writes one access record per seeker, all published at
-// once and each awaited, before the data is served. The message id is
+// recordAccesses writes one access record per seeker, on
+// audit.seeker.<pseudonym>, all published at once and each awaited, before
+// the data is served. The message id is
 // random: it must not name the seeker (ids outlive a purge in the stream's
 // duplicate window), and a client that reuses a request id must not have
 // its second read dropped as a duplicate.
 func (s *server) recordAccesses(ctx context.Context, p auth.Principal, seekers []string, action string) error {
 	rec := gatewayapi.AccessRecord{Actor: p.Subject, Role: p.Role, Org: p.Org, Action: action, At: time.Now().UTC(), RequestID: obs.RequestID(ctx)}
+	names, err := s.pseudonyms(ctx, seekers)
+	if err != nil {
+		return apierr.Wrap(err, apierr.Unavailable, "could not record the access; try again")
+	}
 	futures := make([]jetstream.PubAckFuture, 0, len(seekers))
-	for _, seeker := range seekers {
+	for _, seeker := range names {
 		ev := gatewayapi.SeekerRead.New(seeker, rec)
 		ev.ID, ev.Source, ev.Time, ev.RequestID = "audit-"+obs.NewRequestID(), Name, rec.At, rec.RequestID
 		f, err := events.PublishAsync(s.js, ev)
@@ -167,7 +172,7 @@ func (s *server) recordAccesses(ctx context.Context, p auth.Principal, seekers [
 		futures = append(futures, f)
 	}
 	for i, f := range futures {
-		if _, err := events.Await(ctx, s.js, gatewayapi.SeekerRead.SubjectFor(seekers[i]), f); err != nil {
+		if _, err := events.Await(ctx, s.js, gatewayapi.SeekerRead.SubjectFor(names[i]), f); err != nil {
 			return apierr.Wrap(err, apierr.Unavailable, "could not record the access; try again")
 		}
 	}

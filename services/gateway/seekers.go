@@ -134,12 +134,17 @@ func (s *server) handleGetSeeker() http.Handler {
 func (s *server) handleDeleteSeeker() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
+		p, err := s.pseudonyms(r.Context(), []string{id})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if _, err := profilesapi.Delete.Call(r.Context(), s.nc, profilesapi.SeekerRef{ID: id}); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		// The access log is about the seeker too: it goes with them.
-		if err := s.purgeAccessLog(r.Context(), id); err != nil {
+		if err := s.purgeAccessLog(r.Context(), id, p[0]); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -50,6 +50,7 @@ type Service struct {
 	zcta     *geo.ZCTA
 	seekers  *seekerindex.Index
 	applied  appliedSeqs // the seekers index's position in each seeker stream
+	names    seekerNames // the seeker ids the index learnt for pseudonyms
 	market   *marketCache
 	postings *postingindex.Index
 	now      func() time.Time

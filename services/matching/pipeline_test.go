@@ -106,7 +106,7 @@ func (f feed) seeker(t testing.TB, sk profile.Seeker) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := events.Publish(ctx, f.js, events.Event{Subject: events.SeekerSubjectPrefix + sk.ID, Type: events.TypeSeekerUpdated,
+	if _, err := events.Publish(ctx, f.js, events.Event{Subject: events.SeekerSubjectPrefix + sealed.Subject, Type: events.TypeSeekerUpdated,
 		ID: "seeker:" + sk.ID, Source: "test", Payload: sealed}); err != nil {
 		t.Fatal(err)
 	}

@@ -55,10 +55,11 @@ func (a *appliedSeqs) of(stream string) *atomic.Uint64 {
 	return &a.profiles
 }
 
-// seekerOf names the seeker a PROFILES or CREDENTIALS event is about, when
-// matching uses it: a profile update or deletion, or an earned credential.
-// It reads no sealed content.
-func seekerOf(subject, typ string, data []byte) (string, error) {
+// seekerRef names the seeker a PROFILES or CREDENTIALS event is about, when
+// matching uses it (a profile update or deletion, or an earned credential),
+// as the event does: by pseudonym, or by id in an event written before
+// pseudonyms (s.names.idOf gives the id). It reads no sealed content.
+func seekerRef(subject, typ string, data []byte) (string, error) {
 	switch {
 	case strings.HasPrefix(subject, events.SeekerSubjectPrefix):
 		if typ != events.TypeSeekerUpdated && typ != events.TypeSeekerDeleted {
@@ -78,34 +79,58 @@ func seekerOf(subject, typ string, data []byte) (string, error) {
 // applySeekerEvent applies one PROFILES or CREDENTIALS event, whose stream
 // sequence is version, to the seekers index, and reports whether it
 // changed the index (an event no newer than what the index holds does not).
+// The seeker's id comes from the opened payload; a deletion names only the
+// pseudonym, whose id the index learnt from the seeker's earlier events.
 func (s *Service) applySeekerEvent(ctx context.Context, subject, typ string, data []byte, version uint64) (bool, error) {
-	id, err := seekerOf(subject, typ, data)
-	if err != nil || id == "" {
+	ref, err := seekerRef(subject, typ, data)
+	if err != nil || ref == "" {
 		return false, err
 	}
 	switch {
 	case typ == events.TypeSeekerDeleted:
+		id := s.names.idOf(ref)
+		s.names.drop(s.keys.Pseudonym(ref), s.now())
+		if id == "" {
+			return false, nil // none of their events could be read: not indexed
+		}
 		s.seekers.Remove(id)
 		return true, nil
 	case subject == events.CredentialsEarned:
 		var ch profile.CredentialChange
-		if err := s.open(ctx, id, data, &ch); err != nil || ch.Credential == nil {
+		if err := s.open(ctx, ref, data, &ch); err != nil || ch.Credential == nil {
 			return false, err
 		}
-		return s.seekers.AddCredential(id, *ch.Credential, version), nil
+		if err := s.learn(ref, ch.SeekerID); err != nil {
+			return false, err
+		}
+		return s.seekers.AddCredential(ch.SeekerID, *ch.Credential, version), nil
 	}
 	var ch profile.Change
-	if err := s.open(ctx, id, data, &ch); err != nil || ch.Seeker == nil {
+	if err := s.open(ctx, ref, data, &ch); err != nil || ch.Seeker == nil {
+		return false, err
+	}
+	if err := s.learn(ref, ch.Seeker.ID); err != nil {
 		return false, err
 	}
 	return s.seekers.SetAttrs(*ch.Seeker, version), nil
 }
 
-// open unseals an event about seeker id. A shredded seeker's events are
-// skipped (nil error, v untouched).
-func (s *Service) open(ctx context.Context, id string, data []byte, v any) error {
+// learn checks that the id an opened payload names is the seeker its event
+// refers to (by pseudonym, or by id before pseudonyms) and remembers it.
+func (s *Service) learn(ref, id string) error {
+	p := s.keys.Pseudonym(ref)
+	if id == "" || s.keys.Pseudonym(id) != p {
+		return events.Poison("event sealed for another seeker")
+	}
+	s.names.learn(p, id)
+	return nil
+}
+
+// open unseals an event about the seeker ref names. A shredded seeker's
+// events are skipped (nil error, v untouched).
+func (s *Service) open(ctx context.Context, ref string, data []byte, v any) error {
 	var sealed shred.Sealed
-	if err := json.Unmarshal(data, &sealed); err != nil || sealed.Subject != id {
+	if err := json.Unmarshal(data, &sealed); err != nil || sealed.Subject != ref {
 		return events.Poison("event is not sealed for its seeker")
 	}
 	err := s.keys.Open(ctx, sealed, v)
@@ -245,8 +270,8 @@ func listDurable(stream string) string {
 func (s *Service) seekerChangeBatch(ctx context.Context, stream string, msgs []jetstream.Msg) []error {
 	errs := make([]error, len(msgs))
 	for i, m := range msgs {
-		id, err := seekerOf(m.Subject(), events.EnvelopeOf(m).Type, m.Data())
-		if err != nil || id == "" {
+		ref, err := seekerRef(m.Subject(), events.EnvelopeOf(m).Type, m.Data())
+		if err != nil || ref == "" {
 			errs[i] = err
 			continue
 		}
@@ -255,7 +280,13 @@ func (s *Service) seekerChangeBatch(ctx context.Context, stream string, msgs []j
 			errs[i] = fmt.Errorf("seeker event metadata: %w", err)
 			continue
 		}
-		_, errs[i] = s.refreshFor(ctx, id, stream, md.Sequence.Stream)
+		// The index names the seeker once it has applied the event.
+		if errs[i] = s.awaitApplied(ctx, stream, md.Sequence.Stream); errs[i] != nil {
+			continue
+		}
+		if id := s.names.idOf(ref); id != "" {
+			_, errs[i] = s.refreshFor(ctx, id, stream, md.Sequence.Stream)
+		}
 	}
 	return errs
 }

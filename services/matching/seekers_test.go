@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/shred"
@@ -29,7 +31,7 @@ func TestARedeliveredOlderSeekerEventChangesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ack, err := events.Publish(ctx, f.js, events.Event{Subject: events.SeekerSubjectPrefix + id, Type: events.TypeSeekerUpdated,
+		ack, err := events.Publish(ctx, f.js, events.Event{Subject: events.SeekerSubjectPrefix + sealed.Subject, Type: events.TypeSeekerUpdated,
 			ID: fmt.Sprintf("seeker:%s:%d", id, version), Source: "test", Payload: sealed})
 		if err != nil {
 			t.Fatal(err)
@@ -91,6 +93,7 @@ func TestASeekerEventIsAppliedOnceItsKeyIsReadable(t *testing.T) {
 	elsewhere := testenv.Open(t, testenv.Needs{NATS: true})
 	keys, err := shred.Open(ctx, elsewhere.JS, 1)
 	if err != nil {
+	copyPseudonymSecret(t, f.js, elsewhere.JS) // the same deployment: the same pseudonyms
 		t.Fatal(err)
 	}
 	const id = "seeker-late-key"
@@ -99,7 +102,7 @@ func TestASeekerEventIsAppliedOnceItsKeyIsReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := events.Publish(ctx, f.js, events.Event{Subject: events.SeekerSubjectPrefix + id, Type: events.TypeSeekerUpdated,
+	if _, err := events.Publish(ctx, f.js, events.Event{Subject: events.SeekerSubjectPrefix + sealed.Subject, Type: events.TypeSeekerUpdated,
 		ID: "seeker:" + id + ":1", Source: "test", Payload: sealed}); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +114,7 @@ func TestASeekerEventIsAppliedOnceItsKeyIsReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := ks.GetLastMsgForSubject(ctx, "keys."+id)
+	key, err := ks.GetLastMsgForSubject(ctx, "keys."+sealed.Subject)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,4 +127,25 @@ func TestASeekerEventIsAppliedOnceItsKeyIsReadable(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// copyPseudonymSecret gives the keyring on to the pseudonym secret of the
+// keyring on from, before to's keyring is opened.
+func copyPseudonymSecret(t *testing.T, from, to jetstream.JetStream) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := from.Stream(ctx, shred.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.GetLastMsgForSubject(ctx, shred.SecretSubject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := to.CreateStream(ctx, jetstream.StreamConfig{Name: shred.Stream, Subjects: []string{"keys.>"}, MaxMsgsPerSubject: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := to.Publish(ctx, m.Subject, m.Data); err != nil {
+		t.Fatal(err)
+	}
 }

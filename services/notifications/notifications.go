@@ -95,6 +95,7 @@ func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, rdb *redis.
 	if err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
 	}
+	names.event = keys.Pseudonym
 	if opts.Backoff == nil {
 		opts.Backoff = DefaultBackoff
 	}

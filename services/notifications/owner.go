@@ -17,12 +17,17 @@ import (
 )
 
 // pseudonyms turns a seeker id into the name this service stores them
-// under: HMAC-SHA256 of the id with a random key made once per deployment.
+// under: HMAC-SHA256, with a random key made once per deployment, of the
+// seeker's pseudonym in the event log (pkg/shred, event), which is what a
+// deletion event names: of(id) and of(event pseudonym) are the same.
 // Keys, message ids and values never carry the plain id, so a dump of Redis
 // names no seeker; when a seeker is deleted every record under their
 // pseudonym goes too (forgetSeeker), and what a counselor's or employer's
 // feed said about them is found through refs:<pseudonym> and deleted.
-type pseudonyms struct{ key []byte }
+type pseudonyms struct {
+	key   []byte
+	event func(id string) string // the keyring's Pseudonym
+}
 
 const pseudonymKey = KeyPrefix + "pseudonym-key"
 
@@ -45,10 +50,11 @@ func openPseudonyms(ctx context.Context, rdb *redis.Client) (pseudonyms, error) 
 	return pseudonyms{key: key}, nil
 }
 
-// of is the seeker's pseudonym: 32 hex digits.
+// of is the seeker's pseudonym: 32 hex digits. seeker is an id, or the
+// seeker's pseudonym in the event log.
 func (p pseudonyms) of(seeker string) string {
 	m := hmac.New(sha256.New, p.key)
-	m.Write([]byte("seeker\x00" + seeker))
+	m.Write([]byte("seeker\x00" + p.event(seeker)))
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,7 +25,9 @@ import (
 // store is the Redis projection of the PROFILES stream, kept in
 // generations (pkg/projection). Generation N's keys:
 //
-//	clerkpath:profiles:g<N>:seeker:<id>             hash: version, seq, doc (attributes JSON), contact (sealed JSON), deleted
+//	clerkpath:profiles:g<N>:seeker:<id>             hash: version, seq, subjectseq, doc (attributes JSON), contact (sealed JSON)
+//	clerkpath:profiles:g<N>:pseudonym:<pseudonym>   the seeker id a pseudonym stands for (learnt from sealed events)
+//	clerkpath:profiles:g<N>:gone:<pseudonym>        hash: seq of a deleted seeker's deletion event
 //	clerkpath:profiles:g<N>:seeker:<id>:employers   set of organisations the seeker consented to
 //	clerkpath:profiles:g<N>:seeker:<id>:counselors  set of linked counselors
 //	clerkpath:profiles:g<N>:seeker:<id>:notes       list of sealed counselor notes
@@ -43,7 +46,9 @@ func employersKey(g projection.Gen, id string) string { return seekerKey(g, id) 
 func counselorsKey(g projection.Gen, id string) string {
 	return seekerKey(g, id) + ":counselors"
 }
-func notesKey(g projection.Gen, id string) string { return seekerKey(g, id) + ":notes" }
+func notesKey(g projection.Gen, id string) string    { return seekerKey(g, id) + ":notes" }
+func pseudonymKey(g projection.Gen, p string) string { return g.Key("pseudonym:" + p) }
+func goneKey(g projection.Gen, p string) string      { return g.Key("gone:" + p) }
 
 func caseloadKey(g projection.Gen, counselor string) string {
 	return g.Key("counselor:" + counselor + ":caseload")
@@ -54,16 +59,24 @@ func employerKey(g projection.Gen, org string) string { return g.Key("employer:"
 // seeker's projection already holds that sequence or a later one (seq), so
 // replays and redeliveries are harmless; each applied event adds one to the
 // seeker's version, the number of events on their subject (1 for a new
-// profile). A deletion leaves a tombstone (version, seq, deleted) so that a
-// replay of older events cannot resurrect the seeker. Hashes written before
-// seq existed kept the sequence in version: it stands in for seq, and the
-// version goes on from it (still increasing; a rebuild renumbers from 1).
+// profile). ARGV[6] = '1' marks an event on the pseudonym's subject: its
+// sequence is also kept as subjectseq (what the next write expects), and
+// the pseudonym's id mapping (KEYS[5]) is set. A deletion drops every key
+// of the seeker, the mapping included, and leaves a tombstone under the
+// pseudonym (KEYS[6], the deletion's seq): no key names a deleted seeker's
+// id, and their older events, shredded, can no longer be read to resurrect
+// them. Hashes written before seq existed kept the sequence in version: it
+// stands in for seq, and the version goes on from it (still increasing; a
+// rebuild renumbers from 1).
 var applyScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[6]) == 1 then return 0 end
 local n = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 local cur = tonumber(redis.call('HGET', KEYS[1], 'seq') or n)
 local v = tonumber(ARGV[1])
 if cur >= v then return 0 end
 local op, val = ARGV[2], ARGV[3]
+if op ~= 'delete' then redis.call('SET', KEYS[5], ARGV[5]) end
+if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 'subjectseq', ARGV[1]) end
 if op == 'attrs' then
   redis.call('HSET', KEYS[1], 'doc', val)
 elseif op == 'contact' then
@@ -84,8 +97,9 @@ elseif op == 'delete' then
   for _, c in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     redis.call('SREM', ARGV[4] .. c .. ':caseload', ARGV[5])
   end
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-  redis.call('HSET', KEYS[1], 'deleted', '1')
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  redis.call('HSET', KEYS[6], 'seq', ARGV[1])
+  return 1
 elseif op == 'skip' then
   -- an event that can no longer be read (the seeker was deleted)
 else
@@ -94,18 +108,41 @@ end
 redis.call('HSET', KEYS[1], 'version', n + 1, 'seq', ARGV[1])
 return 1`)
 
-func (st *store) apply(ctx context.Context, g projection.Gen, id string, version uint64, op, val, extraKey string) error {
-	keys := []string{seekerKey(g, id), employersKey(g, id), counselorsKey(g, id), notesKey(g, id)}
-	return applyScript.Run(ctx, st.rdb, keys, strconv.FormatUint(version, 10), op, val, extraKey, id).Err()
+// at is where an event about a seeker stands: its stream sequence, the
+// seeker's pseudonym, and whether it is on the pseudonym's subject (false:
+// a legacy profiles.seeker.<id>).
+type at struct {
+	seq       uint64
+	pseudonym string
+	own       bool
+}
+
+func (st *store) apply(ctx context.Context, g projection.Gen, id string, a at, op, val, extraKey string) error {
+	keys := []string{seekerKey(g, id), employersKey(g, id), counselorsKey(g, id), notesKey(g, id), pseudonymKey(g, a.pseudonym), goneKey(g, a.pseudonym)}
+	own := "0"
+	if a.own {
+		own = "1"
+	}
+	return applyScript.Run(ctx, st.rdb, keys, strconv.FormatUint(a.seq, 10), op, val, extraKey, id, own).Err()
+}
+
+// idOf is the seeker id a pseudonym stands for, as far as generation g has
+// learnt it ("" when it has not: no event about the seeker could be read).
+func (st *store) idOf(ctx context.Context, g projection.Gen, pseudonym string) (string, error) {
+	id, err := st.rdb.Get(ctx, pseudonymKey(g, pseudonym)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return id, err
 }
 
 // head is where a seeker's record stands in the projection: the version
-// a client sees, the stream sequence of the last event applied (what a
-// write expects the subject to be at) and the attributes document.
+// a client sees, the stream sequence of the last event applied, that of
+// the last one applied from the pseudonym's subject (what a write expects
+// the subject to be at) and the attributes document.
 type head struct {
-	Version, Seq uint64
-	Doc          string // empty: no profile
-	Deleted      bool
+	Version, Seq, SubjectSeq uint64
+	Doc                      string // empty: no profile
 }
 
 func (st *store) head(ctx context.Context, id string) (head, error) {
@@ -114,7 +151,7 @@ func (st *store) head(ctx context.Context, id string) (head, error) {
 	if err != nil {
 		return h, err
 	}
-	vals, err := st.rdb.HMGet(ctx, seekerKey(g, id), "doc", "version", "seq", "deleted").Result()
+	vals, err := st.rdb.HMGet(ctx, seekerKey(g, id), "doc", "version", "seq", "subjectseq").Result()
 	if err != nil {
 		return h, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
@@ -124,7 +161,7 @@ func (st *store) head(ctx context.Context, id string) (head, error) {
 	if _, ok := vals[2].(string); ok {
 		h.Seq = parseUint(vals[2])
 	}
-	h.Deleted = vals[3] == "1"
+	h.SubjectSeq = parseUint(vals[3]) // none: all events on a legacy subject
 	return h, nil
 }
 
@@ -245,6 +282,12 @@ func (st *store) waitSeeker(ctx context.Context, id string, seq uint64, wait tim
 	return st.awaitField(ctx, func(g projection.Gen) string { return seekerKey(g, id) }, "seq", seq, wait)
 }
 
+// waitGone waits until the projection has applied the deletion, at stream
+// sequence seq, of the seeker with that pseudonym.
+func (st *store) waitGone(ctx context.Context, pseudonym string, seq uint64, wait time.Duration) error {
+	return st.awaitField(ctx, func(g projection.Gen) string { return goneKey(g, pseudonym) }, "seq", seq, wait)
+}
+
 // waitEmployer waits until the organisation's projection holds version
 // seq (an employer's version is its last event's stream sequence).
 func (st *store) waitEmployer(ctx context.Context, org string, seq uint64, wait time.Duration) error {
@@ -311,12 +354,24 @@ func (s *Service) projectionSpec() projection.Spec {
 		}},
 		// Each subject is one seeker or organisation: their events apply in
 		// order, different ones at once (a replay is bound by round trips).
+		// A legacy seeker's events on profiles.seeker.<id> share the key of
+		// their pseudonym's subject, so they apply in order too.
 		Apply: func(ctx context.Context, g projection.Gen, _ int, msgs []jetstream.Msg) []error {
-			return projection.ApplyByKey(ctx, msgs, 16, jetstream.Msg.Subject, func(ctx context.Context, m jetstream.Msg) error {
+			return projection.ApplyByKey(ctx, msgs, 16, s.seekerKeyOf, func(ctx context.Context, m jetstream.Msg) error {
 				return s.project(ctx, g, m)
 			})
 		},
 	}
+}
+
+// seekerKeyOf orders a PROFILES event: the pseudonym of the seeker it is
+// about (from a pseudonym's subject or a legacy profiles.seeker.<id>), or
+// its subject.
+func (s *Service) seekerKeyOf(m jetstream.Msg) string {
+	if token, ok := strings.CutPrefix(m.Subject(), events.SeekerSubjectPrefix); ok {
+		return s.keys.Pseudonym(token)
+	}
+	return m.Subject()
 }
 
 func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg) error {
@@ -329,22 +384,20 @@ func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg
 		doc, _ := json.Marshal(e)
 		return employerScript.Run(ctx, s.store.rdb, []string{employerKey(g, e.Org)}, strconv.FormatUint(env.Sequence, 10), doc).Err()
 	}
-	id := strings.TrimPrefix(env.Subject, events.SeekerSubjectPrefix)
+	token := strings.TrimPrefix(env.Subject, events.SeekerSubjectPrefix)
+	a := at{seq: env.Sequence, pseudonym: s.keys.Pseudonym(token), own: shred.IsPseudonym(token)}
 	if env.Type == events.TypeSeekerDeleted {
-		if err := s.keys.Shred(ctx, id); err != nil {
-			return err
-		}
-		return s.store.apply(ctx, g, id, env.Sequence, "delete", "", g.Key("counselor:"))
+		return s.projectDeletion(ctx, g, token, a)
 	}
 	var sealed shred.Sealed
-	if err := json.Unmarshal(m.Data(), &sealed); err != nil || sealed.Subject != id {
-		return events.Poison("seeker event is not sealed for %s", id)
+	if err := json.Unmarshal(m.Data(), &sealed); err != nil || sealed.Subject != token {
+		return events.Poison("seeker event is not sealed for its subject")
 	}
 	var ch profile.Change
 	if err := s.keys.Open(ctx, sealed, &ch); err != nil {
 		switch {
 		case errors.Is(err, shred.ErrShredded):
-			return s.store.apply(ctx, g, id, env.Sequence, "skip", "", "")
+			return s.skipShredded(ctx, g, token, a)
 		case errors.Is(err, shred.ErrUnreadable):
 			return events.Poison("open seeker event: %v", err)
 		}
@@ -353,7 +406,61 @@ func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg
 		// seekers on a cluster whose key-stream leader changed.
 		return fmt.Errorf("open seeker event: %w", err)
 	}
-	switch env.Type {
+	id := token
+	if a.own {
+		id = ch.SeekerID
+		if !profile.ValidID(id) || s.keys.Pseudonym(id) != token {
+			return events.Poison("seeker event sealed for another seeker")
+		}
+	}
+	return s.projectChange(ctx, g, id, a, env.Type, sealed, ch)
+}
+
+// projectDeletion shreds the seeker's keys (again: the profiles service did
+// when it published the deletion), drops their projection, and erases what
+// the stream still holds on their legacy subjects. token is the subject's:
+// the pseudonym, or a legacy deletion's id.
+func (s *Service) projectDeletion(ctx context.Context, g projection.Gen, token string, a at) error {
+	id := token
+	if a.own {
+		var err error
+		if id, err = s.store.idOf(ctx, g, token); err != nil {
+			return err
+		}
+	}
+	if err := s.keys.Shred(ctx, cmp.Or(id, token)); err != nil {
+		return err
+	}
+	if id == "" {
+		// Nothing about the seeker could be read in this generation (a
+		// rebuild after the deletion): only the tombstone is written.
+		return s.store.apply(ctx, g, "~", a, "delete", "", g.Key("counselor:"))
+	}
+	var keep uint64 // a legacy deletion stays for the other consumers
+	if !a.own {
+		keep = a.seq
+	}
+	if err := s.eraseLegacy(ctx, id, keep); err != nil {
+		return err
+	}
+	return s.store.apply(ctx, g, id, a, "delete", "", g.Key("counselor:"))
+}
+
+// skipShredded counts an event that can no longer be read (the seeker was
+// deleted) when the seeker is still known by id; otherwise it is dropped.
+func (s *Service) skipShredded(ctx context.Context, g projection.Gen, token string, a at) error {
+	id := token
+	if a.own {
+		var err error
+		if id, err = s.store.idOf(ctx, g, token); err != nil || id == "" {
+			return err
+		}
+	}
+	return s.store.apply(ctx, g, id, a, "skip", "", "")
+}
+
+func (s *Service) projectChange(ctx context.Context, g projection.Gen, id string, a at, typ string, sealed shred.Sealed, ch profile.Change) error {
+	switch typ {
 	case events.TypeSeekerUpdated:
 		if ch.Seeker == nil {
 			return events.Poison("seeker update without attributes")
@@ -362,22 +469,22 @@ func (s *Service) project(ctx context.Context, g projection.Gen, m jetstream.Msg
 		if err != nil {
 			return err
 		}
-		return s.store.apply(ctx, g, id, env.Sequence, "attrs", string(doc), "")
+		return s.store.apply(ctx, g, id, a, "attrs", string(doc), "")
 	case events.TypeSeekerContactUpdated:
 		// Stored sealed: Redis never holds a seeker's contact details in the clear.
 		data, _ := json.Marshal(sealed)
-		return s.store.apply(ctx, g, id, env.Sequence, "contact", string(data), "")
+		return s.store.apply(ctx, g, id, a, "contact", string(data), "")
 	case events.TypeSeekerNoteAdded:
 		data, _ := json.Marshal(sealed) // kept sealed, like contact details
-		return s.store.apply(ctx, g, id, env.Sequence, "note", string(data), "")
+		return s.store.apply(ctx, g, id, a, "note", string(data), "")
 	case events.TypeSeekerConsentGranted:
-		return s.store.apply(ctx, g, id, env.Sequence, "consent+", ch.Employer, "")
+		return s.store.apply(ctx, g, id, a, "consent+", ch.Employer, "")
 	case events.TypeSeekerConsentRevoked:
-		return s.store.apply(ctx, g, id, env.Sequence, "consent-", ch.Employer, "")
+		return s.store.apply(ctx, g, id, a, "consent-", ch.Employer, "")
 	case events.TypeSeekerCounselorLinked:
-		return s.store.apply(ctx, g, id, env.Sequence, "counselor+", ch.Counselor, caseloadKey(g, ch.Counselor))
+		return s.store.apply(ctx, g, id, a, "counselor+", ch.Counselor, caseloadKey(g, ch.Counselor))
 	case events.TypeSeekerCounselorUnlinked:
-		return s.store.apply(ctx, g, id, env.Sequence, "counselor-", ch.Counselor, caseloadKey(g, ch.Counselor))
+		return s.store.apply(ctx, g, id, a, "counselor-", ch.Counselor, caseloadKey(g, ch.Counselor))
 	}
-	return events.Poison("unknown event type %q", env.Type)
+	return events.Poison("unknown event type %q", typ)
 }

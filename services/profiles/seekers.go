@@ -196,9 +196,10 @@ func (s *Service) export(ctx context.Context, ref profilesapi.SeekerRef) (profil
 	return out, err
 }
 
-// deleteSeeker records the deletion (an event that carries only the id),
-// shreds the seeker's key so every earlier event about them becomes
-// unreadable, and waits for the projection to drop them.
+// deleteSeeker records the deletion (an event that names only the
+// pseudonym, on its subject), shreds the seeker's keys so every earlier
+// event about them becomes unreadable, erases what their legacy subjects
+// hold, and waits for the projection to drop them.
 func (s *Service) deleteSeeker(ctx context.Context, ref profilesapi.SeekerRef) (profilesapi.Deleted, error) {
 	if err := validRef(ref.ID); err != nil {
 		return profilesapi.Deleted{}, err
@@ -206,26 +207,47 @@ func (s *Service) deleteSeeker(ctx context.Context, ref profilesapi.SeekerRef) (
 	if _, err := s.store.seeker(ctx, ref.ID); err != nil {
 		return profilesapi.Deleted{}, err
 	}
+	p := s.keys.Pseudonym(ref.ID)
 	ack, err := events.Publish(ctx, s.js, events.Event{
-		Subject:   profilesapi.SeekerChanged.SubjectFor(ref.ID),
-		ID:        "delete:" + ref.ID,
+		Subject:   profilesapi.SeekerChanged.SubjectFor(p),
+		ID:        "delete:" + p,
 		Type:      events.TypeSeekerDeleted,
 		Source:    Name,
 		Time:      s.opts.Now(),
 		RequestID: obs.RequestID(ctx),
-		Payload:   ref,
+		Payload:   profilesapi.SeekerRef{ID: p},
 	})
 	if err != nil {
 		return profilesapi.Deleted{}, apierr.Wrap(err, apierr.Unavailable, "could not delete; try again")
 	}
+	// The projection shreds and erases again when it applies the event.
 	if err := s.keys.Shred(ctx, ref.ID); err != nil {
-		// The projection shreds again when it applies the event.
 		obs.Logger(ctx, s.log).Error().Err(err).Msg("shred after delete")
+	} else if err := s.eraseLegacy(ctx, ref.ID, 0); err != nil {
+		obs.Logger(ctx, s.log).Error().Err(err).Msg("erase legacy subjects after delete")
 	}
-	if err := s.store.waitSeeker(ctx, ref.ID, ack.Sequence, projectionWait); err != nil {
+	if err := s.store.waitGone(ctx, p, ack.Sequence, projectionWait); err != nil {
 		obs.Logger(ctx, s.log).Warn().Err(err).Msg("projection lagging behind a delete")
 	}
 	return profilesapi.Deleted{ID: ref.ID, Deleted: true}, nil
+}
+
+// maxPseudonyms bounds a pseudonyms request (a caseload or a candidates
+// page names at most this many seekers).
+const maxPseudonyms = 1000
+
+func (s *Service) pseudonyms(_ context.Context, req profilesapi.PseudonymsRequest) (profilesapi.Pseudonyms, error) {
+	out := profilesapi.Pseudonyms{Pseudonyms: make([]string, 0, len(req.IDs))}
+	if len(req.IDs) > maxPseudonyms {
+		return out, apierr.InvalidFields(apierr.FieldError{Field: "ids", Message: "at most 1000"})
+	}
+	for _, id := range req.IDs {
+		if err := validRef(id); err != nil {
+			return out, err
+		}
+		out.Pseudonyms = append(out.Pseudonyms, s.keys.Pseudonym(id))
+	}
+	return out, nil
 }
 
 func (s *Service) caseload(ctx context.Context, req profilesapi.CaseloadRequest) (profilesapi.Caseload, error) {

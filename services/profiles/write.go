@@ -19,9 +19,14 @@ import (
 // record as the projection shows it and published expecting the seeker's
 // subject to be at that record's stream sequence (JetStream's
 // Nats-Expected-Last-Subject-Sequence), so a write that raced another one
-// fails instead of silently overwriting it. A profile's version is the
-// number of events on its subject (1 for a new profile), which the
-// projection counts; the stream sequence stays internal.
+// fails instead of silently overwriting it. The subject is
+// profiles.seeker.<pseudonym>; a seeker written before pseudonyms existed
+// has older events on profiles.seeker.<id>, and the record keeps both the
+// last sequence applied from any subject (seq: what a write waits for) and
+// from the pseudonym's (subjectSeq: what a write expects). A profile's
+// version is the number of events about the seeker on both subjects (1 for
+// a new profile), which the projection counts; the stream sequence stays
+// internal.
 
 // writeAttempts bounds how often a write without If-Match is built again
 // after meeting a concurrent write: each round one of the writers racing
@@ -55,7 +60,7 @@ func (s *Service) write(ctx context.Context, id string, ifMatch *uint64, build f
 		if err != nil {
 			return 0, err
 		}
-		seq, err := s.publishSealed(ctx, id, ch, cur.Seq)
+		seq, err := s.publishSealed(ctx, id, ch, cur.SubjectSeq)
 		if errors.Is(err, events.ErrWrongLastSequence) {
 			if ifMatch != nil {
 				return 0, stale()
@@ -90,7 +95,7 @@ func (s *Service) current(ctx context.Context, id string, retry bool, ifMatch *u
 		return cur, err
 	}
 	last, err := s.lastSeq(ctx, id)
-	if err != nil || last <= cur.Seq {
+	if err != nil || last <= cur.SubjectSeq {
 		return cur, err
 	}
 	if err := s.store.waitSeeker(ctx, id, last, projectionWait); err != nil {
@@ -99,14 +104,14 @@ func (s *Service) current(ctx context.Context, id string, retry bool, ifMatch *u
 	return s.store.head(ctx, id)
 }
 
-// lastSeq is the stream sequence of the last event on the seeker's subject
-// (0 when there is none).
+// lastSeq is the stream sequence of the last event on the seeker's subject,
+// profiles.seeker.<pseudonym> (0 when there is none).
 func (s *Service) lastSeq(ctx context.Context, id string) (uint64, error) {
 	st, err := s.js.Stream(ctx, events.StreamProfiles)
 	if err != nil {
 		return 0, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
-	m, err := st.GetLastMsgForSubject(ctx, events.SeekerSubjectPrefix+id)
+	m, err := st.GetLastMsgForSubject(ctx, profilesapi.SeekerChanged.SubjectFor(s.keys.Pseudonym(id)))
 	if err != nil {
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return 0, nil
@@ -116,10 +121,12 @@ func (s *Service) lastSeq(ctx context.Context, id string) (uint64, error) {
 	return m.Sequence, nil
 }
 
-// publishSealed publishes a change about a seeker, sealed with their key,
-// expecting their subject's last stream sequence to be expect, and returns
-// the event's stream sequence.
+// publishSealed publishes a change about a seeker, sealed with their key
+// and naming their id only inside, on their pseudonym's subject expecting
+// its last stream sequence to be expect, and returns the event's stream
+// sequence.
 func (s *Service) publishSealed(ctx context.Context, id string, ch change, expect uint64) (uint64, error) {
+	ch.body.SeekerID = id
 	sealed, err := s.keys.Seal(ctx, id, ch.body)
 	if errors.Is(err, shred.ErrShredded) {
 		return 0, apierr.New(apierr.Conflict, "seeker %s was deleted; the id cannot be reused", id)
@@ -128,7 +135,7 @@ func (s *Service) publishSealed(ctx context.Context, id string, ch change, expec
 		return 0, apierr.Wrap(err, apierr.Unavailable, "could not save; try again")
 	}
 	ack, err := events.Publish(ctx, s.js, events.Event{
-		Subject:              profilesapi.SeekerChanged.SubjectFor(id),
+		Subject:              profilesapi.SeekerChanged.SubjectFor(sealed.Subject),
 		ID:                   obs.NewRequestID(),
 		Type:                 ch.typ,
 		Source:               Name,

@@ -34,14 +34,15 @@ const (
 )
 
 // SeekerRead is the seeker's access log: one record per read of the
-// seeker's data by anyone but the seeker, keyed by the seeker's id.
+// seeker's data by anyone but the seeker, keyed by the seeker's pseudonym
+// (pkg/shred; records written before pseudonyms are keyed by the id).
 var SeekerRead = events.Topic[AccessRecord]{
 	Subject: events.AuditSeekerPrefix,
 	Keyed:   true,
 	Type:    events.TypeAuditSeekerRead,
 	Stream:  events.StreamAudit,
 	Doc: "a read of the seeker's profile, contact, plan, credentials, matches, notes, caseload entry " +
-		"or candidate entry by someone else, written before the data is served; purged when the seeker is deleted",
+		"or candidate entry by someone else, written before the data is served, on audit.seeker.<pseudonym>; purged when the seeker is deleted",
 }
 
 // Endpoints lists every endpoint this package declares.

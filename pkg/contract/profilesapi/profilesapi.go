@@ -91,6 +91,17 @@ type Deleted struct {
 	Deleted bool   `json:"deleted"`
 }
 
+// PseudonymsRequest names seekers by id.
+type PseudonymsRequest struct {
+	IDs []string `json:"ids"`
+}
+
+// Pseudonyms are the seekers' pseudonyms (pkg/shred), in the order of the
+// request's ids: the names their events carry (audit.seeker.<pseudonym>).
+type Pseudonyms struct {
+	Pseudonyms []string `json:"pseudonyms"`
+}
+
 // CaseloadRequest names a counselor.
 type CaseloadRequest struct {
 	Counselor string `json:"counselor"`
@@ -138,6 +149,8 @@ var (
 		Doc: "Everything the profiles service holds about a seeker."}
 	Delete = rpc.Endpoint[SeekerRef, Deleted]{Name: "delete", Subject: "svc.profiles.seeker.delete",
 		Doc: "Delete a seeker: record the deletion and shred their key."}
+	PseudonymsGet = rpc.Endpoint[PseudonymsRequest, Pseudonyms]{Name: "pseudonyms", Subject: "svc.profiles.seeker.pseudonyms",
+		Doc: "The pseudonyms of seekers (at most 1,000 ids): the gateway's access records go on audit.seeker.<pseudonym>."}
 	CaseloadGet = rpc.Endpoint[CaseloadRequest, Caseload]{Name: "caseload", Subject: "svc.profiles.counselor.caseload",
 		Doc: "The seekers linked to a counselor."}
 	EmployerPut = rpc.Endpoint[EmployerPutRequest, profile.Employer]{Name: "employer-put", Subject: "svc.profiles.employer.put",
@@ -159,7 +172,8 @@ var (
 var (
 	SeekerChanged = events.Topic[profile.Change]{Subject: events.SeekerSubjectPrefix, Keyed: true, Stream: events.StreamProfiles, Sealed: true,
 		Doc: "A change to a seeker (ce-type profiles.seeker.updated, contact_updated, consent_granted, consent_revoked, " +
-			"counselor_linked, counselor_unlinked, note_added), sealed with the seeker's key; profiles.seeker.deleted carries {\"id\"} in the clear."}
+			"counselor_linked, counselor_unlinked, note_added), sealed with the seeker's key, on profiles.seeker.<pseudonym>; " +
+			"profiles.seeker.deleted carries {\"id\": <pseudonym>} in the clear. Events written before pseudonyms are on profiles.seeker.<id>."}
 	EmployerChanged = events.Topic[profile.Employer]{Subject: events.EmployerSubjectPrefix, Keyed: true, Stream: events.StreamProfiles,
 		Type: events.TypeEmployerUpdated, Doc: "An employer organisation was created or replaced."}
 )
@@ -169,7 +183,7 @@ func Endpoints() []rpc.Spec {
 	return []rpc.Spec{
 		SeekerPut.Spec(), SeekerPatch.Spec(), SeekerGet.Spec(), ContactPut.Spec(), ContactGet.Spec(),
 		Consent.Spec(), CounselorLink.Spec(), Relations.Spec(), NoteAdd.Spec(), NotesGet.Spec(),
-		ExportGet.Spec(), Delete.Spec(), CaseloadGet.Spec(), EmployerPut.Spec(), EmployerGet.Spec(),
+		ExportGet.Spec(), Delete.Spec(), PseudonymsGet.Spec(), CaseloadGet.Spec(), EmployerPut.Spec(), EmployerGet.Spec(),
 		Rebuild.Spec(), RebuildStatus.Spec(),
 	}
 }
