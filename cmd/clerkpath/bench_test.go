@@ -262,3 +262,12 @@ func BenchmarkSearchThroughput(b *testing.B) {
 		b.ReportMetric(raw, "raw-meili-req/s")
 	}
 }
+
+// clerkpath bench checks its flags before it starts anything: an unknown
+// --until phase is refused with the phases it knows.
+func TestBenchRefusesAnUnknownPhase(t *testing.T) {
+	_, _, err := runCLI(t, func(string) string { return "" }, "bench", "--until", "lunch")
+	if err == nil || !strings.Contains(err.Error(), "seed, ingest, event, reverse, forward, plan, search, mixed") {
+		t.Fatalf("bench --until lunch: %v, want the list of phases", err)
+	}
+}
