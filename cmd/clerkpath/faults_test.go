@@ -51,6 +51,7 @@ import (
 	"github.com/clerkpath/clerkpath/services/gateway"
 	"github.com/clerkpath/clerkpath/services/ingest"
 	"github.com/clerkpath/clerkpath/services/matching"
+	"github.com/clerkpath/clerkpath/services/notifications"
 	"github.com/clerkpath/clerkpath/services/profiles"
 )
 
@@ -68,6 +69,7 @@ var faultServices = []struct {
 	{credentials.Name, platform.Needs{Redis: true}, credentials.Run},
 	{ingest.Name, platform.Needs{Redis: true}, ingest.Run},
 	{matching.Name, platform.Needs{Redis: true, Meili: true}, matching.Run},
+	{notifications.Name, platform.Needs{Redis: true}, notifications.Run},
 	{gateway.Name, platform.Needs{Redis: true}, gateway.Run},
 }
 

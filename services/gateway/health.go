@@ -19,7 +19,7 @@ func handleHealthz() http.Handler {
 }
 
 // services whose micro endpoints the gateway depends on.
-var services = []string{"profiles", "credentials", "ingest", "matching"}
+var services = []string{"profiles", "credentials", "ingest", "matching", "notifications"}
 
 type depStatus struct {
 	Status string `json:"status"`

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/micro"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -93,4 +95,62 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// /readyz pings the notifications service like every other: down while no
+// copy answers, ok once one does.
+func TestReadyzPingsNotifications(t *testing.T) {
+	srv := testenv.Open(t, testenv.Needs{Streams: true, Redis: true})
+	_, pub, err := auth.WriteKeyPair(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := OptionsFrom(srv.Config)
+	opts.JWTPublicKeyFile = pub
+	g, err := New(srv.NC, srv.JS, srv.Redis, zerolog.Nop(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	notifications := func() string {
+		t.Helper()
+		res, err := http.Get("http://" + ln.Addr().String() + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body struct {
+			Services map[string]struct{ Status string }
+		}
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		return body.Services["notifications"].Status
+	}
+	if st := notifications(); st != "down" {
+		t.Fatalf("notifications with no copy running: %q, want down", st)
+	}
+	svc, err := micro.AddService(srv.NC, micro.Config{Name: "notifications", Version: "0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = svc.Stop() }()
+	testenv.Eventually(t, 5*time.Second, func() error {
+		if st := notifications(); st != "ok" {
+			return fmt.Errorf("notifications with a copy running: %q, want ok", st)
+		}
+		return nil
+	})
 }
