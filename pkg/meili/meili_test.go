@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,9 +14,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
-var env *testenv.Env
-
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // countingProxy forwards TCP connections to target and counts how many it
 // accepted.
@@ -58,8 +57,9 @@ func countingProxy(t *testing.T, target string) (addr string, accepted *atomic.I
 // open about 16 connections, not one per request (net/http's default
 // transport keeps two idle connections per host and closed the rest).
 func TestConnectReusesConnectionsUnderConcurrency(t *testing.T) {
-	addr, accepted := countingProxy(t, env.MeiliURL[len("http://"):])
-	c := meili.Connect("http://"+addr, env.MeiliKey)
+	cfg := testenv.Open(t, testenv.Needs{Meili: true}).Config
+	addr, accepted := countingProxy(t, strings.TrimPrefix(cfg.MeiliURL, "http://"))
+	c := meili.Connect("http://"+addr, cfg.MeiliKey)
 	defer c.Close() // closes the idle connections, so the proxy can stop
 	const clients, rounds = 16, 20
 	for range rounds {

@@ -21,10 +21,8 @@
 // everything it started or connected is closed when the test ends
 // (t.Cleanup). redis-server and meilisearch are started once per test
 // binary, when a test first needs them, and stopped by Main; a package whose
-// tests need only NATS may leave TestMain out.
-//
-// The older form, Main(m, &env) with env.Fresh(t), still works while the
-// services' tests move to Open.
+// tests need only NATS may leave TestMain out. Because every Open is
+// separate, tests that call t.Parallel() may each Open their own.
 package testenv
 
 import (
@@ -89,7 +87,7 @@ type Servers struct {
 func Open(t testing.TB, needs Needs) *Servers {
 	t.Helper()
 	needs.NATS = needs.NATS || needs.Streams
-	var e *Env
+	var e *processes
 	if needs.Redis || needs.Meili {
 		var err error
 		if e, err = sharedEnv(needs); err != nil {
@@ -161,9 +159,9 @@ func baseConfig(t testing.TB) config.Config {
 	return cfg
 }
 
-// Env is the test binary's redis-server and meilisearch, shared by its
+// processes is the test binary's redis-server and meilisearch, shared by its
 // tests, each of which reserves its own database and index prefix.
-type Env struct {
+type processes struct {
 	Dir      string
 	RedisURL string // database 0; each test reserves another
 	MeiliURL string
@@ -180,16 +178,16 @@ type Env struct {
 // redisDatabases is how many databases supervise.RedisSpec configures.
 const redisDatabases = 1024
 
-// shared is the test binary's Env: set up by Main, started lazily by Open.
+// shared is the test binary's processes: set up by Main, started lazily by Open.
 var shared struct {
 	mu  sync.Mutex
-	env *Env // nil outside Main
+	env *processes // nil outside Main
 }
 
 var errNoMain = errors.New("redis-server and meilisearch are started once per test binary and stopped by testenv.Main: " +
 	"add func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) } to the package's tests")
 
-func sharedEnv(needs Needs) (*Env, error) {
+func sharedEnv(needs Needs) (*processes, error) {
 	shared.mu.Lock()
 	e := shared.env
 	shared.mu.Unlock()
@@ -201,30 +199,16 @@ func sharedEnv(needs Needs) (*Env, error) {
 	return e, e.ensure(ctx, needs.Redis, needs.Meili)
 }
 
-func newEnv() (*Env, error) {
+func newEnv() (*processes, error) {
 	dir, err := os.MkdirTemp("", "clerkpath-testenv-")
 	if err != nil {
 		return nil, fmt.Errorf("testenv: %w", err)
 	}
-	return &Env{Dir: dir}, nil
-}
-
-// Start starts redis-server and meilisearch. NATS servers are started per
-// test because they are cheap and in-process.
-func Start(ctx context.Context) (*Env, error) {
-	e, err := newEnv()
-	if err != nil {
-		return nil, err
-	}
-	if err := e.ensure(ctx, true, true); err != nil {
-		e.Close()
-		return nil, err
-	}
-	return e, nil
+	return &processes{Dir: dir}, nil
 }
 
 // ensure starts redis-server and meilisearch if wanted and not yet running.
-func (e *Env) ensure(ctx context.Context, wantRedis, wantMeili bool) error {
+func (e *processes) ensure(ctx context.Context, wantRedis, wantMeili bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
@@ -241,7 +225,7 @@ func (e *Env) ensure(ctx context.Context, wantRedis, wantMeili bool) error {
 	return nil
 }
 
-func (e *Env) startRedis(ctx context.Context, log zerolog.Logger) error {
+func (e *processes) startRedis(ctx context.Context, log zerolog.Logger) error {
 	bin, err := supervise.FindRedis(os.Getenv)
 	if err != nil {
 		return err
@@ -265,7 +249,7 @@ func (e *Env) startRedis(ctx context.Context, log zerolog.Logger) error {
 	return nil
 }
 
-func (e *Env) startMeili(ctx context.Context, log zerolog.Logger) error {
+func (e *processes) startMeili(ctx context.Context, log zerolog.Logger) error {
 	cwd, _ := os.Getwd()
 	bin, err := supervise.FindMeili(os.Getenv, cwd)
 	if err != nil {
@@ -299,7 +283,7 @@ func (e *Env) startMeili(ctx context.Context, log zerolog.Logger) error {
 }
 
 // reserveDB returns the URL of a Redis database no other test uses.
-func (e *Env) reserveDB(t testing.TB) string {
+func (e *processes) reserveDB(t testing.TB) string {
 	t.Helper()
 	db := e.nextDB.Add(1)
 	if db >= redisDatabases {
@@ -309,12 +293,12 @@ func (e *Env) reserveDB(t testing.TB) string {
 }
 
 // reservePrefix returns a Meilisearch index prefix no other test uses.
-func (e *Env) reservePrefix() string {
+func (e *processes) reservePrefix() string {
 	return fmt.Sprintf("t%d_%s_", e.nextIx.Add(1), randomHex(3))
 }
 
-// Close stops the servers and removes their data, unless tests failed.
-func (e *Env) Close() {
+// close stops the servers and removes their data, unless tests failed.
+func (e *processes) close() {
 	if e.meili != nil {
 		e.meili.Stop(5 * time.Second)
 	}
@@ -331,28 +315,13 @@ func (e *Env) Close() {
 // their directory printed. Use it from TestMain:
 //
 //	func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
-//
-// The older form Main(m, &env) also starts redis-server and meilisearch at
-// once and sets env, for tests that call env.Fresh.
-func Main(m *testing.M, env ...**Env) int {
+func Main(m *testing.M) int {
 	e, err := newEnv()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer e.Close()
-	if len(env) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		err := e.ensure(ctx, true, true)
-		cancel()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		for _, p := range env {
-			*p = e
-		}
-	}
+	defer e.close()
 	shared.mu.Lock()
 	shared.env = e
 	shared.mu.Unlock()
@@ -374,7 +343,7 @@ func Main(m *testing.M, env ...**Env) int {
 	return code
 }
 
-func (e *Env) describe() string {
+func (e *processes) describe() string {
 	var s string
 	if e.redis != nil {
 		s += fmt.Sprintf(" redis-server pid %d", e.redis.Pid())
@@ -383,21 +352,6 @@ func (e *Env) describe() string {
 		s += fmt.Sprintf(" meilisearch pid %d", e.meili.Pid())
 	}
 	return s
-}
-
-// Fresh is the older form of Open(t, All).Config: a configuration of the
-// test's own servers, without the clients.
-func (e *Env) Fresh(t testing.TB) config.Config {
-	t.Helper()
-	if err := e.ensure(context.Background(), true, true); err != nil {
-		t.Fatal(err)
-	}
-	srv := &Servers{Config: baseConfig(t)}
-	srv.openNATS(t, false)
-	srv.Config.RedisURL = e.reserveDB(t)
-	srv.Config.MeiliURL, srv.Config.MeiliKey = e.MeiliURL, e.MeiliKey
-	srv.Config.IndexPrefix = e.reservePrefix()
-	return srv.Config
 }
 
 // Eventually polls fn every 20 ms until it returns nil or wait passes, then

@@ -85,12 +85,3 @@ func TestOpenCleansUp(t *testing.T) {
 		t.Fatal("NATS client still open after its test ended")
 	}
 }
-
-// The older form still hands out separate configurations.
-func TestFresh(t *testing.T) {
-	e := shared.env
-	a, b := e.Fresh(t), e.Fresh(t)
-	if a.NATSURL == b.NATSURL || a.RedisURL == b.RedisURL || a.IndexPrefix == b.IndexPrefix {
-		t.Fatalf("fresh configs share a server: %+v %+v", a, b)
-	}
-}

@@ -21,6 +21,7 @@ import (
 // hospital reopens it the hospital's is back — within seconds, and the
 // stored list always agrees with the matches read.
 func TestAnAgencyRepostAppearsOnceAndClosingMovesTheCluster(t *testing.T) {
+	t.Parallel()
 	srv := testenv.Open(t, testenv.All)
 	ctx := context.Background()
 	c := startCopy(t, srv.Config, true)

@@ -18,6 +18,7 @@ import (
 // postings the pure scorer calls eligible: checked for random seekers over
 // random postings in a real Meilisearch.
 func TestEligibilityFilterAgreesWithTheScorer(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	r := rand.New(rand.NewPCG(7, 11))
 	now := time.Now()

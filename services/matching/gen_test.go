@@ -24,9 +24,15 @@ import (
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
-var env *testenv.Env
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+// ownServers is a configuration of the test's own servers (nats-server,
+// Redis database, Meilisearch index prefix), for a service that opens its
+// own connections.
+func ownServers(t testing.TB) config.Config {
+	t.Helper()
+	return testenv.Open(t, testenv.Needs{NATS: true, Redis: true, Meili: true}).Config
+}
 
 // The generators live in pkg/seedgen (shared with `clerkpath seed` and
 // `clerkpath bench`); these names keep the tests short.
@@ -65,7 +71,7 @@ type testService struct {
 // running its consumers: tests and benchmarks load it directly.
 func newTestService(t testing.TB) *testService {
 	t.Helper()
-	cfg := env.Fresh(t)
+	cfg := ownServers(t)
 	ctx := context.Background()
 	p, err := platform.Open(ctx, cfg, Name, platform.Needs{Redis: true, Meili: true}, zerolog.Nop())
 	if err != nil {

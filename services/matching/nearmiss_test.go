@@ -21,7 +21,8 @@ import (
 // was never a near miss is an ordinary new match, and nothing is told as
 // a former near miss twice.
 func TestNearMissThatBecameAMatchIsAnnouncedAsSuch(t *testing.T) {
-	cfg := env.Fresh(t)
+	t.Parallel()
+	cfg := ownServers(t)
 	ctx := context.Background()
 	c := startCopy(t, cfg, true)
 	f := newFeed(t, cfg)

@@ -35,7 +35,7 @@ import (
 //
 // `go test -run '^$' -bench PipelineWithSeekers -benchtime 5x .`
 func BenchmarkPipelineWithSeekers(b *testing.B) {
-	cfg := env.Fresh(b)
+	cfg := ownServers(b)
 	ctx := context.Background()
 	a := startCopy(b, cfg, true)
 	f := newFeed(b, cfg)

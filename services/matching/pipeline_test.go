@@ -198,7 +198,8 @@ func settled(t testing.TB, s *Service, wait time.Duration) {
 // is replayed from the start) and a copy restarts — and announcements are
 // coalesced: one event per seeker per batch, not one per pair.
 func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testing.T) {
-	cfg := env.Fresh(t)
+	t.Parallel()
+	cfg := ownServers(t)
 	ctx := context.Background()
 	a := startCopy(t, cfg, true)
 	b := startCopy(t, cfg, true)
@@ -330,7 +331,8 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 // identically after a burst of postings that only one of them indexed:
 // neither keeps what it alone indexed in memory.
 func TestCopiesAgreeAfterABurstIndexedByOne(t *testing.T) {
-	cfg := env.Fresh(t)
+	t.Parallel()
+	cfg := ownServers(t)
 	ctx := context.Background()
 	a := startCopy(t, cfg, true)
 	b := startCopy(t, cfg, false) // serves, indexes nothing
@@ -419,7 +421,10 @@ func TestCopiesAgreeAfterABurstIndexedByOne(t *testing.T) {
 	if !strings.Contains(first, `"CDIP"`) {
 		t.Fatal("the new credential group is not in the market")
 	}
-	for i := range 20 {
+	// Each copy answers twice more, the second time from its market cache.
+	// (A read is a market and twelve forward matches with near misses,
+	// seconds under -race: twenty reads were 100 s of the package's time.)
+	for i := range 4 {
 		c := []*copyOf{a, b}[i%2]
 		if got := read(c); got != first {
 			t.Fatalf("read %d from copy %d differs from copy a's first answer", i, i%2)
@@ -460,6 +465,7 @@ func deadLettered(t *testing.T, js jetstream.JetStream) []string {
 // refused document is found: it alone fails, as poison with Meilisearch's
 // reason, and every other document of the batch is indexed.
 func TestRefusedDocumentIsolatedByBisection(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(5, 6))

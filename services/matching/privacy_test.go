@@ -21,6 +21,7 @@ import (
 // deleted their announcements are erased from the MATCHES stream: no file
 // of the stream's store holds the seeker's id any more.
 func TestDeletedSeekersAnnouncementsLeaveNoIDInTheStore(t *testing.T) {
+	t.Parallel()
 	srv := testenv.Open(t, testenv.All)
 	ctx := context.Background()
 	c := startCopy(t, srv.Config, true)

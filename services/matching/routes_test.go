@@ -23,6 +23,7 @@ import (
 // route fields, and the documents are re-indexed from the postings they
 // hold, after which the filter is exact again.
 func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	old := postingindex.Settings(s.index)
@@ -85,6 +86,7 @@ func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 // CPC-A, so it opens postings that take CPC-A but not those asking for CPC,
 // and an apprentice who holds CPC-A is not counted for CPC again.
 func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	places := zipPoints(t, s.cfg.ZCTAFile, 5)
@@ -169,6 +171,7 @@ func TestCaseloadBestUnlockCountsExamsClientsMaySitNow(t *testing.T) {
 // naming the way in cheapest by the pathway engine (an exam they may sit
 // now, not a year of experience).
 func TestRoutesThroughForwardReverseAndCandidates(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	places := zipPoints(t, s.cfg.ZCTAFile, 5)
@@ -236,6 +239,7 @@ func TestRoutesThroughForwardReverseAndCandidates(t *testing.T) {
 // demand, says how many postings name it only so, and counts pay of a
 // posting whose credential groups of some route the held codes satisfy.
 func TestMarketDemandCountsOneWayIn(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	at := zipPoints(t, s.cfg.ZCTAFile, 5)[0]

@@ -14,6 +14,7 @@ import (
 // A bad search names every field in error; a good one keeps open, shown
 // postings near the place (or remote), newest first when asked.
 func TestSearchQueryNamesEveryBadField(t *testing.T) {
+	t.Parallel()
 	s := &Service{}
 	_, err := s.searchQuery(&matchingapi.SearchRequest{Limit: 500, Offset: -1, Sort: "distance", RadiusMiles: 10, WorkMode: "moon", MinHourly: -3})
 	var fields []string

@@ -19,6 +19,7 @@ import (
 // redelivering an older profile event to the index or to the list refresh
 // changes nothing.
 func TestARedeliveredOlderSeekerEventChangesNothing(t *testing.T) {
+	t.Parallel()
 	srv := testenv.Open(t, testenv.All)
 	ctx := context.Background()
 	c := startCopy(t, srv.Config, true)
@@ -84,6 +85,7 @@ func TestARedeliveredOlderSeekerEventChangesNothing(t *testing.T) {
 // retried, not skipped, or the seeker stays out of the index for good (the
 // cluster fault test lost a seeker that way).
 func TestASeekerEventIsAppliedOnceItsKeyIsReadable(t *testing.T) {
+	t.Parallel()
 	srv := testenv.Open(t, testenv.All)
 	ctx := context.Background()
 	c := startCopy(t, srv.Config, true)
@@ -91,9 +93,9 @@ func TestASeekerEventIsAppliedOnceItsKeyIsReadable(t *testing.T) {
 	// The event is sealed with a key kept elsewhere: this service's keyring
 	// cannot find it until it is copied over.
 	elsewhere := testenv.Open(t, testenv.Needs{NATS: true})
+	copyPseudonymSecret(t, f.js, elsewhere.JS) // the same deployment: the same pseudonyms
 	keys, err := shred.Open(ctx, elsewhere.JS, 1)
 	if err != nil {
-	copyPseudonymSecret(t, f.js, elsewhere.JS) // the same deployment: the same pseudonyms
 		t.Fatal(err)
 	}
 	const id = "seeker-late-key"
