@@ -59,6 +59,10 @@ func IsPseudonym(s string) bool {
 // It is created expecting no message on its subject, so of copies starting
 // together one writes it and every other reads that one.
 func (k *Keyring) pseudonymSecret(ctx context.Context) ([]byte, error) {
+	return k.readOrCreateSecret(ctx, true)
+}
+
+func (k *Keyring) readOrCreateSecret(ctx context.Context, create bool) ([]byte, error) {
 	m, err := k.stream.GetLastMsgForSubject(ctx, SecretSubject)
 	switch {
 	case err == nil && len(m.Data) == 32:
@@ -67,6 +71,9 @@ func (k *Keyring) pseudonymSecret(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("pseudonym secret: %d bytes, want 32", len(m.Data))
 	case !errors.Is(err, jetstream.ErrMsgNotFound):
 		return nil, fmt.Errorf("pseudonym secret: %w", err)
+	case !create:
+		// Another copy wrote it, yet it cannot be read: Open retries.
+		return nil, errors.New("pseudonym secret: written by another copy but not found")
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
@@ -75,7 +82,7 @@ func (k *Keyring) pseudonymSecret(ctx context.Context) ([]byte, error) {
 	_, err = k.js.Publish(ctx, SecretSubject, secret, jetstream.WithExpectLastSequencePerSubject(0))
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
-		return k.pseudonymSecret(ctx) // another copy created it first
+		return k.readOrCreateSecret(ctx, false) // another copy created it first
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create pseudonym secret: %w", err)
