@@ -45,6 +45,7 @@ func FuzzSplitFile(f *testing.F) {
 }
 
 func TestSplitNDJSONKeepsLineNumbersAcrossChunks(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	for i := range 450 {
 		if i%10 == 0 {

@@ -42,6 +42,7 @@ type seekerPlanDoc struct {
 }
 
 func TestSeekerRecordsACredentialAndReadsTheirPlan(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	x := randomSuffix()
 	seeker, counselor, stranger := "s-"+x, "c-"+x, "c2-"+x
@@ -159,6 +160,7 @@ func TestSeekerRecordsACredentialAndReadsTheirPlan(t *testing.T) {
 }
 
 func TestAnonymousPathwayPlanCatalogAndBadInput(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	example, err := os.ReadFile(filepath.Join(exampleDir, "clerk-to-rhit.json"))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 // Every accepted format goes through HTTP; bad bodies get the right status.
 func TestBulkEveryFormatOverHTTP(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	emp := bearer(s.token(t, "employer", "e-1", "mercy"))
 	d := time.Now().UTC().Format("2006-01-02")
@@ -57,6 +58,7 @@ func TestBulkEveryFormatOverHTTP(t *testing.T) {
 }
 
 func TestBadTokensAre401WithWWWAuthenticate(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	good := s.token(t, "seeker", "s-1", "")
 	parts := strings.Split(good, ".")

@@ -50,6 +50,7 @@ func writeFiles(t *testing.T) []string {
 }
 
 func TestIngestDryRunPrintsNormalisedPostings(t *testing.T) {
+	t.Parallel()
 	files := writeFiles(t)
 	stdout, stderr, err := runCLI(t, func(string) string { return "" }, append([]string{"ingest", "--dry-run"}, files...)...)
 	if err == nil || !strings.Contains(err.Error(), "2 records rejected") {
@@ -91,6 +92,7 @@ func TestIngestDryRunPrintsNormalisedPostings(t *testing.T) {
 }
 
 func TestIngestSameFilesTwiceLeavesOneCopy(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	files := writeFiles(t)
 	getenv := func(k string) string {
@@ -127,6 +129,7 @@ func TestIngestSameFilesTwiceLeavesOneCopy(t *testing.T) {
 }
 
 func TestIngestTodayJudgesDatesForDryRuns(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "old.json")
 	if err := os.WriteFile(p, []byte(`{"title":"Clerk","description":"Filing.","employer":"Mercy","date_posted":"2025-05-20","postal_code":"10001"}`), 0o644); err != nil {

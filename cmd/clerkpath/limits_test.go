@@ -10,6 +10,7 @@ import (
 )
 
 func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
+	t.Parallel()
 	s := startStack(t, func(c *config.Config) { c.RateLimitAnon = 5; c.RateLimit = 8 })
 	for i := range 5 {
 		if code, _, body := s.do(t, "GET", "/v1/postings/search?q=x", "", ""); code != 200 {
@@ -39,6 +40,7 @@ func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
 }
 
 func TestIdempotencyKeyReplaysTheFirstResponse(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	emp := bearer(s.token(t, "employer", "e-1", "acme"))
 	posting := `{"title":"Release of Information Specialist","description":"Process ROI requests under HIPAA.","employer":"Acme Health","postal_code":"30303","date_posted":"2026-11-20"}`
@@ -66,6 +68,7 @@ func TestIdempotencyKeyReplaysTheFirstResponse(t *testing.T) {
 // Idempotency-Key from each creates each one's posting (issue 11: one got
 // the other's stored response and its own posting was not created).
 func TestIdempotencyKeysBelongToOneCaller(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	key := "same-key"
 	var ids []string

@@ -129,6 +129,7 @@ func (s *stack) postOne(t testing.TB, tok []string, body string) string {
 // moves them into matches and emits matches.found; an employer sees the
 // seeker only after they opt in.
 func TestMatchingJourney(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	today := time.Now().UTC().Format("2006-01-02")
 	emp := bearer(s.token(t, "employer", "e-1", "mercy"))
@@ -235,6 +236,7 @@ func TestMatchingJourney(t *testing.T) {
 }
 
 func TestMatchesBadInputAndNoLocation(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	me := bearer(s.token(t, "seeker", "bo", ""))
 	if code, _, b := s.do(t, "PUT", "/v1/seekers/bo", "application/json", `{"education":[{"level":"high_school","status":"completed"}]}`, me...); code != 200 {

@@ -36,6 +36,7 @@ func (s *stack) opsEnv(k string) string {
 }
 
 func TestRebuildPostingsIndexReplaysTheStream(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	emp := bearer(s.token(t, "employer", "e-1", "mercy"))
 	id := s.postOne(t, emp, `{"title":"Cancer Registrar","description":"CTR required.","employer":"Mercy","postal_code":"95814","date_posted":"`+time.Now().UTC().Format("2006-01-02")+`"}`)
@@ -55,6 +56,7 @@ func TestRebuildPostingsIndexReplaysTheStream(t *testing.T) {
 }
 
 func TestDeadLettersCanBeListedAndReplayed(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	nc, err := nats.Connect(s.cfg.NATSURL)
 	if err != nil {
@@ -104,6 +106,7 @@ func TestDeadLettersCanBeListedAndReplayed(t *testing.T) {
 }
 
 func TestSeedLoadsDemoDataThatMatches(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	getenv := func(k string) string {
 		if k == config.EnvZCTAFile {
@@ -127,6 +130,7 @@ func TestSeedLoadsDemoDataThatMatches(t *testing.T) {
 }
 
 func TestStreamsShowsReplication(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	out, _, err := runCLI(t, s.opsEnv, "streams")
 	if err != nil {
@@ -147,6 +151,7 @@ func TestStreamsShowsReplication(t *testing.T) {
 // follows them to the end, and a seeker's profile and records answer
 // throughout and after.
 func TestRebuildAllAsksTheOwnersAndKeepsServing(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	nc, err := nats.Connect(s.cfg.NATSURL)
 	if err != nil {
@@ -203,6 +208,7 @@ func TestRebuildAllAsksTheOwnersAndKeepsServing(t *testing.T) {
 // TestRebuildFailsClearlyWithoutItsService: with nobody serving the
 // projection, the command exits non-zero and says why.
 func TestRebuildFailsClearlyWithoutItsService(t *testing.T) {
+	t.Parallel()
 	cfg := testenv.Open(t, testenv.Needs{NATS: true}).Config
 	getenv := func(k string) string {
 		if k == config.EnvNATSURL {

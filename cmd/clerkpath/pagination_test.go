@@ -14,6 +14,7 @@ import (
 // Search pages with opaque cursors; following them visits every posting
 // once.
 func TestSearchCursorPagination(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	emp := bearer(s.token(t, "employer", "e-1", "mercy"))
 	d := time.Now().UTC().Format("2006-01-02")

@@ -36,6 +36,7 @@ func writeProfile(t *testing.T, body string) string {
 const exampleDir = "../../docs/examples"
 
 func TestPathwayCLIPrintsAReadablePlan(t *testing.T) {
+	t.Parallel()
 	out, errs, err := runPathway(t, "", "--profile", filepath.Join(exampleDir, "clerk-to-rhit.json"), "--today", "2026-12-02")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs)
@@ -80,6 +81,7 @@ type planJSON struct {
 }
 
 func TestPathwayCLIJSONHasTheDocumentedFields(t *testing.T) {
+	t.Parallel()
 	out, errs, err := runPathway(t, "", "--profile", filepath.Join(exampleDir, "coder-cpc-a.json"), "--today", "2026-12-02", "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs)
@@ -132,6 +134,7 @@ func TestPathwayCLIJSONHasTheDocumentedFields(t *testing.T) {
 }
 
 func TestPathwayCLIExportsCTDL(t *testing.T) {
+	t.Parallel()
 	out, errs, err := runPathway(t, "", "--ctdl")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs)
@@ -160,6 +163,7 @@ func TestPathwayCLIExportsCTDL(t *testing.T) {
 }
 
 func TestPathwayCLIBadInputNamesEveryFieldAndFails(t *testing.T) {
+	t.Parallel()
 	_, errs, err := runPathway(t, "", "--profile", filepath.Join(exampleDir, "bad-profile.json"))
 	if err == nil || errors.Is(err, errUsage) {
 		t.Fatalf("bad profile: err %v, want a failure that is not a usage error", err)
@@ -215,6 +219,7 @@ const examplesToday = "2026-12-02"
 // <name>.plan.txt, as the CLI prints it on examplesToday: the examples the
 // README points at stay true.
 func TestPathwayExamplePlansAreCurrent(t *testing.T) {
+	t.Parallel()
 	profiles, err := filepath.Glob(filepath.Join(exampleDir, "*.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,8 +9,9 @@ import (
 // numbers, drives every route that touches them (including failures), and
 // scans every log line of every service for them.
 func TestNoPersonalDataInLogs(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
-	w := newWorld(t, s)
+	w := newWorld(t, s, true)
 	x := randomSuffix()
 	name := "Quillon Ferreday" + x
 	email := "quillon.ferreday." + x + "@example.org"

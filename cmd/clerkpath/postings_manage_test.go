@@ -19,6 +19,7 @@ import (
 // reopened comes back. Through the generated client, checked against the
 // OpenAPI document.
 func TestEmployerClosesAFilledPostingAndItLeavesMatches(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	check := newConformance(t)
 	ctx := context.Background()

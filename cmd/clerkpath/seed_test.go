@@ -18,6 +18,7 @@ import (
 // API: every seeker readable with their stage's credentials, every
 // posting accepted and searchable.
 func TestSeedPopulationThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	root, ok := supervise.RepoRoot(".")
 	if !ok {

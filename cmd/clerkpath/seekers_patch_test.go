@@ -15,6 +15,7 @@ import (
 // adds one, a stale If-Match is 412, and a body that is not a merge patch is
 // 415.
 func TestAPIClientSeekerPatchKeepsTheRest(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	check := newConformance(t)
 	ctx := context.Background()

@@ -167,6 +167,7 @@ func decode[T any](t testing.TB, b []byte) T {
 // The thin slice: a posting goes in over HTTP, through ingest and JetStream,
 // into the Meilisearch projection, and comes back out of search.
 func TestPostingIsSearchableEndToEnd(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	posting := `{"title":"Medical Records Clerk","description":"Scan and index charts. High school diploma required.","employer":"Lakeside Clinic","postal_code":"10001","date_posted":"2026-11-20"}`
 	emp := bearer(s.token(t, "employer", "e-1", "lakeside"))
@@ -204,6 +205,7 @@ func TestPostingIsSearchableEndToEnd(t *testing.T) {
 }
 
 func TestSeekerProfileRoundTrip(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	profile := `{"education":[{"level":"high_school","status":"completed"}],"experience":[{"area":"records","months":6}],"location":{"postal_code":"10001"},"radius_miles":15}`
 	me := bearer(s.token(t, "seeker", "s-1", ""))
@@ -237,6 +239,7 @@ func TestSeekerProfileRoundTrip(t *testing.T) {
 }
 
 func TestBadInputGetsProblemDocuments(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	cases := []struct {
 		name, method, path, ctype, body string
@@ -270,6 +273,7 @@ func TestBadInputGetsProblemDocuments(t *testing.T) {
 }
 
 func TestMetricsCountRequestsPerRoute(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	s.do(t, "GET", "/healthz", "", "")
 	code, _, body := s.do(t, "GET", "/metrics", "", "")
@@ -283,6 +287,7 @@ func TestMetricsCountRequestsPerRoute(t *testing.T) {
 // than waiting forever for them (issue 10: an inner cancel shadowed the
 // outer one).
 func TestRunServicesStopsWhenALaterServiceCannotStart(t *testing.T) {
+	t.Parallel()
 	cfg, ln := stackConfig(t, func(c *config.Config) {
 		c.MeiliURL, c.MeiliKey = "", "" // matching needs Meilisearch; the services before it do not
 	})

@@ -46,6 +46,7 @@ func verifies(t *testing.T, pubPath, tok string) bool {
 // where it looked and how to point at the right key, and creates nothing;
 // --init creates the key pair that `clerkpath run` then trusts.
 func TestTokenNeverMintsANewKeySilently(t *testing.T) {
+	t.Parallel()
 	data := filepath.Join(t.TempDir(), "elsewhere")
 	vars := map[string]string{config.EnvDataDir: data}
 	tok, err := runToken(t, vars)
@@ -83,6 +84,7 @@ func TestTokenNeverMintsANewKeySilently(t *testing.T) {
 // private half beside it; a key that is not that pair, or no private half,
 // or a JWKS-verifying server, is refused with a message saying why.
 func TestTokenUsesTheKeyTheServerTrusts(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, pub, err := auth.WriteKeyPair(dir)
 	if err != nil {
