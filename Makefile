@@ -33,9 +33,15 @@ run: install build
 cluster: install build
 	$(BIN)/clerkpath run --cluster
 
+# Every workspace package, for one go test (or vet) over all the modules: go
+# test then runs up to -p packages at a time, so a long package (cmd/clerkpath,
+# services/matching) does not leave a core idle while it waits on its servers.
+PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
+
 ## test: install what is missing, then run every module's tests with -race against real servers
+## (one go test over the workspace; each line names its package, so its module)
 test: install vet
-	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test $(GOTEST_FLAGS) ./...); done
+	@echo "== $(MODULES)"; $(GO) test $(GOTEST_FLAGS) $(PACKAGES)
 	@echo "== $(DEPLOY)"; cd $(DEPLOY) && GOWORK=off $(GO) test $(GOTEST_FLAGS) ./...
 
 ## test-faults: the fault tests (build tag faults, docs/operations.md "Fault tests"): the services as
@@ -65,9 +71,9 @@ test-browser:
 
 ## vet: go vet, staticcheck and gofmt across the workspace (the fault tests' build tag included)
 vet: staticcheck-install
-	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
+	@echo "go vet"; $(GO) vet $(PACKAGES)
 	@cd $(DEPLOY) && GOWORK=off $(GO) vet ./...
-	@set -e; for m in $(filter-out $(STATICCHECK_SKIP),$(MODULES)); do echo "staticcheck $$m"; (cd $$m && $(STATICCHECK) -tags faults ./...); done
+	@echo "staticcheck"; $(STATICCHECK) -tags faults $(foreach m,$(filter-out $(STATICCHECK_SKIP),$(MODULES)),./$(m)/...)
 	@cd $(DEPLOY) && GOWORK=off $(STATICCHECK) ./...
 	@out=$$(gofmt -l $(MODULES) $(DEPLOY)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
