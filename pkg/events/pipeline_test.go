@@ -73,3 +73,50 @@ func TestPipelinedConsumerOverlapsBatches(t *testing.T) {
 		})
 	}
 }
+
+// A batch whose handler takes longer than AckWait is not delivered again
+// while it is handled: the loop tells the server it is in progress.
+func TestSlowHandlerIsNotRedelivered(t *testing.T) {
+	js := startJS(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: "slow", Payload: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	deliveries := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = events.Run(ctx, js, events.Consumer{Stream: events.StreamJobs, Durable: "slow", Filters: []string{events.JobsPosted},
+			AckWait: 2 * time.Second}, zerolog.Nop(),
+			func(ctx context.Context, msgs []jetstream.Msg) []error {
+				mu.Lock()
+				deliveries += len(msgs)
+				mu.Unlock()
+				select {
+				case <-time.After(7 * time.Second): // three and a half AckWaits
+				case <-ctx.Done():
+				}
+				return make([]error, len(msgs))
+			})
+	}()
+	defer func() { cancel(); <-done }()
+	testenv.Eventually(t, 20*time.Second, func() error {
+		sts, err := events.ConsumerStatuses(ctx, js, time.Now(), time.Minute)
+		if err != nil {
+			return err
+		}
+		for _, s := range sts {
+			if s.Name == "slow" && s.Pending+uint64(s.AckPending) == 0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("not acknowledged yet")
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if deliveries != 1 {
+		t.Fatalf("the event was delivered %d times, want once", deliveries)
+	}
+}
