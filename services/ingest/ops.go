@@ -28,6 +28,7 @@ var RedisKeyPatterns = []string{
 	"clerkpath:posting:*", "clerkpath:simband:*", "clerkpath:jobkey:*",
 	expiresKey, seenKey,
 	"clerkpath:org-postings:*", "clerkpath:org-open:*", "clerkpath:cluster-open:*",
+	backfillDoneKey,
 }
 
 // OptionsFromConfig is the service's options from the process
