@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -15,6 +20,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
@@ -143,4 +150,75 @@ func openKeyring(ctx context.Context, js jetstream.JetStream) (*shred.Keyring, e
 		return nil, err
 	}
 	return shred.Open(ctx, js, st.CachedInfo().Config.Replicas)
+}
+
+// A seeker written before pseudonyms (a key on keys.<id>, a profile event
+// on profiles.seeker.<id>, an access record on audit.seeker.<id>) keeps
+// working through the API — their version goes on, their access log shows
+// the old record and the new one in order — and once deleted leaves no file
+// of the NATS store holding their id either.
+func TestDeletedLegacySeekerLeavesNoIDInTheNATSStore(t *testing.T) {
+	own := testenv.Open(t, testenv.Needs{NATS: true, Streams: true})
+	s := startStack(t, func(c *config.Config) { c.NATSURL = own.Config.NATSURL })
+	x := randomSuffix()
+	id, counselor := "zqv-legacy-"+x, "c-legacy-"+x
+	me, coach := bearer(s.token(t, "seeker", id, "")), bearer(s.token(t, "counselor", counselor, ""))
+	writeLegacySeeker(t, own.JS, id)
+	testenv.Eventually(t, 20*time.Second, func() error {
+		if code, _, b := s.do(t, "GET", "/v1/seekers/"+id, "", "", me...); code != 200 || !strings.Contains(string(b), `"version":1`) {
+			return fmt.Errorf("legacy seeker: %d %s", code, b)
+		}
+		return nil
+	})
+	if code, _, b := s.do(t, "PUT", "/v1/seekers/"+id+"/counselors/"+counselor, "application/json", "", me...); code != 200 {
+		t.Fatalf("link: %d %s", code, b)
+	}
+	if code, h, b := s.do(t, "GET", "/v1/seekers/"+id, "", "", coach...); code != 200 || h.Get("ETag") != `"2"` {
+		t.Fatalf("counselor reads the legacy seeker: %d %s %s", code, h.Get("ETag"), b)
+	}
+	code, _, b := s.do(t, "GET", "/v1/seekers/"+id+"/access-log", "", "", me...)
+	if code != 200 || strings.Index(string(b), `"legacy-reader"`) < 0 || strings.Index(string(b), `"legacy-reader"`) > strings.Index(string(b), `"`+counselor+`"`) {
+		t.Fatalf("access log, the legacy record first: %d %s", code, b)
+	}
+	if code, _, b := s.do(t, "DELETE", "/v1/seekers/"+id, "", "", me...); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		if err := consumersCaughtUp(own.JS); err != nil {
+			return err
+		}
+		if holders := filesHolding(t, own.NATS.StoreDir(), id); len(holders) > 0 {
+			return fmt.Errorf("the deleted legacy seeker's id is in %d files of the NATS store:\n%s", len(holders), strings.Join(holders, "\n"))
+		}
+		return nil
+	})
+}
+
+// writeLegacySeeker writes what a version before pseudonyms wrote for a new
+// seeker read by someone: their key on keys.<id>, a profile event on
+// profiles.seeker.<id> sealed for the id, an access record on
+// audit.seeker.<id>.
+func writeLegacySeeker(t *testing.T, js jetstream.JetStream, id string) {
+	t.Helper()
+	ctx := context.Background()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	if _, err := js.Publish(ctx, "keys."+id, key); err != nil {
+		t.Fatal(err)
+	}
+	block, _ := aes.NewCipher(key)
+	gcm, _ := cipher.NewGCM(block)
+	plain, _ := json.Marshal(profile.Change{Seeker: &profile.Seeker{ID: id, Skills: []string{"scanning"}, Location: &profile.Location{PostalCode: "10001"}, RadiusMiles: 25}})
+	nonce := make([]byte, gcm.NonceSize())
+	_, _ = rand.Read(nonce)
+	sealed := shred.Sealed{Subject: id, Data: gcm.Seal(nonce, nonce, plain, []byte(id))}
+	if _, err := events.Publish(ctx, js, events.Event{Subject: events.SeekerSubjectPrefix + id, Type: events.TypeSeekerUpdated,
+		ID: "legacy-" + hex.EncodeToString(nonce), Source: "profiles", Payload: sealed}); err != nil {
+		t.Fatal(err)
+	}
+	rec := `{"actor":"legacy-reader","role":"counselor","action":"profile","at":"2026-01-01T00:00:00Z"}`
+	if _, err := events.Publish(ctx, js, events.Event{Subject: events.AuditSeekerPrefix + id, Type: events.TypeAuditSeekerRead,
+		ID: "audit-legacy-" + hex.EncodeToString(nonce), Source: "gateway", Payload: json.RawMessage(rec)}); err != nil {
+		t.Fatal(err)
+	}
 }
