@@ -791,12 +791,12 @@ func TestFaultCrash(t *testing.T) {
 			t.Logf("posting %s: %d jobs.posted events", id, n)
 		}
 	}
-	keys, err := openKeyring(ctx, js)
+	ring, err := openKeyring(ctx, js)
 	if err != nil {
 		t.Fatalf("keyring: %v", err)
 	}
 	for id, sent := range profileSent {
-		if perSeeker[keys.Pseudonym(id)] > sent {
+		if perSeeker[ring.Pseudonym(id)] > sent {
 			dupProfiles++
 		}
 	}
