@@ -64,10 +64,12 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
-	var send func(ctx context.Context, c chunk) ([]byte, error)
-	var zcta *geo.ZCTA
+	out := bufio.NewWriter(env.stdout)
+	defer out.Flush()
+	run := &ingestRun{opt: opt, cols: colMap, now: now, out: out, errOut: json.NewEncoder(env.stderr),
+		barOut: env.stderr, showBar: opt.progress || obs.IsTerminal(env.stderr)}
 	if opt.dry {
-		zcta, _ = geo.LoadZCTAFile(cfg.ZCTAFile) // without it, ZIP-only postings get no coordinates
+		run.zcta, _ = geo.LoadZCTAFile(cfg.ZCTAFile) // without it, ZIP-only postings get no coordinates
 	} else {
 		if opt.org == "" {
 			return errors.New("--org is required to publish (or use --dry-run)")
@@ -77,21 +79,17 @@ func cmdIngest(ctx context.Context, args []string, env environment) error {
 			return err
 		}
 		defer natsx.Drain(nc, 5*time.Second)
-		send = ingestSender(nc, opt, colMap)
+		run.send = ingestSender(nc, opt, colMap)
 	}
-	out := bufio.NewWriter(env.stdout)
-	defer out.Flush()
-	errOut := json.NewEncoder(env.stderr)
-	var tot ingestTotals
 	for _, name := range files {
-		if err := ingestFile(ctx, name, colMap, opt.dry, opt.sync, now, zcta, send, out, errOut, &tot, opt.progress || obs.IsTerminal(env.stderr), env.stderr); err != nil {
+		if err := run.file(ctx, name); err != nil {
 			return err
 		}
 	}
 	out.Flush()
-	tot.print(env.stderr, opt)
-	if tot.rejected > 0 {
-		return fmt.Errorf("%d records rejected (listed above as JSON lines)", tot.rejected)
+	run.tot.print(env.stderr, opt)
+	if run.tot.rejected > 0 {
+		return fmt.Errorf("%d records rejected (listed above as JSON lines)", run.tot.rejected)
 	}
 	return nil
 }
@@ -221,8 +219,24 @@ func (tot *ingestTotals) print(w io.Writer, opt ingestOptions) {
 // ingestSubmitTimeout bounds one submission (the service's own bound is 2 minutes).
 const ingestSubmitTimeout = 2 * time.Minute
 
-func ingestFile(ctx context.Context, name string, cols map[string]string, dry, whole bool, now time.Time, zcta *geo.ZCTA,
-	send func(context.Context, chunk) ([]byte, error), out io.Writer, errOut *json.Encoder, tot *ingestTotals, showBar bool, barOut io.Writer) error {
+// ingestRun is one clerkpath ingest: what each file is read and sent
+// with, and the totals so far.
+type ingestRun struct {
+	opt     ingestOptions
+	cols    map[string]string
+	now     time.Time
+	zcta    *geo.ZCTA                                    // dry runs only
+	send    func(context.Context, chunk) ([]byte, error) // nil in a dry run
+	out     io.Writer                                    // the normalised postings of a dry run
+	errOut  *json.Encoder                                // rejected records
+	barOut  io.Writer
+	showBar bool
+	tot     ingestTotals
+}
+
+// file reads one file and sends it in chunks (a --sync feed whole), or
+// normalises it locally in a dry run.
+func (r *ingestRun) file(ctx context.Context, name string) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
@@ -238,52 +252,18 @@ func ingestFile(ctx context.Context, name string, cols map[string]string, dry, w
 	if err != nil {
 		return err
 	}
-	bar := progressbar.NewOptions64(st.Size(), progressbar.OptionSetWriter(barOut), progressbar.OptionSetDescription(name),
-		progressbar.OptionShowBytes(true), progressbar.OptionSetVisibility(showBar), progressbar.OptionThrottle(100*time.Millisecond),
+	bar := progressbar.NewOptions64(st.Size(), progressbar.OptionSetWriter(r.barOut), progressbar.OptionSetDescription(name),
+		progressbar.OptionShowBytes(true), progressbar.OptionSetVisibility(r.showBar), progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish())
 	defer bar.Finish()
 	handle := func(c chunk) error {
 		defer bar.Add64(c.bytes)
-		if dry {
-			return dryRun(c, name, cols, zcta, now, out, errOut, tot)
+		if r.opt.dry {
+			return r.dryRun(name, c)
 		}
-		body, err := send(ctx, c)
-		if err != nil {
-			var ae *apierr.Error
-			if errors.As(err, &ae) && ae.Code == apierr.Invalid {
-				// The whole chunk is malformed: report it and go on.
-				tot.rejected++
-				return errOut.Encode(rejectedLine{File: name, Index: c.firstIndex, Line: c.fileLine(0, 0), Errors: ae.Fields})
-			}
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		var res ingestapi.Result
-		if err := json.Unmarshal(body, &res); err != nil {
-			return fmt.Errorf("%s: bad reply: %w", name, err)
-		}
-		for _, a := range res.Accepted {
-			switch a.Status {
-			case "posted":
-				tot.posted++
-			case "updated":
-				tot.updated++
-			case "closed":
-				tot.closed++
-			default:
-				tot.duplicate++
-			}
-		}
-		for _, r := range res.Rejected {
-			tot.rejected++
-			if err := errOut.Encode(rejectedLine{File: name, Index: c.firstIndex + r.Index, Line: c.fileLine(r.Index, r.Line), Errors: r.Errors}); err != nil {
-				return err
-			}
-		}
-		tot.removed += len(res.Closed)
-		tot.keptOpen += len(res.KeptOpen)
-		return nil
+		return r.submit(ctx, name, c)
 	}
-	if whole {
+	if r.opt.sync {
 		// A sync is one submission: closing what a chunk lacks would close
 		// the rest of the feed.
 		data, err := io.ReadAll(io.LimitReader(br, posting.MaxBodyBytes+1))
@@ -298,33 +278,75 @@ func ingestFile(ctx context.Context, name string, cols map[string]string, dry, w
 	return splitFile(br, mt, handle)
 }
 
-// dryRun decodes and normalises a chunk locally, printing each posting.
-func dryRun(c chunk, name string, cols map[string]string, zcta *geo.ZCTA, now time.Time, out io.Writer, errOut *json.Encoder, tot *ingestTotals) error {
-	batch, err := posting.Decode(c.contentType, bytes.NewReader(c.data), posting.DecodeOptions{Columns: cols})
+// submit sends a chunk and counts what the service did with its records.
+func (r *ingestRun) submit(ctx context.Context, name string, c chunk) error {
+	body, err := r.send(ctx, c)
 	if err != nil {
-		tot.rejected++
-		return errOut.Encode(rejectedLine{File: name, Index: c.firstIndex, Line: c.fileLine(0, 0), Errors: apierr.As(err).Fields})
+		var ae *apierr.Error
+		if errors.As(err, &ae) && ae.Code == apierr.Invalid {
+			// The whole chunk is malformed: report it and go on.
+			return r.reject(name, c, 0, 0, ae.Fields)
+		}
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	for _, e := range batch.Errors {
-		tot.rejected++
-		if err := errOut.Encode(rejectedLine{File: name, Index: c.firstIndex + e.Index, Line: c.fileLine(e.Index, e.Line), Errors: e.Fields}); err != nil {
+	var res ingestapi.Result
+	if err := json.Unmarshal(body, &res); err != nil {
+		return fmt.Errorf("%s: bad reply: %w", name, err)
+	}
+	for _, a := range res.Accepted {
+		switch a.Status {
+		case "posted":
+			r.tot.posted++
+		case "updated":
+			r.tot.updated++
+		case "closed":
+			r.tot.closed++
+		default:
+			r.tot.duplicate++
+		}
+	}
+	for _, rej := range res.Rejected {
+		if err := r.reject(name, c, rej.Index, rej.Line, rej.Errors); err != nil {
 			return err
 		}
 	}
-	enc := json.NewEncoder(out)
+	r.tot.removed += len(res.Closed)
+	r.tot.keptOpen += len(res.KeptOpen)
+	return nil
+}
+
+// dryRun decodes and normalises a chunk locally, printing each posting.
+func (r *ingestRun) dryRun(name string, c chunk) error {
+	batch, err := posting.Decode(c.contentType, bytes.NewReader(c.data), posting.DecodeOptions{Columns: r.cols})
+	if err != nil {
+		return r.reject(name, c, 0, 0, apierr.As(err).Fields)
+	}
+	for _, e := range batch.Errors {
+		if err := r.reject(name, c, e.Index, e.Line, e.Fields); err != nil {
+			return err
+		}
+	}
+	enc := json.NewEncoder(r.out)
 	for _, raw := range batch.Records {
-		p, err := posting.Normalize(raw, posting.NormalizeOptions{Now: now, Geo: zcta})
+		p, err := posting.Normalize(raw, posting.NormalizeOptions{Now: r.now, Geo: r.zcta})
 		if err != nil {
-			tot.rejected++
-			if err := errOut.Encode(rejectedLine{File: name, Index: c.firstIndex + raw.Index, Line: c.fileLine(raw.Index, raw.Line), Errors: apierr.As(err).Fields}); err != nil {
+			if err := r.reject(name, c, raw.Index, raw.Line, apierr.As(err).Fields); err != nil {
 				return err
 			}
 			continue
 		}
-		tot.normalised++
+		r.tot.normalised++
 		if err := enc.Encode(p); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// reject counts a refused record (its index within the chunk, its line as
+// the decoder gave it) and reports it on stderr; a chunk refused whole is
+// reported at its first record.
+func (r *ingestRun) reject(name string, c chunk, index, line int, fields []apierr.FieldError) error {
+	r.tot.rejected++
+	return r.errOut.Encode(rejectedLine{File: name, Index: c.firstIndex + index, Line: c.fileLine(index, line), Errors: fields})
 }
