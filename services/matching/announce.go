@@ -67,7 +67,6 @@ if body then return body end
 local ps = redis.call('SMEMBERS', KEYS[1])
 if #ps == 0 then
   redis.call('SREM', KEYS[4], ARGV[1])
-  redis.call('DEL', KEYS[5])
   return false
 end
 table.sort(ps)
@@ -75,10 +74,13 @@ local n = redis.call('INCR', KEYS[3])
 body = n .. ' ~' .. ARGV[2] .. ' ' .. table.concat(ps, ' ')
 for _, p in ipairs(ps) do
   local was = redis.call('HGET', KEYS[5], p)
-  if was then body = body .. ' ^' .. p .. '=' .. was end
+  if was then
+    body = body .. ' ^' .. p .. '=' .. was
+    redis.call('HDEL', KEYS[5], p)
+  end
 end
 redis.call('SET', KEYS[2], body)
-redis.call('DEL', KEYS[1], KEYS[5])
+redis.call('DEL', KEYS[1])
 return body
 `)
 
@@ -100,7 +102,6 @@ func markPending(ctx context.Context, pipe redis.Pipeliner, seeker string, posti
 	}
 	pipe.SAdd(ctx, pendingKey(seeker), members...)
 	pipe.SAdd(ctx, announceDue, seeker)
-	nearScript.Eval(ctx, pipe, []string{nearKey(seeker), nearPendingKey(seeker)}, members...)
 }
 
 // flushAnnouncements publishes every due announcement, in chunks of
@@ -133,7 +134,7 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.Cmd, len(seekers))
 		for i, id := range seekers {
-			cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearPendingKey(id)}, id, announcementToken())
+			cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearKey(id)}, id, announcementToken())
 		}
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return fmt.Errorf("claim announcements: %w", err)
@@ -238,7 +239,7 @@ func parseAnnouncement(seeker, body string) (msgID string, postings []string, ne
 
 // forgetAnnouncements drops a deleted seeker's queued announcements.
 func forgetAnnouncements(ctx context.Context, pipe redis.Pipeliner, seeker string) {
-	pipe.Del(ctx, pendingKey(seeker), outKey(seeker), seqKey(seeker), nearKey(seeker), nearPendingKey(seeker))
+	pipe.Del(ctx, pendingKey(seeker), outKey(seeker), seqKey(seeker), nearKey(seeker))
 	pipe.SRem(ctx, announceDue, seeker)
 }
 

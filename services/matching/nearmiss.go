@@ -6,46 +6,30 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 )
 
 // A near miss that became a match is told as such (Found.WasNearMiss). For
-// that matching remembers each seeker's near misses, and marks a posting
-// that enters the seeker's list while it is one of them:
+// that matching remembers each seeker's near misses:
 //
-//	clerkpath:nearmiss:<seeker>       hash: posting id → the codes it missed ("RHIT,CCS"), the
-//	                                  seeker's near misses at their last list refresh
-//	clerkpath:announce:near:<seeker>  hash: posting id → codes, pending postings that were near misses
+//	clerkpath:nearmiss:<seeker>  hash: posting id → the codes it missed ("RHIT,CCS"), the
+//	                             seeker's near misses at their last list refresh
 //
 // The near misses are those a forward match shows the seeker (the best
 // MaxNearMisses), written at each list refresh (a profile change or a
-// credential earned), after the refresh has listed the new matches: a
-// posting the seeker's new credential turns into a match is still found
-// among the near misses of the refresh before. A posting that enters the
-// list (listScript, or a reverse match through markPending) and is among
-// them moves to the near hash in the same Redis step; claimScript puts it
-// in the announcement ("^<id>=<codes>") and empties the hash.
-func nearKey(seeker string) string        { return "clerkpath:nearmiss:" + seeker }
-func nearPendingKey(seeker string) string { return "clerkpath:announce:near:" + seeker }
+// credential earned) after the refresh has listed its new matches and
+// flushed their announcement. The claim of an announcement (claimScript)
+// looks each new posting up in the hash: one that is there was a near miss
+// and becomes a match; the claim marks it ("^<id>=<codes>") and takes it
+// out of the hash. So a posting the seeker's new credential turns into a
+// match is found among the near misses of the refresh before, and reverse
+// matching, which finds a changed posting now suits a seeker, pays nothing
+// for it in its scan.
+func nearKey(seeker string) string { return "clerkpath:nearmiss:" + seeker }
 
 // nearKeep bounds how long a seeker's near misses are kept without a
 // refresh: postings older than this are closed or stale anyway.
 const nearKeep = 60 * 24 * time.Hour
-
-// nearScript moves the postings named in ARGV that are among a seeker's
-// near misses (KEYS[1]) to their pending near misses (KEYS[2]).
-var nearScript = redis.NewScript(`
-for _, p in ipairs(ARGV) do
-  local was = redis.call('HGET', KEYS[1], p)
-  if was then
-    redis.call('HSET', KEYS[2], p, was)
-    redis.call('HDEL', KEYS[1], p)
-  end
-end
-return 1
-`)
 
 // rememberNearMisses replaces a seeker's stored near misses.
 func (s *Service) rememberNearMisses(ctx context.Context, seeker string, near []matchingapi.NearMiss) error {

@@ -74,8 +74,8 @@ func TestNearMissThatBecameAMatchIsAnnouncedAsSuch(t *testing.T) {
 	if fmt.Sprint(former) != fmt.Sprint(want) {
 		t.Fatalf("former near misses %+v, want %+v (announcements %+v)", former, want, founds)
 	}
-	if n, _ := c.s.rdb.Exists(ctx, nearPendingKey(id)).Result(); n != 0 {
-		t.Errorf("pending near misses left after the announcement")
+	if was, _ := c.s.rdb.HExists(ctx, nearKey(id), "needs-cca").Result(); was {
+		t.Errorf("needs-cca is still a stored near miss after it was announced as a match")
 	}
 }
 

@@ -170,18 +170,12 @@ func (ps *pairSet) release() {
 // listScript puts a posting in a seeker's list and, when the pair is new
 // (the seeker was not in the posting's set), queues it for announcement, in
 // one step: a reverse match writing the same pair at once (watched on the
-// posting's set) cannot count it as new too. A new pair that was one of
-// the seeker's near misses is marked as such (nearmiss.go).
+// posting's set) cannot count it as new too.
 var listScript = redis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
   redis.call('SADD', KEYS[3], ARGV[3])
   redis.call('SADD', KEYS[4], ARGV[1])
-  local was = redis.call('HGET', KEYS[5], ARGV[3])
-  if was then
-    redis.call('HSET', KEYS[6], ARGV[3], was)
-    redis.call('HDEL', KEYS[5], ARGV[3])
-  end
 end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[4]) - 1)
 return 1
@@ -189,7 +183,7 @@ return 1
 
 // list puts a posting in a seeker's list (keeping the best MatchListSize).
 func (s *Service) list(ctx context.Context, seeker, postingID string, score float64) error {
-	return listScript.Run(ctx, s.rdb, []string{listKey(seeker), postingKey(postingID), pendingKey(seeker), announceDue, nearKey(seeker), nearPendingKey(seeker)},
+	return listScript.Run(ctx, s.rdb, []string{listKey(seeker), postingKey(postingID), pendingKey(seeker), announceDue},
 		seeker, score, postingID, MatchListSize).Err()
 }
 
@@ -269,12 +263,12 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	// After the listing, which consulted the near misses of the refresh
-	// before (nearmiss.go).
-	if err := s.rememberNearMisses(ctx, id, res.NearMisses); err != nil {
+	if err := s.flushSeeker(ctx, id); err != nil {
 		return err
 	}
-	return s.flushSeeker(ctx, id)
+	// After the flush, whose claim consulted the near misses of the
+	// refresh before (nearmiss.go).
+	return s.rememberNearMisses(ctx, id, res.NearMisses)
 }
 
 // matchList returns a seeker's stored match list, best first.
