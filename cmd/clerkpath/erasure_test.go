@@ -177,7 +177,7 @@ func TestDeletedLegacySeekerLeavesNoIDInTheNATSStore(t *testing.T) {
 		t.Fatalf("counselor reads the legacy seeker: %d %s %s", code, h.Get("ETag"), b)
 	}
 	code, _, b := s.do(t, "GET", "/v1/seekers/"+id+"/access-log", "", "", me...)
-	if code != 200 || strings.Index(string(b), `"legacy-reader"`) < 0 || strings.Index(string(b), `"legacy-reader"`) > strings.Index(string(b), `"`+counselor+`"`) {
+	if code != 200 || !strings.Contains(string(b), `"legacy-reader"`) || strings.Index(string(b), `"legacy-reader"`) > strings.Index(string(b), `"`+counselor+`"`) {
 		t.Fatalf("access log, the legacy record first: %d %s", code, b)
 	}
 	if code, _, b := s.do(t, "DELETE", "/v1/seekers/"+id, "", "", me...); code != http.StatusNoContent {

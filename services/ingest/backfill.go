@@ -93,15 +93,30 @@ func (s *Service) backfillOpenSets(ctx context.Context) (int, error) {
 	return added, s.store.rdb.Set(ctx, backfillDoneKey, "done", 0).Err()
 }
 
+// backfillReaderIdle is when the server drops the backfill's reader should
+// this copy stop before deleting it.
+const backfillReaderIdle = 30 * time.Second
+
 // postingsInJobs reads every jobs.posted and jobs.updated event: each
 // posting's organisation and listing fields, and when it was first seen.
 func (s *Service) postingsInJobs(ctx context.Context) (map[string]seenPosting, error) {
 	out := map[string]seenPosting{}
 	cons, err := s.js.OrderedConsumer(ctx, events.StreamJobs, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject}, DeliverPolicy: jetstream.DeliverAllPolicy})
+		FilterSubjects: []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject}, DeliverPolicy: jetstream.DeliverAllPolicy,
+		InactiveThreshold: backfillReaderIdle})
 	if err != nil {
 		return nil, fmt.Errorf("backfill: read JOBS: %w", err)
 	}
+	// The reader is done when this returns: delete it rather than leave
+	// it on JOBS, counting every later posting as pending, until its
+	// inactivity threshold (a whole-stack test found it so, 1 pending).
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if info := cons.CachedInfo(); info != nil {
+			_ = s.js.DeleteConsumer(dctx, events.StreamJobs, info.Name)
+		}
+	}()
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("backfill: read JOBS: %w", err)

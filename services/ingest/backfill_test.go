@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
+	"github.com/clerkpath/clerkpath/pkg/events"
 )
 
 // A posting missing from its organisation's open set (accepted before the
@@ -42,6 +43,20 @@ func TestBackfillPutsOldPostingsInTheOpenSetsSoSyncClosesThem(t *testing.T) {
 	n, err := s.backfillOpenSets(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("backfill: %d postings, %v; want 2", n, err)
+	}
+	// The backfill's reader of JOBS is gone with it.
+	jobs, err := p.JS.Stream(ctx, events.StreamJobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos := jobs.ListConsumers(ctx)
+	for info := range infos.Info() {
+		if info.Config.Durable == "" {
+			t.Errorf("reader %s left on JOBS after the backfill", info.Name)
+		}
+	}
+	if err := infos.Err(); err != nil {
+		t.Fatal(err)
 	}
 	if n, err := s.backfillOpenSets(ctx); err != nil || n != 0 {
 		t.Fatalf("second backfill: %d, %v; want nothing (done)", n, err)
