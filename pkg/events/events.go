@@ -141,7 +141,36 @@ func StreamConfigs(replicas int) []jetstream.StreamConfig {
 // A stream whose configuration already matches is left alone: updating a
 // stream while consumers are being created races inside nats-server, and
 // every service calls this at start.
+//
+// A cluster that has just formed may not place a replicated stream at once
+// ("no suitable peers for placement" while its peers are still being
+// counted, no meta leader yet, a request timing out while every service's
+// copies start together): such failures are retried for up to
+// ensureRetryFor, or until ctx ends, as shred.Open does for the keyring. A
+// replica mismatch is refused at once.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int) error {
+	deadline := time.Now().Add(ensureRetryFor)
+	delay := 200 * time.Millisecond
+	for {
+		err := ensureStreams(ctx, js, replicas)
+		var mismatch *ReplicaMismatch
+		if err == nil || errors.As(err, &mismatch) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// ensureRetryFor bounds how long EnsureStreams retries streams it cannot
+// create or update yet.
+const ensureRetryFor = time.Minute
+
+func ensureStreams(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	mismatch := &ReplicaMismatch{Want: max(replicas, 1), Have: map[string]int{}}
 	for _, cfg := range StreamConfigs(replicas) {
 		_, err := js.CreateStream(ctx, cfg)
