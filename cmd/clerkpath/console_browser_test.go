@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -419,6 +420,13 @@ func TestConsoleEmployer(t *testing.T) {
 		if got := text(t, ctx, status(id)); got != "open" {
 			t.Errorf("posting %s uploaded: status %q, want open", id, got)
 		}
+	}
+
+	// An open posting shows how many opted-in candidates it has
+	// (candidate_count), not only a link to them.
+	cands, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('#postings a[href="#/postings/%s/candidates"]').textContent`, roiID)))
+	if err != nil || !regexp.MustCompile(`^\d+ candidates? for ROI Specialist$`).MatchString(cands) {
+		t.Errorf("the candidates cell of an open posting: %q %v, want its count", cands, err)
 	}
 
 	// No reason is chosen beforehand: closing without one gets the API's

@@ -102,7 +102,8 @@ async function drawList(slot, s, message) {
         // included only while it is open.
         { key: "dups", label: "Duplicates", value: (p) => duplicates(p), cell: (p) => String(duplicates(p)) },
         { key: "age", label: "Age", value: (p) => p.age_days ?? -1, cell: (p) => p.age_days !== undefined ? `${p.age_days} days` : "—" },
-        { key: "cands", label: "Candidates", cell: (p) => h("a", { href: `#/postings/${enc(p.id)}/candidates` }, "See candidates", h("span", { class: "visually-hidden" }, ` for ${p.title}`)) },
+        // candidate_count is given for open postings only (docs/postings.md).
+        { key: "cands", label: "Candidates", value: (p) => p.candidate_count ?? -1, cell: (p) => h("a", { href: `#/postings/${enc(p.id)}/candidates` }, candidatesText(p), h("span", { class: "visually-hidden" }, ` for ${p.title}`)) },
         { key: "actions", label: "Close or reopen", cell: (p) => closeControls(slot, s, p) },
       ],
     })));
@@ -115,6 +116,13 @@ function statusText(p) {
 
 function duplicates(p) {
   return Math.max(0, (p.cluster_size ?? 0) - (p.status === "open" ? 1 : 0));
+}
+
+// candidatesText names the opted-in candidates a posting has, or offers
+// the list when the count is not known (a closed posting, matching away).
+function candidatesText(p) {
+  if (typeof p.candidate_count !== "number") return "See candidates";
+  return p.candidate_count === 1 ? "1 candidate" : `${p.candidate_count} candidates`;
 }
 
 // closeControls closes an open posting with a reason (POST
