@@ -103,6 +103,15 @@ func TestSlowHandlerIsNotRedelivered(t *testing.T) {
 	}()
 	defer func() { cancel(); <-done }()
 	testenv.Eventually(t, 20*time.Second, func() error {
+		// A consumer just created may report nothing pending before it
+		// has counted the stream (make test saw the check pass at once,
+		// with no delivery): first the handler must have had the event.
+		mu.Lock()
+		had := deliveries
+		mu.Unlock()
+		if had == 0 {
+			return fmt.Errorf("not delivered yet")
+		}
 		sts, err := events.ConsumerStatuses(ctx, js, time.Now(), time.Minute)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package projection
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,12 +34,17 @@ func RequestRebuild(ctx context.Context, nc *nats.Conn, rebuild, status string, 
 			return st, fmt.Errorf("no new build started after %d requests (last: generation %d %s)", attempt+1, st.Generation, st.State)
 		}
 		if st.State == StateBuilding {
-			if _, err := follow(ctx, nc, status, poll, st, nil); err != nil {
+			// A newer build replacing the one waited for means it ended:
+			// ask again, and follow whichever build runs then.
+			if _, err := follow(ctx, nc, status, poll, st, nil); err != nil && !errors.Is(err, errReplaced) {
 				return st, err
 			}
 		}
 	}
 }
+
+// errReplaced: the build followed was replaced by a newer one.
+var errReplaced = errors.New("replaced by a newer build")
 
 // follow polls status until the build of st.Generation ends.
 func follow(ctx context.Context, nc *nats.Conn, status string, poll time.Duration, st Status, progress func(Status)) (Status, error) {
@@ -59,7 +65,7 @@ func follow(ctx context.Context, nc *nats.Conn, status string, poll time.Duratio
 			return st, fmt.Errorf("follow the build of generation %d: %w", gen, err)
 		}
 		if st.Generation != gen {
-			return st, fmt.Errorf("generation %d was replaced by a build of generation %d", gen, st.Generation)
+			return st, fmt.Errorf("generation %d was replaced by a build of generation %d: %w", gen, st.Generation, errReplaced)
 		}
 	}
 	if progress != nil {

@@ -2,11 +2,13 @@ package projection_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
@@ -96,5 +98,65 @@ func TestRebuildFollowsABuildThatHasTakenTheLock(t *testing.T) {
 	}
 	if got.State != projection.StateFailed {
 		t.Fatalf("rebuild answered %s, want the failed build", got.State)
+	}
+}
+
+// TestRequestRebuildWaitsOutABuildReplacedByANewerOne: a request that finds
+// a build still in its grace period (swapped in, its predecessor not yet
+// dropped) waits for it to end, then asks again. If meanwhile another
+// caller's request started a newer build, the caller follows that one:
+// being "replaced" means the build waited for has ended (two copies asked
+// at once in make test; one caller failed with "generation 1 was replaced
+// by a build of generation 2").
+func TestRequestRebuildWaitsOutABuildReplacedByANewerOne(t *testing.T) {
+	srv := testenv.Open(t, testenv.Needs{Streams: true, Redis: true})
+	const name = "replacetest"
+	p := start(t, srv, name)
+	ctx := context.Background()
+	nc := srv.NC
+	subj := "test.replacetest."
+	for _, ep := range []struct {
+		sub string
+		h   func(context.Context) (projection.Status, error)
+	}{{subj + "rebuild", p.Rebuild}, {subj + "status", p.Status}} {
+		sub, err := nc.Subscribe(ep.sub, func(m *nats.Msg) {
+			st, err := ep.h(ctx)
+			if err != nil {
+				t.Errorf("%s: %v", ep.sub, err)
+			}
+			b, _ := json.Marshal(st)
+			_ = m.Respond(b)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sub.Unsubscribe() })
+	}
+	lock, status, pointer := "clerkpath:"+name+":rebuild:lock", "clerkpath:"+name+":rebuild:status", "clerkpath:"+name+":gen"
+	g, err := srv.Redis.Get(ctx, pointer).Uint64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Generation g swapped in and still in its grace period, built by
+	// another copy that holds the lock.
+	srv.Redis.Set(ctx, lock, "another-copy", time.Minute)
+	srv.Redis.HSet(ctx, status, "state", projection.StateBuilding, "generation", g)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		// Another caller's request: g ended and g+1 started.
+		srv.Redis.HSet(ctx, status, "state", projection.StateBuilding, "generation", g+1)
+		time.Sleep(300 * time.Millisecond)
+		srv.Redis.Set(ctx, pointer, g+1, 0)
+		srv.Redis.HSet(ctx, status, "state", projection.StateDone)
+		srv.Redis.Del(ctx, lock)
+	}()
+	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	st, err := projection.RequestRebuild(rctx, nc, subj+"rebuild", subj+"status", 20*time.Millisecond, nil)
+	if err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
+	if st.Generation != g+1 || st.Serving != g+1 {
+		t.Fatalf("followed generation %d (serving %d), want the newer build %d", st.Generation, st.Serving, g+1)
 	}
 }
