@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -25,14 +24,7 @@ func TestNearMissBecomesAMatchAndCandidatesAreCounted(t *testing.T) {
 	today := time.Now().UTC().Format(time.DateOnly)
 	post := func(title, description string) string {
 		t.Helper()
-		body := `{"title":"` + title + `","description":"` + description + `","employer":"Harbor Clinic","postal_code":"10001","date_posted":"` + today + `"}`
-		code, _, b := s.do(t, "POST", "/v1/postings", "application/json", body, emp...)
-		if code != http.StatusCreated {
-			t.Fatalf("post: %d %s", code, b)
-		}
-		return decode[struct {
-			Accepted []struct{ ID string } `json:"accepted"`
-		}](t, b).Accepted[0].ID
+		return s.postOne(t, emp, `{"title":"`+title+`","description":"`+description+`","employer":"Harbor Clinic","postal_code":"10001","date_posted":"`+today+`"}`)
 	}
 	clerk := post("Medical Records Clerk", "Scan and index charts. High school diploma required.")
 	coder := post("Coding Associate", "CCA required. ICD-10-CM and CPT coding of outpatient charts. High school diploma required.")

@@ -2,7 +2,6 @@ package matching
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
-	"github.com/clerkpath/clerkpath/pkg/shred"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
@@ -82,29 +80,8 @@ func TestNearMissThatBecameAMatchIsAnnouncedAsSuch(t *testing.T) {
 // founds reads the matches.found events of one seeker, oldest first.
 func (f feed) founds(t *testing.T, seeker string) []matchingapi.Found {
 	t.Helper()
-	ctx := context.Background()
-	st, err := f.js.Stream(ctx, events.StreamMatches)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []matchingapi.Found
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if err != nil {
-			continue
-		}
-		var sealed shred.Sealed
-		if err := json.Unmarshal(m.Data, &sealed); err != nil {
-			t.Fatal(err)
-		}
-		var fd matchingapi.Found
-		if err := f.keys.Open(ctx, sealed, &fd); err != nil {
-			t.Fatal(err)
-		}
+	for _, fd := range f.found(t) {
 		if fd.SeekerID == seeker {
 			out = append(out, fd)
 		}

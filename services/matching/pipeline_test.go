@@ -120,9 +120,8 @@ func (f feed) post(t testing.TB, p posting.Posting) {
 	}
 }
 
-// announced reads every matches.found event: per seeker, how many times
-// each posting was announced, and how many events there were.
-func (f feed) announced(t *testing.T) (map[string]map[string]int, int) {
+// found reads every matches.found event, oldest first.
+func (f feed) found(t *testing.T) []matchingapi.Found {
 	t.Helper()
 	ctx := context.Background()
 	st, err := f.js.Stream(ctx, events.StreamMatches)
@@ -133,8 +132,7 @@ func (f feed) announced(t *testing.T) (map[string]map[string]int, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]map[string]int{}
-	n := 0
+	var out []matchingapi.Found
 	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
 		m, err := st.GetMsg(ctx, seq)
 		if err != nil {
@@ -144,19 +142,30 @@ func (f feed) announced(t *testing.T) (map[string]map[string]int, int) {
 		if err := json.Unmarshal(m.Data, &sealed); err != nil {
 			t.Fatal(err)
 		}
-		var found matchingapi.Found
-		if err := f.keys.Open(ctx, sealed, &found); err != nil {
+		var fd matchingapi.Found
+		if err := f.keys.Open(ctx, sealed, &fd); err != nil {
 			t.Fatal(err)
 		}
-		n++
-		if out[found.SeekerID] == nil {
-			out[found.SeekerID] = map[string]int{}
+		out = append(out, fd)
+	}
+	return out
+}
+
+// announced counts every matches.found event: per seeker, how many times
+// each posting was announced, and how many events there were.
+func (f feed) announced(t *testing.T) (map[string]map[string]int, int) {
+	t.Helper()
+	all := f.found(t)
+	out := map[string]map[string]int{}
+	for _, fd := range all {
+		if out[fd.SeekerID] == nil {
+			out[fd.SeekerID] = map[string]int{}
 		}
-		for _, p := range found.Postings {
-			out[found.SeekerID][p]++
+		for _, p := range fd.Postings {
+			out[fd.SeekerID][p]++
 		}
 	}
-	return out, n
+	return out, len(all)
 }
 
 // remoteOpening is a remote posting with no requirement: every seeker who
