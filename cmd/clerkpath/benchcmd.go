@@ -46,8 +46,11 @@ type benchConfig struct {
 	hold              time.Duration // each mixed-load step
 	searchFor         time.Duration // each search-throughput run
 	out               string        // results directory
-	cpuprofile        string        // CPU profile of the ingest and reverse phases
+	cpuprofile        string        // CPU profile of the phases profileFrom to profileTo
+	profileFrom       string        // the first phase --cpuprofile covers
+	profileTo         string        // the last phase --cpuprofile covers
 	until             string        // the last phase to run ("": all)
+	skip              []string      // phases not to run (--skip)
 	settleFor         time.Duration // longest wait for reverse matching before the raw add
 }
 
@@ -69,9 +72,20 @@ func cmdBench(ctx context.Context, args []string, env environment) error {
 	fs.DurationVar(&bc.hold, "hold", 30*time.Second, "how long each mixed-load rate must hold")
 	fs.DurationVar(&bc.searchFor, "search-for", 10*time.Second, "length of each search-throughput run")
 	fs.StringVar(&bc.out, "out", "bench/results", "directory for <timestamp>.json and latest.json")
-	fs.StringVar(&bc.cpuprofile, "cpuprofile", "", "write a CPU profile of the ingest, event and reverse phases (the whole process) to this file")
+	fs.StringVar(&bc.cpuprofile, "cpuprofile", "", "write a CPU profile of the phases --profile-from to --profile-to (the whole process) to this file")
+	fs.StringVar(&bc.profileFrom, "profile-from", "ingest", "the first phase --cpuprofile covers, one of: "+benchPhaseNames())
+	fs.StringVar(&bc.profileTo, "profile-to", "reverse", "the last phase --cpuprofile covers")
 	fs.DurationVar(&bc.settleFor, "settle-for", 10*time.Minute, "longest wait for reverse matching to settle before the raw Meilisearch add (it then runs beside it, noted)")
 	fs.StringVar(&bc.until, "until", "", "stop after this phase, one of: "+benchPhaseNames())
+	fs.Func("skip", "phases not to run, comma-separated (seed and ingest cannot be skipped: the others need their population)", func(v string) error {
+		for _, ph := range strings.Split(v, ",") {
+			if ph == "seed" || ph == "ingest" || !strings.Contains(", "+benchPhaseNames()+",", ", "+ph+",") {
+				return fmt.Errorf("not a phase that can be skipped: %q", ph)
+			}
+			bc.skip = append(bc.skip, ph)
+		}
+		return nil
+	})
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "Usage: clerkpath bench [--postings 10000] [--seekers 10000] [--seed 1] [--hold 30s]\n\nStarts its own stack (nats-server with sync always, redis-server, meilisearch, every service),")
 		fmt.Fprintln(env.stderr, "seeds a population through the HTTP API, runs each measurement beside its baseline, prints one table")
@@ -87,8 +101,10 @@ func cmdBench(ctx context.Context, args []string, env environment) error {
 	if bc.postings < 1000 || bc.postings > 1_000_000 || bc.seekers < 0 || bc.seekers > 1_000_000 {
 		return errors.New("--postings: 1000 to 1000000; --seekers: 0 to 1000000")
 	}
-	if bc.until != "" && !strings.Contains(", "+benchPhaseNames()+",", ", "+bc.until+",") {
-		return fmt.Errorf("--until: one of %s", benchPhaseNames())
+	for flag, phase := range map[string]string{"until": bc.until, "profile-from": bc.profileFrom, "profile-to": bc.profileTo} {
+		if phase != "" && !strings.Contains(", "+benchPhaseNames()+",", ", "+phase+",") {
+			return fmt.Errorf("--%s: one of %s", flag, benchPhaseNames())
+		}
 	}
 	st, err := startBenchStack(ctx, env)
 	if err != nil {
@@ -360,15 +376,17 @@ func runBench(ctx context.Context, st *benchStack, bc benchConfig, logw io.Write
 	stopProfile := func() {}
 	defer func() { stopProfile() }()
 	for _, ph := range benchPhases {
-		if ph.name == profileFrom && bc.cpuprofile != "" {
+		if ph.name == bc.profileFrom && bc.cpuprofile != "" {
 			if stopProfile, err = startCPUProfile(bc.cpuprofile); err != nil {
 				return nil, err
 			}
 		}
-		if err := ph.run(r, ctx); err != nil {
+		if slices.Contains(bc.skip, ph.name) {
+			r.res.Notes = append(r.res.Notes, "the "+ph.name+" phase was skipped (--skip)")
+		} else if err := ph.run(r, ctx); err != nil {
 			return nil, fmt.Errorf("bench %s: %w", ph.name, err)
 		}
-		if ph.name == profileTo {
+		if ph.name == bc.profileTo {
 			stopProfile()
 			stopProfile = func() {}
 		}
@@ -434,10 +452,6 @@ var benchPhases = []struct {
 	{"search", (*benchRun).searchPhase},
 	{"mixed", (*benchRun).mixedPhase},
 }
-
-// --cpuprofile covers the phases from profileFrom to profileTo: the paths
-// with the widest gaps (ingest to searchable, reverse matching).
-const profileFrom, profileTo = "ingest", "reverse"
 
 func benchPhaseNames() string {
 	names := make([]string, len(benchPhases))
