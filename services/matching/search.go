@@ -46,9 +46,11 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	if out.Hits, err = s.searchHits(res.Hits); err != nil {
 		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
 	}
-	if b, err := json.Marshal(res.FacetDistribution); err == nil {
-		_ = json.Unmarshal(b, &out.Facets)
+	facets := res.FacetDistribution
+	if len(facets) == 0 {
+		facets = nullJSON // absent: facets null, as encoding/json reads it
 	}
+	_ = json.Unmarshal(facets, &out.Facets) // counts that do not fit leave what fitted, as before
 	if next := req.Offset + len(res.Hits); len(res.Hits) == req.Limit && int64(next) < res.EstimatedTotalHits && next <= MaxSearchOffset {
 		out.NextCursor = encodeCursor(next)
 	}
@@ -173,29 +175,50 @@ func searchSort(name string, at *geo.Point, fs *apierr.Fields) []string {
 	return sort
 }
 
+// nullJSON is how encoding/json reads an absent facet distribution.
+var nullJSON = json.RawMessage("null")
+
+// hiddenInHits are the fields a hit never shows: those only filters and
+// cluster settling use, and each route's filter fields (routes, in the
+// posting, says them in full).
+var hiddenInHits = func() map[string]bool {
+	out := map[string]bool{}
+	for _, k := range hiddenInResults {
+		out[k] = true
+	}
+	for _, k := range postingindex.RouteFields()[1:] {
+		out[k] = true
+	}
+	return out
+}()
+
 // searchHits are the hits as the reply shows them: the cluster's trust
-// signals added, fields only filters use left out.
+// signals added, fields only filters use left out. Each shown field's value
+// is passed on as Meilisearch encoded it (a json.RawMessage, so that it is
+// not decoded here only to be encoded again), except id, which is a string
+// for callers in this process; the trust signals are Go values. The reply's
+// JSON is the same as if every value had been decoded.
 func (s *Service) searchHits(hits meilisearch.Hits) ([]map[string]any, error) {
-	out := []map[string]any{}
+	out := make([]map[string]any, 0, len(hits))
+	today := s.now()
 	for _, h := range hits {
-		var doc map[string]any
-		if err := h.DecodeInto(&doc); err != nil {
-			return nil, err
-		}
 		var m postingindex.Member
 		if err := h.DecodeInto(&m); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("decode search hit: %w", err)
 		}
-		t := trustSignals(m, s.now())
+		doc := make(map[string]any, len(h)+5)
+		for k, v := range h {
+			if !hiddenInHits[k] {
+				doc[k] = v
+			}
+		}
+		if _, ok := h["id"]; ok {
+			doc["id"] = m.ID
+		}
+		t := trustSignals(m, today)
 		doc["age_days"], doc["reposts"], doc["cluster_size"], doc["also_posted_by"] = t.AgeDays, t.Reposts, t.ClusterSize, t.AlsoPostedBy
 		if t.FirstSeen != "" {
 			doc["first_seen"] = t.FirstSeen
-		}
-		for _, k := range hiddenInResults {
-			delete(doc, k)
-		}
-		for _, k := range postingindex.RouteFields()[1:] { // per-route filter fields: routes says it in full
-			delete(doc, k)
 		}
 		out = append(out, doc)
 	}

@@ -1,12 +1,24 @@
 package matching
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+	"github.com/clerkpath/clerkpath/pkg/geo"
+	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/seedgen"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
 
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
@@ -43,4 +55,122 @@ func TestSearchQueryNamesEveryBadField(t *testing.T) {
 	if req.Limit != DefaultSearchLimit || req.RadiusMiles != 25 || !slices.Equal(q.Sort, []string{"date_posted_ts:desc"}) {
 		t.Errorf("defaults: limit %d, radius %d, sort %v", req.Limit, req.RadiusMiles, q.Sort)
 	}
+}
+
+// A search answers, byte for byte, what it answered when every hit was
+// decoded into Go values and encoded again (decodedHits, the code before
+// hits were passed through as Meilisearch encoded them), for postings with
+// routes, nested locations, fractional pay and text that JSON escapes; no
+// hit shows a field only filters or cluster settling use, and every hit
+// has its trust signals and its id as a string.
+func TestSearchHitsAnswerAsDecodedHitsDid(t *testing.T) {
+	t.Parallel()
+	srv := testenv.Open(t, testenv.Needs{Meili: true})
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	s := &Service{mc: srv.Meili, index: srv.Config.IndexPrefix + PostingsIndex, now: func() time.Time { return now }}
+	if err := meili.EnsureIndex(ctx, s.mc, postingindex.Settings(s.index)); err != nil {
+		t.Fatal(err)
+	}
+	ps := seedgen.Postings(rand.New(rand.NewPCG(1, 2)), 40, []geo.Point{{Lat: 39.96, Lon: -83.0}, {Lat: 41.88, Lon: -87.63}}, now)
+	ps[0].Title = "Coder <ROI> & \"Billing\" \\ café – line\u2028sep\ttab"
+	ps[1].SalaryHourlyMin, ps[1].SalaryHourlyMax = 23.75, 31.1
+	var docs []map[string]any
+	for i, p := range ps {
+		doc, _, err := postingindex.Doc(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc["employer_id"], doc["simhash"] = fmt.Sprintf("org-%d", i%3), uint64(1)<<63+uint64(i)
+		doc[postingindex.FieldCluster], doc[postingindex.FieldClusterHidden] = p.ID, false
+		doc[postingindex.FieldClusterSize], doc[postingindex.FieldClusterReposts] = 1+i%3, i%2
+		doc[postingindex.FieldClusterOwner], doc[postingindex.FieldClusterFirstSeen] = "org-0", p.DatePosted.AddDate(0, 0, -i).Unix()
+		docs = append(docs, doc)
+	}
+	info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := meili.Wait(ctx, s.mc, info); err != nil {
+		t.Fatal(err)
+	}
+
+	req := matchingapi.SearchRequest{Limit: MaxSearchLimit}
+	q, err := s.searchQuery(&req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.mc.Index(s.index).Search(ctx, "", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != len(ps) {
+		t.Fatalf("%d hits, want %d", len(res.Hits), len(ps))
+	}
+	got, err := s.searchHits(res.Hits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := decodedHits(s, res.Hits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotJSON, _ := json.Marshal(got)
+	wantJSON, _ := json.Marshal(want)
+	if !bytes.Equal(gotJSON, wantJSON) {
+		t.Fatalf("hits differ from the decoded ones:\n got %s\nwant %s", gotJSON, wantJSON)
+	}
+
+	out, err := s.search(ctx, matchingapi.SearchRequest{Limit: MaxSearchLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Hits) != len(ps) || len(out.Facets["work_mode"]) == 0 {
+		t.Fatalf("%d hits, facets %v", len(out.Hits), out.Facets)
+	}
+	for _, h := range out.Hits {
+		if _, ok := h["id"].(string); !ok {
+			t.Errorf("id %#v is not a string", h["id"])
+		}
+		for k := range h {
+			if hiddenInHits[k] || k == "simhash" || strings.HasPrefix(k, "route_") && k != postingindex.FieldRouteCount {
+				t.Errorf("hit %v shows %s", h["id"], k)
+			}
+		}
+		for _, k := range []string{"age_days", "reposts", "cluster_size", "also_posted_by", "first_seen", "title", "location"} {
+			if _, ok := h[k]; !ok {
+				t.Errorf("hit %v lacks %s", h["id"], k)
+			}
+		}
+	}
+}
+
+// decodedHits is searchHits as it was before hits were passed through:
+// every value decoded into Go values, the trust signals added, the hidden
+// fields deleted.
+func decodedHits(s *Service, hits meilisearch.Hits) ([]map[string]any, error) {
+	out := []map[string]any{}
+	for _, h := range hits {
+		var doc map[string]any
+		if err := h.DecodeInto(&doc); err != nil {
+			return nil, err
+		}
+		var m postingindex.Member
+		if err := h.DecodeInto(&m); err != nil {
+			return nil, err
+		}
+		t := trustSignals(m, s.now())
+		doc["age_days"], doc["reposts"], doc["cluster_size"], doc["also_posted_by"] = t.AgeDays, t.Reposts, t.ClusterSize, t.AlsoPostedBy
+		if t.FirstSeen != "" {
+			doc["first_seen"] = t.FirstSeen
+		}
+		for _, k := range hiddenInResults {
+			delete(doc, k)
+		}
+		for _, k := range postingindex.RouteFields()[1:] {
+			delete(doc, k)
+		}
+		out = append(out, doc)
+	}
+	return out, nil
 }
