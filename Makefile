@@ -77,9 +77,10 @@ vet: staticcheck-install
 	@cd $(DEPLOY) && GOWORK=off $(STATICCHECK) ./...
 	@out=$$(gofmt -l $(MODULES) $(DEPLOY)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## bench: start a private stack, seed it (10,000 postings, 10,000 seekers) and measure each path beside its
-## baseline; prints one table, writes bench/results/<time>.json and latest.json (docs/performance.md).
-## BENCH_FLAGS="--postings 100000 --seekers 100000" for the scaling curve. Not part of `make test`.
+## bench: start a private stack (each service its own process), seed it (10,000 postings, 10,000 seekers)
+## and measure each path beside its baseline; prints one table, writes bench/results/<time>.json and
+## latest.json (docs/performance.md). BENCH_FLAGS="--postings 100000 --seekers 100000" for the scaling
+## curve; "--cpuprofile cpu.pprof" for one CPU profile a service. Not part of `make test`.
 BENCH_FLAGS ?=
 bench: install
 	@mkdir -p $(BIN)

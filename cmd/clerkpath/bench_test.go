@@ -1,12 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,9 +22,14 @@ import (
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
+	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/seedgen"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
@@ -270,4 +282,258 @@ func TestBenchRefusesAnUnknownPhase(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "seed, ingest, event, reverse, forward, plan, search, mixed") {
 		t.Fatalf("bench --until lunch: %v, want the list of phases", err)
 	}
+}
+
+// The services the bench starts get the bench's configuration, not the
+// caller's: every CLERKPATH_ variable of the caller's environment is
+// blanked, and what the bench set reads back through config.Load.
+func TestBenchServiceEnvIsTheBenchsOwn(t *testing.T) {
+	want, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.NATSURL, want.RedisURL, want.MeiliURL, want.MeiliKey = "nats://127.0.0.1:4333", "redis://127.0.0.1:6390/0", "http://127.0.0.1:7711", "k3y-k3y-k3y-k3y-k3y"
+	want.HTTPAddr, want.DataDir, want.JWTPublicKey, want.LogLevel = "127.0.0.1:8099", "/tmp/bench-x", "/tmp/bench-x/dev-keys/pub.pem", "warn"
+	want.RateLimit, want.RateLimitAnon, want.IndexPrefix = 1_000_000, 999_999, "b_"
+	env := serviceEnv(want, []string{"CLERKPATH_JWKS_URL=https://example.org/jwks", "CLERKPATH_HTTP_ADDR=:8080", "HOME=/root"})
+	vars := map[string]string{}
+	for _, kv := range env { // later entries win, as in exec.Cmd.Env
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	if _, ok := vars["HOME"]; ok {
+		t.Errorf("serviceEnv passes on a variable that is not clerkpath's: %v", env)
+	}
+	got, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.JWKSURL != "" {
+		t.Errorf("the caller's CLERKPATH_JWKS_URL reached the service: %q", got.JWKSURL)
+	}
+	for name, pair := range map[string][2]string{
+		"NATS": {got.NATSURL, want.NATSURL}, "Redis": {got.RedisURL, want.RedisURL}, "Meili": {got.MeiliURL, want.MeiliURL},
+		"MeiliKey": {got.MeiliKey, want.MeiliKey}, "HTTPAddr": {got.HTTPAddr, want.HTTPAddr}, "DataDir": {got.DataDir, want.DataDir},
+		"JWT key": {got.JWTPublicKey, want.JWTPublicKey}, "LogLevel": {got.LogLevel, want.LogLevel}, "IndexPrefix": {got.IndexPrefix, want.IndexPrefix},
+		"ZCTA": {got.ZCTAFile, want.ZCTAFile},
+	} {
+		if pair[0] != pair[1] {
+			t.Errorf("%s: the service reads %q, the bench set %q", name, pair[0], pair[1])
+		}
+	}
+	if got.RateLimit != want.RateLimit || got.RateLimitAnon != want.RateLimitAnon {
+		t.Errorf("rate limits: the service reads %d/%d, the bench set %d/%d", got.RateLimit, got.RateLimitAnon, want.RateLimit, want.RateLimitAnon)
+	}
+}
+
+func TestBenchProfilePathNamesTheProcess(t *testing.T) {
+	for in, want := range map[string]string{"cpu.pprof": "cpu.matching.pprof", "/tmp/x/cpu": "/tmp/x/cpu.matching", "a.b/p.out": "a.b/p.matching.out"} {
+		if got := profilePath(in, "matching"); got != want {
+			t.Errorf("profilePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The debug endpoint of a service run with --only --debug-addr profiles
+// from start to stop and answers stop with the profile; a second start
+// while one runs, or a stop without one, is refused.
+func TestDebugMuxCPUProfileFromStartToStop(t *testing.T) {
+	srv := httptest.NewServer(debugMux())
+	defer srv.Close()
+	post := func(path string) (int, []byte) {
+		res, err := http.Post(srv.URL+path, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+	if code, b := post("/debug/cpuprofile/stop"); code != http.StatusConflict {
+		t.Fatalf("stop before start: %d %s, want 409", code, b)
+	}
+	if code, b := post("/debug/cpuprofile/start"); code != http.StatusNoContent {
+		t.Fatalf("start: %d %s", code, b)
+	}
+	if code, b := post("/debug/cpuprofile/start"); code != http.StatusConflict {
+		t.Fatalf("second start: %d %s, want 409", code, b)
+	}
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for time.Now().Before(deadline) { // something to sample
+	}
+	code, b := post("/debug/cpuprofile/stop")
+	if code != http.StatusOK {
+		t.Fatalf("stop: %d %s", code, b)
+	}
+	// A CPU profile is a gzipped protocol buffer.
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("stop did not answer with a CPU profile: %v (%d bytes)", err, len(b))
+	}
+	if raw, err := io.ReadAll(zr); err != nil || len(raw) == 0 {
+		t.Fatalf("stop's profile does not unzip: %d bytes, %v", len(raw), err)
+	}
+	if code, _ := post("/debug/cpuprofile/stop"); code != http.StatusConflict {
+		t.Fatalf("second stop: %d, want 409", code)
+	}
+}
+
+// `clerkpath run --only NAME` runs that one service against configured
+// servers: profiles answers its micro PING, the others do not (no
+// responders), and an unknown name is refused with the list.
+func TestRunOnlyRunsOneService(t *testing.T) {
+	srv := testenv.Open(t, testenv.Needs{Streams: true, Redis: true})
+	vars := map[string]string{}
+	for _, kv := range serviceEnv(srv.Config, nil) {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	getenv := func(k string) string { return vars[k] }
+	if _, _, err := runCLI(t, getenv, "run", "--only", "lunch"); err == nil || !strings.Contains(err.Error(), "profiles, credentials, ingest, matching, notifications, gateway") {
+		t.Fatalf("run --only lunch: %v, want the list of services", err)
+	}
+	if _, _, err := runCLI(t, func(string) string { return "" }, "run", "--only", "profiles"); err == nil || !strings.Contains(err.Error(), config.EnvNATSURL) {
+		t.Fatalf("run --only without servers: %v, want it to ask for %s", err, config.EnvNATSURL)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"run", "--only", "profiles"}, environment{getenv: getenv, stdout: io.Discard, stderr: io.Discard})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run --only profiles: %v", err)
+		}
+	}()
+	testenv.Eventually(t, 30*time.Second, func() error {
+		_, err := srv.NC.Request("$SRV.PING.profiles", nil, time.Second)
+		return err
+	})
+	for _, other := range []string{"credentials", "ingest", "matching", "notifications"} {
+		if _, err := srv.NC.Request("$SRV.PING."+other, nil, time.Second); !errors.Is(err, nats.ErrNoResponders) {
+			t.Errorf("PING %s: %v, want no responders (only profiles runs)", other, err)
+		}
+	}
+}
+
+// The mixed load is, of every 20 requests, 12 public searches, 5 plans
+// and 3 posting writes, each write a different posting with the
+// employer's token.
+func TestBenchMixedTargetsMix(t *testing.T) {
+	h := &benchHTTP{base: "http://gw"}
+	tr := mixedTargets(h, "tok", population{places: testSampler(t), seed: 1, now: time.Now()}, 100)
+	counts := map[string]int{}
+	bodies := map[string]bool{}
+	for range 40 {
+		var tg vegeta.Target
+		if err := tr(&tg); err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(tg.URL)
+		counts[tg.Method+" "+u.Path]++
+		if u.Path == "/v1/postings" {
+			if tg.Header.Get("Authorization") != "Bearer tok" {
+				t.Errorf("a posting write without the employer's token: %v", tg.Header)
+			}
+			bodies[string(tg.Body)] = true
+		}
+	}
+	want := map[string]int{"GET /v1/postings/search": 24, "POST /v1/pathways/plan": 10, "POST /v1/postings": 6}
+	for k, n := range want {
+		if counts[k] != n {
+			t.Errorf("%s: %d of 40, want %d (all: %v)", k, counts[k], n, counts)
+		}
+	}
+	if len(bodies) != 6 {
+		t.Errorf("%d different posting bodies of 6 writes", len(bodies))
+	}
+}
+
+// A closed loop of c clients never has more than c requests in flight,
+// and an open loop counts every request the server failed as an error.
+func TestBenchAttacksCountWhatTheServerSaw(t *testing.T) {
+	var inFlight, peak, served, failed atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(2 * time.Millisecond)
+		if served.Add(1)%10 == 0 {
+			failed.Add(1)
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	tr := targets(func(i int, t *vegeta.Target) { *t = vegeta.Target{Method: "GET", URL: srv.URL} })
+	s := closedLoop(context.Background(), c, 3, 300*time.Millisecond, tr, "closed")
+	if peak.Load() > 3 {
+		t.Errorf("closed loop of 3 clients had %d requests in flight", peak.Load())
+	}
+	if int64(s.requests) != served.Load() || s.errors != failed.Load() {
+		t.Errorf("closed loop: %d requests, %d errors; the server saw %d, failed %d", s.requests, s.errors, served.Load(), failed.Load())
+	}
+	served.Store(0)
+	failed.Store(0)
+	s = attack(context.Background(), c, tr, vegeta.Rate{Freq: 100, Per: time.Second}, 500*time.Millisecond, 2, 64, "open")
+	if s.requests == 0 || int64(s.requests) != served.Load() || s.errors != failed.Load() {
+		t.Errorf("open loop: %d requests, %d errors; the server saw %d, failed %d", s.requests, s.errors, served.Load(), failed.Load())
+	}
+	if s.p99ms < s.p50ms || s.p50ms <= 0 {
+		t.Errorf("latencies: p50 %.2f ms, p99 %.2f ms", s.p50ms, s.p99ms)
+	}
+}
+
+// The scaling curve plots results of different sizes side by side, the
+// newer per-service RSS and the older one-process figure alike.
+func TestPlotCurveOfDifferentSizes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, r benchResult) string {
+		b, _ := json.Marshal(r)
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	rows := func(ingest, p95, fwd, search float64, seekers int) []benchRow {
+		return []benchRow{
+			{Name: "ingest 1000 postings to searchable", Ours: ingest, Baseline: ingest / 2},
+			{Name: fmt.Sprintf("posting acknowledged → reverse matched and announced, %d seekers, p95", seekers), Ours: p95},
+			{Name: "forward match (GET /v1/seekers/{id}/matches), p99", Ours: fwd, Baseline: fwd / 3},
+			{Name: "public search throughput, 32 clients", Ours: search, Baseline: 2 * search},
+		}
+	}
+	big := write("big.json", benchResult{Postings: 100_000, Seekers: 100_000, Rows: rows(90, 4321, 77, 500, 100_000),
+		RSSPeakMB: map[string]float64{"matching": 287, "gateway": 40, "profiles": 30, "credentials": 30, "ingest": 50, "notifications": 20, benchProcessRSS: 900}})
+	small := write("small.json", benchResult{Postings: 10_000, Seekers: 10_000, Rows: rows(9, 1234, 55, 600, 10_000),
+		RSSPeakMB: map[string]float64{"matching": 123, "gateway": 40, "profiles": 30, "credentials": 30, "ingest": 50, "notifications": 20}})
+	old := write("old.json", benchResult{Postings: 1000, Seekers: 500, Rows: []benchRow{{Name: "posting acknowledged → reverse matched and announced, p95", Ours: 999}},
+		RSSPeakMB: map[string]float64{"clerkpath (all five services in one process)": 111}})
+	var out strings.Builder
+	if err := plotCurve(&out, []string{big, small, old}); err != nil {
+		t.Fatal(err)
+	}
+	svg := out.String()
+	for _, want := range []string{
+		"ingest to searchable (s), max 90", "reverse matched p95 (ms), max 4321", "forward match p99 (ms), max 77",
+		"public search, 32 clients (req/s), max 1200", "peak RSS, matching (MB), max 287", "peak RSS, all services (MB), max 457",
+		">1000<", ">10000<", ">100000<",
+	} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the plot lacks %q", want)
+		}
+	}
+	// Per panel a line for clerkpath; ingest, forward and search have a
+	// baseline too.
+	if n := strings.Count(svg, "<polyline"); n != 6+3 {
+		t.Errorf("%d lines, want 9", n)
+	}
+}
+
+func testSampler(t *testing.T) *seedgen.Sampler {
+	t.Helper()
+	return seedgen.NewSampler([]seedgen.Place{{ZIP: "10001", Point: geo.Point{Lat: 40.75, Lon: -73.99}, Weight: 1}, {ZIP: "73102", Point: geo.Point{Lat: 35.47, Lon: -97.52}, Weight: 1}})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,10 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -51,8 +56,13 @@ func cmdRun(ctx context.Context, args []string, env environment) error {
 		fmt.Fprintln(env.stderr, "\n--cluster runs it as production does, on this machine: three clustered nats-servers (clients on")
 		fmt.Fprintln(env.stderr, "4222-4224), streams at R3, two copies of every service, gateways on the port of $CLERKPATH_HTTP_ADDR and")
 		fmt.Fprintln(env.stderr, "the next; data under $CLERKPATH_DATA_DIR/cluster (docs/deploy.md).")
+		fmt.Fprintln(env.stderr, "\n--only NAME runs one service alone against the servers the CLERKPATH_ URLs name, as its own")
+		fmt.Fprintln(env.stderr, "binary does (clerkpath bench starts each service so).")
+		fs.PrintDefaults()
 	}
 	cluster := fs.Bool("cluster", false, "three nats-servers and two copies of every service")
+	only := fs.String("only", "", "run this one service (profiles, credentials, ingest, matching, notifications or gateway) in this process against the servers configured by CLERKPATH_NATS_URL, CLERKPATH_REDIS_URL and CLERKPATH_MEILI_URL; the gateway listens on CLERKPATH_HTTP_ADDR")
+	debugAddr := fs.String("debug-addr", "", "with --only: serve /debug/pprof/ and POST /debug/cpuprofile/start and /stop (the CPU profile in the reply) on this address (clerkpath bench uses it)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -64,6 +74,9 @@ func cmdRun(ctx context.Context, args []string, env environment) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := obs.NewLogger(env.stderr, "clerkpath", cfg.LogLevel, cfg.LogFormat)
+	if *only != "" && cfg.NATSURL == "" {
+		return fmt.Errorf("--only runs one service against servers already running: set %s (and %s, %s, %s)", config.EnvNATSURL, config.EnvRedisURL, config.EnvMeiliURL, config.EnvMeiliKey)
+	}
 	if cfg.JWTPublicKey == "" && cfg.JWKSURL == "" {
 		_, pub, err := ensureDevKeys(cfg)
 		if err != nil {
@@ -71,6 +84,9 @@ func cmdRun(ctx context.Context, args []string, env environment) error {
 		}
 		cfg.JWTPublicKey = pub
 		log.Warn().Str("key", pub).Msg("no token key configured: trusting the local development key (mint tokens with `clerkpath token`)")
+	}
+	if *only != "" {
+		return runOnly(ctx, cfg, log, env, *only, *debugAddr)
 	}
 	if *cluster {
 		lns, err := clusterListeners(cfg.HTTPAddr)
@@ -222,6 +238,11 @@ type serviceSpec struct {
 }
 
 func allServices(ln net.Listener) []serviceSpec {
+	closeLn := func() {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
 	return []serviceSpec{
 		{profiles.Name, platform.Needs{Redis: true}, profiles.Run},
 		{credentials.Name, platform.Needs{Redis: true}, credentials.Run},
@@ -231,7 +252,7 @@ func allServices(ln net.Listener) []serviceSpec {
 		{gateway.Name, platform.Needs{Redis: true}, func(ctx context.Context, p *platform.Platform) error {
 			g, err := gateway.New(p.NC, p.JS, p.Redis, p.Log, gateway.OptionsFrom(p.Config))
 			if err != nil {
-				_ = ln.Close()
+				closeLn()
 				return err
 			}
 			return g.Serve(ctx, ln)
@@ -247,16 +268,24 @@ func allServices(ln net.Listener) []serviceSpec {
 // failure of its own: a service still starting up when Ctrl-C comes returns
 // "context canceled" from whatever it was waiting for.
 func runServices(parent context.Context, cfg config.Config, log zerolog.Logger, env environment, ln net.Listener) error {
+	return runServiceSet(parent, cfg, log, env, ln, allServices(ln))
+}
+
+// runServiceSet runs the given services as runServices runs them all; ln
+// is the gateway's listener (nil when the gateway is not among them).
+func runServiceSet(parent context.Context, cfg config.Config, log zerolog.Logger, env environment, ln net.Listener, specs []serviceSpec) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
-	for _, s := range allServices(ln) {
+	for _, s := range specs {
 		slog := obs.NewLogger(env.stderr, s.name, cfg.LogLevel, cfg.LogFormat)
 		openCtx, cancelOpen := context.WithTimeout(ctx, 30*time.Second)
 		p, err := platform.Open(openCtx, cfg, s.name, s.needs, slog)
 		cancelOpen()
 		if err != nil {
-			_ = ln.Close()
+			if ln != nil {
+				_ = ln.Close()
+			}
 			cancel() // stop the services already started, then wait for them
 			if werr := g.Wait(); werr != nil {
 				return werr // the first failure, which stopped this one
@@ -274,6 +303,89 @@ func runServices(parent context.Context, cfg config.Config, log zerolog.Logger, 
 			return nil
 		})
 	}
-	log.Info().Str("http", ln.Addr().String()).Msg("clerkpath running; Ctrl-C stops it")
+	if ln != nil {
+		log.Info().Str("http", ln.Addr().String()).Msg("clerkpath running; Ctrl-C stops it")
+	}
 	return g.Wait()
+}
+
+// runOnly runs one service in this process against configured servers
+// (cmdRun checked that NATS is configured), as
+// its own binary (services/<name>/cmd/<name>) does: `clerkpath run --only
+// matching`. clerkpath bench starts each service this way, so that each
+// has its own process and peak RSS. With debugAddr it serves the debug
+// endpoints (debugMux) there while the service runs.
+func runOnly(ctx context.Context, cfg config.Config, log zerolog.Logger, env environment, name, debugAddr string) error {
+	var ln net.Listener
+	if name == gateway.Name {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen on %s (%s): %w", cfg.HTTPAddr, config.EnvHTTPAddr, err)
+		}
+	}
+	var specs, names = []serviceSpec{}, []string{}
+	for _, s := range allServices(ln) {
+		names = append(names, s.name)
+		if s.name == name {
+			specs = append(specs, s)
+		}
+	}
+	if len(specs) == 0 {
+		return fmt.Errorf("--only: no service %q (one of %s)", name, strings.Join(names, ", "))
+	}
+	if debugAddr != "" {
+		dln, err := net.Listen("tcp", debugAddr)
+		if err != nil {
+			if ln != nil {
+				_ = ln.Close()
+			}
+			return fmt.Errorf("--debug-addr %s: %w", debugAddr, err)
+		}
+		srv := &http.Server{Handler: debugMux(), ReadHeaderTimeout: 5 * time.Second}
+		done := make(chan struct{})
+		go func() { defer close(done); _ = srv.Serve(dln) }()
+		defer func() { _ = srv.Close(); <-done }()
+	}
+	return runServiceSet(ctx, cfg, log, env, ln, specs)
+}
+
+// debugMux is what --debug-addr serves: net/http/pprof under /debug/pprof/,
+// and a CPU profile that runs from POST /debug/cpuprofile/start until POST
+// /debug/cpuprofile/stop, which answers with it (pprof's own CPU profile
+// runs for a number of seconds fixed up front; the bench profiles phases).
+func debugMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+	var mu sync.Mutex
+	var buf *bytes.Buffer
+	mux.HandleFunc("POST /debug/cpuprofile/start", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if buf != nil {
+			http.Error(w, "a CPU profile is already running", http.StatusConflict)
+			return
+		}
+		b := &bytes.Buffer{}
+		if err := pprof.StartCPUProfile(b); err != nil {
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
+		}
+		buf = b
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /debug/cpuprofile/stop", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if buf == nil {
+			http.Error(w, "no CPU profile is running", http.StatusConflict)
+			return
+		}
+		pprof.StopCPUProfile()
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(buf.Bytes())
+		buf = nil
+	})
+	return mux
 }

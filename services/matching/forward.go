@@ -66,7 +66,7 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	out := matchingapi.MatchesResponse{SeekerID: id, Matches: []matchingapi.MatchResult{}, NearMisses: []matchingapi.NearMiss{}}
 	place, note := placeFilter(sk, attrs)
 	out.LocationNote = note
-	hits, trust, err := s.queryTrust(ctx, joinAnd(`status = "open"`, postingindex.ShownFilter, place, s.eligibilityFilter(sk)), CandidatePool)
+	hits, trust, err := s.queryTrust(ctx, matchesFilter(place, s.eligibilityFilter(sk)), CandidatePool)
 	if err != nil {
 		return out, err
 	}
@@ -86,7 +86,7 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	if !nearMisses {
 		return out, nil
 	}
-	misses, err := s.query(ctx, joinAnd(`status = "open"`, postingindex.ShownFilter, place, "NOT ("+orTrue(s.eligibilityFilter(sk))+")"), CandidatePool)
+	misses, err := s.query(ctx, nearMissFilter(place, s.eligibilityFilter(sk)), CandidatePool)
 	if err != nil {
 		return out, err
 	}

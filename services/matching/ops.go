@@ -12,8 +12,10 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/config"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/geo"
+	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/profile"
 
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
@@ -75,4 +77,41 @@ func Run(ctx context.Context, p *platform.Platform) error {
 		return err
 	}
 	return s.Serve(ctx)
+}
+
+// ForwardSearches are the Meilisearch searches a forward match of the
+// seeker sends to the postings index, built as the service builds them:
+// the candidates passing every hard filter and, with nearMisses, the
+// near-miss candidates (passing the place filter, failing the hard ones).
+// sk and attrs are the seeker as the seekers index views them
+// (seekerindex.Index.View); vocab is the postings index's filter
+// vocabulary (postingindex.Vocabulary.Load). clerkpath bench sends them
+// raw to Meilisearch: the same-filter baseline of forward matching.
+func ForwardSearches(sk match.Seeker, attrs profile.Seeker, vocab *postingindex.Vocabulary, nearMisses bool) []meilisearch.SearchRequest {
+	x := postingindex.New(nil, nil, zerolog.Nop(), "", nil)
+	x.Vocabulary().Add(vocab.Snapshot())
+	s := &Service{postings: x}
+	place, _ := placeFilter(sk, attrs)
+	elig := s.eligibilityFilter(sk)
+	filters := []string{matchesFilter(place, elig)}
+	if nearMisses {
+		filters = append(filters, nearMissFilter(place, elig))
+	}
+	out := make([]meilisearch.SearchRequest, len(filters))
+	for i, f := range filters {
+		out[i] = meilisearch.SearchRequest{Filter: f, Limit: CandidatePool, Sort: []string{"date_posted_ts:desc"}}
+	}
+	return out
+}
+
+// matchesFilter is the filter of a forward match's candidates: open, shown,
+// within reach (place) and passing every hard requirement (elig).
+func matchesFilter(place, elig string) string {
+	return joinAnd(`status = "open"`, postingindex.ShownFilter, place, elig)
+}
+
+// nearMissFilter is the filter of a forward match's near-miss candidates:
+// open, shown, within reach and failing some hard requirement.
+func nearMissFilter(place, elig string) string {
+	return joinAnd(`status = "open"`, postingindex.ShownFilter, place, "NOT ("+orTrue(elig)+")")
 }
