@@ -234,7 +234,7 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 	seekerGet := subjectOf("profilesapi.SeekerGet")
 	for _, c := range []struct{ user, subject string }{
 		{"profiles", jobsPosted}, {"ingest", "profiles.seeker.s1"}, {"matching", ev("CredentialsEarned")},
-		{"credentials", ev("MatchesFound")}, {"gateway", "profiles.seeker.s1"}, {"ingest", subjectOf("profilesapi.Delete")},
+		{"credentials", ev("MatchesFound")}, {"credentials", ev("MatchesFoundBatch")}, {"gateway", "profiles.seeker.s1"}, {"ingest", subjectOf("profilesapi.Delete")},
 	} {
 		conns[c.user].expectDenied(t, "Publish", c.subject, func(nc *nats.Conn) error { return nc.Publish(c.subject, []byte(`{}`)) })
 	}
@@ -532,7 +532,7 @@ func TestNATSPermissionsFollowTheCode(t *testing.T) {
 		{str("JobsRejected"), "ingest"}, {str("JobsStale"), "ingest"},
 		{str("SeekerSubjectPrefix") + "s1", "profiles"}, {str("EmployerSubjectPrefix") + "o1", "profiles"},
 		{str("CredentialsEarned"), "credentials"}, {str("CredentialsCEULogged"), "credentials"}, {str("CredentialsExpiring"), "credentials"},
-		{str("MatchesFound"), "matching"}, {str("AuditSeekerPrefix") + "s1", "gateway"},
+		{str("MatchesFound"), "matching"}, {str("MatchesFoundBatch"), "matching"}, {str("AuditSeekerPrefix") + "s1", "gateway"},
 	} {
 		for _, s := range services {
 			if got := may(s, "pub", c.subject); got != (s == c.publisher) {

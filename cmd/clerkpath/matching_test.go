@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/natsx"
 	"github.com/clerkpath/clerkpath/pkg/profile"
@@ -59,7 +60,8 @@ func (s *stack) earn(t *testing.T, seeker, code string) {
 	}
 }
 
-// found returns the posting ids announced in matches.found for a seeker.
+// found returns the posting ids announced to a seeker: in matches.found
+// messages and in the entries of matches.found.batch ones.
 func (s *stack) found(t *testing.T, seeker string) []string {
 	t.Helper()
 	ctx := context.Background()
@@ -75,15 +77,19 @@ func (s *stack) found(t *testing.T, seeker string) []string {
 		if err != nil {
 			continue
 		}
-		var sealed shred.Sealed
-		if json.Unmarshal(m.Data, &sealed) != nil || sealed.Subject != keys.Pseudonym(seeker) {
-			continue
+		var sealed []shred.Sealed
+		if b, err := matchingapi.MatchesFoundBatch.Decode(m.Data); m.Subject == matchingapi.MatchesFoundBatch.Subject && err == nil {
+			for _, a := range b.Announcements {
+				sealed = append(sealed, a.Sealed)
+			}
+		} else if one := (shred.Sealed{}); json.Unmarshal(m.Data, &one) == nil {
+			sealed = append(sealed, one)
 		}
-		var f struct {
-			Postings []string `json:"postings"`
-		}
-		if err := keys.Open(ctx, sealed, &f); err == nil {
-			out = append(out, f.Postings...)
+		for _, sd := range sealed {
+			var f matchingapi.Found
+			if sd.Subject == keys.Pseudonym(seeker) && keys.Open(ctx, sd, &f) == nil {
+				out = append(out, f.Postings...)
+			}
 		}
 	}
 	return out

@@ -51,6 +51,9 @@ const (
 	CredentialsExpiring  = "credentials.expiring"
 
 	MatchesFound = "matches.found"
+	// MatchesFoundBatch carries many seekers' announcements in one message
+	// (pkg/contract/matchingapi.FoundBatch); matches.found is only read.
+	MatchesFoundBatch = "matches.found.batch"
 
 	// DLQPrefix + original subject: poison messages with their reason.
 	DLQPrefix = "dlq."

@@ -4,9 +4,13 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,23 +34,35 @@ import (
 //	clerkpath:announce:pending:<seeker> set: posting ids new in the seeker's list, not yet announced
 //	clerkpath:announce:out:<seeker>     string "<n> <id> <id>…": the announcement being published
 //	clerkpath:announce:seq:<seeker>     counter: n of the seeker's last announcement
-//	clerkpath:announce:sent:<seeker>    set: MATCHES stream sequences of the seeker's announcements
+//	clerkpath:announce:sent:<seeker>    set: MATCHES stream sequences of the seeker's legacy announcements
 //	clerkpath:announce:due              set: seekers with pending or outgoing announcements
 //
 // A posting enters pending in the same Redis transaction that puts it in
 // the seeker's list. Flushing claims the pending set atomically as one
 // numbered announcement (out, "<n> ~<token> <posting ids>", the token
-// random), publishes it as matches.found with the message id
-// found:<token>, then deletes out. A flush that fails or dies after the
-// claim leaves out in place; the next flush, in this copy or another,
-// publishes the same announcement under the same id, which JetStream's
-// duplicate window drops if it was already stored.
+// random) whose id is found:<token>, publishes it, then deletes out. A
+// flush that fails or dies after the claim leaves out in place; the next
+// flush, in this copy or another, publishes the same announcement under
+// the same id.
 //
-// The message id names no seeker: the event log keeps it after the seeker
-// is deleted. The announcement's stream sequence is kept (sent) so that a
-// deleted seeker's announcements are erased from the stream
-// (eraseAnnouncements): their sealed payloads name the seeker as the
-// key's subject.
+// A flush chunk's announcements are published together: one
+// matches.found.batch message (matchingapi.FoundBatch) holds up to
+// flushChunk seekers' entries, each sealed with its own seeker's key and
+// carrying its own id, so a chunk costs one stored (fsynced) message, not
+// one per seeker. The message id is a digest of the entry ids: a retry of
+// the same announcements is dropped by JetStream's duplicate window; a
+// retry that bundles them with others is a new message, and consumers
+// handle each entry id once (notifications' seen flags).
+//
+// Neither the entry ids nor the bundle's message id name a seeker, and an
+// entry names only the seeker's pseudonym: once the seeker's key is
+// shredded their entries are unreadable ciphertext in bundles that stay,
+// since they hold other seekers' entries (docs/privacy.md). Announcements
+// published one per message before bundles (matches.found) were erased
+// individually: their stream sequences are kept (sent) and a deleted
+// seeker's are securely erased (eraseAnnouncements). An announcement
+// claimed before tokens (its id names the seeker) is still published that
+// way.
 const announceDue = "clerkpath:announce:due"
 
 func pendingKey(seeker string) string { return "clerkpath:announce:pending:" + seeker }
@@ -131,84 +147,176 @@ const flushChunk = 500
 // may need two passes).
 func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 	for range 2 {
-		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.Cmd, len(seekers))
-		for i, id := range seekers {
-			cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearKey(id)}, id, announcementToken())
+		work, err := s.claimAnnouncements(ctx, seekers)
+		if err != nil || len(work) == 0 {
+			return err
 		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("claim announcements: %w", err)
-		}
-		type claimed struct{ seeker, body string }
-		var work []claimed
-		for i, c := range cmds {
-			body, err := c.Text()
-			if errors.Is(err, redis.Nil) {
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("claim announcement for %s: %w", seekers[i], err)
-			}
-			work = append(work, claimed{seekers[i], body})
-		}
-		if len(work) == 0 {
-			return nil
-		}
-		errs := make([]error, len(work))
-		futs := make([]jetstream.PubAckFuture, len(work))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(32)
-		for i, w := range work {
-			g.Go(func() error {
-				id, postings, near := parseAnnouncement(w.seeker, w.body)
-				futs[i], errs[i] = s.publishFoundAsync(gctx, w.seeker, id, postings, near)
-				return nil
-			})
-		}
-		_ = g.Wait()
-		seqs := make([]uint64, len(work))
-		for i, f := range futs {
-			if f != nil {
-				var ack *jetstream.PubAck
-				if ack, errs[i] = events.Await(ctx, s.js, events.MatchesFound, f); ack != nil {
-					seqs[i] = ack.Sequence
-				}
-			}
-		}
-		pipe = s.rdb.Pipeline()
-		var failed error
-		for i, w := range work {
-			if errs[i] != nil && !errors.Is(errs[i], shred.ErrShredded) { // a deleted seeker: nobody to tell
-				failed = fmt.Errorf("announce matches to %s: %w", w.seeker, errs[i])
-				continue
-			}
-			doneScript.Eval(ctx, pipe, []string{outKey(w.seeker)}, w.body)
-			if seqs[i] != 0 {
-				pipe.SAdd(ctx, sentKey(w.seeker), seqs[i])
-				pipe.Expire(ctx, sentKey(w.seeker), sentKeep)
-			}
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return fmt.Errorf("announcements published; clear them: %w", err)
-		}
-		if failed != nil {
-			return failed
+		if err := s.publishAnnouncements(ctx, work); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// claimed is one seeker's claimed announcement (the outbox's out body).
+type claimed struct{ seeker, body string }
+
+// claimAnnouncements claims the announcements of some seekers in one
+// pipelined round trip (claimScript): each seeker's outgoing one, or one
+// made of their pending postings.
+func (s *Service) claimAnnouncements(ctx context.Context, seekers []string) ([]claimed, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(seekers))
+	for i, id := range seekers {
+		cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearKey(id)}, id, announcementToken())
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("claim announcements: %w", err)
+	}
+	var work []claimed
+	for i, c := range cmds {
+		body, err := c.Text()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("claim announcement for %s: %w", seekers[i], err)
+		}
+		work = append(work, claimed{seekers[i], body})
+	}
+	return work, nil
+}
+
+// publishAnnouncements seals each claimed announcement with its seeker's
+// key, publishes them bundled (publishBundles; an announcement claimed
+// before tokens alone, as matches.found, publishLegacy), and clears the
+// published ones from the outbox in one round trip. A deleted seeker's is
+// cleared unpublished: nobody to tell. It fails if anything failed; what
+// failed stays claimed and is published under the same id next time.
+func (s *Service) publishAnnouncements(ctx context.Context, work []claimed) error {
+	entries := make([]matchingapi.SealedFound, len(work))
+	legacy := make([]bool, len(work))
+	errs := make([]error, len(work))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(32)
+	for i, w := range work {
+		g.Go(func() error {
+			id, tokened, postings, near := parseAnnouncement(w.seeker, w.body)
+			sealed, err := s.keys.Seal(gctx, w.seeker, matchingapi.Found{SeekerID: w.seeker, Postings: postings, WasNearMiss: near})
+			entries[i], legacy[i], errs[i] = matchingapi.SealedFound{ID: id, Sealed: sealed}, !tokened, err
+			return nil
+		})
+	}
+	_ = g.Wait()
+	var bundled, single []int
+	for i := range work {
+		switch {
+		case errs[i] != nil:
+		case legacy[i]:
+			single = append(single, i)
+		default:
+			bundled = append(bundled, i)
+		}
+	}
+	seqs := s.publishLegacy(ctx, entries, single, errs)
+	s.publishBundles(ctx, entries, bundled, errs)
+	pipe := s.rdb.Pipeline()
+	var failed error
+	for i, w := range work {
+		if errs[i] != nil && !errors.Is(errs[i], shred.ErrShredded) {
+			failed = fmt.Errorf("announce matches to %s: %w", w.seeker, errs[i])
+			continue
+		}
+		doneScript.Eval(ctx, pipe, []string{outKey(w.seeker)}, w.body)
+		if seqs[i] != 0 {
+			pipe.SAdd(ctx, sentKey(w.seeker), seqs[i])
+			pipe.Expire(ctx, sentKey(w.seeker), sentKeep)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("announcements published; clear them: %w", err)
+	}
+	return failed
+}
+
+// bundleMaxBytes bounds a bundle's payload, below NATS's default
+// max_payload (1 MiB) with room for the headers: a chunk whose
+// announcements are long (many postings each) is split.
+const bundleMaxBytes = 512 << 10
+
+// publishBundles publishes the entries at idx in as few matches.found.batch
+// messages as fit bundleMaxBytes, ordered by id, each under a message id
+// derived from its entries' ids: a retried flush of the same announcements
+// is the same message, which JetStream's duplicate window drops. A failed
+// publish is the error of each of its entries.
+func (s *Service) publishBundles(ctx context.Context, entries []matchingapi.SealedFound, idx []int, errs []error) {
+	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(entries[a].ID, entries[b].ID) })
+	var groups [][]int
+	size := 0
+	for _, i := range idx {
+		n := len(entries[i].ID) + len(entries[i].Sealed.Subject) + base64.StdEncoding.EncodedLen(len(entries[i].Sealed.Data)) + 48
+		if len(groups) == 0 || size+n > bundleMaxBytes {
+			groups, size = append(groups, nil), 0
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], i)
+		size += n
+	}
+	futs := make([]jetstream.PubAckFuture, len(groups))
+	gerrs := make([]error, len(groups))
+	for g, group := range groups {
+		b := matchingapi.FoundBatch{Announcements: make([]matchingapi.SealedFound, len(group))}
+		for k, i := range group {
+			b.Announcements[k] = entries[i]
+		}
+		futs[g], gerrs[g] = events.PublishAsync(s.js, events.Event{Subject: matchingapi.MatchesFoundBatch.Subject, ID: bundleID(b),
+			Source: Name, Time: s.now(), Payload: b})
+	}
+	for g, group := range groups {
+		if futs[g] != nil {
+			_, gerrs[g] = events.Await(ctx, s.js, matchingapi.MatchesFoundBatch.Subject, futs[g])
+		}
+		for _, i := range group {
+			errs[i] = gerrs[g]
+		}
+	}
+}
+
+// bundleID is a bundle's message id: a digest of its entries' ids (which
+// name no seeker).
+func bundleID(b matchingapi.FoundBatch) string {
+	h := sha256.New()
+	for _, a := range b.Announcements {
+		h.Write([]byte(a.ID))
+		h.Write([]byte{0})
+	}
+	return "found-batch:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// publishLegacy publishes announcements claimed before tokens (their id
+// names the seeker) alone, as matches.found, as they were first published,
+// and returns the stream sequences (by index into entries) to erase when
+// the seeker is deleted.
+func (s *Service) publishLegacy(ctx context.Context, entries []matchingapi.SealedFound, idx []int, errs []error) []uint64 {
+	seqs := make([]uint64, len(entries))
+	futs := make([]jetstream.PubAckFuture, len(entries))
+	for _, i := range idx {
+		futs[i], errs[i] = events.PublishAsync(s.js, events.Event{Subject: matchingapi.MatchesFound.Subject, ID: entries[i].ID,
+			Source: Name, Time: s.now(), Payload: entries[i].Sealed})
+	}
+	for _, i := range idx {
+		if futs[i] != nil {
+			var ack *jetstream.PubAck
+			if ack, errs[i] = events.Await(ctx, s.js, events.MatchesFound, futs[i]); ack != nil {
+				seqs[i] = ack.Sequence
+			}
+		}
+	}
+	return seqs
+}
+
 // flushSeeker publishes one seeker's outgoing and pending announcements.
 func (s *Service) flushSeeker(ctx context.Context, seeker string) error {
 	return s.flushChunk(ctx, []string{seeker})
-}
-
-func (s *Service) publishFoundAsync(ctx context.Context, seeker, msgID string, postings []string, near []matchingapi.FormerNearMiss) (jetstream.PubAckFuture, error) {
-	sealed, err := s.keys.Seal(ctx, seeker, matchingapi.Found{SeekerID: seeker, Postings: postings, WasNearMiss: near})
-	if err != nil {
-		return nil, err
-	}
-	return events.PublishAsync(s.js, events.Event{Subject: matchingapi.MatchesFound.Subject, ID: msgID, Source: Name, Time: s.now(), Payload: sealed})
 }
 
 // announcementToken is the random part of a new announcement's message id.
@@ -217,10 +325,10 @@ func announcementToken() string {
 }
 
 // parseAnnouncement reads a claimed announcement ("<n> ~<token> <ids…>
-// ^<id>=<codes>…") into its message id, posting ids and the postings that
-// were near misses (nearmiss.go). An announcement claimed before tokens
-// ("<n> <ids…>") keeps the id it was first published under.
-func parseAnnouncement(seeker, body string) (msgID string, postings []string, near []matchingapi.FormerNearMiss) {
+// ^<id>=<codes>…") into its id, posting ids and the postings that were
+// near misses (nearmiss.go). An announcement claimed before tokens ("<n>
+// <ids…>") keeps the id it was first published under (tokened false).
+func parseAnnouncement(seeker, body string) (id string, tokened bool, postings []string, near []matchingapi.FormerNearMiss) {
 	f := strings.Fields(body)
 	for i := len(f) - 1; i >= 0 && strings.HasPrefix(f[i], "^"); i-- {
 		if nm, ok := formerNearMiss(f[i]); ok {
@@ -229,12 +337,12 @@ func parseAnnouncement(seeker, body string) (msgID string, postings []string, ne
 		f = f[:i]
 	}
 	if len(f) > 1 && strings.HasPrefix(f[1], "~") {
-		return "found:" + f[1][1:], f[2:], near
+		return "found:" + f[1][1:], true, f[2:], near
 	}
 	if len(f) == 0 {
-		return "found:" + seeker, nil, near
+		return "found:" + seeker, false, nil, near
 	}
-	return "found:" + seeker + ":" + f[0], f[1:], near
+	return "found:" + seeker + ":" + f[0], false, f[1:], near
 }
 
 // forgetAnnouncements drops a deleted seeker's queued announcements.
@@ -245,7 +353,10 @@ func forgetAnnouncements(ctx context.Context, pipe redis.Pipeliner, seeker strin
 
 // eraseAnnouncements securely erases a deleted seeker's announcements from
 // the MATCHES stream (overwritten on disk, not only marked deleted), then
-// forgets their sequences. One already gone (aged out) is skipped.
+// forgets their sequences. One already gone (aged out) is skipped. Only
+// single-seeker messages are recorded: a bundle holds other seekers'
+// entries, and the deleted seeker's is unreadable once their key is
+// shredded.
 func (s *Service) eraseAnnouncements(ctx context.Context, seeker string) error {
 	seqs, err := s.rdb.SMembers(ctx, sentKey(seeker)).Result()
 	if err != nil {
@@ -272,8 +383,9 @@ func (s *Service) eraseAnnouncements(ctx context.Context, seeker string) error {
 // runReverse follows JOBS on its own durable consumer: each new or changed
 // posting is matched against the seekers in memory, its pairs written to
 // the match lists, and the new ones announced, coalesced per seeker: one
-// matches.found per seeker per batch (up to ReverseBatch postings or
-// ReverseLinger after the first), carrying every new posting id. A batch is
+// announcement per seeker per batch (up to ReverseBatch postings or
+// ReverseLinger after the first), carrying every new posting id, bundled
+// up to flushChunk seekers per message. A batch is
 // acknowledged only after its announcements were published; a failed
 // publish fails the batch, which is redelivered.
 //

@@ -120,8 +120,35 @@ func (f feed) post(t testing.TB, p posting.Posting) {
 	}
 }
 
-// found reads every matches.found event, oldest first.
+// found reads every announcement (matches.found events and the entries of
+// matches.found.batch ones), oldest first; a deleted seeker's (shredded
+// key) is skipped.
 func (f feed) found(t *testing.T) []matchingapi.Found {
+	t.Helper()
+	var out []matchingapi.Found
+	seen := map[string]bool{}
+	for _, m := range f.foundMsgs(t) {
+		for k, fd := range m.found {
+			if !seen[m.ids[k]] { // a retried flush may bundle an announcement again
+				seen[m.ids[k]] = true
+				out = append(out, fd)
+			}
+		}
+	}
+	return out
+}
+
+// foundMsg is one message of the MATCHES stream: its subject and its
+// announcements that open (ids[k] is the id of found[k]).
+type foundMsg struct {
+	seq     uint64
+	subject string
+	ids     []string
+	found   []matchingapi.Found
+}
+
+// foundMsgs reads every message of the MATCHES stream, oldest first.
+func (f feed) foundMsgs(t *testing.T) []foundMsg {
 	t.Helper()
 	ctx := context.Background()
 	st, err := f.js.Stream(ctx, events.StreamMatches)
@@ -132,27 +159,41 @@ func (f feed) found(t *testing.T) []matchingapi.Found {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []matchingapi.Found
+	var out []foundMsg
 	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
 		m, err := st.GetMsg(ctx, seq)
 		if err != nil {
 			continue
 		}
-		var sealed shred.Sealed
-		if err := json.Unmarshal(m.Data, &sealed); err != nil {
+		entries := []matchingapi.SealedFound{{ID: m.Header.Get("Nats-Msg-Id")}}
+		if m.Subject == matchingapi.MatchesFoundBatch.Subject {
+			b, err := matchingapi.MatchesFoundBatch.Decode(m.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries = b.Announcements
+		} else if err := json.Unmarshal(m.Data, &entries[0].Sealed); err != nil {
 			t.Fatal(err)
 		}
-		var fd matchingapi.Found
-		if err := f.keys.Open(ctx, sealed, &fd); err != nil {
-			t.Fatal(err)
+		fm := foundMsg{seq: seq, subject: m.Subject}
+		for _, e := range entries {
+			var fd matchingapi.Found
+			err := f.keys.Open(ctx, e.Sealed, &fd)
+			if errors.Is(err, shred.ErrShredded) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			fm.ids, fm.found = append(fm.ids, e.ID), append(fm.found, fd)
 		}
-		out = append(out, fd)
+		out = append(out, fm)
 	}
 	return out
 }
 
-// announced counts every matches.found event: per seeker, how many times
-// each posting was announced, and how many events there were.
+// announced counts every announcement: per seeker, how many times each
+// posting was announced, and how many announcements there were.
 func (f feed) announced(t *testing.T) (map[string]map[string]int, int) {
 	t.Helper()
 	all := f.found(t)

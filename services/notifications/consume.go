@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/contract/credentialsapi"
@@ -33,8 +35,8 @@ type follower struct {
 // tells nobody twice (the seen flags of notifyScript).
 func (s *Service) consumers() []follower {
 	return []follower{
-		{events.Consumer{Stream: events.StreamMatches, Durable: ConsumerMatches, Filters: []string{matchingapi.MatchesFound.Subject},
-			MaxBatch: 200, Linger: s.opts.Linger}, s.handleFound},
+		{events.Consumer{Stream: events.StreamMatches, Durable: ConsumerMatches, Filters: []string{matchingapi.MatchesFound.Subject, matchingapi.MatchesFoundBatch.Subject},
+			MaxBatch: FoundBatch, Linger: s.opts.Linger}, s.handleFound},
 		{events.Consumer{Stream: events.StreamJobs, Durable: ConsumerJobs, Filters: []string{ingestapi.Closed.Subject, ingestapi.Stale.Subject},
 			MaxBatch: 100, Linger: s.opts.Linger}, s.handleClosed},
 		{events.Consumer{Stream: events.StreamCredentials, Durable: ConsumerCredentials, Filters: []string{credentialsapi.Expiring.Subject},
@@ -61,16 +63,21 @@ func (s *Service) open(ctx context.Context, m jetstream.Msg, v any) (ok bool, er
 	if err := json.Unmarshal(m.Data(), &sealed); err != nil {
 		return false, events.Poison("%s is not sealed: %v", m.Subject(), err)
 	}
-	err = s.keys.Open(ctx, sealed, v)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, shred.ErrShredded):
+	err = s.openSealed(ctx, m.Subject(), sealed, v)
+	if errors.Is(err, shred.ErrShredded) {
 		return false, nil
-	case errors.Is(err, shred.ErrUnreadable):
-		return false, events.Poison("%s: %v", m.Subject(), err)
 	}
-	return false, err
+	return err == nil, err
+}
+
+// openSealed decrypts sealed into v: shred.ErrShredded for a deleted
+// seeker's, poison for unreadable data, anything else to retry.
+func (s *Service) openSealed(ctx context.Context, subject string, sealed shred.Sealed, v any) error {
+	err := s.keys.Open(ctx, sealed, v)
+	if errors.Is(err, shred.ErrUnreadable) {
+		return events.Poison("%s: %v", subject, err)
+	}
+	return err
 }
 
 // failRest gives err to every message that has no error yet.
@@ -103,30 +110,39 @@ func (s *Service) relations(ctx context.Context, seeker string) (profile.Relatio
 // handleFound tells new matches: to the seeker, to each counselor on whose
 // caseload the seeker is (naming the client), and, when the seeker opted in
 // to be seen by employers, to each posting's employer as a new candidate.
-// One notification per owner per batch (up to 200 events or Linger).
+// One notification per owner per batch (up to FoundBatch messages or
+// Linger).
+//
+// A message is a bundle of announcements (matches.found.batch) or, before
+// bundles, one (matches.found). The batch's announcements are opened
+// concurrently, profiles is asked once per distinct seeker and matching
+// once per distinct posting, concurrently (foundLimit at a time). A failing
+// announcement fails its message, which is redelivered; the seen flags,
+// named by announcement (foundEntries), tell nobody twice.
 func (s *Service) handleFound(ctx context.Context, msgs []jetstream.Msg) []error {
 	errs := make([]error, len(msgs))
+	var es []*foundEntry
+	for i, m := range msgs {
+		got, err := foundEntries(m, i)
+		errs[i] = err
+		es = append(es, got...)
+	}
+	es, err := s.openFound(ctx, es, errs)
+	if err != nil {
+		return failAll(errs, err)
+	}
+	rels := s.relationsOf(ctx, es)
+	orgs := s.postingOrgs(ctx, es, rels)
 	var ns notices
 	matched := map[string][]string{}
-	orgs := map[string]string{}
-	for i, m := range msgs {
-		var f matchingapi.Found
-		ok, err := s.open(ctx, m, &f)
-		if !ok {
-			errs[i] = err
-			continue
-		}
-		if gone, err := s.forgotten(ctx, []string{s.names.seekerOwner(f.SeekerID)}); err != nil || gone[s.names.seekerOwner(f.SeekerID)] {
-			errs[i] = err // deleted while the event was on its way: nobody to tell
-			continue
-		}
-		errs[i] = s.found(ctx, &ns, orgs, eventName(m), f)
-		for _, p := range f.Postings {
-			matched[p] = append(matched[p], s.names.seekerOwner(f.SeekerID))
+	for _, e := range es {
+		setErr(errs, e.msg, s.found(&ns, e, rels[e.f.SeekerID], orgs))
+		for _, p := range e.f.Postings {
+			matched[p] = append(matched[p], s.names.seekerOwner(e.f.SeekerID))
 		}
 	}
 	if err := s.tell(ctx, &ns); err != nil {
-		return failRest(errs, err)
+		return failAll(errs, err)
 	}
 	if len(matched) > 0 {
 		pipe := s.rdb.Pipeline()
@@ -139,48 +155,201 @@ func (s *Service) handleFound(ctx context.Context, msgs []jetstream.Msg) []error
 			pipe.Expire(ctx, matchedKey(p), MatchedTTL*time.Second)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			return failRest(errs, fmt.Errorf("remember matched postings: %w", err))
+			return failAll(errs, fmt.Errorf("remember matched postings: %w", err))
 		}
 	}
 	return errs
 }
 
-func (s *Service) found(ctx context.Context, ns *notices, orgs map[string]string, event string, f matchingapi.Found) error {
-	if !profile.ValidID(f.SeekerID) || len(f.Postings) == 0 {
-		return nil
+// FoundBatch is the most MATCHES messages handled at once: a bundle holds
+// up to 500 seekers' announcements (matching's flush chunk), so a batch of
+// 20 is up to 10,000, and the pull buffers at most 64 messages.
+const FoundBatch = 20
+
+// foundLimit is how many keyring reads, profiles requests or matching
+// requests handleFound makes at once.
+const foundLimit = 16
+
+// foundEntry is one announcement of a batch: a whole matches.found message
+// or one entry of a matches.found.batch.
+type foundEntry struct {
+	msg    int    // index of its message in the batch
+	event  string // the name of its seen flags
+	sealed shred.Sealed
+	f      matchingapi.Found
+	err    error // from opening it
+}
+
+// foundEntries reads a message's announcements. A bundle's are named by
+// their ids (found:<token>), the same in whichever bundle a retried flush
+// put them; a single matches.found keeps the name it had before bundles
+// (stream and sequence), so that a redelivery of one handled before the
+// upgrade is still recognised.
+func foundEntries(m jetstream.Msg, i int) ([]*foundEntry, error) {
+	if m.Subject() != matchingapi.MatchesFoundBatch.Subject {
+		var sealed shred.Sealed
+		if err := json.Unmarshal(m.Data(), &sealed); err != nil {
+			return nil, events.Poison("%s is not sealed: %v", m.Subject(), err)
+		}
+		return []*foundEntry{{msg: i, event: eventName(m), sealed: sealed}}, nil
 	}
+	b, err := matchingapi.MatchesFoundBatch.Decode(m.Data())
+	if err != nil {
+		return nil, events.Poison("%v", err)
+	}
+	out := make([]*foundEntry, 0, len(b.Announcements))
+	for _, a := range b.Announcements {
+		if !strings.HasPrefix(a.ID, "found:") {
+			return nil, events.Poison("%s: announcement id %q", m.Subject(), a.ID)
+		}
+		out = append(out, &foundEntry{msg: i, event: a.ID, sealed: a.Sealed})
+	}
+	return out, nil
+}
+
+// openFound opens the announcements concurrently and returns the ones to
+// tell: a deleted seeker's (shredded, or forgotten here while the event
+// was on its way) and empty ones are skipped; one that fails to open gives
+// its message the error. The error is the deleted-seeker check's.
+func (s *Service) openFound(ctx context.Context, es []*foundEntry, errs []error) ([]*foundEntry, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(foundLimit)
+	for _, e := range es {
+		g.Go(func() error {
+			e.err = s.openSealed(gctx, matchingapi.MatchesFound.Subject, e.sealed, &e.f)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	var open []*foundEntry
+	var owners []string
+	for _, e := range es {
+		switch {
+		case e.err != nil:
+			if !errors.Is(e.err, shred.ErrShredded) {
+				setErr(errs, e.msg, e.err)
+			}
+		case profile.ValidID(e.f.SeekerID) && len(e.f.Postings) > 0:
+			open = append(open, e)
+			owners = append(owners, s.names.seekerOwner(e.f.SeekerID))
+		}
+	}
+	gone, err := s.forgotten(ctx, owners)
+	if err != nil {
+		return nil, err
+	}
+	live := open[:0]
+	for _, e := range open {
+		if !gone[s.names.seekerOwner(e.f.SeekerID)] {
+			live = append(live, e)
+		}
+	}
+	return live, nil
+}
+
+// result is what one request gave.
+type result[T any] struct {
+	v   T
+	err error
+}
+
+// relationsOf asks profiles for the relations of each distinct seeker of
+// the announcements, concurrently.
+func (s *Service) relationsOf(ctx context.Context, es []*foundEntry) map[string]result[profile.Relations] {
+	var ids []string
+	for _, e := range es {
+		ids = append(ids, e.f.SeekerID)
+	}
+	return fetchAll(ctx, ids, s.relations)
+}
+
+// postingOrgs asks matching for the organisation of each distinct posting
+// announced to a seeker who opted in to be seen by employers,
+// concurrently.
+func (s *Service) postingOrgs(ctx context.Context, es []*foundEntry, rels map[string]result[profile.Relations]) map[string]result[string] {
+	var ids []string
+	for _, e := range es {
+		if r := rels[e.f.SeekerID]; r.err == nil && r.v.OpenToEmployers {
+			ids = append(ids, e.f.Postings...)
+		}
+	}
+	return fetchAll(ctx, ids, s.postingOrg)
+}
+
+// fetchAll calls get once for each distinct key, foundLimit at a time.
+func fetchAll[T any](ctx context.Context, keys []string, get func(context.Context, string) (T, error)) map[string]result[T] {
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	got := make([]result[T], len(keys))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(foundLimit)
+	for i, k := range keys {
+		g.Go(func() error {
+			got[i].v, got[i].err = get(gctx, k)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	out := make(map[string]result[T], len(keys))
+	for i, k := range keys {
+		out[k] = got[i]
+	}
+	return out
+}
+
+// found collects the notifications of one announcement.
+func (s *Service) found(ns *notices, e *foundEntry, rel result[profile.Relations], orgs map[string]result[string]) error {
+	f := e.f
 	own, named, nearOwn, nearNamed := foundItems(f)
-	ns.add(s.names.seekerOwner(f.SeekerID), napi.TypeMatchesNew, event, nil, own...)
+	ns.add(s.names.seekerOwner(f.SeekerID), napi.TypeMatchesNew, e.event, nil, own...)
 	// The seen flag is per owner and event: the second type of one event
 	// has its own (nearSeen).
-	nearSeen := event + ":near"
+	nearSeen := e.event + ":near"
 	ns.add(s.names.seekerOwner(f.SeekerID), napi.TypeNearMissMatched, nearSeen, nil, nearOwn...)
-	rel, err := s.relations(ctx, f.SeekerID)
-	if err != nil {
-		return err
+	if rel.err != nil {
+		return rel.err
 	}
 	refs := []string{s.names.of(f.SeekerID)}
-	for _, c := range rel.Counselors {
-		ns.add(counselorOwner(c), napi.TypeMatchesNew, event, refs, named...)
+	for _, c := range rel.v.Counselors {
+		ns.add(counselorOwner(c), napi.TypeMatchesNew, e.event, refs, named...)
 		ns.add(counselorOwner(c), napi.TypeNearMissMatched, nearSeen, refs, nearNamed...)
 	}
-	if !rel.OpenToEmployers {
+	if !rel.v.OpenToEmployers {
 		return nil
 	}
 	byOrg := map[string][]any{}
 	for _, p := range f.Postings {
-		org, err := s.postingOrg(ctx, orgs, p)
-		if err != nil {
-			return err
+		o := orgs[p]
+		if o.err != nil {
+			return o.err
 		}
-		if org != "" {
-			byOrg[org] = append(byOrg[org], napi.CandidateItem{PostingID: p, SeekerID: f.SeekerID})
+		if o.v != "" {
+			byOrg[o.v] = append(byOrg[o.v], napi.CandidateItem{PostingID: p, SeekerID: f.SeekerID})
 		}
 	}
 	for org, items := range byOrg {
-		ns.add(employerOwner(org), napi.TypeCandidateNew, event, refs, items...)
+		ns.add(employerOwner(org), napi.TypeCandidateNew, e.event, refs, items...)
 	}
 	return nil
+}
+
+// setErr gives message i the error err, unless it has one already; an
+// error to retry replaces a poison one, so that a bundle with one
+// unreadable announcement is redelivered while another of its
+// announcements is yet to be told.
+func setErr(errs []error, i int, err error) {
+	if err != nil && (errs[i] == nil || errors.Is(errs[i], events.ErrPoison) && !errors.Is(err, events.ErrPoison)) {
+		errs[i] = err
+	}
+}
+
+// failAll gives err to every message, also to poison ones: nothing was
+// told, and a bundle's other announcements are still to be told.
+func failAll(errs []error, err error) []error {
+	for i := range errs {
+		setErr(errs, i, err)
+	}
+	return errs
 }
 
 // foundItems splits an announcement's postings into new matches and near
@@ -205,22 +374,17 @@ func foundItems(f matchingapi.Found) (own, named, nearOwn, nearNamed []any) {
 }
 
 // postingOrg is the organisation that owns a posting ("" when it is no
-// longer indexed: closed meanwhile), remembered for the batch.
-func (s *Service) postingOrg(ctx context.Context, orgs map[string]string, id string) (string, error) {
-	if org, ok := orgs[id]; ok {
-		return org, nil
-	}
+// longer indexed: closed meanwhile).
+func (s *Service) postingOrg(ctx context.Context, id string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	p, err := matchingapi.Posting.Call(ctx, s.nc, matchingapi.PostingRequest{ID: id})
 	if apierr.CodeOf(err) == apierr.NotFound {
-		orgs[id] = ""
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("posting %s: %w", id, err)
 	}
-	orgs[id] = p.EmployerID
 	return p.EmployerID, nil
 }
 

@@ -48,6 +48,7 @@ type stack struct {
 	mu   sync.Mutex
 	rel  map[string]profile.Relations // seeker → relations
 	org  map[string]string            // posting → employer organisation
+	fail map[string]int               // seeker → how many relations requests to fail first
 }
 
 var fast = notifications.Options{
@@ -59,7 +60,7 @@ var fast = notifications.Options{
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	st := &stack{srv: testenv.Open(t, testenv.Needs{Streams: true, Redis: true}), rel: map[string]profile.Relations{}, org: map[string]string{}}
+	st := &stack{srv: testenv.Open(t, testenv.Needs{Streams: true, Redis: true}), rel: map[string]profile.Relations{}, org: map[string]string{}, fail: map[string]int{}}
 	ctx := context.Background()
 	var err error
 	if st.keys, err = shred.Open(ctx, st.srv.JS, 1); err != nil {
@@ -74,6 +75,10 @@ func newStack(t *testing.T) *stack {
 		profilesapi.Relations.Bind(func(_ context.Context, r profilesapi.SeekerRef) (profile.Relations, error) {
 			st.mu.Lock()
 			defer st.mu.Unlock()
+			if st.fail[r.ID] > 0 {
+				st.fail[r.ID]--
+				return profile.Relations{}, apierr.New(apierr.Unavailable, "profiles is failing for %s", r.ID)
+			}
 			rel, ok := st.rel[r.ID]
 			if !ok {
 				return rel, apierr.New(apierr.NotFound, "no seeker %s", r.ID)

@@ -30,7 +30,9 @@ var (
 // Events of the matching service.
 var (
 	MatchesFound = events.Topic[Found]{Subject: events.MatchesFound, Stream: events.StreamMatches, Sealed: true,
-		Doc: "Postings newly in a seeker's match list, coalesced per seeker (sealed with the seeker's key)."}
+		Doc: "Postings newly in a seeker's match list, coalesced per seeker (sealed with the seeker's key). No longer published (matches.found.batch replaces it); consumers still read the ones in the stream."}
+	MatchesFoundBatch = events.Topic[FoundBatch]{Subject: events.MatchesFoundBatch, Stream: events.StreamMatches,
+		Doc: "The announcements of one flush of matching's outbox, many seekers in one message: each entry is a Found sealed with its own seeker's key, under its own announcement id."}
 )
 
 // Endpoints lists every endpoint this package declares.
@@ -40,7 +42,7 @@ func Endpoints() []rpc.Spec {
 
 // Topics lists every event topic this package declares.
 func Topics() []events.TopicSpec {
-	return []events.TopicSpec{MatchesFound.Spec()}
+	return []events.TopicSpec{MatchesFound.Spec(), MatchesFoundBatch.Spec()}
 }
 
 // Ready is matching's readiness as the gateway's /readyz reports it: the

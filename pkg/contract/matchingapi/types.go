@@ -3,6 +3,7 @@ package matchingapi
 import (
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/posting"
+	"github.com/clerkpath/clerkpath/pkg/shred"
 )
 
 // SearchRequest is a public posting search.
@@ -266,6 +267,24 @@ type Found struct {
 	// of the seeker before (at the seeker's last list refresh): a near miss
 	// that became a match.
 	WasNearMiss []FormerNearMiss `json:"was_near_miss,omitempty"`
+}
+
+// FoundBatch is the body of a matches.found.batch event: the announcements
+// of one flush chunk of matching's outbox, in the order of their ids. Each
+// is sealed with its own seeker's key, so deleting one seeker (shredding
+// their key) leaves the others' entries readable and theirs unreadable.
+type FoundBatch struct {
+	Announcements []SealedFound `json:"announcements"`
+}
+
+// SealedFound is one announcement in a FoundBatch: a Found sealed with the
+// seeker's key, and its announcement id ("found:<token>", a random token
+// fixed in matching's outbox before the first publish). A retried flush may
+// bundle an announcement again, with other ones: consumers handle each id
+// once, wherever it comes.
+type SealedFound struct {
+	ID     string       `json:"id"`
+	Sealed shred.Sealed `json:"sealed"`
 }
 
 // FormerNearMiss is a posting that was a near miss of the seeker and is

@@ -1,0 +1,143 @@
+package matching
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+)
+
+// queue marks postings as new matches of each seeker, as reverse matching
+// does, without matching anything.
+func queue(t *testing.T, s *Service, seekers []string, postings ...string) {
+	t.Helper()
+	ctx := context.Background()
+	pipe := s.rdb.TxPipeline()
+	for _, id := range seekers {
+		markPending(ctx, pipe, id, postings...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func seekerIDs(prefix string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s%04d", prefix, i)
+	}
+	return ids
+}
+
+// A flush publishes one matches.found.batch message per chunk of
+// flushChunk seekers, not one message per seeker, and each seeker's entry
+// opens with their own key to their own announcement.
+func TestAnnouncementsBundledOneMessagePerChunk(t *testing.T) {
+	t.Parallel()
+	cfg := ownServers(t)
+	ctx := context.Background()
+	c := startCopy(t, cfg, false)
+	f := newFeed(t, cfg)
+	seekers := seekerIDs("bundled-", 2*flushChunk+1)
+	queue(t, c.s, seekers, "p1", "p2")
+	if err := c.s.flushAnnouncements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.foundMsgs(t)
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages for %d seekers, want 3 (one per chunk of %d)", len(msgs), len(seekers), flushChunk)
+	}
+	told := map[string]int{}
+	for _, m := range msgs {
+		if m.subject != matchingapi.MatchesFoundBatch.Subject || len(m.found) > flushChunk {
+			t.Errorf("message %d: %s with %d announcements, want a bundle of at most %d", m.seq, m.subject, len(m.found), flushChunk)
+		}
+		if !slices.IsSorted(m.ids) {
+			t.Errorf("message %d: entries not in id order", m.seq)
+		}
+		for _, fd := range m.found {
+			if !slices.Equal(fd.Postings, []string{"p1", "p2"}) {
+				t.Errorf("%s was told %v, want [p1 p2]", fd.SeekerID, fd.Postings)
+			}
+			told[fd.SeekerID]++
+		}
+	}
+	for _, id := range seekers {
+		if told[id] != 1 {
+			t.Errorf("%s announced %d times, want once", id, told[id])
+		}
+	}
+	if n, err := c.s.rdb.SCard(ctx, announceDue).Result(); err != nil || n != 0 {
+		t.Errorf("%d seekers still due after the flush (%v)", n, err)
+	}
+}
+
+// A flush that dies after publishing, before it clears the outbox, leaves
+// its announcements claimed: the next flush publishes the same bundle
+// under the same message id (dropped as a duplicate), and one that bundles
+// them with a newer announcement carries them under their same ids, so a
+// consumer keyed by entry id tells each once.
+func TestRetriedFlushRepublishesUnderTheSameIDs(t *testing.T) {
+	t.Parallel()
+	cfg := ownServers(t)
+	ctx := context.Background()
+	c := startCopy(t, cfg, false)
+	f := newFeed(t, cfg)
+	first := []string{"retry-a", "retry-b"}
+	queue(t, c.s, first, "p1")
+	// The flush dies after the publish: its claims are left as they were.
+	unclear := func(work []claimed) {
+		t.Helper()
+		for _, w := range work {
+			if err := c.s.rdb.Set(ctx, outKey(w.seeker), w.body, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.s.rdb.SAdd(ctx, announceDue, w.seeker).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	work, err := c.s.claimAnnouncements(ctx, first)
+	if err != nil || len(work) != 2 {
+		t.Fatalf("claimed %v (%v), want both seekers", work, err)
+	}
+	if err := c.s.publishAnnouncements(ctx, work); err != nil {
+		t.Fatal(err)
+	}
+	unclear(work)
+	if err := c.s.flushAnnouncements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.foundMsgs(t)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages after the same announcements were flushed twice, want 1 (a duplicate)", len(msgs))
+	}
+	ids := msgs[0].ids
+
+	// Dying again, then flushed beside a newer announcement of another seeker.
+	unclear(work)
+	queue(t, c.s, []string{"retry-c"}, "p2")
+	if err := c.s.flushAnnouncements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs = f.foundMsgs(t)
+	if len(msgs) != 2 || len(msgs[1].ids) != 3 {
+		t.Fatalf("messages %+v, want the first bundle and one of all three seekers", msgs)
+	}
+	for _, id := range ids {
+		if !slices.Contains(msgs[1].ids, id) {
+			t.Errorf("announcement %s is not in the second bundle under its id (%v)", id, msgs[1].ids)
+		}
+	}
+	got, n := f.announced(t)
+	if n != 3 || got["retry-a"]["p1"] != 1 || got["retry-b"]["p1"] != 1 || got["retry-c"]["p2"] != 1 {
+		t.Errorf("announced %v in %d announcements, want each seeker's posting once", got, n)
+	}
+	for _, id := range append(first, "retry-c") {
+		if n, err := c.s.rdb.Exists(ctx, outKey(id), pendingKey(id)).Result(); err != nil || n != 0 {
+			t.Errorf("%s: announcement still outgoing or pending (%d, %v)", id, n, err)
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package notifications_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+	napi "github.com/clerkpath/clerkpath/pkg/contract/notificationsapi"
+	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+)
+
+// announcement is one entry of a bundle as matching publishes it.
+type announcement struct {
+	id, seeker string
+	postings   []string
+}
+
+// bundle publishes a matches.found.batch as the matching service does:
+// each entry sealed with its own seeker's key.
+func (st *stack) bundle(t *testing.T, msgID string, as ...announcement) {
+	t.Helper()
+	ctx := context.Background()
+	var b matchingapi.FoundBatch
+	for _, a := range as {
+		sealed, err := st.keys.Seal(ctx, a.seeker, matchingapi.Found{SeekerID: a.seeker, Postings: a.postings})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Announcements = append(b.Announcements, matchingapi.SealedFound{ID: a.id, Sealed: sealed})
+	}
+	if _, err := events.Publish(ctx, st.srv.JS, events.Event{Subject: matchingapi.MatchesFoundBatch.Subject, ID: msgID, Source: "test", Payload: b}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// told counts, per posting, the items of an owner's feed naming it, and
+// the notifications.
+func (st *stack) told(t *testing.T, owner napi.Owner) (map[string]int, int) {
+	t.Helper()
+	f, err := napi.FeedRead.Call(context.Background(), st.srv.NC, napi.FeedRequest{Owner: owner, After: "0-0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, n := range f.Notifications {
+		var b napi.Body
+		if err := json.Unmarshal(n.Body, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range b.Data.Items {
+			var it struct {
+				PostingID string `json:"posting_id"`
+			}
+			if err := json.Unmarshal(raw, &it); err != nil {
+				t.Fatal(err)
+			}
+			out[it.PostingID]++
+		}
+	}
+	return out, len(f.Notifications)
+}
+
+func seekerOwner(id string) napi.Owner { return napi.Owner{Kind: napi.OwnerSeeker, ID: id} }
+
+// Old single matches.found messages and bundles are both told; a retried
+// flush's bundle that repeats an announcement (same id, other grouping)
+// tells it once; a deleted seeker's entry (key shredded) is skipped while
+// the others in the same bundle are told, to the seeker, their counselor
+// and, opted in, the posting's employer.
+func TestBundlesAndSingleAnnouncementsAreToldOncePerAnnouncement(t *testing.T) {
+	st := newStack(t)
+	st.rel["seeker-a"] = profile.Relations{Exists: true, OpenToEmployers: true, Counselors: []string{"coun-a"}}
+	st.rel["seeker-b"] = profile.Relations{Exists: true}
+	st.rel["seeker-c"] = profile.Relations{Exists: true}
+	st.rel["seeker-gone"] = profile.Relations{Exists: true}
+	st.org["p-1"] = "org-1"
+	st.start(t, fast)
+	ctx := context.Background()
+	// The deleted seeker's announcement was sealed before their key was shredded.
+	st.found(t, "found:old", "seeker-a", "p-old")
+	st.bundle(t, "found-batch:1",
+		announcement{"found:a1", "seeker-a", []string{"p-1"}},
+		announcement{"found:b2", "seeker-b", []string{"p-2"}},
+		announcement{"found:gone4", "seeker-gone", []string{"p-4"}})
+	if err := st.keys.Shred(ctx, "seeker-gone"); err != nil {
+		t.Fatal(err)
+	}
+	st.bundle(t, "found-batch:2",
+		announcement{"found:b2", "seeker-b", []string{"p-2"}},
+		announcement{"found:c3", "seeker-c", []string{"p-3"}})
+	want := map[napi.Owner]map[string]int{
+		seekerOwner("seeker-a"):                   {"p-old": 1, "p-1": 1},
+		seekerOwner("seeker-b"):                   {"p-2": 1},
+		seekerOwner("seeker-c"):                   {"p-3": 1},
+		{Kind: napi.OwnerCounselor, ID: "coun-a"}: {"p-old": 1, "p-1": 1},
+		{Kind: napi.OwnerEmployer, ID: "org-1"}:   {"p-1": 1},
+	}
+	check := func() error {
+		for owner, w := range want {
+			if got, _ := st.told(t, owner); fmt.Sprint(got) != fmt.Sprint(w) {
+				return fmt.Errorf("%s %s told %v, want %v", owner.Kind, owner.ID, got, w)
+			}
+		}
+		if got, n := st.told(t, seekerOwner("seeker-gone")); n != 0 {
+			return fmt.Errorf("the deleted seeker was told %v", got)
+		}
+		return nil
+	}
+	testenv.Eventually(t, 10*time.Second, check)
+	time.Sleep(300 * time.Millisecond) // nothing more comes
+	if err := check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// An announcement that fails (profiles does not answer for its seeker)
+// makes its bundle be redelivered: it is told then, and the bundle's other
+// announcement, told the first time, is not told again.
+func TestFailingAnnouncementRedeliversItsBundleTellingNobodyTwice(t *testing.T) {
+	st := newStack(t)
+	st.rel["seeker-e"] = profile.Relations{Exists: true, Counselors: []string{"coun-e"}}
+	st.rel["seeker-f"] = profile.Relations{Exists: true, Counselors: []string{"coun-f"}}
+	st.fail["seeker-e"] = 2
+	st.start(t, fast)
+	st.bundle(t, "found-batch:ef",
+		announcement{"found:e1", "seeker-e", []string{"p-e"}},
+		announcement{"found:f1", "seeker-f", []string{"p-f"}})
+	want := map[napi.Owner]map[string]int{
+		seekerOwner("seeker-e"):                   {"p-e": 1},
+		seekerOwner("seeker-f"):                   {"p-f": 1},
+		{Kind: napi.OwnerCounselor, ID: "coun-e"}: {"p-e": 1},
+		{Kind: napi.OwnerCounselor, ID: "coun-f"}: {"p-f": 1},
+	}
+	check := func() error {
+		for owner, w := range want {
+			if got, n := st.told(t, owner); fmt.Sprint(got) != fmt.Sprint(w) || n != 1 {
+				return fmt.Errorf("%s %s told %v in %d notifications, want %v in 1", owner.Kind, owner.ID, got, n, w)
+			}
+		}
+		return nil
+	}
+	testenv.Eventually(t, 15*time.Second, check)
+	st.mu.Lock()
+	left := st.fail["seeker-e"]
+	st.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("profiles failed %d of 2 times: the bundle was not redelivered", 2-left)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := check(); err != nil {
+		t.Error(err)
+	}
+}
