@@ -78,7 +78,7 @@ func cmdBench(ctx context.Context, args []string, env environment) error {
 	fs.IntVar(&bc.postings, "postings", 10_000, "postings to ingest (the scaling curve uses 10000 and 100000)")
 	fs.IntVar(&bc.seekers, "seekers", 10_000, "seekers present while measuring")
 	fs.Uint64Var(&bc.seed, "seed", 1, "random seed of the population")
-	fs.IntVar(&bc.seedWorkers, "seed-workers", 64, "concurrent clients seeding seekers (PUT profile + POST credentials each)")
+	fs.IntVar(&bc.seedWorkers, "seed-workers", defaultSeedWorkers, "concurrent clients seeding seekers (PUT profile + POST credentials each)")
 	fs.DurationVar(&bc.hold, "hold", 30*time.Second, "how long each mixed-load rate must hold")
 	fs.DurationVar(&bc.searchFor, "search-for", 10*time.Second, "length of each search-throughput run")
 	fs.StringVar(&bc.out, "out", "bench/results", "directory for <timestamp>.json and latest.json")
@@ -596,7 +596,9 @@ func debugPost(ctx context.Context, url string) ([]byte, error) {
 
 func (r *benchRun) seedPhase(ctx context.Context) error {
 	r.say("seeding %d seekers", r.bc.seekers)
-	d, err := r.pop.seekers(ctx, r.h, r.bc.seekers, max(1, r.bc.seedWorkers))
+	d, err := r.pop.seekers(ctx, r.h, r.bc.seekers, max(1, r.bc.seedWorkers), func(done int) {
+		r.say("  %d of %d seekers seeded", done, r.bc.seekers)
+	})
 	if err != nil {
 		return err
 	}
@@ -797,9 +799,10 @@ type population struct {
 // seekers loads n seekers (ids bench-000000 on) with their credentials
 // through PUT /v1/seekers/{id} and POST /v1/seekers/{id}/credentials, from
 // workers clients at once.
-func (p population) seekers(ctx context.Context, h *benchHTTP, n, workers int) (time.Duration, error) {
+func (p population) seekers(ctx context.Context, h *benchHTTP, n, workers int, progress func(done int)) (time.Duration, error) {
 	t0 := time.Now()
 	var next atomic.Int64
+	var failed atomic.Bool
 	var firstErr error
 	var once sync.Once
 	var wg sync.WaitGroup
@@ -809,11 +812,15 @@ func (p population) seekers(ctx context.Context, h *benchHTTP, n, workers int) (
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
+				if i >= n || ctx.Err() != nil || failed.Load() {
 					return
+				}
+				if i > 0 && i%10_000 == 0 && progress != nil {
+					progress(i)
 				}
 				if err := p.seeker(ctx, h, i); err != nil {
 					once.Do(func() { firstErr = err })
+					failed.Store(true)
 					return
 				}
 			}
@@ -825,6 +832,11 @@ func (p population) seekers(ctx context.Context, h *benchHTTP, n, workers int) (
 	}
 	return time.Since(t0), firstErr
 }
+
+// defaultSeedWorkers is how many clients seed seekers at once: seeding is
+// bound by the nats-server's fsync of each event (sync always), and more
+// requests in flight share them.
+const defaultSeedWorkers = 64
 
 func seekerID(i int) string { return fmt.Sprintf("bench-%06d", i) }
 

@@ -26,12 +26,12 @@ func seedPopulation(ctx context.Context, env environment, api, org string, posti
 	if err != nil {
 		return fmt.Errorf("ZIP centroids (run deployments/local/install.sh): %w", err)
 	}
-	h := &benchHTTP{base: strings.TrimRight(api, "/"), c: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	h := &benchHTTP{base: strings.TrimRight(api, "/"), c: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: defaultSeedWorkers}}}
 	if h.mint, err = devMinter(devKeyDir(cfg), cfg); err != nil {
 		return fmt.Errorf("development key (is this the data directory of `clerkpath run`?): %w", err)
 	}
 	pop := population{places: seedgen.NewSampler(places), seed: seed, now: time.Now().UTC()}
-	d, err := pop.seekers(ctx, h, seekers, 16)
+	d, err := pop.seekers(ctx, h, seekers, defaultSeedWorkers, nil)
 	if err != nil {
 		return err
 	}
