@@ -537,3 +537,59 @@ func testSampler(t *testing.T) *seedgen.Sampler {
 	t.Helper()
 	return seedgen.NewSampler([]seedgen.Place{{ZIP: "10001", Point: geo.Point{Lat: 40.75, Lon: -73.99}, Weight: 1}, {ZIP: "73102", Point: geo.Point{Lat: 35.47, Lon: -97.52}, Weight: 1}})
 }
+
+// The forward baseline sends matching's own searches: for seeded seekers,
+// every match the gateway returns is among the hits of the raw searches
+// matching.ForwardSearches builds (a narrower raw filter would leave
+// matches out), and some seekers have matches (else the check is empty).
+func TestForwardBaselineSendsMatchingsSearches(t *testing.T) {
+	s := startStack(t)
+	places, err := seedgen.ReadPlacesFile(s.cfg.ZCTAFile)
+	if err != nil {
+		t.Fatalf("ZIP centroids (deployments/local/install.sh): %v", err)
+	}
+	h := &benchHTTP{base: s.base, c: &http.Client{Timeout: time.Minute},
+		mint: func(role, sub, org string) (string, error) { return s.token(t, role, sub, org), nil }}
+	pop := population{places: seedgen.NewSampler(places), seed: 7, now: time.Now().UTC()}
+	ctx := context.Background()
+	const seekers = 30
+	if _, err := pop.seekers(ctx, h, seekers, 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := pop.postings(ctx, h, 300, "bench", "T")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &benchStack{cfg: s.cfg, mc: meiliClient(s)}
+	testenv.Eventually(t, 2*time.Minute, func() error {
+		if n := st.indexed(ctx, st.postingsIndex()); n < int64(acc) {
+			return fmt.Errorf("%d of %d postings indexed", n, acc)
+		}
+		for i := range seekers {
+			tok, _ := h.mint("seeker", seekerID(i), "")
+			if code, b, err := h.do(ctx, "GET", "/v1/seekers/"+seekerID(i)+"/matches", tok, nil); err != nil || code != 200 {
+				return fmt.Errorf("matches of %s: %d %.100s %v", seekerID(i), code, b, err)
+			}
+		}
+		return nil
+	})
+	fb, err := newForwardBaseline(ctx, st, h, pop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, near := range []bool{false, true} {
+		fr, err := benchForward(ctx, h, fb, seekers, near, 40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fr.raw) != 40 || len(fr.ours) != 40 {
+			t.Fatalf("near misses %t: %d raw and %d gateway timings of 40", near, len(fr.raw), len(fr.ours))
+		}
+		if fr.matched == 0 {
+			t.Fatalf("near misses %t: no seeker had a match, the check says nothing", near)
+		}
+		if fr.outside > 0 {
+			t.Errorf("near misses %t: %d of 40 seekers had matches outside the raw searches' hits (%d had matches)", near, fr.outside, fr.matched)
+		}
+	}
+}
