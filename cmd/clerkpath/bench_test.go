@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -187,8 +186,9 @@ func BenchmarkIngestVsRawMeilisearch(b *testing.B) {
 
 // BenchmarkSearchThroughput sends public searches through the gateway from
 // 16 concurrent clients for 10 s, then the same Meilisearch queries (same
-// text, filter and facets as matching sends) straight to Meilisearch, and
-// reports both rates.
+// text, filter and facets as matching sends) straight to Meilisearch, as
+// clerkpath bench's search phase does (vegeta, closed loop), and reports
+// both rates.
 func BenchmarkSearchThroughput(b *testing.B) {
 	s := startStack(b)
 	emp := bearer(s.token(b, "employer", "e-bench", "bench"))
@@ -215,63 +215,17 @@ func BenchmarkSearchThroughput(b *testing.B) {
 		return nil
 	})
 	const clients, dur = 16, 10 * time.Second
-	run := func(one func(q string) error) float64 {
-		var n atomic.Int64
-		var failed atomic.Int64
-		stop := time.Now().Add(dur)
-		var wg sync.WaitGroup
-		for c := range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := c; time.Now().Before(stop); i++ {
-					if err := one(searchQueries[i%len(searchQueries)]); err != nil {
-						failed.Add(1)
-						continue
-					}
-					n.Add(1)
-				}
-			}()
-		}
-		wg.Wait()
-		if failed.Load() > 0 {
-			b.Errorf("%d failed requests", failed.Load())
-		}
-		return float64(n.Load()) / dur.Seconds()
-	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	h := &benchHTTP{base: s.base, c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}}
+	st := &benchStack{cfg: s.cfg}
 	b.ResetTimer()
 	for b.Loop() {
-		gw := run(func(q string) error {
-			res, err := hc.Get(s.base + "/v1/postings/search?q=" + url.QueryEscape(q))
-			if err != nil {
-				return err
-			}
-			defer res.Body.Close()
-			_, _ = io.Copy(io.Discard, res.Body)
-			if res.StatusCode != 200 {
-				return fmt.Errorf("status %d", res.StatusCode)
-			}
-			return nil
-		})
-		raw := run(func(q string) error {
-			body := fmt.Sprintf(`{"q":%q,"limit":20,"offset":0,"filter":"status = \"open\"","facets":["credentials_any","work_mode","employment_type","soc_code"]}`, q)
-			req, _ := http.NewRequest("POST", s.cfg.MeiliURL+"/indexes/"+postings+"/search", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+s.cfg.MeiliKey)
-			res, err := hc.Do(req)
-			if err != nil {
-				return err
-			}
-			defer res.Body.Close()
-			_, _ = io.Copy(io.Discard, res.Body)
-			if res.StatusCode != 200 {
-				return fmt.Errorf("status %d", res.StatusCode)
-			}
-			return nil
-		})
-		b.ReportMetric(gw, "gateway-req/s")
-		b.ReportMetric(raw, "raw-meili-req/s")
+		// The same closed loops as clerkpath bench's search phase.
+		gw, raw := benchSearch(context.Background(), st, h, clients, dur)
+		if gw.errors > 0 || raw.errors > 0 {
+			b.Errorf("failed requests: %d through the gateway, %d raw", gw.errors, raw.errors)
+		}
+		b.ReportMetric(gw.throughput, "gateway-req/s")
+		b.ReportMetric(raw.throughput, "raw-meili-req/s")
 	}
 }
 
