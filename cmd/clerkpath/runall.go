@@ -74,6 +74,9 @@ func cmdRun(ctx context.Context, args []string, env environment) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := obs.NewLogger(env.stderr, "clerkpath", cfg.LogLevel, cfg.LogFormat)
+	if *debugAddr != "" && *only == "" {
+		return errors.New("--debug-addr goes with --only")
+	}
 	if *only != "" && cfg.NATSURL == "" {
 		return fmt.Errorf("--only runs one service against servers already running: set %s (and %s, %s, %s)", config.EnvNATSURL, config.EnvRedisURL, config.EnvMeiliURL, config.EnvMeiliKey)
 	}
@@ -310,11 +313,11 @@ func runServiceSet(parent context.Context, cfg config.Config, log zerolog.Logger
 }
 
 // runOnly runs one service in this process against configured servers
-// (cmdRun checked that NATS is configured), as
-// its own binary (services/<name>/cmd/<name>) does: `clerkpath run --only
-// matching`. clerkpath bench starts each service this way, so that each
-// has its own process and peak RSS. With debugAddr it serves the debug
-// endpoints (debugMux) there while the service runs.
+// (cmdRun checked that NATS is configured), as its own binary
+// (services/<name>/cmd/<name>) does: `clerkpath run --only matching`.
+// clerkpath bench starts each service this way, so that each has its own
+// process and peak RSS. With debugAddr it serves the debug endpoints
+// (debugMux) there while the service runs.
 func runOnly(ctx context.Context, cfg config.Config, log zerolog.Logger, env environment, name, debugAddr string) error {
 	var ln net.Listener
 	if name == gateway.Name {
@@ -323,7 +326,8 @@ func runOnly(ctx context.Context, cfg config.Config, log zerolog.Logger, env env
 			return fmt.Errorf("listen on %s (%s): %w", cfg.HTTPAddr, config.EnvHTTPAddr, err)
 		}
 	}
-	var specs, names = []serviceSpec{}, []string{}
+	var specs []serviceSpec
+	var names []string
 	for _, s := range allServices(ln) {
 		names = append(names, s.name)
 		if s.name == name {
