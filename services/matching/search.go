@@ -13,6 +13,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
+	"github.com/clerkpath/clerkpath/pkg/meili"
 
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
@@ -38,11 +39,21 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	if err != nil {
 		return matchingapi.SearchResponse{}, err
 	}
-	res, err := s.mc.Index(s.index).Search(ctx, strings.TrimSpace(req.Q), q)
+	raw, err := s.mc.Index(s.index).SearchRaw(ctx, strings.TrimSpace(req.Q), q)
 	if err != nil {
 		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
 	}
+	res, err := meili.DecodeSearch(*raw)
+	if err != nil {
+		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
+	}
+	return s.searchAnswer(req, res)
+}
+
+// searchAnswer is the reply to req from Meilisearch's answer res.
+func (s *Service) searchAnswer(req matchingapi.SearchRequest, res *meilisearch.SearchResponse) (matchingapi.SearchResponse, error) {
 	out := matchingapi.SearchResponse{EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Offset: req.Offset, Facets: map[string]map[string]int{}}
+	var err error
 	if out.Hits, err = s.searchHits(res.Hits); err != nil {
 		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/seedgen"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 
@@ -65,35 +67,8 @@ func TestSearchQueryNamesEveryBadField(t *testing.T) {
 // has its trust signals and its id as a string.
 func TestSearchHitsAnswerAsDecodedHitsDid(t *testing.T) {
 	t.Parallel()
-	srv := testenv.Open(t, testenv.Needs{Meili: true})
+	s, ps := searchFixture(t)
 	ctx := context.Background()
-	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
-	s := &Service{mc: srv.Meili, index: srv.Config.IndexPrefix + PostingsIndex, now: func() time.Time { return now }}
-	if err := meili.EnsureIndex(ctx, s.mc, postingindex.Settings(s.index)); err != nil {
-		t.Fatal(err)
-	}
-	ps := seedgen.Postings(rand.New(rand.NewPCG(1, 2)), 40, []geo.Point{{Lat: 39.96, Lon: -83.0}, {Lat: 41.88, Lon: -87.63}}, now)
-	ps[0].Title = "Coder <ROI> & \"Billing\" \\ café – line\u2028sep\ttab"
-	ps[1].SalaryHourlyMin, ps[1].SalaryHourlyMax = 23.75, 31.1
-	var docs []map[string]any
-	for i, p := range ps {
-		doc, _, err := postingindex.Doc(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc["employer_id"], doc["simhash"] = fmt.Sprintf("org-%d", i%3), uint64(1)<<63+uint64(i)
-		doc[postingindex.FieldCluster], doc[postingindex.FieldClusterHidden] = p.ID, false
-		doc[postingindex.FieldClusterSize], doc[postingindex.FieldClusterReposts] = 1+i%3, i%2
-		doc[postingindex.FieldClusterOwner], doc[postingindex.FieldClusterFirstSeen] = "org-0", p.DatePosted.AddDate(0, 0, -i).Unix()
-		docs = append(docs, doc)
-	}
-	info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := meili.Wait(ctx, s.mc, info); err != nil {
-		t.Fatal(err)
-	}
 
 	req := matchingapi.SearchRequest{Limit: MaxSearchLimit}
 	q, err := s.searchQuery(&req)
@@ -104,26 +79,21 @@ func TestSearchHitsAnswerAsDecodedHitsDid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Hits) != len(ps) {
-		t.Fatalf("%d hits, want %d", len(res.Hits), len(ps))
-	}
-	got, err := s.searchHits(res.Hits)
-	if err != nil {
+	want := matchingapi.SearchResponse{EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Facets: map[string]map[string]int{}}
+	if want.Hits, err = decodedHits(s, res.Hits); err != nil {
 		t.Fatal(err)
 	}
-	want, err := decodedHits(s, res.Hits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gotJSON, _ := json.Marshal(got)
-	wantJSON, _ := json.Marshal(want)
-	if !bytes.Equal(gotJSON, wantJSON) {
-		t.Fatalf("hits differ from the decoded ones:\n got %s\nwant %s", gotJSON, wantJSON)
-	}
+	fb, _ := json.Marshal(res.FacetDistribution)
+	_ = json.Unmarshal(fb, &want.Facets)
 
 	out, err := s.search(ctx, matchingapi.SearchRequest{Limit: MaxSearchLimit})
 	if err != nil {
 		t.Fatal(err)
+	}
+	gotJSON, _ := json.Marshal(out)
+	wantJSON, _ := json.Marshal(want)
+	if !bytes.Equal(gotJSON, wantJSON) {
+		t.Fatalf("the answer differs from the decoded one:\n got %s\nwant %s", gotJSON, wantJSON)
 	}
 	if len(out.Hits) != len(ps) || len(out.Facets["work_mode"]) == 0 {
 		t.Fatalf("%d hits, facets %v", len(out.Hits), out.Facets)
@@ -143,6 +113,126 @@ func TestSearchHitsAnswerAsDecodedHitsDid(t *testing.T) {
 			}
 		}
 	}
+}
+
+// searchFixture is a Service whose postings index holds 40 generated
+// postings with cluster fields and a simhash, the first with text JSON
+// escapes and the second with fractional pay.
+func searchFixture(tb testing.TB) (*Service, []posting.Posting) {
+	tb.Helper()
+	srv := testenv.Open(tb, testenv.Needs{Meili: true})
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	s := &Service{mc: srv.Meili, index: srv.Config.IndexPrefix + PostingsIndex, now: func() time.Time { return now }}
+	if err := meili.EnsureIndex(ctx, s.mc, postingindex.Settings(s.index)); err != nil {
+		tb.Fatal(err)
+	}
+	ps := seedgen.Postings(rand.New(rand.NewPCG(1, 2)), 40, []geo.Point{{Lat: 39.96, Lon: -83.0}, {Lat: 41.88, Lon: -87.63}}, now)
+	ps[0].Title = "Coder <ROI> & \"Billing\" \\ café – line\u2028sep\ttab"
+	ps[1].SalaryHourlyMin, ps[1].SalaryHourlyMax = 23.75, 31.1
+	var docs []map[string]any
+	for i, p := range ps {
+		doc, _, err := postingindex.Doc(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		doc["employer_id"], doc["simhash"] = fmt.Sprintf("org-%d", i%3), uint64(1)<<63+uint64(i)
+		doc[postingindex.FieldCluster], doc[postingindex.FieldClusterHidden] = p.ID, false
+		doc[postingindex.FieldClusterSize], doc[postingindex.FieldClusterReposts] = 1+i%3, i%2
+		doc[postingindex.FieldClusterOwner], doc[postingindex.FieldClusterFirstSeen] = "org-0", p.DatePosted.AddDate(0, 0, -i).Unix()
+		docs = append(docs, doc)
+	}
+	info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := meili.Wait(ctx, s.mc, info); err != nil {
+		tb.Fatal(err)
+	}
+	return s, ps
+}
+
+// BenchmarkSearchAnswer is matching's CPU per search answer (20 hits)
+// from Meilisearch's bytes to the reply's: decoded is the code before
+// issue 14's fix (meilisearch-go's decoding, every value decoded and
+// encoded again), passthrough meilisearch-go's decoding with values passed
+// through, and split DecodeSearch with values passed through (the code
+// now).
+func BenchmarkSearchAnswer(b *testing.B) {
+	s, _ := searchFixture(b)
+	req := matchingapi.SearchRequest{}
+	q, err := s.searchQuery(&req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := s.mc.Index(s.index).SearchRaw(context.Background(), "", q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(*raw)
+	b.Logf("answer: %d bytes", len(body))
+	reply := func(b *testing.B, out matchingapi.SearchResponse, err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := json.Marshal(out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("decoded", func(b *testing.B) {
+		defer reportCPU(b)()
+		for b.Loop() {
+			var res meilisearch.SearchResponse
+			if err := json.Unmarshal(body, &res); err != nil {
+				b.Fatal(err)
+			}
+			out := matchingapi.SearchResponse{EstimatedTotal: res.EstimatedTotalHits, Facets: map[string]map[string]int{}}
+			out.Hits, err = decodedHits(s, res.Hits)
+			fb, _ := json.Marshal(res.FacetDistribution)
+			_ = json.Unmarshal(fb, &out.Facets)
+			reply(b, out, err)
+		}
+	})
+	b.Run("passthrough", func(b *testing.B) {
+		defer reportCPU(b)()
+		for b.Loop() {
+			var res meilisearch.SearchResponse
+			if err := json.Unmarshal(body, &res); err != nil {
+				b.Fatal(err)
+			}
+			out, err := s.searchAnswer(req, &res)
+			reply(b, out, err)
+		}
+	})
+	b.Run("split", func(b *testing.B) {
+		defer reportCPU(b)()
+		for b.Loop() {
+			var rm json.RawMessage // as SearchRaw reads the answer
+			if err := json.Unmarshal(body, &rm); err != nil {
+				b.Fatal(err)
+			}
+			res, err := meili.DecodeSearch(rm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out, err := s.searchAnswer(req, res)
+			reply(b, out, err)
+		}
+	})
+}
+
+// reportCPU reports the process's CPU time (user and system, every
+// thread, the garbage collector's too) per operation as cpu-ns/op: on a
+// shared machine wall time per operation says more about the neighbours.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() { b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op") }
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // decodedHits is searchHits as it was before hits were passed through:
