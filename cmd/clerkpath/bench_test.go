@@ -507,7 +507,7 @@ func TestForwardBaselineSendsMatchingsSearches(t *testing.T) {
 	pop := population{places: seedgen.NewSampler(places), seed: 7, now: time.Now().UTC()}
 	ctx := context.Background()
 	const seekers = 30
-	if _, err := pop.seekers(ctx, h, seekers, 4, nil); err != nil {
+	if _, _, err := pop.seekers(ctx, h, seekers, 4, nil); err != nil {
 		t.Fatal(err)
 	}
 	acc, err := pop.postings(ctx, h, 300, "bench", "T")

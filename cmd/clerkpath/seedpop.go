@@ -31,11 +31,14 @@ func seedPopulation(ctx context.Context, env environment, api, org string, posti
 		return fmt.Errorf("development key (is this the data directory of `clerkpath run`?): %w", err)
 	}
 	pop := population{places: seedgen.NewSampler(places), seed: seed, now: time.Now().UTC()}
-	d, err := pop.seekers(ctx, h, seekers, defaultSeedWorkers, nil)
+	d, retries, err := pop.seekers(ctx, h, seekers, defaultSeedWorkers, nil)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "%d seekers (bench-000000 on) in %.1f s\n", seekers, d.Seconds())
+	if retries > 0 {
+		fmt.Fprintf(env.stdout, "%d credential writes answered 404 right after their profile was saved and were sent again\n", retries)
+	}
 	if postings > 0 {
 		t := time.Now()
 		acc, err := pop.postings(ctx, h, postings, org, "SEED")
