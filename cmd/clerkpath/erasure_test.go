@@ -29,7 +29,8 @@ import (
 // TestDeletedSeekerLeavesNoIDInTheNATSStore is issue 13's erasure check: a
 // seeker with a distinctive id writes their profile, contact details,
 // consent, a counselor link, a note and a credential, is read by their
-// counselor and an employer (access log) and matched (matches.found); once
+// counselor and an employer (access log) and matched (an announcement in
+// a matches.found.batch, which stays: its entry is sealed); once
 // they are deleted and every consumer has caught up, no file of the NATS
 // server's store directory holds the id's bytes.
 func TestDeletedSeekerLeavesNoIDInTheNATSStore(t *testing.T) {
@@ -62,7 +63,7 @@ func TestDeletedSeekerLeavesNoIDInTheNATSStore(t *testing.T) {
 	must(200, "GET", "/v1/seekers/"+id+"/contact", "", emp)
 	testenv.Eventually(t, 30*time.Second, func() error {
 		if found := s.found(t, id); len(found) == 0 {
-			return fmt.Errorf("no matches.found for %s yet (posting %s)", id, job)
+			return fmt.Errorf("no announcement to %s yet (posting %s)", id, job)
 		}
 		if code, _, b := s.do(t, "GET", "/v1/postings/"+job+"/candidates", "", "", emp...); code != 200 || !strings.Contains(string(b), id) {
 			return fmt.Errorf("candidates: %d %s", code, b)

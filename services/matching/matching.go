@@ -3,7 +3,8 @@
 // index of seekers rebuilt from the PROFILES and CREDENTIALS streams, and
 // serves search, forward matches with near misses, candidate lists,
 // caseload views and market demand. Reverse matching keeps each seeker's
-// match list in Redis and announces new matches as matches.found events.
+// match list in Redis and announces new matches, many seekers'
+// announcements per matches.found.batch event (announce.go).
 package matching
 
 import (
