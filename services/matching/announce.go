@@ -443,7 +443,8 @@ func (s *Service) awaitIndexed(ctx context.Context, msgs []jetstream.Msg) error 
 	}
 }
 
-// flushLoop publishes announcements left due by a failed publish.
+// flushLoop publishes announcements left due by a failed publish (or by
+// another copy that stopped), unless this copy's reverse batch is flushing.
 func (s *Service) flushLoop(ctx context.Context) {
 	t := time.NewTicker(FlushEvery)
 	defer t.Stop()
@@ -454,6 +455,13 @@ func (s *Service) flushLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		if n, err := s.rdb.SCard(ctx, announceDue).Result(); err != nil || n == 0 {
+			continue
+		}
+		// While a reverse batch flushes, what is due is its own: flushing
+		// it beside it would seal and publish the same announcements twice.
+		// (A batch never waits for the flusher: it flushes beside one
+		// that started first.)
+		if s.reverseFlushes.Load() > 0 {
 			continue
 		}
 		if err := s.flushAnnouncements(ctx); err != nil && ctx.Err() == nil {
@@ -510,7 +518,10 @@ func (s *Service) reverseBatch(ctx context.Context, msgs []jetstream.Msg) []erro
 			}
 		}
 	}
-	if err := s.flushAnnouncements(ctx); err != nil {
+	s.reverseFlushes.Add(1)
+	err := s.flushAnnouncements(ctx)
+	s.reverseFlushes.Add(-1)
+	if err != nil {
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = err

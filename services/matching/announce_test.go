@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
 // queue marks postings as new matches of each seeker, as reverse matching
@@ -140,4 +142,33 @@ func TestRetriedFlushRepublishesUnderTheSameIDs(t *testing.T) {
 			t.Errorf("%s: announcement still outgoing or pending (%d, %v)", id, n, err)
 		}
 	}
+}
+
+// The flusher leaves alone what is due while this copy's reverse batch
+// flushes (it would seal and publish the same announcements beside it),
+// and publishes it once that flush is over.
+func TestFlusherWaitsForTheReverseBatchFlush(t *testing.T) {
+	t.Parallel()
+	cfg := ownServers(t)
+	ctx := context.Background()
+	c := startCopy(t, cfg, true)
+	f := newFeed(t, cfg)
+	c.s.reverseFlushes.Add(1)
+	queue(t, c.s, []string{"flusher-a"}, "p1")
+	time.Sleep(2*FlushEvery + 500*time.Millisecond)
+	msgs := f.foundMsgs(t)
+	due, err := c.s.rdb.SCard(ctx, announceDue).Result()
+	c.s.reverseFlushes.Add(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 0 || due != 1 {
+		t.Errorf("during a reverse batch's flush the flusher published %d messages and left %d seekers due, want 0 and 1", len(msgs), due)
+	}
+	testenv.Eventually(t, 3*FlushEvery, func() error {
+		if got, n := f.announced(t); n != 1 || got["flusher-a"]["p1"] != 1 {
+			return fmt.Errorf("announced %v in %d announcements, want p1 to flusher-a", got, n)
+		}
+		return nil
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -55,6 +56,9 @@ type Service struct {
 	market   *marketCache
 	postings *postingindex.Index
 	now      func() time.Time
+	// reverseFlushes counts the reverse batches flushing the outbox now
+	// (announce.go): the flusher leaves what is due to them.
+	reverseFlushes atomic.Int32
 }
 
 // Options tune the service; the zero value is a working default.
