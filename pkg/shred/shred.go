@@ -46,6 +46,7 @@ type Keyring struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	secret []byte // the pseudonym secret (see Pseudonym)
+	cache  *sealCache // keys read for sealing (SealCached); nil: none
 }
 
 // Open returns the keyring, creating its stream when missing.
@@ -197,7 +198,7 @@ func (k *Keyring) Seal(ctx context.Context, id string, v any) (Sealed, error) {
 		return Sealed{}, fmt.Errorf("seal: %w", err)
 	}
 	subject := k.Pseudonym(id)
-	key, _, err := k.key(ctx, subject, true)
+	key, err := k.sealKey(ctx, subject)
 	if err != nil {
 		return Sealed{}, err
 	}
@@ -255,6 +256,7 @@ var tombstone = []byte("shredded")
 // keys.<id> is erased with its tombstone, if any: nothing is left on a
 // subject naming the id. Concurrent and repeated calls are safe.
 func (k *Keyring) Shred(ctx context.Context, id string) error {
+	k.Forget(id)
 	if err := k.shred(ctx, keySubjectPrefix+k.Pseudonym(id)); err != nil {
 		return err
 	}

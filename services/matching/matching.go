@@ -119,7 +119,9 @@ func (s *Service) serve(ctx context.Context, ready chan<- struct{}, consume bool
 	if err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
-	s.keys = keys
+	// Announcements seal for the same seekers batch after batch: their keys
+	// are kept for SealKeyTTL (shred.Keyring.SealCached; docs/privacy.md).
+	s.keys = keys.SealCached(SealKeyTTL)
 	if err := s.postings.Prepare(ctx); err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}

@@ -228,6 +228,7 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 				return err
 			}
 		}
+		s.keys.Forget(id) // nothing more is sealed for them here
 		pipe := s.rdb.TxPipeline()
 		forgetAnnouncements(ctx, pipe, id)
 		if _, err := pipe.Exec(ctx); err != nil {
