@@ -45,7 +45,7 @@ var ErrUnreadable = errors.New("sealed data cannot be read")
 type Keyring struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
-	secret []byte // the pseudonym secret (see Pseudonym)
+	secret []byte     // the pseudonym secret (see Pseudonym)
 	cache  *sealCache // keys read for sealing (SealCached); nil: none
 }
 
