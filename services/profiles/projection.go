@@ -288,6 +288,27 @@ func (st *store) waitGone(ctx context.Context, pseudonym string, seq uint64, wai
 	return st.awaitField(ctx, func(g projection.Gen) string { return goneKey(g, pseudonym) }, "seq", seq, wait)
 }
 
+// waitSeekerOrGone waits until the projection has applied the event at
+// stream sequence seq on the seeker's subject: as their record, or as
+// their deletion (pseudonym's tombstone).
+func (st *store) waitSeekerOrGone(ctx context.Context, id, pseudonym string, seq uint64, wait time.Duration) error {
+	return events.AwaitProjection(ctx, wait, func(ctx context.Context) (bool, error) {
+		g, err := st.proj.Current(ctx)
+		if err != nil {
+			return false, err
+		}
+		pipe := st.rdb.Pipeline()
+		rec := pipe.HGet(ctx, seekerKey(g, id), "seq")
+		gone := pipe.HGet(ctx, goneKey(g, pseudonym), "seq")
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return false, err
+		}
+		r, _ := rec.Uint64()
+		d, _ := gone.Uint64()
+		return max(r, d) >= seq, nil
+	})
+}
+
 // waitEmployer waits until the organisation's projection holds version
 // seq (an employer's version is its last event's stream sequence).
 func (st *store) waitEmployer(ctx context.Context, org string, seq uint64, wait time.Duration) error {

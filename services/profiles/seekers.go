@@ -81,6 +81,23 @@ func (s *Service) getSeeker(ctx context.Context, ref profilesapi.SeekerRef) (pro
 	if err := validRef(ref.ID); err != nil {
 		return profile.Seeker{}, err
 	}
+	sk, err := s.store.seeker(ctx, ref.ID)
+	if apierr.CodeOf(err) != apierr.NotFound {
+		return sk, err
+	}
+	// A write acknowledged to its caller may not be applied yet: the
+	// projection lags under load, and a write answers after waiting for it
+	// only projectionWait. A seeker the stream has events for is waited for
+	// until the last one is applied (as their record or their deletion), not
+	// denied: other services check seekers here right after a write
+	// (credentials refused credentials of a profile saved a moment before).
+	last, lerr := s.lastSeq(ctx, ref.ID)
+	if lerr != nil || last == 0 {
+		return sk, err
+	}
+	if werr := s.store.waitSeekerOrGone(ctx, ref.ID, s.keys.Pseudonym(ref.ID), last, projectionWait); werr != nil {
+		return sk, err
+	}
 	return s.store.seeker(ctx, ref.ID)
 }
 
