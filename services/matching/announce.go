@@ -76,8 +76,11 @@ const sentKeep = events.MatchesMaxAge + 24*time.Hour
 
 // claimScript returns the seeker's outgoing announcement, making one from
 // the pending postings if there is none; nil when there is nothing to
-// announce (and the seeker leaves the due set).
+// announce (and the seeker leaves the due set). It first trims the
+// seeker's list to its best ARGV[3] (MatchListSize): reverse matching adds
+// to lists without trimming them (reverseMatch).
 var claimScript = redis.NewScript(`
+redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -tonumber(ARGV[3]) - 1)
 local body = redis.call('GET', KEYS[2])
 if body then return body end
 local ps = redis.call('SMEMBERS', KEYS[1])
@@ -168,7 +171,7 @@ func (s *Service) claimAnnouncements(ctx context.Context, seekers []string) ([]c
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(seekers))
 	for i, id := range seekers {
-		cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearKey(id)}, id, announcementToken())
+		cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearKey(id), listKey(id)}, id, announcementToken(), MatchListSize)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("claim announcements: %w", err)

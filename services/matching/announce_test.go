@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
@@ -171,4 +173,37 @@ func TestFlusherWaitsForTheReverseBatchFlush(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Reverse matching adds to a seeker's list without trimming it; claiming
+// the seeker's announcement trims the list to its best MatchListSize, so
+// a batch leaves no list longer than that.
+func TestClaimingAnAnnouncementTrimsTheList(t *testing.T) {
+	t.Parallel()
+	cfg := ownServers(t)
+	ctx := context.Background()
+	c := startCopy(t, cfg, false)
+	newFeed(t, cfg)
+	const seeker, n = "long-list", MatchListSize + 50
+	var postings []string
+	pipe := c.s.rdb.TxPipeline()
+	for i := range n {
+		id := fmt.Sprintf("p%03d", i)
+		postings = append(postings, id)
+		pipe.ZAdd(ctx, listKey(seeker), redis.Z{Score: float64(i), Member: id})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	queue(t, c.s, []string{seeker}, postings...)
+	if err := c.s.flushAnnouncements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := c.s.rdb.ZRange(ctx, listKey(seeker), 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != MatchListSize || kept[0] != fmt.Sprintf("p%03d", n-MatchListSize) || kept[len(kept)-1] != postings[n-1] {
+		t.Fatalf("list of %d after the claim (lowest %v), want the best %d", len(kept), kept[:1], MatchListSize)
+	}
 }

@@ -55,15 +55,26 @@ func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 			had[id] = true
 		}
 		_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			var added []any
 			pairs.each(func(pr pair) {
 				if !had[pr.seeker] {
-					markPending(ctx, pipe, pr.seeker, p.ID)
-					pipe.SAdd(ctx, postingKey(p.ID), pr.seeker)
+					pipe.SAdd(ctx, pendingKey(pr.seeker), p.ID)
+					added = append(added, pr.seeker)
 				}
 				delete(had, pr.seeker)
 				pipe.ZAdd(ctx, listKey(pr.seeker), redis.Z{Score: pr.score, Member: p.ID})
-				pipe.ZRemRangeByRank(ctx, listKey(pr.seeker), 0, -MatchListSize-1)
 			})
+			// Two commands a pair, not five (issue 14: at 10,000 seekers a
+			// remote posting suits thousands, and Redis, busy at ~95,000
+			// commands a second, was what reverse matching waited on): the
+			// posting's seekers and the due set are added once for all,
+			// and a list grown by new pairs is trimmed to MatchListSize when
+			// its announcement is claimed (claimScript), which the same
+			// batch does before it is acknowledged.
+			if len(added) > 0 {
+				pipe.SAdd(ctx, postingKey(p.ID), added...)
+				pipe.SAdd(ctx, announceDue, added...)
+			}
 			for id := range had { // a changed posting no longer suits a seeker who had it
 				pipe.ZRem(ctx, listKey(id), p.ID)
 				pipe.SRem(ctx, postingKey(p.ID), id)
