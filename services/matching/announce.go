@@ -109,20 +109,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `)
 
-// markPending queues postings as new matches of a seeker (inside the
-// caller's transaction).
-func markPending(ctx context.Context, pipe redis.Pipeliner, seeker string, postings ...string) {
-	if len(postings) == 0 {
-		return
-	}
-	members := make([]any, len(postings))
-	for i, p := range postings {
-		members[i] = p
-	}
-	pipe.SAdd(ctx, pendingKey(seeker), members...)
-	pipe.SAdd(ctx, announceDue, seeker)
-}
-
 // flushAnnouncements publishes every due announcement, in chunks of
 // flushChunk seekers: one pipelined Redis round trip claims a chunk's
 // announcements, they are sealed and published asynchronously, awaited,

@@ -18,9 +18,14 @@ import (
 func queue(t *testing.T, s *Service, seekers []string, postings ...string) {
 	t.Helper()
 	ctx := context.Background()
+	members := make([]any, len(postings))
+	for i, p := range postings {
+		members[i] = p
+	}
 	pipe := s.rdb.TxPipeline()
 	for _, id := range seekers {
-		markPending(ctx, pipe, id, postings...)
+		pipe.SAdd(ctx, pendingKey(id), members...)
+		pipe.SAdd(ctx, announceDue, id)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
