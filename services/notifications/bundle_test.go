@@ -12,6 +12,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
+	"github.com/clerkpath/clerkpath/services/notifications"
 )
 
 // announcement is one entry of a bundle as matching publishes it.
@@ -151,6 +152,58 @@ func TestFailingAnnouncementRedeliversItsBundleTellingNobodyTwice(t *testing.T) 
 	if left != 0 {
 		t.Fatalf("profiles failed %d of 2 times: the bundle was not redelivered", 2-left)
 	}
+	time.Sleep(300 * time.Millisecond)
+	if err := check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// Bundles are told once per announcement through a second copy, a deleted
+// consumer (recreated, it replays MATCHES from the start), a copy started
+// afterwards and a regrouped retry of announcements already told.
+func TestBundlesToldOnceThroughTwoCopiesADeletedConsumerAndARegroupedRetry(t *testing.T) {
+	st := newStack(t)
+	const seekers = 6
+	var all []announcement
+	for i := range seekers {
+		id := fmt.Sprintf("seeker-%d", i)
+		st.rel[id] = profile.Relations{Exists: true}
+		all = append(all, announcement{fmt.Sprintf("found:%d", i), id, []string{fmt.Sprintf("p-%d", i)}})
+	}
+	st.start(t, fast)
+	st.start(t, fast)
+	for i := 0; i < seekers; i += 2 {
+		st.bundle(t, fmt.Sprintf("found-batch:%d", i), all[i], all[i+1])
+	}
+	check := func() error {
+		for _, a := range all {
+			if got, _ := st.told(t, seekerOwner(a.seeker)); fmt.Sprint(got) != fmt.Sprintf("map[%s:1]", a.postings[0]) {
+				return fmt.Errorf("%s told %v, want %s once", a.seeker, got, a.postings[0])
+			}
+		}
+		return nil
+	}
+	testenv.Eventually(t, 10*time.Second, check)
+	ctx := context.Background()
+	if err := st.srv.JS.DeleteConsumer(ctx, events.StreamMatches, notifications.ConsumerMatches); err != nil {
+		t.Fatal(err)
+	}
+	st.start(t, fast)
+	st.bundle(t, "found-batch:regrouped", all[1], all[2], all[5])
+	testenv.Eventually(t, 10*time.Second, func() error {
+		c, err := st.srv.JS.Consumer(ctx, events.StreamMatches, notifications.ConsumerMatches)
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumPending > 0 || info.NumAckPending > 0 || info.Delivered.Stream < uint64(seekers/2+1) {
+			return fmt.Errorf("replay not done: %d pending, %d unacknowledged, delivered up to %d", info.NumPending, info.NumAckPending, info.Delivered.Stream)
+		}
+		return nil
+	})
 	time.Sleep(300 * time.Millisecond)
 	if err := check(); err != nil {
 		t.Error(err)
