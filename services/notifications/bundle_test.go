@@ -190,7 +190,10 @@ func TestBundlesToldOnceThroughTwoCopiesADeletedConsumerAndARegroupedRetry(t *te
 	}
 	st.start(t, fast)
 	st.bundle(t, "found-batch:regrouped", all[1], all[2], all[5])
-	testenv.Eventually(t, 10*time.Second, func() error {
+	// A message the recreated consumer gave a copy's pull just as that
+	// copy found its consumer gone is delivered again after AckWait (30 s,
+	// pkg/events): the replay may take that long, never lose it.
+	testenv.Eventually(t, 45*time.Second, func() error {
 		c, err := st.srv.JS.Consumer(ctx, events.StreamMatches, notifications.ConsumerMatches)
 		if err != nil {
 			return err
