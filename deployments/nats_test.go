@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
 	"github.com/nats-io/nkeys"
 )
 
@@ -274,6 +275,26 @@ func TestNATSConfigClusterPermissions(t *testing.T) {
 	}
 	conns["ingest"].expectDenied(t, "Publish", seekerGet, func(nc *nats.Conn) error {
 		return nc.PublishRequest(seekerGet, nc.NewRespInbox(), nil)
+	})
+
+	// The gateway's /readyz asks each service for its micro INFO (a PING
+	// is answered before a service's endpoints are added); the service
+	// answers it through allow_responses.
+	info, err := micro.AddService(conns["profiles"].nc, micro.Config{Name: "profiles", Version: "0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = info.Stop() }()
+	_ = conns["profiles"].nc.Flush()
+	eventually(t, 10*time.Second, func() error {
+		res, err := conns["gateway"].nc.Request("$SRV.INFO.profiles", nil, 2*time.Second)
+		if err != nil {
+			return fmt.Errorf("gateway asks profiles for its INFO: %w", err)
+		}
+		if !strings.Contains(string(res.Data), `"name":"profiles"`) {
+			return fmt.Errorf("INFO answer %s", res.Data)
+		}
+		return nil
 	})
 
 	// Matching follows PROFILES with a durable consumer and acknowledges.

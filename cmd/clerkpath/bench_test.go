@@ -26,8 +26,10 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/clerkpath/clerkpath/pkg/config"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
 	"github.com/clerkpath/clerkpath/pkg/seedgen"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
@@ -361,8 +363,9 @@ func TestRunOnlyRunsOneService(t *testing.T) {
 		}
 	}()
 	testenv.Eventually(t, 30*time.Second, func() error {
-		_, err := srv.NC.Request("$SRV.PING.profiles", nil, time.Second)
-		return err
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return rpc.Serving(ctx, srv.NC, "profiles", profilesapi.Endpoints())
 	})
 	for _, other := range []string{"credentials", "ingest", "matching", "notifications"} {
 		if _, err := srv.NC.Request("$SRV.PING."+other, nil, time.Second); !errors.Is(err, nats.ErrNoResponders) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -103,6 +104,38 @@ func AddEndpoints(svc micro.Service, nc *nats.Conn, log zerolog.Logger, timeout 
 		if err := svc.AddEndpoint(b.Spec.Name, Handler(nc, log, timeout, b.fn), micro.WithEndpointSubject(b.Spec.Subject)); err != nil {
 			return fmt.Errorf("add endpoint %s (%s): %w", b.Spec.Name, b.Spec.Subject, err)
 		}
+	}
+	return nil
+}
+
+// Serving asks the micro service named name for its INFO and reports
+// whether it serves every endpoint in want. A micro service answers PING as
+// soon as it exists, before its endpoints are added, so PING alone says a
+// service is up while its requests still get "no responders". The endpoints
+// of an INFO reply were subscribed on the service's connection before the
+// reply was sent, so the server knows them by the time the reply arrives.
+// With several copies running, the first to answer is the one checked.
+func Serving(ctx context.Context, nc *nats.Conn, name string, want []Spec) error {
+	msg, err := nc.RequestWithContext(ctx, "$SRV.INFO."+name, nil)
+	if err != nil {
+		return fmt.Errorf("%s info: %w", name, err)
+	}
+	var info micro.Info
+	if err := json.Unmarshal(msg.Data, &info); err != nil {
+		return fmt.Errorf("%s info: unmarshal: %w", name, err)
+	}
+	have := make(map[string]bool, len(info.Endpoints))
+	for _, ep := range info.Endpoints {
+		have[ep.Subject] = true
+	}
+	var missing []string
+	for _, s := range want {
+		if !have[s.Subject] {
+			missing = append(missing, s.Subject)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s is starting: %d of %d endpoints not served yet (%s)", name, len(missing), len(want), strings.Join(missing, ", "))
 	}
 	return nil
 }

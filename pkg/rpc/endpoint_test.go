@@ -96,3 +96,44 @@ func TestErrorRepliesCarryTheCodesHTTPStatus(t *testing.T) {
 		t.Errorf("error code header = %q, want 409", got)
 	}
 }
+
+// A service that exists but has not added its endpoints answers PING, yet
+// its requests get "no responders": Serving says it is not serving until
+// every endpoint is there, and then a call is answered.
+func TestServingWaitsForEveryEndpointNotJustPing(t *testing.T) {
+	nc := connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	want := []Spec{greet.Spec(), upload.Spec()}
+	if err := Serving(ctx, nc, "test", want); err == nil {
+		t.Fatal("Serving with no service: nil error")
+	}
+	svc, err := micro.AddService(nc, micro.Config{Name: "test", Version: "0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop() })
+	if _, err := nc.RequestWithContext(ctx, "$SRV.PING.test", nil); err != nil {
+		t.Fatalf("PING before endpoints: %v", err)
+	}
+	if _, err := greet.Call(ctx, nc, greetReq{Name: "Ada"}); err == nil {
+		t.Fatal("call before endpoints answered")
+	}
+	if err := Serving(ctx, nc, "test", want); err == nil || !strings.Contains(err.Error(), "2 of 2") {
+		t.Fatalf("Serving before endpoints: %v", err)
+	}
+	hello := greet.Bind(func(ctx context.Context, req greetReq) (greetRep, error) { return greetRep{Greeting: "hi"}, nil })
+	if err := AddEndpoints(svc, nc, zerolog.Nop(), time.Second, hello); err != nil {
+		t.Fatal(err)
+	}
+	if err := Serving(ctx, nc, "test", want); err == nil || !strings.Contains(err.Error(), "svc.test.upload") {
+		t.Fatalf("Serving with one of two endpoints: %v", err)
+	}
+	if err := Serving(ctx, nc, "test", want[:1]); err != nil {
+		t.Fatalf("Serving: %v", err)
+	}
+	// What Serving promises: a call made right after it is answered.
+	if rep, err := greet.Call(ctx, nc, greetReq{Name: "Ada"}); err != nil || rep.Greeting != "hi" {
+		t.Fatalf("call after Serving: %+v %v", rep, err)
+	}
+}

@@ -85,8 +85,9 @@ func start(t *testing.T) *harness {
 		_ = profiles.Stop()
 	})
 	testenv.Eventually(t, 5*time.Second, func() error {
-		_, err := p.NC.Request("$SRV.PING.credentials", nil, time.Second)
-		return err
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return rpc.Serving(ctx, p.NC, "credentials", credentialsapi.Endpoints())
 	})
 	return h
 }

@@ -7,9 +7,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clerkpath/clerkpath/pkg/contract"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/platform"
+	"github.com/clerkpath/clerkpath/pkg/rpc"
 )
 
 func handleHealthz() http.Handler {
@@ -18,8 +20,17 @@ func handleHealthz() http.Handler {
 	})
 }
 
-// services whose micro endpoints the gateway depends on.
-var services = []string{"profiles", "credentials", "ingest", "matching", "notifications"}
+// services whose micro endpoints the gateway depends on, with the
+// endpoints each must serve before /readyz calls it up.
+var services = func() map[string][]rpc.Spec {
+	out := map[string][]rpc.Spec{}
+	for _, c := range contract.Services() {
+		if c.Name != "gateway" {
+			out[c.Name] = c.Endpoints
+		}
+	}
+	return out
+}()
 
 type depStatus struct {
 	Status string `json:"status"`
@@ -66,7 +77,7 @@ func (s *server) handleReadyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		rd := readiness{Status: "ok", Dependencies: s.checkDependencies(ctx), Services: s.pingServices(ctx), Consumers: map[string]events.ConsumerStatus{}}
+		rd := readiness{Status: "ok", Dependencies: s.checkDependencies(ctx), Services: s.checkServices(ctx), Consumers: map[string]events.ConsumerStatus{}}
 		rd.Dependencies["meilisearch"] = s.searchIndexStatus(ctx)
 		// Durable consumers: their lag and last progress; one stalled
 		// means acknowledged writes are not reaching a projection.
@@ -102,14 +113,13 @@ func (s *server) checkDependencies(ctx context.Context) map[string]depStatus {
 	return runChecks(checks)
 }
 
-// pingServices sends each service a micro PING.
-func (s *server) pingServices(ctx context.Context) map[string]depStatus {
+// checkServices asks each service for its micro INFO: a service is up
+// once it serves every endpoint of its contract. A PING would be answered
+// as soon as the service exists, before its endpoints are added.
+func (s *server) checkServices(ctx context.Context) map[string]depStatus {
 	checks := map[string]func() error{}
-	for _, name := range services {
-		checks[name] = func() error {
-			_, err := s.nc.RequestWithContext(ctx, "$SRV.PING."+name, nil)
-			return err
-		}
+	for name, want := range services {
+		checks[name] = func() error { return rpc.Serving(ctx, s.nc, name, want) }
 	}
 	return runChecks(checks)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/clerkpath/clerkpath/pkg/auth"
+	"github.com/clerkpath/clerkpath/pkg/contract/notificationsapi"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
@@ -97,9 +98,11 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 	}
 }
 
-// /readyz pings the notifications service like every other: down while no
-// copy answers, ok once one does.
-func TestReadyzPingsNotifications(t *testing.T) {
+// /readyz asks the notifications service for its endpoints like every
+// other: down while no copy answers, down while a copy has started but not
+// yet added its endpoints (it answers PING then, but its requests get "no
+// responders"), ok once every endpoint of its contract is served.
+func TestReadyzWaitsForNotificationsEndpoints(t *testing.T) {
 	srv := testenv.Open(t, testenv.Needs{Streams: true, Redis: true})
 	_, pub, err := auth.WriteKeyPair(t.TempDir())
 	if err != nil {
@@ -124,7 +127,7 @@ func TestReadyzPingsNotifications(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	notifications := func() string {
+	notifications := func() (string, string) {
 		t.Helper()
 		res, err := http.Get("http://" + ln.Addr().String() + "/readyz")
 		if err != nil {
@@ -132,14 +135,15 @@ func TestReadyzPingsNotifications(t *testing.T) {
 		}
 		defer res.Body.Close()
 		var body struct {
-			Services map[string]struct{ Status string }
+			Services map[string]struct{ Status, Error string }
 		}
 		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
 			t.Fatal(err)
 		}
-		return body.Services["notifications"].Status
+		st := body.Services["notifications"]
+		return st.Status, st.Error
 	}
-	if st := notifications(); st != "down" {
+	if st, _ := notifications(); st != "down" {
 		t.Fatalf("notifications with no copy running: %q, want down", st)
 	}
 	svc, err := micro.AddService(srv.NC, micro.Config{Name: "notifications", Version: "0.0.1"})
@@ -147,9 +151,18 @@ func TestReadyzPingsNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = svc.Stop() }()
+	if st, msg := notifications(); st != "down" || !strings.Contains(msg, "not served yet") {
+		t.Fatalf("notifications started without endpoints: %q %q, want down, starting", st, msg)
+	}
+	for _, ep := range notificationsapi.Endpoints() {
+		err := svc.AddEndpoint(ep.Name, micro.HandlerFunc(func(r micro.Request) { _ = r.Respond([]byte("{}")) }), micro.WithEndpointSubject(ep.Subject))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	testenv.Eventually(t, 5*time.Second, func() error {
-		if st := notifications(); st != "ok" {
-			return fmt.Errorf("notifications with a copy running: %q, want ok", st)
+		if st, msg := notifications(); st != "ok" {
+			return fmt.Errorf("notifications serving its endpoints: %q %q, want ok", st, msg)
 		}
 		return nil
 	})

@@ -47,8 +47,9 @@ func startWith(t *testing.T, srv *testenv.Servers, opts Options) (*Service, *tes
 		}
 	})
 	testenv.Eventually(t, 5*time.Second, func() error {
-		_, err := srv.NC.Request("$SRV.PING.ingest", nil, time.Second)
-		return err
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return rpc.Serving(ctx, srv.NC, "ingest", ingestapi.Endpoints())
 	})
 	return s, srv
 }
