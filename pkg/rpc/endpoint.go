@@ -105,6 +105,11 @@ func AddEndpoints(svc micro.Service, nc *nats.Conn, log zerolog.Logger, timeout 
 			return fmt.Errorf("add endpoint %s (%s): %w", b.Spec.Name, b.Spec.Subject, err)
 		}
 	}
+	// The subscriptions go out on nc's write buffer: flush them so that a
+	// service that says "ready" after this is reachable from any other
+	// connection. A flush that fails (the connection is down) is not an
+	// error: nats.go sends every subscription again when it reconnects.
+	_ = nc.FlushTimeout(5 * time.Second)
 	return nil
 }
 

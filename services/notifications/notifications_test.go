@@ -116,9 +116,10 @@ func (st *stack) start(t *testing.T, opts notifications.Options) *notifications.
 			t.Errorf("serve: %v", err)
 		}
 	})
-	testenv.Eventually(t, 5*time.Second, func() error { // its endpoints answer
-		_, err := napi.WebhookListing.Call(ctx, st.srv.NC, napi.OwnerRequest{Owner: napi.Owner{Kind: napi.OwnerSeeker, ID: "nobody"}})
-		return err
+	testenv.Eventually(t, 5*time.Second, func() error { // every endpoint is served
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return rpc.Serving(ctx, st.srv.NC, "notifications", napi.Endpoints())
 	})
 	return s
 }

@@ -64,8 +64,9 @@ func serve(t *testing.T, nc *nats.Conn, js jetstream.JetStream, rdb *redis.Clien
 		}
 	})
 	testenv.Eventually(t, 10*time.Second, func() error {
-		_, err := profilesapi.RebuildStatus.Call(ctx, nc, rpc.Raw{}) // the last endpoint added
-		return err
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return rpc.Serving(ctx, nc, "profiles", profilesapi.Endpoints())
 	})
 }
 
