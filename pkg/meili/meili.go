@@ -4,7 +4,9 @@
 package meili
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,14 +25,30 @@ const MaxIdleConns = 128
 // Connect returns a client for url with key. It does not dial. Its
 // connections are kept for reuse, and responses are not gzipped: Meilisearch
 // runs next to the services, where compressing each response costs both
-// sides CPU and saves nothing worth having.
+// sides CPU and saves nothing worth having. An answer read raw (SearchRaw)
+// is kept as Meilisearch sent it (unmarshal).
 func Connect(url, key string) meilisearch.ServiceManager {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = MaxIdleConns
 	t.MaxIdleConnsPerHost = MaxIdleConns
 	t.DisableCompression = true
 	return meilisearch.New(url, meilisearch.WithAPIKey(key),
-		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second, Transport: t}))
+		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second, Transport: t}),
+		meilisearch.WithCustomJsonUnmarshaler(unmarshal))
+}
+
+// unmarshal is json.Unmarshal, except that an answer read into a
+// *json.RawMessage (SearchRaw's) is copied, not scanned: json.Unmarshal
+// would check that the whole answer is valid JSON, and every reader of a
+// raw answer checks it again as it decodes it (DecodeSearch, json.Unmarshal).
+// Checking it once saved a third of a millisecond of CPU per 20-hit search
+// (BenchmarkSearch in services/matching).
+func unmarshal(data []byte, v any) error {
+	if raw, ok := v.(*json.RawMessage); ok {
+		*raw = append((*raw)[:0:0], bytes.TrimSpace(data)...)
+		return nil
+	}
+	return json.Unmarshal(data, v)
 }
 
 // Index is an index's identity and settings.

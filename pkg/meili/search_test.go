@@ -64,6 +64,40 @@ func TestDecodeSearchReadsAsUnmarshalDoes(t *testing.T) {
 		if _, err := meili.DecodeSearch([]byte(bad)); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+		if _, err := meili.DecodeSearchHits([]byte(bad)); err == nil {
+			t.Errorf("%q: DecodeSearchHits: no error", bad)
+		}
+	}
+	for _, a := range answers {
+		testDecodeSearchHitsAsDecodeSearch(t, a)
+	}
+}
+
+// DecodeSearchHits reads what DecodeSearch reads, each hit's values the
+// same bytes as json.RawMessage, in maps of their own.
+func testDecodeSearchHitsAsDecodeSearch(t *testing.T, a string) {
+	t.Helper()
+	want, err := meili.DecodeSearch([]byte(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := meili.DecodeSearchHits([]byte(a))
+	if err != nil {
+		t.Fatalf("%s: %v", a, err)
+	}
+	if got.EstimatedTotalHits != want.EstimatedTotalHits || !bytes.Equal(got.FacetDistribution, want.FacetDistribution) ||
+		len(got.Hits) != len(want.Hits) || (got.Hits == nil) != (want.Hits == nil) {
+		t.Fatalf("%s: %+v, want %+v", a, got, want)
+	}
+	for i, h := range want.Hits {
+		if len(got.Hits[i]) != len(h) {
+			t.Errorf("%s: hit %d has %d keys, want %d", a, i, len(got.Hits[i]), len(h))
+		}
+		for k, v := range h {
+			if g, ok := got.Hits[i][k].(json.RawMessage); !ok || !bytes.Equal(g, v) {
+				t.Errorf("%s: hit %d key %q is %#v, want %s", a, i, k, got.Hits[i][k], v)
+			}
+		}
 	}
 }
 

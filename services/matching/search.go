@@ -43,15 +43,16 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	if err != nil {
 		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
 	}
-	res, err := meili.DecodeSearch(*raw)
+	res, err := meili.DecodeSearchHits(*raw)
 	if err != nil {
 		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
 	}
 	return s.searchAnswer(req, res)
 }
 
-// searchAnswer is the reply to req from Meilisearch's answer res.
-func (s *Service) searchAnswer(req matchingapi.SearchRequest, res *meilisearch.SearchResponse) (matchingapi.SearchResponse, error) {
+// searchAnswer is the reply to req from Meilisearch's answer res; its hits
+// become the reply's.
+func (s *Service) searchAnswer(req matchingapi.SearchRequest, res *meili.SearchHits) (matchingapi.SearchResponse, error) {
 	out := matchingapi.SearchResponse{EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Offset: req.Offset, Facets: map[string]map[string]int{}}
 	var err error
 	if out.Hits, err = s.searchHits(res.Hits); err != nil {
@@ -203,35 +204,55 @@ var hiddenInHits = func() map[string]bool {
 	return out
 }()
 
-// searchHits are the hits as the reply shows them: the cluster's trust
-// signals added, fields only filters use left out. Each shown field's value
-// is passed on as Meilisearch encoded it (a json.RawMessage, so that it is
-// not decoded here only to be encoded again), except id, which is a string
-// for callers in this process; the trust signals are Go values. The reply's
-// JSON is the same as if every value had been decoded.
-func (s *Service) searchHits(hits meilisearch.Hits) ([]map[string]any, error) {
-	out := make([]map[string]any, 0, len(hits))
+// searchHits turns hits (DecodeSearchHits', each value a json.RawMessage)
+// into the hits the reply shows, in place: the cluster's trust signals
+// added, fields only filters use left out. Each shown field's value is
+// passed on as Meilisearch encoded it (so that it is not decoded here only
+// to be encoded again), except id, which is a string for callers in this
+// process; the trust signals are Go values. The reply's JSON is the same
+// as if every value had been decoded.
+func (s *Service) searchHits(hits []map[string]any) ([]map[string]any, error) {
 	today := s.now()
 	for _, h := range hits {
-		var m postingindex.Member
-		if err := h.DecodeInto(&m); err != nil {
+		m, err := searchMember(h)
+		if err != nil {
 			return nil, fmt.Errorf("decode search hit: %w", err)
 		}
-		doc := make(map[string]any, len(h)+5)
-		for k, v := range h {
-			if !hiddenInHits[k] {
-				doc[k] = v
+		for k := range h {
+			if hiddenInHits[k] {
+				delete(h, k)
 			}
 		}
 		if _, ok := h["id"]; ok {
-			doc["id"] = m.ID
+			h["id"] = m.ID
 		}
 		t := trustSignals(m, today)
-		doc["age_days"], doc["reposts"], doc["cluster_size"], doc["also_posted_by"] = t.AgeDays, t.Reposts, t.ClusterSize, t.AlsoPostedBy
+		h["age_days"], h["reposts"], h["cluster_size"], h["also_posted_by"] = t.AgeDays, t.Reposts, t.ClusterSize, t.AlsoPostedBy
 		if t.FirstSeen != "" {
-			doc["first_seen"] = t.FirstSeen
+			h["first_seen"] = t.FirstSeen
 		}
-		out = append(out, doc)
 	}
-	return out, nil
+	return hits, nil
+}
+
+// searchMember decodes the fields of a hit that its trust signals come
+// from, as meilisearch.Hit.DecodeInto does (a null or absent field is
+// the zero value), reading only those fields.
+func searchMember(h map[string]any) (postingindex.Member, error) {
+	var m postingindex.Member
+	for _, f := range []struct {
+		key string
+		to  any
+	}{{"id", &m.ID}, {"cluster_id", &m.Cluster}, {"employer_id", &m.EmployerID}, {"date_posted_ts", &m.Posted},
+		{postingindex.FieldClusterOwner, &m.Owner}, {postingindex.FieldClusterFirstSeen, &m.FirstSeen},
+		{postingindex.FieldClusterHidden, &m.Hidden}, {postingindex.FieldClusterSize, &m.Size}, {postingindex.FieldClusterReposts, &m.Reposts}} {
+		v, ok := h[f.key].(json.RawMessage)
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(v, f.to); err != nil {
+			return postingindex.Member{}, fmt.Errorf("field %q: %w", f.key, err)
+		}
+	}
+	return m, nil
 }
