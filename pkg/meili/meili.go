@@ -41,8 +41,9 @@ func Connect(url, key string) meilisearch.ServiceManager {
 // *json.RawMessage (SearchRaw's) is copied, not scanned: json.Unmarshal
 // would check that the whole answer is valid JSON, and every reader of a
 // raw answer checks it again as it decodes it (DecodeSearch, json.Unmarshal).
-// Checking it once saved a third of a millisecond of CPU per 20-hit search
-// (BenchmarkSearch in services/matching).
+// The scan was 15% of matching's CPU in the search phase of
+// `clerkpath bench` (its CPU profile); on a 27 KB answer it costs 0.17 ms,
+// the copy 0.02 ms.
 func unmarshal(data []byte, v any) error {
 	if raw, ok := v.(*json.RawMessage); ok {
 		*raw = append((*raw)[:0:0], bytes.TrimSpace(data)...)
