@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/meilisearch/meilisearch-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
@@ -66,8 +66,26 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	out := matchingapi.MatchesResponse{SeekerID: id, Matches: []matchingapi.MatchResult{}, NearMisses: []matchingapi.NearMiss{}}
 	place, note := placeFilter(sk, attrs)
 	out.LocationNote = note
-	hits, trust, err := s.queryTrust(ctx, matchesFilter(place, s.eligibilityFilter(sk)), CandidatePool)
-	if err != nil {
+	elig := s.eligibilityFilter(sk)
+	// The candidates and, when asked for, the near-miss candidates are two
+	// independent searches: sent at once, a near-miss match waits for the
+	// slower of them rather than for both in turn.
+	var (
+		hits, misses []posting.Posting
+		trust        map[string]matchingapi.Trust
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		hits, trust, err = s.queryTrust(gctx, matchesFilter(place, elig), CandidatePool)
+		return err
+	})
+	if nearMisses {
+		g.Go(func() (err error) {
+			misses, err = s.query(gctx, nearMissFilter(place, elig), CandidatePool)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return out, err
 	}
 	var eligible []match.Result
@@ -85,10 +103,6 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 	}
 	if !nearMisses {
 		return out, nil
-	}
-	misses, err := s.query(ctx, nearMissFilter(place, s.eligibilityFilter(sk)), CandidatePool)
-	if err != nil {
-		return out, err
 	}
 	// A posting with several ways in is a near miss by the way cheapest to
 	// close, priced with the pathway engine's months for each credential.
@@ -197,27 +211,24 @@ func (s *Service) query(ctx context.Context, filter string, limit int) ([]postin
 }
 
 // queryTrust is query with each posting's trust signals, by posting id.
+// It sends candidateSearch, so the hits carry only what scoring reads, and
+// decodes each hit once, straight into its posting and trust fields.
 func (s *Service) queryTrust(ctx context.Context, filter string, limit int) ([]posting.Posting, map[string]matchingapi.Trust, error) {
-	res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
-		Filter: filter, Limit: int64(limit), Sort: []string{"date_posted_ts:desc"},
-	})
+	req := candidateSearch(filter, limit)
+	raw, err := s.mc.Index(s.index).SearchRaw(ctx, "", &req)
 	if err != nil {
 		return nil, nil, apierr.Wrap(err, apierr.Unavailable, "matching is unavailable")
 	}
-	out := make([]posting.Posting, 0, len(res.Hits))
-	trust := make(map[string]matchingapi.Trust, len(res.Hits))
+	hits, err := decodeCandidates(*raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]posting.Posting, len(hits))
+	trust := make(map[string]matchingapi.Trust, len(hits))
 	today := s.now()
-	for _, h := range res.Hits {
-		var p posting.Posting
-		var m postingindex.Member
-		if err := h.DecodeInto(&p); err != nil {
-			return nil, nil, fmt.Errorf("decode posting hit: %w", err)
-		}
-		if err := h.DecodeInto(&m); err != nil {
-			return nil, nil, fmt.Errorf("decode posting hit: %w", err)
-		}
-		out = append(out, p)
-		trust[p.ID] = trustSignals(m, today)
+	for i := range hits {
+		out[i] = hits[i].Posting
+		trust[hits[i].ID] = trustSignals(hits[i].member(), today)
 	}
 	return out, trust, nil
 }

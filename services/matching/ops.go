@@ -99,7 +99,7 @@ func ForwardSearches(sk match.Seeker, attrs profile.Seeker, vocab *postingindex.
 	}
 	out := make([]meilisearch.SearchRequest, len(filters))
 	for i, f := range filters {
-		out[i] = meilisearch.SearchRequest{Filter: f, Limit: CandidatePool, Sort: []string{"date_posted_ts:desc"}}
+		out[i] = candidateSearch(f, CandidatePool)
 	}
 	return out
 }
