@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,12 @@ func serve(nc *nats.Conn, log zerolog.Logger, timeout time.Duration, fn Func, r 
 		body = v
 	case json.RawMessage:
 		body = v
+	case JSONAppender:
+		if body, err = v.AppendJSON(nil); err != nil {
+			lg.Error().Err(err).Str("subject", r.Subject).Msg("marshal response")
+			respondError(nc, lg, reply, apierr.New(apierr.Internal, "internal error"))
+			return
+		}
 	default:
 		if body, err = json.Marshal(res); err != nil {
 			lg.Error().Err(err).Str("subject", r.Subject).Msg("marshal response")
@@ -196,4 +203,119 @@ func Call[Resp any](ctx context.Context, nc *nats.Conn, subject string, req any)
 		return out, fmt.Errorf("call %s: unmarshal reply: %w", subject, err)
 	}
 	return out, nil
+}
+
+// JSONAppender is a reply that encodes itself, to the bytes json.Marshal
+// would give, faster than json.Marshal: Handler sends what AppendJSON
+// appends. matchingapi.SearchResponse is one (json.Marshal's sorting and
+// reflection over twenty hits of thirty fields each was a quarter of
+// matching's CPU per search).
+type JSONAppender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
+// AppendJSONObjects appends ms as json.Marshal encodes a []map[string]any
+// (nil: null), using AppendJSONObject for each map.
+func AppendJSONObjects(b []byte, ms []map[string]any) ([]byte, error) {
+	if ms == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = AppendJSONObject(b, m); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// AppendJSONObject appends m as json.Marshal encodes it (keys sorted,
+// HTML-safe escaping, nil: null). A json.RawMessage value must be valid
+// JSON, as a slice of an answer json.Valid accepted is: it is copied as it
+// is when it needs neither compacting nor escaping, the common case, and
+// encoded by json.Marshal (which checks it) otherwise. Strings and ints
+// that need no escaping are written directly; any other value is encoded
+// by json.Marshal.
+func AppendJSONObject(b []byte, m map[string]any) ([]byte, error) {
+	if m == nil {
+		return append(b, "null"...), nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendJSONString(b, k); err != nil {
+			return nil, err
+		}
+		b = append(b, ':')
+		if b, err = appendJSONValue(b, m[k]); err != nil {
+			return nil, fmt.Errorf("encode %q: %w", k, err)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendJSONValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case json.RawMessage:
+		if len(v) > 0 && plainJSON(v) {
+			return append(b, v...), nil
+		}
+	case string:
+		return appendJSONString(b, v)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	}
+	enc, err := json.Marshal(v)
+	return append(b, enc...), err
+}
+
+// appendJSONString appends s quoted, directly when no byte of it needs
+// escaping (printable ASCII other than " \ < > &), else as json.Marshal
+// quotes it.
+func appendJSONString(b []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			enc, err := json.Marshal(s)
+			return append(b, enc...), err
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), nil
+}
+
+// plainJSON reports whether valid JSON v is as json.Marshal would send it:
+// no whitespace outside strings (compact), no < > & and no U+2028 or
+// U+2029 (whose first byte is 0xE2), which json.Marshal escapes.
+func plainJSON(v []byte) bool {
+	inString := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '<', '>', '&', 0xE2:
+			return false
+		case ' ', '\t', '\n', '\r':
+			if !inString {
+				return false
+			}
+		case '\\':
+			i++ // the escaped byte: \" does not end the string
+		case '"':
+			inString = !inString
+		}
+	}
+	return true
 }

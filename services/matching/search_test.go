@@ -64,7 +64,8 @@ func TestSearchQueryNamesEveryBadField(t *testing.T) {
 // hits were passed through as Meilisearch encoded them), for postings with
 // routes, nested locations, fractional pay and text that JSON escapes; no
 // hit shows a field only filters or cluster settling use, and every hit
-// has its trust signals and its id as a string.
+// has its trust signals and its id as a string. What rpc sends
+// (AppendJSON) is the same bytes.
 func TestSearchHitsAnswerAsDecodedHitsDid(t *testing.T) {
 	t.Parallel()
 	s, ps := searchFixture(t)
@@ -94,6 +95,9 @@ func TestSearchHitsAnswerAsDecodedHitsDid(t *testing.T) {
 	wantJSON, _ := json.Marshal(want)
 	if !bytes.Equal(gotJSON, wantJSON) {
 		t.Fatalf("the answer differs from the decoded one:\n got %s\nwant %s", gotJSON, wantJSON)
+	}
+	if sent, err := out.AppendJSON(nil); err != nil || !bytes.Equal(sent, wantJSON) { // what rpc sends
+		t.Fatalf("AppendJSON differs from the decoded answer (%v):\n got %s\nwant %s", err, sent, wantJSON)
 	}
 	if len(out.Hits) != len(ps) || len(out.Facets["work_mode"]) == 0 {
 		t.Fatalf("%d hits, facets %v", len(out.Hits), out.Facets)
@@ -186,8 +190,9 @@ func searchFixture(tb testing.TB) (*Service, []posting.Posting) {
 // issue 14's fix (meilisearch-go's decoding, every value decoded and
 // encoded again), passthrough meilisearch-go's decoding with values passed
 // through, split DecodeSearch with values passed through (each hit copied
-// into a map of the reply's), and now the code now (the answer read raw
-// without a check of its own, DecodeSearchHits, hits changed in place).
+// into a map of the reply's), all encoded by json.Marshal; and now the
+// code now (the answer read raw without a check of its own,
+// DecodeSearchHits, hits changed in place, encoded by AppendJSON).
 func BenchmarkSearchAnswer(b *testing.B) {
 	s, _ := searchFixture(b)
 	req := matchingapi.SearchRequest{}
@@ -258,7 +263,12 @@ func BenchmarkSearchAnswer(b *testing.B) {
 				b.Fatal(err)
 			}
 			out, err := s.searchAnswer(req, res)
-			reply(b, out, err)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := out.AppendJSON(nil); err != nil { // as rpc sends it
+				b.Fatal(err)
+			}
 		}
 	})
 }
@@ -291,7 +301,7 @@ func BenchmarkSearch(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := json.Marshal(out); err != nil {
+		if _, err := out.AppendJSON(nil); err != nil {
 			b.Fatal(err)
 		}
 	}
