@@ -1,0 +1,134 @@
+// The bench's load runs (vegeta as a library): search throughput against
+// raw Meilisearch at the same concurrency, and the open-loop mixed load.
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/clerkpath/clerkpath/pkg/seedgen"
+)
+
+// loadStats is one vegeta attack's figures.
+type loadStats struct {
+	rate       float64 // requests a second sent (the pacer's rate, open loop)
+	throughput float64 // successful requests a second
+	requests   uint64
+	errors     int64
+	p50ms      float64
+	p99ms      float64
+}
+
+// attack runs a vegeta attack until d is over (or ctx ends) and collects
+// its metrics; a result with an error (transport error or status outside
+// 200-399) counts as an error.
+func attack(ctx context.Context, c *http.Client, tr vegeta.Targeter, p vegeta.Pacer, d time.Duration, workers uint64, maxWorkers uint64, name string) loadStats {
+	a := vegeta.NewAttacker(vegeta.Client(c), vegeta.Workers(workers), vegeta.MaxWorkers(maxWorkers))
+	stop := context.AfterFunc(ctx, func() { a.Stop() })
+	defer stop()
+	var m vegeta.Metrics
+	var failed int64
+	for res := range a.Attack(tr, p, d, name) {
+		if res.Error != "" {
+			failed++
+		}
+		m.Add(res)
+	}
+	m.Close()
+	return loadStats{rate: m.Rate, throughput: m.Throughput, requests: m.Requests, errors: failed, p50ms: ms(m.Latencies.P50), p99ms: ms(m.Latencies.P99)}
+}
+
+// closedLoop is clients vegeta workers each sending one request after
+// another for d (rate 0: as fast as the answers come).
+func closedLoop(ctx context.Context, c *http.Client, clients int, d time.Duration, tr vegeta.Targeter, name string) loadStats {
+	return attack(ctx, c, tr, vegeta.Rate{Freq: 0}, d, uint64(clients), uint64(clients), name)
+}
+
+// targets is a vegeta targeter of the i-th request, i counted from 0.
+func targets(next func(i int, t *vegeta.Target)) vegeta.Targeter {
+	var n atomic.Int64
+	return func(t *vegeta.Target) error {
+		next(int(n.Add(1)-1), t)
+		return nil
+	}
+}
+
+// searchTarget is the i-th public search through the gateway.
+func (h *benchHTTP) searchTarget(i int, t *vegeta.Target) {
+	*t = vegeta.Target{Method: "GET", URL: h.base + "/v1/postings/search?q=" + url.QueryEscape(searchQueries[i%len(searchQueries)])}
+}
+
+// rawSearchTarget is the Meilisearch query the gateway's i-th search
+// becomes (text, filter, facets), sent straight to Meilisearch.
+func rawSearchTarget(st *benchStack) func(i int, t *vegeta.Target) {
+	path := st.cfg.MeiliURL + "/indexes/" + st.postingsIndex() + "/search"
+	hdr := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + st.cfg.MeiliKey}}
+	return func(i int, t *vegeta.Target) {
+		body := fmt.Sprintf(`{"q":%q,"limit":20,"offset":0,"filter":"status = \"open\"","facets":["credentials_any","work_mode","employment_type","soc_code"]}`, searchQueries[i%len(searchQueries)])
+		*t = vegeta.Target{Method: "POST", URL: path, Body: []byte(body), Header: hdr}
+	}
+}
+
+func benchSearch(ctx context.Context, st *benchStack, h *benchHTTP, clients int, d time.Duration) (gw, raw loadStats) {
+	gw = closedLoop(ctx, h.c, clients, d, targets(h.searchTarget), "gateway search")
+	raw = closedLoop(ctx, h.c, clients, d, targets(rawSearchTarget(st)), "raw meilisearch search")
+	return gw, raw
+}
+
+// mixedTargets is the mixed load: of every 20 requests 12 public searches,
+// 5 plans and 3 single posting writes (each a new generated posting).
+func mixedTargets(h *benchHTTP, tok string, pop population, n int) vegeta.Targeter {
+	r := rand.New(rand.NewPCG(pop.seed, 5<<40))
+	recs := seedgen.Records(r, n, pop.places, pop.now, "M")
+	var written atomic.Int64
+	auth := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + tok}}
+	plan := http.Header{"Content-Type": {"application/json"}}
+	return targets(func(i int, t *vegeta.Target) {
+		switch k := i % 20; {
+		case k < 12:
+			h.searchTarget(i, t)
+		case k < 17:
+			*t = vegeta.Target{Method: "POST", URL: h.base + "/v1/pathways/plan", Body: []byte(planBody), Header: plan}
+		default:
+			body, _ := json.Marshal(recs[int(written.Add(1)-1)%len(recs)])
+			*t = vegeta.Target{Method: "POST", URL: h.base + "/v1/postings", Body: body, Header: auth}
+		}
+	})
+}
+
+// benchMixed finds the highest rate of the mixed load held for hold with
+// zero errors and a p99 within mixedMaxP99ms, sent open loop by vegeta at
+// a constant rate of 25, 50, 100, 150, 200, 300, 400 a second until one
+// fails.
+func benchMixed(ctx context.Context, h *benchHTTP, pop population, hold time.Duration, say func(string, ...any)) (loadStats, string, error) {
+	tok, err := h.mint("employer", "bench-employer", "bench-mixed")
+	if err != nil {
+		return loadStats{}, "", err
+	}
+	tr := mixedTargets(h, tok, pop, 400*int(hold.Seconds()+1)*2)
+	var best loadStats
+	var steps []string
+	for _, rate := range []int{25, 50, 100, 150, 200, 300, 400} {
+		s := attack(ctx, h.c, tr, vegeta.Rate{Freq: rate, Per: time.Second}, hold, vegeta.DefaultWorkers, 4096, fmt.Sprintf("mixed %d/s", rate))
+		steps = append(steps, fmt.Sprintf("%d/s (sent %.0f/s): %d errors of %d, p50 %.0f ms, p99 %.0f ms", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms))
+		say("mixed %d/s: sent %.1f/s, %d errors of %d, p50 %.1f ms, p99 %.1f ms, throughput %.0f/s", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.throughput)
+		// A rate whose p99 passes a second is not held: the queue grows;
+		// nor one vegeta could not send (4,096 requests outstanding).
+		if s.errors > 0 || s.p99ms > mixedMaxP99ms || s.rate < 0.95*float64(rate) || ctx.Err() != nil {
+			break
+		}
+		best = s
+		time.Sleep(2 * time.Second) // let queues drain between steps
+	}
+	return best, strings.Join(steps, "; "), ctx.Err()
+}
