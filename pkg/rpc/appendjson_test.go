@@ -60,7 +60,9 @@ func randomObject(r *rand.Rand) map[string]any {
 func TestAppendJSONObjectsEncodesAsMarshal(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 14))
-	cases := [][]map[string]any{nil, {}, {nil}, {{}}}
+	cases := [][]map[string]any{nil, {}, {nil}, {{}},
+		// neighbours with the same number of keys, some the same keys (which share one sorting)
+		{{"b": 1, "a": 2}, {"a": 3, "b": 4}, {"a": 5, "c": 6}, nil, {"c": 7, "a": 8}, {"c": 9, "a": 1, "b": 2}, {}, {"b": 3, "a": 4}}}
 	for range 500 {
 		var ms []map[string]any
 		for range r.IntN(4) {

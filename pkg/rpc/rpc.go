@@ -215,18 +215,27 @@ type JSONAppender interface {
 }
 
 // AppendJSONObjects appends ms as json.Marshal encodes a []map[string]any
-// (nil: null), using AppendJSONObject for each map.
+// (nil: null), each map as AppendJSONObject does. Maps with the same keys
+// (search hits) share one sorting of them.
 func AppendJSONObjects(b []byte, ms []map[string]any) ([]byte, error) {
 	if ms == nil {
 		return append(b, "null"...), nil
 	}
 	b = append(b, '[')
+	var keys []string
 	for i, m := range ms {
 		if i > 0 {
 			b = append(b, ',')
 		}
+		if m == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		if !sameKeys(keys, m) {
+			keys = sortedKeys(m)
+		}
 		var err error
-		if b, err = AppendJSONObject(b, m); err != nil {
+		if b, err = appendJSONObject(b, m, keys); err != nil {
 			return nil, err
 		}
 	}
@@ -244,11 +253,33 @@ func AppendJSONObject(b []byte, m map[string]any) ([]byte, error) {
 	if m == nil {
 		return append(b, "null"...), nil
 	}
+	return appendJSONObject(b, m, sortedKeys(m))
+}
+
+func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	return keys
+}
+
+// sameKeys reports whether keys are exactly m's keys.
+func sameKeys(keys []string, m map[string]any) bool {
+	if keys == nil || len(keys) != len(m) {
+		return false
+	}
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// appendJSONObject appends m with its keys in the order of keys (sorted).
+func appendJSONObject(b []byte, m map[string]any, keys []string) ([]byte, error) {
 	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {
