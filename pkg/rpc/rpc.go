@@ -222,8 +222,14 @@ func AppendJSONObjects(b []byte, ms []map[string]any) ([]byte, error) {
 		return append(b, "null"...), nil
 	}
 	b = append(b, '[')
+	start := len(b)
 	var keys []string
 	for i, m := range ms {
+		if i == 1 {
+			// Room for the rest at the first map's size: growing the
+			// buffer by doubling was 6% of matching's CPU per search.
+			b = slices.Grow(b, (len(b)-start+1)*(len(ms)-1)+512)
+		}
 		if i > 0 {
 			b = append(b, ',')
 		}
