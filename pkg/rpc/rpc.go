@@ -33,7 +33,7 @@ type Request struct {
 func (r Request) Decode(v any) error { return strictjson.Decode(r.Data, v) }
 
 // Func handles one request; its result is marshalled as JSON. A []byte
-// result is sent as is.
+// result is sent as is, and a JSONAppender as it appends itself.
 type Func func(ctx context.Context, r Request) (any, error)
 
 // DeadlineHeader carries the caller's deadline (RFC 3339 with
