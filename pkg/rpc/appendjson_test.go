@@ -139,3 +139,41 @@ func TestHandlerSendsWhatAJSONAppenderAppends(t *testing.T) {
 		t.Fatalf("a failed AppendJSON: %v, want internal error", err)
 	}
 }
+
+// AppendJSONObject gives json.Marshal's bytes for any object a valid JSON
+// text decodes to, its values kept raw as a Meilisearch hit's are (the
+// fuzzer's), and for a key and a Go string of any bytes.
+func FuzzAppendJSONObject(f *testing.F) {
+	for _, v := range rawValues {
+		f.Add(`{"v":`+v+`}`, "k", "s")
+	}
+	for _, s := range stringValues {
+		f.Add(`{"a<b":"x","é":[1,{"b":"\u2028"}]}`, s, s)
+	}
+	f.Fuzz(func(t *testing.T, text, key, str string) {
+		var raw map[string]json.RawMessage
+		if json.Unmarshal([]byte(text), &raw) != nil {
+			return
+		}
+		m := make(map[string]any, len(raw)+1)
+		for k, v := range raw {
+			m[k] = v
+		}
+		m[key] = str
+		got, err := AppendJSONObject(nil, m)
+		want, werr := json.Marshal(m)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("AppendJSONObject error %v, json.Marshal error %v, for %q", err, werr, text)
+		}
+		if err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("for %q\n got %s\nwant %s", text, got, want)
+		}
+		both, err := AppendJSONObjects([]byte("x"), []map[string]any{m, nil, m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := "x[" + string(want) + ",null," + string(want) + "]"; string(both) != w {
+			t.Fatalf("AppendJSONObjects\n got %s\nwant %s", both, w)
+		}
+	})
+}

@@ -202,9 +202,12 @@ func TestReverseMatchingYieldsToTheIndexersBacklog(t *testing.T) {
 	case <-time.After(bound + time.Minute):
 		t.Fatalf("the reverse batch still waits a minute past its bound (%s)", bound)
 	}
-	took := time.Since(md.Timestamp)
-	if took < bound-100*time.Millisecond || took > bound+15*time.Second {
-		t.Errorf("the batch went ahead %s after its event was stored, want about %s (its bound)", took.Round(time.Millisecond), bound)
+	// Not before its bound; not long after it is the minute above (the
+	// batch's own work after the yield, a Redis transaction and a fsynced
+	// publish, took 22 s past the bound once under -race at load 12, so a
+	// tighter check here would measure the machine, not the yield).
+	if took := time.Since(md.Timestamp); took < bound-100*time.Millisecond {
+		t.Errorf("the batch went ahead %s after its event was stored, before its bound (%s)", took.Round(time.Millisecond), bound)
 	}
 	if info, err := indexerInfo(ctx, f.js); err != nil || backlog(info) < threshold {
 		t.Fatalf("indexer backlog %v (%v) when the batch went ahead, want the bulk still there", info, err)
