@@ -337,6 +337,15 @@ func (r *benchRun) eventPhase(ctx context.Context) error {
 
 func (r *benchRun) reversePhase(ctx context.Context) error {
 	r.say("reverse match: posting acknowledged → matches announced")
+	// The postings of the phases before (the event path's 300) are matched
+	// first: a sample times one posting, not the queue ahead of it (at
+	// 100,000 seekers those 300 took over a minute and the first sample
+	// timed out behind them).
+	if left, err := awaitReverseSettled(ctx, r.st, r.bc.settleFor, r.say); err != nil {
+		return err
+	} else if left > 0 {
+		return fmt.Errorf("reverse: %d earlier postings still not matched after --settle-for %s", left, r.bc.settleFor)
+	}
 	rev, err := benchReverse(ctx, r.st, r.h, r.pop, reverseSamples)
 	if err != nil {
 		return err
