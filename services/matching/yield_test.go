@@ -110,14 +110,6 @@ func (r jobsReader) next(t *testing.T, seq uint64) jetstream.Msg {
 	}
 }
 
-func bulkIDs(prefix string, n int) []string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("%s%02d", prefix, i)
-	}
-	return ids
-}
-
 // A reverse batch whose postings are indexed does not announce while the
 // indexer has a backlog (a bulk ingest behind them): it announces once the
 // indexer has drained it, and, when the backlog stays, once its bound after
@@ -143,7 +135,7 @@ func TestReverseMatchingYieldsToTheIndexersBacklog(t *testing.T) {
 	seq := postRemote(t, f.js, "yield-1")
 	indexedUpTo(t, f.js, seq)
 	stop()
-	postRemote(t, f.js, bulkIDs("bulk-a-", 2*threshold)...)
+	postRemote(t, f.js, seekerIDs("bulk-a-", 2*threshold)...)
 	done := make(chan []error, 1)
 	msg := reader.next(t, seq)
 	go func() {
@@ -182,7 +174,7 @@ func TestReverseMatchingYieldsToTheIndexersBacklog(t *testing.T) {
 	stop()
 
 	// The backlog never drains: the batch goes ahead at its bound.
-	postRemote(t, f.js, bulkIDs("bulk-b-", 2*threshold)...)
+	postRemote(t, f.js, seekerIDs("bulk-b-", 2*threshold)...)
 	msg = reader.next(t, seq)
 	md, err := msg.Metadata()
 	if err != nil {
