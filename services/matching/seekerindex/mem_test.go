@@ -1,0 +1,38 @@
+package seekerindex
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/clerkpath/clerkpath/pkg/geo"
+	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/seedgen"
+)
+
+// BenchmarkIndexBytesPerSeeker reports the live heap the index holds per
+// seeker (a profile and up to two credentials each), after a GC.
+func BenchmarkIndexBytesPerSeeker(b *testing.B) {
+	const n = 100_000
+	places := []geo.Point{{Lat: 40, Lon: -83}, {Lat: 34, Lon: -118}, {Lat: 41.8, Lon: -87.6}}
+	codes := []string{"CCA", "RHIT", "CPC", "CRC", "CHDA"}
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		ix := newIndex(b)
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := range n {
+			id := "s" + strconv.Itoa(i)
+			ix.SetAttrs(seedgen.Seeker(r, id, places), 1)
+			for k := range r.IntN(3) {
+				ix.AddCredential(id, profile.CredentialRecord{Code: codes[(i+k)%len(codes)], EarnedOn: "2024-01-01"}, 2)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/seeker")
+		runtime.KeepAlive(ix)
+	}
+}
