@@ -46,7 +46,7 @@ type Keyring struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	secret []byte     // the pseudonym secret (see Pseudonym)
-	cache  *sealCache // keys read for sealing (SealCached); nil: none
+	mirror *keyMirror // keys for sealing (Mirrored); nil: read per seal
 }
 
 // Open returns the keyring, creating its stream when missing.

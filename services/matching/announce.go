@@ -534,11 +534,6 @@ func (s *Service) flushLoop(ctx context.Context) {
 	}
 }
 
-// SealKeyTTL is how long matching keeps a seeker's key once read to seal
-// an announcement: a seeker matched by every reverse batch of a bulk
-// ingest costs one keyring read a minute instead of one a batch.
-const SealKeyTTL = time.Minute
-
 // Coalescing of announcements.
 const (
 	ReverseBatch      = 200

@@ -82,7 +82,11 @@ func newTestService(t testing.TB) *testService {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.keys, err = shred.Open(ctx, p.JS, 1); err != nil {
+	keys, err := shred.Open(ctx, p.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.keys, err = keys.Mirrored(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if err := meili.EnsureIndex(ctx, p.Meili, postingindex.Settings(s.index)); err != nil {

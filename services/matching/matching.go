@@ -119,9 +119,12 @@ func (s *Service) serve(ctx context.Context, ready chan<- struct{}, consume bool
 	if err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
-	// Announcements seal for the same seekers batch after batch: their keys
-	// are kept for SealKeyTTL (shred.Keyring.SealCached; docs/privacy.md).
-	s.keys = keys.SealCached(SealKeyTTL)
+	// Announcements seal for tens of thousands of seekers at once, batch
+	// after batch: their keys come from an in-memory mirror of the keyring,
+	// not a read each (shred.Keyring.Mirrored; docs/privacy.md).
+	if s.keys, err = keys.Mirrored(ctx); err != nil {
+		return fmt.Errorf("matching: %w", err)
+	}
 	if err := s.postings.Prepare(ctx); err != nil {
 		return fmt.Errorf("matching: %w", err)
 	}
