@@ -2,7 +2,6 @@ package matching
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -34,63 +33,103 @@ const MatchListSize = 200
 
 // reverseMatch finds the seekers a new or changed posting suits, adds it to
 // their lists and queues the new pairs for announcement (announce.go). The
-// pairs are found in memory; the lists and the queue are written in one
-// Redis transaction, watched on the posting's set of seekers so that two
-// copies handling the same posting at once do not both count a pair as new.
+// pairs are found in memory and written reverseChunk at a time by
+// pairsScript, which counts a pair as new (and queues it) only when it adds
+// the seeker to the posting's set: atomic per pair, so two copies handling
+// the same posting at once never both count one pair as new. Then the
+// seekers the posting no longer suits (listed before, not among the pairs)
+// lose it.
+//
+// Chunks, not one transaction of every pair (issue 14): a remote posting
+// can suit 75,000 of 100,000 seekers, and one MULTI of 150,000 commands
+// held about 50 MB of client-side command objects per posting in flight,
+// which was much of matching's peak memory and garbage collection.
 func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 	today := s.now()
 	var at *geo.Point
 	if pt, ok := p.Location.Point(); ok {
 		at = &pt
 	}
+	listed, err := s.rdb.SMembers(ctx, postingKey(p.ID)).Result()
+	if err != nil {
+		return fmt.Errorf("seekers listing %s: %w", p.ID, err)
+	}
 	pairs := s.pairs(at, &p, today)
 	defer pairs.release()
-	txf := func(tx *redis.Tx) error {
-		listed, err := tx.SMembers(ctx, postingKey(p.ID)).Result()
-		if err != nil {
-			return err
-		}
-		had := make(map[string]bool, len(listed))
-		for _, id := range listed {
-			had[id] = true
-		}
-		_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-			var added []any
-			pairs.each(func(pr pair) {
-				if !had[pr.seeker] {
-					pipe.SAdd(ctx, pendingKey(pr.seeker), p.ID)
-					added = append(added, pr.seeker)
-				}
-				delete(had, pr.seeker)
-				pipe.ZAdd(ctx, listKey(pr.seeker), redis.Z{Score: pr.score, Member: p.ID})
-			})
-			// Two commands a pair, not five (issue 14: at 10,000 seekers a
-			// remote posting suits thousands, and Redis, busy at ~95,000
-			// commands a second, was what reverse matching waited on): the
-			// posting's seekers and the due set are added once for all,
-			// and a list grown by new pairs is trimmed to MatchListSize when
-			// its announcement is claimed (claimScript), which the same
-			// batch does before it is acknowledged.
-			if len(added) > 0 {
-				pipe.SAdd(ctx, postingKey(p.ID), added...)
-				pipe.SAdd(ctx, announceDue, added...)
-			}
-			for id := range had { // a changed posting no longer suits a seeker who had it
-				pipe.ZRem(ctx, listKey(id), p.ID)
-				pipe.SRem(ctx, postingKey(p.ID), id)
-				pipe.SRem(ctx, pendingKey(id), p.ID)
-			}
+	stale := make(map[string]bool, len(listed))
+	for _, id := range listed {
+		stale[id] = true
+	}
+	keys := make([]string, 0, 2+2*reverseChunk)
+	args := make([]any, 0, 1+2*reverseChunk)
+	flush := func() error {
+		if len(args) <= 1 {
 			return nil
-		})
+		}
+		err := pairsScript.Run(ctx, s.rdb, keys, args...).Err()
+		keys, args = keys[:2], args[:1]
 		return err
 	}
-	for {
-		err := s.rdb.Watch(ctx, txf, postingKey(p.ID))
-		if !errors.Is(err, redis.TxFailedErr) {
-			return err
+	keys = append(keys, postingKey(p.ID), announceDue)
+	args = append(args, p.ID)
+	var werr error
+	pairs.each(func(pr pair) {
+		if werr != nil {
+			return
 		}
+		delete(stale, pr.seeker)
+		keys = append(keys, listKey(pr.seeker), pendingKey(pr.seeker))
+		args = append(args, pr.seeker, pr.score)
+		if len(args) > 2*reverseChunk {
+			werr = flush()
+		}
+	})
+	if werr == nil {
+		werr = flush()
 	}
+	if werr != nil {
+		return fmt.Errorf("list %s: %w", p.ID, werr)
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	// A changed posting no longer suits these seekers.
+	pipe := s.rdb.Pipeline()
+	for id := range stale {
+		pipe.ZRem(ctx, listKey(id), p.ID)
+		pipe.SRem(ctx, postingKey(p.ID), id)
+		pipe.SRem(ctx, pendingKey(id), p.ID)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("unlist %s: %w", p.ID, err)
+	}
+	return nil
 }
+
+// reverseChunk is how many pairs one pairsScript call writes.
+const reverseChunk = 1000
+
+// pairsScript writes a chunk of one posting's pairs. KEYS: the posting's set
+// of seekers, the due set, then each pair's list and pending set; ARGV: the
+// posting id, then each pair's seeker and score. A pair goes in the seeker's
+// list; a pair whose seeker is new in the posting's set is queued for
+// announcement. Lists are trimmed to MatchListSize when their announcement
+// is claimed (claimScript), which the same batch does before it is
+// acknowledged: two commands for a pair already announced, four for a new
+// one (at 10,000 seekers Redis, busy at ~95,000 commands a second, was what
+// reverse matching waited on).
+var pairsScript = redis.NewScript(`
+local id = ARGV[1]
+for i = 2, #ARGV, 2 do
+  local k = i + 1
+  redis.call('ZADD', KEYS[k], ARGV[i+1], id)
+  if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then
+    redis.call('SADD', KEYS[k+1], id)
+    redis.call('SADD', KEYS[2], ARGV[i])
+  end
+end
+return 1
+`)
 
 // noLongerSuits returns the postings among ids that are no longer in the
 // index or that the seeker no longer qualifies for.
