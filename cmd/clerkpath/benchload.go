@@ -17,6 +17,8 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/clerkpath/clerkpath/pkg/seedgen"
+
+	"github.com/clerkpath/clerkpath/services/matching"
 )
 
 // loadStats is one vegeta attack's figures.
@@ -68,14 +70,26 @@ func (h *benchHTTP) searchTarget(i int, t *vegeta.Target) {
 	*t = vegeta.Target{Method: "GET", URL: h.base + "/v1/postings/search?q=" + url.QueryEscape(searchQueries[i%len(searchQueries)])}
 }
 
-// rawSearchTarget is the Meilisearch query the gateway's i-th search
-// becomes (text, filter, facets), sent straight to Meilisearch.
+// rawSearchTarget is the Meilisearch request the gateway's i-th search
+// becomes (matching.PublicSearch: text, filter, limit, facets; byte for
+// byte what matching sends), sent straight to Meilisearch. searchQueries
+// are constants PublicSearch accepts (short plain text): an error is a bug
+// in them, and panics as regexp.MustCompile does.
 func rawSearchTarget(st *benchStack) func(i int, t *vegeta.Target) {
 	path := st.cfg.MeiliURL + "/indexes/" + st.postingsIndex() + "/search"
 	hdr := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + st.cfg.MeiliKey}}
+	bodies := make([][]byte, len(searchQueries))
+	for i, q := range searchQueries {
+		req, err := matching.PublicSearch(q)
+		if err == nil {
+			bodies[i], err = json.Marshal(req)
+		}
+		if err != nil {
+			panic(fmt.Sprintf("bench: search %q: %v", q, err))
+		}
+	}
 	return func(i int, t *vegeta.Target) {
-		body := fmt.Sprintf(`{"q":%q,"limit":20,"offset":0,"filter":"status = \"open\"","facets":["credentials_any","work_mode","employment_type","soc_code"]}`, searchQueries[i%len(searchQueries)])
-		*t = vegeta.Target{Method: "POST", URL: path, Body: []byte(body), Header: hdr}
+		*t = vegeta.Target{Method: "POST", URL: path, Body: bodies[i%len(bodies)], Header: hdr}
 	}
 }
 

@@ -39,7 +39,7 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	if err != nil {
 		return matchingapi.SearchResponse{}, err
 	}
-	raw, err := s.mc.Index(s.index).SearchRaw(ctx, strings.TrimSpace(req.Q), q)
+	raw, err := s.mc.Index(s.index).SearchRaw(ctx, q.Query, q)
 	if err != nil {
 		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
 	}
@@ -101,8 +101,18 @@ func (s *Service) searchQuery(req *matchingapi.SearchRequest) (*meilisearch.Sear
 	if err := fs.Err(); err != nil {
 		return nil, err
 	}
-	return &meilisearch.SearchRequest{Limit: int64(req.Limit), Offset: int64(req.Offset), Filter: strings.Join(filters, " AND "),
+	return &meilisearch.SearchRequest{Query: strings.TrimSpace(req.Q), Limit: int64(req.Limit), Offset: int64(req.Offset), Filter: strings.Join(filters, " AND "),
 		Facets: searchFacets, Sort: sort}, nil
+}
+
+// PublicSearch is the Meilisearch request a public search of the text q
+// (no other parameter) sends to the postings index, built as the service
+// builds it: open and shown postings (a duplicate that another posting of
+// its cluster stands for is hidden), 20 hits, the facets. clerkpath bench
+// sends it raw to Meilisearch as the baseline of the public search, so
+// that both sides ask Meilisearch the same question.
+func PublicSearch(q string) (*meilisearch.SearchRequest, error) {
+	return (&Service{}).searchQuery(&matchingapi.SearchRequest{Q: q})
 }
 
 // searchPlace is where a search looks (nil: anywhere) and the filters that

@@ -5,9 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -349,4 +355,61 @@ func decodedHits(s *Service, hits meilisearch.Hits) ([]map[string]any, error) {
 		out = append(out, doc)
 	}
 	return out, nil
+}
+
+// The bench's raw baseline of the public search (PublicSearch, sent as
+// json.Marshal encodes it) is byte for byte the request a public search
+// sends to Meilisearch: the same text, filter (shown postings only),
+// limit and facets.
+func TestPublicSearchIsTheRequestSearchSends(t *testing.T) {
+	s, _ := searchFixture(t)
+	srv := testenv.Open(t, testenv.Needs{Meili: true}) // the same Meilisearch: its URL and key
+	target, err := url.Parse(srv.Config.MeiliURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var sent [][]byte
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Error(err)
+		}
+		if strings.HasSuffix(r.URL.Path, "/search") {
+			mu.Lock()
+			sent = append(sent, body)
+			mu.Unlock()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	s.mc = meili.Connect(proxy.URL, srv.Config.MeiliKey)
+	t.Cleanup(s.mc.Close)
+	for _, q := range []string{"medical records", "  coder ", "", `"RHIT" <&>`} {
+		mu.Lock()
+		sent = nil
+		mu.Unlock()
+		if _, err := s.search(context.Background(), matchingapi.SearchRequest{Q: q}); err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		want, err := PublicSearch(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBody, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := sent
+		mu.Unlock()
+		if len(got) != 1 || !bytes.Equal(got[0], wantBody) {
+			t.Errorf("search %q sent %q, PublicSearch is %s", q, got, wantBody)
+		}
+		if !bytes.Contains(wantBody, []byte(postingindex.ShownFilter)) {
+			t.Errorf("PublicSearch(%q) = %s: not only shown postings", q, wantBody)
+		}
+	}
 }
