@@ -31,7 +31,7 @@ func start(t *testing.T) (*Service, *testenv.Servers) {
 	return startWith(t, srv, Options{ZCTA: LoadZCTA(srv.Config.ZCTAFile, zerolog.Nop()), StaleAfterDays: srv.Config.StaleAfterDays, SweepInterval: -1})
 }
 
-func startWith(t *testing.T, srv *testenv.Servers, opts Options) (*Service, *testenv.Servers) {
+func startWith(t testing.TB, srv *testenv.Servers, opts Options) (*Service, *testenv.Servers) {
 	t.Helper()
 	s, err := New(srv.NC, srv.JS, srv.Redis, zerolog.Nop(), opts)
 	if err != nil {

@@ -92,6 +92,7 @@ func (d *store) lookup(ctx context.Context, ids []string) ([]known, error) {
 
 // accepted is one posting to remember as open.
 type accepted struct {
+	index   int // in the submission's accepted records
 	p       posting.Posting
 	raw     posting.Raw
 	cluster string
