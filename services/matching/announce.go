@@ -135,6 +135,17 @@ const flushChunk = 500
 // some seekers (an outgoing one left by a failed flush first, so a seeker
 // may need two passes).
 func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
+	// The scripts are sent once and called by their digest: sending a
+	// script's text with each of a chunk's calls (EVAL) cost Redis a digest
+	// of the text per call and the client a copy (issue 14: claiming was
+	// most of a flush's client-side time at 100,000 seekers). A Redis that
+	// restarts in between answers NOSCRIPT: the flush fails and is retried,
+	// loading them again.
+	for _, sc := range []*redis.Script{claimScript, doneScript} {
+		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+			return fmt.Errorf("load announcement scripts: %w", err)
+		}
+	}
 	for range 2 {
 		work, err := s.claimAnnouncements(ctx, seekers)
 		if err != nil || len(work) == 0 {
@@ -157,7 +168,7 @@ func (s *Service) claimAnnouncements(ctx context.Context, seekers []string) ([]c
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(seekers))
 	for i, id := range seekers {
-		cmds[i] = claimScript.Eval(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearKey(id), listKey(id)}, id, announcementToken(), MatchListSize)
+		cmds[i] = claimScript.EvalSha(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearKey(id), listKey(id)}, id, announcementToken(), MatchListSize)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("claim announcements: %w", err)
@@ -216,7 +227,7 @@ func (s *Service) publishAnnouncements(ctx context.Context, work []claimed) erro
 			failed = fmt.Errorf("announce matches to %s: %w", w.seeker, errs[i])
 			continue
 		}
-		doneScript.Eval(ctx, pipe, []string{outKey(w.seeker)}, w.body)
+		doneScript.EvalSha(ctx, pipe, []string{outKey(w.seeker)}, w.body)
 		if seqs[i] != 0 {
 			pipe.SAdd(ctx, sentKey(w.seeker), seqs[i])
 			pipe.Expire(ctx, sentKey(w.seeker), sentKeep)
