@@ -123,7 +123,11 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 	if err != nil {
 		return fmt.Errorf("consumer %s: messages: %w", c.Durable, err)
 	}
-	stop := context.AfterFunc(ctx, it.Stop)
+	// Stopping drains the pull rather than dropping it: what the server
+	// has already delivered here is handed back (releaseHeld), so another
+	// copy gets it at once instead of after AckWait (2 min for matching's
+	// reverse consumer).
+	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
 	defer it.Stop()
 	pipe := newPipeline(c.Pipeline, func(ctx context.Context, batch []jetstream.Msg) {
@@ -142,6 +146,7 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				releaseHeld(it, nil)
 				return nil
 			}
 			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -166,13 +171,38 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 			}
 			batch = append(batch, m)
 		}
+		if ctx.Err() != nil {
+			releaseHeld(it, batch)
+			return nil
+		}
 		if c.Pipeline <= 1 {
 			settleAll(ctx, js, c, log, batch, keepAlive(ctx, c.AckWait, h, batch))
 			continue
 		}
 		if err := pipe.hand(ctx, slices.Clone(batch)); err != nil {
+			// Not handed over: ctx ended while waiting for a slot.
+			releaseHeld(it, batch)
 			return nil
 		}
+	}
+}
+
+// releaseHeld hands back to the server the messages a stopping consumer
+// holds unhandled, the batch being gathered and whatever the pull has
+// buffered, so that they are delivered to another copy at once (a Nak
+// without delay) rather than after AckWait. It drains the iterator, which
+// stops the pull.
+func releaseHeld(it jetstream.MessagesContext, batch []jetstream.Msg) {
+	for _, m := range batch {
+		_ = m.Nak()
+	}
+	it.Drain()
+	for {
+		m, err := it.Next()
+		if err != nil {
+			return
+		}
+		_ = m.Nak()
 	}
 }
 
