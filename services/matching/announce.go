@@ -37,7 +37,7 @@ import (
 //	clerkpath:announce:sent:<seeker>    set: MATCHES stream sequences of the seeker's legacy announcements
 //	clerkpath:announce:due              set: seekers with pending or outgoing announcements
 //
-// A posting enters pending in the same Redis transaction that puts it in
+// A posting enters pending in the same Redis script call that puts it in
 // the seeker's list. Flushing claims the pending set atomically as one
 // numbered announcement (out, "<n> ~<token> <posting ids>", the token
 // random) whose id is found:<token>, publishes it, then deletes out. A

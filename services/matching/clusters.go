@@ -78,10 +78,10 @@ func (s *Service) matchClusters(ctx context.Context, clusters []string) error {
 }
 
 // reverseParallel is how many postings reverseMatchAll matches at once.
-// A reverse match mostly waits on Redis (its watched transaction), so a
+// A reverse match mostly waits on Redis (its script calls), so a
 // batch of postings matched one after another left matching idle (issue 14:
 // at 5,000 postings and seekers, about 7 postings a second with the
-// process far from one core busy). Postings are independent: each watches
+// process far from one core busy). Postings are independent: each writes
 // its own set of seekers, and two writing one seeker's list add to it and
 // trim it to the best MatchListSize in either order alike.
 const reverseParallel = 4

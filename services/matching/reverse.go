@@ -219,8 +219,8 @@ func (ps *pairSet) release() {
 
 // listScript puts a posting in a seeker's list and, when the pair is new
 // (the seeker was not in the posting's set), queues it for announcement, in
-// one step: a reverse match writing the same pair at once (watched on the
-// posting's set) cannot count it as new too.
+// one step: a reverse match writing the same pair at once (pairsScript)
+// cannot count it as new too.
 var listScript = redis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
