@@ -142,7 +142,8 @@ func (s *Service) noLongerSuits(ctx context.Context, seeker string, ids []string
 		return ids, nil
 	}
 	var res meilisearch.DocumentsResult
-	if err := s.mc.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: ids, Limit: int64(len(ids))}, &res); err != nil {
+	q := &meilisearch.DocumentsQuery{Ids: ids, Limit: int64(len(ids)), Fields: candidateAttributes}
+	if err := s.mc.Index(s.index).GetDocuments(ctx, q, &res); err != nil {
 		return nil, fmt.Errorf("read listed postings: %w", err)
 	}
 	suits := map[string]bool{}

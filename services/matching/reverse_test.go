@@ -1,13 +1,28 @@
 package matching
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/meilisearch/meilisearch-go"
+
+	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+
+	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
 // A posting suiting more seekers than one write chunk is listed for each of
@@ -79,5 +94,73 @@ func TestReverseMatchChunksQueueEachNewPairOnceAndUnlist(t *testing.T) {
 	}
 	if _, err := s.rdb.ZScore(ctx, listKey("r7"), p.ID).Result(); err == nil {
 		t.Fatal("a seeker the changed posting no longer suits still lists it")
+	}
+}
+
+// Reverse matching reads the postings it matches without their text, which
+// it does not use and which is most of a document, and still finds their
+// seekers.
+func TestReverseMatchReadsPostingsWithoutTheirText(t *testing.T) {
+	t.Parallel()
+	s := newTestService(t).Service
+	ctx := context.Background()
+	s.seekers.SetAttrs(profile.Seeker{ID: "far-away", RemotePref: "remote"}, 1)
+	p := posting.Posting{ID: "remote-text", Title: "Medical records clerk", Employer: "Clinic",
+		Description: strings.Repeat("Scan, index and release medical records. ", 100)}
+	p.WorkMode = "remote"
+	s.loadPostings(t, []posting.Posting{p})
+	pk := "id"
+	info, err := s.mc.Index(s.index).UpdateDocuments(ctx, []map[string]any{{"id": p.ID, postingindex.FieldCluster: p.ID}}, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	if err == nil {
+		err = meili.Wait(ctx, s.mc, info)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv := testenv.Open(t, testenv.Needs{Meili: true})
+	target, err := url.Parse(srv.Config.MeiliURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var fetched []string
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Error(err)
+		}
+		if strings.HasSuffix(r.URL.Path, "/documents/fetch") {
+			mu.Lock()
+			fetched = append(fetched, string(body))
+			mu.Unlock()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	s.mc = meili.Connect(proxy.URL, srv.Config.MeiliKey)
+	t.Cleanup(s.mc.Close)
+
+	if err := s.matchClusters(ctx, []string{p.ID}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(fetched) == 0 {
+		t.Fatal("no documents fetched")
+	}
+	for _, body := range fetched {
+		var q struct{ Fields []string }
+		if err := json.Unmarshal([]byte(body), &q); err != nil {
+			t.Fatal(err)
+		}
+		if len(q.Fields) == 0 || slices.Contains(q.Fields, "description") {
+			t.Fatalf("reverse matching fetched %s: every field, or the text", body)
+		}
+	}
+	if _, err := s.rdb.ZScore(ctx, listKey("far-away"), p.ID).Result(); err != nil {
+		t.Fatalf("the seeker's list lacks the posting: %v", err)
 	}
 }
