@@ -180,11 +180,17 @@ func (st *store) seeker(ctx context.Context, id string) (profile.Seeker, error) 
 }
 
 func (st *store) seekerIn(ctx context.Context, g projection.Gen, id string) (profile.Seeker, error) {
-	var sk profile.Seeker
 	vals, err := st.rdb.HMGet(ctx, seekerKey(g, id), "doc", "version").Result()
 	if err != nil {
-		return sk, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+		return profile.Seeker{}, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
 	}
+	return decodeSeeker(id, vals)
+}
+
+// decodeSeeker reads a seeker's projection from its "doc" and "version"
+// fields (HMGET's answer).
+func decodeSeeker(id string, vals []any) (profile.Seeker, error) {
+	var sk profile.Seeker
 	doc, _ := vals[0].(string)
 	if doc == "" {
 		return sk, apierr.New(apierr.NotFound, "no seeker %s", id)
@@ -243,7 +249,18 @@ func (st *store) relations(ctx context.Context, id string) (profile.Relations, e
 	if err != nil {
 		return rel, err
 	}
-	sk, err := st.seekerIn(ctx, g, id)
+	// The three reads in one round trip: notifications asks for the
+	// relations of every seeker of every batch of announcements, and four
+	// round trips a request were most of profiles' work under a mixed load
+	// with posting writes (issue 14).
+	pipe := st.rdb.Pipeline()
+	doc := pipe.HMGet(ctx, seekerKey(g, id), "doc", "version")
+	counselors := pipe.SMembers(ctx, counselorsKey(g, id))
+	employers := pipe.SMembers(ctx, employersKey(g, id))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return rel, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+	}
+	sk, err := decodeSeeker(id, doc.Val())
 	if apierr.CodeOf(err) == apierr.NotFound {
 		return rel, nil
 	}
@@ -252,12 +269,7 @@ func (st *store) relations(ctx context.Context, id string) (profile.Relations, e
 	}
 	rel.Exists = true
 	rel.OpenToEmployers = sk.OpenToEmployers
-	if rel.Counselors, err = st.rdb.SMembers(ctx, counselorsKey(g, id)).Result(); err != nil {
-		return rel, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
-	}
-	if rel.Employers, err = st.rdb.SMembers(ctx, employersKey(g, id)).Result(); err != nil {
-		return rel, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
-	}
+	rel.Counselors, rel.Employers = counselors.Val(), employers.Val()
 	sort.Strings(rel.Counselors)
 	sort.Strings(rel.Employers)
 	return rel, nil
