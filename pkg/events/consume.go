@@ -61,6 +61,17 @@ func Release(ctx context.Context) {
 // BatchHandler handles a batch and returns one error per message (nil: done).
 type BatchHandler func(ctx context.Context, msgs []jetstream.Msg) []error
 
+// recreateAfter is how long Run waits to recreate a consumer it heard was
+// deleted. nats-server tells the pulls first and deletes the consumer's
+// files last; a consumer recreated in between (a few milliseconds were
+// enough for two copies) opens the old one's files and starts from its
+// stale state instead of replaying the stream, holds the events that state
+// counts as delivered until AckWait runs out, and then has its directory
+// deleted under it, so that every later update of it fails ("…/obs/<durable>/
+// meta.inf.tmp: no such file or directory").
+// TestDeletedConsumerComesBackFreshUnderTwoCopies.
+const recreateAfter = time.Second
+
 // Run creates or updates the durable consumer and delivers batches to h until
 // ctx ends; failures to create or read the consumer are retried, never
 // returned. Every message is acknowledged explicitly: after success, Nak'd
@@ -96,8 +107,14 @@ func Run(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Lo
 		}
 		if errors.Is(err, jetstream.ErrConsumerDeleted) {
 			// An operator deleted the consumer to rebuild the projection:
-			// recreate it, which replays the stream from the start.
-			log.Warn().Msg("consumer deleted; recreating it and replaying the stream")
+			// recreate it, which replays the stream from the start — once
+			// the server has finished deleting it (recreateAfter).
+			log.Warn().Dur("recreate_in", recreateAfter).Msg("consumer deleted; recreating it and replaying the stream")
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(recreateAfter):
+			}
 			continue
 		}
 		// NATS down, JetStream busy, a consumer being deleted while we
@@ -115,7 +132,16 @@ func Run(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Lo
 func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstream.ConsumerConfig, log zerolog.Logger, h BatchHandler) error {
 	cons, err := js.CreateOrUpdateConsumer(ctx, c.Stream, cfg)
 	if err != nil {
-		return fmt.Errorf("consumer %s on %s: %w", c.Durable, c.Stream, err)
+		// A consumer that exists as configured needs no update. nats-server
+		// refuses every update of a durable recreated while it was still
+		// deleting it (recreateAfter; another client may have been quicker
+		// than Run): consume it as it is rather than retry that forever.
+		existing, lerr := js.Consumer(ctx, c.Stream, c.Durable)
+		if lerr != nil || !configured(existing.CachedInfo().Config, cfg) {
+			return fmt.Errorf("consumer %s on %s: %w", c.Durable, c.Stream, err)
+		}
+		log.Warn().Err(err).Str("consumer", c.Durable).Msg("consumer cannot be updated but is configured as wanted; consuming it")
+		cons = existing
 	}
 	// Heartbeats: a pull that has gone dead (a consumer deleted unseen, a
 	// server that lost it) shows within seconds, not minutes (heardNothing).
@@ -204,6 +230,20 @@ func releaseHeld(it jetstream.MessagesContext, batch []jetstream.Msg) {
 		}
 		_ = m.Nak()
 	}
+}
+
+// configured reports whether a consumer's configuration has every setting
+// Run gives it.
+func configured(have, want jetstream.ConsumerConfig) bool {
+	filters := func(c jetstream.ConsumerConfig) []string {
+		if len(c.FilterSubjects) == 0 && c.FilterSubject != "" {
+			return []string{c.FilterSubject} // one filter is sent and kept as FilterSubject
+		}
+		return c.FilterSubjects
+	}
+	return have.Durable == want.Durable && slices.Equal(filters(have), filters(want)) &&
+		have.AckPolicy == want.AckPolicy && have.AckWait == want.AckWait && have.MaxDeliver == want.MaxDeliver &&
+		have.DeliverPolicy == want.DeliverPolicy && have.MaxAckPending == want.MaxAckPending
 }
 
 // keepAlive runs h on batch, telling the server every third of ackWait

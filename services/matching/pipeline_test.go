@@ -233,7 +233,7 @@ func settled(t testing.TB, s *Service, wait time.Duration) {
 			return err
 		}
 		if info.NumPending > 0 || info.NumAckPending > 0 {
-			return fmt.Errorf("reverse consumer: %d pending, %d unacknowledged", info.NumPending, info.NumAckPending)
+			return fmt.Errorf("reverse consumer: %d pending, %d unacknowledged (delivered %d, ack floor %d, waiting %d, redelivered %d)", info.NumPending, info.NumAckPending, info.Delivered.Stream, info.AckFloor.Stream, info.NumWaiting, info.NumRedelivered)
 		}
 		if n, err := s.rdb.SCard(ctx, announceDue).Result(); err != nil || n > 0 {
 			return fmt.Errorf("%d seekers with announcements due (%v)", n, err)
