@@ -132,16 +132,7 @@ func Run(ctx context.Context, js jetstream.JetStream, c Consumer, log zerolog.Lo
 func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstream.ConsumerConfig, log zerolog.Logger, h BatchHandler) error {
 	cons, err := js.CreateOrUpdateConsumer(ctx, c.Stream, cfg)
 	if err != nil {
-		// A consumer that exists as configured needs no update. nats-server
-		// refuses every update of a durable recreated while it was still
-		// deleting it (recreateAfter; another client may have been quicker
-		// than Run): consume it as it is rather than retry that forever.
-		existing, lerr := js.Consumer(ctx, c.Stream, c.Durable)
-		if lerr != nil || !configured(existing.CachedInfo().Config, cfg) {
-			return fmt.Errorf("consumer %s on %s: %w", c.Durable, c.Stream, err)
-		}
-		log.Warn().Err(err).Str("consumer", c.Durable).Msg("consumer cannot be updated but is configured as wanted; consuming it")
-		cons = existing
+		return fmt.Errorf("consumer %s on %s: %w", c.Durable, c.Stream, err)
 	}
 	// Heartbeats: a pull that has gone dead (a consumer deleted unseen, a
 	// server that lost it) shows within seconds, not minutes (heardNothing).
@@ -230,20 +221,6 @@ func releaseHeld(it jetstream.MessagesContext, batch []jetstream.Msg) {
 		}
 		_ = m.Nak()
 	}
-}
-
-// configured reports whether a consumer's configuration has every setting
-// Run gives it.
-func configured(have, want jetstream.ConsumerConfig) bool {
-	filters := func(c jetstream.ConsumerConfig) []string {
-		if len(c.FilterSubjects) == 0 && c.FilterSubject != "" {
-			return []string{c.FilterSubject} // one filter is sent and kept as FilterSubject
-		}
-		return c.FilterSubjects
-	}
-	return have.Durable == want.Durable && slices.Equal(filters(have), filters(want)) &&
-		have.AckPolicy == want.AckPolicy && have.AckWait == want.AckWait && have.MaxDeliver == want.MaxDeliver &&
-		have.DeliverPolicy == want.DeliverPolicy && have.MaxAckPending == want.MaxAckPending
 }
 
 // keepAlive runs h on batch, telling the server every third of ackWait
