@@ -212,3 +212,43 @@ func TestBundlesToldOnceThroughTwoCopiesADeletedConsumerAndARegroupedRetry(t *te
 		t.Error(err)
 	}
 }
+
+// The relations of a bundle's seekers are asked of profiles in one
+// relations-batch request, not one request a seeker; a profiles from
+// before that endpoint (a rolling upgrade) is asked once a seeker, and
+// the same notifications are told either way.
+func TestABundlesRelationsAreAskedInOneRequest(t *testing.T) {
+	for _, batch := range []bool{true, false} {
+		t.Run(fmt.Sprintf("batch=%v", batch), func(t *testing.T) {
+			st := newStackOf(t, batch)
+			const seekers = 6
+			var all []announcement
+			for i := range seekers {
+				id := fmt.Sprintf("seeker-%d", i)
+				st.rel[id] = profile.Relations{Exists: true, Counselors: []string{"coun-" + id}}
+				all = append(all, announcement{fmt.Sprintf("found:%d", i), id, []string{fmt.Sprintf("p-%d", i)}})
+			}
+			st.start(t, fast)
+			st.bundle(t, "found-batch:all", all...)
+			testenv.Eventually(t, 10*time.Second, func() error {
+				for _, a := range all {
+					for _, owner := range []napi.Owner{seekerOwner(a.seeker), {Kind: napi.OwnerCounselor, ID: "coun-" + a.seeker}} {
+						if got, _ := st.told(t, owner); fmt.Sprint(got) != fmt.Sprintf("map[%s:1]", a.postings[0]) {
+							return fmt.Errorf("%s %s told %v", owner.Kind, owner.ID, got)
+						}
+					}
+				}
+				return nil
+			})
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			single, batched := st.asks["relations"], st.asks["relations-batch"]
+			if batch && (batched != 1 || single != 0) {
+				t.Fatalf("profiles was asked %d relations-batch and %d relations requests for one bundle of %d seekers, want 1 and 0", batched, single, seekers)
+			}
+			if !batch && single != seekers {
+				t.Fatalf("a profiles without relations-batch was asked %d relations requests for %d seekers", single, seekers)
+			}
+		})
+	}
+}

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
@@ -254,13 +256,63 @@ type result[T any] struct {
 }
 
 // relationsOf asks profiles for the relations of each distinct seeker of
-// the announcements, concurrently.
+// the announcements, relationsChunk seekers a request, foundLimit requests
+// at once. One request a seeker was most of notifications' and profiles'
+// work while new postings were announced to thousands of seekers under a
+// mixed load (issue 14).
 func (s *Service) relationsOf(ctx context.Context, es []*foundEntry) map[string]result[profile.Relations] {
 	var ids []string
 	for _, e := range es {
 		ids = append(ids, e.f.SeekerID)
 	}
-	return fetchAll(ctx, ids, s.relations)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	chunks := slices.Collect(slices.Chunk(ids, relationsChunk))
+	got := make([]map[string]result[profile.Relations], len(chunks))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(foundLimit)
+	for i, chunk := range chunks {
+		g.Go(func() error {
+			got[i] = s.relationsBatch(gctx, chunk)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	out := make(map[string]result[profile.Relations], len(ids))
+	for _, m := range got {
+		maps.Copy(out, m)
+	}
+	return out
+}
+
+// relationsChunk is how many seekers one relations-batch request names: a
+// reply stays far below NATS's max_payload (1 MB) however many counselors
+// and employers a seeker has in practice.
+const relationsChunk = 100
+
+// relationsBatch asks profiles for the relations of the seekers ids in one
+// request; a failed request fails each of them. A profiles from before the
+// relations-batch endpoint (no responders on its subject, as during a
+// rolling upgrade) is asked once a seeker instead.
+func (s *Service) relationsBatch(ctx context.Context, ids []string) map[string]result[profile.Relations] {
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	rep, err := profilesapi.RelationsBatch.Call(rctx, s.nc, profilesapi.RelationsRequest{IDs: ids})
+	cancel()
+	if errors.Is(err, nats.ErrNoResponders) {
+		return fetchAll(ctx, ids, s.relations)
+	}
+	if err == nil && len(rep.Relations) != len(ids) {
+		err = fmt.Errorf("profiles answered %d relations for %d seekers", len(rep.Relations), len(ids))
+	}
+	out := make(map[string]result[profile.Relations], len(ids))
+	for i, id := range ids {
+		if err != nil {
+			out[id] = result[profile.Relations]{err: fmt.Errorf("relations: %w", err)}
+			continue
+		}
+		out[id] = result[profile.Relations]{v: rep.Relations[i]}
+	}
+	return out
 }
 
 // postingOrgs asks matching for the organisation of each distinct posting

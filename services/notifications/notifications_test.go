@@ -49,6 +49,7 @@ type stack struct {
 	rel  map[string]profile.Relations // seeker → relations
 	org  map[string]string            // posting → employer organisation
 	fail map[string]int               // seeker → how many relations requests to fail first
+	asks map[string]int               // endpoint name → requests answered (relations, relations-batch)
 }
 
 var fast = notifications.Options{
@@ -58,9 +59,13 @@ var fast = notifications.Options{
 	Linger:            50 * time.Millisecond,
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { return newStackOf(t, true) }
+
+// newStackOf is newStack whose profiles answers relations-batch only when
+// batch is true (false: a profiles from before that endpoint).
+func newStackOf(t *testing.T, batch bool) *stack {
 	t.Helper()
-	st := &stack{srv: testenv.Open(t, testenv.Needs{Streams: true, Redis: true}), rel: map[string]profile.Relations{}, org: map[string]string{}, fail: map[string]int{}}
+	st := &stack{srv: testenv.Open(t, testenv.Needs{Streams: true, Redis: true}), rel: map[string]profile.Relations{}, org: map[string]string{}, fail: map[string]int{}, asks: map[string]int{}}
 	ctx := context.Background()
 	var err error
 	if st.keys, err = shred.Open(ctx, st.srv.JS, 1); err != nil {
@@ -71,10 +76,11 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = peers.Stop() })
-	err = rpc.AddEndpoints(peers, st.srv.NC, zerolog.Nop(), 5*time.Second,
+	bindings := []rpc.Binding{
 		profilesapi.Relations.Bind(func(_ context.Context, r profilesapi.SeekerRef) (profile.Relations, error) {
 			st.mu.Lock()
 			defer st.mu.Unlock()
+			st.asks[profilesapi.Relations.Name]++
 			if st.fail[r.ID] > 0 {
 				st.fail[r.ID]--
 				return profile.Relations{}, apierr.New(apierr.Unavailable, "profiles is failing for %s", r.ID)
@@ -93,7 +99,27 @@ func newStack(t *testing.T) *stack {
 				return matchingapi.IndexedPosting{}, apierr.New(apierr.NotFound, "no posting %s", r.ID)
 			}
 			return matchingapi.IndexedPosting{EmployerID: org}, nil
+		}),
+	}
+	if batch {
+		// As profiles answers: the whole request fails when it fails for
+		// any of its seekers; an unknown seeker's exists is false.
+		bindings = append(bindings, profilesapi.RelationsBatch.Bind(func(_ context.Context, r profilesapi.RelationsRequest) (profilesapi.RelationsBatchReply, error) {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			st.asks[profilesapi.RelationsBatch.Name]++
+			var out profilesapi.RelationsBatchReply
+			for _, id := range r.IDs {
+				if st.fail[id] > 0 {
+					st.fail[id]--
+					return profilesapi.RelationsBatchReply{}, apierr.New(apierr.Unavailable, "profiles is failing for %s", id)
+				}
+				out.Relations = append(out.Relations, st.rel[id])
+			}
+			return out, nil
 		}))
+	}
+	err = rpc.AddEndpoints(peers, st.srv.NC, zerolog.Nop(), 5*time.Second, bindings...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,6 +127,7 @@ func (s *Service) bindings() []rpc.Binding {
 		profilesapi.Consent.Bind(s.consent),
 		profilesapi.CounselorLink.Bind(s.counselorLink),
 		profilesapi.Relations.Bind(s.relations),
+		profilesapi.RelationsBatch.Bind(s.relationsBatch),
 		profilesapi.PseudonymsGet.Bind(s.pseudonyms),
 		profilesapi.NoteAdd.Bind(s.addNote),
 		profilesapi.NotesGet.Bind(s.notes),

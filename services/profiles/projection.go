@@ -244,35 +244,61 @@ func (st *store) sealedNotes(ctx context.Context, id string) ([]shred.Sealed, er
 }
 
 func (st *store) relations(ctx context.Context, id string) (profile.Relations, error) {
-	rel := profile.Relations{Counselors: []string{}, Employers: []string{}}
+	rels, err := st.relationsMany(ctx, []string{id})
+	if err != nil {
+		return profile.Relations{Counselors: []string{}, Employers: []string{}}, err
+	}
+	return rels[0], nil
+}
+
+// relationsMany reads the relations of the seekers ids, in their order, in
+// two Redis round trips however many they are: the projection's
+// generation, then each seeker's document, counselors and employers in one
+// pipeline. Notifications asks for the relations of every seeker of every
+// batch of announcements; four round trips a seeker, one request a seeker,
+// were most of profiles' work under a mixed load with posting writes
+// (issue 14). A seeker the projection does not hold has Exists false.
+func (st *store) relationsMany(ctx context.Context, ids []string) ([]profile.Relations, error) {
 	g, err := st.proj.Current(ctx)
 	if err != nil {
-		return rel, err
+		return nil, err
 	}
-	// The three reads in one round trip: notifications asks for the
-	// relations of every seeker of every batch of announcements, and four
-	// round trips a request were most of profiles' work under a mixed load
-	// with posting writes (issue 14).
+	type reads struct {
+		doc                   *redis.SliceCmd
+		counselors, employers *redis.StringSliceCmd
+	}
+	rs := make([]reads, len(ids))
 	pipe := st.rdb.Pipeline()
-	doc := pipe.HMGet(ctx, seekerKey(g, id), "doc", "version")
-	counselors := pipe.SMembers(ctx, counselorsKey(g, id))
-	employers := pipe.SMembers(ctx, employersKey(g, id))
-	if _, err := pipe.Exec(ctx); err != nil {
-		return rel, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+	for i, id := range ids {
+		rs[i] = reads{
+			doc:        pipe.HMGet(ctx, seekerKey(g, id), "doc", "version"),
+			counselors: pipe.SMembers(ctx, counselorsKey(g, id)),
+			employers:  pipe.SMembers(ctx, employersKey(g, id)),
+		}
 	}
-	sk, err := decodeSeeker(id, doc.Val())
-	if apierr.CodeOf(err) == apierr.NotFound {
-		return rel, nil
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, apierr.Wrap(err, apierr.Unavailable, "profiles are unavailable")
+		}
 	}
-	if err != nil {
-		return rel, err
+	out := make([]profile.Relations, len(ids))
+	for i, id := range ids {
+		rel := profile.Relations{Counselors: []string{}, Employers: []string{}}
+		sk, err := decodeSeeker(id, rs[i].doc.Val())
+		switch {
+		case apierr.CodeOf(err) == apierr.NotFound:
+		case err != nil:
+			return nil, err
+		default:
+			rel.Exists = true
+			rel.OpenToEmployers = sk.OpenToEmployers
+			rel.Counselors, rel.Employers = rs[i].counselors.Val(), rs[i].employers.Val()
+			sort.Strings(rel.Counselors)
+			sort.Strings(rel.Employers)
+		}
+		out[i] = rel
 	}
-	rel.Exists = true
-	rel.OpenToEmployers = sk.OpenToEmployers
-	rel.Counselors, rel.Employers = counselors.Val(), employers.Val()
-	sort.Strings(rel.Counselors)
-	sort.Strings(rel.Employers)
-	return rel, nil
+	return out, nil
 }
 
 func (st *store) caseload(ctx context.Context, counselor string) ([]string, error) {

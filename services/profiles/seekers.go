@@ -3,6 +3,7 @@ package profiles
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
@@ -192,6 +193,25 @@ func (s *Service) relations(ctx context.Context, ref profilesapi.SeekerRef) (pro
 		return profile.Relations{}, err
 	}
 	return s.store.relations(ctx, ref.ID)
+}
+
+// relationsBatch answers the relations of many seekers at once, in the
+// order asked; every id is checked before anything is read.
+func (s *Service) relationsBatch(ctx context.Context, req profilesapi.RelationsRequest) (profilesapi.RelationsBatchReply, error) {
+	if len(req.IDs) > profilesapi.MaxRelationsIDs {
+		return profilesapi.RelationsBatchReply{}, apierr.InvalidFields(apierr.FieldError{Field: "ids", Message: fmt.Sprintf("at most %d", profilesapi.MaxRelationsIDs)})
+	}
+	var bad []apierr.FieldError
+	for i, id := range req.IDs {
+		if !profile.ValidID(id) {
+			bad = append(bad, apierr.FieldError{Field: fmt.Sprintf("ids[%d]", i), Message: "1 to 64 letters, digits, '-' or '_'"})
+		}
+	}
+	if len(bad) > 0 {
+		return profilesapi.RelationsBatchReply{}, apierr.InvalidFields(bad...)
+	}
+	rels, err := s.store.relationsMany(ctx, req.IDs)
+	return profilesapi.RelationsBatchReply{Relations: rels}, err
 }
 
 func (s *Service) export(ctx context.Context, ref profilesapi.SeekerRef) (profilesapi.Export, error) {

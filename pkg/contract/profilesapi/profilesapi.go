@@ -102,6 +102,20 @@ type Pseudonyms struct {
 	Pseudonyms []string `json:"pseudonyms"`
 }
 
+// RelationsRequest names seekers by id (at most MaxRelationsIDs).
+type RelationsRequest struct {
+	IDs []string `json:"ids"`
+}
+
+// MaxRelationsIDs is the most seekers one relations-batch request names.
+const MaxRelationsIDs = 1000
+
+// RelationsBatchReply holds the seekers' relations in the order of the
+// request's ids; a seeker profiles does not know has exists false.
+type RelationsBatchReply struct {
+	Relations []profile.Relations `json:"relations"`
+}
+
 // CaseloadRequest names a counselor.
 type CaseloadRequest struct {
 	Counselor string `json:"counselor"`
@@ -141,6 +155,9 @@ var (
 		Doc: "Link or unlink a counselor and a seeker."}
 	Relations = rpc.Endpoint[SeekerRef, profile.Relations]{Name: "relations", Subject: "svc.profiles.seeker.relations",
 		Doc: "Whether a seeker exists, their consent and linked counselors: the gateway's authorization input."}
+	RelationsBatch = rpc.Endpoint[RelationsRequest, RelationsBatchReply]{Name: "relations-batch", Subject: "svc.profiles.seeker.relations.batch",
+		Doc: "The relations of up to 1,000 seekers in one request, in the order asked (an unknown seeker's exists is false): " +
+			"notifications asks it for every seeker of a batch of announcements."}
 	NoteAdd = rpc.Endpoint[NoteRequest, profile.Note]{Name: "note-add", Subject: "svc.profiles.seeker.note.add",
 		Doc: "Add a counselor's note about a seeker."}
 	NotesGet = rpc.Endpoint[SeekerRef, Notes]{Name: "notes", Subject: "svc.profiles.seeker.notes",
@@ -182,7 +199,7 @@ var (
 func Endpoints() []rpc.Spec {
 	return []rpc.Spec{
 		SeekerPut.Spec(), SeekerPatch.Spec(), SeekerGet.Spec(), ContactPut.Spec(), ContactGet.Spec(),
-		Consent.Spec(), CounselorLink.Spec(), Relations.Spec(), NoteAdd.Spec(), NotesGet.Spec(),
+		Consent.Spec(), CounselorLink.Spec(), Relations.Spec(), RelationsBatch.Spec(), NoteAdd.Spec(), NotesGet.Spec(),
 		ExportGet.Spec(), Delete.Spec(), PseudonymsGet.Spec(), CaseloadGet.Spec(), EmployerPut.Spec(), EmployerGet.Spec(),
 		Rebuild.Spec(), RebuildStatus.Spec(),
 	}
