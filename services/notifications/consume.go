@@ -140,7 +140,7 @@ func (s *Service) handleFound(ctx context.Context, msgs []jetstream.Msg) []error
 	for _, e := range es {
 		setErr(errs, e.msg, s.found(&ns, e, rels[e.f.SeekerID], orgs))
 		for _, p := range e.f.Postings {
-			matched[p] = append(matched[p], s.names.seekerOwner(e.f.SeekerID))
+			matched[p] = append(matched[p], e.owner())
 		}
 	}
 	if err := s.tell(ctx, &ns); err != nil {
@@ -180,7 +180,14 @@ type foundEntry struct {
 	sealed shred.Sealed
 	f      matchingapi.Found
 	err    error // from opening it
+	// pseud is the seeker's pseudonym here (pseudonyms.of), set once
+	// opened: two HMACs a call, which every announcement needed six times
+	// (issue 14's mixed-load profile).
+	pseud string
 }
+
+// owner is the owner key of the announced seeker's own notifications.
+func (e *foundEntry) owner() string { return seekerOwnerOf(e.pseud) }
 
 // foundEntries reads a message's announcements. A bundle's are named by
 // their ids (found:<token>), the same in whichever bundle a retried flush
@@ -232,8 +239,9 @@ func (s *Service) openFound(ctx context.Context, es []*foundEntry, errs []error)
 				setErr(errs, e.msg, e.err)
 			}
 		case profile.ValidID(e.f.SeekerID) && len(e.f.Postings) > 0:
+			e.pseud = s.names.of(e.f.SeekerID)
 			open = append(open, e)
-			owners = append(owners, s.names.seekerOwner(e.f.SeekerID))
+			owners = append(owners, e.owner())
 		}
 	}
 	gone, err := s.forgotten(ctx, owners)
@@ -242,7 +250,7 @@ func (s *Service) openFound(ctx context.Context, es []*foundEntry, errs []error)
 	}
 	live := open[:0]
 	for _, e := range open {
-		if !gone[s.names.seekerOwner(e.f.SeekerID)] {
+		if !gone[e.owner()] {
 			live = append(live, e)
 		}
 	}
@@ -353,15 +361,15 @@ func fetchAll[T any](ctx context.Context, keys []string, get func(context.Contex
 func (s *Service) found(ns *notices, e *foundEntry, rel result[profile.Relations], orgs map[string]result[string]) error {
 	f := e.f
 	own, named, nearOwn, nearNamed := foundItems(f)
-	ns.add(s.names.seekerOwner(f.SeekerID), napi.TypeMatchesNew, e.event, nil, own...)
+	ns.add(e.owner(), napi.TypeMatchesNew, e.event, nil, own...)
 	// The seen flag is per owner and event: the second type of one event
 	// has its own (nearSeen).
 	nearSeen := e.event + ":near"
-	ns.add(s.names.seekerOwner(f.SeekerID), napi.TypeNearMissMatched, nearSeen, nil, nearOwn...)
+	ns.add(e.owner(), napi.TypeNearMissMatched, nearSeen, nil, nearOwn...)
 	if rel.err != nil {
 		return rel.err
 	}
-	refs := []string{s.names.of(f.SeekerID)}
+	refs := []string{e.pseud}
 	for _, c := range rel.v.Counselors {
 		ns.add(counselorOwner(c), napi.TypeMatchesNew, e.event, refs, named...)
 		ns.add(counselorOwner(c), napi.TypeNearMissMatched, nearSeen, refs, nearNamed...)

@@ -59,7 +59,11 @@ func (p pseudonyms) of(seeker string) string {
 }
 
 // seekerOwner is the owner key of a seeker's own notifications.
-func (p pseudonyms) seekerOwner(seeker string) string { return "seeker:" + p.of(seeker) }
+func (p pseudonyms) seekerOwner(seeker string) string { return seekerOwnerOf(p.of(seeker)) }
+
+// seekerOwnerOf is the owner key of the seeker whose pseudonym (of) is
+// pseud: for a caller that needs both and computes the two HMACs once.
+func seekerOwnerOf(pseud string) string { return "seeker:" + pseud }
 
 func counselorOwner(id string) string { return "counselor:" + id }
 func employerOwner(org string) string { return "employer:" + org }
