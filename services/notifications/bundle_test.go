@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	napi "github.com/clerkpath/clerkpath/pkg/contract/notificationsapi"
@@ -250,5 +254,71 @@ func TestABundlesRelationsAreAskedInOneRequest(t *testing.T) {
 				t.Fatalf("a profiles without relations-batch was asked %d relations requests for %d seekers", single, seekers)
 			}
 		})
+	}
+}
+
+// notifyCalls counts the calls of the notify script (the only one with
+// three keys: feed, hooks, due) made alone and made in pipelines.
+type notifyCalls struct{ alone, piped, pipelines atomic.Int64 }
+
+func isNotify(cmd redis.Cmder) bool {
+	a := cmd.Args()
+	name, _ := a[0].(string)
+	return (strings.EqualFold(name, "evalsha") || strings.EqualFold(name, "eval")) && len(a) > 2 && fmt.Sprint(a[2]) == "3"
+}
+
+func (*notifyCalls) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *notifyCalls) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if isNotify(cmd) {
+			c.alone.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (c *notifyCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		n := 0
+		for _, cmd := range cmds {
+			if isNotify(cmd) {
+				n++
+			}
+		}
+		if n > 0 {
+			c.piped.Add(int64(n))
+			c.pipelines.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// A bundle's notifications (a seeker's own and their counselor's, for each
+// of its seekers) are written in one pipelined round trip, not one round
+// trip an owner, and each is told once.
+func TestABundlesNotificationsAreWrittenInOneRoundTrip(t *testing.T) {
+	st := newStack(t)
+	calls := &notifyCalls{}
+	st.srv.Redis.AddHook(calls)
+	const seekers = 8
+	var all []announcement
+	for i := range seekers {
+		id := fmt.Sprintf("seeker-%d", i)
+		st.rel[id] = profile.Relations{Exists: true, Counselors: []string{"coun-" + id}}
+		all = append(all, announcement{fmt.Sprintf("found:%d", i), id, []string{fmt.Sprintf("p-%d", i)}})
+	}
+	st.start(t, fast)
+	st.bundle(t, "found-batch:all", all...)
+	testenv.Eventually(t, 10*time.Second, func() error {
+		for _, a := range all {
+			for _, owner := range []napi.Owner{seekerOwner(a.seeker), {Kind: napi.OwnerCounselor, ID: "coun-" + a.seeker}} {
+				if got, n := st.told(t, owner); fmt.Sprint(got) != fmt.Sprintf("map[%s:1]", a.postings[0]) || n != 1 {
+					return fmt.Errorf("%s %s told %v in %d notifications", owner.Kind, owner.ID, got, n)
+				}
+			}
+		}
+		return nil
+	})
+	if alone, piped, pipes := calls.alone.Load(), calls.piped.Load(), calls.pipelines.Load(); alone != 0 || piped != 2*seekers || pipes != 1 {
+		t.Fatalf("the notify script was called %d times alone and %d times in %d pipelines, want 0 and %d in 1", alone, piped, pipes, 2*seekers)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -121,36 +122,58 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// tell writes every collected notification (notifyScript).
+// tell writes every collected notification (notifyScript), tellChunk
+// owners a pipelined round trip. Each owner's call stays atomic on its
+// own; one round trip a call was most of notifications' Redis time when a
+// batch of announcements named thousands of seekers (issue 14). The script
+// is loaded first and called by its digest; if Redis restarted in between
+// (NOSCRIPT), tell fails and the batch is retried, loading it again.
 func (s *Service) tell(ctx context.Context, ns *notices) error {
+	if len(ns.order) == 0 {
+		return nil
+	}
+	if err := notifyScript.Load(ctx, s.rdb).Err(); err != nil {
+		return fmt.Errorf("notify: load script: %w", err)
+	}
 	now := s.now()
-	for _, k := range ns.order {
-		n := ns.by[k]
-		args := []any{n.typ, now.UTC().Format(time.RFC3339Nano), FeedMaxLen, FeedTTL, SeenTTL, now.UnixMilli(), KeyPrefix, len(n.refs)}
-		for _, r := range n.refs {
-			args = append(args, refsKey(r))
-		}
-		for _, p := range n.parts {
-			items := make([]byte, 0, 64*len(p.items))
-			for i, it := range p.items {
-				b, err := json.Marshal(it)
-				if err != nil {
-					return fmt.Errorf("notification item: %w", err)
-				}
-				if i > 0 {
-					items = append(items, ',')
-				}
-				items = append(items, b...)
+	for chunk := range slices.Chunk(ns.order, tellChunk) {
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.Cmd, 0, len(chunk))
+		for _, k := range chunk {
+			n := ns.by[k]
+			args := []any{n.typ, now.UTC().Format(time.RFC3339Nano), FeedMaxLen, FeedTTL, SeenTTL, now.UnixMilli(), KeyPrefix, len(n.refs)}
+			for _, r := range n.refs {
+				args = append(args, refsKey(r))
 			}
-			args = append(args, seenKey(n.owner, p.seen), string(items))
+			for _, p := range n.parts {
+				items := make([]byte, 0, 64*len(p.items))
+				for i, it := range p.items {
+					b, err := json.Marshal(it)
+					if err != nil {
+						return fmt.Errorf("notification item: %w", err)
+					}
+					if i > 0 {
+						items = append(items, ',')
+					}
+					items = append(items, b...)
+				}
+				args = append(args, seenKey(n.owner, p.seen), string(items))
+			}
+			cmds = append(cmds, notifyScript.EvalSha(ctx, pipe, []string{feedKey(n.owner), hooksKey(n.owner), dueKey}, args...))
 		}
-		err := notifyScript.Run(ctx, s.rdb, []string{feedKey(n.owner), hooksKey(n.owner), dueKey}, args...).Err()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("notify: %w", err)
+		_, _ = pipe.Exec(ctx) // each command's error is read below
+		for _, c := range cmds {
+			if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+				return fmt.Errorf("notify: %w", err)
+			}
 		}
 	}
 	return nil
 }
+
+// tellChunk is how many owners' notifications tell writes in one
+// pipelined round trip.
+const tellChunk = 500
 
 func (s *Service) feed(ctx context.Context, req notificationsapi.FeedRequest) (notificationsapi.Feed, error) {
 	out := notificationsapi.Feed{Notifications: []notificationsapi.Notification{}}
