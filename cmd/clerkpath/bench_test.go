@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -440,6 +441,33 @@ func TestBenchAttacksCountWhatTheServerSaw(t *testing.T) {
 	}
 	if s.p99ms < s.p50ms || s.p50ms <= 0 {
 		t.Errorf("latencies: p50 %.2f ms, p99 %.2f ms", s.p50ms, s.p99ms)
+	}
+}
+
+// An attack tells each kind of request's p99 apart (method and path, not
+// the query), so that a mixed load says which part of it is slow.
+func TestBenchAttackGivesEachKindsP99(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(40 * time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	tr := targets(func(i int, t *vegeta.Target) {
+		if i%2 == 0 {
+			*t = vegeta.Target{Method: "GET", URL: srv.URL + "/slow?q=" + strconv.Itoa(i)}
+			return
+		}
+		*t = vegeta.Target{Method: "POST", URL: srv.URL + "/fast"}
+	})
+	s := attack(context.Background(), c, tr, vegeta.Rate{Freq: 100, Per: time.Second}, 500*time.Millisecond, 2, 64, "kinds")
+	slow, fast := s.kinds["GET /slow"], s.kinds["POST /fast"]
+	if len(s.kinds) != 2 || slow < 40 || fast <= 0 || fast >= slow {
+		t.Fatalf("kinds %v: want GET /slow (p99 ≥ 40 ms) and POST /fast, faster", s.kinds)
+	}
+	if got := s.kindsP99(); !strings.HasPrefix(got, "GET /slow p99 ") || !strings.Contains(got, ", POST /fast p99 ") {
+		t.Fatalf("kindsP99 %q", got)
 	}
 }
 

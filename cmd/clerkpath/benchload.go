@@ -7,9 +7,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -29,6 +31,28 @@ type loadStats struct {
 	errors     int64
 	p50ms      float64
 	p99ms      float64
+	// kinds is the p99 of each kind of request (method and path, without
+	// the query), to tell which part of a mixed load is slow.
+	kinds map[string]float64
+}
+
+// kindOf names a result's kind of request: its method and path.
+func kindOf(res *vegeta.Result) string {
+	path := res.URL
+	if u, err := url.Parse(res.URL); err == nil {
+		path = u.Path
+	}
+	return res.Method + " " + path
+}
+
+// kindsP99 is "KIND p99 X ms" for each kind, by name.
+func (s loadStats) kindsP99() string {
+	names := slices.Sorted(maps.Keys(s.kinds))
+	out := make([]string, len(names))
+	for i, k := range names {
+		out[i] = fmt.Sprintf("%s p99 %.0f ms", k, s.kinds[k])
+	}
+	return strings.Join(out, ", ")
 }
 
 // attack runs a vegeta attack until d is over (or ctx ends) and collects
@@ -39,15 +63,26 @@ func attack(ctx context.Context, c *http.Client, tr vegeta.Targeter, p vegeta.Pa
 	stop := context.AfterFunc(ctx, func() { a.Stop() })
 	defer stop()
 	var m vegeta.Metrics
+	kinds := map[string]*vegeta.Metrics{}
 	var failed int64
 	for res := range a.Attack(tr, p, d, name) {
 		if res.Error != "" {
 			failed++
 		}
 		m.Add(res)
+		k := kindOf(res)
+		if kinds[k] == nil {
+			kinds[k] = &vegeta.Metrics{}
+		}
+		kinds[k].Add(res)
 	}
 	m.Close()
-	return loadStats{rate: m.Rate, throughput: m.Throughput, requests: m.Requests, errors: failed, p50ms: ms(m.Latencies.P50), p99ms: ms(m.Latencies.P99)}
+	st := loadStats{rate: m.Rate, throughput: m.Throughput, requests: m.Requests, errors: failed, p50ms: ms(m.Latencies.P50), p99ms: ms(m.Latencies.P99), kinds: map[string]float64{}}
+	for k, km := range kinds {
+		km.Close()
+		st.kinds[k] = ms(km.Latencies.P99)
+	}
+	return st
 }
 
 // closedLoop is clients vegeta workers each sending one request after
@@ -134,8 +169,8 @@ func benchMixed(ctx context.Context, h *benchHTTP, pop population, hold time.Dur
 	var steps []string
 	for _, rate := range []int{25, 50, 100, 150, 200, 300, 400} {
 		s := attack(ctx, h.c, tr, vegeta.Rate{Freq: rate, Per: time.Second}, hold, vegeta.DefaultWorkers, 4096, fmt.Sprintf("mixed %d/s", rate))
-		steps = append(steps, fmt.Sprintf("%d/s (sent %.0f/s): %d errors of %d, p50 %.0f ms, p99 %.0f ms", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms))
-		say("mixed %d/s: sent %.1f/s, %d errors of %d, p50 %.1f ms, p99 %.1f ms, throughput %.0f/s", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.throughput)
+		steps = append(steps, fmt.Sprintf("%d/s (sent %.0f/s): %d errors of %d, p50 %.0f ms, p99 %.0f ms (%s)", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.kindsP99()))
+		say("mixed %d/s: sent %.1f/s, %d errors of %d, p50 %.1f ms, p99 %.1f ms, throughput %.0f/s; %s", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.throughput, s.kindsP99())
 		// A rate whose p99 passes a second is not held: the queue grows;
 		// nor one vegeta could not send (4,096 requests outstanding).
 		if s.errors > 0 || s.p99ms > mixedMaxP99ms || s.rate < 0.95*float64(rate) || ctx.Err() != nil {
