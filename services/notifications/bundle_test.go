@@ -217,6 +217,32 @@ func TestBundlesToldOnceThroughTwoCopiesADeletedConsumerAndARegroupedRetry(t *te
 	}
 }
 
+// bundleToCounseledSeekers starts one copy of the service, gives n
+// seekers a counselor each, publishes one bundle announcing a posting to
+// each, and waits until every seeker and counselor was told it in one
+// notification.
+func (st *stack) bundleToCounseledSeekers(t *testing.T, n int) {
+	t.Helper()
+	var all []announcement
+	for i := range n {
+		id := fmt.Sprintf("seeker-%d", i)
+		st.rel[id] = profile.Relations{Exists: true, Counselors: []string{"coun-" + id}}
+		all = append(all, announcement{fmt.Sprintf("found:%d", i), id, []string{fmt.Sprintf("p-%d", i)}})
+	}
+	st.start(t, fast)
+	st.bundle(t, "found-batch:all", all...)
+	testenv.Eventually(t, 10*time.Second, func() error {
+		for _, a := range all {
+			for _, owner := range []napi.Owner{seekerOwner(a.seeker), {Kind: napi.OwnerCounselor, ID: "coun-" + a.seeker}} {
+				if got, k := st.told(t, owner); fmt.Sprint(got) != fmt.Sprintf("map[%s:1]", a.postings[0]) || k != 1 {
+					return fmt.Errorf("%s %s told %v in %d notifications", owner.Kind, owner.ID, got, k)
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // The relations of a bundle's seekers are asked of profiles in one
 // relations-batch request, not one request a seeker; a profiles from
 // before that endpoint (a rolling upgrade) is asked once a seeker, and
@@ -226,24 +252,7 @@ func TestABundlesRelationsAreAskedInOneRequest(t *testing.T) {
 		t.Run(fmt.Sprintf("batch=%v", batch), func(t *testing.T) {
 			st := newStackOf(t, batch)
 			const seekers = 6
-			var all []announcement
-			for i := range seekers {
-				id := fmt.Sprintf("seeker-%d", i)
-				st.rel[id] = profile.Relations{Exists: true, Counselors: []string{"coun-" + id}}
-				all = append(all, announcement{fmt.Sprintf("found:%d", i), id, []string{fmt.Sprintf("p-%d", i)}})
-			}
-			st.start(t, fast)
-			st.bundle(t, "found-batch:all", all...)
-			testenv.Eventually(t, 10*time.Second, func() error {
-				for _, a := range all {
-					for _, owner := range []napi.Owner{seekerOwner(a.seeker), {Kind: napi.OwnerCounselor, ID: "coun-" + a.seeker}} {
-						if got, _ := st.told(t, owner); fmt.Sprint(got) != fmt.Sprintf("map[%s:1]", a.postings[0]) {
-							return fmt.Errorf("%s %s told %v", owner.Kind, owner.ID, got)
-						}
-					}
-				}
-				return nil
-			})
+			st.bundleToCounseledSeekers(t, seekers)
 			st.mu.Lock()
 			defer st.mu.Unlock()
 			single, batched := st.asks["relations"], st.asks["relations-batch"]
@@ -300,24 +309,7 @@ func TestABundlesNotificationsAreWrittenInOneRoundTrip(t *testing.T) {
 	calls := &notifyCalls{}
 	st.srv.Redis.AddHook(calls)
 	const seekers = 8
-	var all []announcement
-	for i := range seekers {
-		id := fmt.Sprintf("seeker-%d", i)
-		st.rel[id] = profile.Relations{Exists: true, Counselors: []string{"coun-" + id}}
-		all = append(all, announcement{fmt.Sprintf("found:%d", i), id, []string{fmt.Sprintf("p-%d", i)}})
-	}
-	st.start(t, fast)
-	st.bundle(t, "found-batch:all", all...)
-	testenv.Eventually(t, 10*time.Second, func() error {
-		for _, a := range all {
-			for _, owner := range []napi.Owner{seekerOwner(a.seeker), {Kind: napi.OwnerCounselor, ID: "coun-" + a.seeker}} {
-				if got, n := st.told(t, owner); fmt.Sprint(got) != fmt.Sprintf("map[%s:1]", a.postings[0]) || n != 1 {
-					return fmt.Errorf("%s %s told %v in %d notifications", owner.Kind, owner.ID, got, n)
-				}
-			}
-		}
-		return nil
-	})
+	st.bundleToCounseledSeekers(t, seekers)
 	if alone, piped, pipes := calls.alone.Load(), calls.piped.Load(), calls.pipelines.Load(); alone != 0 || piped != 2*seekers || pipes != 1 {
 		t.Fatalf("the notify script was called %d times alone and %d times in %d pipelines, want 0 and %d in 1", alone, piped, pipes, 2*seekers)
 	}
