@@ -217,20 +217,20 @@ func TestBundlesToldOnceThroughTwoCopiesADeletedConsumerAndARegroupedRetry(t *te
 	}
 }
 
-// bundleToCounseledSeekers starts one copy of the service, gives n
-// seekers a counselor each, publishes one bundle announcing a posting to
-// each, and waits until every seeker and counselor was told it in one
-// notification.
-func (st *stack) bundleToCounseledSeekers(t *testing.T, n int) {
+// bundleToCounseledSeekers gives n seekers (ids prefix-0, prefix-1, …) a
+// counselor each, publishes one bundle announcing a posting to each, and
+// waits until every seeker and counselor was told it in one notification.
+func (st *stack) bundleToCounseledSeekers(t *testing.T, prefix string, n int) {
 	t.Helper()
 	var all []announcement
+	st.mu.Lock()
 	for i := range n {
-		id := fmt.Sprintf("seeker-%d", i)
+		id := fmt.Sprintf("%s-%d", prefix, i)
 		st.rel[id] = profile.Relations{Exists: true, Counselors: []string{"coun-" + id}}
-		all = append(all, announcement{fmt.Sprintf("found:%d", i), id, []string{fmt.Sprintf("p-%d", i)}})
+		all = append(all, announcement{fmt.Sprintf("found:%s", id), id, []string{fmt.Sprintf("p-%s", id)}})
 	}
-	st.start(t, fast)
-	st.bundle(t, "found-batch:all", all...)
+	st.mu.Unlock()
+	st.bundle(t, "found-batch:"+prefix, all...)
 	testenv.Eventually(t, 10*time.Second, func() error {
 		for _, a := range all {
 			for _, owner := range []napi.Owner{seekerOwner(a.seeker), {Kind: napi.OwnerCounselor, ID: "coun-" + a.seeker}} {
@@ -252,7 +252,8 @@ func TestABundlesRelationsAreAskedInOneRequest(t *testing.T) {
 		t.Run(fmt.Sprintf("batch=%v", batch), func(t *testing.T) {
 			st := newStackOf(t, batch)
 			const seekers = 6
-			st.bundleToCounseledSeekers(t, seekers)
+			st.start(t, fast)
+			st.bundleToCounseledSeekers(t, "seeker", seekers)
 			st.mu.Lock()
 			defer st.mu.Unlock()
 			single, batched := st.asks["relations"], st.asks["relations-batch"]
@@ -303,14 +304,28 @@ func (c *notifyCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 
 // A bundle's notifications (a seeker's own and their counselor's, for each
 // of its seekers) are written in one pipelined round trip, not one round
-// trip an owner, and each is told once.
+// trip an owner, and each is told once; a Redis without the script
+// (flushed, as after a restart) refuses the pipeline's calls, which are
+// sent again, once each, after the script is loaded.
 func TestABundlesNotificationsAreWrittenInOneRoundTrip(t *testing.T) {
 	st := newStack(t)
 	calls := &notifyCalls{}
 	st.srv.Redis.AddHook(calls)
+	st.start(t, fast)
 	const seekers = 8
-	st.bundleToCounseledSeekers(t, seekers)
-	if alone, piped, pipes := calls.alone.Load(), calls.piped.Load(), calls.pipelines.Load(); alone != 0 || piped != 2*seekers || pipes != 1 {
-		t.Fatalf("the notify script was called %d times alone and %d times in %d pipelines, want 0 and %d in 1", alone, piped, pipes, 2*seekers)
+	check := func(step string, pipes int64) {
+		t.Helper()
+		alone, piped, got := calls.alone.Swap(0), calls.piped.Swap(0), calls.pipelines.Swap(0)
+		if alone != 0 || piped != pipes*2*seekers || got != pipes {
+			t.Fatalf("%s: the notify script was called %d times alone and %d times in %d pipelines, want 0 and %d in %d",
+				step, alone, piped, got, pipes*2*seekers, pipes)
+		}
 	}
+	if err := st.srv.Redis.ScriptFlush(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	st.bundleToCounseledSeekers(t, "flushed", seekers)
+	check("after SCRIPT FLUSH", 2)
+	st.bundleToCounseledSeekers(t, "loaded", seekers)
+	check("with the script loaded", 1)
 }

@@ -126,46 +126,30 @@ func contains(xs []string, x string) bool {
 // owners a pipelined round trip. Each owner's call stays atomic on its
 // own; one round trip a call was most of notifications' Redis time when a
 // batch of announcements named thousands of seekers (issue 14). The script
-// is loaded first and called by its digest; if Redis restarted in between
-// (NOSCRIPT), tell fails and the batch is retried, loading it again.
+// is called by its digest; calls a Redis without it (restarted, or
+// flushed) refused with NOSCRIPT did nothing, and are sent again once it
+// is loaded.
 func (s *Service) tell(ctx context.Context, ns *notices) error {
-	if len(ns.order) == 0 {
-		return nil
-	}
-	if err := notifyScript.Load(ctx, s.rdb).Err(); err != nil {
-		return fmt.Errorf("notify: load script: %w", err)
-	}
 	now := s.now()
 	for chunk := range slices.Chunk(ns.order, tellChunk) {
-		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.Cmd, 0, len(chunk))
-		for _, k := range chunk {
-			n := ns.by[k]
-			args := []any{n.typ, now.UTC().Format(time.RFC3339Nano), FeedMaxLen, FeedTTL, SeenTTL, now.UnixMilli(), KeyPrefix, len(n.refs)}
-			for _, r := range n.refs {
-				args = append(args, refsKey(r))
+		calls := make([]notifyCall, len(chunk))
+		for i, k := range chunk {
+			var err error
+			if calls[i], err = notifyCallOf(ns.by[k], now); err != nil {
+				return err
 			}
-			for _, p := range n.parts {
-				items := make([]byte, 0, 64*len(p.items))
-				for i, it := range p.items {
-					b, err := json.Marshal(it)
-					if err != nil {
-						return fmt.Errorf("notification item: %w", err)
-					}
-					if i > 0 {
-						items = append(items, ',')
-					}
-					items = append(items, b...)
-				}
-				args = append(args, seenKey(n.owner, p.seen), string(items))
-			}
-			cmds = append(cmds, notifyScript.EvalSha(ctx, pipe, []string{feedKey(n.owner), hooksKey(n.owner), dueKey}, args...))
 		}
-		_, _ = pipe.Exec(ctx) // each command's error is read below
-		for _, c := range cmds {
-			if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
-				return fmt.Errorf("notify: %w", err)
+		refused, err := s.notify(ctx, calls)
+		if err == nil && len(refused) > 0 {
+			if err = notifyScript.Load(ctx, s.rdb).Err(); err == nil {
+				refused, err = s.notify(ctx, refused)
 			}
+			if err == nil && len(refused) > 0 {
+				err = errors.New("the notify script is still not loaded")
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
 		}
 	}
 	return nil
@@ -174,6 +158,56 @@ func (s *Service) tell(ctx context.Context, ns *notices) error {
 // tellChunk is how many owners' notifications tell writes in one
 // pipelined round trip.
 const tellChunk = 500
+
+// notifyCall is one notifyScript call: one owner's notification.
+type notifyCall struct {
+	keys []string
+	args []any
+}
+
+func notifyCallOf(n *notice, now time.Time) (notifyCall, error) {
+	args := []any{n.typ, now.UTC().Format(time.RFC3339Nano), FeedMaxLen, FeedTTL, SeenTTL, now.UnixMilli(), KeyPrefix, len(n.refs)}
+	for _, r := range n.refs {
+		args = append(args, refsKey(r))
+	}
+	for _, p := range n.parts {
+		items := make([]byte, 0, 64*len(p.items))
+		for i, it := range p.items {
+			b, err := json.Marshal(it)
+			if err != nil {
+				return notifyCall{}, fmt.Errorf("notification item: %w", err)
+			}
+			if i > 0 {
+				items = append(items, ',')
+			}
+			items = append(items, b...)
+		}
+		args = append(args, seenKey(n.owner, p.seen), string(items))
+	}
+	return notifyCall{keys: []string{feedKey(n.owner), hooksKey(n.owner), dueKey}, args: args}, nil
+}
+
+// notify sends calls in one pipeline by the script's digest and returns
+// those Redis refused with NOSCRIPT (not run), or the first other error.
+func (s *Service) notify(ctx context.Context, calls []notifyCall) ([]notifyCall, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(calls))
+	for i, c := range calls {
+		cmds[i] = notifyScript.EvalSha(ctx, pipe, c.keys, c.args...)
+	}
+	_, _ = pipe.Exec(ctx) // each command's error is read below
+	var refused []notifyCall
+	for i, c := range cmds {
+		switch err := c.Err(); {
+		case err == nil, errors.Is(err, redis.Nil):
+		case errors.Is(err, redis.ErrNoScript), redis.HasErrorPrefix(err, "NOSCRIPT"):
+			refused = append(refused, calls[i])
+		default:
+			return nil, err
+		}
+	}
+	return refused, nil
+}
 
 func (s *Service) feed(ctx context.Context, req notificationsapi.FeedRequest) (notificationsapi.Feed, error) {
 	out := notificationsapi.Feed{Notifications: []notificationsapi.Notification{}}
