@@ -16,6 +16,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/profile"
 
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
+	"github.com/clerkpath/clerkpath/services/matching/seekerindex"
 )
 
 // Matching limits.
@@ -134,10 +135,10 @@ func (s *Service) forwardMatchRadius(ctx context.Context, id string, limit int, 
 // placeFilter keeps postings the seeker can reach: remote work, or sites
 // within the radius. A seeker without a known location gets remote work
 // only, and the reply says why.
-func placeFilter(sk match.Seeker, attrs profile.Seeker) (string, string) {
+func placeFilter(sk match.Seeker, extra seekerindex.Extra) (string, string) {
 	remote := `work_mode = "remote"`
 	switch {
-	case sk.Point == nil && attrs.Location == nil:
+	case sk.Point == nil && !extra.HasLocation:
 		return remote, "Your profile has no location, so only remote postings are shown. Add a postal code to see jobs near you."
 	case sk.Point == nil:
 		return remote, "We could not place your postal code, so only remote postings are shown."

@@ -15,9 +15,9 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/platform"
-	"github.com/clerkpath/clerkpath/pkg/profile"
 
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
+	"github.com/clerkpath/clerkpath/services/matching/seekerindex"
 )
 
 // What operators and `clerkpath` need to know about the matching service,
@@ -83,15 +83,15 @@ func Run(ctx context.Context, p *platform.Platform) error {
 // seeker sends to the postings index, built as the service builds them:
 // the candidates passing every hard filter and, with nearMisses, the
 // near-miss candidates (passing the place filter, failing the hard ones).
-// sk and attrs are the seeker as the seekers index views them
+// sk and extra are the seeker as the seekers index views them
 // (seekerindex.Index.View); vocab is the postings index's filter
 // vocabulary (postingindex.Vocabulary.Load). clerkpath bench sends them
 // raw to Meilisearch: the same-filter baseline of forward matching.
-func ForwardSearches(sk match.Seeker, attrs profile.Seeker, vocab *postingindex.Vocabulary, nearMisses bool) []meilisearch.SearchRequest {
+func ForwardSearches(sk match.Seeker, extra seekerindex.Extra, vocab *postingindex.Vocabulary, nearMisses bool) []meilisearch.SearchRequest {
 	x := postingindex.New(nil, nil, zerolog.Nop(), "", nil)
 	x.Vocabulary().Add(vocab.Snapshot())
 	s := &Service{postings: x}
-	place, _ := placeFilter(sk, attrs)
+	place, _ := placeFilter(sk, extra)
 	elig := s.eligibilityFilter(sk)
 	filters := []string{matchesFilter(place, elig)}
 	if nearMisses {

@@ -20,22 +20,45 @@ import (
 // state is what the index keeps of one seeker: matching attributes and
 // credentials, never contact details. It is rebuilt from the PROFILES and
 // CREDENTIALS streams at start.
+//
+// It keeps each fact once (issue 14: matching's memory at 100,000 seekers):
+// what the scorer reads lives in view, and of the rest of the profile only
+// what the pathway engine and the replies read, in path.
 type state struct {
-	attrs    profile.Seeker
-	profiled bool // attrs came from a profile (credentials may arrive first)
+	path     pathAttrs
+	profiled bool // the profile has arrived (credentials may arrive first)
 	inRemote bool // in Index.remote
 	// creds are the credentials held, one per code, sorted by code: a
 	// slice, not maps (issue 14: two maps a seeker were two thirds of the
 	// index's memory, about 1.1 KB of 1.7 KB a seeker).
 	creds []heldCred
-	// attrsVersion is the version of the profile event attrs came from: an
-	// event no newer than what the index holds changes nothing.
+	// attrsVersion is the version of the profile event the index holds: an
+	// event no newer than that changes nothing.
 	attrsVersion uint64
-	point        *geo.Point
-	// view is the seeker as the scorer sees them, rebuilt on every write
-	// (with the pathway engine's eligible_now) so that reads — a posting
-	// scored against thousands of seekers — do no work per seeker.
+	// view is the seeker as the scorer sees them, kept up to date on every
+	// write (with the pathway engine's eligible_now) so that reads — a
+	// posting scored against thousands of seekers — do no work per seeker.
+	// Its slices may be shared with other seekers: never written in place.
 	view match.Seeker
+}
+
+// pathAttrs is what the index keeps of a profile besides the scorer's view:
+// what the pathway engine reads, and what the replies say.
+type pathAttrs struct {
+	education  []profile.Education
+	experience []profile.Experience
+	trainings  []string
+	target     string
+	located    bool // the profile gives a location (placed or not)
+}
+
+// Extra is what the index knows of a seeker beyond the scorer's view.
+type Extra struct {
+	// Target is the seeker's target: a credential code or a role.
+	Target string
+	// HasLocation is whether the profile gives a location, even one the
+	// index could not place.
+	HasLocation bool
 }
 
 // heldCred is a credential a seeker holds and the version of the event it
@@ -68,6 +91,7 @@ type Index struct {
 	cells   map[cell]*stateSet
 	remote  *stateSet // seekers without a location or who want remote work
 	maxMi   int       // the largest radius of any seeker
+	words   *interner // the strings and lists seekers share, kept once
 	zcta    *geo.ZCTA
 	cat     *pathway.Catalog
 	today   func() time.Time
@@ -85,7 +109,7 @@ func cellOf(p geo.Point) cell { return cell{int(math.Floor(p.Lat)), int(math.Flo
 // the pathway catalog as of today().
 func New(zcta *geo.ZCTA, cat *pathway.Catalog, today func() time.Time) *Index {
 	return &Index{seekers: map[string]*state{}, removed: map[string]struct{}{}, cells: map[cell]*stateSet{}, remote: newStateSet(),
-		zcta: zcta, cat: cat, today: today, ParallelMin: DefaultParallelMin}
+		words: newInterner(maxWords), zcta: zcta, cat: cat, today: today, ParallelMin: DefaultParallelMin}
 }
 
 // locate resolves a profile location to coordinates.
@@ -105,8 +129,8 @@ func (ix *Index) locate(l *profile.Location) *geo.Point {
 }
 
 func (ix *Index) unplace(id string, st *state) {
-	if st.point != nil {
-		c := cellOf(*st.point)
+	if st.view.Point != nil {
+		c := cellOf(*st.view.Point)
 		if set := ix.cells[c]; set != nil {
 			set.remove(id)
 			if len(set.items) == 0 {
@@ -119,18 +143,18 @@ func (ix *Index) unplace(id string, st *state) {
 }
 
 func (ix *Index) place(id string, st *state) {
-	if st.point != nil {
-		c := cellOf(*st.point)
+	if st.view.Point != nil {
+		c := cellOf(*st.view.Point)
 		if ix.cells[c] == nil {
 			ix.cells[c] = newStateSet()
 		}
 		ix.cells[c].add(id, st)
 	}
-	if st.point == nil || st.attrs.RemotePref == "remote" || st.attrs.RemotePref == "any" || st.attrs.RemotePref == "hybrid" {
+	if pref := st.view.RemotePref; st.view.Point == nil || pref == "remote" || pref == "any" || pref == "hybrid" {
 		ix.remote.add(id, st)
 		st.inRemote = true
 	}
-	ix.maxMi = max(ix.maxMi, st.attrs.RadiusMiles)
+	ix.maxMi = max(ix.maxMi, st.view.RadiusMiles)
 }
 
 // stateSet is a set of seekers kept in a slice, so that scanning it —
@@ -158,7 +182,7 @@ func (s *stateSet) remove(id string) {
 	}
 	last := len(s.items) - 1
 	s.items[i] = s.items[last]
-	s.pos[s.items[i].attrs.ID] = i
+	s.pos[s.items[i].view.ID] = i
 	s.items[last] = nil
 	s.items = s.items[:last]
 	delete(s.pos, id)
@@ -181,14 +205,30 @@ func (ix *Index) SetAttrs(sk profile.Seeker, version uint64) bool {
 	} else {
 		ix.unplace(sk.ID, st)
 	}
-	st.attrs, st.profiled, st.point, st.attrsVersion = sk, true, ix.locate(sk.Location), version
+	st.profiled, st.attrsVersion = true, version
+	st.path = pathAttrs{
+		education: slices.Clone(sk.Education), experience: slices.Clone(sk.Experience),
+		trainings: ix.words.list(sk.Trainings), target: ix.words.word(sk.Target), located: sk.Location != nil,
+	}
+	for i, e := range st.path.education {
+		st.path.education[i] = profile.Education{Level: ix.words.word(e.Level), Field: ix.words.word(e.Field),
+			FieldClass: ix.words.word(e.FieldClass), CAHIIMAccredited: e.CAHIIMAccredited, Status: ix.words.word(e.Status)}
+	}
+	for i, e := range st.path.experience {
+		st.path.experience[i].Area = ix.words.word(e.Area)
+	}
+	v := &st.view
+	v.EducationRank, v.ExperienceMonths = sk.EducationRank(), sk.ExperienceMonths()
+	v.Skills, v.CodeSets, v.EHRSystems = ix.words.list(sk.Skills), ix.words.list(sk.CodeSets), ix.words.list(sk.EHRSystems)
+	v.Point, v.RadiusMiles, v.RemotePref = ix.locate(sk.Location), sk.RadiusMiles, ix.words.word(sk.RemotePref)
+	v.DesiredHourly, v.OpenToEmployers = sk.DesiredHourly, sk.OpenToEmployers
 	ix.place(sk.ID, st)
 	ix.refresh(st)
 	return true
 }
 
 func newState(id string) *state {
-	return &state{attrs: profile.Seeker{ID: id}}
+	return &state{view: match.Seeker{ID: id}}
 }
 
 // AddCredential records a seeker's credential from the credential event of
@@ -229,19 +269,21 @@ func (ix *Index) Remove(id string) {
 	}
 }
 
-// View returns the seeker as the scorer sees them and their attributes, and
-// whether they are known (have a profile).
-func (ix *Index) View(id string) (match.Seeker, profile.Seeker, bool) {
+// View returns the seeker as the scorer sees them and what else the index
+// knows of them, and whether they are known (have a profile). The view's
+// slices must not be written.
+func (ix *Index) View(id string) (match.Seeker, Extra, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	st := ix.seekers[id]
 	if st == nil || !st.profiled {
-		return match.Seeker{}, profile.Seeker{}, false
+		return match.Seeker{}, Extra{}, false
 	}
-	return st.view, st.attrs, true
+	return st.view, Extra{Target: st.path.target, HasLocation: st.path.located}, true
 }
 
-// refresh rebuilds st.view; callers hold the write lock.
+// refresh brings the parts of st.view that depend on credentials up to
+// date; callers hold the write lock.
 func (ix *Index) refresh(st *state) {
 	held := make([]string, 0, len(st.creds))
 	for _, c := range st.creds {
@@ -256,14 +298,8 @@ func (ix *Index) refresh(st *state) {
 	if plan, err := pathway.Recommend(ix.cat, ix.stateLocked(st), pathway.Options{Today: ix.today()}); err == nil {
 		eligible = plan.EligibleNow
 	}
-	a := st.attrs
-	st.view = match.Seeker{
-		ID: a.ID, Held: held, EligibleNow: eligible,
-		EducationRank: a.EducationRank(), ExperienceMonths: a.ExperienceMonths(),
-		Skills: a.Skills, CodeSets: a.CodeSets, EHRSystems: a.EHRSystems,
-		Point: st.point, RadiusMiles: a.RadiusMiles, RemotePref: a.RemotePref,
-		DesiredHourly: a.DesiredHourly, OpenToEmployers: a.OpenToEmployers,
-	}
+	// Most seekers hold and may sit for one of a few same lists: share them.
+	st.view.Held, st.view.EligibleNow = ix.words.sameList(held), ix.words.sameList(eligible)
 }
 
 func (ix *Index) stateLocked(st *state) pathway.State {
@@ -271,7 +307,8 @@ func (ix *Index) stateLocked(st *state) pathway.State {
 	for i, c := range st.creds {
 		creds[i] = c.rec
 	}
-	s := profile.PathwayState(st.attrs, creds, nil)
+	p := st.path
+	s := profile.PathwayState(profile.Seeker{Education: p.education, Experience: p.experience, Trainings: p.trainings}, creds, nil)
 	s.Target = "" // matching asks for specific targets itself
 	return s
 }
