@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +37,7 @@ func (n *seekerNames) learn(p, id string) {
 	if n.live == nil {
 		n.live = map[string]string{}
 	}
-	n.live[p] = id
+	n.live[strings.Clone(p)] = id // p may be cut from an event's subject: not all of it
 }
 
 // idOf names the seeker a subject token or Sealed.Subject refers to: a

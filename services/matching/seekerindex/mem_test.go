@@ -14,7 +14,7 @@ import (
 
 // BenchmarkIndexBytesPerSeeker reports the live heap the index holds per
 // seeker (a profile and up to two credentials each), after a GC. Each
-// profile is decoded from JSON, as the service's consumer decodes the
+// profile and credential is decoded from JSON, as the service's consumer decodes the
 // event: every string its own allocation.
 func BenchmarkIndexBytesPerSeeker(b *testing.B) {
 	const n = 100_000
@@ -38,7 +38,11 @@ func BenchmarkIndexBytesPerSeeker(b *testing.B) {
 			}
 			ix.SetAttrs(sk, 1)
 			for k := range r.IntN(3) {
-				ix.AddCredential(id, profile.CredentialRecord{Code: codes[(i+k)%len(codes)], EarnedOn: "2024-01-01"}, 2)
+				var c profile.CredentialRecord
+				if err := json.Unmarshal([]byte(`{"code":"`+codes[(i+k)%len(codes)]+`","earned_on":"2024-01-01"}`), &c); err != nil {
+					b.Fatal(err)
+				}
+				ix.AddCredential(id, c, 2)
 			}
 		}
 		runtime.GC()

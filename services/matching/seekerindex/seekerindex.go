@@ -246,6 +246,8 @@ func (ix *Index) AddCredential(id string, c profile.CredentialRecord, version ui
 		st = newState(id)
 		ix.seekers[id] = st
 	}
+	c = profile.CredentialRecord{Code: ix.words.word(c.Code), EarnedOn: ix.words.word(c.EarnedOn), Apprentice: c.Apprentice,
+		MembershipRenewal: ix.words.word(c.MembershipRenewal)} // codes and dates repeat across seekers
 	switch i, ok := st.find(c.Code); {
 	case ok && version <= st.creds[i].version:
 		return false
