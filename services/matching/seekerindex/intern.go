@@ -1,8 +1,11 @@
 package seekerindex
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/clerkpath/clerkpath/pkg/profile"
 )
 
 // maxWords is how many distinct strings, and how many distinct lists, an
@@ -12,18 +15,21 @@ const maxWords = 50_000
 
 // interner keeps one copy of the strings many seekers repeat (skills, code
 // sets, EHR systems, education levels, remote preferences) and of the lists
-// many seekers have alike (the credentials held and the exams open now).
-// Decoded from JSON, each seeker's copy of "release of information" would
-// be an allocation of its own. Not safe for concurrent use: the index
-// calls it under its write lock.
+// many seekers have alike (the credentials held, the exams open now, the
+// education and experience records). Decoded from JSON, each seeker's copy
+// of "release of information" would be an allocation of its own. Not safe
+// for concurrent use: the index calls it under its write lock.
 type interner struct {
-	words map[string]string
-	lists map[string][]string
-	max   int
+	words       map[string]string
+	lists       map[string][]string
+	educations  map[string][]profile.Education
+	experiences map[string][]profile.Experience
+	max         int
 }
 
 func newInterner(max int) *interner {
-	return &interner{words: map[string]string{}, lists: map[string][]string{}, max: max}
+	return &interner{words: map[string]string{}, lists: map[string][]string{},
+		educations: map[string][]profile.Education{}, experiences: map[string][]profile.Experience{}, max: max}
 }
 
 // word returns the shared copy of s.
@@ -61,17 +67,61 @@ func (in *interner) sameList(ss []string) []string {
 	if len(ss) == 0 {
 		return ss
 	}
-	key := strings.Join(ss, "\x00")
-	if l, ok := in.lists[key]; ok {
-		if slices.Equal(l, ss) { // not ["a\x00b"] for ["a", "b"]
-			return l
+	return share(in.lists, in.max, strings.Join(ss, "\x00"), ss, in.list)
+}
+
+// education returns the shared records equal to es (nil for none). The
+// result is shared: it must never be written.
+func (in *interner) education(es []profile.Education) []profile.Education {
+	if len(es) == 0 {
+		return nil
+	}
+	var key strings.Builder
+	for _, e := range es {
+		fmt.Fprintf(&key, "%s\x00%s\x00%s\x00%t\x00%s\x01", e.Level, e.Field, e.FieldClass, e.CAHIIMAccredited, e.Status)
+	}
+	return share(in.educations, in.max, key.String(), es, func(es []profile.Education) []profile.Education {
+		out := make([]profile.Education, len(es))
+		for i, e := range es {
+			out[i] = profile.Education{Level: in.word(e.Level), Field: in.word(e.Field), FieldClass: in.word(e.FieldClass),
+				CAHIIMAccredited: e.CAHIIMAccredited, Status: in.word(e.Status)}
 		}
-		return ss
+		return out
+	})
+}
+
+// experience returns the shared records equal to es (nil for none). The
+// result is shared: it must never be written.
+func (in *interner) experience(es []profile.Experience) []profile.Experience {
+	if len(es) == 0 {
+		return nil
 	}
-	if len(in.lists) >= in.max {
-		return ss
+	var key strings.Builder
+	for _, e := range es {
+		fmt.Fprintf(&key, "%s\x00%d\x01", e.Area, e.Months)
 	}
-	l := in.list(ss)
-	in.lists[key] = l
+	return share(in.experiences, in.max, key.String(), es, func(es []profile.Experience) []profile.Experience {
+		out := make([]profile.Experience, len(es))
+		for i, e := range es {
+			out[i] = profile.Experience{Area: in.word(e.Area), Months: e.Months}
+		}
+		return out
+	})
+}
+
+// share returns m's slice under key when it equals xs; else, below max
+// entries and with key free, keeps copyOf(xs) under key and returns it;
+// else copyOf(xs), shared with nobody. A key two different slices make
+// (a string holding the separator) is kept by the first only.
+func share[T comparable](m map[string][]T, max int, key string, xs []T, copyOf func([]T) []T) []T {
+	l, taken := m[key]
+	switch {
+	case taken && slices.Equal(l, xs):
+		return l
+	case taken || len(m) >= max:
+		return copyOf(xs)
+	}
+	l = copyOf(xs)
+	m[key] = l
 	return l
 }

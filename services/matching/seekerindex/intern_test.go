@@ -15,8 +15,12 @@ func TestSeekersShareWhatTheyHaveAlikeAndWritesStayTheirOwn(t *testing.T) {
 	ix := newIndex(t)
 	// Decoded from separate events, equal strings are separate copies.
 	skill := func() string { return string([]byte("release of information")) }
-	a := profile.Seeker{ID: "a", Skills: []string{skill()}, RemotePref: "remote"}
-	b := profile.Seeker{ID: "b", Skills: []string{skill()}, RemotePref: "remote"}
+	edu := func() []profile.Education {
+		return []profile.Education{{Level: "associate", Field: string([]byte("Health Information Technology")), Status: "completed"}}
+	}
+	exp := func() []profile.Experience { return []profile.Experience{{Area: string([]byte("release_of_information")), Months: 18}} }
+	a := profile.Seeker{ID: "a", Skills: []string{skill()}, RemotePref: "remote", Education: edu(), Experience: exp()}
+	b := profile.Seeker{ID: "b", Skills: []string{skill()}, RemotePref: "remote", Education: edu(), Experience: exp()}
 	ix.SetAttrs(a, 1)
 	ix.SetAttrs(b, 1)
 	for _, id := range []string{"a", "b"} {
@@ -30,6 +34,10 @@ func TestSeekersShareWhatTheyHaveAlikeAndWritesStayTheirOwn(t *testing.T) {
 	if &va.Held[0] != &vb.Held[0] || len(va.EligibleNow) > 0 && &va.EligibleNow[0] != &vb.EligibleNow[0] {
 		t.Error("two seekers' equal credential lists are two copies")
 	}
+	sa, sb := ix.seekers["a"], ix.seekers["b"]
+	if &sa.path.education[0] != &sb.path.education[0] || &sa.path.experience[0] != &sb.path.experience[0] {
+		t.Error("two seekers' equal education and experience records are two copies")
+	}
 	// a's event slice is not kept: changing it later changes nothing.
 	a.Skills[0] = "scanning"
 	if va, _, _ = ix.View("a"); va.Skills[0] != "release of information" {
@@ -37,7 +45,8 @@ func TestSeekersShareWhatTheyHaveAlikeAndWritesStayTheirOwn(t *testing.T) {
 	}
 
 	ix.AddCredential("a", profile.CredentialRecord{Code: "RHIT", EarnedOn: "2025-06-01"}, 3)
-	ix.SetAttrs(profile.Seeker{ID: "a", Skills: []string{"coding"}, RemotePref: "remote"}, 4)
+	ix.SetAttrs(profile.Seeker{ID: "a", Skills: []string{"coding"}, RemotePref: "remote",
+		Education: []profile.Education{{Level: "bachelor", Field: "Health Information Management", Status: "completed"}}}, 4)
 	va, _, _ = ix.View("a")
 	vb, _, _ = ix.View("b")
 	if !slices.Equal(va.Held, []string{"CCA", "RHIT"}) || !slices.Equal(va.Skills, []string{"coding"}) {
@@ -45,6 +54,9 @@ func TestSeekersShareWhatTheyHaveAlikeAndWritesStayTheirOwn(t *testing.T) {
 	}
 	if !slices.Equal(vb.Held, []string{"CCA"}) || !slices.Equal(vb.Skills, []string{"release of information"}) {
 		t.Fatalf("a's writes reached b: held %v, skills %v", vb.Held, vb.Skills)
+	}
+	if va.EducationRank != 4 || vb.EducationRank != 3 || !slices.Equal(sb.path.education, edu()) || !slices.Equal(sb.path.experience, exp()) {
+		t.Fatalf("education ranks a %d, b %d (want 4, 3); b's records %+v %+v", va.EducationRank, vb.EducationRank, sb.path.education, sb.path.experience)
 	}
 }
 

@@ -207,15 +207,8 @@ func (ix *Index) SetAttrs(sk profile.Seeker, version uint64) bool {
 	}
 	st.profiled, st.attrsVersion = true, version
 	st.path = pathAttrs{
-		education: slices.Clone(sk.Education), experience: slices.Clone(sk.Experience),
+		education: ix.words.education(sk.Education), experience: ix.words.experience(sk.Experience),
 		trainings: ix.words.list(sk.Trainings), target: ix.words.word(sk.Target), located: sk.Location != nil,
-	}
-	for i, e := range st.path.education {
-		st.path.education[i] = profile.Education{Level: ix.words.word(e.Level), Field: ix.words.word(e.Field),
-			FieldClass: ix.words.word(e.FieldClass), CAHIIMAccredited: e.CAHIIMAccredited, Status: ix.words.word(e.Status)}
-	}
-	for i, e := range st.path.experience {
-		st.path.experience[i].Area = ix.words.word(e.Area)
 	}
 	v := &st.view
 	v.EducationRank, v.ExperienceMonths = sk.EducationRank(), sk.ExperienceMonths()
