@@ -29,7 +29,7 @@ import (
 // destroyed key, which nobody can open (Open answers ErrShredded), the
 // same as data sealed just before the deletion. A tombstone is final: once
 // the mirror has seen one, nothing more is sealed for the subject here. The mirror holds about
-// 150 bytes a subject.
+// 90 bytes a subject (a heap profile of matching at 100,000 seekers).
 func (k *Keyring) Mirrored(ctx context.Context) (*Keyring, error) {
 	m := &keyMirror{keys: map[string][]byte{}, caughtUp: make(chan struct{})}
 	cons, err := k.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
