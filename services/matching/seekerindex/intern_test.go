@@ -18,7 +18,9 @@ func TestSeekersShareWhatTheyHaveAlikeAndWritesStayTheirOwn(t *testing.T) {
 	edu := func() []profile.Education {
 		return []profile.Education{{Level: "associate", Field: string([]byte("Health Information Technology")), Status: "completed"}}
 	}
-	exp := func() []profile.Experience { return []profile.Experience{{Area: string([]byte("release_of_information")), Months: 18}} }
+	exp := func() []profile.Experience {
+		return []profile.Experience{{Area: string([]byte("release_of_information")), Months: 18}}
+	}
 	a := profile.Seeker{ID: "a", Skills: []string{skill()}, RemotePref: "remote", Education: edu(), Experience: exp()}
 	b := profile.Seeker{ID: "b", Skills: []string{skill()}, RemotePref: "remote", Education: edu(), Experience: exp()}
 	ix.SetAttrs(a, 1)
