@@ -13,10 +13,7 @@ DEPLOY := deployments
 # the default (-p 2, one a core) the race-linking of the thirty short test
 # binaries queued behind them (go test 3 min 51 s cold, 3 min 25 s with -p 4;
 # docs/performance.md, "make test").
-# -vet=off: go test's own vet pass (a subset of go vet's checks) type-checks
-# every package a second time; every target here that runs go test runs the
-# full go vet on the same packages first (make test through make vet).
-GOTEST_FLAGS ?= -race -count=1 -timeout 20m -p 4 -vet=off
+GOTEST_FLAGS ?= -race -count=1 -timeout 20m -p 4
 
 .PHONY: all install build run cluster test test-faults test-browser test-unit vet staticcheck-install staticcheck-all fmt bench bench-cores clean openapi
 
