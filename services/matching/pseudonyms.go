@@ -37,6 +37,9 @@ func (n *seekerNames) learn(p, id string) {
 	if n.live == nil {
 		n.live = map[string]string{}
 	}
+	if had, ok := n.live[p]; ok && had == id {
+		return
+	}
 	n.live[strings.Clone(p)] = id // p may be cut from an event's subject: not all of it
 }
 
