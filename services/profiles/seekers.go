@@ -198,17 +198,18 @@ func (s *Service) relations(ctx context.Context, ref profilesapi.SeekerRef) (pro
 // relationsBatch answers the relations of many seekers at once, in the
 // order asked; every id is checked before anything is read.
 func (s *Service) relationsBatch(ctx context.Context, req profilesapi.RelationsRequest) (profilesapi.RelationsBatchReply, error) {
+	var fs apierr.Fields
 	if len(req.IDs) > profilesapi.MaxRelationsIDs {
-		return profilesapi.RelationsBatchReply{}, apierr.InvalidFields(apierr.FieldError{Field: "ids", Message: fmt.Sprintf("at most %d", profilesapi.MaxRelationsIDs)})
-	}
-	var bad []apierr.FieldError
-	for i, id := range req.IDs {
-		if !profile.ValidID(id) {
-			bad = append(bad, apierr.FieldError{Field: fmt.Sprintf("ids[%d]", i), Message: "1 to 64 letters, digits, '-' or '_'"})
+		fs.Add("ids", "at most %d", profilesapi.MaxRelationsIDs)
+	} else {
+		for i, id := range req.IDs {
+			if !profile.ValidID(id) {
+				fs.Add(fmt.Sprintf("ids[%d]", i), "1 to 64 letters, digits, '-' or '_'")
+			}
 		}
 	}
-	if len(bad) > 0 {
-		return profilesapi.RelationsBatchReply{}, apierr.InvalidFields(bad...)
+	if err := fs.Err(); err != nil {
+		return profilesapi.RelationsBatchReply{}, err
 	}
 	rels, err := s.store.relationsMany(ctx, req.IDs)
 	return profilesapi.RelationsBatchReply{Relations: rels}, err
