@@ -101,7 +101,7 @@ func (s *Service) loadPostings(t testing.TB, ps []posting.Posting) {
 	ctx := context.Background()
 	pk := "id"
 	for i := 0; i < len(ps); i += 10000 {
-		var docs []map[string]any
+		var docs []postingindex.Document
 		for _, p := range ps[i:min(i+10000, len(ps))] {
 			doc, groups, err := postingindex.Doc(p)
 			if err != nil {
@@ -110,7 +110,7 @@ func (s *Service) loadPostings(t testing.TB, ps []posting.Posting) {
 			s.postings.Vocabulary().Add(groups, p.CredentialsOrEligible, len(match.Routes(&p)))
 			docs = append(docs, doc)
 		}
-		info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+		info, err := s.mc.Index(s.index).AddDocumentsNdjson(ctx, postingindex.NDJSON(docs), &meilisearch.DocumentOptions{PrimaryKey: &pk})
 		if err == nil {
 			err = meili.Wait(ctx, s.mc, info)
 		}

@@ -66,15 +66,15 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 	for b.Loop() {
 		round++
 		ps := genPostings(r, 1000, places, now)
-		var docs []map[string]any
+		var docs []postingindex.Document
 		for i := range ps {
 			ps[i].ID = fmt.Sprintf("r%d-%04d", round, i)
-			doc, _, err := postingindex.Doc(ps[i])
+			raw := ps[i]
+			raw.ID += "-raw"
+			doc, _, err := postingindex.Doc(raw, postingindex.Field{Key: "employer_id", Value: "org-1"})
 			if err != nil {
 				b.Fatal(err)
 			}
-			doc["employer_id"] = "org-1"
-			doc["id"] = ps[i].ID + "-raw"
 			docs = append(docs, doc)
 		}
 		before := count(a.s.index)
@@ -103,7 +103,7 @@ func BenchmarkPipelineWithSeekers(b *testing.B) {
 		settled(b, a.s, 10*time.Minute)
 		pk := "id"
 		t1 := time.Now()
-		info, err := a.s.mc.Index(raw).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+		info, err := a.s.mc.Index(raw).AddDocumentsNdjson(ctx, postingindex.NDJSON(docs), &meilisearch.DocumentOptions{PrimaryKey: &pk})
 		if err == nil {
 			err = meili.Wait(ctx, a.s.mc, info)
 		}

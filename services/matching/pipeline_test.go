@@ -520,7 +520,7 @@ func TestRefusedDocumentIsolatedByBisection(t *testing.T) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(5, 6))
 	ps := genPostings(r, 64, zipPoints(t, s.cfg.ZCTAFile, 10), time.Now())
-	var docs []map[string]any
+	var docs []postingindex.Document
 	for _, p := range ps {
 		doc, _, err := postingindex.Doc(p)
 		if err != nil {
@@ -530,7 +530,16 @@ func TestRefusedDocumentIsolatedByBisection(t *testing.T) {
 	}
 	// What a validation before the add does not know about: Meilisearch
 	// refuses a _geo that is not a point.
-	docs[41]["_geo"] = map[string]any{"lat": "north", "lng": 10}
+	var bad map[string]any
+	if err := json.Unmarshal(docs[41].JSON, &bad); err != nil {
+		t.Fatal(err)
+	}
+	bad["_geo"] = map[string]any{"lat": "north", "lng": 10}
+	b, err := json.Marshal(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs[41].JSON = b
 	errs := s.postings.Upsert(ctx, docs)
 	for i, err := range errs {
 		switch {

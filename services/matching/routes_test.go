@@ -2,6 +2,7 @@ package matching
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -39,8 +40,12 @@ func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 	var docs []map[string]any
 	for i := range ps {
 		ps[i].Routes = nil // events written before routes
-		doc, _, err := postingindex.Doc(ps[i])
+		d, _, err := postingindex.Doc(ps[i])
 		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(d.JSON, &doc); err != nil {
 			t.Fatal(err)
 		}
 		for k := range doc {

@@ -216,7 +216,7 @@ var hiddenInHits = func() map[string]bool {
 
 // searchHits turns hits (DecodeSearchHits', each value a json.RawMessage)
 // into the hits the reply shows, in place: the cluster's trust signals
-// added, fields only filters use left out. Each shown field's value is
+// added, fields only filters use and null fields left out. Each shown field's value is
 // passed on as Meilisearch encoded it (so that it is not decoded here only
 // to be encoded again), except id, which is a string for callers in this
 // process; the trust signals are Go values. The reply's JSON is the same
@@ -228,8 +228,8 @@ func (s *Service) searchHits(hits []map[string]any) ([]map[string]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decode search hit: %w", err)
 		}
-		for k := range h {
-			if hiddenInHits[k] {
+		for k, v := range h {
+			if hiddenInHits[k] || isNull(v) {
 				delete(h, k)
 			}
 		}
@@ -243,6 +243,14 @@ func (s *Service) searchHits(hits []map[string]any) ([]map[string]any, error) {
 		}
 	}
 	return hits, nil
+}
+
+// isNull is a hit's null value: a field the posting does not have, which
+// the index holds as null so that an update clears it
+// (postingindex.Doc), and which a hit leaves out as the posting does.
+func isNull(v any) bool {
+	raw, ok := v.(json.RawMessage)
+	return ok && string(raw) == "null"
 }
 
 // searchMember decodes the fields of a hit that its trust signals come

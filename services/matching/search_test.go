@@ -112,10 +112,17 @@ func TestSearchHitsAnswerAsDecodedHitsDid(t *testing.T) {
 		if _, ok := h["id"].(string); !ok {
 			t.Errorf("id %#v is not a string", h["id"])
 		}
-		for k := range h {
+		for k, v := range h {
 			if hiddenInHits[k] || k == "simhash" || strings.HasPrefix(k, "route_") && k != postingindex.FieldRouteCount {
 				t.Errorf("hit %v shows %s", h["id"], k)
 			}
+			if isNull(v) {
+				t.Errorf("hit %v shows %s as null: a field the posting does not have is left out", h["id"], k)
+			}
+		}
+		i := slices.IndexFunc(ps, func(p posting.Posting) bool { return p.ID == h["id"] })
+		if _, shown := h["salary_hourly_max"]; i < 0 || shown != (ps[i].SalaryHourlyMax != 0) {
+			t.Errorf("hit %v: salary shown %v, posting %d", h["id"], shown, i)
 		}
 		for _, k := range []string{"age_days", "reposts", "cluster_size", "also_posted_by", "first_seen", "title", "location"} {
 			if _, ok := h[k]; !ok {
@@ -169,19 +176,19 @@ func searchFixture(tb testing.TB) (*Service, []posting.Posting) {
 	ps := seedgen.Postings(rand.New(rand.NewPCG(1, 2)), 40, []geo.Point{{Lat: 39.96, Lon: -83.0}, {Lat: 41.88, Lon: -87.63}}, now)
 	ps[0].Title = "Coder <ROI> & \"Billing\" \\ café – line\u2028sep\ttab"
 	ps[1].SalaryHourlyMin, ps[1].SalaryHourlyMax = 23.75, 31.1
-	var docs []map[string]any
+	var docs []postingindex.Document
 	for i, p := range ps {
-		doc, _, err := postingindex.Doc(p)
+		p.SimHash = uint64(1)<<63 + uint64(i)
+		doc, _, err := postingindex.Doc(p, postingindex.Field{Key: "employer_id", Value: fmt.Sprintf("org-%d", i%3)},
+			postingindex.Field{Key: postingindex.FieldCluster, Value: p.ID}, postingindex.Field{Key: postingindex.FieldClusterHidden, Value: false},
+			postingindex.Field{Key: postingindex.FieldClusterSize, Value: 1 + i%3}, postingindex.Field{Key: postingindex.FieldClusterReposts, Value: i % 2},
+			postingindex.Field{Key: postingindex.FieldClusterOwner, Value: "org-0"}, postingindex.Field{Key: postingindex.FieldClusterFirstSeen, Value: p.DatePosted.AddDate(0, 0, -i).Unix()})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		doc["employer_id"], doc["simhash"] = fmt.Sprintf("org-%d", i%3), uint64(1)<<63+uint64(i)
-		doc[postingindex.FieldCluster], doc[postingindex.FieldClusterHidden] = p.ID, false
-		doc[postingindex.FieldClusterSize], doc[postingindex.FieldClusterReposts] = 1+i%3, i%2
-		doc[postingindex.FieldClusterOwner], doc[postingindex.FieldClusterFirstSeen] = "org-0", p.DatePosted.AddDate(0, 0, -i).Unix()
 		docs = append(docs, doc)
 	}
-	info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, nil)
+	info, err := s.mc.Index(s.index).AddDocumentsNdjson(ctx, postingindex.NDJSON(docs), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -351,6 +358,11 @@ func decodedHits(s *Service, hits meilisearch.Hits) ([]map[string]any, error) {
 		}
 		for _, k := range postingindex.RouteFields()[1:] {
 			delete(doc, k)
+		}
+		for k, v := range doc {
+			if v == nil {
+				delete(doc, k) // a field the posting does not have
+			}
 		}
 		out = append(out, doc)
 	}

@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/meilisearch/meilisearch-go"
 
@@ -75,20 +78,44 @@ func Settings(uid string) meili.Index {
 	}
 }
 
+// Document is a posting as the index holds it: one JSON object (JSON),
+// with its id and duplicate cluster for the indexer's bookkeeping. The
+// indexer sends documents as NDJSON, straight from these bytes: a batch
+// held as maps of decoded values, then encoded again, was most of
+// matching's heap during a bulk ingest (issue 14: 31 MB of maps beside a
+// 36 MB body at 100,000 postings).
+type Document struct {
+	ID      string
+	Cluster string
+	JSON    []byte
+}
+
+// Field is an index field a document carries besides the posting's own.
+type Field struct {
+	Key   string
+	Value any
+}
+
 // Doc is a posting as indexed: the normalised posting plus the fields
 // filters need, among them each route's groups and minimums (match.Routes:
-// an event written before routes has the route it implies). It returns the
-// group tokens of every route too, for the filter vocabulary. Contact
-// details of seekers never come near it: postings are employers' public
-// documents.
-func Doc(p posting.Posting) (map[string]any, []string, error) {
+// an event written before routes has the route it implies), then extra.
+// It returns the group tokens of every route too, for the filter
+// vocabulary. Contact details of seekers never come near it: postings are
+// employers' public documents.
+//
+// The indexer updates documents in place (a partial update keeps the
+// cluster fields that settling wrote), so a document names every field a
+// posting may have: one the posting leaves out (a salary dropped by an
+// update, a location gone remote, a route fewer) is null, not absent,
+// or the index would keep its old value and filter by it.
+func Doc(p posting.Posting, extra ...Field) (Document, []string, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
-		return nil, nil, err
+		return Document{}, nil, err
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, nil, err
+	routes := match.Routes(&p)
+	if len(routes) > posting.MaxRoutes {
+		return Document{}, nil, fmt.Errorf("%d routes, at most %d", len(routes), posting.MaxRoutes)
 	}
 	groups := make([]string, 0, len(p.CredentialsRequired))
 	for _, g := range p.CredentialsRequired {
@@ -99,12 +126,19 @@ func Doc(p posting.Posting) (map[string]any, []string, error) {
 	for _, g := range p.CredentialsRequired {
 		required = append(required, g...)
 	}
-	routes := match.Routes(&p)
-	if len(routes) > posting.MaxRoutes {
-		return nil, nil, fmt.Errorf("%d routes, at most %d", len(routes), posting.MaxRoutes)
-	}
 	oneWay := []string{}
-	for i, rt := range routes {
+	w := docWriter{b: b[:len(b)-1]} // the posting's object, still open
+	for _, k := range omittedFields(&p) {
+		w.null(k)
+	}
+	for i := range posting.MaxRoutes {
+		if i >= len(routes) {
+			w.null(RouteField(i, RouteGroups))
+			w.null(RouteField(i, RouteEducation))
+			w.null(RouteField(i, RouteExperience))
+			continue
+		}
+		rt := routes[i]
 		toks := make([]string, 0, len(rt.Credentials))
 		for _, g := range rt.Credentials {
 			toks = append(toks, match.GroupToken(g))
@@ -116,27 +150,138 @@ func Doc(p posting.Posting) (map[string]any, []string, error) {
 			}
 		}
 		vocab = append(vocab, toks...)
-		doc[RouteField(i, RouteGroups)] = toks
-		doc[RouteField(i, RouteEducation)] = rt.EducationMin.Rank()
-		doc[RouteField(i, RouteExperience)] = rt.ExperienceMonthsMin
+		w.field(RouteField(i, RouteGroups), toks)
+		w.field(RouteField(i, RouteEducation), rt.EducationMin.Rank())
+		w.field(RouteField(i, RouteExperience), rt.ExperienceMonthsMin)
 	}
-	doc[FieldRouteCount] = len(routes)
+	w.field(FieldRouteCount, len(routes))
 	anyCodes = append(anyCodes, required...)
 	anyCodes = append(anyCodes, p.CredentialsPreferred...)
 	anyCodes = append(anyCodes, p.CredentialsOrEligible...)
 	slices.Sort(anyCodes)
 	slices.Sort(oneWay)
 	slices.Sort(vocab)
-	doc["status"] = "open"
-	doc[FieldGroups] = groups
-	doc[FieldAny] = slices.Compact(anyCodes)
-	doc[FieldOneWay] = slices.Compact(oneWay)
-	doc["education_rank"] = p.EducationMin.Rank()
-	doc["date_posted_ts"] = p.DatePosted.Unix()
+	w.field("status", "open")
+	w.field(FieldGroups, groups)
+	w.field(FieldAny, slices.Compact(anyCodes))
+	w.field(FieldOneWay, slices.Compact(oneWay))
+	w.field("education_rank", p.EducationMin.Rank())
+	w.field("date_posted_ts", p.DatePosted.Unix())
 	if pt, ok := p.Location.Point(); ok {
-		doc["_geo"] = map[string]float64{"lat": pt.Lat, "lng": pt.Lon}
+		w.field("_geo", geoPoint{Lat: pt.Lat, Lng: pt.Lon})
+	} else {
+		w.null("_geo")
 	}
-	return doc, slices.Compact(vocab), nil
+	for _, f := range extra {
+		w.field(f.Key, f.Value)
+	}
+	if w.err != nil {
+		return Document{}, nil, w.err
+	}
+	return Document{ID: p.ID, Cluster: p.ID, JSON: append(w.b, '}')}, slices.Compact(vocab), nil
+}
+
+// geoPoint is Meilisearch's _geo.
+type geoPoint struct {
+	Lat float64 `json:"lat"`
+	Lng float64 `json:"lng"`
+}
+
+// docWriter appends members to an open JSON object; the first error
+// stays in err.
+type docWriter struct {
+	b   []byte
+	err error
+}
+
+func (w *docWriter) key(k string) {
+	if w.b[len(w.b)-1] != '{' {
+		w.b = append(w.b, ',')
+	}
+	w.b = strconv.AppendQuote(w.b, k) // index field names are ASCII
+	w.b = append(w.b, ':')
+}
+
+func (w *docWriter) null(k string) {
+	w.key(k)
+	w.b = append(w.b, "null"...)
+}
+
+func (w *docWriter) field(k string, v any) {
+	w.key(k)
+	switch v := v.(type) {
+	case int:
+		w.b = strconv.AppendInt(w.b, int64(v), 10)
+	case int64:
+		w.b = strconv.AppendInt(w.b, v, 10)
+	case bool:
+		w.b = strconv.AppendBool(w.b, v)
+	default:
+		vb, err := json.Marshal(v)
+		if err != nil && w.err == nil {
+			w.err = fmt.Errorf("index field %s: %w", k, err)
+		}
+		w.b = append(w.b, vb...)
+	}
+}
+
+// optionalField is a member of a posting's JSON that encoding/json leaves
+// out when empty (omitempty) or zero (omitzero).
+type optionalField struct {
+	name    string
+	index   []int
+	zeroish bool // omitzero: left out when zero; omitempty: when empty
+}
+
+// postingOptional are posting.Posting's optional members, found once
+// from its type.
+var postingOptional = optionalFields(reflect.TypeFor[posting.Posting](), nil)
+
+func optionalFields(t reflect.Type, at []int) []optionalField {
+	var out []optionalField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		idx := append(slices.Clone(at), i)
+		tag := f.Tag.Get("json")
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, optionalFields(f.Type, idx)...)
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		for o := range strings.SplitSeq(opts, ",") {
+			if o == "omitempty" || o == "omitzero" {
+				out = append(out, optionalField{name: name, index: idx, zeroish: o == "omitzero"})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// omittedFields are the optional members json.Marshal leaves out of p.
+func omittedFields(p *posting.Posting) []string {
+	v := reflect.ValueOf(p).Elem()
+	var out []string
+	for _, f := range postingOptional {
+		fv := v.FieldByIndex(f.index)
+		empty := fv.IsZero()
+		if !f.zeroish {
+			switch fv.Kind() {
+			case reflect.Slice, reflect.Map, reflect.String, reflect.Array:
+				empty = fv.Len() == 0
+			}
+		}
+		if empty {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // ValidID is what Meilisearch accepts as a document id.
@@ -154,40 +299,36 @@ func ValidID(id string) bool {
 
 // parseJob reads a jobs.posted or jobs.updated event into the document to
 // index; a document that can never be indexed is poison.
-func parseJob(data []byte) (map[string]any, error) {
+func parseJob(data []byte) (Document, error) {
 	var ev ingestapi.JobEvent
 	if err := json.Unmarshal(data, &ev); err != nil || ev.ID == "" {
-		return nil, events.Poison("posting does not parse: %v", err)
+		return Document{}, events.Poison("posting does not parse: %v", err)
 	}
 	if !ValidID(ev.ID) {
-		return nil, events.Poison("posting id %.60q: Meilisearch ids are 1 to 511 letters, digits, '-' or '_'", ev.ID)
+		return Document{}, events.Poison("posting id %.60q: Meilisearch ids are 1 to 511 letters, digits, '-' or '_'", ev.ID)
 	}
-	doc, _, err := Doc(ev.Posting)
+	doc, _, err := Doc(ev.Posting, append([]Field{{"employer_id", ev.EmployerID}}, clusterFields(ev)...)...)
 	if err != nil {
-		return nil, events.Poison("posting %s: %v", ev.ID, err)
+		return Document{}, events.Poison("posting %s: %v", ev.ID, err)
 	}
-	doc["employer_id"] = ev.EmployerID
-	clusterFields(doc, ev)
+	doc.Cluster = cmp.Or(ev.ClusterID, ev.ID)
 	return doc, nil
 }
 
-// clusterFields sets a new document's cluster fields as they are for a
+// clusterFields are a new document's cluster fields, as they are for a
 // posting alone in its cluster, so that a burst of distinct postings needs
 // no second Meilisearch task to settle their clusters. A posting that
 // joins another's cluster starts hidden, and its cluster is settled
 // (settleClusters) once it is searchable; the settled fields of a
 // document already indexed are kept by the partial update, except for the
 // first posting of a cluster, whose defaults settling corrects.
-func clusterFields(doc map[string]any, ev ingestapi.JobEvent) {
+func clusterFields(ev ingestapi.JobEvent) []Field {
 	cluster := cmp.Or(ev.ClusterID, ev.ID)
-	doc[FieldCluster] = cluster
 	if cluster != ev.ID {
-		doc[FieldClusterHidden] = true
-		return
+		return []Field{{FieldCluster, cluster}, {FieldClusterHidden, true}}
 	}
-	doc[FieldClusterHidden] = false
-	doc[FieldClusterSize], doc[FieldClusterReposts] = 1, 0
-	doc[FieldClusterOwner], doc[FieldClusterFirstSeen] = ev.EmployerID, ev.DatePosted.Unix()
+	return []Field{{FieldCluster, cluster}, {FieldClusterHidden, false}, {FieldClusterSize, 1}, {FieldClusterReposts, 0},
+		{FieldClusterOwner, ev.EmployerID}, {FieldClusterFirstSeen, ev.DatePosted.Unix()}}
 }
 
 // ClosedID reads the posting id of a jobs.closed or jobs.stale event.

@@ -117,7 +117,7 @@ const Durable = "matching-postings-index"
 // settles the duplicate clusters they touched; one error per message.
 func (x *Index) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error {
 	errs := make([]error, len(msgs))
-	var docs []map[string]any
+	var docs []Document
 	var upsertIdx, deleteIdx []int
 	var deletes []string
 	for i, m := range msgs {
@@ -147,10 +147,16 @@ func (x *Index) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error {
 	}
 	var clusters []string
 	if len(docs) > 0 {
-		for k, err := range x.upsertAll(ctx, docs, release) {
+		// Once copied into the body, the documents are garbage: only the
+		// body is held while Meilisearch works.
+		batch, of := newLines(docs), make([]string, len(docs))
+		for k, d := range docs {
+			of[k] = d.Cluster
+		}
+		for k, err := range x.upsertAll(ctx, batch, release) {
 			errs[upsertIdx[k]] = err
 			if err == nil {
-				clusters = append(clusters, docs[k][FieldCluster].(string))
+				clusters = append(clusters, of[k])
 			}
 		}
 	}
@@ -186,8 +192,8 @@ func (x *Index) indexBatch(ctx context.Context, msgs []jetstream.Msg) []error {
 // found the documents it refuses: those are poison, with Meilisearch's
 // reason, and every other document is indexed. Any other failure (Meilisearch
 // down, an internal error) fails the whole batch, to be retried.
-func (x *Index) Upsert(ctx context.Context, docs []map[string]any) []error {
-	return x.upsertAll(ctx, docs, func() {})
+func (x *Index) Upsert(ctx context.Context, docs []Document) []error {
+	return x.upsertAll(ctx, newLines(docs), func() {})
 }
 
 // upsertAll is Upsert calling enqueued once the first task is enqueued (or
@@ -195,18 +201,18 @@ func (x *Index) Upsert(ctx context.Context, docs []map[string]any) []error {
 // so possibly after a later batch's task: a refused document is rare, and
 // the halves hold the same postings' latest events unless the next batch
 // updated one of them too.
-func (x *Index) upsertAll(ctx context.Context, docs []map[string]any, enqueued func()) []error {
-	errs := make([]error, len(docs))
-	err := x.upsert(ctx, docs, enqueued)
+func (x *Index) upsertAll(ctx context.Context, docs lines, enqueued func()) []error {
+	errs := make([]error, docs.len())
+	err := x.upsert(ctx, docs.body(), enqueued)
 	var refused *refusedError
 	switch {
 	case err == nil:
-	case errors.As(err, &refused) && len(docs) == 1:
+	case errors.As(err, &refused) && docs.len() == 1:
 		errs[0] = events.Poison("meilisearch refused the posting: %s", refused.msg)
 	case errors.As(err, &refused):
-		h := len(docs) / 2
-		copy(errs, x.Upsert(ctx, docs[:h]))
-		copy(errs[h:], x.Upsert(ctx, docs[h:]))
+		h := docs.len() / 2
+		copy(errs, x.upsertAll(ctx, docs.part(0, h), func() {}))
+		copy(errs[h:], x.upsertAll(ctx, docs.part(h, docs.len()), func() {}))
 	default:
 		for i := range errs {
 			errs[i] = wrap("index postings", err)
@@ -215,15 +221,63 @@ func (x *Index) upsertAll(ctx context.Context, docs []map[string]any, enqueued f
 	return errs
 }
 
+// lines are documents laid end to end in one buffer as NDJSON, each with
+// its newline: line k is buf[start(k):ends[k]]. Any run of them is a body
+// to send as it is, so that a batch in Meilisearch's hands is held once,
+// as the body, not also as its documents.
+type lines struct {
+	buf  []byte
+	from int // where line 0 starts
+	ends []int
+}
+
+// newLines copies docs into a buffer of their exact size.
+func newLines(docs []Document) lines {
+	n := 0
+	for _, d := range docs {
+		n += len(d.JSON) + 1
+	}
+	l := lines{buf: make([]byte, 0, n), ends: make([]int, 0, len(docs))}
+	for _, d := range docs {
+		l.buf = append(l.buf, d.JSON...)
+		l.buf = append(l.buf, '\n')
+		l.ends = append(l.ends, len(l.buf))
+	}
+	return l
+}
+
+func (l lines) len() int { return len(l.ends) }
+
+func (l lines) start(k int) int {
+	if k == 0 {
+		return l.from
+	}
+	return l.ends[k-1]
+}
+
+func (l lines) body() []byte {
+	if len(l.ends) == 0 {
+		return nil
+	}
+	return l.buf[l.from:l.ends[len(l.ends)-1]]
+}
+
+// part is lines i to j-1, sharing the buffer.
+func (l lines) part(i, j int) lines { return lines{buf: l.buf, from: l.start(i), ends: l.ends[i:j]} }
+
+// NDJSON is docs as one NDJSON body, one document per line (encoding/json
+// escapes every newline inside a value).
+func NDJSON(docs []Document) []byte { return newLines(docs).body() }
+
 // refusedError is a Meilisearch task that failed because of the documents
 // it was given.
 type refusedError struct{ msg string }
 
 func (e *refusedError) Error() string { return "meilisearch refused the documents: " + e.msg }
 
-func (x *Index) upsert(ctx context.Context, docs []map[string]any, enqueued func()) error {
+func (x *Index) upsert(ctx context.Context, body []byte, enqueued func()) error {
 	pk := "id"
-	info, err := x.mc.Index(x.uid).UpdateDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	info, err := x.mc.Index(x.uid).UpdateDocumentsNdjson(ctx, body, &meilisearch.DocumentOptions{PrimaryKey: &pk})
 	enqueued()
 	if err != nil {
 		return err

@@ -164,20 +164,19 @@ func MigrateRoutes(ctx context.Context, c meilisearch.ServiceManager, index stri
 		if len(res.Hits) == 0 {
 			return n, nil
 		}
-		docs := make([]map[string]any, 0, len(res.Hits))
+		docs := make([]Document, 0, len(res.Hits))
 		for _, h := range res.Hits {
 			var ev ingestapi.JobEvent
 			if err := h.DecodeInto(&ev); err != nil {
 				return n, fmt.Errorf("decode indexed posting: %w", err)
 			}
-			doc, _, err := Doc(ev.Posting)
+			doc, _, err := Doc(ev.Posting, Field{"employer_id", ev.EmployerID})
 			if err != nil {
 				return n, fmt.Errorf("re-index posting %s: %w", ev.ID, err)
 			}
-			doc["employer_id"] = ev.EmployerID
 			docs = append(docs, doc)
 		}
-		info, err := c.Index(index).UpdateDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+		info, err := c.Index(index).UpdateDocumentsNdjson(ctx, NDJSON(docs), &meilisearch.DocumentOptions{PrimaryKey: &pk})
 		if err == nil {
 			err = meili.Wait(ctx, c, info)
 		}
