@@ -38,6 +38,11 @@ type Consumer struct {
 	MaxDeliver int
 	BackOff    []time.Duration
 	AckWait    time.Duration
+	// Prefetch is how many messages the pull may buffer beyond those
+	// handed to the handler (default twice MaxBatch, at least 64): what
+	// keeps the next batch ready while the handler works, and what a
+	// consumer of large messages holds in memory for it.
+	Prefetch int
 	// Pipeline is how many batches may be in the handler at once (default
 	// 1). With more, the next batch is handed over as soon as the handler
 	// of the one before calls Release (or returns), in its own goroutine:
@@ -136,7 +141,11 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 	}
 	// Heartbeats: a pull that has gone dead (a consumer deleted unseen, a
 	// server that lost it) shows within seconds, not minutes (heardNothing).
-	it, err := cons.Messages(jetstream.PullMaxMessages(max(2*c.MaxBatch, 64)), jetstream.PullHeartbeat(heartbeat))
+	prefetch := c.Prefetch
+	if prefetch < 1 {
+		prefetch = max(2*c.MaxBatch, 64)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(prefetch), jetstream.PullHeartbeat(heartbeat))
 	if err != nil {
 		return fmt.Errorf("consumer %s: messages: %w", c.Durable, err)
 	}

@@ -79,6 +79,7 @@ func (x *Index) Run(ctx context.Context) error {
 		Durable:  Durable,
 		Filters:  []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
 		MaxBatch: Batch,
+		Prefetch: Batch,
 		Linger:   Linger,
 		Pipeline: Pipeline,
 	}, x.log, x.indexBatch)
@@ -100,10 +101,11 @@ const Pipeline = 3
 // Batch bounds what Meilisearch is given in one pass: the Pipeline's
 // batches plus the one being gathered (events gives the consumer
 // MaxAckPending 4 × Batch), so at most 10,000 postings are unacknowledged,
-// about 40 MB in matching's pull buffer and the batches in flight. With
-// 1,000, a backlog went in as passes of at most 3,000 documents, and each
-// pass on a large index costs far more than its documents' share (issue 14:
-// after the last of 10,000 postings was accepted, 10.7 s to searchable).
+// in the batches in flight and the pull buffer (Prefetch: one batch ahead,
+// not the default two). With 1,000, a backlog went in as passes of at most
+// 3,000 documents, and each pass on a large index costs far more than its
+// documents' share (issue 14: after the last of 10,000 postings was
+// accepted, 10.7 s to searchable).
 const (
 	Batch  = 2500
 	Linger = 100 * time.Millisecond
