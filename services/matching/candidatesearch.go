@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/meilisearch/meilisearch-go"
 
@@ -47,23 +46,8 @@ var candidateAttributes = func() []string {
 // promoting the fields of untagged embedded structs.
 func jsonNames(t reflect.Type) []string {
 	var out []string
-	for f := range t.Fields() {
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			out = append(out, jsonNames(f.Type)...)
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		out = append(out, name)
+	for _, f := range postingindex.JSONFields(t) {
+		out = append(out, f.Name)
 	}
 	return out
 }

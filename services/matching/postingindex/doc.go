@@ -225,60 +225,74 @@ func (w *docWriter) field(k string, v any) {
 	}
 }
 
-// optionalField is a member of a posting's JSON that encoding/json leaves
-// out when empty (omitempty) or zero (omitzero).
-type optionalField struct {
-	name    string
-	index   []int
-	zeroish bool // omitzero: left out when zero; omitempty: when empty
+// JSONField is a member of the JSON object encoding/json makes of a
+// struct: its key, the struct field's index path, and how it is left out.
+type JSONField struct {
+	Name  string
+	Index []int
+	// OmitEmpty and OmitZero are the tag's options: the member is left
+	// out when the value is empty (false, 0, "", a nil pointer, an empty
+	// slice or map) or zero.
+	OmitEmpty, OmitZero bool
 }
 
-// postingOptional are posting.Posting's optional members, found once
-// from its type.
-var postingOptional = optionalFields(reflect.TypeFor[posting.Posting](), nil)
+// JSONFields lists the members encoding/json makes of struct type t, the
+// fields of untagged embedded structs promoted.
+func JSONFields(t reflect.Type) []JSONField { return jsonFields(t, nil) }
 
-func optionalFields(t reflect.Type, at []int) []optionalField {
-	var out []optionalField
+func jsonFields(t reflect.Type, at []int) []JSONField {
+	var out []JSONField
 	for i := range t.NumField() {
 		f := t.Field(i)
-		idx := append(slices.Clone(at), i)
-		tag := f.Tag.Get("json")
-		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
-			out = append(out, optionalFields(f.Type, idx)...)
+		if !f.IsExported() {
 			continue
 		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		idx := append(slices.Clone(at), i)
 		name, opts, _ := strings.Cut(tag, ",")
-		if !f.IsExported() || name == "-" {
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type, idx)...)
 			continue
 		}
 		if name == "" {
 			name = f.Name
 		}
+		jf := JSONField{Name: name, Index: idx}
 		for o := range strings.SplitSeq(opts, ",") {
-			if o == "omitempty" || o == "omitzero" {
-				out = append(out, optionalField{name: name, index: idx, zeroish: o == "omitzero"})
-				break
-			}
+			jf.OmitEmpty = jf.OmitEmpty || o == "omitempty"
+			jf.OmitZero = jf.OmitZero || o == "omitzero"
 		}
+		out = append(out, jf)
 	}
 	return out
 }
+
+// postingOptional are posting.Posting's members that encoding/json may
+// leave out, found once from its type.
+var postingOptional = slices.DeleteFunc(JSONFields(reflect.TypeFor[posting.Posting]()), func(f JSONField) bool {
+	return !f.OmitEmpty && !f.OmitZero
+})
 
 // omittedFields are the optional members json.Marshal leaves out of p.
 func omittedFields(p *posting.Posting) []string {
 	v := reflect.ValueOf(p).Elem()
 	var out []string
 	for _, f := range postingOptional {
-		fv := v.FieldByIndex(f.index)
-		empty := fv.IsZero()
-		if !f.zeroish {
+		fv := v.FieldByIndex(f.Index)
+		left := f.OmitZero && fv.IsZero()
+		if f.OmitEmpty {
 			switch fv.Kind() {
 			case reflect.Slice, reflect.Map, reflect.String, reflect.Array:
-				empty = fv.Len() == 0
+				left = left || fv.Len() == 0
+			default:
+				left = left || fv.IsZero()
 			}
 		}
-		if empty {
-			out = append(out, f.name)
+		if left {
+			out = append(out, f.Name)
 		}
 	}
 	return out
