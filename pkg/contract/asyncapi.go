@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/strictjson"
 )
 
 // AsyncAPI renders every service's endpoints and topics as an AsyncAPI 3.0
@@ -161,32 +163,10 @@ func (g schemaGen) object(t reflect.Type) map[string]any {
 }
 
 func (g schemaGen) fields(t reflect.Type, props map[string]any, required *[]string) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				g.fields(ft, props, required)
-				continue
-			}
-		}
-		if name == "" {
-			name = f.Name
-		}
-		props[name] = g.of(f.Type)
-		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") && f.Type.Kind() != reflect.Pointer {
-			*required = append(*required, name)
+	for _, f := range strictjson.Fields(t) {
+		props[f.Name] = g.of(f.Type)
+		if !f.OmitEmpty && !f.OmitZero && f.Type.Kind() != reflect.Pointer {
+			*required = append(*required, f.Name)
 		}
 	}
 }

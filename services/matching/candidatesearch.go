@@ -9,6 +9,7 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/clerkpath/clerkpath/pkg/posting"
+	"github.com/clerkpath/clerkpath/pkg/strictjson"
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
@@ -46,7 +47,7 @@ var candidateAttributes = func() []string {
 // promoting the fields of untagged embedded structs.
 func jsonNames(t reflect.Type) []string {
 	var out []string
-	for _, f := range postingindex.JSONFields(t) {
+	for _, f := range strictjson.Fields(t) {
 		out = append(out, f.Name)
 	}
 	return out

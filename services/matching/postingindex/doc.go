@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/meilisearch/meilisearch-go"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
+	"github.com/clerkpath/clerkpath/pkg/strictjson"
 )
 
 // Name is the Meilisearch index of open postings (after the configured
@@ -225,54 +225,9 @@ func (w *docWriter) field(k string, v any) {
 	}
 }
 
-// JSONField is a member of the JSON object encoding/json makes of a
-// struct: its key, the struct field's index path, and how it is left out.
-type JSONField struct {
-	Name  string
-	Index []int
-	// OmitEmpty and OmitZero are the tag's options: the member is left
-	// out when the value is empty (false, 0, "", a nil pointer, an empty
-	// slice or map) or zero.
-	OmitEmpty, OmitZero bool
-}
-
-// JSONFields lists the members encoding/json makes of struct type t, the
-// fields of untagged embedded structs promoted.
-func JSONFields(t reflect.Type) []JSONField { return jsonFields(t, nil) }
-
-func jsonFields(t reflect.Type, at []int) []JSONField {
-	var out []JSONField
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		idx := append(slices.Clone(at), i)
-		name, opts, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			out = append(out, jsonFields(f.Type, idx)...)
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		jf := JSONField{Name: name, Index: idx}
-		for o := range strings.SplitSeq(opts, ",") {
-			jf.OmitEmpty = jf.OmitEmpty || o == "omitempty"
-			jf.OmitZero = jf.OmitZero || o == "omitzero"
-		}
-		out = append(out, jf)
-	}
-	return out
-}
-
 // postingOptional are posting.Posting's members that encoding/json may
 // leave out, found once from its type.
-var postingOptional = slices.DeleteFunc(JSONFields(reflect.TypeFor[posting.Posting]()), func(f JSONField) bool {
+var postingOptional = slices.DeleteFunc(strictjson.Fields(reflect.TypeFor[posting.Posting]()), func(f strictjson.Field) bool {
 	return !f.OmitEmpty && !f.OmitZero
 })
 
@@ -281,7 +236,10 @@ func omittedFields(p *posting.Posting) []string {
 	v := reflect.ValueOf(p).Elem()
 	var out []string
 	for _, f := range postingOptional {
-		fv := v.FieldByIndex(f.Index)
+		fv, err := v.FieldByIndexErr(f.Index)
+		if err != nil {
+			continue // in a nil embedded pointer: left out
+		}
 		left := f.OmitZero && fv.IsZero()
 		if f.OmitEmpty {
 			switch fv.Kind() {
