@@ -147,15 +147,7 @@ func TestAnUpdateThatDropsFieldsClearsThemInTheIndex(t *testing.T) {
 	if err := x.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- x.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer runIndexer(t, ctx, x)()
 	publish := func(et events.Topic[ingestapi.JobEvent], p posting.Posting, id string) {
 		ev := et.New("", ingestapi.JobEvent{Posting: p, EmployerID: "acme"})
 		ev.ID, ev.Source = id, "test"

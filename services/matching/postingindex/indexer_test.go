@@ -53,15 +53,7 @@ func TestBacklogIsIndexedInFewLargeTasks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- x.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer runIndexer(t, ctx, x)()
 	testenv.Eventually(t, 2*time.Minute, func() error {
 		st, err := srv.Meili.Index(x.UID()).GetStats(ctx, nil)
 		if err != nil {
@@ -89,4 +81,19 @@ func TestBacklogIsIndexedInFewLargeTasks(t *testing.T) {
 		t.Fatalf("%d postings went to Meilisearch as %d document tasks (received documents %v); want one of more than 1,000, at most 3 in all", n, len(tasks.Results), sizes)
 	}
 	t.Logf("%d postings: %d document tasks, received documents %v", n, len(tasks.Results), sizes)
+}
+
+// runIndexer runs x's indexer until the returned stop is called; stop
+// waits for it and fails t on its error.
+func runIndexer(t *testing.T, ctx context.Context, x *Index) (stop func()) {
+	t.Helper()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- x.Run(runCtx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
 }
