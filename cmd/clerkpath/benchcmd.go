@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,16 +33,17 @@ import (
 type benchConfig struct {
 	postings, seekers int
 	seed              uint64
-	hold              time.Duration // each mixed-load step
-	searchFor         time.Duration // each search-throughput run
-	out               string        // results directory
-	cpuprofile        string        // CPU profile of the phases profileFrom to profileTo
-	profileFrom       string        // the first phase --cpuprofile covers
-	profileTo         string        // the last phase --cpuprofile covers
-	until             string        // the last phase to run ("": all)
-	skip              []string      // phases not to run (--skip)
-	settleFor         time.Duration // longest wait for reverse matching before the raw add
-	seedWorkers       int           // concurrent clients seeding seekers
+	hold              time.Duration     // each mixed-load step
+	searchFor         time.Duration     // each search-throughput run
+	out               string            // results directory
+	cpuprofile        string            // CPU profile of the phases profileFrom to profileTo
+	profileFrom       string            // the first phase --cpuprofile covers
+	profileTo         string            // the last phase --cpuprofile covers
+	until             string            // the last phase to run ("": all)
+	skip              []string          // phases not to run (--skip)
+	settleFor         time.Duration     // longest wait for reverse matching before the raw add
+	seedWorkers       int               // concurrent clients seeding seekers
+	memoryLimits      map[string]string // GOMEMLIMIT of a service (--memory-limit), by name
 }
 
 func cmdBench(ctx context.Context, args []string, env environment) error {
@@ -76,6 +79,17 @@ func cmdBench(ctx context.Context, args []string, env environment) error {
 		}
 		return nil
 	})
+	fs.Func("memory-limit", "NAME=LIMIT: run service NAME with GOMEMLIMIT=LIMIT (Go's soft memory limit, e.g. matching=250MiB), as a deployment may; repeatable", func(v string) error {
+		name, limit, ok := strings.Cut(v, "=")
+		if !ok || !slices.Contains(benchServices, name) || !validMemoryLimit(limit) {
+			return fmt.Errorf("want NAME=LIMIT, NAME one of %s and LIMIT as GOMEMLIMIT takes it (e.g. 250MiB): %q", strings.Join(benchServices, ", "), v)
+		}
+		if bc.memoryLimits == nil {
+			bc.memoryLimits = map[string]string{}
+		}
+		bc.memoryLimits[name] = limit
+		return nil
+	})
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "Usage: clerkpath bench [--postings 10000] [--seekers 10000] [--seed 1] [--hold 30s]\n\nStarts its own stack (nats-server with sync always in the bench's process; redis-server, meilisearch and")
 		fmt.Fprintln(env.stderr, "each service as its own child process, `clerkpath run --only NAME`),")
@@ -97,7 +111,7 @@ func cmdBench(ctx context.Context, args []string, env environment) error {
 			return fmt.Errorf("--%s: one of %s", flag, benchPhaseNames())
 		}
 	}
-	st, err := startBenchStack(ctx, env)
+	st, err := startBenchStack(ctx, env, bc.memoryLimits)
 	if err != nil {
 		return err
 	}
@@ -241,6 +255,9 @@ func newBenchRun(st *benchStack, bc benchConfig, logw io.Writer) (*benchRun, err
 		return nil, err
 	}
 	pop := population{places: seedgen.NewSampler(places), seed: bc.seed, now: time.Now().UTC()}
+	for _, name := range slices.Sorted(maps.Keys(bc.memoryLimits)) {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s ran with GOMEMLIMIT=%s (--memory-limit)", name, bc.memoryLimits[name]))
+	}
 	return &benchRun{st: st, bc: bc, h: h, pop: pop, res: res, t0: t0, log: logw}, nil
 }
 
@@ -516,4 +533,18 @@ func writeBench(dir string, r *benchResult) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "latest.json"), b, 0o644)
+}
+
+// validMemoryLimit is a GOMEMLIMIT value: a number of bytes with an
+// optional B, KiB, MiB, GiB or TiB suffix.
+func validMemoryLimit(v string) bool {
+	num := v
+	for _, unit := range []string{"KiB", "MiB", "GiB", "TiB", "B"} {
+		if n, ok := strings.CutSuffix(v, unit); ok {
+			num = n
+			break
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 63)
+	return err == nil && n > 0
 }

@@ -42,16 +42,17 @@ type benchStack struct {
 	pids   map[string]int    // process ids of the children, by name
 	debug  map[string]string // each service's debug endpoint (runOnly), by name
 	keyDir string
-	stops  []func() // in start order; stop runs them backwards
+	limits map[string]string // GOMEMLIMIT of a service, by name (--memory-limit)
+	stops  []func()          // in start order; stop runs them backwards
 	stop   func()
 }
 
-func startBenchStack(ctx context.Context, env environment) (*benchStack, error) {
+func startBenchStack(ctx context.Context, env environment, limits map[string]string) (*benchStack, error) {
 	dir, err := os.MkdirTemp("", "clerkpath-bench-")
 	if err != nil {
 		return nil, err
 	}
-	st := &benchStack{dir: dir, pids: map[string]int{}, debug: map[string]string{}}
+	st := &benchStack{dir: dir, pids: map[string]int{}, debug: map[string]string{}, limits: limits}
 	st.stop = func() {
 		for i := len(st.stops) - 1; i >= 0; i-- {
 			st.stops[i]()
@@ -190,8 +191,12 @@ func (st *benchStack) startServices(ctx context.Context, log zerolog.Logger) err
 		}
 		debug := fmt.Sprintf("127.0.0.1:%d", port)
 		logPath := filepath.Join(st.dir, name+".log")
+		envv := serviceEnv(st.cfg, os.Environ())
+		if limit, ok := st.limits[name]; ok {
+			envv = append(envv, "GOMEMLIMIT="+limit)
+		}
 		spec := supervise.Spec{Name: name, Path: bin, Args: []string{"run", "--only", name, "--debug-addr", debug},
-			Env: serviceEnv(st.cfg, os.Environ()), Addr: debug, Output: logFile(logPath)}
+			Env: envv, Addr: debug, Output: logFile(logPath)}
 		p, err := supervise.Start(ctx, spec, log)
 		if err != nil {
 			return fmt.Errorf("%w; its log ends: %s", err, logTail(logPath))
