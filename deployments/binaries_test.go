@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -102,7 +103,7 @@ func checkEnv(t *testing.T, where string, bin binary, env map[string]string, rea
 		if strings.HasPrefix(k, "CLERKPATH_") && !real[k] {
 			t.Errorf("%s: %s is not a setting clerkpath reads (pkg/config)", where, k)
 		}
-		if !strings.HasPrefix(k, "CLERKPATH_") {
+		if !strings.HasPrefix(k, "CLERKPATH_") && k != "GOMEMLIMIT" {
 			t.Errorf("%s: unexpected variable %s", where, k)
 		}
 	}
@@ -183,5 +184,36 @@ func TestDockerfileBuildsEveryBinary(t *testing.T) {
 		if want := "COPY " + dir + "/go.mod " + dir + "/go.sum " + dir + "/"; !strings.Contains(docker, want) {
 			t.Errorf("the Dockerfile does not copy %s's module files (%q)", dir, want)
 		}
+	}
+}
+
+// checkGoMemLimit requires GOMEMLIMIT, Go's soft memory limit, between 80
+// and 95% of the container's memory limit (bytes): under it the collector
+// works harder before the kernel kills the process; above the container's
+// limit it would never act.
+func checkGoMemLimit(t *testing.T, where string, env map[string]string, limit int64) {
+	t.Helper()
+	v, ok := env["GOMEMLIMIT"]
+	if !ok {
+		t.Errorf("%s: no GOMEMLIMIT (90%% of the container's memory limit)", where)
+		return
+	}
+	n, unit := v, int64(1)
+	for _, u := range []struct {
+		suffix string
+		bytes  int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(v, u.suffix); ok {
+			n, unit = rest, u.bytes
+			break
+		}
+	}
+	x, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		t.Errorf("%s: GOMEMLIMIT %q is not a size Go reads", where, v)
+		return
+	}
+	if b := x * unit; b < limit*80/100 || b > limit*95/100 {
+		t.Errorf("%s: GOMEMLIMIT %s is %d%% of the memory limit, want 80–95%%", where, v, b*100/limit)
 	}
 }

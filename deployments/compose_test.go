@@ -1,10 +1,12 @@
 package deployments
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -96,6 +98,11 @@ func TestComposeFile(t *testing.T) {
 		}
 		copies[bin.name] += n
 		checkEnv(t, "compose service "+name, bin, s.Environment, real)
+		if limit, err := composeBytes(s.Deploy.Resources.Limits.Memory); err != nil {
+			t.Errorf("%s: memory limit %q: %v", name, s.Deploy.Resources.Limits.Memory, err)
+		} else {
+			checkGoMemLimit(t, "compose service "+name, s.Environment, limit)
+		}
 		for _, v := range []string{"CLERKPATH_NATS_CA_FILE", "CLERKPATH_NATS_NKEY_FILE", "CLERKPATH_JWT_PUBLIC_KEY_FILE"} {
 			if p := s.Environment[v]; p != "" && !composeMounts(s.Volumes, p) {
 				t.Errorf("%s: %s=%s is not mounted", name, v, p)
@@ -201,4 +208,20 @@ func composeMounts(volumes []string, path string) bool {
 		}
 	}
 	return false
+}
+
+// composeBytes reads a Compose memory size ("512M", "1g": binary units, as
+// Docker reads them).
+func composeBytes(v string) (int64, error) {
+	num, unit := strings.ToLower(strings.TrimSuffix(strings.ToLower(v), "b")), int64(1)
+	if i := len(num) - 1; i >= 0 {
+		if k := strings.IndexByte("kmg", num[i]); k >= 0 {
+			num, unit = num[:i], int64(1)<<(10*(k+1))
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("not a size: %q", v)
+	}
+	return n * unit, nil
 }

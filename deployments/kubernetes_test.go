@@ -268,6 +268,7 @@ func checkDeployment(t *testing.T, d *appsv1.Deployment, bin binary, image strin
 		}
 	}
 	checkEnv(t, where, bin, env, real)
+	checkGoMemLimit(t, where, env, c.Resources.Limits.Memory().Value())
 	// Files named by the environment must be mounted.
 	for _, v := range []string{"CLERKPATH_NATS_CA_FILE", "CLERKPATH_NATS_NKEY_FILE", "CLERKPATH_JWT_PUBLIC_KEY_FILE"} {
 		path := env[v]
