@@ -213,7 +213,7 @@ func composeMounts(volumes []string, path string) bool {
 // composeBytes reads a Compose memory size ("512M", "1g": binary units, as
 // Docker reads them).
 func composeBytes(v string) (int64, error) {
-	num, unit := strings.ToLower(strings.TrimSuffix(strings.ToLower(v), "b")), int64(1)
+	num, unit := strings.TrimSuffix(strings.ToLower(v), "b"), int64(1)
 	if i := len(num) - 1; i >= 0 {
 		if k := strings.IndexByte("kmg", num[i]); k >= 0 {
 			num, unit = num[:i], int64(1)<<(10*(k+1))

@@ -216,11 +216,11 @@ var hiddenInHits = func() map[string]bool {
 
 // searchHits turns hits (DecodeSearchHits', each value a json.RawMessage)
 // into the hits the reply shows, in place: the cluster's trust signals
-// added, fields only filters use and null fields left out. Each shown field's value is
-// passed on as Meilisearch encoded it (so that it is not decoded here only
-// to be encoded again), except id, which is a string for callers in this
-// process; the trust signals are Go values. The reply's JSON is the same
-// as if every value had been decoded.
+// added, fields only filters use and null fields left out. Each shown
+// field's value is passed on as Meilisearch encoded it (so that it is not
+// decoded here only to be encoded again), except id, which is a string
+// for callers in this process; the trust signals are Go values. The
+// reply's JSON is the same as if every value had been decoded.
 func (s *Service) searchHits(hits []map[string]any) ([]map[string]any, error) {
 	today := s.now()
 	for _, h := range hits {

@@ -98,8 +98,8 @@ func TestDocNamesEveryFieldAPostingMayHave(t *testing.T) {
 	if back.EmployerID != "acme" || back.SalaryHourlyMax != want.SalaryHourlyMax || *back.Location.Lat != *want.Location.Lat || !back.ValidThrough.Equal(want.ValidThrough) || len(back.Routes) != 3 {
 		t.Errorf("document decodes to %+v", back)
 	}
-	if bytes.ContainsRune(NDJSON([]Document{full, empty}), '\n') && bytes.Count(NDJSON([]Document{full, empty}), []byte("\n")) != 2 {
-		t.Error("NDJSON of two documents is not two lines")
+	if body := NDJSON([]Document{full, empty}); bytes.Count(body, []byte("\n")) != 2 || !bytes.HasSuffix(body, []byte("}\n")) {
+		t.Errorf("NDJSON of two documents is not two lines: %q", body)
 	}
 }
 
