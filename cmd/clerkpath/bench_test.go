@@ -223,7 +223,7 @@ func BenchmarkSearchThroughput(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		// The same closed loops as clerkpath bench's search phase.
-		gw, raw := benchSearch(context.Background(), st, h, clients, dur)
+		gw, raw := benchSearch(context.Background(), st, h, clients, dur, st.meter(nil))
 		if gw.errors > 0 || raw.errors > 0 {
 			b.Errorf("failed requests: %d through the gateway, %d raw", gw.errors, raw.errors)
 		}

@@ -121,6 +121,7 @@ func cmdBench(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	printBench(env.stdout, res)
+	printPhaseCPU(env.stdout, res.PhaseCPU)
 	return writeBench(bc.out, res)
 }
 
@@ -138,8 +139,11 @@ type benchResult struct {
 	LoadAvg   []string           `json:"load_average"` // at start and at end
 	Rows      []benchRow         `json:"rows"`
 	RSSPeakMB map[string]float64 `json:"peak_rss_mb"`
-	Seconds   float64            `json:"seconds"`
-	Notes     []string           `json:"notes,omitempty"`
+	// PhaseCPU is each phase's CPU by process, and that of parts of a
+	// phase (each search run, each mixed-load rate).
+	PhaseCPU []phaseCPU `json:"cpu_by_phase,omitempty"`
+	Seconds  float64    `json:"seconds"`
+	Notes    []string   `json:"notes,omitempty"`
 }
 
 // benchRow is one measurement beside its baseline.
@@ -203,8 +207,12 @@ func runBench(ctx context.Context, st *benchStack, bc benchConfig, logw io.Write
 		}
 		if slices.Contains(bc.skip, ph.name) {
 			r.res.Notes = append(r.res.Notes, "the "+ph.name+" phase was skipped (--skip)")
-		} else if err := ph.run(r, ctx); err != nil {
-			return nil, fmt.Errorf("bench %s: %w", ph.name, err)
+		} else {
+			end := r.meter(ph.name)
+			if err := ph.run(r, ctx); err != nil {
+				return nil, fmt.Errorf("bench %s: %w", ph.name, err)
+			}
+			end()
 		}
 		if ph.name == bc.profileTo {
 			if err := stopProfile(); err != nil {
@@ -438,20 +446,21 @@ func (r *benchRun) planPhase(ctx context.Context) error {
 func (r *benchRun) searchPhase(ctx context.Context) error {
 	for _, c := range []int{8, 32} {
 		r.say("search throughput at concurrency %d", c)
-		g, raw := benchSearch(ctx, r.st, r.h, c, r.bc.searchFor)
+		g, raw := benchSearch(ctx, r.st, r.h, c, r.bc.searchFor, r.meter)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		r.res.add(benchRow{Name: fmt.Sprintf("public search throughput, %d clients", c), Unit: "req/s", Ours: g.throughput, Baseline: raw.throughput,
 			BaseName: "the same Meilisearch query (text, filter, facets) over HTTP, closed loop (vegeta, rate 0)", Target: "≥ 0.7, zero errors",
-			Note: fmt.Sprintf("errors %d of %d vs %d of %d; p50 %.1f vs %.1f ms; p99 %.1f vs %.1f ms", g.errors, g.requests, raw.errors, raw.requests, g.p50ms, raw.p50ms, g.p99ms, raw.p99ms)}, true)
+			Note: fmt.Sprintf("errors %d of %d vs %d of %d; p50 %.1f vs %.1f ms; p99 %.1f vs %.1f ms; CPU a search (ms): ours %s; raw %s", g.errors, g.requests, raw.errors, raw.requests, g.p50ms, raw.p50ms, g.p99ms, raw.p99ms,
+				perRequestMS(g.cpu, g.requests), perRequestMS(raw.cpu, raw.requests))}, true)
 	}
 	return nil
 }
 
 func (r *benchRun) mixedPhase(ctx context.Context) error {
 	r.say("mixed load (60%% search, 25%% plan, 15%% posting writes), %s per rate", r.bc.hold)
-	best, steps, err := benchMixed(ctx, r.h, r.pop, r.bc.hold, r.say)
+	best, steps, err := benchMixed(ctx, r.h, r.pop, r.bc.hold, r.say, r.meter)
 	if err != nil {
 		return err
 	}

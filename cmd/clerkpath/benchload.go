@@ -34,6 +34,8 @@ type loadStats struct {
 	// kinds is the p99 of each kind of request (method and path, without
 	// the query), to tell which part of a mixed load is slow.
 	kinds map[string]float64
+	// cpu is each process's CPU over the attack, when it was metered.
+	cpu phaseCPU
 }
 
 // kindOf names a result's kind of request: its method and path.
@@ -128,9 +130,15 @@ func rawSearchTarget(st *benchStack) func(i int, t *vegeta.Target) {
 	}
 }
 
-func benchSearch(ctx context.Context, st *benchStack, h *benchHTTP, clients int, d time.Duration) (gw, raw loadStats) {
+// benchSearch runs the public search through the gateway and then raw
+// against Meilisearch, clients at a time for d each, each metered apart.
+func benchSearch(ctx context.Context, st *benchStack, h *benchHTTP, clients int, d time.Duration, meter cpuMeter) (gw, raw loadStats) {
+	end := meter(fmt.Sprintf("search %d ours", clients))
 	gw = closedLoop(ctx, h.c, clients, d, targets(h.searchTarget), "gateway search")
+	gw.cpu = end()
+	end = meter(fmt.Sprintf("search %d raw", clients))
 	raw = closedLoop(ctx, h.c, clients, d, targets(rawSearchTarget(st)), "raw meilisearch search")
+	raw.cpu = end()
 	return gw, raw
 }
 
@@ -159,7 +167,7 @@ func mixedTargets(h *benchHTTP, tok string, pop population, n int) vegeta.Target
 // zero errors and a p99 within mixedMaxP99ms, sent open loop by vegeta at
 // a constant rate of 25, 50, 100, 150, 200, 300, 400 a second until one
 // fails.
-func benchMixed(ctx context.Context, h *benchHTTP, pop population, hold time.Duration, say func(string, ...any)) (loadStats, string, error) {
+func benchMixed(ctx context.Context, h *benchHTTP, pop population, hold time.Duration, say func(string, ...any), meter cpuMeter) (loadStats, string, error) {
 	tok, err := h.mint("employer", "bench-employer", "bench-mixed")
 	if err != nil {
 		return loadStats{}, "", err
@@ -168,9 +176,11 @@ func benchMixed(ctx context.Context, h *benchHTTP, pop population, hold time.Dur
 	var best loadStats
 	var steps []string
 	for _, rate := range []int{25, 50, 100, 150, 200, 300, 400} {
+		end := meter(fmt.Sprintf("mixed %d/s", rate))
 		s := attack(ctx, h.c, tr, vegeta.Rate{Freq: rate, Per: time.Second}, hold, vegeta.DefaultWorkers, 4096, fmt.Sprintf("mixed %d/s", rate))
+		s.cpu = end()
 		steps = append(steps, fmt.Sprintf("%d/s (sent %.0f/s): %d errors of %d, p50 %.0f ms, p99 %.0f ms (%s)", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.kindsP99()))
-		say("mixed %d/s: sent %.1f/s, %d errors of %d, p50 %.1f ms, p99 %.1f ms, throughput %.0f/s; %s", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.throughput, s.kindsP99())
+		say("mixed %d/s: sent %.1f/s, %d errors of %d, p50 %.1f ms, p99 %.1f ms, throughput %.0f/s; %s; cores busy: %s", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.throughput, s.kindsP99(), coresBusy(s.cpu))
 		// A rate whose p99 passes a second is not held: the queue grows;
 		// nor one vegeta could not send (4,096 requests outstanding).
 		if s.errors > 0 || s.p99ms > mixedMaxP99ms || s.rate < 0.95*float64(rate) || ctx.Err() != nil {

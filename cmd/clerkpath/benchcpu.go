@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// userHZ is the unit of the CPU times in /proc/PID/stat and /proc/stat:
+// USER_HZ, which the kernel fixes at 100 on every architecture Go builds
+// for on Linux (sysconf(_SC_CLK_TCK)).
+const userHZ = 100
+
+// machineCPU names the whole machine's busy time in a phase's CPU: every
+// process's, ours and any other's.
+const machineCPU = "machine (all processes)"
+
+// phaseCPU is the CPU time each process used during one phase, so that a
+// phase's wall time can be read as where the two cores went: which of our
+// services, Meilisearch, Redis or the bench's own process (the embedded
+// nats-server and the load generator).
+type phaseCPU struct {
+	Phase   string             `json:"phase"`
+	Seconds float64            `json:"seconds"`     // the phase's wall time
+	CPU     map[string]float64 `json:"cpu_seconds"` // by process; machineCPU is every process's
+}
+
+// cpuTimes is each process's CPU seconds so far (user + system), by name,
+// and the machine's busy seconds under machineCPU; a process that cannot
+// be read (it has exited) is left out.
+func (st *benchStack) cpuTimes() map[string]float64 {
+	out := map[string]float64{}
+	if s, err := processCPU(0); err == nil {
+		out[benchProcessRSS] = s
+	}
+	for name, pid := range st.pids {
+		if s, err := processCPU(pid); err == nil {
+			out[name] = s
+		}
+	}
+	if s, err := machineBusy(); err == nil {
+		out[machineCPU] = s
+	}
+	return out
+}
+
+// processCPU reads the user and system time of a process (pid 0: this
+// one) from /proc/PID/stat, in seconds.
+func processCPU(pid int) (float64, error) {
+	path := "/proc/self/stat"
+	if pid > 0 {
+		path = fmt.Sprintf("/proc/%d/stat", pid)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return parseProcStat(b)
+}
+
+// parseProcStat reads utime and stime (fields 14 and 15) of one
+// /proc/PID/stat line. The command name (field 2) is in parentheses and
+// may itself hold spaces and parentheses, so fields are counted from the
+// last ')'.
+func parseProcStat(b []byte) (float64, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("proc stat: no command name")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// After the name: state is field 3, so utime (14) is f[11], stime f[12].
+	if len(f) < 13 {
+		return 0, fmt.Errorf("proc stat: %d fields after the command name, want at least 13", len(f))
+	}
+	var ticks float64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("proc stat: cpu time %q: %w", s, err)
+		}
+		ticks += float64(n)
+	}
+	return ticks / userHZ, nil
+}
+
+// machineBusy is the machine's non-idle CPU seconds since boot, summed
+// over its CPUs, from the first line of /proc/stat.
+func machineBusy() (float64, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseMachineStat(b)
+}
+
+// parseMachineStat reads the "cpu" line of /proc/stat: user, nice,
+// system, idle, iowait, irq, softirq, steal, ...; busy is all but idle and
+// iowait (guest time is already inside user and nice).
+func parseMachineStat(b []byte) (float64, error) {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: no cpu line")
+	}
+	var busy float64
+	for i, s := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %q: %w", s, err)
+		}
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		busy += float64(n)
+	}
+	return busy / userHZ, nil
+}
+
+// cpuSince is the CPU each process used between two cpuTimes readings; a
+// process missing from either reading is left out.
+func cpuSince(before, after map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(after))
+	for name, a := range after {
+		if b, ok := before[name]; ok {
+			out[name] = max(0, a-b)
+		}
+	}
+	return out
+}
+
+// newPhaseCPU is the CPU of a phase from the readings at its start and end.
+func newPhaseCPU(phase string, wall time.Duration, before, after map[string]float64) phaseCPU {
+	return phaseCPU{Phase: phase, Seconds: wall.Seconds(), CPU: cpuSince(before, after)}
+}
+
+// cpuMeter starts measuring a span of the run by name; the func it
+// returns ends the span and gives its CPU.
+type cpuMeter func(name string) (end func() phaseCPU)
+
+// meter is the run's cpuMeter: every span it ends is also kept in the
+// results (cpu_by_phase).
+func (r *benchRun) meter(name string) func() phaseCPU {
+	return r.st.meter(func(p phaseCPU) { r.res.PhaseCPU = append(r.res.PhaseCPU, p) })(name)
+}
+
+// meter is a cpuMeter of the stack's processes and this one; keep, if
+// not nil, is given every span as it ends.
+func (st *benchStack) meter(keep func(phaseCPU)) cpuMeter {
+	return func(name string) func() phaseCPU {
+		t0, before := time.Now(), st.cpuTimes()
+		return func() phaseCPU {
+			p := newPhaseCPU(name, time.Since(t0), before, st.cpuTimes())
+			if keep != nil {
+				keep(p)
+			}
+			return p
+		}
+	}
+}
+
+// perRequestMS is each process's CPU a request in a span of n requests,
+// in ms, largest first, with the processes' total (the machine's busy
+// time, which holds them and anything else running, is left out): "total
+// 6.1 = meilisearch 4.0, matching 0.9, ...".
+func perRequestMS(p phaseCPU, n uint64) string {
+	if n == 0 {
+		return "no requests"
+	}
+	names := make([]string, 0, len(p.CPU))
+	var total float64
+	for name, s := range p.CPU {
+		if name != machineCPU {
+			names = append(names, name)
+			total += s
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if c := cmp.Compare(p.CPU[b], p.CPU[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		if ms := p.CPU[name] * 1000 / float64(n); ms >= 0.005 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", shortProcess(name), ms))
+		}
+	}
+	return fmt.Sprintf("total %.2f = %s", total*1000/float64(n), strings.Join(parts, ", "))
+}
+
+// shortProcess is a process's name in a one-line note.
+func shortProcess(name string) string {
+	if name == benchProcessRSS {
+		return "bench (nats-server, load generator)"
+	}
+	return name
+}
+
+// printPhaseCPU writes each span's CPU: the cores each process kept busy
+// on average over it (1.00 is one core all of it), busiest first.
+func printPhaseCPU(w io.Writer, spans []phaseCPU) {
+	if len(spans) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nCPU by phase (cores busy on average: CPU seconds / wall seconds; machine = every process on it):")
+	for _, p := range spans {
+		if p.Seconds > 0 {
+			fmt.Fprintf(w, "  %-28s %6.0f s  %s\n", p.Phase, p.Seconds, coresBusy(p))
+		}
+	}
+}
+
+// coresBusy is "machine 1.90: meilisearch 1.10, matching 0.30, ...": the
+// cores each process kept busy on average over a span, busiest first.
+func coresBusy(p phaseCPU) string {
+	if p.Seconds <= 0 {
+		return "no time"
+	}
+	names := make([]string, 0, len(p.CPU))
+	for n := range p.CPU {
+		if n != machineCPU {
+			names = append(names, n)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if c := cmp.Compare(p.CPU[b], p.CPU[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %.2f", shortProcess(n), p.CPU[n]/p.Seconds))
+	}
+	return fmt.Sprintf("machine %.2f: %s", p.CPU[machineCPU]/p.Seconds, strings.Join(parts, ", "))
+}
