@@ -460,7 +460,8 @@ func (r *benchRun) searchPhase(ctx context.Context) error {
 
 func (r *benchRun) mixedPhase(ctx context.Context) error {
 	r.say("mixed load (60%% search, 25%% plan, 15%% posting writes), %s per rate", r.bc.hold)
-	best, steps, err := benchMixed(ctx, r.h, r.pop, r.bc.hold, r.say, r.meter)
+	tasks := func(since time.Time) []string { return meiliTaskSummary(ctx, r.st.mc, since) }
+	best, steps, err := benchMixed(ctx, r.h, r.pop, r.bc.hold, r.say, r.meter, tasks)
 	if err != nil {
 		return err
 	}

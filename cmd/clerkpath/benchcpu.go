@@ -10,11 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/supervise"
 )
 
-// userHZ is the unit of the CPU times in /proc/PID/stat and /proc/stat:
-// USER_HZ, which the kernel fixes at 100 on every architecture Go builds
-// for on Linux (sysconf(_SC_CLK_TCK)).
+// userHZ is the unit of the CPU times in /proc/stat: USER_HZ, 100 on
+// every architecture Go builds for on Linux (supervise.CPUTime).
 const userHZ = 100
 
 // machineCPU names the whole machine's busy time in a phase's CPU: every
@@ -36,57 +37,18 @@ type phaseCPU struct {
 // be read (it has exited) is left out.
 func (st *benchStack) cpuTimes() map[string]float64 {
 	out := map[string]float64{}
-	if s, err := processCPU(0); err == nil {
-		out[benchProcessRSS] = s
+	if d, err := supervise.CPUTime(0); err == nil {
+		out[benchProcessRSS] = d.Seconds()
 	}
 	for name, pid := range st.pids {
-		if s, err := processCPU(pid); err == nil {
-			out[name] = s
+		if d, err := supervise.CPUTime(pid); err == nil {
+			out[name] = d.Seconds()
 		}
 	}
 	if s, err := machineBusy(); err == nil {
 		out[machineCPU] = s
 	}
 	return out
-}
-
-// processCPU reads the user and system time of a process (pid 0: this
-// one) from /proc/PID/stat, in seconds.
-func processCPU(pid int) (float64, error) {
-	path := "/proc/self/stat"
-	if pid > 0 {
-		path = fmt.Sprintf("/proc/%d/stat", pid)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	return parseProcStat(b)
-}
-
-// parseProcStat reads utime and stime (fields 14 and 15) of one
-// /proc/PID/stat line. The command name (field 2) is in parentheses and
-// may itself hold spaces and parentheses, so fields are counted from the
-// last ')'.
-func parseProcStat(b []byte) (float64, error) {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("proc stat: no command name")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// After the name: state is field 3, so utime (14) is f[11], stime f[12].
-	if len(f) < 13 {
-		return 0, fmt.Errorf("proc stat: %d fields after the command name, want at least 13", len(f))
-	}
-	var ticks float64
-	for _, s := range f[11:13] {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("proc stat: cpu time %q: %w", s, err)
-		}
-		ticks += float64(n)
-	}
-	return ticks / userHZ, nil
 }
 
 // machineBusy is the machine's non-idle CPU seconds since boot, summed

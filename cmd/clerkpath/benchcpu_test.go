@@ -7,21 +7,6 @@ import (
 	"time"
 )
 
-// A process's CPU is read from its stat line, fields counted after the
-// command name's last ')', since the name may hold spaces and ')'.
-func TestParseProcStatCountsFromTheLastParenthesis(t *testing.T) {
-	line := "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 3 0 1000 100000 200 18446744073709551615\n"
-	got, err := parseProcStat([]byte(line))
-	if err != nil || got != 3.25 {
-		t.Fatalf("parseProcStat = %v, %v; want 3.25 s (250 + 75 ticks of 1/100 s)", got, err)
-	}
-	for _, bad := range []string{"", "4242 a S 1", "4242 (x) S 1 2 3", "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 2x5 75 0"} {
-		if _, err := parseProcStat([]byte(bad)); err == nil {
-			t.Errorf("parseProcStat(%q): no error", bad)
-		}
-	}
-}
-
 // The machine's busy time is every column of /proc/stat's cpu line but
 // idle and iowait; guest time (columns 9 and 10) is already in user.
 func TestParseMachineStatLeavesOutIdleAndIOWait(t *testing.T) {

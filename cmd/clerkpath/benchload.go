@@ -167,7 +167,10 @@ func mixedTargets(h *benchHTTP, tok string, pop population, n int) vegeta.Target
 // zero errors and a p99 within mixedMaxP99ms, sent open loop by vegeta at
 // a constant rate of 25, 50, 100, 150, 200, 300, 400 a second until one
 // fails.
-func benchMixed(ctx context.Context, h *benchHTTP, pop population, hold time.Duration, say func(string, ...any), meter cpuMeter) (loadStats, string, error) {
+//
+// Each step's line gives the cores each process kept busy and, from
+// tasks, Meilisearch's tasks enqueued during the step.
+func benchMixed(ctx context.Context, h *benchHTTP, pop population, hold time.Duration, say func(string, ...any), meter cpuMeter, tasks func(since time.Time) []string) (loadStats, string, error) {
 	tok, err := h.mint("employer", "bench-employer", "bench-mixed")
 	if err != nil {
 		return loadStats{}, "", err
@@ -176,11 +179,12 @@ func benchMixed(ctx context.Context, h *benchHTTP, pop population, hold time.Dur
 	var best loadStats
 	var steps []string
 	for _, rate := range []int{25, 50, 100, 150, 200, 300, 400} {
-		end := meter(fmt.Sprintf("mixed %d/s", rate))
+		end, t0 := meter(fmt.Sprintf("mixed %d/s", rate)), time.Now()
 		s := attack(ctx, h.c, tr, vegeta.Rate{Freq: rate, Per: time.Second}, hold, vegeta.DefaultWorkers, 4096, fmt.Sprintf("mixed %d/s", rate))
 		s.cpu = end()
 		steps = append(steps, fmt.Sprintf("%d/s (sent %.0f/s): %d errors of %d, p50 %.0f ms, p99 %.0f ms (%s)", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.kindsP99()))
 		say("mixed %d/s: sent %.1f/s, %d errors of %d, p50 %.1f ms, p99 %.1f ms, throughput %.0f/s; %s; cores busy: %s", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.throughput, s.kindsP99(), coresBusy(s.cpu))
+		say("mixed %d/s: meilisearch %s", rate, strings.Join(tasks(t0), "; "))
 		// A rate whose p99 passes a second is not held: the queue grows;
 		// nor one vegeta could not send (4,096 requests outstanding).
 		if s.errors > 0 || s.p99ms > mixedMaxP99ms || s.rate < 0.95*float64(rate) || ctx.Err() != nil {

@@ -156,13 +156,17 @@ func rawAdd(ctx context.Context, st *benchStack) (time.Duration, error) {
 }
 
 // meiliTaskSummary describes Meilisearch's tasks enqueued since t0, per
-// index and type: how many, how many documents, how long Meilisearch
-// worked on them and from the first enqueued to the last finished.
+// index and type: how many, in how many of Meilisearch's batches (it
+// processes consecutive tasks of an index together: tasks that started
+// and finished at the same instants were one batch), how many documents,
+// how long Meilisearch worked on those batches and from the first
+// enqueued to the last finished.
 func meiliTaskSummary(ctx context.Context, mc meilisearch.ServiceManager, t0 time.Time) []string {
 	type agg struct {
 		tasks, docs, unfinished int64
 		busy                    time.Duration
 		first, last             time.Time
+		batches                 map[[2]time.Time]bool
 	}
 	sums := map[string]*agg{}
 	var keys []string
@@ -176,13 +180,14 @@ func meiliTaskSummary(ctx context.Context, mc meilisearch.ServiceManager, t0 tim
 			k := t.IndexUID + " " + string(t.Type)
 			a := sums[k]
 			if a == nil {
-				a = &agg{first: t.EnqueuedAt}
+				a = &agg{first: t.EnqueuedAt, batches: map[[2]time.Time]bool{}}
 				sums[k] = a
 				keys = append(keys, k)
 			}
 			a.tasks++
 			a.docs += t.Details.ReceivedDocuments + t.Details.ProvidedIds
-			if !t.FinishedAt.IsZero() && !t.StartedAt.IsZero() {
+			if b := [2]time.Time{t.StartedAt, t.FinishedAt}; !t.FinishedAt.IsZero() && !t.StartedAt.IsZero() && !a.batches[b] {
+				a.batches[b] = true
 				a.busy += t.FinishedAt.Sub(t.StartedAt)
 			}
 			if t.EnqueuedAt.Before(a.first) {
@@ -207,7 +212,7 @@ func meiliTaskSummary(ctx context.Context, mc meilisearch.ServiceManager, t0 tim
 		if a.unfinished == 0 {
 			span = fmt.Sprintf("first enqueued to last finished %.1f s", a.last.Sub(a.first).Seconds())
 		}
-		out[i] = fmt.Sprintf("%s: %d tasks, %d documents, busy %.1f s, %s", k, a.tasks, a.docs, a.busy.Seconds(), span)
+		out[i] = fmt.Sprintf("%s: %d tasks in %d batches, %d documents, busy %.1f s, %s", k, a.tasks, len(a.batches), a.docs, a.busy.Seconds(), span)
 	}
 	return out
 }

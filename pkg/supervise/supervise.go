@@ -5,6 +5,7 @@
 package supervise
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -306,4 +308,48 @@ func MeiliSpec(bin, dir string, port int, masterKey string) Spec {
 		Env:  []string{"MEILI_NO_ANALYTICS=true", "MEILI_MASTER_KEY=" + masterKey},
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 	}
+}
+
+// userHZ is the unit of the CPU times in /proc/PID/stat: USER_HZ, which
+// the kernel fixes at 100 on every architecture Go builds for on Linux
+// (sysconf(_SC_CLK_TCK)).
+const userHZ = 100
+
+// CPUTime is the user and system CPU time a process (pid 0: this one) has
+// used, from /proc/PID/stat, to a hundredth of a second.
+func CPUTime(pid int) (time.Duration, error) {
+	path := "/proc/self/stat"
+	if pid > 0 {
+		path = fmt.Sprintf("/proc/%d/stat", pid)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return parseProcStat(b)
+}
+
+// parseProcStat reads utime and stime (fields 14 and 15) of one
+// /proc/PID/stat line. The command name (field 2) is in parentheses and
+// may itself hold spaces and parentheses, so fields are counted from the
+// last ')'.
+func parseProcStat(b []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("proc stat: no command name")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// After the name: state is field 3, so utime (14) is f[11], stime f[12].
+	if len(f) < 13 {
+		return 0, fmt.Errorf("proc stat: %d fields after the command name, want at least 13", len(f))
+	}
+	var ticks uint64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("proc stat: cpu time %q: %w", s, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / userHZ), nil
 }
