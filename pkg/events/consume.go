@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -33,6 +34,22 @@ type Consumer struct {
 	// Linger is how long to wait for more messages after the first before
 	// handing over a partial batch.
 	Linger time.Duration
+	// MinInterval, when set, is the least time between the starts of two
+	// partial batches: a message that comes within MinInterval of the
+	// last batch waits for the rest of it, gathering what else comes, and
+	// a full batch goes at once. It is for a handler whose every call costs
+	// much whatever its size (a Meilisearch task): under a trickle of
+	// messages it is called about once a MinInterval instead of once a
+	// Linger, while a message after a quiet spell still goes after Linger.
+	MinInterval time.Duration
+	// IntervalPerBusy, when set, lengthens MinInterval to that many times
+	// how long the handler took over the last small batch it finished (at
+	// most a tenth of MaxBatch: a trickle's), so that a handler whose cost
+	// grows (a larger index, a busier Meilisearch) spends at most about
+	// 1/(IntervalPerBusy+1) of a trickle's time at work. A bulk's large
+	// batches do not count: the partial batch at its end goes after
+	// MinInterval, not after a multiple of what a large batch took.
+	IntervalPerBusy float64
 	// MaxDeliver and BackOff bound redeliveries of a failing message; after
 	// the last attempt it goes to the DLQ.
 	MaxDeliver int
@@ -156,12 +173,15 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
 	defer it.Stop()
+	var took atomic.Int64 // how long the handler took over the last small batch it finished
+	h = timedHandler(h, max(1, c.MaxBatch/10), &took)
 	pipe := newPipeline(c.Pipeline, func(ctx context.Context, batch []jetstream.Msg) {
 		settleAll(ctx, js, c, log, batch, keepAlive(ctx, c.AckWait, h, batch))
 	})
 	defer pipe.wait()
 	batch := make([]jetstream.Msg, 0, c.MaxBatch)
-	silent := 0 // heartbeats missed in a row while the consumer exists
+	silent := 0          // heartbeats missed in a row while the consumer exists
+	var handed time.Time // when the last batch was handed over
 	for {
 		batch = batch[:0]
 		first, err := it.Next()
@@ -185,7 +205,7 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 		}
 		silent = 0
 		batch = append(batch, first)
-		deadline := time.Now().Add(c.Linger)
+		deadline := gatherUntil(time.Now(), c.Linger, handed, minInterval(c, time.Duration(took.Load())))
 		for len(batch) < c.MaxBatch {
 			left := time.Until(deadline)
 			if left <= 0 {
@@ -201,6 +221,7 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 			releaseHeld(it, batch)
 			return nil
 		}
+		handed = time.Now()
 		if c.Pipeline <= 1 {
 			settleAll(ctx, js, c, log, batch, keepAlive(ctx, c.AckWait, h, batch))
 			continue
@@ -211,6 +232,38 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 			return nil
 		}
 	}
+}
+
+// timedHandler is h keeping in took how long its last call with at most
+// small messages took.
+func timedHandler(h BatchHandler, small int, took *atomic.Int64) BatchHandler {
+	return func(ctx context.Context, msgs []jetstream.Msg) []error {
+		if len(msgs) > small {
+			return h(ctx, msgs)
+		}
+		t0 := time.Now()
+		defer func() { took.Store(int64(time.Since(t0))) }()
+		return h(ctx, msgs)
+	}
+}
+
+// minInterval is the least time between two partial batches of c when the
+// handler took lastTook over the last one.
+func minInterval(c Consumer, lastTook time.Duration) time.Duration {
+	return max(c.MinInterval, time.Duration(c.IntervalPerBusy*float64(lastTook)))
+}
+
+// gatherUntil is when a batch whose first message came at now is handed
+// over if not full before: Linger after it, and no sooner than
+// MinInterval after the last batch was handed over (at handed).
+func gatherUntil(now time.Time, linger time.Duration, handed time.Time, minInterval time.Duration) time.Time {
+	deadline := now.Add(linger)
+	if minInterval > 0 && !handed.IsZero() {
+		if d := handed.Add(minInterval); d.After(deadline) {
+			return d
+		}
+	}
+	return deadline
 }
 
 // releaseHeld hands back to the server the messages a stopping consumer
