@@ -80,6 +80,9 @@ type Servers struct {
 	JS     jetstream.JetStream
 	Redis  *redis.Client
 	Meili  meilisearch.ServiceManager
+	// MeiliPID is the Meilisearch process's id (shared by the package's
+	// tests), for a benchmark that reads its CPU (supervise.CPUTime).
+	MeiliPID int
 }
 
 // Open starts or reserves the servers the test needs, connects a client to
@@ -111,6 +114,7 @@ func Open(t testing.TB, needs Needs) *Servers {
 		srv.Config.MeiliURL, srv.Config.MeiliKey = e.MeiliURL, e.MeiliKey
 		srv.Config.IndexPrefix = e.reservePrefix()
 		srv.Meili = meili.Connect(e.MeiliURL, e.MeiliKey)
+		srv.MeiliPID = e.meili.Pid()
 		t.Cleanup(srv.Meili.Close)
 	}
 	return srv

@@ -75,13 +75,15 @@ func (x *Index) Prepare(ctx context.Context) error {
 // its own consumer for those).
 func (x *Index) Run(ctx context.Context) error {
 	return events.Run(ctx, x.js, events.Consumer{
-		Stream:   events.StreamJobs,
-		Durable:  Durable,
-		Filters:  []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
-		MaxBatch: Batch,
-		Prefetch: Batch,
-		Linger:   Linger,
-		Pipeline: Pipeline,
+		Stream:          events.StreamJobs,
+		Durable:         Durable,
+		Filters:         []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
+		MaxBatch:        Batch,
+		Prefetch:        Batch,
+		Linger:          Linger,
+		MinInterval:     MinInterval,
+		IntervalPerBusy: IntervalPerBusy,
+		Pipeline:        Pipeline,
 	}, x.log, x.indexBatch)
 }
 
@@ -109,6 +111,28 @@ const Pipeline = 3
 const (
 	Batch  = 2500
 	Linger = 100 * time.Millisecond
+)
+
+// Pacing under a trickle (events.Consumer.MinInterval, IntervalPerBusy):
+// a partial batch goes no sooner than MinInterval, and three times what
+// the last small batch took, after the one before. A Meilisearch task's
+// cost is mostly fixed and grows with the index, not with the task's
+// documents: on an index of 10,000 postings a task of one posting cost
+// 300–400 ms of Meilisearch's CPU and one of twenty about 250 ms, most of
+// it the geo index (the _geo R-tree, read and written whole by every
+// task: 46 ms with _geo neither filterable nor sortable;
+// BenchmarkTaskCost). Under the bench's mixed load (a few postings a
+// second, employers posting one by one, beside searches) the indexer's
+// tasks kept Meilisearch indexing back to back, a batch every 1–1.6 s,
+// one of the two cores, whatever the rate, and the searches queued behind
+// (issue 14, docs/performance.md "Session 11"). Paced, indexing takes
+// about a quarter of Meilisearch's time under a trickle, and a posting is
+// searchable within about four times a task's time (a few seconds at
+// 10,000 postings). A posting after a quiet spell still goes after
+// Linger, and a bulk's full batches go at once.
+const (
+	MinInterval     = time.Second
+	IntervalPerBusy = 3
 )
 
 // Durable is the indexer's consumer of JOBS: the index holds what it has

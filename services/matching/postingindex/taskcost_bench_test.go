@@ -1,0 +1,94 @@
+package postingindex
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/clerkpath/clerkpath/pkg/meili"
+	"github.com/clerkpath/clerkpath/pkg/seedgen"
+	"github.com/clerkpath/clerkpath/pkg/supervise"
+	"github.com/clerkpath/clerkpath/pkg/testenv"
+)
+
+// BenchmarkTaskCost is what one Meilisearch task costs Meilisearch on an
+// index of BENCH_POSTINGS generated postings (default 10,000): each op
+// updates DOCS postings (sub-benchmark) in one task and waits for it;
+// meili-cpu-ms/op is Meilisearch's CPU over the ops (from /proc). It
+// runs with the index's own settings and with _geo neither filterable nor
+// sortable, to show what the geo index costs a task (issue 14: the
+// indexer's MinInterval). One Meilisearch serves every sub-benchmark, an
+// index each.
+//
+// `go test -run '^$' -bench TaskCost -benchtime 20x .`
+func BenchmarkTaskCost(b *testing.B) {
+	srv := testenv.Open(b, testenv.Needs{Meili: true})
+	ctx := context.Background()
+	places, err := seedgen.ReadPlacesFile(srv.Config.ZCTAFile)
+	if err != nil {
+		b.Fatalf("ZIP centroids (run deployments/local/install.sh): %v", err)
+	}
+	n := 10_000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_POSTINGS")); err == nil && v > 0 {
+		n = v
+	}
+	ps := seedgen.Postings(rand.New(rand.NewPCG(1, 2)), n, seedgen.Spread(places, 300), time.Now())
+	docs := make([]Document, len(ps))
+	for i := range ps {
+		ps[i].ID = fmt.Sprintf("p%06d", i)
+		if docs[i], _, err = Doc(ps[i], Field{Key: "employer_id", Value: "org-1"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	add := func(uid string, ds []Document) {
+		info, err := srv.Meili.Index(uid).UpdateDocumentsNdjson(ctx, NDJSON(ds), nil)
+		if err == nil {
+			err = meili.Wait(ctx, srv.Meili, info)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	withoutGeo := func(xs []string) []string {
+		return slices.DeleteFunc(slices.Clone(xs), func(x string) bool { return x == "_geo" })
+	}
+	for _, settings := range []string{"index", "without _geo"} {
+		uid := srv.Config.IndexPrefix + "cost" + strconv.Itoa(len(settings))
+		ix := Settings(uid)
+		if settings == "without _geo" {
+			ix.Settings.FilterableAttributes = withoutGeo(ix.Settings.FilterableAttributes)
+			ix.Settings.SortableAttributes = withoutGeo(ix.Settings.SortableAttributes)
+		}
+		if err := meili.EnsureIndex(ctx, srv.Meili, ix); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < len(docs); i += 1000 {
+			add(uid, docs[i:min(i+1000, len(docs))])
+		}
+		for _, per := range []int{1, 20} {
+			b.Run(fmt.Sprintf("settings=%s/docs=%d", settings, per), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(3, uint64(per)))
+				before, err := supervise.CPUTime(srv.MeiliPID)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ops := 0
+				for b.Loop() {
+					from := r.IntN(len(docs) - per)
+					add(uid, docs[from:from+per])
+					ops++
+				}
+				after, err := supervise.CPUTime(srv.MeiliPID)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64((after-before).Milliseconds())/float64(ops), "meili-cpu-ms/op")
+			})
+		}
+	}
+}
