@@ -322,11 +322,12 @@ func (r *benchRun) seedPhase(ctx context.Context) error {
 func (r *benchRun) ingestPhase(ctx context.Context) error {
 	r.say("ingest %d postings to searchable", r.bc.postings)
 	t0 := time.Now()
+	end := r.meter("ingest: to searchable")
 	ours, accepted, err := ingestToSearchable(ctx, r.st, r.h, r.pop, r.bc.postings)
 	if err != nil {
 		return err
 	}
-	r.say("ingest: accepted in %.1f s, searchable in %.1f s", accepted.Seconds(), ours.Seconds())
+	r.say("ingest: accepted in %.1f s, searchable in %.1f s; cores busy: %s", accepted.Seconds(), ours.Seconds(), coresBusy(end()))
 	if shown, err := r.st.mc.Index(r.st.postingsIndex()).Search(ctx, "", &meilisearch.SearchRequest{Filter: postingindex.ShownFilter, Limit: 1}); err == nil {
 		r.say("  %d postings shown (one per duplicate cluster) of %d indexed", shown.EstimatedTotalHits, r.st.indexed(ctx, r.st.postingsIndex()))
 	}
@@ -346,10 +347,12 @@ func (r *benchRun) ingestPhase(ctx context.Context) error {
 		row.Note = note
 	}
 	r.say("  reverse matching settled or given up at %.0f s after ingest began", time.Since(t0).Seconds())
+	end = r.meter("ingest: raw add")
 	raw, err := rawAdd(ctx, r.st)
 	if err != nil {
 		return err
 	}
+	r.say("  raw add: cores busy: %s", coresBusy(end()))
 	r.say("  raw Meilisearch add %.1f s", raw.Seconds())
 	row.Baseline = raw.Seconds()
 	r.res.add(row, false)
