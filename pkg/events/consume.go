@@ -50,6 +50,10 @@ type Consumer struct {
 	// batches do not count: the partial batch at its end goes after
 	// MinInterval, not after a multiple of what a large batch took.
 	IntervalPerBusy float64
+	// MaxInterval, when set, bounds what IntervalPerBusy makes of the
+	// interval (never below MinInterval): a small batch that waited behind
+	// a bulk's large ones took long for reasons that pass.
+	MaxInterval time.Duration
 	// MaxDeliver and BackOff bound redeliveries of a failing message; after
 	// the last attempt it goes to the DLQ.
 	MaxDeliver int
@@ -250,7 +254,11 @@ func timedHandler(h BatchHandler, small int, took *atomic.Int64) BatchHandler {
 // minInterval is the least time between two partial batches of c when the
 // handler took lastTook over the last one.
 func minInterval(c Consumer, lastTook time.Duration) time.Duration {
-	return max(c.MinInterval, time.Duration(c.IntervalPerBusy*float64(lastTook)))
+	busy := time.Duration(c.IntervalPerBusy * float64(lastTook))
+	if c.MaxInterval > 0 {
+		busy = min(busy, c.MaxInterval)
+	}
+	return max(c.MinInterval, busy)
 }
 
 // gatherUntil is when a batch whose first message came at now is handed

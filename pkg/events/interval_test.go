@@ -19,12 +19,14 @@ import (
 // quiet spell goes after Linger, not after MinInterval; a full batch goes
 // at once. Without MinInterval the same trickle is many small batches.
 func TestMinIntervalGathersATrickle(t *testing.T) {
+	t.Parallel()
 	const trickle, every = 40, 25 * time.Millisecond // one event every 25 ms for a second
 	for _, tc := range []struct {
 		name        string
 		minInterval time.Duration
 	}{{"without", 0}, {"with 800ms", 800 * time.Millisecond}} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			js := startJS(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -117,6 +119,7 @@ func TestMinIntervalGathersATrickle(t *testing.T) {
 // one after another as the handler frees. (The trickle's batches are
 // small, at most a tenth of MaxBatch, so their time counts.)
 func TestIntervalPerBusyFollowsTheHandlersTime(t *testing.T) {
+	t.Parallel()
 	count := func(t *testing.T, perBusy float64) int {
 		js := startJS(t)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -167,6 +170,7 @@ func TestIntervalPerBusyFollowsTheHandlersTime(t *testing.T) {
 // after it: with IntervalPerBusy 3, an event after a 1 s batch of 50 (of
 // MaxBatch 100) goes at once, not 3 s after that batch began.
 func TestIntervalPerBusyLeavesOutLargeBatches(t *testing.T) {
+	t.Parallel()
 	js := startJS(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -223,5 +227,26 @@ func TestIntervalPerBusyLeavesOutLargeBatches(t *testing.T) {
 	defer mu.Unlock()
 	if wait := at[len(at)-1].Sub(sent); wait > time.Second {
 		t.Errorf("the event after a bulk waited %v (batches %v)", wait, sizes)
+	}
+}
+
+// What IntervalPerBusy makes of the interval is bounded by MaxInterval,
+// and never falls below MinInterval.
+func TestMinIntervalBounds(t *testing.T) {
+	for _, tc := range []struct {
+		c    events.Consumer
+		took time.Duration
+		want time.Duration
+	}{
+		{events.Consumer{}, time.Second, 0},
+		{events.Consumer{MinInterval: time.Second}, 5 * time.Second, time.Second},
+		{events.Consumer{MinInterval: time.Second, IntervalPerBusy: 3}, 100 * time.Millisecond, time.Second},
+		{events.Consumer{MinInterval: time.Second, IntervalPerBusy: 3}, time.Second, 3 * time.Second},
+		{events.Consumer{MinInterval: time.Second, IntervalPerBusy: 3, MaxInterval: 2 * time.Second}, time.Second, 2 * time.Second},
+		{events.Consumer{MinInterval: 3 * time.Second, IntervalPerBusy: 3, MaxInterval: 2 * time.Second}, time.Second, 3 * time.Second},
+	} {
+		if got := events.MinIntervalAfter(tc.c, tc.took); got != tc.want {
+			t.Errorf("%+v after a batch of %v: %v, want %v", tc.c, tc.took, got, tc.want)
+		}
 	}
 }

@@ -83,6 +83,7 @@ func (x *Index) Run(ctx context.Context) error {
 		Linger:          Linger,
 		MinInterval:     MinInterval,
 		IntervalPerBusy: IntervalPerBusy,
+		MaxInterval:     MaxInterval,
 		Pipeline:        Pipeline,
 	}, x.log, x.indexBatch)
 }
@@ -113,9 +114,10 @@ const (
 	Linger = 100 * time.Millisecond
 )
 
-// Pacing under a trickle (events.Consumer.MinInterval, IntervalPerBusy):
-// a partial batch goes no sooner than MinInterval, and three times what
-// the last small batch took, after the one before. A Meilisearch task's
+// Pacing under a trickle (events.Consumer.MinInterval, IntervalPerBusy,
+// MaxInterval): a partial batch goes no sooner than MinInterval, and three
+// times what the last small batch took (at most MaxInterval), after the
+// one before. A Meilisearch task's
 // cost is mostly fixed and grows with the index, not with the task's
 // documents: on an index of 10,000 postings a task of one posting cost
 // 300–400 ms of Meilisearch's CPU and one of twenty about 250 ms, most of
@@ -129,10 +131,13 @@ const (
 // about a quarter of Meilisearch's time under a trickle, and a posting is
 // searchable within about four times a task's time (a few seconds at
 // 10,000 postings). A posting after a quiet spell still goes after
-// Linger, and a bulk's full batches go at once.
+// Linger, and a bulk's full batches go at once. MaxInterval bounds the
+// wait of the partial batch at a bulk's end, whose small predecessor may
+// have waited behind large tasks in Meilisearch's queue.
 const (
 	MinInterval     = time.Second
 	IntervalPerBusy = 3
+	MaxInterval     = 3 * time.Second
 )
 
 // Durable is the indexer's consumer of JOBS: the index holds what it has

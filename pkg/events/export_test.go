@@ -1,0 +1,4 @@
+package events
+
+// MinIntervalAfter is minInterval, for the tests of package events_test.
+var MinIntervalAfter = minInterval
