@@ -121,7 +121,10 @@ func (s *stack) postOne(t testing.TB, tok []string, body string) string {
 	}
 	_ = json.Unmarshal(b, &out)
 	id := out.Accepted[0].ID
-	testenv.Eventually(t, 10*time.Second, func() error {
+	// 30 s, as the tests' other waits for a posting to be searchable: the
+	// package's stacks share one Meilisearch, which under make test's load
+	// (every package at once on two cores) once took over 10 s.
+	testenv.Eventually(t, 30*time.Second, func() error {
 		if code, _, _ := s.do(t, "GET", "/v1/postings/"+id, "", ""); code != 200 {
 			return fmt.Errorf("posting %s not indexed", id)
 		}
