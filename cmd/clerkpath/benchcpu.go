@@ -134,12 +134,27 @@ func perRequestMS(p phaseCPU, n uint64) string {
 	if n == 0 {
 		return "no requests"
 	}
-	names := make([]string, 0, len(p.CPU))
+	names := p.busiest()
 	var total float64
-	for name, s := range p.CPU {
-		if name != machineCPU {
-			names = append(names, name)
-			total += s
+	for _, name := range names {
+		total += p.CPU[name]
+	}
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		if ms := p.CPU[name] * 1000 / float64(n); ms >= 0.005 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", shortProcess(name), ms))
+		}
+	}
+	return fmt.Sprintf("total %.2f = %s", total*1000/float64(n), strings.Join(parts, ", "))
+}
+
+// busiest is the span's processes, busiest first (then by name), without
+// the machine's total.
+func (p phaseCPU) busiest() []string {
+	names := make([]string, 0, len(p.CPU))
+	for n := range p.CPU {
+		if n != machineCPU {
+			names = append(names, n)
 		}
 	}
 	slices.SortFunc(names, func(a, b string) int {
@@ -148,13 +163,7 @@ func perRequestMS(p phaseCPU, n uint64) string {
 		}
 		return strings.Compare(a, b)
 	})
-	parts := make([]string, 0, len(names))
-	for _, name := range names {
-		if ms := p.CPU[name] * 1000 / float64(n); ms >= 0.005 {
-			parts = append(parts, fmt.Sprintf("%s %.2f", shortProcess(name), ms))
-		}
-	}
-	return fmt.Sprintf("total %.2f = %s", total*1000/float64(n), strings.Join(parts, ", "))
+	return names
 }
 
 // shortProcess is a process's name in a one-line note.
@@ -185,18 +194,7 @@ func coresBusy(p phaseCPU) string {
 	if p.Seconds <= 0 {
 		return "no time"
 	}
-	names := make([]string, 0, len(p.CPU))
-	for n := range p.CPU {
-		if n != machineCPU {
-			names = append(names, n)
-		}
-	}
-	slices.SortFunc(names, func(a, b string) int {
-		if c := cmp.Compare(p.CPU[b], p.CPU[a]); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
+	names := p.busiest()
 	parts := make([]string, 0, len(names))
 	for _, n := range names {
 		parts = append(parts, fmt.Sprintf("%s %.2f", shortProcess(n), p.CPU[n]/p.Seconds))

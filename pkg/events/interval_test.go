@@ -14,6 +14,79 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
+// batches runs a consumer of jobs.posted on its own nats-server until the
+// test ends and records the batches it hands over: their sizes and when
+// each was handled. work, if set, is the handler's time for a batch of n.
+type batches struct {
+	t     *testing.T
+	ctx   context.Context
+	js    jetstream.JetStream
+	mu    sync.Mutex
+	sizes []int
+	at    []time.Time
+}
+
+func runBatches(t *testing.T, c events.Consumer, work func(n int) time.Duration) *batches {
+	t.Helper()
+	b := &batches{t: t, js: startJS(t)}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.ctx = ctx
+	c.Stream, c.Filters = events.StreamJobs, []string{events.JobsPosted}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = events.Run(ctx, b.js, c, zerolog.Nop(), func(ctx context.Context, msgs []jetstream.Msg) []error {
+			if work != nil {
+				time.Sleep(work(len(msgs)))
+			}
+			b.mu.Lock()
+			b.sizes, b.at = append(b.sizes, len(msgs)), append(b.at, time.Now())
+			b.mu.Unlock()
+			return make([]error, len(msgs))
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return b
+}
+
+// publish stores n events, pause apart.
+func (b *batches) publish(n int, prefix string, pause time.Duration) {
+	b.t.Helper()
+	for i := range n {
+		if _, err := events.Publish(b.ctx, b.js, events.Event{Subject: events.JobsPosted, ID: fmt.Sprint(prefix, i), Payload: i}); err != nil {
+			b.t.Fatal(err)
+		}
+		time.Sleep(pause)
+	}
+}
+
+// waitHandled waits until n events have been handled.
+func (b *batches) waitHandled(n int) {
+	b.t.Helper()
+	testenv.Eventually(b.t, 20*time.Second, func() error {
+		if h := b.handled(); h < n {
+			return fmt.Errorf("handled %d of %d", h, n)
+		}
+		return nil
+	})
+}
+
+func (b *batches) handled() (n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.sizes {
+		n += s
+	}
+	return n
+}
+
+// seen is a copy of the batches' sizes and handling times so far.
+func (b *batches) seen() ([]int, []time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]int(nil), b.sizes...), append([]time.Time(nil), b.at...)
+}
+
 // Under a trickle of events a consumer with MinInterval hands over one
 // batch about every MinInterval, not one every Linger; an event after a
 // quiet spell goes after Linger, not after MinInterval; a full batch goes
@@ -27,82 +100,33 @@ func TestMinIntervalGathersATrickle(t *testing.T) {
 	}{{"without", 0}, {"with 800ms", 800 * time.Millisecond}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			js := startJS(t)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var mu sync.Mutex
-			var sizes []int
-			var at []time.Time
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				_ = events.Run(ctx, js, events.Consumer{Stream: events.StreamJobs, Durable: "trickle", Filters: []string{events.JobsPosted},
-					MaxBatch: 30, Linger: 10 * time.Millisecond, MinInterval: tc.minInterval}, zerolog.Nop(),
-					func(ctx context.Context, msgs []jetstream.Msg) []error {
-						mu.Lock()
-						sizes, at = append(sizes, len(msgs)), append(at, time.Now())
-						mu.Unlock()
-						return make([]error, len(msgs))
-					})
-			}()
-			defer func() { cancel(); <-done }()
-			publish := func(n int, prefix string, pause time.Duration) {
-				for i := range n {
-					if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: fmt.Sprint(prefix, i), Payload: i}); err != nil {
-						t.Fatal(err)
-					}
-					time.Sleep(pause)
-				}
-			}
-			handled := func() (n int) {
-				mu.Lock()
-				defer mu.Unlock()
-				for _, s := range sizes {
-					n += s
-				}
-				return n
-			}
-			waitFor := func(n int) {
-				testenv.Eventually(t, 20*time.Second, func() error {
-					if h := handled(); h < n {
-						return fmt.Errorf("handled %d of %d", h, n)
-					}
-					return nil
-				})
-			}
-			// The trickle.
-			publish(trickle, "t", every)
-			waitFor(trickle)
-			mu.Lock()
-			batches := len(sizes)
-			mu.Unlock()
+			b := runBatches(t, events.Consumer{Durable: "trickle", MaxBatch: 30, Linger: 10 * time.Millisecond, MinInterval: tc.minInterval}, nil)
+			b.publish(trickle, "t", every)
+			b.waitHandled(trickle)
+			sizes, _ := b.seen()
 			switch {
-			case tc.minInterval == 0 && batches < trickle/3:
-				t.Errorf("without MinInterval the trickle of %d was %d batches, want many small ones", trickle, batches)
-			case tc.minInterval > 0 && batches > 4:
+			case tc.minInterval == 0 && len(sizes) < trickle/3:
+				t.Errorf("without MinInterval the trickle of %d was %d batches, want many small ones", trickle, len(sizes))
+			case tc.minInterval > 0 && len(sizes) > 4:
 				// About a second of events, at most one partial batch per
 				// 800 ms: the first at once, a full one or the rest later.
-				t.Errorf("with MinInterval 800ms the trickle of %d was %d batches %v, want at most 4", trickle, batches, sizes)
+				t.Errorf("with MinInterval 800ms the trickle of %d was %d batches %v, want at most 4", trickle, len(sizes), sizes)
 			}
 			// After a quiet spell, one event goes after Linger, not MinInterval.
 			time.Sleep(time.Second)
 			sent := time.Now()
-			publish(1, "q", 0)
-			waitFor(trickle + 1)
-			mu.Lock()
-			wait := at[len(at)-1].Sub(sent)
-			mu.Unlock()
-			if wait > 300*time.Millisecond {
-				t.Errorf("an event after a quiet spell waited %v for its batch", wait)
+			b.publish(1, "q", 0)
+			b.waitHandled(trickle + 1)
+			if _, at := b.seen(); at[len(at)-1].Sub(sent) > 300*time.Millisecond {
+				t.Errorf("an event after a quiet spell waited %v for its batch", at[len(at)-1].Sub(sent))
 			}
 			// A full batch goes at once, though within MinInterval of the
 			// last: well before the 800 ms a partial one would wait.
 			sent = time.Now()
-			publish(30, "f", 0)
-			waitFor(trickle + 31)
-			mu.Lock()
-			defer mu.Unlock()
+			b.publish(30, "f", 0)
+			b.waitHandled(trickle + 31)
 			if tc.minInterval > 0 {
+				sizes, at := b.seen()
 				if sizes[len(sizes)-1] != 30 {
 					t.Errorf("30 events at once: batches %v, want a full batch of 30 last", sizes)
 				}
@@ -121,44 +145,16 @@ func TestMinIntervalGathersATrickle(t *testing.T) {
 func TestIntervalPerBusyFollowsTheHandlersTime(t *testing.T) {
 	t.Parallel()
 	count := func(t *testing.T, perBusy float64) int {
-		js := startJS(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		var mu sync.Mutex
-		handled, batches := 0, 0
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = events.Run(ctx, js, events.Consumer{Stream: events.StreamJobs, Durable: "busy", Filters: []string{events.JobsPosted},
-				MaxBatch: 1000, Linger: 10 * time.Millisecond, IntervalPerBusy: perBusy}, zerolog.Nop(),
-				func(ctx context.Context, msgs []jetstream.Msg) []error {
-					time.Sleep(300 * time.Millisecond)
-					mu.Lock()
-					handled, batches = handled+len(msgs), batches+1
-					mu.Unlock()
-					return make([]error, len(msgs))
-				})
-		}()
-		defer func() { cancel(); <-done }()
-		for i := range 60 { // a trickle over about 3 s
-			if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: fmt.Sprint("b", i), Payload: i}); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		testenv.Eventually(t, 20*time.Second, func() error {
-			mu.Lock()
-			defer mu.Unlock()
-			if handled < 60 {
-				return fmt.Errorf("handled %d of 60", handled)
-			}
-			return nil
-		})
-		mu.Lock()
-		defer mu.Unlock()
-		return batches
+		b := runBatches(t, events.Consumer{Durable: "busy", MaxBatch: 1000, Linger: 10 * time.Millisecond, IntervalPerBusy: perBusy},
+			func(int) time.Duration { return 300 * time.Millisecond })
+		b.publish(60, "b", 50*time.Millisecond) // a trickle over about 3 s
+		b.waitHandled(60)
+		sizes, _ := b.seen()
+		return len(sizes)
 	}
-	without, with := count(t, 0), count(t, 3)
+	var without, with int
+	t.Run("without", func(t *testing.T) { without = count(t, 0) })
+	t.Run("with 3", func(t *testing.T) { with = count(t, 3) })
 	// About 3 s of events: 300 ms a batch is 9 or 10 batches back to back;
 	// 1.2 s a batch (300 ms and 900 ms waiting) is 3 or 4.
 	if without < 7 || with > 5 {
@@ -171,62 +167,20 @@ func TestIntervalPerBusyFollowsTheHandlersTime(t *testing.T) {
 // MaxBatch 100) goes at once, not 3 s after that batch began.
 func TestIntervalPerBusyLeavesOutLargeBatches(t *testing.T) {
 	t.Parallel()
-	js := startJS(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
-	var sizes []int
-	var at []time.Time
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = events.Run(ctx, js, events.Consumer{Stream: events.StreamJobs, Durable: "bulk", Filters: []string{events.JobsPosted},
-			MaxBatch: 100, Linger: 50 * time.Millisecond, IntervalPerBusy: 3}, zerolog.Nop(),
-			func(ctx context.Context, msgs []jetstream.Msg) []error {
-				if len(msgs) > 10 {
-					time.Sleep(time.Second)
-				}
-				mu.Lock()
-				sizes, at = append(sizes, len(msgs)), append(at, time.Now())
-				mu.Unlock()
-				return make([]error, len(msgs))
-			})
-	}()
-	defer func() { cancel(); <-done }()
-	for i := range 50 {
-		if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: fmt.Sprint("bulk", i), Payload: i}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		total := 0
-		for _, s := range sizes {
-			total += s
-		}
-		return total
-	}
-	testenv.Eventually(t, 20*time.Second, func() error {
-		if h := n(); h < 50 {
-			return fmt.Errorf("handled %d of 50", h)
-		}
-		return nil
-	})
+	b := runBatches(t, events.Consumer{Durable: "bulk", MaxBatch: 100, Linger: 50 * time.Millisecond, IntervalPerBusy: 3},
+		func(n int) time.Duration {
+			if n > 10 {
+				return time.Second
+			}
+			return 0
+		})
+	b.publish(50, "bulk", 0)
+	b.waitHandled(50)
 	sent := time.Now()
-	if _, err := events.Publish(ctx, js, events.Event{Subject: events.JobsPosted, ID: "after", Payload: 0}); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, 20*time.Second, func() error {
-		if h := n(); h < 51 {
-			return fmt.Errorf("handled %d of 51", h)
-		}
-		return nil
-	})
-	mu.Lock()
-	defer mu.Unlock()
-	if wait := at[len(at)-1].Sub(sent); wait > time.Second {
-		t.Errorf("the event after a bulk waited %v (batches %v)", wait, sizes)
+	b.publish(1, "after", 0)
+	b.waitHandled(51)
+	if sizes, at := b.seen(); at[len(at)-1].Sub(sent) > time.Second {
+		t.Errorf("the event after a bulk waited %v (batches %v)", at[len(at)-1].Sub(sent), sizes)
 	}
 }
 
