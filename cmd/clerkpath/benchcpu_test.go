@@ -77,3 +77,15 @@ func TestPerRequestCPUNamesEachProcess(t *testing.T) {
 		t.Errorf("coresBusy = %q", got)
 	}
 }
+
+// parseMachineStat never panics, and what it accepts is never negative.
+func FuzzParseMachineStat(f *testing.F) {
+	f.Add([]byte("cpu  100 20 30 5000 400 5 6 7 99 99\ncpu0 1 2 3 4 5 6 7 8\n"))
+	f.Add([]byte("cpu 1 2 3 4"))
+	f.Add([]byte("cpu"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if s, err := parseMachineStat(b); err == nil && s < 0 {
+			t.Fatalf("parseMachineStat(%q) = %v", b, s)
+		}
+	})
+}

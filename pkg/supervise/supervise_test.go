@@ -81,3 +81,17 @@ func TestParseProcStatCountsFromTheLastParenthesis(t *testing.T) {
 		}
 	}
 }
+
+// parseProcStat never panics, and what it accepts is a whole number of
+// ticks, never negative.
+func FuzzParseProcStat(f *testing.F) {
+	f.Add([]byte("4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 3 0 1000 100000 200\n"))
+	f.Add([]byte("1 (x) S"))
+	f.Add([]byte(")"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := parseProcStat(b)
+		if err == nil && (d < 0 || d%(time.Second/userHZ) != 0) {
+			t.Fatalf("parseProcStat(%q) = %v", b, d)
+		}
+	})
+}

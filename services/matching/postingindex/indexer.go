@@ -117,23 +117,23 @@ const (
 // Pacing under a trickle (events.Consumer.MinInterval, IntervalPerBusy,
 // MaxInterval): a partial batch goes no sooner than MinInterval, and three
 // times what the last small batch took (at most MaxInterval), after the
-// one before. A Meilisearch task's
-// cost is mostly fixed and grows with the index, not with the task's
-// documents: on an index of 10,000 postings a task of one posting cost
-// 300–400 ms of Meilisearch's CPU and one of twenty about 250 ms, most of
-// it the geo index (the _geo R-tree, read and written whole by every
-// task: 46 ms with _geo neither filterable nor sortable;
-// BenchmarkTaskCost). Under the bench's mixed load (a few postings a
-// second, employers posting one by one, beside searches) the indexer's
-// tasks kept Meilisearch indexing back to back, a batch every 1–1.6 s,
-// one of the two cores, whatever the rate, and the searches queued behind
-// (issue 14, docs/performance.md "Session 11"). Paced, indexing takes
-// about a quarter of Meilisearch's time under a trickle, and a posting is
-// searchable within about four times a task's time (a few seconds at
-// 10,000 postings). A posting after a quiet spell still goes after
-// Linger, and a bulk's full batches go at once. MaxInterval bounds the
-// wait of the partial batch at a bulk's end, whose small predecessor may
-// have waited behind large tasks in Meilisearch's queue.
+// one before. A Meilisearch task's cost is mostly fixed and grows with the
+// index, not with the task's documents (BenchmarkTaskCost): on 10,000
+// postings about 250 ms of Meilisearch's CPU for a task of one posting and
+// 330 ms for twenty, on 50,000 about 970 ms for one; most of it the geo
+// index (the _geo R-tree, read and written whole by every task: 37 and
+// 51 ms with _geo neither filterable nor sortable). Under the bench's
+// mixed load (a few postings a second, employers posting one by one,
+// beside searches) the indexer sent a task per posting and Meilisearch
+// kept one of the two cores busy indexing at every rate, the searches
+// queued behind (issue 14, docs/performance.md "Session 11"). Paced, a
+// trickle is about one task a second, or fewer as it grows, and a posting
+// is searchable within a few seconds; what share of Meilisearch's time the
+// tasks still take depends on what each costs. A posting after a quiet
+// spell still goes after Linger, and a bulk's full batches go at once.
+// MaxInterval bounds the wait of the partial batch at a bulk's end, whose
+// small predecessor may have waited behind large tasks in Meilisearch's
+// queue.
 const (
 	MinInterval     = time.Second
 	IntervalPerBusy = 3
