@@ -46,7 +46,8 @@ type Consumer struct {
 	// how long the handler took over the last small batch it finished (at
 	// most a tenth of MaxBatch: a trickle's), so that a handler whose cost
 	// grows (a larger index, a busier Meilisearch) spends at most about
-	// 1/(IntervalPerBusy+1) of a trickle's time at work. A bulk's large
+	// 1/IntervalPerBusy of a trickle's time at work (the interval runs
+	// from one batch's start to the next's). A bulk's large
 	// batches do not count: the partial batch at its end goes after
 	// MinInterval, not after a multiple of what a large batch took.
 	IntervalPerBusy float64
