@@ -1,22 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"io"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/clerkpath/clerkpath/pkg/supervise"
 )
-
-// userHZ is the unit of the CPU times in /proc/stat: USER_HZ, 100 on
-// every architecture Go builds for on Linux (supervise.CPUTime).
-const userHZ = 100
 
 // machineCPU names the whole machine's busy time in a phase's CPU: every
 // process's, ours and any other's.
@@ -45,43 +38,10 @@ func (st *benchStack) cpuTimes() map[string]float64 {
 			out[name] = d.Seconds()
 		}
 	}
-	if s, err := machineBusy(); err == nil {
-		out[machineCPU] = s
+	if d, err := supervise.MachineBusy(); err == nil {
+		out[machineCPU] = d.Seconds()
 	}
 	return out
-}
-
-// machineBusy is the machine's non-idle CPU seconds since boot, summed
-// over its CPUs, from the first line of /proc/stat.
-func machineBusy() (float64, error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, err
-	}
-	return parseMachineStat(b)
-}
-
-// parseMachineStat reads the "cpu" line of /proc/stat: user, nice,
-// system, idle, iowait, irq, softirq, steal, ...; busy is all but idle and
-// iowait (guest time is already inside user and nice).
-func parseMachineStat(b []byte) (float64, error) {
-	line, _, _ := bytes.Cut(b, []byte("\n"))
-	f := strings.Fields(string(line))
-	if len(f) < 5 || f[0] != "cpu" {
-		return 0, fmt.Errorf("/proc/stat: no cpu line")
-	}
-	var busy float64
-	for i, s := range f[1:min(len(f), 9)] {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/stat: %q: %w", s, err)
-		}
-		if i == 3 || i == 4 { // idle, iowait
-			continue
-		}
-		busy += float64(n)
-	}
-	return busy / userHZ, nil
 }
 
 // cpuSince is the CPU each process used between two cpuTimes readings; a

@@ -179,7 +179,9 @@ func consume(ctx context.Context, js jetstream.JetStream, c Consumer, cfg jetstr
 	defer stop()
 	defer it.Stop()
 	var took atomic.Int64 // how long the handler took over the last small batch it finished
-	h = timedHandler(h, max(1, c.MaxBatch/10), &took)
+	if c.IntervalPerBusy > 0 {
+		h = timedHandler(h, max(1, c.MaxBatch/10), &took)
+	}
 	pipe := newPipeline(c.Pipeline, func(ctx context.Context, batch []jetstream.Msg) {
 		settleAll(ctx, js, c, log, batch, keepAlive(ctx, c.AckWait, h, batch))
 	})

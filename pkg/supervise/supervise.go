@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -310,7 +311,7 @@ func MeiliSpec(bin, dir string, port int, masterKey string) Spec {
 	}
 }
 
-// userHZ is the unit of the CPU times in /proc/PID/stat: USER_HZ, which
+// userHZ is the unit of the CPU times in /proc/PID/stat and /proc/stat: USER_HZ, which
 // the kernel fixes at 100 on every architecture Go builds for on Linux
 // (sysconf(_SC_CLK_TCK)).
 const userHZ = 100
@@ -349,7 +350,56 @@ func parseProcStat(b []byte) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("proc stat: cpu time %q: %w", s, err)
 		}
+		if ticks+n < ticks {
+			return 0, fmt.Errorf("cpu time out of range")
+		}
 		ticks += n
 	}
-	return time.Duration(ticks) * (time.Second / userHZ), nil
+	return tickTime(ticks)
+}
+
+// tickTime is ticks of USER_HZ as a duration; a count a Duration cannot
+// hold (about 2.9 million years) is an error, not a wrapped negative.
+func tickTime(ticks uint64) (time.Duration, error) {
+	const tick = time.Second / userHZ
+	if ticks > uint64(math.MaxInt64/tick) {
+		return 0, fmt.Errorf("cpu time of %d ticks is out of range", ticks)
+	}
+	return time.Duration(ticks) * tick, nil
+}
+
+// MachineBusy is the machine's non-idle CPU time since boot, summed over
+// its CPUs, from the first line of /proc/stat.
+func MachineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseMachineStat(b)
+}
+
+// parseMachineStat reads the "cpu" line of /proc/stat: user, nice,
+// system, idle, iowait, irq, softirq, steal, ...; busy is all but idle and
+// iowait (guest time is already inside user and nice).
+func parseMachineStat(b []byte) (time.Duration, error) {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: no cpu line")
+	}
+	var ticks uint64
+	for i, s := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %q: %w", s, err)
+		}
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		if ticks+n < ticks {
+			return 0, fmt.Errorf("cpu time out of range")
+		}
+		ticks += n
+	}
+	return tickTime(ticks)
 }

@@ -95,3 +95,30 @@ func FuzzParseProcStat(f *testing.F) {
 		}
 	})
 }
+
+// The machine's busy time is every column of /proc/stat's cpu line but
+// idle and iowait; guest time (columns 9 and 10) is already in user.
+func TestParseMachineStatLeavesOutIdleAndIOWait(t *testing.T) {
+	got, err := parseMachineStat([]byte("cpu  100 20 30 5000 400 5 6 7 99 99\ncpu0 1 2 3 4 5 6 7 8\n"))
+	if err != nil || got != 1680*time.Millisecond {
+		t.Fatalf("parseMachineStat = %v, %v; want 1.68 s (100+20+30+5+6+7 ticks)", got, err)
+	}
+	for _, bad := range []string{"", "intr 1 2 3", "cpu 1 2 x 4 5"} {
+		if _, err := parseMachineStat([]byte(bad)); err == nil {
+			t.Errorf("parseMachineStat(%q): no error", bad)
+		}
+	}
+}
+
+// parseMachineStat never panics, and what it accepts is a whole number
+// of ticks, never negative.
+func FuzzParseMachineStat(f *testing.F) {
+	f.Add([]byte("cpu  100 20 30 5000 400 5 6 7 99 99\ncpu0 1 2 3 4 5 6 7 8\n"))
+	f.Add([]byte("cpu 1 2 3 4"))
+	f.Add([]byte("cpu"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if d, err := parseMachineStat(b); err == nil && (d < 0 || d%(time.Second/userHZ) != 0) {
+			t.Fatalf("parseMachineStat(%q) = %v", b, d)
+		}
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -33,10 +32,7 @@ func BenchmarkTaskCost(b *testing.B) {
 	if err != nil {
 		b.Fatalf("ZIP centroids (run deployments/local/install.sh): %v", err)
 	}
-	n := 10_000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_POSTINGS")); err == nil && v > 0 {
-		n = v
-	}
+	n := testenv.EnvInt(b, "BENCH_POSTINGS", 10_000)
 	ps := seedgen.Postings(rand.New(rand.NewPCG(1, 2)), n, seedgen.Spread(places, 300), time.Now())
 	docs := make([]Document, len(ps))
 	for i := range ps {
