@@ -13,6 +13,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	napi "github.com/clerkpath/clerkpath/pkg/contract/notificationsapi"
+	"github.com/clerkpath/clerkpath/pkg/contract/profilesapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/profile"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
@@ -328,4 +329,83 @@ func TestABundlesNotificationsAreWrittenInOneRoundTrip(t *testing.T) {
 	check("after SCRIPT FLUSH", 2)
 	st.bundleToCounseledSeekers(t, "loaded", seekers)
 	check("with the script loaded", 1)
+}
+
+// A counselor told about many clients at once (one bundle announcing a
+// posting to each) gets them in notifications of at most NotifyParts
+// clients, each client once, so that no one script call holds Redis for
+// long; each notification is recorded under the clients it names, so a
+// deleted client's is found and removed and the others stay.
+func TestManyClientsAreToldInBoundedNotifications(t *testing.T) {
+	st := newStack(t)
+	st.start(t, fast)
+	ctx := context.Background()
+	const clients = 2*notifications.NotifyParts + 5
+	counselor := napi.Owner{Kind: napi.OwnerCounselor, ID: "coun-many"}
+	var all []announcement
+	st.mu.Lock()
+	for i := range clients {
+		id := fmt.Sprintf("client%03dx", i)
+		st.rel[id] = profile.Relations{Exists: true, Counselors: []string{counselor.ID}}
+		all = append(all, announcement{fmt.Sprintf("found:%03d", i), id, []string{fmt.Sprintf("p-%03d", i)}})
+	}
+	st.mu.Unlock()
+	st.bundle(t, "found-batch:many", all...)
+	feed := func() []napi.Notification {
+		t.Helper()
+		f, err := napi.FeedRead.Call(ctx, st.srv.NC, napi.FeedRequest{Owner: counselor, After: "0-0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Notifications
+	}
+	const want = (clients + notifications.NotifyParts - 1) / notifications.NotifyParts
+	testenv.Eventually(t, 15*time.Second, func() error {
+		if got, k := st.told(t, counselor); len(got) != clients || k != want {
+			return fmt.Errorf("told %d of %d clients' postings in %d notifications, want %d", len(got), clients, k, want)
+		}
+		return nil
+	})
+	got, _ := st.told(t, counselor)
+	for p, n := range got {
+		if n != 1 {
+			t.Errorf("posting %s told %d times", p, n)
+		}
+	}
+	var gone string
+	for _, n := range feed() {
+		var b napi.Body
+		if err := json.Unmarshal(n.Body, &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Data.Items) > notifications.NotifyParts {
+			t.Errorf("a notification holds %d items, more than %d", len(b.Data.Items), notifications.NotifyParts)
+		}
+		if gone == "" && len(b.Data.Items) == notifications.NotifyParts {
+			var it struct {
+				SeekerID string `json:"seeker_id"`
+			}
+			if err := json.Unmarshal(b.Data.Items[notifications.NotifyParts/2], &it); err != nil {
+				t.Fatal(err)
+			}
+			gone = it.SeekerID
+		}
+	}
+	if gone == "" {
+		t.Fatal("no full notification names a client")
+	}
+	if err := redisNames(ctx, st.srv.Redis, gone); err == nil {
+		t.Fatal("before the deletion no key or value names the client: the check below would prove nothing")
+	}
+	if _, err := events.Publish(ctx, st.srv.JS, events.Event{Subject: events.SeekerSubjectPrefix + gone, Type: events.TypeSeekerDeleted,
+		ID: "delete:" + gone, Source: "test", Payload: profilesapi.SeekerRef{ID: gone}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.keys.Shred(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() error { return redisNames(ctx, st.srv.Redis, gone) })
+	if k := len(feed()); k != want-1 {
+		t.Errorf("after one client's deletion the counselor has %d notifications, want the %d that do not name them", k, want-1)
+	}
 }

@@ -1,0 +1,4 @@
+package notifications
+
+// NotifyParts is how many events' parts one notification holds at most.
+const NotifyParts = notifyParts
