@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,9 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/meilisearch/meilisearch-go"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
@@ -25,15 +28,19 @@ import (
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
 )
 
-// A posting suiting more seekers than one write chunk is listed for each of
-// them and each new pair is queued once, also when copies write it at once;
-// written again after its announcements were claimed it queues nothing;
-// changed so that it suits nobody, it leaves every list.
+// A posting suiting more seekers than one round trip writes is listed for
+// each of them and each new pair is queued once, also when copies write it
+// at once, in script calls of at most reverseChunk pairs (Redis serves
+// nobody else while one runs) and round trips of at most reverseCalls
+// calls; written again after its announcements were claimed it queues
+// nothing; changed so that it suits nobody, it leaves every list.
 func TestReverseMatchChunksQueueEachNewPairOnceAndUnlist(t *testing.T) {
 	t.Parallel()
 	s := newTestService(t).Service
 	ctx := context.Background()
-	n := 2*reverseChunk + 500
+	calls := &scriptCalls{keys: 2 + 2*reverseChunk}
+	s.rdb.AddHook(calls)
+	n := 2*reverseChunk*reverseCalls + 50
 	for i := range n {
 		s.seekers.SetAttrs(profile.Seeker{ID: "r" + strconv.Itoa(i), RemotePref: "remote"}, 1)
 	}
@@ -59,6 +66,9 @@ func TestReverseMatchChunksQueueEachNewPairOnceAndUnlist(t *testing.T) {
 	}
 	if got := s.rdb.SCard(ctx, announceDue).Val(); got != int64(n) {
 		t.Fatalf("%d seekers due an announcement, want %d", got, n)
+	}
+	if big, most := calls.big.Load(), calls.most.Load(); big > 0 || most > reverseCalls {
+		t.Fatalf("%d script calls of more than %d pairs; at most %d calls a round trip, want %d", big, reverseChunk, most, reverseCalls)
 	}
 	for _, i := range []int{0, reverseChunk, n - 1} {
 		id := "r" + strconv.Itoa(i)
@@ -162,5 +172,46 @@ func TestReverseMatchReadsPostingsWithoutTheirText(t *testing.T) {
 	}
 	if _, err := s.rdb.ZScore(ctx, listKey("far-away"), p.ID).Result(); err != nil {
 		t.Fatalf("the seeker's list lacks the posting: %v", err)
+	}
+}
+
+// scriptCalls records pairsScript calls with more than keys keys (big)
+// and the most of its calls one round trip carried.
+type scriptCalls struct {
+	keys      int
+	big, most atomic.Int64
+}
+
+func (*scriptCalls) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *scriptCalls) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.pipeline([]redis.Cmder{cmd})
+		return next(ctx, cmd)
+	}
+}
+func (c *scriptCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.pipeline(cmds)
+		return next(ctx, cmds)
+	}
+}
+
+func (c *scriptCalls) pipeline(cmds []redis.Cmder) {
+	var n int64
+	for _, cmd := range cmds {
+		a := cmd.Args()
+		if len(a) < 3 || !strings.EqualFold(fmt.Sprint(a[0]), "evalsha") || a[1] != pairsScript.Hash() {
+			continue
+		}
+		n++
+		if keys, _ := strconv.Atoi(fmt.Sprint(a[2])); keys > c.keys {
+			c.big.Add(1)
+		}
+	}
+	for {
+		most := c.most.Load()
+		if n <= most || c.most.CompareAndSwap(most, n) {
+			return
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/apierr"
 	"github.com/clerkpath/clerkpath/pkg/contract/notificationsapi"
+	"github.com/clerkpath/clerkpath/pkg/luascript"
 )
 
 // notifyScript tells one owner one notification, made of the parts not
@@ -109,12 +110,10 @@ func (ns *notices) add(owner, typ, event string, refs []string, items ...any) {
 }
 
 // tell writes every collected notification (notifyScript), tellChunk
-// owners a pipelined round trip. Each owner's call stays atomic on its
-// own; one round trip a call was most of notifications' Redis time when a
-// batch of announcements named thousands of seekers (issue 14). The script
-// is called by its digest; calls a Redis without it (restarted, or
-// flushed) refused with NOSCRIPT did nothing, and are sent again once it
-// is loaded.
+// calls a pipelined round trip (luascript.Pipelined). Each call stays
+// atomic on its own; one round trip a call was most of notifications'
+// Redis time when a batch of announcements named thousands of seekers
+// (issue 14).
 //
 // An owner told about many seekers at once (an employer whose postings a
 // bulk ingest announced to thousands) gets one notification per
@@ -124,7 +123,7 @@ func (ns *notices) add(owner, typ, event string, refs []string, items ...any) {
 // and up to 447 ms).
 func (s *Service) tell(ctx context.Context, ns *notices) error {
 	now := s.now()
-	var calls []notifyCall
+	var calls []luascript.Call
 	for _, k := range ns.order {
 		for parts := range slices.Chunk(ns.by[k].parts, notifyParts) {
 			c, err := notifyCallOf(ns.by[k], parts, now)
@@ -135,16 +134,7 @@ func (s *Service) tell(ctx context.Context, ns *notices) error {
 		}
 	}
 	for chunk := range slices.Chunk(calls, tellChunk) {
-		refused, err := s.notify(ctx, chunk)
-		if err == nil && len(refused) > 0 {
-			if err = notifyScript.Load(ctx, s.rdb).Err(); err == nil {
-				refused, err = s.notify(ctx, refused)
-			}
-			if err == nil && len(refused) > 0 {
-				err = errors.New("the notify script is still not loaded")
-			}
-		}
-		if err != nil {
+		if _, err := luascript.Pipelined(ctx, s.rdb, notifyScript, chunk); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
 	}
@@ -159,15 +149,9 @@ const tellChunk = 500
 // call) holds at most.
 const notifyParts = 32
 
-// notifyCall is one notifyScript call: one owner's notification.
-type notifyCall struct {
-	keys []string
-	args []any
-}
-
 // notifyCallOf is the call that tells n's owner the parts (some of n's):
 // one notification, recorded in the refs of every seeker the parts name.
-func notifyCallOf(n *notice, parts []part, now time.Time) (notifyCall, error) {
+func notifyCallOf(n *notice, parts []part, now time.Time) (luascript.Call, error) {
 	var refs []string
 	for _, p := range parts {
 		for _, r := range p.refs {
@@ -185,7 +169,7 @@ func notifyCallOf(n *notice, parts []part, now time.Time) (notifyCall, error) {
 		for i, it := range p.items {
 			b, err := json.Marshal(it)
 			if err != nil {
-				return notifyCall{}, fmt.Errorf("notification item: %w", err)
+				return luascript.Call{}, fmt.Errorf("notification item: %w", err)
 			}
 			if i > 0 {
 				items = append(items, ',')
@@ -194,29 +178,7 @@ func notifyCallOf(n *notice, parts []part, now time.Time) (notifyCall, error) {
 		}
 		args = append(args, seenKey(n.owner, p.seen), string(items))
 	}
-	return notifyCall{keys: []string{feedKey(n.owner), hooksKey(n.owner), dueKey}, args: args}, nil
-}
-
-// notify sends calls in one pipeline by the script's digest and returns
-// those Redis refused with NOSCRIPT (not run), or the first other error.
-func (s *Service) notify(ctx context.Context, calls []notifyCall) ([]notifyCall, error) {
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(calls))
-	for i, c := range calls {
-		cmds[i] = notifyScript.EvalSha(ctx, pipe, c.keys, c.args...)
-	}
-	_, _ = pipe.Exec(ctx) // each command's error is read below
-	var refused []notifyCall
-	for i, c := range cmds {
-		switch err := c.Err(); {
-		case err == nil, errors.Is(err, redis.Nil):
-		case errors.Is(err, redis.ErrNoScript), redis.HasErrorPrefix(err, "NOSCRIPT"):
-			refused = append(refused, calls[i])
-		default:
-			return nil, err
-		}
-	}
-	return refused, nil
+	return luascript.Call{Keys: []string{feedKey(n.owner), hooksKey(n.owner), dueKey}, Args: args}, nil
 }
 
 func (s *Service) feed(ctx context.Context, req notificationsapi.FeedRequest) (notificationsapi.Feed, error) {
