@@ -184,7 +184,9 @@ func benchMixed(ctx context.Context, h *benchHTTP, pop population, hold time.Dur
 		s.cpu = end()
 		steps = append(steps, fmt.Sprintf("%d/s (sent %.0f/s): %d errors of %d, p50 %.0f ms, p99 %.0f ms (%s)", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.kindsP99()))
 		say("mixed %d/s: sent %.1f/s, %d errors of %d, p50 %.1f ms, p99 %.1f ms, throughput %.0f/s; %s; cores busy: %s", rate, s.rate, s.errors, s.requests, s.p50ms, s.p99ms, s.throughput, s.kindsP99(), coresBusy(s.cpu))
-		say("mixed %d/s: meilisearch %s", rate, strings.Join(tasks(t0), "; "))
+		for _, l := range tasks(t0) {
+			say("mixed %d/s: %s", rate, l)
+		}
 		// A rate whose p99 passes a second is not held: the queue grows;
 		// nor one vegeta could not send (4,096 requests outstanding).
 		if s.errors > 0 || s.p99ms > mixedMaxP99ms || s.rate < 0.95*float64(rate) || ctx.Err() != nil {
