@@ -321,7 +321,7 @@ func (r *benchRun) seedPhase(ctx context.Context) error {
 
 func (r *benchRun) ingestPhase(ctx context.Context) error {
 	r.say("ingest %d postings to searchable", r.bc.postings)
-	_ = redisStalls(ctx, r.st.rdb) // from the ingest on
+	_ = r.st.redis.stalls(ctx) // from the ingest on
 	t0 := time.Now()
 	end := r.meter("ingest: to searchable")
 	ours, accepted, err := ingestToSearchable(ctx, r.st, r.h, r.pop, r.bc.postings)
@@ -335,10 +335,10 @@ func (r *benchRun) ingestPhase(ctx context.Context) error {
 	for _, line := range meiliTaskSummary(ctx, r.st.mc, t0) {
 		r.say("  meilisearch %s", line)
 	}
-	r.say("  redis: %s", redisStalls(ctx, r.st.rdb))
+	r.say("  redis: %s", r.st.redis.stalls(ctx))
 	// The baseline runs once reverse matching has settled, beside nothing.
 	left, err := awaitReverseSettled(ctx, r.st, r.bc.settleFor, r.say)
-	r.say("  redis while reverse matching settled: %s", redisStalls(ctx, r.st.rdb))
+	r.say("  redis while reverse matching settled: %s", r.st.redis.stalls(ctx))
 	if err != nil {
 		return err
 	}
@@ -471,7 +471,7 @@ func (r *benchRun) mixedPhase(ctx context.Context) error {
 		for _, l := range meiliTaskSummary(ctx, r.st.mc, since) {
 			out = append(out, "meilisearch "+l)
 		}
-		return append(out, "redis: "+redisStalls(ctx, r.st.rdb))
+		return append(out, "redis: "+r.st.redis.stalls(ctx))
 	}
 	best, steps, err := benchMixed(ctx, r.h, r.pop, r.bc.hold, r.say, r.meter, tasks)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,33 +17,65 @@ import (
 // every request that arrives meanwhile.
 const redisStallAt = 10 * time.Millisecond
 
-// watchRedisStalls has Redis log each command that holds it redisStallAt
-// or longer (its slowlog), for redisStalls.
-func watchRedisStalls(ctx context.Context, rdb *redis.Client) error {
-	for _, kv := range [][2]string{{"slowlog-log-slower-than", fmt.Sprint(redisStallAt.Microseconds())}, {"slowlog-max-len", "10000"}} {
-		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
-			return fmt.Errorf("redis %s: %w", kv[0], err)
-		}
-	}
-	return rdb.SlowLogReset(ctx).Err()
+// redisWatch reports what held the bench's Redis: slow commands (its
+// slowlog) and forks (its append-only-file rewrites, each of which stops
+// Redis while the kernel copies its page tables, then rewrites its whole
+// data set in a child).
+type redisWatch struct {
+	rdb   *redis.Client
+	forks int64 // Redis's fork count when last told
 }
 
-// redisStalls describes the commands that held Redis redisStallAt or
-// longer since the last call (or watchRedisStalls), grouped by command
-// and key pattern (a script by its first key), the three that held it
-// longest in all first, and forgets them.
-func redisStalls(ctx context.Context, rdb *redis.Client) string {
-	logs, err := rdb.SlowLogGet(ctx, -1).Result()
+// watchRedis has Redis log each command that holds it redisStallAt or
+// longer (its slowlog), for stalls.
+func watchRedis(ctx context.Context, rdb *redis.Client) (*redisWatch, error) {
+	for _, kv := range [][2]string{{"slowlog-log-slower-than", fmt.Sprint(redisStallAt.Microseconds())}, {"slowlog-max-len", "10000"}} {
+		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			return nil, fmt.Errorf("redis %s: %w", kv[0], err)
+		}
+	}
+	w := &redisWatch{rdb: rdb}
+	_ = w.stalls(ctx)
+	return w, nil
+}
+
+// stalls describes the commands that held Redis redisStallAt or longer
+// since the last call, grouped by command and key pattern (a script by its
+// first key), the three that held it longest in all first, and the forks
+// since then; and forgets them.
+func (w *redisWatch) stalls(ctx context.Context) string {
+	logs, err := w.rdb.SlowLogGet(ctx, -1).Result()
 	if err != nil {
 		return "slowlog: " + err.Error()
 	}
-	if err := rdb.SlowLogReset(ctx).Err(); err != nil {
+	if err := w.rdb.SlowLogReset(ctx).Err(); err != nil {
 		return "slowlog: " + err.Error()
 	}
-	return describeStalls(logs)
+	out := describeStalls(logs)
+	info, err := w.rdb.Info(ctx, "stats").Result()
+	if err != nil {
+		return out + "; forks: " + err.Error()
+	}
+	forks, _ := strconv.ParseInt(infoField(info, "total_forks"), 10, 64)
+	if n := forks - w.forks; n > 0 {
+		usec, _ := strconv.ParseInt(infoField(info, "latest_fork_usec"), 10, 64)
+		out += fmt.Sprintf("; %d forks (append-only file rewrites), the last stopped it %.0f ms", n, float64(usec)/1000)
+	}
+	w.forks = forks
+	return out
 }
 
-// describeStalls is redisStalls' summary of slowlog entries.
+// infoField is the value of name in an INFO reply ("name:value" lines).
+func infoField(info, name string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// describeStalls is stalls' summary of slowlog entries.
 func describeStalls(logs []redis.SlowLog) string {
 	if len(logs) == 0 {
 		return fmt.Sprintf("no command held it %s or longer", redisStallAt)

@@ -40,7 +40,7 @@ type benchStack struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	mc     meilisearch.ServiceManager
-	rdb    *redis.Client     // the bench's own client, for the slowlog (redisStalls)
+	redis  *redisWatch       // what held Redis
 	pids   map[string]int    // process ids of the children, by name
 	debug  map[string]string // each service's debug endpoint (runOnly), by name
 	keyDir string
@@ -129,9 +129,10 @@ func (st *benchStack) startRedis(ctx context.Context, log zerolog.Logger) error 
 	st.stops = append(st.stops, func() { p.Stop(10 * time.Second) })
 	st.cfg.RedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 	st.pids["redis-server"] = p.Pid()
-	st.rdb = redis.NewClient(&redis.Options{Addr: spec.Addr})
-	st.stops = append(st.stops, func() { _ = st.rdb.Close() })
-	return watchRedisStalls(ctx, st.rdb)
+	rdb := redis.NewClient(&redis.Options{Addr: spec.Addr})
+	st.stops = append(st.stops, func() { _ = rdb.Close() })
+	st.redis, err = watchRedis(ctx, rdb)
+	return err
 }
 
 func (st *benchStack) startMeili(ctx context.Context, log zerolog.Logger) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -68,17 +69,37 @@ func TestMeiliMasterKeyIsNotOnTheCommandLine(t *testing.T) {
 }
 
 // A process's CPU is read from its stat line, fields counted after the
-// command name's last ')', since the name may hold spaces and ')'.
+// command name's last ')', since the name may hold spaces and ')': its
+// own user and system time and its waited-for children's.
 func TestParseProcStatCountsFromTheLastParenthesis(t *testing.T) {
-	line := "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 3 0 1000 100000 200 18446744073709551615\n"
+	line := "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 40 8 20 0 3 0 1000 100000 200 18446744073709551615\n"
 	got, err := parseProcStat([]byte(line))
-	if err != nil || got != 3250*time.Millisecond {
-		t.Fatalf("parseProcStat = %v, %v; want 3.25 s (250 + 75 ticks of 1/100 s)", got, err)
+	if err != nil || got != 3730*time.Millisecond {
+		t.Fatalf("parseProcStat = %v, %v; want 3.73 s (250 + 75 + 40 + 8 ticks of 1/100 s)", got, err)
 	}
-	for _, bad := range []string{"", "4242 a S 1", "4242 (x) S 1 2 3", "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 2x5 75 0"} {
+	for _, bad := range []string{"", "4242 a S 1", "4242 (x) S 1 2 3", "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 2x5 75 0 0", "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 -1 0"} {
 		if _, err := parseProcStat([]byte(bad)); err == nil {
 			t.Errorf("parseProcStat(%q): no error", bad)
 		}
+	}
+}
+
+// A process is charged the CPU of a child it forked and waited for, as a
+// redis-server is charged its append-only-file rewrites: a shell that ran
+// a busy loop for half a second in a child, and now sleeps.
+func TestCPUTimeCountsAWaitedForChild(t *testing.T) {
+	cmd := exec.Command("sh", "-c", `timeout 0.5 sh -c 'while :; do :; done'; sleep 30`)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	time.Sleep(time.Second) // the child has run and been reaped
+	d, err := CPUTime(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d < 200*time.Millisecond {
+		t.Fatalf("the shell is charged %v, want the busy child's ~0.5 s", d)
 	}
 }
 
