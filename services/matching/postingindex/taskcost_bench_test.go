@@ -17,7 +17,8 @@ import (
 
 // BenchmarkTaskCost is what one Meilisearch task costs Meilisearch on an
 // index of BENCH_POSTINGS generated postings (default 10,000): each op
-// updates DOCS postings (sub-benchmark) in one task and waits for it;
+// updates DOCS postings (sub-benchmark) in one task and waits for it, or
+// adds DOCS new ones (docs=5-new);
 // meili-cpu-ms/op is Meilisearch's CPU over the ops (from /proc). It
 // runs with the index's own settings and with _geo neither filterable nor
 // sortable, to show what the geo index costs a task (issue 14: the
@@ -33,7 +34,9 @@ func BenchmarkTaskCost(b *testing.B) {
 		b.Fatalf("ZIP centroids (run deployments/local/install.sh): %v", err)
 	}
 	n := testenv.EnvInt(b, "BENCH_POSTINGS", 10_000)
-	ps := seedgen.Postings(rand.New(rand.NewPCG(1, 2)), n, seedgen.Spread(places, 300), time.Now())
+	// n postings are indexed first; the rest are new postings, added five
+	// a task as a trickle of posting writes is (docs=5-new).
+	ps := seedgen.Postings(rand.New(rand.NewPCG(1, 2)), n+2_500, seedgen.Spread(places, 300), time.Now())
 	docs := make([]Document, len(ps))
 	for i := range ps {
 		ps[i].ID = fmt.Sprintf("p%06d", i)
@@ -63,20 +66,36 @@ func BenchmarkTaskCost(b *testing.B) {
 		if err := meili.EnsureIndex(ctx, srv.Meili, ix); err != nil {
 			b.Fatal(err)
 		}
-		for i := 0; i < len(docs); i += 1000 {
-			add(uid, docs[i:min(i+1000, len(docs))])
+		for i := 0; i < n; i += 1000 {
+			add(uid, docs[i:min(i+1000, n)])
 		}
-		for _, per := range []int{1, 20} {
-			b.Run(fmt.Sprintf("settings=%s/docs=%d", settings, per), func(b *testing.B) {
-				r := rand.New(rand.NewPCG(3, uint64(per)))
+		fresh := n // the next generated posting not yet in the index
+		for _, c := range []struct {
+			per int
+			new bool
+		}{{1, false}, {20, false}, {5, true}} {
+			name := fmt.Sprintf("settings=%s/docs=%d", settings, c.per)
+			if c.new {
+				name += "-new"
+			}
+			b.Run(name, func(b *testing.B) {
+				r := rand.New(rand.NewPCG(3, uint64(c.per)))
 				before, err := supervise.CPUTime(srv.MeiliPID)
 				if err != nil {
 					b.Fatal(err)
 				}
 				ops := 0
 				for b.Loop() {
-					from := r.IntN(len(docs) - per)
-					add(uid, docs[from:from+per])
+					switch {
+					case !c.new:
+						from := r.IntN(n - c.per)
+						add(uid, docs[from:from+c.per])
+					case fresh+c.per > len(docs):
+						b.Fatalf("more than %d new postings asked for", len(docs)-n)
+					default:
+						add(uid, docs[fresh:fresh+c.per])
+						fresh += c.per
+					}
 					ops++
 				}
 				after, err := supervise.CPUTime(srv.MeiliPID)
