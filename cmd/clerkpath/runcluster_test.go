@@ -107,11 +107,15 @@ func TestRunCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Ready means every service answers; a copy whose projection is still
-	// being built answers 503 with Retry-After, and a client retries.
+	// being built answers 503 with Retry-After, and a client retries. The
+	// first build waits for its consumers (three replicas each) in a
+	// cluster that has just formed: in one make test run, beside the other
+	// packages' tests, profiles answered 503 for over a minute, so this
+	// waits as long as readiness does.
 	retry503 := func(what string, do func() (int, string, error)) (string, error) {
 		var body string
 		var err error
-		testenv.Eventually(t, 60*time.Second, func() error {
+		testenv.Eventually(t, 120*time.Second, func() error {
 			var code int
 			code, body, err = do()
 			if err == nil && code == http.StatusServiceUnavailable {
