@@ -280,21 +280,34 @@ func (s *Service) unlist(ctx context.Context, seeker, postingID string) error {
 	return err
 }
 
-// unlistPosting removes a closed posting from every list that holds it.
+// unlistPosting removes a closed (or hidden) posting from every list that
+// holds it, unlistChunk seekers a pipelined round trip, and then forgets
+// its set of seekers; a failure part way leaves the set, so the retry
+// finds every seeker again. Not one MULTI: Redis would run a remote
+// posting's tens of thousands of commands with nobody else served
+// meanwhile (issue 14), and the MULTI did not make the removal atomic
+// with a reverse match anyway (the set is read before it).
 func (s *Service) unlistPosting(ctx context.Context, postingID string) error {
 	seekers, err := s.rdb.SMembers(ctx, postingKey(postingID)).Result()
 	if err != nil {
 		return err
 	}
-	pipe := s.rdb.TxPipeline()
-	for _, sk := range seekers {
-		pipe.ZRem(ctx, listKey(sk), postingID)
-		pipe.SRem(ctx, pendingKey(sk), postingID)
+	for chunk := range slices.Chunk(seekers, unlistChunk) {
+		pipe := s.rdb.Pipeline()
+		for _, sk := range chunk {
+			pipe.ZRem(ctx, listKey(sk), postingID)
+			pipe.SRem(ctx, pendingKey(sk), postingID)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
 	}
-	pipe.Del(ctx, postingKey(postingID))
-	_, err = pipe.Exec(ctx)
-	return err
+	return s.rdb.Del(ctx, postingKey(postingID)).Err()
 }
+
+// unlistChunk is how many seekers' lists unlistPosting updates in one
+// round trip.
+const unlistChunk = 500
 
 // refreshList recomputes a seeker's whole list with a forward match and
 // announces the postings that are new in it. A deleted seeker's list goes.

@@ -215,3 +215,68 @@ func (c *scriptCalls) pipeline(cmds []redis.Cmder) {
 		}
 	}
 }
+
+// A closed posting listed for more seekers than one round trip updates
+// leaves every list and pending set, in round trips of at most
+// unlistChunk seekers and no MULTI (Redis would serve nobody else while
+// it ran), and its set of seekers goes last.
+func TestUnlistPostingLeavesEveryListInShortRoundTrips(t *testing.T) {
+	t.Parallel()
+	s := newTestService(t).Service
+	ctx := context.Background()
+	n := 2*unlistChunk + 30
+	for i := range n {
+		s.seekers.SetAttrs(profile.Seeker{ID: "u" + strconv.Itoa(i), RemotePref: "remote"}, 1)
+	}
+	p := posting.Posting{ID: "remote-closing", Title: "Release of information specialist"}
+	p.WorkMode = "remote"
+	if err := s.reverseMatch(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.rdb.SCard(ctx, postingKey(p.ID)).Val(); got != int64(n) {
+		t.Fatalf("listed for %d seekers, want %d", got, n)
+	}
+	trips := &roundTrips{}
+	s.rdb.AddHook(trips)
+	if err := s.unlistPosting(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if trips.multi.Load() > 0 || trips.most.Load() > 2*unlistChunk {
+		t.Fatalf("%d MULTI; the largest round trip carried %d commands, want none and at most %d", trips.multi.Load(), trips.most.Load(), 2*unlistChunk)
+	}
+	if got := s.rdb.Exists(ctx, postingKey(p.ID)).Val(); got != 0 {
+		t.Fatal("the closed posting's set of seekers is still there")
+	}
+	for _, i := range []int{0, unlistChunk, n - 1} {
+		id := "u" + strconv.Itoa(i)
+		if _, err := s.rdb.ZScore(ctx, listKey(id), p.ID).Result(); err == nil {
+			t.Fatalf("%s's list still holds the closed posting", id)
+		}
+		if s.rdb.SIsMember(ctx, pendingKey(id), p.ID).Val() {
+			t.Fatalf("%s is still to be told of the closed posting", id)
+		}
+	}
+}
+
+// roundTrips records MULTI transactions and the most commands one
+// pipelined round trip carried.
+type roundTrips struct{ multi, most atomic.Int64 }
+
+func (*roundTrips) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (*roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			if strings.EqualFold(c.Name(), "multi") {
+				r.multi.Add(1)
+			}
+		}
+		for n := int64(len(cmds)); ; {
+			most := r.most.Load()
+			if n <= most || r.most.CompareAndSwap(most, n) {
+				break
+			}
+		}
+		return next(ctx, cmds)
+	}
+}

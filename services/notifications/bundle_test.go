@@ -409,3 +409,66 @@ func TestManyClientsAreToldInBoundedNotifications(t *testing.T) {
 		t.Errorf("after one client's deletion the counselor has %d notifications, want the %d that do not name them", k, want-1)
 	}
 }
+
+// A posting announced to more seekers than one command adds at once is
+// remembered for each of them (its closure is told to all), in SADD
+// commands of at most MatchedChunk seekers: Redis serves nobody else while
+// one runs.
+func TestAPostingToldToManyIsRememberedInShortCommands(t *testing.T) {
+	st := newStack(t)
+	st.start(t, fast)
+	ctx := context.Background()
+	big := &largestSAdd{}
+	st.srv.Redis.AddHook(big)
+	n := notifications.MatchedChunk + 40
+	var all []announcement
+	st.mu.Lock()
+	for i := range n {
+		id := fmt.Sprintf("wide-%04d", i)
+		st.rel[id] = profile.Relations{Exists: true}
+		all = append(all, announcement{fmt.Sprintf("found:w%04d", i), id, []string{"p-wide"}})
+	}
+	st.mu.Unlock()
+	st.bundle(t, "found-batch:wide", all...)
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if got := st.srv.Redis.SCard(ctx, notifications.KeyPrefix+"matched:p-wide").Val(); got != int64(n) {
+			return fmt.Errorf("p-wide remembered for %d of %d seekers", got, n)
+		}
+		return nil
+	})
+	if got := big.most.Load(); got > notifications.MatchedChunk {
+		t.Fatalf("one SADD added %d seekers to a matched set, want at most %d", got, notifications.MatchedChunk)
+	}
+}
+
+// largestSAdd records the most members one SADD to a matched set carried.
+type largestSAdd struct{ most atomic.Int64 }
+
+func (*largestSAdd) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (l *largestSAdd) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		l.record([]redis.Cmder{cmd})
+		return next(ctx, cmd)
+	}
+}
+func (l *largestSAdd) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		l.record(cmds)
+		return next(ctx, cmds)
+	}
+}
+
+func (l *largestSAdd) record(cmds []redis.Cmder) {
+	for _, c := range cmds {
+		a := c.Args()
+		if len(a) < 2 || !strings.EqualFold(c.Name(), "sadd") || !strings.Contains(fmt.Sprint(a[1]), ":matched:") {
+			continue
+		}
+		for n := int64(len(a) - 2); ; {
+			most := l.most.Load()
+			if n <= most || l.most.CompareAndSwap(most, n) {
+				break
+			}
+		}
+	}
+}

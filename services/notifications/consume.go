@@ -149,11 +149,15 @@ func (s *Service) handleFound(ctx context.Context, msgs []jetstream.Msg) []error
 	if len(matched) > 0 {
 		pipe := s.rdb.Pipeline()
 		for p, owners := range matched {
-			members := make([]any, len(owners))
-			for i, o := range owners {
-				members[i] = o
+			// A posting announced to thousands in one batch is several
+			// short commands: Redis serves nobody else while one runs.
+			for chunk := range slices.Chunk(owners, matchedChunk) {
+				members := make([]any, len(chunk))
+				for i, o := range chunk {
+					members[i] = o
+				}
+				pipe.SAdd(ctx, matchedKey(p), members...)
 			}
-			pipe.SAdd(ctx, matchedKey(p), members...)
 			pipe.Expire(ctx, matchedKey(p), MatchedTTL*time.Second)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {

@@ -58,4 +58,8 @@ func seenKey(owner, event string) string {
 	return KeyPrefix + "seen:" + owner + ":" + event
 }
 
+// matchedChunk is how many seekers one command adds to a posting's
+// matched set (a remote posting can be announced to most seekers at once).
+const matchedChunk = 500
+
 const dueKey = KeyPrefix + "due"
