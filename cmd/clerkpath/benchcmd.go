@@ -335,6 +335,7 @@ func (r *benchRun) ingestPhase(ctx context.Context) error {
 	for _, line := range meiliTaskSummary(ctx, r.st.mc, t0) {
 		r.say("  meilisearch %s", line)
 	}
+	r.say("  meilisearch %s, where its batches' time went: %s", r.st.postingsIndex(), meiliSteps(ctx, r.st.mc, r.st.postingsIndex(), t0))
 	r.say("  redis: %s", r.st.redis.stalls(ctx))
 	// The baseline runs once reverse matching has settled, beside nothing.
 	left, err := awaitReverseSettled(ctx, r.st, r.bc.settleFor, r.say)
@@ -471,6 +472,7 @@ func (r *benchRun) mixedPhase(ctx context.Context) error {
 		for _, l := range meiliTaskSummary(ctx, r.st.mc, since) {
 			out = append(out, "meilisearch "+l)
 		}
+		out = append(out, "meilisearch "+r.st.postingsIndex()+", where its batches' time went: "+meiliSteps(ctx, r.st.mc, r.st.postingsIndex(), since))
 		return append(out, "redis: "+r.st.redis.stalls(ctx))
 	}
 	best, steps, err := benchMixed(ctx, r.h, r.pop, r.bc.hold, r.say, r.meter, tasks)
