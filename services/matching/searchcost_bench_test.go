@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
@@ -77,7 +78,8 @@ func BenchmarkSearchCost(b *testing.B) {
 }
 
 // benchPostingDocs makes n index documents as ingest and the indexer would
-// from the bench's generated records (seed picks them; ids begin with
+// from the bench's generated records, each posting its own duplicate
+// cluster (seed picks them; ids begin with
 // prefix).
 func benchPostingDocs(b *testing.B, zctaFile string, n int, seed uint64, prefix string) []postingindex.Document {
 	b.Helper()
@@ -107,7 +109,7 @@ func benchPostingDocs(b *testing.B, zctaFile string, n int, seed uint64, prefix 
 				b.Fatal(err)
 			}
 			p.ID = fmt.Sprintf("%s%07d", prefix, from+i)
-			d, _, err := postingindex.Doc(p, postingindex.Field{Key: "employer_id", Value: "org-1"})
+			d, err := postingindex.EventDoc(ingestapi.JobEvent{Posting: p, EmployerID: "org-1"})
 			if err != nil {
 				b.Fatal(err)
 			}

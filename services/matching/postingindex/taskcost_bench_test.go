@@ -22,7 +22,8 @@ import (
 // meili-cpu-ms/op is Meilisearch's CPU over the ops (from /proc). It
 // runs with the index's own settings and with _geo neither filterable nor
 // sortable, to show what the geo index costs a task (issue 14: the
-// indexer's MinInterval). One Meilisearch serves every sub-benchmark, an
+// indexer's MinInterval), and with Meilisearch's facet search on (the
+// index has it off). One Meilisearch serves every sub-benchmark, an
 // index each.
 //
 // `go test -run '^$' -bench TaskCost -benchtime 20x .`
@@ -56,12 +57,15 @@ func BenchmarkTaskCost(b *testing.B) {
 	withoutGeo := func(xs []string) []string {
 		return slices.DeleteFunc(slices.Clone(xs), func(x string) bool { return x == "_geo" })
 	}
-	for _, settings := range []string{"index", "without _geo"} {
+	for _, settings := range []string{"index", "with facet search", "without _geo"} {
 		uid := srv.Config.IndexPrefix + "cost" + strconv.Itoa(len(settings))
 		ix := Settings(uid)
-		if settings == "without _geo" {
+		switch settings {
+		case "without _geo":
 			ix.Settings.FilterableAttributes = withoutGeo(ix.Settings.FilterableAttributes)
 			ix.Settings.SortableAttributes = withoutGeo(ix.Settings.SortableAttributes)
+		case "with facet search":
+			ix.Settings.FacetSearch = true
 		}
 		if err := meili.EnsureIndex(ctx, srv.Meili, ix); err != nil {
 			b.Fatal(err)
