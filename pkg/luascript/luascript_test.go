@@ -28,22 +28,18 @@ return redis.call('INCRBY', KEYS[1], ARGV[1])
 // pipelines counts the pipelines of script calls sent, and the calls.
 type pipelines struct{ sent, calls atomic.Int64 }
 
-func (*pipelines) DialHook(next redis.DialHook) redis.DialHook          { return next }
-func (*pipelines) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
-func (p *pipelines) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		n := int64(0)
-		for _, c := range cmds {
-			if strings.EqualFold(fmt.Sprint(c.Args()[0]), "evalsha") {
-				n++
-			}
+func (p *pipelines) watch(_ context.Context, cmds []redis.Cmder, pipelined bool) error {
+	n := int64(0)
+	for _, c := range cmds {
+		if strings.EqualFold(fmt.Sprint(c.Args()[0]), "evalsha") {
+			n++
 		}
-		if n > 0 { // not a new connection's SELECT and CLIENT SETINFO
-			p.sent.Add(1)
-			p.calls.Add(n)
-		}
-		return next(ctx, cmds)
 	}
+	if pipelined && n > 0 { // not a new connection's SELECT and CLIENT SETINFO
+		p.sent.Add(1)
+		p.calls.Add(n)
+	}
+	return nil
 }
 
 // Every call runs exactly once, in order, in one round trip when Redis has
@@ -53,7 +49,7 @@ func TestEachCallRunsOnceWithOrWithoutTheScriptLoaded(t *testing.T) {
 	srv := testenv.Open(t, testenv.Needs{Redis: true})
 	ctx := context.Background()
 	counted := &pipelines{}
-	srv.Redis.AddHook(counted)
+	srv.Redis.AddHook(testenv.RedisWatch(counted.watch))
 	calls := []luascript.Call{
 		{Keys: []string{"a"}, Args: []any{1}},
 		{Keys: []string{"b"}, Args: []any{10}},
@@ -116,7 +112,7 @@ func TestAFailedCallIsTheError(t *testing.T) {
 func TestNoCallsIsNoRoundTrip(t *testing.T) {
 	srv := testenv.Open(t, testenv.Needs{Redis: true})
 	counted := &pipelines{}
-	srv.Redis.AddHook(counted)
+	srv.Redis.AddHook(testenv.RedisWatch(counted.watch))
 	got, err := luascript.Pipelined(context.Background(), srv.Redis, incr, nil)
 	if err != nil || len(got) != 0 || counted.sent.Load() != 0 {
 		t.Fatalf("got %v, %v after %d pipelines, want nothing sent", got, err, counted.sent.Load())

@@ -101,25 +101,22 @@ type rememberWatch struct {
 	stored []uint64
 }
 
-func (w *rememberWatch) DialHook(next redis.DialHook) redis.DialHook          { return next }
-func (w *rememberWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
-func (w *rememberWatch) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) > 0 && cmds[0].Name() == "multi" {
-			st, err := w.js.Stream(ctx, events.StreamJobs)
-			if err != nil {
-				return err
-			}
-			info, err := st.Info(ctx)
-			if err != nil {
-				return err
-			}
-			w.mu.Lock()
-			w.stored = append(w.stored, info.State.Msgs)
-			w.mu.Unlock()
-		}
-		return next(ctx, cmds)
+func (w *rememberWatch) watch(ctx context.Context, cmds []redis.Cmder, _ bool) error {
+	if len(cmds) == 0 || cmds[0].Name() != "multi" {
+		return nil
 	}
+	st, err := w.js.Stream(ctx, events.StreamJobs)
+	if err != nil {
+		return err
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.stored = append(w.stored, info.State.Msgs)
+	w.mu.Unlock()
+	return nil
 }
 
 // A bulk's postings are remembered in Redis chunk by chunk, each once
@@ -130,7 +127,7 @@ func (w *rememberWatch) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 func TestBulkRememberedWhileTheRestIsStored(t *testing.T) {
 	srv := syncAlwaysServers(t)
 	w := &rememberWatch{js: srv.JS}
-	srv.Redis.AddHook(w)
+	srv.Redis.AddHook(testenv.RedisWatch(w.watch))
 	_, srv = startWith(t, srv, Options{SweepInterval: -1})
 	body := bulkBody(1, 1000)
 	res, err := submit(t, srv, "application/json", "", body)

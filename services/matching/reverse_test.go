@@ -39,7 +39,7 @@ func TestReverseMatchChunksQueueEachNewPairOnceAndUnlist(t *testing.T) {
 	s := newTestService(t).Service
 	ctx := context.Background()
 	calls := &scriptCalls{keys: 2 + 2*reverseChunk}
-	s.rdb.AddHook(calls)
+	s.rdb.AddHook(testenv.RedisWatch(calls.watch))
 	n := 2*reverseChunk*reverseCalls + 50
 	for i := range n {
 		s.seekers.SetAttrs(profile.Seeker{ID: "r" + strconv.Itoa(i), RemotePref: "remote"}, 1)
@@ -182,21 +182,7 @@ type scriptCalls struct {
 	big, most atomic.Int64
 }
 
-func (*scriptCalls) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *scriptCalls) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.pipeline([]redis.Cmder{cmd})
-		return next(ctx, cmd)
-	}
-}
-func (c *scriptCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.pipeline(cmds)
-		return next(ctx, cmds)
-	}
-}
-
-func (c *scriptCalls) pipeline(cmds []redis.Cmder) {
+func (c *scriptCalls) watch(_ context.Context, cmds []redis.Cmder, _ bool) error {
 	var n int64
 	for _, cmd := range cmds {
 		a := cmd.Args()
@@ -208,9 +194,15 @@ func (c *scriptCalls) pipeline(cmds []redis.Cmder) {
 			c.big.Add(1)
 		}
 	}
+	atLeast(&c.most, n)
+	return nil
+}
+
+// atLeast raises v to n unless it is already as large.
+func atLeast(v *atomic.Int64, n int64) {
 	for {
-		most := c.most.Load()
-		if n <= most || c.most.CompareAndSwap(most, n) {
+		most := v.Load()
+		if n <= most || v.CompareAndSwap(most, n) {
 			return
 		}
 	}
@@ -237,7 +229,7 @@ func TestUnlistPostingLeavesEveryListInShortRoundTrips(t *testing.T) {
 		t.Fatalf("listed for %d seekers, want %d", got, n)
 	}
 	trips := &roundTrips{}
-	s.rdb.AddHook(trips)
+	s.rdb.AddHook(testenv.RedisWatch(trips.watch))
 	if err := s.unlistPosting(ctx, p.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -262,21 +254,15 @@ func TestUnlistPostingLeavesEveryListInShortRoundTrips(t *testing.T) {
 // pipelined round trip carried.
 type roundTrips struct{ multi, most atomic.Int64 }
 
-func (*roundTrips) DialHook(next redis.DialHook) redis.DialHook          { return next }
-func (*roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
-func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		for _, c := range cmds {
-			if strings.EqualFold(c.Name(), "multi") {
-				r.multi.Add(1)
-			}
-		}
-		for n := int64(len(cmds)); ; {
-			most := r.most.Load()
-			if n <= most || r.most.CompareAndSwap(most, n) {
-				break
-			}
-		}
-		return next(ctx, cmds)
+func (r *roundTrips) watch(_ context.Context, cmds []redis.Cmder, pipelined bool) error {
+	if !pipelined {
+		return nil
 	}
+	for _, c := range cmds {
+		if strings.EqualFold(c.Name(), "multi") {
+			r.multi.Add(1)
+		}
+	}
+	atLeast(&r.most, int64(len(cmds)))
+	return nil
 }

@@ -278,29 +278,21 @@ func isNotify(cmd redis.Cmder) bool {
 	return (strings.EqualFold(name, "evalsha") || strings.EqualFold(name, "eval")) && len(a) > 2 && fmt.Sprint(a[2]) == "3"
 }
 
-func (*notifyCalls) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *notifyCalls) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
+func (c *notifyCalls) watch(_ context.Context, cmds []redis.Cmder, pipelined bool) error {
+	n := 0
+	for _, cmd := range cmds {
 		if isNotify(cmd) {
-			c.alone.Add(1)
+			n++
 		}
-		return next(ctx, cmd)
 	}
-}
-func (c *notifyCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		n := 0
-		for _, cmd := range cmds {
-			if isNotify(cmd) {
-				n++
-			}
-		}
-		if n > 0 {
-			c.piped.Add(int64(n))
-			c.pipelines.Add(1)
-		}
-		return next(ctx, cmds)
+	switch {
+	case !pipelined:
+		c.alone.Add(int64(n))
+	case n > 0:
+		c.piped.Add(int64(n))
+		c.pipelines.Add(1)
 	}
+	return nil
 }
 
 // A bundle's notifications (a seeker's own and their counselor's, for each
@@ -311,7 +303,7 @@ func (c *notifyCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 func TestABundlesNotificationsAreWrittenInOneRoundTrip(t *testing.T) {
 	st := newStack(t)
 	calls := &notifyCalls{}
-	st.srv.Redis.AddHook(calls)
+	st.srv.Redis.AddHook(testenv.RedisWatch(calls.watch))
 	st.start(t, fast)
 	const seekers = 8
 	check := func(step string, pipes int64) {
@@ -419,7 +411,7 @@ func TestAPostingToldToManyIsRememberedInShortCommands(t *testing.T) {
 	st.start(t, fast)
 	ctx := context.Background()
 	big := &largestSAdd{}
-	st.srv.Redis.AddHook(big)
+	st.srv.Redis.AddHook(testenv.RedisWatch(big.watch))
 	n := notifications.MatchedChunk + 40
 	var all []announcement
 	st.mu.Lock()
@@ -444,21 +436,7 @@ func TestAPostingToldToManyIsRememberedInShortCommands(t *testing.T) {
 // largestSAdd records the most members one SADD to a matched set carried.
 type largestSAdd struct{ most atomic.Int64 }
 
-func (*largestSAdd) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (l *largestSAdd) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		l.record([]redis.Cmder{cmd})
-		return next(ctx, cmd)
-	}
-}
-func (l *largestSAdd) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		l.record(cmds)
-		return next(ctx, cmds)
-	}
-}
-
-func (l *largestSAdd) record(cmds []redis.Cmder) {
+func (l *largestSAdd) watch(_ context.Context, cmds []redis.Cmder, _ bool) error {
 	for _, c := range cmds {
 		a := c.Args()
 		if len(a) < 2 || !strings.EqualFold(c.Name(), "sadd") || !strings.Contains(fmt.Sprint(a[1]), ":matched:") {
@@ -471,4 +449,5 @@ func (l *largestSAdd) record(cmds []redis.Cmder) {
 			}
 		}
 	}
+	return nil
 }

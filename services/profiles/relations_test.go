@@ -28,18 +28,12 @@ func (r *roundTrips) counting(ctx context.Context) context.Context {
 	return context.WithValue(ctx, roundTripsKey{}, r)
 }
 
-func count(ctx context.Context) {
+// count is a testenv.RedisWatch: one round trip for the counter in ctx.
+func count(ctx context.Context, _ []redis.Cmder, _ bool) error {
 	if r, ok := ctx.Value(roundTripsKey{}).(*roundTrips); ok {
 		r.n.Add(1)
 	}
-}
-
-func (*roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (*roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { count(ctx); return next(ctx, cmd) }
-}
-func (*roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { count(ctx); return next(ctx, cmds) }
+	return nil
 }
 
 // serveRelations runs the service with a seeker linked to a counselor and
@@ -55,7 +49,7 @@ func serveRelationsOn(t testing.TB) (*store, *roundTrips, *testenv.Servers) {
 	t.Helper()
 	srv := testenv.Open(t, testenv.Needs{Streams: true, Redis: true})
 	rt := &roundTrips{}
-	srv.Redis.AddHook(rt)
+	srv.Redis.AddHook(testenv.RedisWatch(count))
 	s, err := New(srv.NC, srv.JS, srv.Redis, zerolog.Nop(), Options{})
 	if err != nil {
 		t.Fatal(err)
