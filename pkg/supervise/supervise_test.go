@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -85,21 +86,51 @@ func TestParseProcStatCountsFromTheLastParenthesis(t *testing.T) {
 }
 
 // A process is charged the CPU of a child it forked and waited for, as a
-// redis-server is charged its append-only-file rewrites: a shell that ran
-// a busy loop for half a second in a child, and now sleeps.
+// redis-server is charged its append-only-file rewrites: a shell runs a
+// child that burns a fixed 300 ms of its own CPU (however long that takes
+// on a loaded machine), waits for it, says so, and sleeps.
 func TestCPUTimeCountsAWaitedForChild(t *testing.T) {
-	cmd := exec.Command("sh", "-c", `timeout 0.5 sh -c 'while :; do :; done'; sleep 30`)
+	const burn = 300 * time.Millisecond
+	cmd := exec.Command("sh", "-c", `"$0" -test.run='^TestHelperBurnCPU$' >/dev/null; echo reaped; sleep 30`, os.Args[0])
+	cmd.Env = append(os.Environ(), "SUPERVISE_BURN_CPU="+burn.String())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	time.Sleep(time.Second) // the child has run and been reaped
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "reaped\n" {
+		t.Fatalf("the shell said %q, %v; want reaped", line, err)
+	}
 	d, err := CPUTime(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d < 200*time.Millisecond {
-		t.Fatalf("the shell is charged %v, want the busy child's ~0.5 s", d)
+	if d < burn {
+		t.Fatalf("the shell is charged %v, want at least its child's %v", d, burn)
+	}
+}
+
+// TestHelperBurnCPU is the busy child of TestCPUTimeCountsAWaitedForChild,
+// run as its own process; on its own it does nothing.
+func TestHelperBurnCPU(t *testing.T) {
+	want, err := time.ParseDuration(os.Getenv("SUPERVISE_BURN_CPU"))
+	if err != nil {
+		t.Skip("the child of TestCPUTimeCountsAWaitedForChild")
+	}
+	for x := 0; ; x++ {
+		if x%100000 == 0 {
+			d, err := CPUTime(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d >= want {
+				return
+			}
+		}
 	}
 }
 
