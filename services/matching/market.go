@@ -84,11 +84,13 @@ func (s *Service) marketDemand(ctx context.Context, req matchingapi.MarketReques
 	filter := `status = "open" AND ` + postingindex.ShownFilter + " AND " + match.GeoRadius(at.Lat, at.Lon, req.RadiusMiles)
 	res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{
 		Filter: filter, Facets: []string{postingindex.FieldAny, postingindex.FieldOneWay}, Limit: MarketSample,
-		AttributesToRetrieve: append([]string{"id", postingindex.FieldAny, "salary_hourly_min", "salary_hourly_max"}, postingindex.RouteFields()...),
+		AttributesToRetrieve: append([]string{"id", postingindex.FieldAny, "salary_hourly_min", "salary_hourly_max", postingindex.FieldOneWay, match.FieldLat, match.FieldLon}, postingindex.RouteFields()...),
 	})
 	if err != nil {
 		return matchingapi.MarketDemand{}, apierr.Wrap(err, apierr.Unavailable, "market data is unavailable")
 	}
+	withinRadius(res, at, req.RadiusMiles)
+
 	m := marketOf(req, res)
 	s.market.put(key, gen, m)
 	return m, nil
@@ -121,6 +123,39 @@ func (s *Service) marketPlace(req matchingapi.MarketRequest) (geo.Point, error) 
 		fs.Add("postal_code", "give a postal_code, or lat and lon")
 	}
 	return at, fs.Err()
+}
+
+// withinRadius drops the hits of a market search beyond miles of at (the
+// filter, match.GeoRadius, lets through the corners of its boxes). When
+// the sample held every posting the filter let through, the counts are
+// then taken from the hits, exact; otherwise Meilisearch's counts, corners
+// included, stay (at most MarketSample hits are read).
+func withinRadius(res *meilisearch.SearchResponse, at geo.Point, miles int) {
+	all := len(res.Hits) < MarketSample
+	res.Hits = slices.DeleteFunc(res.Hits, func(h meilisearch.Hit) bool {
+		d, site := siteDistance(h[match.FieldLat], h[match.FieldLon], at)
+		return !site || d > float64(miles)
+	})
+	if !all {
+		return
+	}
+	dist := map[string]map[string]int{postingindex.FieldAny: {}, postingindex.FieldOneWay: {}}
+	for _, h := range res.Hits {
+		for field, counts := range dist {
+			var codes []string
+			if raw, ok := h[field]; ok && json.Unmarshal(raw, &codes) == nil {
+				for _, c := range codes {
+					counts[c]++
+				}
+			}
+		}
+	}
+	b, err := json.Marshal(dist)
+	if err != nil {
+		return
+	}
+	res.EstimatedTotalHits = int64(len(res.Hits))
+	res.FacetDistribution = b
 }
 
 // marketOf counts the postings of a market search per credential and

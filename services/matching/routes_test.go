@@ -69,11 +69,11 @@ func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 	if err := meili.EnsureIndex(ctx, s.mc, postingindex.Settings(s.index)); err != nil {
 		t.Fatal(err)
 	}
-	n, err := postingindex.MigrateRoutes(ctx, s.mc, s.index)
+	n, err := postingindex.Migrate(ctx, s.mc, s.index)
 	if err != nil || n != len(ps) {
 		t.Fatalf("migrated %d of %d: %v", n, len(ps), err)
 	}
-	if n, err := postingindex.MigrateRoutes(ctx, s.mc, s.index); err != nil || n != 0 {
+	if n, err := postingindex.Migrate(ctx, s.mc, s.index); err != nil || n != 0 {
 		t.Fatalf("second start migrated %d: %v", n, err)
 	}
 	if err := s.postings.Vocabulary().Load(ctx, s.mc, s.index); err != nil {

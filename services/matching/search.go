@@ -1,9 +1,11 @@
 package matching
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -31,13 +33,23 @@ var (
 	workModes       = []string{"remote", "hybrid", "onsite"}
 	searchSorts     = []string{"relevance", "newest", "pay", "distance"}
 	searchFacets    = []string{postingindex.FieldAny, "work_mode", "employment_type", "soc_code"}
-	hiddenInResults = []string{"simhash", "fingerprint", postingindex.FieldClusterHidden, postingindex.FieldClusterOwner, postingindex.FieldClusterFirstSeen, postingindex.FieldClusterReposts}
+	hiddenInResults = []string{"simhash", "fingerprint", postingindex.FieldClusterHidden, postingindex.FieldClusterOwner, postingindex.FieldClusterFirstSeen, postingindex.FieldClusterReposts, match.FieldLat, match.FieldLon}
 )
+
+// DistancePool is how many of a search's candidates a sort by distance
+// orders: every page a cursor can reach (MaxSearchOffset +
+// MaxSearchLimit). The index cannot sort by distance (it has no _geo
+// index, match.GeoRadius), so matching asks for the candidates' sites
+// alone, in relevance order, sorts them, and fetches the page's postings.
+const DistancePool = MaxSearchOffset + MaxSearchLimit
 
 func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (matchingapi.SearchResponse, error) {
 	q, err := s.searchQuery(&req)
 	if err != nil {
 		return matchingapi.SearchResponse{}, err
+	}
+	if req.Sort == "distance" {
+		return s.searchByDistance(ctx, req, q)
 	}
 	raw, err := s.mc.Index(s.index).SearchRaw(ctx, q.Query, q)
 	if err != nil {
@@ -50,10 +62,22 @@ func (s *Service) search(ctx context.Context, req matchingapi.SearchRequest) (ma
 	return s.searchAnswer(req, res)
 }
 
-// searchAnswer is the reply to req from Meilisearch's answer res; its hits
-// become the reply's.
+// searchAnswer is the reply to req (as searchQuery left it) from
+// Meilisearch's answer res; its hits become the reply's, less those whose
+// site is beyond the radius (the index's filter lets through the corners
+// of match.GeoRadius's boxes). The next cursor counts the hits Meilisearch
+// gave, so that pages neither repeat nor skip a posting; a page may then
+// hold fewer than limit hits. The estimated total and the facet counts are
+// Meilisearch's, corners included.
 func (s *Service) searchAnswer(req matchingapi.SearchRequest, res *meili.SearchHits) (matchingapi.SearchResponse, error) {
 	out := matchingapi.SearchResponse{EstimatedTotal: res.EstimatedTotalHits, Limit: req.Limit, Offset: req.Offset, Facets: map[string]map[string]int{}}
+	given := len(res.Hits)
+	if at, ok := searchCentre(req); ok {
+		res.Hits = slices.DeleteFunc(res.Hits, func(h map[string]any) bool {
+			d, site := hitDistance(h, at)
+			return site && d > float64(req.RadiusMiles) && !isRemote(h)
+		})
+	}
 	var err error
 	if out.Hits, err = s.searchHits(res.Hits); err != nil {
 		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
@@ -63,10 +87,131 @@ func (s *Service) searchAnswer(req matchingapi.SearchRequest, res *meili.SearchH
 		facets = nullJSON // absent: facets null, as encoding/json reads it
 	}
 	_ = json.Unmarshal(facets, &out.Facets) // counts that do not fit leave what fitted, as before
-	if next := req.Offset + len(res.Hits); len(res.Hits) == req.Limit && int64(next) < res.EstimatedTotalHits && next <= MaxSearchOffset {
+	if next := req.Offset + given; given == req.Limit && int64(next) < res.EstimatedTotalHits && next <= MaxSearchOffset {
 		out.NextCursor = encodeCursor(next)
 	}
 	return out, nil
+}
+
+// searchByDistance answers a search sorted by distance: the sites of up
+// to DistancePool candidates in relevance order (q's filter, facets
+// counted), those beyond the radius dropped, ordered by distance (a
+// posting without a site, remote work, after every site, in relevance
+// order), then the page's postings fetched by id. When the pool held every
+// candidate, the total is the count within the radius.
+func (s *Service) searchByDistance(ctx context.Context, req matchingapi.SearchRequest, q *meilisearch.SearchRequest) (matchingapi.SearchResponse, error) {
+	at, _ := searchCentre(req)
+	pool := *q
+	pool.Offset, pool.Limit = 0, DistancePool
+	pool.AttributesToRetrieve = []string{"id", "work_mode", match.FieldLat, match.FieldLon}
+	raw, err := s.mc.Index(s.index).SearchRaw(ctx, pool.Query, &pool)
+	if err != nil {
+		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
+	}
+	res, err := meili.DecodeSearchHits(*raw)
+	if err != nil {
+		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
+	}
+	type candidate struct {
+		id   string
+		dist float64 // +Inf: no site
+	}
+	cands := make([]candidate, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		var id string
+		if raw, ok := h["id"].(json.RawMessage); !ok || json.Unmarshal(raw, &id) != nil {
+			return matchingapi.SearchResponse{}, apierr.New(apierr.Unavailable, "search is unavailable: a hit without an id")
+		}
+		d, site := hitDistance(h, at)
+		switch {
+		case !site:
+			d = math.Inf(1)
+		case d > float64(req.RadiusMiles) && !isRemote(h):
+			continue
+		}
+		cands = append(cands, candidate{id, d})
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(a.dist, b.dist) })
+	total := res.EstimatedTotalHits
+	if len(res.Hits) < DistancePool {
+		total = int64(len(cands))
+	}
+	page := cands[min(req.Offset, len(cands)):min(req.Offset+req.Limit, len(cands))]
+	ids := make([]string, len(page))
+	for i, c := range page {
+		ids[i] = c.id
+	}
+	hits := make([]map[string]any, 0, len(ids))
+	if len(ids) > 0 {
+		var docs meilisearch.DocumentsResult
+		if err := s.mc.Index(s.index).GetDocuments(ctx, &meilisearch.DocumentsQuery{Ids: ids, Limit: int64(len(ids))}, &docs); err != nil {
+			return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
+		}
+		byID := make(map[string]map[string]any, len(docs.Results))
+		for _, d := range docs.Results {
+			var id string
+			if err := json.Unmarshal(d["id"], &id); err != nil {
+				continue
+			}
+			h := make(map[string]any, len(d)+5)
+			for k, v := range d {
+				h[k] = v
+			}
+			byID[id] = h
+		}
+		for _, id := range ids {
+			if h, ok := byID[id]; ok { // gone since the pool was read: left out
+				hits = append(hits, h)
+			}
+		}
+	}
+	out := matchingapi.SearchResponse{EstimatedTotal: total, Limit: req.Limit, Offset: req.Offset, Facets: map[string]map[string]int{}}
+	if out.Hits, err = s.searchHits(hits); err != nil {
+		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Internal, "internal error")
+	}
+	facets := res.FacetDistribution
+	if len(facets) == 0 {
+		facets = nullJSON
+	}
+	_ = json.Unmarshal(facets, &out.Facets)
+	if next := req.Offset + req.Limit; next < len(cands) && next <= MaxSearchOffset {
+		out.NextCursor = encodeCursor(next)
+	}
+	return out, nil
+}
+
+// searchCentre is where req (as searchQuery left it) looks, if anywhere.
+func searchCentre(req matchingapi.SearchRequest) (geo.Point, bool) {
+	if req.Lat == nil || req.Lon == nil {
+		return geo.Point{}, false
+	}
+	return geo.Point{Lat: *req.Lat, Lon: *req.Lon}, true
+}
+
+// hitDistance is the distance in miles from at to a hit's site, if it has
+// one (match.FieldLat, FieldLon in the hit).
+func hitDistance(h map[string]any, at geo.Point) (float64, bool) {
+	lat, _ := h[match.FieldLat].(json.RawMessage)
+	lon, _ := h[match.FieldLon].(json.RawMessage)
+	return siteDistance(lat, lon, at)
+}
+
+// siteDistance is the distance in miles from at to the site of an indexed
+// posting whose match.FieldLat and FieldLon are lat and lon (JSON), if it
+// has one.
+func siteDistance(lat, lon json.RawMessage, at geo.Point) (float64, bool) {
+	var p geo.Point
+	if len(lat) == 0 || len(lon) == 0 || isNull(lat) || isNull(lon) || json.Unmarshal(lat, &p.Lat) != nil || json.Unmarshal(lon, &p.Lon) != nil {
+		return 0, false
+	}
+	return geo.DistanceMiles(at, p), true
+}
+
+// isRemote is a hit of remote work, which a search near a place shows
+// wherever its employer is.
+func isRemote(h map[string]any) bool {
+	raw, ok := h["work_mode"].(json.RawMessage)
+	return ok && string(raw) == `"remote"`
 }
 
 // searchQuery checks a search (filling in the default limit and the
@@ -132,6 +277,7 @@ func (s *Service) searchPlace(req *matchingapi.SearchRequest, fs *apierr.Fields)
 			fs.Add("postal_code", "ZIP code lookups are unavailable on this server; give lat and lon")
 		} else if p, ok := s.zcta.Lookup(req.PostalCode); ok {
 			at = &p
+			req.Lat, req.Lon = &p.Lat, &p.Lon // where searchAnswer trims from
 		} else {
 			fs.Add("postal_code", "not a known US ZIP code")
 		}
@@ -185,11 +331,9 @@ func searchSort(name string, at *geo.Point, fs *apierr.Fields) []string {
 		sort = []string{"date_posted_ts:desc"}
 	case "pay":
 		sort = []string{"salary_hourly_max:desc"}
-	case "distance":
+	case "distance": // in matching, searchByDistance: the index has no _geo
 		if at == nil {
 			fs.Add("sort", "distance needs a postal_code, or lat and lon")
-		} else {
-			sort = []string{fmt.Sprintf("_geoPoint(%.6f, %.6f):asc", at.Lat, at.Lon)}
 		}
 	default:
 		fs.Add("sort", "must be one of %s", strings.Join(searchSorts, ", "))

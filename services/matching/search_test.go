@@ -55,7 +55,7 @@ func TestSearchQueryNamesEveryBadField(t *testing.T) {
 		t.Fatal(err)
 	}
 	filter, _ := q.Filter.(string)
-	for _, part := range []string{`status = "open"`, postingindex.ShownFilter, "_geoRadius(", `OR work_mode = "remote"`, `soc_code = "29-2072"`} {
+	for _, part := range []string{`status = "open"`, postingindex.ShownFilter, "(geo_lat ", `OR work_mode = "remote"`, `soc_code = "29-2072"`} {
 		if !strings.Contains(filter, part) {
 			t.Errorf("filter %q lacks %q", filter, part)
 		}

@@ -69,9 +69,13 @@ func Settings(uid string) meili.Index {
 				"status", "work_mode", "employment_type", "soc_code", "role", "employer", "employer_id",
 				FieldGroups, FieldAny, FieldOneWay, FieldOrEligible, "credentials_preferred",
 				"salary_hourly_min", "salary_hourly_max", "education_rank", "experience_months_min",
-				"experience_in_lieu_of_education", "date_posted_ts", "_geo", FieldCluster, FieldClusterHidden,
+				"experience_in_lieu_of_education", "date_posted_ts", match.FieldLat, match.FieldLon, FieldCluster, FieldClusterHidden,
 			}, RouteFields()...),
-			SortableAttributes: []string{"date_posted_ts", "salary_hourly_min", "salary_hourly_max", "_geo"},
+			// A site is plain numbers (match.FieldLat, FieldLon), not
+			// Meilisearch's _geo, which is neither filterable nor sortable:
+			// its index was read and written whole by every indexing task,
+			// most of each task's cost (docs/performance.md, "Session 14").
+			SortableAttributes: []string{"date_posted_ts", "salary_hourly_min", "salary_hourly_max"},
 			Faceting:           &meilisearch.Faceting{MaxValuesPerFacet: maxFacets},
 			Pagination:         &meilisearch.Pagination{MaxTotalHits: 10000},
 			// Nothing searches within facet values; facet counts do not
@@ -172,8 +176,12 @@ func Doc(p posting.Posting, extra ...Field) (Document, []string, error) {
 	w.field("date_posted_ts", p.DatePosted.Unix())
 	if pt, ok := p.Location.Point(); ok {
 		w.field("_geo", geoPoint{Lat: pt.Lat, Lng: pt.Lon})
+		w.field(match.FieldLat, pt.Lat)
+		w.field(match.FieldLon, pt.Lon)
 	} else {
 		w.null("_geo")
+		w.null(match.FieldLat)
+		w.null(match.FieldLon)
 	}
 	for _, f := range extra {
 		w.field(f.Key, f.Value)
@@ -184,7 +192,8 @@ func Doc(p posting.Posting, extra ...Field) (Document, []string, error) {
 	return Document{ID: p.ID, Cluster: p.ID, JSON: append(w.b, '}')}, slices.Compact(vocab), nil
 }
 
-// geoPoint is Meilisearch's _geo.
+// geoPoint is the site as a hit shows it (_geo, Meilisearch's form; the
+// index neither filters nor sorts by it).
 type geoPoint struct {
 	Lat float64 `json:"lat"`
 	Lng float64 `json:"lng"`

@@ -15,6 +15,7 @@ import (
 
 	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
@@ -164,7 +165,7 @@ func TestAnUpdateThatDropsFieldsClearsThemInTheIndex(t *testing.T) {
 	}
 	p := fullPosting()
 	publish(ingestapi.Posted, p, "posted:acme-1")
-	filters := []string{"salary_hourly_max >= 20", "_geoRadius(39.96, -83.0, 1000)", RouteField(2, RouteGroups) + " EXISTS AND " + RouteField(2, RouteGroups) + " IS NOT NULL"}
+	filters := []string{"salary_hourly_max >= 20", match.GeoRadius(39.96, -83.0, 500), RouteField(2, RouteGroups) + " EXISTS AND " + RouteField(2, RouteGroups) + " IS NOT NULL"}
 	testenv.Eventually(t, time.Minute, func() error {
 		for _, f := range filters {
 			if n := find(f); n != 1 {
@@ -194,7 +195,7 @@ func TestAnUpdateThatDropsFieldsClearsThemInTheIndex(t *testing.T) {
 	}
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k, v := range doc {
-			if v != nil && (strings.HasPrefix(k, "salary") || k == "_geo" || k == "url" || strings.HasPrefix(k, "route_1") || strings.HasPrefix(k, "route_2")) && !yield(k) {
+			if v != nil && (strings.HasPrefix(k, "salary") || k == "_geo" || k == match.FieldLat || k == match.FieldLon || k == "url" || strings.HasPrefix(k, "route_1") || strings.HasPrefix(k, "route_2")) && !yield(k) {
 				return
 			}
 		}

@@ -53,17 +53,17 @@ func (x *Index) UID() string { return x.uid }
 // Vocabulary is the filter vocabulary of the index as of the last Sync.
 func (x *Index) Vocabulary() *Vocabulary { return x.vocab }
 
-// Prepare applies the index's settings, re-indexes documents written
-// before routes (MigrateRoutes) and loads the vocabulary: what a copy does
+// Prepare applies the index's settings, re-indexes documents written in
+// an older layout (Migrate) and loads the vocabulary: what a copy does
 // before it reads the index or runs the indexer.
 func (x *Index) Prepare(ctx context.Context) error {
 	if err := meili.EnsureIndex(ctx, x.mc, Settings(x.uid)); err != nil {
 		return err
 	}
-	if n, err := MigrateRoutes(ctx, x.mc, x.uid); err != nil {
+	if n, err := Migrate(ctx, x.mc, x.uid); err != nil {
 		return err
 	} else if n > 0 {
-		x.log.Info().Int("postings", n).Msg("postings indexed before routes re-indexed with their routes")
+		x.log.Info().Int("postings", n).Msg("postings indexed in an older layout (before routes, or before sites as plain numbers) re-indexed")
 	}
 	return x.Sync(ctx)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
+	"github.com/clerkpath/clerkpath/pkg/match"
 	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 )
@@ -148,18 +149,21 @@ func (v *Vocabulary) Load(ctx context.Context, c meilisearch.ServiceManager, ind
 	return nil
 }
 
-// MigrateRoutes re-indexes documents written before the index had routes
-// (no route_count) from the postings they hold, so that the route filter
-// selects them; it runs at start, before the indexer, and does nothing on
-// an index already migrated. It reports how many documents it rewrote.
-func MigrateRoutes(ctx context.Context, c meilisearch.ServiceManager, index string) (int, error) {
+// Migrate re-indexes documents written in an older layout from the
+// postings they hold: before the index had routes (no route_count), so
+// that the route filter selects them, and before sites were plain numbers
+// (no match.FieldLat, which Doc writes as null for a posting without a
+// site), so that a radius finds them. It runs at start, before the
+// indexer, and does nothing on an index already migrated. It reports how
+// many documents it rewrote.
+func Migrate(ctx context.Context, c meilisearch.ServiceManager, index string) (int, error) {
 	const batch = 1000
 	pk := "id"
 	n := 0
 	for {
-		res, err := c.Index(index).Search(ctx, "", &meilisearch.SearchRequest{Filter: FieldRouteCount + " NOT EXISTS", Limit: batch})
+		res, err := c.Index(index).Search(ctx, "", &meilisearch.SearchRequest{Filter: FieldRouteCount + " NOT EXISTS OR " + match.FieldLat + " NOT EXISTS", Limit: batch})
 		if err != nil {
-			return n, fmt.Errorf("find postings indexed without routes: %w", err)
+			return n, fmt.Errorf("find postings indexed in an older layout: %w", err)
 		}
 		if len(res.Hits) == 0 {
 			return n, nil
@@ -181,7 +185,7 @@ func MigrateRoutes(ctx context.Context, c meilisearch.ServiceManager, index stri
 			err = meili.Wait(ctx, c, info)
 		}
 		if err != nil {
-			return n, fmt.Errorf("re-index postings with routes: %w", err)
+			return n, fmt.Errorf("re-index postings in the current layout: %w", err)
 		}
 		n += len(docs)
 	}
