@@ -56,6 +56,8 @@ type Service struct {
 	market   *marketCache
 	postings *postingindex.Index
 	now      func() time.Time
+	// distancePool is DistancePool when 0; tests make it small.
+	distancePool int
 	// reverseFlushes counts the reverse batches flushing the outbox now
 	// (announce.go): the flusher leaves what is due to them.
 	reverseFlushes atomic.Int32

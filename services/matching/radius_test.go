@@ -172,3 +172,43 @@ func TestMigrateGivesOldDocumentsTheirSites(t *testing.T) {
 		t.Fatalf("second start migrated %d: %v", n, err)
 	}
 }
+
+// A sort by distance among more candidates than its pool reads still
+// starts with the nearest: the pool (here 5) holds the most relevant
+// candidates, not the nearest, and a smaller circle whose candidates it
+// holds gives the page. Real Meilisearch.
+func TestSortByDistanceBeyondItsPool(t *testing.T) {
+	t.Parallel()
+	s := newTestService(t)
+	s.distancePool = 5
+	ctx := context.Background()
+	at := geo.Point{Lat: 41.5, Lon: -81.7}
+	var ps []posting.Posting
+	// Indexed farthest first: with no query words, the index's relevance
+	// order is its own, and the first five read are the farthest.
+	for i, miles := range []float64{24, 22, 20, 18, 14, 8, 4, 1} {
+		p := geo.Destination(at, miles, float64(45*i))
+		lat, lon := p.Lat, p.Lon
+		x := posting.Posting{ID: fmt.Sprintf("site-%02.0f", miles), Title: "Coder", Employer: "Acme", DatePosted: time.Now(),
+			Location: posting.Location{Lat: &lat, Lon: &lon}}
+		x.WorkMode = "onsite"
+		ps = append(ps, x)
+	}
+	for i := range 2 {
+		x := posting.Posting{ID: fmt.Sprintf("remote-%d", i), Title: "Coder", Employer: "Acme", DatePosted: time.Now()}
+		x.WorkMode = "remote"
+		ps = append(ps, x)
+	}
+	s.loadPostings(t, ps)
+	out, err := s.search(ctx, matchingapi.SearchRequest{Lat: &at.Lat, Lon: &at.Lon, RadiusMiles: 25, Sort: "distance", Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range out.Hits {
+		got = append(got, h["id"].(string))
+	}
+	if want := []string{"site-01", "site-04"}; !slices.Equal(got, want) || out.NextCursor == "" {
+		t.Errorf("nearest two of ten candidates with a pool of 5: %v (cursor %q), want %v and a next page", got, out.NextCursor, want)
+	}
+}

@@ -98,45 +98,46 @@ func (s *Service) searchAnswer(req matchingapi.SearchRequest, res *meili.SearchH
 // counted), those beyond the radius dropped, ordered by distance (a
 // posting without a site, remote work, after every site, in relevance
 // order), then the page's postings fetched by id. When the pool held every
-// candidate, the total is the count within the radius.
+// candidate, the order is exact and the total is the count within the
+// radius. When it did not, the nearest may be among those not read: the
+// page then comes from the largest of the circles of half, a quarter, …
+// the radius whose candidates the pool held, if that circle has the whole
+// page (its nearest sites are the nearest of all); failing that, from the
+// pool.
 func (s *Service) searchByDistance(ctx context.Context, req matchingapi.SearchRequest, q *meilisearch.SearchRequest) (matchingapi.SearchResponse, error) {
 	at, _ := searchCentre(req)
-	pool := *q
-	pool.Offset, pool.Limit = 0, DistancePool
-	pool.AttributesToRetrieve = []string{"id", "work_mode", match.FieldLat, match.FieldLon}
-	raw, err := s.mc.Index(s.index).SearchRaw(ctx, pool.Query, &pool)
+	cands, res, all, err := s.distanceCandidates(ctx, *q, at, req.RadiusMiles)
 	if err != nil {
-		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
+		return matchingapi.SearchResponse{}, err
 	}
-	res, err := meili.DecodeSearchHits(*raw)
-	if err != nil {
-		return matchingapi.SearchResponse{}, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
-	}
-	type candidate struct {
-		id   string
-		dist float64 // +Inf: no site
-	}
-	cands := make([]candidate, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		var id string
-		if raw, ok := h["id"].(json.RawMessage); !ok || json.Unmarshal(raw, &id) != nil {
-			return matchingapi.SearchResponse{}, apierr.New(apierr.Unavailable, "search is unavailable: a hit without an id")
-		}
-		d, site := hitDistance(h, at)
-		switch {
-		case !site:
-			d = math.Inf(1)
-		case d > float64(req.RadiusMiles) && !isRemote(h):
-			continue
-		}
-		cands = append(cands, candidate{id, d})
-	}
-	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(a.dist, b.dist) })
 	total := res.EstimatedTotalHits
-	if len(res.Hits) < DistancePool {
+	if all {
 		total = int64(len(cands))
 	}
-	page := cands[min(req.Offset, len(cands)):min(req.Offset+req.Limit, len(cands))]
+	need := req.Offset + req.Limit
+	for r := req.RadiusMiles / 2; !all && r >= 1; r /= 2 {
+		inner := req
+		inner.RadiusMiles, inner.Cursor = r, ""
+		iq, err := s.searchQuery(&inner)
+		if err != nil {
+			return matchingapi.SearchResponse{}, err
+		}
+		near, _, complete, err := s.distanceCandidates(ctx, *iq, at, r)
+		if err != nil {
+			return matchingapi.SearchResponse{}, err
+		}
+		if !complete {
+			continue
+		}
+		// Remote work beyond r is in near too; only sites within r are
+		// certainly the nearest.
+		near = slices.DeleteFunc(near, func(c distanceCandidate) bool { return c.dist > float64(r) })
+		if len(near) >= need {
+			cands = near
+		}
+		break
+	}
+	page := cands[min(req.Offset, len(cands)):min(need, len(cands))]
 	ids := make([]string, len(page))
 	for i, c := range page {
 		ids[i] = c.id
@@ -174,10 +175,55 @@ func (s *Service) searchByDistance(ctx context.Context, req matchingapi.SearchRe
 		facets = nullJSON
 	}
 	_ = json.Unmarshal(facets, &out.Facets)
-	if next := req.Offset + req.Limit; next < len(cands) && next <= MaxSearchOffset {
-		out.NextCursor = encodeCursor(next)
+	if need < len(cands) || !all && int64(need) < total {
+		if need <= MaxSearchOffset {
+			out.NextCursor = encodeCursor(need)
+		}
 	}
 	return out, nil
+}
+
+// distanceCandidate is a search candidate and its distance in miles (+Inf:
+// no site).
+type distanceCandidate struct {
+	id   string
+	dist float64
+}
+
+// distanceCandidates reads the sites of up to DistancePool candidates of q
+// in relevance order and returns them ordered by distance from at, sites
+// beyond miles left out (remote work stays wherever it is), with q's
+// answer (its facets and estimated total), and whether the pool held
+// every candidate.
+func (s *Service) distanceCandidates(ctx context.Context, q meilisearch.SearchRequest, at geo.Point, miles int) ([]distanceCandidate, *meili.SearchHits, bool, error) {
+	pool := cmp.Or(s.distancePool, DistancePool)
+	q.Offset, q.Limit, q.Sort = 0, int64(pool), nil
+	q.AttributesToRetrieve = []string{"id", "work_mode", match.FieldLat, match.FieldLon}
+	raw, err := s.mc.Index(s.index).SearchRaw(ctx, q.Query, &q)
+	if err != nil {
+		return nil, nil, false, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
+	}
+	res, err := meili.DecodeSearchHits(*raw)
+	if err != nil {
+		return nil, nil, false, apierr.Wrap(err, apierr.Unavailable, "search is unavailable")
+	}
+	cands := make([]distanceCandidate, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		var id string
+		if raw, ok := h["id"].(json.RawMessage); !ok || json.Unmarshal(raw, &id) != nil {
+			return nil, nil, false, apierr.New(apierr.Unavailable, "search is unavailable: a hit without an id")
+		}
+		d, site := hitDistance(h, at)
+		switch {
+		case !site:
+			d = math.Inf(1)
+		case d > float64(miles) && !isRemote(h):
+			continue
+		}
+		cands = append(cands, distanceCandidate{id, d})
+	}
+	slices.SortStableFunc(cands, func(a, b distanceCandidate) int { return cmp.Compare(a.dist, b.dist) })
+	return cands, res, len(res.Hits) < pool, nil
 }
 
 // searchCentre is where req (as searchQuery left it) looks, if anywhere.

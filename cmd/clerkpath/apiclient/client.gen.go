@@ -2613,6 +2613,7 @@ type ScoreComponent struct {
 
 // SearchResponse A page of open postings with facet counts.
 type SearchResponse struct {
+	// EstimatedTotal An estimate. Near a place it counts the search's area of latitude and longitude bands around the circle, which reaches a little beyond the radius (about 8 % more area), as do the facet counts; hits are always within the radius (or remote). Sorted by distance, it is the exact count within the radius when there are at most 1,100 candidates.
 	EstimatedTotal int64 `json:"estimated_total"`
 
 	// Facets Counts per value of `credentials_any`, `work_mode`, `employment_type` and `soc_code`.
@@ -2620,7 +2621,7 @@ type SearchResponse struct {
 	Hits   []PostingHit              `json:"hits"`
 	Limit  int                       `json:"limit"`
 
-	// NextCursor Present when there is a next page.
+	// NextCursor Present when there is a next page. Near a place a page may hold fewer than `limit` hits: the search's area reaches a little beyond the radius, and what lies beyond is left out.
 	NextCursor *string `json:"next_cursor,omitempty"`
 	Offset     int     `json:"offset"`
 }
@@ -3182,7 +3183,7 @@ type SearchPostingsParams struct {
 	// MinHourly Minimum pay, US dollars an hour.
 	MinHourly *float64 `form:"min_hourly,omitempty" json:"min_hourly,omitempty"`
 
-	// Sort `distance` needs zip or lat/lon.
+	// Sort `distance` needs zip or lat/lon; it orders sites nearest first, then postings without a site (remote work).
 	Sort *SearchPostingsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
 
 	// Cursor next_cursor from the previous page (opaque).
