@@ -60,6 +60,13 @@ func TestEmployerClosesAFilledPostingAndItLeavesMatches(t *testing.T) {
 		}
 		return ids
 	}
+	// Matching hears of the new seeker by an event: until then, 404.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if code, _, b := s.do(t, "GET", "/v1/seekers/"+seekerID+"/matches", "", "", me...); code != 200 {
+			return fmt.Errorf("matches: %d %s", code, b)
+		}
+		return nil
+	})
 	testenv.Eventually(t, 30*time.Second, func() error {
 		if ids := matches(); !slices.Contains(ids, filled) || !slices.Contains(ids, held) {
 			return fmt.Errorf("matches %v, want %s and %s", ids, filled, held)
