@@ -122,6 +122,7 @@ func (s *Service) searchByDistance(ctx context.Context, req matchingapi.SearchRe
 		if err != nil {
 			return matchingapi.SearchResponse{}, err
 		}
+		iq.Facets = nil // the reply's are the whole radius's
 		near, _, complete, err := s.distanceCandidates(ctx, *iq, at, r)
 		if err != nil {
 			return matchingapi.SearchResponse{}, err
