@@ -212,3 +212,23 @@ func TestSortByDistanceBeyondItsPool(t *testing.T) {
 		t.Errorf("nearest two of ten candidates with a pool of 5: %v (cursor %q), want %v and a next page", got, out.NextCursor, want)
 	}
 }
+
+// Meilisearch accepts the radius filter wherever the circle is: across the
+// antimeridian, around a pole, at the largest radius and at the smallest.
+// Real Meilisearch.
+func TestRadiusFilterIsValidEverywhere(t *testing.T) {
+	t.Parallel()
+	s := newTestService(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		at    geo.Point
+		miles int
+	}{{geo.Point{Lat: 51.9, Lon: 179.95}, 50}, {geo.Point{Lat: 52, Lon: -179.99}, 500}, {geo.Point{Lat: 89.5, Lon: 10}, 100},
+		{geo.Point{Lat: -89.9, Lon: -170}, MaxRadiusMiles}, {geo.Point{Lat: 0.5, Lon: 0.5}, 1}, {geo.Point{Lat: 64.8, Lon: -147.7}, MaxRadiusMiles}} {
+		for _, sort := range []string{"relevance", "distance"} {
+			if _, err := s.search(ctx, matchingapi.SearchRequest{Lat: &c.at.Lat, Lon: &c.at.Lon, RadiusMiles: c.miles, Sort: sort}); err != nil {
+				t.Errorf("search within %d miles of %v by %s: %v", c.miles, c.at, sort, err)
+			}
+		}
+	}
+}
