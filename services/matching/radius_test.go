@@ -13,7 +13,6 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/match"
-	"github.com/clerkpath/clerkpath/pkg/meili"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
@@ -144,14 +143,7 @@ func TestMigrateGivesOldDocumentsTheirSites(t *testing.T) {
 		delete(doc, match.FieldLon)
 		docs = append(docs, doc)
 	}
-	pk := "id"
-	info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
-	if err == nil {
-		err = meili.Wait(ctx, s.mc, info)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.addRawDocs(t, docs)
 	near := func() int {
 		res, err := s.mc.Index(s.index).Search(ctx, "", &meilisearch.SearchRequest{Filter: match.GeoRadius(at.Lat, at.Lon, 10)})
 		if err != nil {

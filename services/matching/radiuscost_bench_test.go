@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/clerkpath/clerkpath/pkg/match"
-	"github.com/clerkpath/clerkpath/pkg/meili"
-	"github.com/clerkpath/clerkpath/pkg/supervise"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
@@ -44,23 +42,9 @@ func BenchmarkRadiusCost(b *testing.B) {
 			ix.Settings.FilterableAttributes = geoFields(ix.Settings.FilterableAttributes)
 			ix.Settings.SortableAttributes = geoFields(ix.Settings.SortableAttributes)
 		}
-		if err := meili.EnsureIndex(ctx, srv.Meili, ix); err != nil {
-			b.Fatal(err)
-		}
-		for i := 0; i < len(docs); i += 1000 {
-			info, err := srv.Meili.Index(uid).UpdateDocumentsNdjson(ctx, postingindex.NDJSON(docs[i:min(i+1000, len(docs))]), nil)
-			if err == nil {
-				err = meili.Wait(ctx, srv.Meili, info)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchIndex(b, srv.Meili, ix, docs)
 		b.Run("layout="+layout, func(b *testing.B) {
-			before, err := supervise.CPUTime(srv.MeiliPID)
-			if err != nil {
-				b.Fatal(err)
-			}
+			cpu := meiliCPU(b, srv.MeiliPID)
 			ops, hits := 0, 0
 			for b.Loop() {
 				c := cities[ops%len(cities)]
@@ -80,11 +64,7 @@ func BenchmarkRadiusCost(b *testing.B) {
 				hits += int(res.EstimatedTotalHits)
 				ops++
 			}
-			after, err := supervise.CPUTime(srv.MeiliPID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64((after-before).Microseconds())/1000/float64(ops), "meili-cpu-ms/op")
+			cpu(ops)
 			b.ReportMetric(float64(hits)/float64(ops), "hits/op")
 		})
 	}

@@ -56,14 +56,7 @@ func TestIndexWrittenBeforeRoutesIsMigrated(t *testing.T) {
 		doc["employer_id"] = "org-1"
 		docs = append(docs, doc)
 	}
-	pk := "id"
-	info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
-	if err == nil {
-		err = meili.Wait(ctx, s.mc, info)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.addRawDocs(t, docs)
 
 	// What Run does at start.
 	if err := meili.EnsureIndex(ctx, s.mc, postingindex.Settings(s.index)); err != nil {
@@ -277,5 +270,20 @@ func TestMarketDemandCountsOneWayIn(t *testing.T) {
 	}
 	if m.QualifiedMedianHourly != 25 { // fed (20) and cpc (30), not rhit
 		t.Errorf("qualified median %v, want 25", m.QualifiedMedianHourly)
+	}
+}
+
+// addRawDocs adds documents to the postings index as they are, as an
+// older version of the indexer wrote them.
+func (s *Service) addRawDocs(t *testing.T, docs []map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	pk := "id"
+	info, err := s.mc.Index(s.index).AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	if err == nil {
+		err = meili.Wait(ctx, s.mc, info)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meilisearch/meilisearch-go"
+
 	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/meili"
@@ -37,25 +39,11 @@ func BenchmarkSearchCost(b *testing.B) {
 	n := testenv.EnvInt(b, "BENCH_POSTINGS", 10_000)
 	docs := benchPostingDocs(b, srv.Config.ZCTAFile, n, 1, "S")
 	uid := srv.Config.IndexPrefix + "searchcost"
-	if err := meili.EnsureIndex(ctx, srv.Meili, postingindex.Settings(uid)); err != nil {
-		b.Fatal(err)
-	}
-	for i := 0; i < len(docs); i += 1000 {
-		info, err := srv.Meili.Index(uid).UpdateDocumentsNdjson(ctx, postingindex.NDJSON(docs[i:min(i+1000, len(docs))]), nil)
-		if err == nil {
-			err = meili.Wait(ctx, srv.Meili, info)
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchIndex(b, srv.Meili, postingindex.Settings(uid), docs)
 	queries := []string{"medical records", "coder", "RHIT", "release of information", "cancer registrar", "inpatient coding", "privacy", "remote coder", "health information", "data analyst"}
 	for _, facets := range []int{4, 0, 1} {
 		b.Run(fmt.Sprintf("facets=%d", facets), func(b *testing.B) {
-			before, err := supervise.CPUTime(srv.MeiliPID)
-			if err != nil {
-				b.Fatal(err)
-			}
+			cpu := meiliCPU(b, srv.MeiliPID)
 			ops := 0
 			for b.Loop() {
 				req, err := PublicSearch(queries[ops%len(queries)])
@@ -68,12 +56,43 @@ func BenchmarkSearchCost(b *testing.B) {
 				}
 				ops++
 			}
-			after, err := supervise.CPUTime(srv.MeiliPID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64((after-before).Microseconds())/1000/float64(ops), "meili-cpu-ms/op")
+			cpu(ops)
 		})
+	}
+}
+
+// benchIndex creates the index ix and adds docs to it, 1,000 a task.
+func benchIndex(b *testing.B, mc meilisearch.ServiceManager, ix meili.Index, docs []postingindex.Document) {
+	b.Helper()
+	ctx := context.Background()
+	if err := meili.EnsureIndex(ctx, mc, ix); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < len(docs); i += 1000 {
+		info, err := mc.Index(ix.UID).UpdateDocumentsNdjson(ctx, postingindex.NDJSON(docs[i:min(i+1000, len(docs))]), nil)
+		if err == nil {
+			err = meili.Wait(ctx, mc, info)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// meiliCPU starts metering Meilisearch's CPU (process pid); the function
+// it returns reports it per op over ops as meili-cpu-ms/op.
+func meiliCPU(b *testing.B, pid int) func(ops int) {
+	b.Helper()
+	before, err := supervise.CPUTime(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(ops int) {
+		after, err := supervise.CPUTime(pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64((after-before).Microseconds())/1000/float64(max(ops, 1)), "meili-cpu-ms/op")
 	}
 }
 
