@@ -268,24 +268,14 @@ func randomKey() string {
 	return strconv.FormatUint(rand.Uint64(), 36) + strconv.FormatUint(rand.Uint64(), 36)
 }
 
-// peakRSSMB reads VmHWM (peak resident set) of a process; pid 0 is this one.
+// peakRSSMB reads VmHWM (peak resident set) of a process; pid 0 is this
+// one; -1 when it cannot be read.
 func peakRSSMB(pid int) float64 {
-	path := "/proc/self/status"
-	if pid > 0 {
-		path = fmt.Sprintf("/proc/%d/status", pid)
-	}
-	b, err := os.ReadFile(path)
+	mb, err := supervise.MemoryMB(pid, "VmHWM")
 	if err != nil {
 		return -1
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			f := strings.Fields(l)
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return -1
+	return mb
 }
 
 // profilePath is where --cpuprofile PATH puts the CPU profile of one

@@ -286,6 +286,10 @@ func RedisSpec(bin, dir string, port int) Spec {
 	}
 }
 
+// MeiliDBPath is where a meilisearch of MeiliSpec(…, dir, …) keeps its
+// database.
+func MeiliDBPath(dir string) string { return filepath.Join(dir, "data.ms") }
+
 // MeiliSpec returns the spec of a meilisearch on 127.0.0.1:port with its
 // database in dir and the given master key. The key goes to the child in its
 // environment (MEILI_MASTER_KEY), never on its command line: any local user
@@ -297,7 +301,7 @@ func MeiliSpec(bin, dir string, port int, masterKey string) Spec {
 		Path: bin,
 		Dir:  dir,
 		Args: []string{
-			"--db-path", filepath.Join(dir, "data.ms"),
+			"--db-path", MeiliDBPath(dir),
 			"--dump-dir", filepath.Join(dir, "dumps"),
 			"--snapshot-dir", filepath.Join(dir, "snapshots"),
 			"--http-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
@@ -315,6 +319,36 @@ func MeiliSpec(bin, dir string, port int, masterKey string) Spec {
 // the kernel fixes at 100 on every architecture Go builds for on Linux
 // (sysconf(_SC_CLK_TCK)).
 const userHZ = 100
+
+// MemoryMB is a memory field of a process's /proc/PID/status (pid 0: this
+// one) in MB: "VmHWM" its peak resident set, "VmRSS" its resident set now.
+func MemoryMB(pid int, field string) (float64, error) {
+	path := "/proc/self/status"
+	if pid > 0 {
+		path = fmt.Sprintf("/proc/%d/status", pid)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return parseStatusMB(b, field)
+}
+
+// parseStatusMB reads "field:  N kB" from a /proc/PID/status text, in MB.
+func parseStatusMB(b []byte, field string) (float64, error) {
+	for l := range strings.Lines(string(b)) {
+		rest, ok := strings.CutPrefix(l, field+":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("proc status %s: %w", field, err)
+		}
+		return float64(kb) / 1024, nil
+	}
+	return 0, fmt.Errorf("proc status: no %s", field)
+}
 
 // CPUTime is the user and system CPU time a process (pid 0: this one) and
 // its children that it has waited for have used, from /proc/PID/stat, to a

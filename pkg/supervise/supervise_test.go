@@ -174,3 +174,26 @@ func FuzzParseMachineStat(f *testing.F) {
 		}
 	})
 }
+
+// A memory field of /proc/PID/status is read in MB, whatever its
+// alignment; a missing or garbled field is an error, and this process's
+// own peak is a positive number.
+func TestMemoryMB(t *testing.T) {
+	status := []byte("Name:\tredis-server\nVmPeak:\t  300000 kB\nVmHWM:\t   204800 kB\nVmRSS:\t  102400 kB\n")
+	for field, want := range map[string]float64{"VmHWM": 200, "VmRSS": 100} {
+		if got, err := parseStatusMB(status, field); err != nil || got != want {
+			t.Errorf("%s = %v, %v; want %v MB", field, got, err, want)
+		}
+	}
+	for _, bad := range []string{"VmSwap", "Vm"} {
+		if _, err := parseStatusMB(status, bad); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+	if _, err := parseStatusMB([]byte("VmHWM:\tlots kB\n"), "VmHWM"); err == nil {
+		t.Error("a garbled VmHWM: no error")
+	}
+	if mb, err := MemoryMB(0, "VmHWM"); err != nil || mb <= 0 {
+		t.Errorf("this process's VmHWM: %v, %v", mb, err)
+	}
+}

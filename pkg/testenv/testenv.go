@@ -83,6 +83,9 @@ type Servers struct {
 	// MeiliPID is the Meilisearch process's id (shared by the package's
 	// tests), for a benchmark that reads its CPU (supervise.CPUTime).
 	MeiliPID int
+	// MeiliDB is that Meilisearch's database directory, for a benchmark
+	// that reads its size.
+	MeiliDB string
 }
 
 // Open starts or reserves the servers the test needs, connects a client to
@@ -115,6 +118,7 @@ func Open(t testing.TB, needs Needs) *Servers {
 		srv.Config.IndexPrefix = e.reservePrefix()
 		srv.Meili = meili.Connect(e.MeiliURL, e.MeiliKey)
 		srv.MeiliPID = e.meili.Pid()
+		srv.MeiliDB = supervise.MeiliDBPath(filepath.Join(e.Dir, "meili"))
 		t.Cleanup(srv.Meili.Close)
 	}
 	return srv
@@ -259,7 +263,7 @@ func (e *processes) startMeili(ctx context.Context, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(e.Dir, "meili")
+	dir := filepath.Join(e.Dir, "meili") // Open's MeiliDB is in it
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

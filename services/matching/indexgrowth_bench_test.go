@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -43,10 +41,6 @@ func BenchmarkIndexGrowth(b *testing.B) {
 			b.Fatalf("BENCH_BUDGET: %v", err)
 		}
 		budget = d
-	}
-	dbPath, err := meiliDBPath(srv.MeiliPID)
-	if err != nil {
-		b.Fatal(err)
 	}
 	uid := srv.Config.IndexPrefix + "growth"
 	if err := meili.EnsureIndex(ctx, srv.Meili, postingindex.Settings(uid)); err != nil {
@@ -85,9 +79,16 @@ func BenchmarkIndexGrowth(b *testing.B) {
 				b.Fatal(err)
 			}
 			indexed += n
-			rss, hwm := procStatusMB(srv.MeiliPID, "VmRSS:"), procStatusMB(srv.MeiliPID, "VmHWM:")
-			b.Logf("%7d postings: step of %d in %6.1f s, Meilisearch CPU %6.1f s, RSS %5d MB (peak %5d MB), database %6d MB, elapsed %v",
-				indexed, n, took.Seconds(), (cpu1 - cpu0).Seconds(), rss, hwm, dirMB(dbPath), time.Since(start).Round(time.Second))
+			rss, err := supervise.MemoryMB(srv.MeiliPID, "VmRSS")
+			if err != nil {
+				b.Fatal(err)
+			}
+			hwm, err := supervise.MemoryMB(srv.MeiliPID, "VmHWM")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%7d postings: step of %d in %6.1f s, Meilisearch CPU %6.1f s, RSS %5.0f MB (peak %5.0f MB), database %6d MB, elapsed %v",
+				indexed, n, took.Seconds(), (cpu1 - cpu0).Seconds(), rss, hwm, dirMB(srv.MeiliDB), time.Since(start).Round(time.Second))
 		}
 		if indexed < total {
 			b.Logf("stopped at %d of %d postings: BENCH_BUDGET %v passed", indexed, total, budget)
@@ -102,36 +103,6 @@ func BenchmarkIndexGrowth(b *testing.B) {
 		b.Logf("one new posting a task at %d postings: %.0f ms a task, Meilisearch CPU %.0f ms a task", indexed,
 			float64(time.Since(t0).Milliseconds())/5, float64((cpu1-cpu0).Milliseconds())/5)
 	}
-}
-
-// meiliDBPath is the --db-path of the Meilisearch process pid.
-func meiliDBPath(pid int) (string, error) {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil {
-		return "", err
-	}
-	args := strings.Split(string(raw), "\x00")
-	for i, a := range args {
-		if a == "--db-path" && i+1 < len(args) {
-			return args[i+1], nil
-		}
-	}
-	return "", fmt.Errorf("meilisearch %d: no --db-path in its command line", pid)
-}
-
-// procStatusMB is a field of /proc/PID/status in MB (0 when unreadable).
-func procStatusMB(pid int, field string) int {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(l, field); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 // dirMB is the size of the files under dir in MB (allocated blocks are
