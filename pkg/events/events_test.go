@@ -21,7 +21,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
-func startJS(t *testing.T) jetstream.JetStream {
+func startJS(t testing.TB) jetstream.JetStream {
 	t.Helper()
 	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), SyncAlways: true})
 	if err != nil {

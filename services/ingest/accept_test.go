@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -159,5 +160,73 @@ func TestBulkRememberedWhileTheRestIsStored(t *testing.T) {
 	}
 	if n := countSubject(t, srv, ingestapi.Posted.Subject); n != 1000 {
 		t.Fatalf("%d posted events, want 1000", n)
+	}
+}
+
+// sequenceHolds checks that each posted or updated outcome's sequence holds
+// that posting's event.
+func sequenceHolds(t *testing.T, srv *testenv.Servers, outs []ingestapi.Outcome) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := srv.JS.Stream(ctx, events.StreamJobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		if o.Sequence == 0 {
+			t.Fatalf("%+v: no sequence", o)
+		}
+		m, err := st.GetMsg(ctx, o.Sequence)
+		if err != nil {
+			t.Fatalf("%s: sequence %d: %v", o.ID, o.Sequence, err)
+		}
+		var ev ingestapi.JobEvent
+		if err := json.Unmarshal(m.Data, &ev); err != nil || ev.Posting.ID != o.ID {
+			t.Fatalf("%s (%s): sequence %d holds %q (%v)", o.ID, o.Status, o.Sequence, ev.Posting.ID, err)
+		}
+	}
+}
+
+// A bulk's events go as atomic batches; each outcome's sequence is its own
+// event's. When Redis has forgotten the postings (a restore, a flush) and
+// the feed comes again with new postings in it, JetStream still knows the
+// old ones: they are duplicates at their first sequences, and the new ones
+// in the same chunks are posted.
+func TestBulkSequencesNameTheirEventsAndRepeatsJetStreamKnows(t *testing.T) {
+	srv := syncAlwaysServers(t)
+	_, srv = startWith(t, srv, Options{SweepInterval: -1})
+	body := bulkBody(1, 450)
+	res, err := submit(t, srv, "application/json", "", body)
+	if err != nil || len(res.Accepted) != 450 {
+		t.Fatalf("bulk: %v, %d accepted", err, len(res.Accepted))
+	}
+	sequenceHolds(t, srv, res.Accepted)
+	first := map[string]uint64{}
+	for _, o := range res.Accepted {
+		first[o.ID] = o.Sequence
+	}
+
+	if err := srv.Redis.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	more := strings.TrimSuffix(body, "]") + "," + strings.TrimPrefix(bulkBody(2, 50), "[")
+	res, err = submit(t, srv, "application/json", "", more)
+	if err != nil || len(res.Accepted) != 500 {
+		t.Fatalf("bulk again: %v, %d accepted", err, len(res.Accepted))
+	}
+	var posted []ingestapi.Outcome
+	for _, o := range res.Accepted {
+		switch seq, old := first[o.ID]; {
+		case old && (o.Status != outcomeDuplicate || o.Sequence != seq):
+			t.Fatalf("%s sent again: %s at %d, want a duplicate at %d", o.ID, o.Status, o.Sequence, seq)
+		case !old && o.Status != outcomePosted:
+			t.Fatalf("%s is new: %s", o.ID, o.Status)
+		case !old:
+			posted = append(posted, o)
+		}
+	}
+	sequenceHolds(t, srv, posted)
+	if n := countSubject(t, srv, ingestapi.Posted.Subject); n != 500 {
+		t.Fatalf("%d posted events, want 500", n)
 	}
 }
