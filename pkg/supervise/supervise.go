@@ -286,6 +286,16 @@ func RedisSpec(bin, dir string, port int) Spec {
 	}
 }
 
+// MeiliIndexingMemory is the memory Meilisearch may use for indexing
+// (--max-indexing-memory). Its default, two thirds of the machine's memory
+// (16 GB on a 24 GB machine), made every indexing task, even of one
+// document, touch fresh memory that the kernel had to clear first (huge
+// pages): measured in session 15, a task of one posting on 10,000 cost
+// Meilisearch 47–123 ms of CPU, most of it in the kernel and varying
+// run to run, and 14 ms with 1 GiB; a bulk load of 10,000 was no slower
+// (docs/performance.md, "Session 15").
+const MeiliIndexingMemory = "1GiB"
+
 // MeiliDBPath is where a meilisearch of MeiliSpec(…, dir, …) keeps its
 // database.
 func MeiliDBPath(dir string) string { return filepath.Join(dir, "data.ms") }
@@ -309,6 +319,7 @@ func MeiliSpec(bin, dir string, port int, masterKey string) Spec {
 			"--env", "development",
 			"--log-level", "WARN",
 			"--experimental-logs-mode", "json",
+			"--max-indexing-memory", MeiliIndexingMemory,
 		},
 		Env:  []string{"MEILI_NO_ANALYTICS=true", "MEILI_MASTER_KEY=" + masterKey},
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
