@@ -122,7 +122,10 @@ const (
 // postings about 250 ms of Meilisearch's CPU for a task of one posting and
 // 330 ms for twenty, on 50,000 about 970 ms for one; most of it the geo
 // index (the _geo R-tree, read and written whole by every task: 37 and
-// 51 ms with _geo neither filterable nor sortable). Under the bench's
+// 51 ms with _geo neither filterable nor sortable; session 14 took the geo
+// index out, and session 15 capped Meilisearch's indexing memory, which
+// took a task of one posting on 10,000 from about 120 ms to 14 ms:
+// supervise.MeiliIndexingMemory). Under the bench's
 // mixed load (a few postings a second, employers posting one by one,
 // beside searches) the indexer sent a task per posting and Meilisearch
 // kept one of the two cores busy indexing at every rate, the searches
