@@ -266,11 +266,11 @@ func (s *Service) accept(ctx context.Context, org string, ns []normalized) ([]in
 	e := 0
 	for from := 0; from < len(ns); from += rememberChunk {
 		to := min(from+rememberChunk, len(ns))
-		k := e
-		for k < len(evAt) && evAt[k] < to {
-			k++
+		end := e // the chunk's events are evs[e:end]
+		for end < len(evAt) && evAt[end] < to {
+			end++
 		}
-		acks, err := events.PublishBatch(ctx, s.js, evs[e:k])
+		acks, err := events.PublishBatch(ctx, s.js, evs[e:end])
 		if err != nil {
 			return nil, apierr.Wrap(err, apierr.Unavailable, "could not record the postings; try again")
 		}
@@ -281,8 +281,8 @@ func (s *Service) accept(ctx context.Context, org string, ns []normalized) ([]in
 				outs[i].Status = outcomeDuplicate
 			}
 		}
-		e = k
-		k = 0
+		e = end
+		k := 0
 		for k < len(as) && as[k].index < to {
 			k++
 		}
