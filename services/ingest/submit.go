@@ -176,8 +176,8 @@ func rawID(raw posting.Raw, org string) string {
 
 // recordRejections publishes jobs.rejected for each refused record:
 // content-free, for operators and the employer's dashboards.
-// They are stored as one batch (a feed with many bad rows is one fsync,
-// not one a row).
+// They are stored in atomic batches (events.PublishBatch): a feed with
+// many bad rows costs an fsync per 500 rows, not one a row.
 func (s *Service) recordRejections(ctx context.Context, org string, rejected []ingestapi.RejectedRecord) error {
 	evs := make([]events.Event, len(rejected))
 	for i, rj := range rejected {
