@@ -194,6 +194,24 @@ func TestComposeFile(t *testing.T) {
 	if m := c.Services["meilisearch"]; m.Environment["MEILI_MASTER_KEY"] == "" || !slices.Contains(m.Volumes, "meili:/meili_data") {
 		t.Error("meilisearch: want a master key and a volume")
 	}
+	if _, err := indexingMemory(c.Services["meilisearch"].Environment["MEILI_MAX_INDEXING_MEMORY"]); err != nil {
+		t.Errorf("meilisearch: %v", err)
+	}
+}
+
+// indexingMemory reads MEILI_MAX_INDEXING_MEMORY (e.g. 1GiB), which every
+// deployment sets: Meilisearch's default, two thirds of the machine's
+// memory, makes every indexing task clear gigabytes of fresh memory
+// (docs/operations.md, "Memory").
+func indexingMemory(v string) (int64, error) {
+	if v == "" {
+		return 0, fmt.Errorf("MEILI_MAX_INDEXING_MEMORY is not set")
+	}
+	n, err := composeBytes(strings.TrimSuffix(v, "iB"))
+	if err != nil || n < 256<<20 {
+		return 0, fmt.Errorf("MEILI_MAX_INDEXING_MEMORY %q: want a size of at least 256MiB, like 1GiB", v)
+	}
+	return n, nil
 }
 
 // composeMounts reports whether path lies in one of the volumes' targets.

@@ -229,6 +229,20 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if m := statefulSets["meilisearch"]; m == nil || !hasClaim(m, "data") || !mounts(m.Spec.Template.Spec.Containers[0], "data", "/meili_data") {
 		t.Error("want a Meilisearch StatefulSet with its data on a volume")
+	} else {
+		c := m.Spec.Template.Spec.Containers[0]
+		var v string
+		for _, e := range c.Env {
+			if e.Name == "MEILI_MAX_INDEXING_MEMORY" {
+				v = e.Value
+			}
+		}
+		n, err := indexingMemory(v)
+		if limit := c.Resources.Limits.Memory(); err != nil {
+			t.Errorf("meilisearch: %v", err)
+		} else if limit.IsZero() || 2*n > limit.Value() {
+			t.Errorf("meilisearch: indexing memory %s is more than half its memory limit %s", v, limit)
+		}
 	}
 	for _, host := range []string{"redis", "meilisearch"} {
 		if services[host] == nil {

@@ -290,10 +290,11 @@ func RedisSpec(bin, dir string, port int) Spec {
 // (--max-indexing-memory). Its default, two thirds of the machine's memory
 // (16 GB on a 24 GB machine), made every indexing task, even of one
 // document, touch fresh memory that the kernel had to clear first (huge
-// pages): measured in session 15, a task of one posting on 10,000 cost
-// Meilisearch 47–123 ms of CPU, most of it in the kernel and varying
-// run to run, and 14 ms with 1 GiB; a bulk load of 10,000 was no slower
-// (docs/performance.md, "Session 15").
+// pages): measured in session 15, small tasks (1 to 20 postings) on
+// 10,000 cost Meilisearch 47–123 ms of CPU, most of it in the kernel and
+// varying run to run, and 14–19 ms with 1 GiB; bulk loads were faster too
+// (docs/performance.md, "Session 15"). Compose and Kubernetes set the same
+// (MEILI_MAX_INDEXING_MEMORY; the deployment tests check it).
 const MeiliIndexingMemory = "1GiB"
 
 // MeiliDBPath is where a meilisearch of MeiliSpec(…, dir, …) keeps its
