@@ -335,15 +335,19 @@ const userHZ = 100
 // MemoryMB is a memory field of a process's /proc/PID/status (pid 0: this
 // one) in MB: "VmHWM" its peak resident set, "VmRSS" its resident set now.
 func MemoryMB(pid int, field string) (float64, error) {
-	path := "/proc/self/status"
-	if pid > 0 {
-		path = fmt.Sprintf("/proc/%d/status", pid)
-	}
-	b, err := os.ReadFile(path)
+	b, err := readProc(pid, "status")
 	if err != nil {
 		return 0, err
 	}
 	return parseStatusMB(b, field)
+}
+
+// readProc reads /proc/PID/name (pid 0: /proc/self/name).
+func readProc(pid int, name string) ([]byte, error) {
+	if pid > 0 {
+		return os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, name))
+	}
+	return os.ReadFile("/proc/self/" + name)
 }
 
 // parseStatusMB reads "field:  N kB" from a /proc/PID/status text, in MB.
@@ -368,11 +372,7 @@ func parseStatusMB(b []byte, field string) (float64, error) {
 // append-only file does it in a forked child, which can cost more CPU
 // than Redis itself (issue 14).
 func CPUTime(pid int) (time.Duration, error) {
-	path := "/proc/self/stat"
-	if pid > 0 {
-		path = fmt.Sprintf("/proc/%d/stat", pid)
-	}
-	b, err := os.ReadFile(path)
+	b, err := readProc(pid, "stat")
 	if err != nil {
 		return 0, err
 	}
