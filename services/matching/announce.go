@@ -75,14 +75,16 @@ func sentKey(seeker string) string    { return "clerkpath:announce:sent:" + seek
 const sentKeep = events.MatchesMaxAge + 24*time.Hour
 
 // claimScript returns the seeker's outgoing announcement, making one from
-// the pending postings if there is none; nil when there is nothing to
+// the pending postings if there is none, as {body, 1} when it was already
+// outgoing (left by a flush that failed or stopped: pending may hold more)
+// and {body, 0} when it was just made; nil when there is nothing to
 // announce (and the seeker leaves the due set). It first trims the
 // seeker's list to its best ARGV[3] (MatchListSize): reverse matching adds
 // to lists without trimming them (reverseMatch).
 var claimScript = redis.NewScript(`
 redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -tonumber(ARGV[3]) - 1)
 local body = redis.call('GET', KEYS[2])
-if body then return body end
+if body then return {body, 1} end
 local ps = redis.call('SMEMBERS', KEYS[1])
 if #ps == 0 then
   redis.call('SREM', KEYS[4], ARGV[1])
@@ -100,12 +102,23 @@ for _, p in ipairs(ps) do
 end
 redis.call('SET', KEYS[2], body)
 redis.call('DEL', KEYS[1])
-return body
+return {body, 0}
 `)
 
-// doneScript deletes an announcement once published (only that one).
+// doneScript deletes an announcement once published (only that one), and
+// takes the seeker out of the due set when nothing new is pending: in the
+// same step, so a pair queued meanwhile keeps them due. KEYS: out, pending,
+// the due set; ARGV: the body published, the seeker.
+//
+// Before (issue 14), a seeker left the due set only when a claim found
+// nothing, so every flush claimed each seeker twice, the second time
+// for nothing: 60 % of the claims in a bulk's reverse matching (426,000
+// claims for 170,000 announcements at 3,000 postings and 10,000 seekers).
 var doneScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  if redis.call('SCARD', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[2]) end
+end
 return 1
 `)
 
@@ -139,8 +152,8 @@ const flushChunk = 500
 const flushParallel = 3
 
 // flushChunk publishes the outgoing and then the pending announcements of
-// some seekers (an outgoing one left by a failed flush first, so a seeker
-// may need two passes).
+// some seekers: one pass, and a second for the seekers whose claim found
+// an outgoing one left by a failed flush (their pending postings follow).
 func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 	// The scripts are sent once and called by their digest: sending a
 	// script's text with each of a chunk's calls (EVAL) cost Redis a digest
@@ -154,13 +167,14 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 		}
 	}
 	for range 2 {
-		work, err := s.claimAnnouncements(ctx, seekers)
+		work, again, err := s.claimAnnouncements(ctx, seekers)
 		if err != nil || len(work) == 0 {
 			return err
 		}
 		if err := s.publishAnnouncements(ctx, work); err != nil {
 			return err
 		}
+		seekers = again
 	}
 	return nil
 }
@@ -170,28 +184,38 @@ type claimed struct{ seeker, body string }
 
 // claimAnnouncements claims the announcements of some seekers in one
 // pipelined round trip (claimScript): each seeker's outgoing one, or one
-// made of their pending postings.
-func (s *Service) claimAnnouncements(ctx context.Context, seekers []string) ([]claimed, error) {
+// made of their pending postings. again are the seekers whose claim was an
+// outgoing one: they may have pending postings too.
+func (s *Service) claimAnnouncements(ctx context.Context, seekers []string) (work []claimed, again []string, err error) {
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(seekers))
 	for i, id := range seekers {
 		cmds[i] = claimScript.EvalSha(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearKey(id), listKey(id)}, id, announcementToken(), MatchListSize)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("claim announcements: %w", err)
+		return nil, nil, fmt.Errorf("claim announcements: %w", err)
 	}
-	var work []claimed
 	for i, c := range cmds {
-		body, err := c.Text()
+		reply, err := c.Slice()
 		if errors.Is(err, redis.Nil) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("claim announcement for %s: %w", seekers[i], err)
+			return nil, nil, fmt.Errorf("claim announcement for %s: %w", seekers[i], err)
+		}
+		var body string
+		if len(reply) == 2 {
+			body, _ = reply[0].(string)
+		}
+		if body == "" {
+			return nil, nil, fmt.Errorf("claim announcement for %s: unexpected reply %v", seekers[i], reply)
 		}
 		work = append(work, claimed{seekers[i], body})
+		if outgoing, _ := reply[1].(int64); outgoing == 1 {
+			again = append(again, seekers[i])
+		}
 	}
-	return work, nil
+	return work, again, nil
 }
 
 // publishAnnouncements seals each claimed announcement with its seeker's
@@ -234,7 +258,7 @@ func (s *Service) publishAnnouncements(ctx context.Context, work []claimed) erro
 			failed = fmt.Errorf("announce matches to %s: %w", w.seeker, errs[i])
 			continue
 		}
-		doneScript.EvalSha(ctx, pipe, []string{outKey(w.seeker)}, w.body)
+		doneScript.EvalSha(ctx, pipe, []string{outKey(w.seeker), pendingKey(w.seeker), announceDue}, w.body, w.seeker)
 		if seqs[i] != 0 {
 			pipe.SAdd(ctx, sentKey(w.seeker), seqs[i])
 			pipe.Expire(ctx, sentKey(w.seeker), sentKeep)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,7 +109,7 @@ func TestRetriedFlushRepublishesUnderTheSameIDs(t *testing.T) {
 			}
 		}
 	}
-	work, err := c.s.claimAnnouncements(ctx, first)
+	work, _, err := c.s.claimAnnouncements(ctx, first)
 	if err != nil || len(work) != 2 {
 		t.Fatalf("claimed %v (%v), want both seekers", work, err)
 	}
@@ -148,6 +149,79 @@ func TestRetriedFlushRepublishesUnderTheSameIDs(t *testing.T) {
 		if n, err := c.s.rdb.Exists(ctx, outKey(id), pendingKey(id)).Result(); err != nil || n != 0 {
 			t.Errorf("%s: announcement still outgoing or pending (%d, %v)", id, n, err)
 		}
+	}
+}
+
+// A flush claims each due seeker once (issue 14: every flush claimed each
+// seeker a second time only to find nothing pending and take them out of
+// the due set, 60 % of the claims in a bulk): publishing an announcement
+// takes the seeker out of the due set when nothing more is pending. A
+// seeker whose claim finds an outgoing announcement left by a failed flush
+// is claimed again in the same flush, for what is pending behind it.
+func TestFlushClaimsEachSeekerOnce(t *testing.T) {
+	t.Parallel()
+	cfg := ownServers(t)
+	ctx := context.Background()
+	c := startCopy(t, cfg, false)
+	f := newFeed(t, cfg)
+	var claims atomic.Int64
+	c.s.rdb.AddHook(testenv.RedisWatch(func(_ context.Context, cmds []redis.Cmder, _ bool) error {
+		for _, cmd := range cmds {
+			if a := cmd.Args(); len(a) > 1 && fmt.Sprint(a[0]) == "evalsha" && fmt.Sprint(a[1]) == claimScript.Hash() {
+				claims.Add(1)
+			}
+		}
+		return nil
+	}))
+	seekers := seekerIDs("once-", 50)
+	queue(t, c.s, seekers, "p1")
+	const left = "once-left" // a failed flush left "p0" outgoing; "p2" is pending behind it
+	pipe := c.s.rdb.TxPipeline()
+	pipe.Set(ctx, outKey(left), "1 ~lefttoken p0", 0)
+	pipe.Set(ctx, seqKey(left), 1, 0)
+	pipe.SAdd(ctx, pendingKey(left), "p2")
+	pipe.SAdd(ctx, announceDue, left)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.s.flushAnnouncements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := claims.Load(); n != int64(len(seekers))+2 {
+		t.Errorf("the flush claimed %d times, want %d: each seeker once, the one with an outgoing announcement twice", n, len(seekers)+2)
+	}
+	if due, err := c.s.rdb.SCard(ctx, announceDue).Result(); err != nil || due != 0 {
+		t.Errorf("%d seekers still due after the flush (%v), want none", due, err)
+	}
+	got, n := f.announced(t)
+	if n != len(seekers)+2 || got[left]["p0"] != 1 || got[left]["p2"] != 1 {
+		t.Errorf("%d announcements, %s told %v: want one for each seeker and two for %s (p0, then p2)", n, left, got[left], left)
+	}
+	for _, id := range seekers {
+		if got[id]["p1"] != 1 {
+			t.Errorf("%s told p1 %d times, want once", id, got[id]["p1"])
+		}
+	}
+
+	// A pair queued after the claim and before the announcement is done
+	// keeps the seeker due, and the next flush tells it.
+	queue(t, c.s, []string{"once-late"}, "p3")
+	work, again, err := c.s.claimAnnouncements(ctx, []string{"once-late"})
+	if err != nil || len(work) != 1 || len(again) != 0 {
+		t.Fatalf("claimed %v, again %v (%v): want one fresh announcement", work, again, err)
+	}
+	queue(t, c.s, []string{"once-late"}, "p4")
+	if err := c.s.publishAnnouncements(ctx, work); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := c.s.rdb.SIsMember(ctx, announceDue, "once-late").Result(); err != nil || !due {
+		t.Fatalf("a seeker with a posting pending left the due set (%v)", err)
+	}
+	if err := c.s.flushAnnouncements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.announced(t); got["once-late"]["p3"] != 1 || got["once-late"]["p4"] != 1 {
+		t.Errorf("once-late told %v, want p3 and p4 once each", got["once-late"])
 	}
 }
 
