@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
+	"github.com/clerkpath/clerkpath/pkg/supervise"
 )
 
 // Benchmarks of the targets, on 100,000 postings and 100,000
@@ -152,6 +154,7 @@ func benchReverse(b *testing.B, f benchFixture) {
 		b.ReportMetric(float64(found)/float64(b.N), "matches/posting")
 	})
 	b.Run("with-redis", func(b *testing.B) {
+		defer redisCPU(b, s)()
 		latencies(b, func(i int) {
 			if err := s.reverseMatch(ctx, ps[i%len(ps)]); err != nil {
 				b.Fatal(err)
@@ -163,6 +166,34 @@ func benchReverse(b *testing.B, f benchFixture) {
 			}
 		})
 	})
+}
+
+// redisCPU reports the redis-server's CPU time (user and system, from
+// /proc) per operation as redis-cpu-ms/op: what the operation cost Redis,
+// which every copy and service shares. The Redis is the package's, so
+// nothing else may run meanwhile (benchmarks run one at a time).
+func redisCPU(b *testing.B, s *Service) func() {
+	info, err := s.rdb.Info(context.Background(), "server").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pid int
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, _ = strconv.Atoi(v)
+		}
+	}
+	start, err := supervise.CPUTime(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		end, err := supervise.CPUTime(pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64((end-start).Microseconds())/1000/float64(b.N), "redis-cpu-ms/op")
+	}
 }
 
 // BenchmarkSeekerIndexWrite is the cost of applying one seeker's profile
