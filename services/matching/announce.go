@@ -22,6 +22,7 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/contract/ingestapi"
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/events"
+	"github.com/clerkpath/clerkpath/pkg/luascript"
 	"github.com/clerkpath/clerkpath/pkg/shred"
 
 	"github.com/clerkpath/clerkpath/services/matching/postingindex"
@@ -74,53 +75,83 @@ func sentKey(seeker string) string    { return "clerkpath:announce:sent:" + seek
 // MATCHES stream keeps the announcement, and a day more.
 const sentKeep = events.MatchesMaxAge + 24*time.Hour
 
-// claimScript returns the seeker's outgoing announcement, making one from
-// the pending postings if there is none, as {body, 1} when it was already
-// outgoing (left by a flush that failed or stopped: pending may hold more)
-// and {body, 0} when it was just made; nil when there is nothing to
-// announce (and the seeker leaves the due set). It first trims the
-// seeker's list to its best ARGV[3] (MatchListSize): reverse matching adds
-// to lists without trimming them (reverseMatch).
+// claimScript claims the announcements of up to claimPerCall seekers:
+// for each, their outgoing announcement, or one made from their pending
+// postings if there is none. It returns two values a seeker: the body and
+// 1 when it was already outgoing (left by a flush that failed or stopped:
+// pending may hold more), the body and 0 when it was just made, "" and 0
+// when there is nothing to announce (and the seeker leaves the due set).
+// Each seeker's list is first trimmed to its best ARGV[1] (MatchListSize):
+// reverse matching adds to lists without trimming them (reverseMatch).
+// KEYS: the due set, then each seeker's pending, out, seq, near and list;
+// ARGV: MatchListSize, then each seeker's id and new token.
+//
+// Many seekers a call, not one (issue 14): a call's own cost (its keys and
+// arguments read, the script entered) was about what its commands cost,
+// and under a trickle of postings (a flush per posting) claims were most
+// of Redis's time per new posting.
 var claimScript = redis.NewScript(`
-redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -tonumber(ARGV[3]) - 1)
-local body = redis.call('GET', KEYS[2])
-if body then return {body, 1} end
-local ps = redis.call('SMEMBERS', KEYS[1])
-if #ps == 0 then
-  redis.call('SREM', KEYS[4], ARGV[1])
-  return false
-end
-table.sort(ps)
-local n = redis.call('INCR', KEYS[3])
-body = n .. ' ~' .. ARGV[2] .. ' ' .. table.concat(ps, ' ')
-for _, p in ipairs(ps) do
-  local was = redis.call('HGET', KEYS[5], p)
-  if was then
-    body = body .. ' ^' .. p .. '=' .. was
-    redis.call('HDEL', KEYS[5], p)
+local keep = -tonumber(ARGV[1]) - 1
+local res = {}
+for j = 1, (#ARGV - 1) / 2 do
+  local k = 5 * (j - 1) + 1
+  local pending, out, seq, near = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  redis.call('ZREMRANGEBYRANK', KEYS[k + 5], 0, keep)
+  local body = redis.call('GET', out)
+  local outgoing = 0
+  if body then
+    outgoing = 1
+  else
+    local ps = redis.call('SMEMBERS', pending)
+    if #ps == 0 then
+      redis.call('SREM', KEYS[1], ARGV[2 * j])
+      body = ''
+    else
+      table.sort(ps)
+      local n = redis.call('INCR', seq)
+      body = n .. ' ~' .. ARGV[2 * j + 1] .. ' ' .. table.concat(ps, ' ')
+      for _, p in ipairs(ps) do
+        local was = redis.call('HGET', near, p)
+        if was then
+          body = body .. ' ^' .. p .. '=' .. was
+          redis.call('HDEL', near, p)
+        end
+      end
+      redis.call('SET', out, body)
+      redis.call('DEL', pending)
+    end
   end
+  res[#res + 1] = body
+  res[#res + 1] = outgoing
 end
-redis.call('SET', KEYS[2], body)
-redis.call('DEL', KEYS[1])
-return {body, 0}
+return res
 `)
 
-// doneScript deletes an announcement once published (only that one), and
-// takes the seeker out of the due set when nothing new is pending: in the
-// same step, so a pair queued meanwhile keeps them due. KEYS: out, pending,
-// the due set; ARGV: the body published, the seeker.
+// doneScript deletes announcements once published (each only if it is
+// still the one published), and takes each seeker out of the due set when
+// nothing new is pending: in the same step, so a pair queued meanwhile
+// keeps them due. KEYS: the due set, then each seeker's out and pending;
+// ARGV: each seeker's published body and id.
 //
 // Before (issue 14), a seeker left the due set only when a claim found
 // nothing, so every flush claimed each seeker twice, the second time
 // for nothing: 60 % of the claims in a bulk's reverse matching (426,000
 // claims for 170,000 announcements at 3,000 postings and 10,000 seekers).
 var doneScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  if redis.call('SCARD', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[2]) end
+for j = 1, #ARGV / 2 do
+  local out, pending = KEYS[2 * j], KEYS[2 * j + 1]
+  if redis.call('GET', out) == ARGV[2 * j - 1] then
+    redis.call('DEL', out)
+    if redis.call('SCARD', pending) == 0 then redis.call('SREM', KEYS[1], ARGV[2 * j]) end
+  end
 end
 return 1
 `)
+
+// claimPerCall is how many seekers one claimScript or doneScript call
+// handles: Redis runs nothing else meanwhile, and a claim is about ten
+// commands.
+const claimPerCall = 50
 
 // flushAnnouncements publishes every due announcement, in chunks of
 // flushChunk seekers, flushParallel chunks at once: one pipelined Redis
@@ -155,17 +186,11 @@ const flushParallel = 3
 // some seekers: one pass, and a second for the seekers whose claim found
 // an outgoing one left by a failed flush (their pending postings follow).
 func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
-	// The scripts are sent once and called by their digest: sending a
-	// script's text with each of a chunk's calls (EVAL) cost Redis a digest
-	// of the text per call and the client a copy (issue 14: claiming was
-	// most of a flush's client-side time at 100,000 seekers). A Redis that
-	// restarts in between answers NOSCRIPT: the flush fails and is retried,
-	// loading them again.
-	for _, sc := range []*redis.Script{claimScript, doneScript} {
-		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
-			return fmt.Errorf("load announcement scripts: %w", err)
-		}
-	}
+	// The scripts are called by their digest (luascript.Pipelined, which
+	// loads them into a Redis that does not have them): sending a script's
+	// text with each call (EVAL) cost Redis a digest of the text per call
+	// and the client a copy (issue 14: claiming was most of a flush's
+	// client-side time at 100,000 seekers).
 	for range 2 {
 		work, again, err := s.claimAnnouncements(ctx, seekers)
 		if err != nil || len(work) == 0 {
@@ -183,36 +208,41 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 type claimed struct{ seeker, body string }
 
 // claimAnnouncements claims the announcements of some seekers in one
-// pipelined round trip (claimScript): each seeker's outgoing one, or one
-// made of their pending postings. again are the seekers whose claim was an
-// outgoing one: they may have pending postings too.
+// pipelined round trip (claimScript, claimPerCall seekers a call): each
+// seeker's outgoing one, or one made of their pending postings. again are
+// the seekers whose claim was an outgoing one: they may have pending
+// postings too.
 func (s *Service) claimAnnouncements(ctx context.Context, seekers []string) (work []claimed, again []string, err error) {
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(seekers))
-	for i, id := range seekers {
-		cmds[i] = claimScript.EvalSha(ctx, pipe, []string{pendingKey(id), outKey(id), seqKey(id), announceDue, nearKey(id), listKey(id)}, id, announcementToken(), MatchListSize)
+	var calls []luascript.Call
+	for chunk := range slices.Chunk(seekers, claimPerCall) {
+		c := luascript.Call{Keys: make([]string, 0, 1+5*len(chunk)), Args: make([]any, 0, 1+2*len(chunk))}
+		c.Keys = append(c.Keys, announceDue)
+		c.Args = append(c.Args, MatchListSize)
+		for _, id := range chunk {
+			c.Keys = append(c.Keys, pendingKey(id), outKey(id), seqKey(id), nearKey(id), listKey(id))
+			c.Args = append(c.Args, id, announcementToken())
+		}
+		calls = append(calls, c)
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	cmds, err := luascript.Pipelined(ctx, s.rdb, claimScript, calls)
+	if err != nil {
 		return nil, nil, fmt.Errorf("claim announcements: %w", err)
 	}
-	for i, c := range cmds {
-		reply, err := c.Slice()
-		if errors.Is(err, redis.Nil) {
-			continue
+	for k, cmd := range cmds {
+		chunk := seekers[k*claimPerCall : min((k+1)*claimPerCall, len(seekers))]
+		reply, err := cmd.Slice()
+		if err != nil || len(reply) != 2*len(chunk) {
+			return nil, nil, fmt.Errorf("claim announcements: %d values for %d seekers (%v)", len(reply), len(chunk), err)
 		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("claim announcement for %s: %w", seekers[i], err)
-		}
-		var body string
-		if len(reply) == 2 {
-			body, _ = reply[0].(string)
-		}
-		if body == "" {
-			return nil, nil, fmt.Errorf("claim announcement for %s: unexpected reply %v", seekers[i], reply)
-		}
-		work = append(work, claimed{seekers[i], body})
-		if outgoing, _ := reply[1].(int64); outgoing == 1 {
-			again = append(again, seekers[i])
+		for j, id := range chunk {
+			body, _ := reply[2*j].(string)
+			if body == "" {
+				continue
+			}
+			work = append(work, claimed{id, body})
+			if outgoing, _ := reply[2*j+1].(int64); outgoing == 1 {
+				again = append(again, id)
+			}
 		}
 	}
 	return work, again, nil
@@ -251,20 +281,33 @@ func (s *Service) publishAnnouncements(ctx context.Context, work []claimed) erro
 	}
 	seqs := s.publishLegacy(ctx, entries, single, errs)
 	s.publishBundles(ctx, entries, bundled, errs)
-	pipe := s.rdb.Pipeline()
 	var failed error
+	var done []luascript.Call
+	pipe := s.rdb.Pipeline()
 	for i, w := range work {
 		if errs[i] != nil && !errors.Is(errs[i], shred.ErrShredded) {
 			failed = fmt.Errorf("announce matches to %s: %w", w.seeker, errs[i])
 			continue
 		}
-		doneScript.EvalSha(ctx, pipe, []string{outKey(w.seeker), pendingKey(w.seeker), announceDue}, w.body, w.seeker)
+		if len(done) == 0 || len(done[len(done)-1].Args) == 2*claimPerCall {
+			done = append(done, luascript.Call{Keys: []string{announceDue}})
+		}
+		c := &done[len(done)-1]
+		c.Keys = append(c.Keys, outKey(w.seeker), pendingKey(w.seeker))
+		c.Args = append(c.Args, w.body, w.seeker)
 		if seqs[i] != 0 {
 			pipe.SAdd(ctx, sentKey(w.seeker), seqs[i])
 			pipe.Expire(ctx, sentKey(w.seeker), sentKeep)
 		}
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	// The legacy announcements' sequences first: once done, an
+	// announcement is not published again, so its sequence must be kept.
+	if pipe.Len() > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("announcements published; keep their sequences: %w", err)
+		}
+	}
+	if _, err := luascript.Pipelined(ctx, s.rdb, doneScript, done); err != nil {
 		return fmt.Errorf("announcements published; clear them: %w", err)
 	}
 	return failed
