@@ -38,6 +38,19 @@ func jobsConsumersDone(ctx context.Context, st *benchStack) (bool, error) {
 	return done && n > 0, err
 }
 
+// reverseAnnounced reports whether every JOBS consumer has acknowledged
+// everything and no announcement is left to publish: reverse matching
+// acknowledges a batch once its announcements are queued, and its flusher
+// publishes them after (matching.AnnouncementsDue).
+func reverseAnnounced(ctx context.Context, st *benchStack) (bool, error) {
+	done, err := jobsConsumersDone(ctx, st)
+	if err != nil || !done {
+		return false, err
+	}
+	due, err := matching.AnnouncementsDue(ctx, st.redis.rdb)
+	return due == 0, err
+}
+
 // consumersDone reports whether every consumer of stream (n of them) has
 // acknowledged everything up to the stream's last message.
 func consumersDone(ctx context.Context, st *benchStack, stream string) (done bool, n int, err error) {
@@ -92,7 +105,7 @@ func ingestToSearchable(ctx context.Context, st *benchStack, h *benchHTTP, pop p
 func awaitReverseSettled(ctx context.Context, st *benchStack, wait time.Duration, say func(string, ...any)) (left uint64, err error) {
 	t0, lastSay := time.Now(), time.Now()
 	for {
-		done, err := jobsConsumersDone(ctx, st)
+		done, err := reverseAnnounced(ctx, st)
 		if err != nil {
 			return 0, err
 		}
@@ -274,7 +287,8 @@ func benchEventPath(ctx context.Context, st *benchStack, h *benchHTTP, pop popul
 // benchReverse submits n postings one at a time and times each from the
 // API's 201 to every JOBS consumer (the indexer and reverse matching,
 // whose acknowledgement comes after the posting's matches are written and
-// their announcements flushed) having acknowledged it.
+// their announcements queued) having acknowledged it and no announcement
+// being left to publish (reverseAnnounced).
 func benchReverse(ctx context.Context, st *benchStack, h *benchHTTP, pop population, n int) ([]time.Duration, error) {
 	tok, err := h.mint("employer", "bench-employer", "bench-reverse")
 	if err != nil {
@@ -290,7 +304,7 @@ func benchReverse(ctx context.Context, st *benchStack, h *benchHTTP, pop populat
 		}
 		t := time.Now()
 		for {
-			done, err := jobsConsumersDone(ctx, st)
+			done, err := reverseAnnounced(ctx, st)
 			if err != nil {
 				return nil, err
 			}

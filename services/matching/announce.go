@@ -66,6 +66,13 @@ import (
 // way.
 const announceDue = "clerkpath:announce:due"
 
+// AnnouncementsDue is how many seekers have announcements queued and not
+// yet published: reverse matching acknowledges a batch once its
+// announcements are queued, and the flusher publishes them after.
+func AnnouncementsDue(ctx context.Context, rdb redis.Cmdable) (int64, error) {
+	return rdb.SCard(ctx, announceDue).Result()
+}
+
 func pendingKey(seeker string) string { return "clerkpath:announce:pending:" + seeker }
 func outKey(seeker string) string     { return "clerkpath:announce:out:" + seeker }
 func seqKey(seeker string) string     { return "clerkpath:announce:seq:" + seeker }
@@ -456,21 +463,25 @@ func (s *Service) eraseAnnouncements(ctx context.Context, seeker string) error {
 
 // runReverse follows JOBS on its own durable consumer: each new or changed
 // posting is matched against the seekers in memory, its pairs written to
-// the match lists, and the new ones announced, coalesced per seeker: one
-// announcement per seeker per batch (up to ReverseBatch postings or
-// ReverseLinger after the first), carrying every new posting id, bundled
-// up to flushChunk seekers per message. A batch is
-// acknowledged only after its announcements were published; a failed
-// publish fails the batch, which is redelivered.
+// the match lists, and the new ones queued in the outbox (pending, due).
+// The batch (up to ReverseBatch postings or ReverseLinger after the first)
+// is acknowledged once they are queued; the copy's flusher (flushLoop,
+// which runReverse owns) then announces them, coalesced per seeker: one
+// announcement per seeker per flush, carrying every new posting id queued
+// since the last, bundled up to flushChunk seekers per message.
 //
-// The lists and the outbox are written before the publish, so what a failed
-// publish leaves due is also published by the next batch's flush or by the
-// flusher every FlushEvery, in this copy or another, whichever comes first.
-// A failing publish must not send good postings to the dead-letter stream:
-// the consumer allows many deliveries (ReverseMaxDeliver).
+// What a failed publish leaves due stays due, and the next flush, in this
+// copy or another, publishes it; the outbox is in Redis, so a copy that
+// stops after the acknowledgement and before the flush loses nothing
+// (another copy's flusher finds it due within FlushEvery).
 func (s *Service) runReverse(ctx context.Context) error {
-	go s.flushLoop(ctx)
-	return events.Run(ctx, s.js, events.Consumer{
+	ctx, stop := context.WithCancel(ctx)
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		s.flushLoop(ctx)
+	}()
+	err := events.Run(ctx, s.js, events.Consumer{
 		Stream:     events.StreamJobs,
 		Durable:    "matching-reverse",
 		Filters:    []string{ingestapi.Posted.Subject, ingestapi.Updated.Subject, ingestapi.Closed.Subject, ingestapi.Stale.Subject},
@@ -479,6 +490,9 @@ func (s *Service) runReverse(ctx context.Context) error {
 		MaxDeliver: ReverseMaxDeliver,
 		AckWait:    ReverseAckWait,
 	}, s.log, s.reverseBatch)
+	stop()
+	<-flushed
+	return err
 }
 
 // awaitIndexed waits until the indexer has handled every event of the
@@ -592,30 +606,59 @@ func backlog(info *jetstream.ConsumerInfo) uint64 {
 	return info.NumPending + uint64(max(info.NumAckPending, 0))
 }
 
-// flushLoop publishes announcements left due by a failed publish (or by
-// another copy that stopped), unless this copy's reverse batch is flushing.
+// flushLoop is the copy's flusher: it publishes what is due when a
+// reverse batch wakes it (wakeFlusher), and every FlushEvery what a failed
+// publish (or another copy that stopped) left due. Flushes are paced: one
+// starts FlushMinGap after the last ended at the soonest, or FlushPerBusy
+// times as long as the last took (at most FlushMaxGap), so that what
+// reverse batches queue meanwhile goes out together, each seeker claimed
+// and told once for all of it (issue 14: a flush after every reverse
+// batch, four a second under the bench's mixed load, claimed, sealed,
+// published and notified the same seekers four times a second; each
+// remote posting is new to most of them). A posting alone, after a quiet
+// spell, is flushed as soon as its batch is matched. One flusher a copy:
+// two copies may flush the same seeker at once, which publishes the same
+// announcement twice under one id (the outbox's claim), dropped as a
+// duplicate.
 func (s *Service) flushLoop(ctx context.Context) {
 	t := time.NewTicker(FlushEvery)
 	defer t.Stop()
+	var next time.Time // no flush starts before
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.flushWake:
+		}
+		if wait := time.Until(next); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
 		}
 		if n, err := s.rdb.SCard(ctx, announceDue).Result(); err != nil || n == 0 {
 			continue
 		}
-		// While a reverse batch flushes, what is due is its own: flushing
-		// it beside it would seal and publish the same announcements twice.
-		// (A batch never waits for the flusher: it flushes beside one
-		// that started first.)
-		if s.reverseFlushes.Load() > 0 {
-			continue
-		}
+		start := time.Now()
 		if err := s.flushAnnouncements(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn().Err(err).Msg("announcements still due; will retry")
 		}
+		next = time.Now().Add(flushGap(time.Since(start)))
+	}
+}
+
+// flushGap is how long after a flush that took took the next may start.
+func flushGap(took time.Duration) time.Duration {
+	return min(max(FlushMinGap, FlushPerBusy*took), FlushMaxGap)
+}
+
+// wakeFlusher has the flusher flush what is due (at its pace).
+func (s *Service) wakeFlusher() {
+	select {
+	case s.flushWake <- struct{}{}:
+	default: // already woken
 	}
 }
 
@@ -625,6 +668,10 @@ const (
 	ReverseLinger     = 250 * time.Millisecond
 	ReverseMaxDeliver = 1000
 	FlushEvery        = 2 * time.Second
+	// Pacing of the flusher (flushLoop).
+	FlushMinGap  = time.Second
+	FlushPerBusy = 3
+	FlushMaxGap  = 5 * time.Second
 	// IndexWait bounds how long a batch waits for the indexer before it
 	// fails and is redelivered.
 	IndexWait = 20 * time.Second
@@ -698,16 +745,10 @@ func (s *Service) reverseBatchYielding(ctx context.Context, msgs []jetstream.Msg
 			}
 		}
 	}
-	s.reverseFlushes.Add(1)
-	err := s.flushAnnouncements(ctx)
-	s.reverseFlushes.Add(-1)
-	if err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-	}
+	// The new pairs are queued in the outbox (pending, due): the flusher
+	// publishes them, and whatever it fails to publish stays due until it
+	// succeeds, in this copy or another, so the batch need not wait.
+	s.wakeFlusher()
 	return errs
 }
 

@@ -231,33 +231,58 @@ func TestFlushClaimsEachSeekerOnce(t *testing.T) {
 	}
 }
 
-// The flusher leaves alone what is due while this copy's reverse batch
-// flushes (it would seal and publish the same announcements beside it),
-// and publishes it once that flush is over.
-func TestFlusherWaitsForTheReverseBatchFlush(t *testing.T) {
+// The flusher announces what a reverse batch queued as soon as it is woken
+// after a quiet spell, and paces the flushes after that: what is queued
+// within FlushMinGap of a flush goes out together in the next, one
+// announcement per seeker, not one per batch.
+func TestFlusherPacesFlushes(t *testing.T) {
 	t.Parallel()
 	cfg := ownServers(t)
-	ctx := context.Background()
 	c := startCopy(t, cfg, true)
 	f := newFeed(t, cfg)
-	c.s.reverseFlushes.Add(1)
-	queue(t, c.s, []string{"flusher-a"}, "p1")
-	time.Sleep(2*FlushEvery + 500*time.Millisecond)
-	msgs := f.foundMsgs(t)
-	due, err := c.s.rdb.SCard(ctx, announceDue).Result()
-	c.s.reverseFlushes.Add(-1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(msgs) != 0 || due != 1 {
-		t.Errorf("during a reverse batch's flush the flusher published %d messages and left %d seekers due, want 0 and 1", len(msgs), due)
-	}
-	testenv.Eventually(t, 3*FlushEvery, func() error {
-		if got, n := f.announced(t); n != 1 || got["flusher-a"]["p1"] != 1 {
-			return fmt.Errorf("announced %v in %d announcements, want p1 to flusher-a", got, n)
+	queue(t, c.s, []string{"pace-a"}, "p1")
+	woken := time.Now()
+	c.s.wakeFlusher()
+	testenv.EventuallyEvery(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if got, n := f.announced(t); n != 1 || got["pace-a"]["p1"] != 1 {
+			return fmt.Errorf("announced %v in %d announcements, want p1 to pace-a", got, n)
 		}
 		return nil
 	})
+	if took := time.Since(woken); took >= FlushEvery {
+		t.Errorf("a woken flusher announced after %s, not before its every-%s pass", took, FlushEvery)
+	}
+	// Two batches' worth queued within FlushMinGap of that flush, each
+	// waking the flusher, the second long after an unpaced flusher would
+	// have flushed the first.
+	queue(t, c.s, []string{"pace-a", "pace-b"}, "p2")
+	c.s.wakeFlusher()
+	time.Sleep(250 * time.Millisecond) // a quarter of FlushMinGap
+	queue(t, c.s, []string{"pace-a"}, "p3")
+	c.s.wakeFlusher()
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if got, _ := f.announced(t); got["pace-a"]["p3"] != 1 || got["pace-b"]["p2"] != 1 {
+			return fmt.Errorf("announced %v, want p2 and p3 to pace-a, p2 to pace-b", got)
+		}
+		return nil
+	})
+	got, n := f.announced(t)
+	if n != 3 || got["pace-a"]["p2"] != 1 {
+		t.Errorf("announced %v in %d announcements, want 3: p1 to pace-a, then p2 and p3 to pace-a together, p2 to pace-b", got, n)
+	}
+}
+
+func TestFlushGap(t *testing.T) {
+	for _, c := range []struct{ took, want time.Duration }{
+		{0, FlushMinGap},
+		{100 * time.Millisecond, FlushMinGap},
+		{time.Second, FlushPerBusy * time.Second},
+		{time.Minute, FlushMaxGap},
+	} {
+		if got := flushGap(c.took); got != c.want {
+			t.Errorf("flushGap(%s) = %s, want %s", c.took, got, c.want)
+		}
+	}
 }
 
 // Reverse matching adds to a seeker's list without trimming it; claiming

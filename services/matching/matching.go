@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -58,9 +57,9 @@ type Service struct {
 	now      func() time.Time
 	// distancePool is DistancePool when 0; tests make it small.
 	distancePool int
-	// reverseFlushes counts the reverse batches flushing the outbox now
-	// (announce.go): the flusher leaves what is due to them.
-	reverseFlushes atomic.Int32
+	// flushWake wakes the flusher (flushLoop) when a reverse batch has
+	// queued announcements.
+	flushWake chan struct{}
 }
 
 // Options tune the service; the zero value is a working default.
@@ -102,6 +101,7 @@ func New(nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, mc meilisearc
 		nc: nc, js: js, rdb: rdb, mc: mc, log: log, opts: opts,
 		index: opts.IndexPrefix + PostingsIndex, cat: cat, zcta: opts.ZIPs,
 		seekers: seekerindex.New(opts.ZIPs, cat, opts.Now), market: newMarketCache(), now: opts.Now,
+		flushWake: make(chan struct{}, 1),
 	}
 	s.postings = postingindex.New(js, mc, log, s.index, s.market.invalidate)
 	return s, nil

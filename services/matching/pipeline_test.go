@@ -282,7 +282,8 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 	settled(t, a.s, 60*time.Second)
 
 	// 2. Publishing to MATCHES fails (the stream refuses new messages):
-	// the batch fails and is redelivered; the announcements wait in Redis.
+	// the batches are acknowledged once their pairs are queued, and the
+	// announcements wait in Redis while the flushers' publishes fail.
 	st, err := a.s.js.Stream(ctx, events.StreamMatches)
 	if err != nil {
 		t.Fatal(err)
@@ -306,13 +307,17 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 		if err != nil {
 			return err
 		}
-		if ci.NumRedelivered == 0 {
-			return errors.New("no redelivery yet")
+		if ci.NumPending+uint64(ci.NumAckPending) > 0 {
+			return errors.New("reverse matching has not handled the postings yet")
 		}
 		return nil
 	})
+	time.Sleep(2 * FlushEvery) // the flushers try, and fail
 	if due, _ := a.s.rdb.SCard(ctx, announceDue).Result(); due == 0 {
 		t.Fatal("a failed publish left nothing due")
+	}
+	if si, err := st.Info(ctx); err != nil || si.State.Msgs != info.State.Msgs {
+		t.Fatalf("MATCHES took announcements while it refused them (%v)", err)
 	}
 	restored := info.Config
 	restored.MaxMsgs = -1

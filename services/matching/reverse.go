@@ -147,8 +147,8 @@ func (w *pairWriter) flush(ctx context.Context, rdb *redis.Client) error {
 // posting id, then each pair's seeker and score. A pair goes in the seeker's
 // list; a pair whose seeker is new in the posting's set is queued for
 // announcement. Lists are trimmed to MatchListSize when their announcement
-// is claimed (claimScript), which the same batch does before it is
-// acknowledged. A pair is one command (ZADD) when already announced, two
+// is claimed (claimScript), which the copy's flusher does within seconds
+// of the batch (flushLoop). A pair is one command (ZADD) when already announced, two
 // when new (and SADD to pending); the chunk's seekers are looked up in the
 // posting's set and added to it and to the due set in one command each
 // (SMISMEMBER, SADD): each command a script calls has its own cost, and

@@ -160,6 +160,11 @@ func TestReverseMatchingYieldsToTheIndexersBacklog(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the reverse batch still waits 60 s after the indexer started draining its backlog")
 	}
+	// The batch queued the announcement; the copy's flusher (not running
+	// here) publishes it.
+	if err := c.s.flushAnnouncements(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if got, _ := f.announced(t); got["yielder"]["yield-1"] != 1 {
 		t.Fatalf("announced %v once the backlog drained, want yield-1 to yielder once", got)
 	}
@@ -203,6 +208,9 @@ func TestReverseMatchingYieldsToTheIndexersBacklog(t *testing.T) {
 	}
 	if info, err := indexerInfo(ctx, f.js); err != nil || backlog(info) < threshold {
 		t.Fatalf("indexer backlog %v (%v) when the batch went ahead, want the bulk still there", info, err)
+	}
+	if err := c.s.flushAnnouncements(ctx); err != nil { // as the flusher would
+		t.Fatal(err)
 	}
 	if got, _ := f.announced(t); got["yielder"]["yield-2"] != 1 {
 		t.Fatalf("announced %v at the bound, want yield-2 to yielder once", got)
