@@ -96,7 +96,7 @@ const sentKeep = events.MatchesMaxAge + 24*time.Hour
 // Many seekers a call, not one (issue 14): a call's own cost (its keys and
 // arguments read, the script entered) was about what its commands cost,
 // and under a trickle of postings (a flush per posting) claims were most
-// of Redis's time per new posting.  The near misses (at most MaxNearMisses)
+// of Redis's time per new posting. The near misses (at most MaxNearMisses)
 // are read whole, not looked up posting by posting: a seeker's pending
 // postings after a bulk are hundreds.
 var claimScript = redis.NewScript(`
