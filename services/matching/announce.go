@@ -82,16 +82,22 @@ func sentKey(seeker string) string    { return "clerkpath:announce:sent:" + seek
 // MATCHES stream keeps the announcement, and a day more.
 const sentKeep = events.MatchesMaxAge + 24*time.Hour
 
-// claimScript claims the announcements of up to claimPerCall seekers:
-// for each, their outgoing announcement, or one made from their pending
-// postings if there is none. It returns two values a seeker: the body and
-// 1 when it was already outgoing (left by a flush that failed or stopped:
-// pending may hold more), the body and 0 when it was just made, "" and 0
-// when there is nothing to announce (and the seeker leaves the due set).
-// Each seeker's list is first trimmed to its best ARGV[1] (MatchListSize):
+// claimScript claims the announcements of up to claimPerCall seekers, in
+// order, until it has done claimWork units of work (a seeker, a posting
+// pending, an entry trimmed from the list), so that a call holds Redis
+// about as long whether the seekers have one posting pending (a trickle)
+// or hundreds (after a bulk): the seekers after the one that passed the
+// budget are left to the next call. For each seeker claimed: their
+// outgoing announcement, or one made from their pending postings if there
+// is none. It returns two values a seeker claimed: the body and 1 when it
+// was already outgoing (left by a flush that failed or stopped: pending
+// may hold more), the body and 0 when it was just made, "" and 0 when
+// there is nothing to announce (and the seeker leaves the due set). Each
+// seeker's list is first trimmed to its best ARGV[1] (MatchListSize):
 // reverse matching adds to lists without trimming them (reverseMatch).
 // KEYS: the due set, then each seeker's pending, out, seq, near and list;
-// ARGV: MatchListSize, then each seeker's id and new token.
+// ARGV: MatchListSize, the work budget, then each seeker's id and new
+// token.
 //
 // Many seekers a call, not one (issue 14): a call's own cost (its keys and
 // arguments read, the script entered) was about what its commands cost,
@@ -100,25 +106,26 @@ const sentKeep = events.MatchesMaxAge + 24*time.Hour
 // are read whole, not looked up posting by posting: a seeker's pending
 // postings after a bulk are hundreds.
 var claimScript = redis.NewScript(`
-local keep = -tonumber(ARGV[1]) - 1
-local res = {}
-for j = 1, (#ARGV - 1) / 2 do
+local keep, budget = -tonumber(ARGV[1]) - 1, tonumber(ARGV[2])
+local res, work = {}, 0
+for j = 1, (#ARGV - 2) / 2 do
   local k = 5 * (j - 1) + 1
   local pending, out, seq, near = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
-  redis.call('ZREMRANGEBYRANK', KEYS[k + 5], 0, keep)
+  work = work + 1 + redis.call('ZREMRANGEBYRANK', KEYS[k + 5], 0, keep)
   local body = redis.call('GET', out)
   local outgoing = 0
   if body then
     outgoing = 1
   else
     local ps = redis.call('SMEMBERS', pending)
+    work = work + #ps
     if #ps == 0 then
-      redis.call('SREM', KEYS[1], ARGV[2 * j])
+      redis.call('SREM', KEYS[1], ARGV[2 * j + 1])
       body = ''
     else
       table.sort(ps)
       local n = redis.call('INCR', seq)
-      body = n .. ' ~' .. ARGV[2 * j + 1] .. ' ' .. table.concat(ps, ' ')
+      body = n .. ' ~' .. ARGV[2 * j + 2] .. ' ' .. table.concat(ps, ' ')
       local was, nearby = {}, redis.call('HGETALL', near)
       for i = 1, #nearby, 2 do was[nearby[i]] = nearby[i + 1] end
       for _, p in ipairs(ps) do
@@ -133,6 +140,7 @@ for j = 1, (#ARGV - 1) / 2 do
   end
   res[#res + 1] = body
   res[#res + 1] = outgoing
+  if work >= budget then break end
 end
 return res
 `)
@@ -159,11 +167,17 @@ return 1
 `)
 
 // claimPerCall is how many seekers one claimScript or doneScript call
-// handles. Redis runs nothing else meanwhile: a claim is about ten
-// commands, more for a seeker with many postings pending (after a bulk),
-// and calls of 50 seekers held Redis 18 ms at the median and up to 206 ms
-// while a bulk's reverse matching settled (issue 14).
-const claimPerCall = 20
+// handles at most, and claimWork how much work a claim call does before
+// it leaves the rest of its seekers to the next (claimScript). Redis runs
+// nothing else meanwhile: a claim is about ten commands, more for a seeker
+// with many postings pending (after a bulk). Calls of 50 seekers held
+// Redis 18 ms at the median and up to 206 ms while a bulk's reverse
+// matching settled, calls of 20 seekers 17 and 207 ms (issue 14): the
+// seekers then had hundreds of postings pending each.
+const (
+	claimPerCall = 20
+	claimWork    = 1000
+)
 
 // flushAnnouncements publishes every due announcement, in chunks of
 // flushChunk seekers, flushParallel chunks at once: one pipelined Redis
@@ -219,43 +233,50 @@ func (s *Service) flushChunk(ctx context.Context, seekers []string) error {
 // claimed is one seeker's claimed announcement (the outbox's out body).
 type claimed struct{ seeker, body string }
 
-// claimAnnouncements claims the announcements of some seekers in one
-// pipelined round trip (claimScript, claimPerCall seekers a call): each
+// claimAnnouncements claims the announcements of some seekers
+// (claimScript, claimPerCall seekers a call, the calls pipelined; the
+// seekers a call left for its work budget in a next round trip): each
 // seeker's outgoing one, or one made of their pending postings. again are
 // the seekers whose claim was an outgoing one: they may have pending
 // postings too.
 func (s *Service) claimAnnouncements(ctx context.Context, seekers []string) (work []claimed, again []string, err error) {
-	var calls []luascript.Call
-	for chunk := range slices.Chunk(seekers, claimPerCall) {
-		c := luascript.Call{Keys: make([]string, 0, 1+5*len(chunk)), Args: make([]any, 0, 1+2*len(chunk))}
-		c.Keys = append(c.Keys, announceDue)
-		c.Args = append(c.Args, MatchListSize)
-		for _, id := range chunk {
-			c.Keys = append(c.Keys, pendingKey(id), outKey(id), seqKey(id), nearKey(id), listKey(id))
-			c.Args = append(c.Args, id, announcementToken())
-		}
-		calls = append(calls, c)
-	}
-	cmds, err := luascript.Pipelined(ctx, s.rdb, claimScript, calls)
-	if err != nil {
-		return nil, nil, fmt.Errorf("claim announcements: %w", err)
-	}
-	for k, cmd := range cmds {
-		chunk := seekers[k*claimPerCall : min((k+1)*claimPerCall, len(seekers))]
-		reply, err := cmd.Slice()
-		if err != nil || len(reply) != 2*len(chunk) {
-			return nil, nil, fmt.Errorf("claim announcements: %d values for %d seekers (%v)", len(reply), len(chunk), err)
-		}
-		for j, id := range chunk {
-			body, _ := reply[2*j].(string)
-			if body == "" {
-				continue
+	for todo := seekers; len(todo) > 0; {
+		var calls []luascript.Call
+		for chunk := range slices.Chunk(todo, claimPerCall) {
+			c := luascript.Call{Keys: make([]string, 0, 1+5*len(chunk)), Args: make([]any, 0, 2+2*len(chunk))}
+			c.Keys = append(c.Keys, announceDue)
+			c.Args = append(c.Args, MatchListSize, claimWork)
+			for _, id := range chunk {
+				c.Keys = append(c.Keys, pendingKey(id), outKey(id), seqKey(id), nearKey(id), listKey(id))
+				c.Args = append(c.Args, id, announcementToken())
 			}
-			work = append(work, claimed{id, body})
-			if outgoing, _ := reply[2*j+1].(int64); outgoing == 1 {
-				again = append(again, id)
-			}
+			calls = append(calls, c)
 		}
+		cmds, err := luascript.Pipelined(ctx, s.rdb, claimScript, calls)
+		if err != nil {
+			return nil, nil, fmt.Errorf("claim announcements: %w", err)
+		}
+		var left []string
+		for k, cmd := range cmds {
+			chunk := todo[k*claimPerCall : min((k+1)*claimPerCall, len(todo))]
+			reply, err := cmd.Slice()
+			if err != nil || len(reply) == 0 || len(reply)%2 != 0 || len(reply) > 2*len(chunk) {
+				return nil, nil, fmt.Errorf("claim announcements: %d values for %d seekers (%v)", len(reply), len(chunk), err)
+			}
+			claimedHere := len(reply) / 2
+			for j, id := range chunk[:claimedHere] {
+				body, _ := reply[2*j].(string)
+				if body == "" {
+					continue
+				}
+				work = append(work, claimed{id, body})
+				if outgoing, _ := reply[2*j+1].(int64); outgoing == 1 {
+					again = append(again, id)
+				}
+			}
+			left = append(left, chunk[claimedHere:]...)
+		}
+		todo = left
 	}
 	return work, again, nil
 }

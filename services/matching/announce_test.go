@@ -231,6 +231,55 @@ func TestFlushClaimsEachSeekerOnce(t *testing.T) {
 	}
 }
 
+// A claim call stops once it has done claimWork units of work, and the
+// seekers it left are claimed in the next round trip: a call holds Redis
+// about as long for seekers with hundreds of postings pending (after a
+// bulk) as for seekers with one.
+func TestClaimCallsStopAtTheirWorkBudget(t *testing.T) {
+	t.Parallel()
+	cfg := ownServers(t)
+	ctx := context.Background()
+	c := startCopy(t, cfg, false)
+	f := newFeed(t, cfg)
+	if err := claimScript.Load(ctx, c.s.rdb).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	c.s.rdb.AddHook(testenv.RedisWatch(func(_ context.Context, cmds []redis.Cmder, _ bool) error {
+		for _, cmd := range cmds {
+			if a := cmd.Args(); len(a) > 1 && fmt.Sprint(a[0]) == "evalsha" && fmt.Sprint(a[1]) == claimScript.Hash() {
+				calls.Add(1)
+			}
+		}
+		return nil
+	}))
+	per := claimWork * 6 / 10 // two seekers pass the budget, one does not
+	postings := make([]string, per)
+	for i := range postings {
+		postings[i] = fmt.Sprintf("b%04d", i)
+	}
+	seekers := []string{"budget-a", "budget-b", "budget-c"}
+	queue(t, c.s, seekers, postings...)
+	if err := c.s.flushAnnouncements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d claim calls, want 2: the first stops after the second seeker's %d postings, the third seeker in the next", n, per)
+	}
+	got, n := f.announced(t)
+	if n != len(seekers) {
+		t.Errorf("%d announcements, want one for each of %d seekers", n, len(seekers))
+	}
+	for _, id := range seekers {
+		if len(got[id]) != per {
+			t.Errorf("%s told %d postings, want %d", id, len(got[id]), per)
+		}
+	}
+	if due, err := c.s.rdb.SCard(ctx, announceDue).Result(); err != nil || due != 0 {
+		t.Errorf("%d seekers still due (%v), want none", due, err)
+	}
+}
+
 // The flusher announces what a reverse batch queued as soon as it is woken
 // after a quiet spell, and paces the flushes after that: what is queued
 // within FlushMinGap of a flush goes out together in the next, one
