@@ -173,10 +173,13 @@ return 1
 // with many postings pending (after a bulk). Calls of 50 seekers held
 // Redis 18 ms at the median and up to 206 ms while a bulk's reverse
 // matching settled, calls of 20 seekers 17 and 207 ms (issue 14): the
-// seekers then had hundreds of postings pending each.
+// seekers then had hundreds of postings pending each. With the budget at
+// 1,000, 14 and 127 ms; at 500, 15 and 27 ms, and a bulk's claims were
+// no longer longer than its pair writes (bin/clerkpath bench --postings
+// 3000 --seekers 10000 --until ingest, the Redis line).
 const (
 	claimPerCall = 20
-	claimWork    = 1000
+	claimWork    = 500
 )
 
 // flushAnnouncements publishes every due announcement, in chunks of
