@@ -152,6 +152,28 @@ func TestRetriedFlushRepublishesUnderTheSameIDs(t *testing.T) {
 	}
 }
 
+// watchClaims counts the claimScript calls s sends and the seekers they
+// name. The script is loaded first: a call refused with NOSCRIPT is sent
+// again, and would be counted twice.
+func watchClaims(t *testing.T, s *Service) (calls, seekers *atomic.Int64) {
+	t.Helper()
+	if err := claimScript.Load(context.Background(), s.rdb).Err(); err != nil {
+		t.Fatal(err)
+	}
+	calls, seekers = new(atomic.Int64), new(atomic.Int64)
+	s.rdb.AddHook(testenv.RedisWatch(func(_ context.Context, cmds []redis.Cmder, _ bool) error {
+		for _, cmd := range cmds {
+			if a := cmd.Args(); len(a) > 2 && fmt.Sprint(a[0]) == "evalsha" && fmt.Sprint(a[1]) == claimScript.Hash() {
+				keys, _ := a[2].(int)
+				calls.Add(1)
+				seekers.Add(int64(keys-1) / 5) // the due set, then five keys a seeker
+			}
+		}
+		return nil
+	}))
+	return calls, seekers
+}
+
 // A flush claims each due seeker once (issue 14: every flush claimed each
 // seeker a second time only to find nothing pending and take them out of
 // the due set, 60 % of the claims in a bulk): publishing an announcement
@@ -164,21 +186,7 @@ func TestFlushClaimsEachSeekerOnce(t *testing.T) {
 	ctx := context.Background()
 	c := startCopy(t, cfg, false)
 	f := newFeed(t, cfg)
-	// Loaded first: a call refused with NOSCRIPT is sent again, and the
-	// hook would count it twice.
-	if err := claimScript.Load(ctx, c.s.rdb).Err(); err != nil {
-		t.Fatal(err)
-	}
-	var claims atomic.Int64
-	c.s.rdb.AddHook(testenv.RedisWatch(func(_ context.Context, cmds []redis.Cmder, _ bool) error {
-		for _, cmd := range cmds {
-			if a := cmd.Args(); len(a) > 2 && fmt.Sprint(a[0]) == "evalsha" && fmt.Sprint(a[1]) == claimScript.Hash() {
-				keys, _ := a[2].(int)
-				claims.Add(int64(keys-1) / 5) // the due set, then five keys a seeker
-			}
-		}
-		return nil
-	}))
+	_, claims := watchClaims(t, c.s)
 	seekers := seekerIDs("once-", 50)
 	queue(t, c.s, seekers, "p1")
 	const left = "once-left" // a failed flush left "p0" outgoing; "p2" is pending behind it
@@ -241,18 +249,7 @@ func TestClaimCallsStopAtTheirWorkBudget(t *testing.T) {
 	ctx := context.Background()
 	c := startCopy(t, cfg, false)
 	f := newFeed(t, cfg)
-	if err := claimScript.Load(ctx, c.s.rdb).Err(); err != nil {
-		t.Fatal(err)
-	}
-	var calls atomic.Int64
-	c.s.rdb.AddHook(testenv.RedisWatch(func(_ context.Context, cmds []redis.Cmder, _ bool) error {
-		for _, cmd := range cmds {
-			if a := cmd.Args(); len(a) > 1 && fmt.Sprint(a[0]) == "evalsha" && fmt.Sprint(a[1]) == claimScript.Hash() {
-				calls.Add(1)
-			}
-		}
-		return nil
-	}))
+	calls, _ := watchClaims(t, c.s)
 	per := claimWork * 6 / 10 // two seekers pass the budget, one does not
 	postings := make([]string, per)
 	for i := range postings {
