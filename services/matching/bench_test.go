@@ -159,8 +159,9 @@ func benchReverse(b *testing.B, f benchFixture) {
 			if err := s.reverseMatch(ctx, ps[i%len(ps)]); err != nil {
 				b.Fatal(err)
 			}
-			// What the reverse consumer does after each batch (here a
-			// batch of one): publish the queued announcements.
+			// What the copy's flusher does after a batch (here a batch of
+			// one, flushed at once as after a quiet spell): publish the
+			// queued announcements.
 			if err := s.flushAnnouncements(ctx); err != nil {
 				b.Fatal(err)
 			}
