@@ -248,7 +248,7 @@ func (s *Service) claimAnnouncements(ctx context.Context, seekers []string) (wor
 		for chunk := range slices.Chunk(todo, claimPerCall) {
 			c := luascript.Call{Keys: make([]string, 0, 1+5*len(chunk)), Args: make([]any, 0, 2+2*len(chunk))}
 			c.Keys = append(c.Keys, announceDue)
-			c.Args = append(c.Args, MatchListSize, claimWork)
+			c.Args = append(c.Args, s.listSize, claimWork)
 			for _, id := range chunk {
 				c.Keys = append(c.Keys, pendingKey(id), outKey(id), seqKey(id), nearKey(id), listKey(id))
 				c.Args = append(c.Args, id, announcementToken())
@@ -658,6 +658,7 @@ func (s *Service) flushLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			s.floors.sweep() // at most once a floorTTL
 		case <-s.flushWake:
 		}
 		if wait := time.Until(next); wait > 0 {

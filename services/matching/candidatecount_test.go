@@ -12,9 +12,10 @@ import (
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
-// A posting's candidate count is the seekers open to employers whose
-// stored list holds it: it follows an opt-in and an opt-out within a list
-// refresh, and a start rebuilds the open set from the seekers index.
+// A posting's candidate count is the seekers open to employers who qualify
+// for it, the total of its candidates list: it follows an opt-in and an
+// opt-out, and does not depend on the posting being in their stored lists
+// (which hold only each seeker's best MatchListSize).
 func TestCandidateCountsFollowOptInAndOut(t *testing.T) {
 	cfg := testenv.Open(t, testenv.All).Config
 	ctx := context.Background()
@@ -62,16 +63,14 @@ func TestCandidateCountsFollowOptInAndOut(t *testing.T) {
 	count(2)
 	put("cand-open", false)
 	count(1)
-	// The open set lost (made before it existed): a start rebuilds it.
-	if err := c.s.rdb.Del(ctx, openSeekersKey).Err(); err != nil {
-		t.Fatal(err)
-	}
-	count(0)
-	if err := c.s.reconcileConsent(ctx); err != nil {
+	// Out of every stored list (a list holds only its seeker's best): still
+	// a candidate.
+	if err := c.s.rdb.Del(ctx, listKey("cand-closed"), postingKey("roi-count")).Err(); err != nil {
 		t.Fatal(err)
 	}
 	count(1)
-	if members, _ := c.s.rdb.SMembers(ctx, openSeekersKey).Result(); fmt.Sprint(members) != "[cand-closed]" {
-		t.Errorf("open set %v, want [cand-closed]", members)
+	list, err := c.s.candidates(ctx, matchingapi.CandidatesRequest{PostingID: "roi-count"})
+	if err != nil || list.Total != 1 || len(list.Candidates) != 1 || list.Candidates[0].SeekerID != "cand-closed" {
+		t.Fatalf("candidates %+v, %v; want cand-closed alone", list, err)
 	}
 }

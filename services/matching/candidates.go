@@ -73,15 +73,10 @@ func (s *Service) candidates(ctx context.Context, req matchingapi.CandidatesRequ
 	}
 	p := ev.Posting
 	today := s.now()
-	pt, ok := p.Location.Point()
-	at := &pt
-	if !ok {
-		at = nil
-	}
 	var results []match.Result
 	views := map[string]match.Seeker{}
-	s.seekers.Near(at, p.WorkMode == "remote", func(sk *match.Seeker) {
-		if !sk.OpenToEmployers || !match.Qualifies(sk, &p) {
+	s.seekers.Near(siteOf(&p), p.WorkMode == "remote", func(sk *match.Seeker) {
+		if !isCandidate(sk, &p) {
 			return
 		}
 		res := match.Score(*sk, p, today)

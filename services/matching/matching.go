@@ -57,6 +57,10 @@ type Service struct {
 	now      func() time.Time
 	// distancePool is DistancePool when 0; tests make it small.
 	distancePool int
+	// listSize is MatchListSize; tests make it small.
+	listSize int
+	// floors are the full lists' lowest scores reverse matching has met.
+	floors *floors
 	// flushWake wakes the flusher (flushLoop) when a reverse batch has
 	// queued announcements.
 	flushWake chan struct{}
@@ -101,7 +105,7 @@ func New(nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, mc meilisearc
 		nc: nc, js: js, rdb: rdb, mc: mc, log: log, opts: opts,
 		index: opts.IndexPrefix + PostingsIndex, cat: cat, zcta: opts.ZIPs,
 		seekers: seekerindex.New(opts.ZIPs, cat, opts.Now), market: newMarketCache(), now: opts.Now,
-		flushWake: make(chan struct{}, 1),
+		flushWake: make(chan struct{}, 1), listSize: MatchListSize, floors: newFloors(),
 	}
 	s.postings = postingindex.New(js, mc, log, s.index, s.market.invalidate)
 	return s, nil
@@ -152,7 +156,7 @@ func (s *Service) serve(ctx context.Context, ready chan<- struct{}, consume bool
 		g.Go(func() error { return s.postings.Run(ctx) })
 		g.Go(func() error { return s.runReverse(ctx) })
 		g.Go(func() error { return s.runSeekerChanges(ctx) })
-		g.Go(func() error { return s.reconcileAtStart(ctx) })
+		g.Go(func() error { return s.dropLegacyOpenSet(ctx) })
 	}
 	s.log.Info().Str("index", s.index).Msg("matching ready")
 	if ready != nil {

@@ -3,7 +3,9 @@ package matching
 import (
 	"context"
 	"fmt"
+	"iter"
 	"runtime"
+	"strconv"
 	"slices"
 	"sync"
 	"time"
@@ -29,16 +31,22 @@ import (
 func listKey(seeker string) string     { return "clerkpath:matches:" + seeker }
 func postingKey(posting string) string { return "clerkpath:posting-matches:" + posting }
 
-// MatchListSize bounds a seeker's stored match list.
+// MatchListSize bounds a seeker's stored match list (Service.listSize,
+// which tests make small).
 const MatchListSize = 200
 
-// reverseMatch finds the seekers a new or changed posting suits, adds it to
-// their lists and queues the new pairs for announcement (announce.go). The
-// pairs are found in memory and written reverseChunk at a time by
-// pairsScript (reverseCalls calls a round trip), which counts a pair as
-// new (and queues it) only when it adds the seeker to the posting's set:
-// atomic per pair, so two copies handling the same posting at once never
-// both count one pair as new. Then the
+// reverseMatch finds the seekers a new or changed posting suits and puts
+// it in the lists it enters: a seeker's list holds their best listSize
+// postings, so a posting scoring below a full list's lowest is neither
+// listed nor announced, and one that enters a full list pushes the lowest
+// out (unannounced, if it was still pending). What is stored is then
+// bounded by seekers × listSize, not postings × seekers (issue 14: at
+// 100,000 × 100,000 about 475 million pairs, which one Redis could
+// neither hold nor write in time). The pairs are found in memory; a pair
+// the floors cache (floors.go) knows cannot enter is skipped, and the rest
+// are written reverseChunk at a time by pairsScript, reverseCalls calls a
+// round trip, which decides and queues each one atomically: two copies
+// handling the same posting at once never both count one pair as new. The
 // seekers the posting no longer suits (listed before, not among the pairs)
 // lose it.
 //
@@ -62,34 +70,51 @@ func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 	for _, id := range listed {
 		stale[id] = true
 	}
-	w := pairWriter{posting: p.ID}
-	var werr error
-	pairs.each(func(pr pair) {
-		if werr == nil {
-			delete(stale, pr.seeker)
-			werr = w.add(ctx, s.rdb, pr)
-		}
-	})
-	if werr == nil {
-		werr = w.flush(ctx, s.rdb)
-	}
-	if werr != nil {
-		return fmt.Errorf("list %s: %w", p.ID, werr)
+	if err := s.writePairs(ctx, p.ID, stale, pairs.all()); err != nil {
+		return fmt.Errorf("list %s: %w", p.ID, err)
 	}
 	if len(stale) == 0 {
 		return nil
 	}
 	// A changed posting no longer suits these seekers.
 	pipe := s.rdb.Pipeline()
+	ids := make([]string, 0, len(stale))
 	for id := range stale {
+		ids = append(ids, id)
 		pipe.ZRem(ctx, listKey(id), p.ID)
 		pipe.SRem(ctx, postingKey(p.ID), id)
 		pipe.SRem(ctx, pendingKey(id), p.ID)
 	}
+	s.floors.forget(ids...)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("unlist %s: %w", p.ID, err)
 	}
 	return nil
+}
+
+// writePairs writes a posting's pairs (pairsScript). listed holds the
+// seekers whose list held the posting before; the seekers of the pairs
+// are taken out of it, so what is left is the seekers it no longer suits.
+// A pair whose seeker did not list it and whose score the seeker's floor
+// turns away is not sent.
+func (s *Service) writePairs(ctx context.Context, postingID string, listed map[string]bool, pairs iter.Seq[pair]) error {
+	w := pairWriter{posting: postingID, size: s.listSize}
+	var todo []pair
+	s.floors.view(func(below func(string, float64) bool) {
+		for pr := range pairs {
+			was := listed[pr.seeker]
+			delete(listed, pr.seeker)
+			if was || !below(pr.seeker, pr.score) {
+				todo = append(todo, pr)
+			}
+		}
+	})
+	for _, pr := range todo {
+		if err := w.add(ctx, s, pr); err != nil {
+			return err
+		}
+	}
+	return w.flush(ctx, s)
 }
 
 // reverseChunk is how many pairs one pairsScript call writes, and
@@ -106,14 +131,19 @@ const (
 // call and reverseCalls calls a round trip, reusing its calls' buffers.
 type pairWriter struct {
 	posting string
+	size    int
 	calls   []luascript.Call // the first n are to send
 	n       int
+	evicted []eviction
 }
 
-func (w *pairWriter) add(ctx context.Context, rdb *redis.Client, pr pair) error {
-	if w.n == 0 || len(w.calls[w.n-1].Args) >= 1+2*reverseChunk {
+// An eviction is a posting pushed out of a seeker's full list.
+type eviction struct{ seeker, posting string }
+
+func (w *pairWriter) add(ctx context.Context, s *Service, pr pair) error {
+	if w.n == 0 || len(w.calls[w.n-1].Args) >= 2+2*reverseChunk {
 		if w.n == reverseCalls {
-			if err := w.flush(ctx, rdb); err != nil {
+			if err := w.flush(ctx, s); err != nil {
 				return err
 			}
 		}
@@ -122,7 +152,7 @@ func (w *pairWriter) add(ctx context.Context, rdb *redis.Client, pr pair) error 
 		}
 		c := &w.calls[w.n]
 		c.Keys = append(c.Keys[:0], postingKey(w.posting), announceDue)
-		c.Args = append(c.Args[:0], w.posting)
+		c.Args = append(c.Args[:0], w.posting, w.size)
 		w.n++
 	}
 	c := &w.calls[w.n-1]
@@ -132,47 +162,126 @@ func (w *pairWriter) add(ctx context.Context, rdb *redis.Client, pr pair) error 
 }
 
 // flush sends the calls not sent yet (go-redis copies their keys and
-// arguments, so the buffers are free again when it returns).
-func (w *pairWriter) flush(ctx context.Context, rdb *redis.Client) error {
+// arguments, so the buffers are free again when it returns), learns the
+// floors of the full lists they met, and takes each seeker whose list
+// pushed a posting out out of that posting's set.
+func (w *pairWriter) flush(ctx context.Context, s *Service) error {
 	if w.n == 0 {
 		return nil
 	}
-	_, err := luascript.Pipelined(ctx, rdb, pairsScript, w.calls[:w.n])
+	cmds, err := luascript.Pipelined(ctx, s.rdb, pairsScript, w.calls[:w.n])
+	if err != nil {
+		w.n = 0
+		return err
+	}
+	for i, cmd := range cmds {
+		res, err := cmd.StringSlice()
+		if err != nil {
+			w.n = 0
+			return fmt.Errorf("pairs written: %w", err)
+		}
+		args := w.calls[i].Args
+		for j := 0; 2*j+1 < len(res) && 2*j+3 < len(args); j++ {
+			seeker := args[2*j+2].(string)
+			if f := res[2*j]; f != "" {
+				if v, err := strconv.ParseFloat(f, 64); err == nil {
+					s.floors.learn(seeker, v)
+				}
+			}
+			if e := res[2*j+1]; e != "" {
+				w.evicted = append(w.evicted, eviction{seeker, e})
+			}
+		}
+	}
 	w.n = 0
+	err = s.forgetEvicted(ctx, w.evicted)
+	w.evicted = w.evicted[:0]
 	return err
 }
 
 // pairsScript writes a chunk of one posting's pairs. KEYS: the posting's set
 // of seekers, the due set, then each pair's list and pending set; ARGV: the
-// posting id, then each pair's seeker and score. A pair goes in the seeker's
-// list; a pair whose seeker is new in the posting's set is queued for
-// announcement. Lists are trimmed to MatchListSize when their announcement
-// is claimed (claimScript), which the copy's flusher does within seconds
-// of the batch (flushLoop). A pair is one command (ZADD) when already announced, two
-// when new (and SADD to pending); the chunk's seekers are looked up in the
-// posting's set and added to it and to the due set in one command each
-// (SMISMEMBER, SADD): each command a script calls has its own cost, and
-// pair writes were most of Redis's time in a bulk's reverse matching
-// (issue 14: 100,000 pairs in 0.82–0.86 s one SADD a pair, 0.70–0.77 s so).
+// posting id, the list size, then each pair's seeker and score. A posting
+// the list holds has its score updated. Otherwise it enters when the list
+// has room or it beats the list's lowest, which then leaves the list and,
+// if not yet announced, the seeker's pending set; an entering posting is
+// queued for announcement, and its seeker added to the posting's set and
+// the due set. Returns, for each pair, the list's floor when it was full
+// ('' when not) and the posting pushed out ('' when none): the caller
+// remembers the floors (floors.go) and takes each seeker out of the set of
+// the posting it pushed out (evictScript). Each command a script calls has
+// its own cost: a pair the list already holds is two, a pair turned away
+// two, one entering a full list six.
 var pairsScript = redis.NewScript(`
-local id = ARGV[1]
-local seekers = {}
-for i = 2, #ARGV, 2 do seekers[#seekers + 1] = ARGV[i] end
-local listed = redis.call('SMISMEMBER', KEYS[1], unpack(seekers))
-local new = {}
-for j, seeker in ipairs(seekers) do
-  redis.call('ZADD', KEYS[2 * j + 1], ARGV[2 * j + 1], id)
-  if listed[j] == 0 then
-    new[#new + 1] = seeker
-    redis.call('SADD', KEYS[2 * j + 2], id)
+local id, size = ARGV[1], tonumber(ARGV[2])
+local res, new = {}, {}
+for j = 1, (#ARGV - 2) / 2 do
+  local list, pending = KEYS[2 * j + 1], KEYS[2 * j + 2]
+  local seeker, score = ARGV[2 * j + 1], ARGV[2 * j + 2]
+  local floor, out = '', ''
+  if redis.call('ZSCORE', list, id) then
+    redis.call('ZADD', list, score, id)
+  else
+    local low = redis.call('ZRANGE', list, -size, -size, 'WITHSCORES')
+    local enter = true
+    if #low > 0 then
+      floor = low[2]
+      enter = tonumber(score) > tonumber(floor)
+    end
+    if enter then
+      redis.call('ZADD', list, score, id)
+      if #low > 0 then
+        out = redis.call('ZPOPMIN', list)[1]
+        redis.call('SREM', pending, out)
+      end
+      redis.call('SADD', pending, id)
+      new[#new + 1] = seeker
+    end
   end
+  res[#res + 1] = floor
+  res[#res + 1] = out
 end
 if #new > 0 then
   redis.call('SADD', KEYS[1], unpack(new))
   redis.call('SADD', KEYS[2], unpack(new))
 end
+return res
+`)
+
+// evictScript takes seekers out of the sets of postings their lists pushed
+// out, unless the list holds the posting again by then (a refresh may have
+// put it back). KEYS: each eviction's list and posting set; ARGV: each
+// eviction's seeker and posting.
+var evictScript = redis.NewScript(`
+for j = 1, #ARGV / 2 do
+  if not redis.call('ZSCORE', KEYS[2 * j - 1], ARGV[2 * j]) then
+    redis.call('SREM', KEYS[2 * j], ARGV[2 * j - 1])
+  end
+end
 return 1
 `)
+
+// forgetEvicted runs evictScript over evictions, evictChunk a call.
+func (s *Service) forgetEvicted(ctx context.Context, evs []eviction) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	var calls []luascript.Call
+	for chunk := range slices.Chunk(evs, evictChunk) {
+		var c luascript.Call
+		for _, e := range chunk {
+			c.Keys = append(c.Keys, listKey(e.seeker), postingKey(e.posting))
+			c.Args = append(c.Args, e.seeker, e.posting)
+		}
+		calls = append(calls, c)
+	}
+	if _, err := luascript.Pipelined(ctx, s.rdb, evictScript, calls); err != nil {
+		return fmt.Errorf("forget postings pushed out of lists: %w", err)
+	}
+	return nil
+}
+
+const evictChunk = 200
 
 // noLongerSuits returns the postings among ids that are no longer in the
 // index or that the seeker no longer qualifies for.
@@ -245,10 +354,14 @@ func (ps *pairSet) len() int {
 	return n
 }
 
-func (ps *pairSet) each(fn func(pair)) {
-	for _, part := range ps.parts {
-		for _, p := range part {
-			fn(p)
+func (ps *pairSet) all() iter.Seq[pair] {
+	return func(yield func(pair) bool) {
+		for _, part := range ps.parts {
+			for _, p := range part {
+				if !yield(p) {
+					return
+				}
+			}
 		}
 	}
 }
@@ -264,24 +377,45 @@ func (ps *pairSet) release() {
 // listScript puts a posting in a seeker's list and, when the pair is new
 // (the seeker was not in the posting's set), queues it for announcement, in
 // one step: a reverse match writing the same pair at once (pairsScript)
-// cannot count it as new too.
+// cannot count it as new too. A list longer than its size then loses its
+// lowest postings (unannounced, if still pending), which it returns: the
+// caller takes the seeker out of their sets (evictScript).
+// KEYS: the list, the posting's set, the pending set, the due set; ARGV:
+// the seeker, the score, the posting, the list size.
 var listScript = redis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
   redis.call('SADD', KEYS[3], ARGV[3])
   redis.call('SADD', KEYS[4], ARGV[1])
 end
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[4]) - 1)
-return 1
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
+local out = {}
+if over > 0 then
+  local popped = redis.call('ZPOPMIN', KEYS[1], over)
+  for i = 1, #popped, 2 do
+    out[#out + 1] = popped[i]
+    redis.call('SREM', KEYS[3], popped[i])
+  end
+end
+return out
 `)
 
-// list puts a posting in a seeker's list (keeping the best MatchListSize).
+// list puts a posting in a seeker's list (keeping the best listSize).
 func (s *Service) list(ctx context.Context, seeker, postingID string, score float64) error {
-	return listScript.Run(ctx, s.rdb, []string{listKey(seeker), postingKey(postingID), pendingKey(seeker), announceDue},
-		seeker, score, postingID, MatchListSize).Err()
+	out, err := listScript.Run(ctx, s.rdb, []string{listKey(seeker), postingKey(postingID), pendingKey(seeker), announceDue},
+		seeker, score, postingID, s.listSize).StringSlice()
+	if err != nil {
+		return err
+	}
+	evs := make([]eviction, len(out))
+	for i, p := range out {
+		evs[i] = eviction{seeker, p}
+	}
+	return s.forgetEvicted(ctx, evs)
 }
 
 func (s *Service) unlist(ctx context.Context, seeker, postingID string) error {
+	s.floors.forget(seeker)
 	pipe := s.rdb.TxPipeline()
 	pipe.ZRem(ctx, listKey(seeker), postingID)
 	pipe.SRem(ctx, postingKey(postingID), seeker)
@@ -303,6 +437,7 @@ func (s *Service) unlistPosting(ctx context.Context, postingID string) error {
 		return err
 	}
 	for chunk := range slices.Chunk(seekers, unlistChunk) {
+		s.floors.forget(chunk...)
 		pipe := s.rdb.Pipeline()
 		for _, sk := range chunk {
 			pipe.ZRem(ctx, listKey(sk), postingID)
@@ -322,9 +457,7 @@ const unlistChunk = 500
 // refreshList recomputes a seeker's whole list with a forward match and
 // announces the postings that are new in it. A deleted seeker's list goes.
 func (s *Service) refreshList(ctx context.Context, id string) error {
-	if err := s.recordConsent(ctx, id); err != nil {
-		return err
-	}
+	s.floors.forget(id)
 	if _, _, ok := s.seekers.View(id); !ok {
 		old, err := s.rdb.ZRange(ctx, listKey(id), 0, -1).Result()
 		if err != nil {
@@ -343,7 +476,7 @@ func (s *Service) refreshList(ctx context.Context, id string) error {
 		}
 		return s.eraseAnnouncements(ctx, id)
 	}
-	res, err := s.forwardMatch(ctx, id, MatchListSize, true)
+	res, err := s.forwardMatch(ctx, id, s.listSize, true)
 	if err != nil {
 		return err
 	}

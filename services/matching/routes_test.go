@@ -218,7 +218,9 @@ func TestRoutesThroughForwardReverseAndCandidates(t *testing.T) {
 
 	pairs := s.pairs(nil, &fed, now)
 	var found []string
-	pairs.each(func(p pair) { found = append(found, p.seeker) })
+	for p := range pairs.all() {
+		found = append(found, p.seeker)
+	}
 	pairs.release()
 	if !slices.Equal(found, []string{"cpc"}) {
 		t.Errorf("reverse match found %v, want [cpc]", found)

@@ -2308,7 +2308,7 @@ type PostingSummary struct {
 	// AgeDays Whole days since date_posted.
 	AgeDays int `json:"age_days"`
 
-	// CandidateCount Open postings in the organisation's list only: seekers who opted in to be seen by employers (as /candidates decides) and whose stored match list holds the posting. Kept by matching as postings and profiles change (seconds behind), not computed per request; absent when matching did not answer.
+	// CandidateCount Open postings in the organisation's list only: seekers who opted in to be seen by employers and qualify for the posting, the total of its /candidates list, counted by matching from its seekers index when asked (it follows an opt-in, an opt-out or a profile change within seconds); absent when matching did not answer.
 	CandidateCount *int       `json:"candidate_count,omitempty"`
 	ClosedAt       *time.Time `json:"closed_at,omitempty"`
 	ClusterId      string     `json:"cluster_id"`

@@ -186,10 +186,10 @@ type PostingSummary struct {
 	ClusterID   string `json:"cluster_id"`
 	ClusterSize int    `json:"cluster_size"`
 	// CandidateCount is, for an open posting in the organisation's list,
-	// how many seekers open to employers have it in their stored match
-	// list (matchingapi.CandidateCount; the gateway adds it, ingest does
-	// not know it). Absent for a posting not open, or when matching did not
-	// answer.
+	// how many seekers open to employers qualify for it: the total of its
+	// candidates list (matchingapi.CandidateCount; the gateway adds it,
+	// ingest does not know it). Absent for a posting not open, or when
+	// matching did not answer.
 	CandidateCount *int `json:"candidate_count,omitempty"`
 	// Warnings are accepted fields that could not be checked (PATCH).
 	Warnings []apierr.FieldError `json:"warnings,omitempty"`

@@ -162,9 +162,9 @@ type CandidateCountsRequest struct {
 const MaxCandidateCounts = 200
 
 // CandidateCounts is, for each posting asked about, the number of its
-// candidates as stored: seekers open to employers (the rule of Candidates)
-// whose match list, as reverse matching and list refreshes keep it, holds
-// the posting. A posting not in any list (closed, or not matched yet) is 0.
+// candidates: seekers open to employers who qualify for it, the Total of
+// its Candidates list, counted from matching's seekers index when asked.
+// A posting not in the index (closed, or not indexed yet) is 0.
 type CandidateCounts struct {
 	Counts map[string]int `json:"counts"`
 }
