@@ -207,7 +207,7 @@ func (w *pairWriter) flush(ctx context.Context, s *Service) error {
 // if not yet announced, the seeker's pending set; an entering posting is
 // queued for announcement, and its seeker added to the posting's set and
 // the due set. Returns, for each pair, the list's floor when it was full
-// (” when not) and the posting pushed out (” when none): the caller
+// (empty when not) and the posting pushed out (empty when none): the caller
 // remembers the floors (floors.go) and takes each seeker out of the set of
 // the posting it pushed out (evictScript). Each command a script calls has
 // its own cost: a pair the list already holds is two, a pair turned away
