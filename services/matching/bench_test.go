@@ -15,6 +15,7 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
 	"github.com/clerkpath/clerkpath/pkg/geo"
 	"github.com/clerkpath/clerkpath/pkg/posting"
 	"github.com/clerkpath/clerkpath/pkg/profile"
@@ -69,6 +70,30 @@ func BenchmarkMatching(b *testing.B) {
 	f := loadBench(b)
 	b.Run("forward", func(b *testing.B) { benchForward(b, f) })
 	b.Run("reverse", func(b *testing.B) { benchReverse(b, f) })
+	b.Run("candidate-counts", func(b *testing.B) { benchCandidateCounts(b, f) })
+}
+
+// benchCandidateCounts is one page of an employer's postings list asking
+// for its candidate counts: 50 postings (the list's default page) read
+// from the index and counted against the seekers index.
+func benchCandidateCounts(b *testing.B, f benchFixture) {
+	ctx := context.Background()
+	const page = 50
+	var counted int
+	latencies(b, func(i int) {
+		req := matchingapi.CandidateCountsRequest{}
+		for j := range page {
+			req.PostingIDs = append(req.PostingIDs, f.posts[(i*page+j)%len(f.posts)].ID)
+		}
+		res, err := f.s.candidateCounts(ctx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, n := range res.Counts {
+			counted += n
+		}
+	})
+	b.ReportMetric(float64(counted)/float64(b.N*page), "candidates/posting")
 }
 
 // latencies runs fn b.N times and reports p50/p99 in milliseconds.

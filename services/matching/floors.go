@@ -14,9 +14,11 @@ import (
 // (issue 14).
 //
 // A remembered floor is never above the list's real one while the list
-// only gains postings (entering a full list raises its floor). It can be
-// above it when the list loses postings: a posting closed, or the seeker
-// changed. This copy forgets the floors of the lists it takes postings
+// only gains postings (entering a full list raises its floor) and this
+// copy writes them (a listed posting whose score falls lowers the floor,
+// which pairsScript reports). It can be above it when the list loses
+// postings (a posting closed, or the seeker changed) or when another copy
+// lowered a listed posting's score. This copy forgets the floors of the lists it takes postings
 // from and of the seekers whose profile it applies; a list another copy
 // takes a posting from is only noticed when the floor expires, so a floor
 // is believed for floorTTL at most. Meanwhile a posting that would have

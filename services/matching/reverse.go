@@ -206,12 +206,16 @@ func (w *pairWriter) flush(ctx context.Context, s *Service) error {
 // has room or it beats the list's lowest, which then leaves the list and,
 // if not yet announced, the seeker's pending set; an entering posting is
 // queued for announcement, and its seeker added to the posting's set and
-// the due set. Returns, for each pair, the list's floor when it was full
-// (empty when not) and the posting pushed out (empty when none): the caller
+// the due set. Returns, for each pair, the list's floor when it is full
+// (after the pair: in a bulk, floors rise fast, and a floor learnt before
+// the pair entered turned away, at 100,000 × 100,000, two pairs sent for
+// each that entered) or empty, and the posting pushed out (empty when
+// none): the caller
 // remembers the floors (floors.go) and takes each seeker out of the set of
 // the posting it pushed out (evictScript). Each command a script calls has
-// its own cost: a pair the list already holds is two, a pair turned away
-// two, one entering a full list six.
+// its own cost: a pair the list already holds is three (its new score
+// may lower the floor, which the caller must then learn), a pair turned
+// away two, one entering a full list seven.
 var pairsScript = redis.NewScript(`
 local id, size = ARGV[1], tonumber(ARGV[2])
 local res, new = {}, {}
@@ -221,6 +225,7 @@ for j = 1, (#ARGV - 2) / 2 do
   local floor, out = '', ''
   if redis.call('ZSCORE', list, id) then
     redis.call('ZADD', list, score, id)
+    floor = redis.call('ZRANGE', list, -size, -size, 'WITHSCORES')[2] or ''
   else
     local low = redis.call('ZRANGE', list, -size, -size, 'WITHSCORES')
     local enter = true
@@ -233,6 +238,7 @@ for j = 1, (#ARGV - 2) / 2 do
       if #low > 0 then
         out = redis.call('ZPOPMIN', list)[1]
         redis.call('SREM', pending, out)
+        floor = redis.call('ZRANGE', list, -size, -size, 'WITHSCORES')[2] or ''
       end
       redis.call('SADD', pending, id)
       new[#new + 1] = seeker
