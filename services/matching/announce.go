@@ -94,7 +94,10 @@ const sentKeep = events.MatchesMaxAge + 24*time.Hour
 // may hold more), the body and 0 when it was just made, "" and 0 when
 // there is nothing to announce (and the seeker leaves the due set). Each
 // seeker's list is first trimmed to its best ARGV[1] (MatchListSize):
-// reverse matching adds to lists without trimming them (reverseMatch).
+// since session 17 reverse matching and refreshes keep lists to that size
+// themselves (pairsScript, listScript), so this only cuts back lists stored
+// before; a posting it cuts stays in its set of seekers, which costs that
+// posting's unlisting one command that finds nothing.
 // KEYS: the due set, then each seeker's pending, out, seq, near and list;
 // ARGV: MatchListSize, the work budget, then each seeker's id and new
 // token.

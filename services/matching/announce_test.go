@@ -331,9 +331,9 @@ func TestFlushGap(t *testing.T) {
 	}
 }
 
-// Reverse matching adds to a seeker's list without trimming it; claiming
-// the seeker's announcement trims the list to its best MatchListSize, so
-// a batch leaves no list longer than that.
+// A list longer than MatchListSize (stored before reverse matching kept
+// lists to that size) is trimmed to its best MatchListSize when the
+// seeker's announcement is claimed.
 func TestClaimingAnAnnouncementTrimsTheList(t *testing.T) {
 	t.Parallel()
 	cfg := ownServers(t)

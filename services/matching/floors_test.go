@@ -5,31 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
-
-// pairsSent counts the pairs pairsScript calls carried to Redis.
-type pairsSent struct{ n atomic.Int64 }
-
-func (c *pairsSent) watch(_ context.Context, cmds []redis.Cmder, _ bool) error {
-	for _, cmd := range cmds {
-		a := cmd.Args()
-		if len(a) < 3 || !strings.EqualFold(fmt.Sprint(a[0]), "evalsha") || a[1] != pairsScript.Hash() {
-			continue
-		}
-		keys, _ := strconv.Atoi(fmt.Sprint(a[2]))
-		c.n.Add(int64(keys-2) / 2)
-	}
-	return nil
-}
 
 // A seeker's list holds their best listSize postings: a posting scoring
 // below a full list's lowest is neither listed nor announced nor in the
@@ -41,7 +21,7 @@ func TestListsHoldOnlyEachSeekersBest(t *testing.T) {
 	s := newTestService(t).Service
 	s.listSize = 3
 	ctx := context.Background()
-	sent := &pairsSent{}
+	sent := &scriptCalls{keys: 2 + 2*reverseChunk}
 	s.rdb.AddHook(testenv.RedisWatch(sent.watch))
 	write := func(posting string, score float64) {
 		t.Helper()
@@ -85,9 +65,9 @@ func TestListsHoldOnlyEachSeekersBest(t *testing.T) {
 	// word to Redis.
 	write("p6", 15)
 	want("[p6 p2 p3]", "[p2 p3 p6]")
-	before := sent.n.Load()
+	before := sent.pairs.Load()
 	write("p4", 14)
-	if sent.n.Load() != before {
+	if sent.pairs.Load() != before {
 		t.Fatal("a posting below the known floor was sent to Redis")
 	}
 	want("[p6 p2 p3]", "[p2 p3 p6]")

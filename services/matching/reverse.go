@@ -56,15 +56,11 @@ const MatchListSize = 200
 // which was much of matching's peak memory and garbage collection.
 func (s *Service) reverseMatch(ctx context.Context, p posting.Posting) error {
 	today := s.now()
-	var at *geo.Point
-	if pt, ok := p.Location.Point(); ok {
-		at = &pt
-	}
 	listed, err := s.rdb.SMembers(ctx, postingKey(p.ID)).Result()
 	if err != nil {
 		return fmt.Errorf("seekers listing %s: %w", p.ID, err)
 	}
-	pairs := s.pairs(at, &p, today)
+	pairs := s.pairs(siteOf(&p), &p, today)
 	defer pairs.release()
 	stale := make(map[string]bool, len(listed))
 	for _, id := range listed {

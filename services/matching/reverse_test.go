@@ -175,11 +175,11 @@ func TestReverseMatchReadsPostingsWithoutTheirText(t *testing.T) {
 	}
 }
 
-// scriptCalls records pairsScript calls with more than keys keys (big)
-// and the most of its calls one round trip carried.
+// scriptCalls records pairsScript calls with more than keys keys (big),
+// the most of its calls one round trip carried, and the pairs they sent.
 type scriptCalls struct {
-	keys      int
-	big, most atomic.Int64
+	keys             int
+	big, most, pairs atomic.Int64
 }
 
 func (c *scriptCalls) watch(_ context.Context, cmds []redis.Cmder, _ bool) error {
@@ -190,9 +190,11 @@ func (c *scriptCalls) watch(_ context.Context, cmds []redis.Cmder, _ bool) error
 			continue
 		}
 		n++
-		if keys, _ := strconv.Atoi(fmt.Sprint(a[2])); keys > c.keys {
+		keys, _ := strconv.Atoi(fmt.Sprint(a[2]))
+		if keys > c.keys {
 			c.big.Add(1)
 		}
+		c.pairs.Add(int64(keys-2) / 2)
 	}
 	atLeast(&c.most, n)
 	return nil
