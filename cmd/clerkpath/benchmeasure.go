@@ -137,7 +137,7 @@ func awaitReverseSettled(ctx context.Context, st *benchStack, wait time.Duration
 // reverseLeft is how many JOBS events reverse matching has not
 // acknowledged.
 func reverseLeft(ctx context.Context, st *benchStack) (uint64, error) {
-	c, err := st.js.Consumer(ctx, events.StreamJobs, "matching-reverse")
+	c, err := st.js.Consumer(ctx, events.StreamJobs, matching.ReverseDurable)
 	if err != nil {
 		return 0, err
 	}

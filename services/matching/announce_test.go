@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkpath/clerkpath/pkg/contract/matchingapi"
+	"github.com/clerkpath/clerkpath/pkg/events"
 	"github.com/clerkpath/clerkpath/pkg/testenv"
 )
 
@@ -315,6 +316,85 @@ func TestFlusherPacesFlushes(t *testing.T) {
 	got, n := f.announced(t)
 	if n != 3 || got["pace-a"]["p2"] != 1 {
 		t.Errorf("announced %v in %d announcements, want 3: p1 to pace-a, then p2 and p3 to pace-a together, p2 to pace-b", got, n)
+	}
+}
+
+// While reverse matching has a bulk to work through, the flusher holds
+// what is due, for up to hold.most after its last flush began: a seeker is
+// told once of everything the bulk brought them meanwhile, not once per
+// flush. Once the backlog is gone it flushes at its usual pace again.
+func TestFlusherHoldsAnnouncementsThroughABulk(t *testing.T) {
+	t.Parallel()
+	cfg := ownServers(t)
+	const most = 4 * time.Second
+	c := startCopy(t, cfg, true, func(s *Service) { s.hold = bulkHold{backlog: 5, most: most} })
+	f := newFeed(t, cfg)
+	ctx := context.Background()
+	queue(t, c.s, []string{"hold-a"}, "p1")
+	c.s.wakeFlusher()
+	testenv.EventuallyEvery(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if got, n := f.announced(t); n != 1 || got["hold-a"]["p1"] != 1 {
+			return fmt.Errorf("announced %v in %d announcements, want p1 to hold-a", got, n)
+		}
+		return nil
+	})
+	flushed := time.Now() // the first flush began before this
+
+	// A bulk: reverse matching paused, more postings behind it than the
+	// hold's backlog.
+	if _, err := c.s.js.PauseConsumer(ctx, events.StreamJobs, ReverseDurable, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		f.post(t, remoteOpening(fmt.Sprintf("hold-bulk-%d", i), time.Now()))
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		cons, err := c.s.js.Consumer(ctx, events.StreamJobs, ReverseDurable)
+		if err != nil {
+			return err
+		}
+		if b := backlog(cons.CachedInfo()); b < 5 {
+			return fmt.Errorf("reverse backlog %d, want at least 5", b)
+		}
+		return nil
+	})
+	if time.Since(flushed) > most/2 {
+		t.Skipf("the bulk took %s to set up, too close to the hold's end (%s) to tell a hold", time.Since(flushed), most)
+	}
+	queue(t, c.s, []string{"hold-a", "hold-b"}, "p2")
+	c.s.wakeFlusher()
+	time.Sleep(FlushMinGap + 300*time.Millisecond) // an unheld flusher has flushed p2 by now
+	queue(t, c.s, []string{"hold-a"}, "p3")
+	c.s.wakeFlusher()
+	if got, n := f.announced(t); n != 1 {
+		t.Fatalf("announced %v in %d announcements %s after the first flush, during a bulk; want only the first until the hold (%s) ends", got, n, time.Since(flushed), most)
+	}
+	testenv.Eventually(t, most+FlushEvery+5*time.Second, func() error {
+		if got, _ := f.announced(t); got["hold-a"]["p3"] != 1 || got["hold-b"]["p2"] != 1 {
+			return fmt.Errorf("announced %v, want p2 and p3 to hold-a, p2 to hold-b", got)
+		}
+		return nil
+	})
+	if got, n := f.announced(t); n != 3 || got["hold-a"]["p2"] != 1 {
+		t.Errorf("announced %v in %d announcements, want 3: p1 to hold-a, then p2 and p3 to hold-a together, p2 to hold-b", got, n)
+	}
+
+	// The bulk handled: no hold.
+	if _, err := c.s.js.ResumeConsumer(ctx, events.StreamJobs, ReverseDurable); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, c.s, 60*time.Second)
+	queue(t, c.s, []string{"hold-a"}, "p4")
+	woken := time.Now()
+	c.s.wakeFlusher()
+	testenv.EventuallyEvery(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if got, _ := f.announced(t); got["hold-a"]["p4"] != 1 {
+			return fmt.Errorf("announced %v, want p4 to hold-a", got)
+		}
+		return nil
+	})
+	if took := time.Since(woken); took >= most {
+		t.Errorf("with no backlog, p4 was announced %s after it was queued, not within the usual pace", took)
 	}
 }
 

@@ -64,6 +64,9 @@ type Service struct {
 	// flushWake wakes the flusher (flushLoop) when a reverse batch has
 	// queued announcements.
 	flushWake chan struct{}
+	// hold is when the flusher holds announcements through a bulk
+	// (holdForBulk); tests make it small.
+	hold bulkHold
 }
 
 // Options tune the service; the zero value is a working default.
@@ -106,6 +109,7 @@ func New(nc *nats.Conn, js jetstream.JetStream, rdb *redis.Client, mc meilisearc
 		index: opts.IndexPrefix + PostingsIndex, cat: cat, zcta: opts.ZIPs,
 		seekers: seekerindex.New(opts.ZIPs, cat, opts.Now), market: newMarketCache(), now: opts.Now,
 		flushWake: make(chan struct{}, 1), listSize: MatchListSize, floors: newFloors(),
+		hold: bulkHold{backlog: FlushHoldBacklog, most: FlushHoldMax},
 	}
 	s.postings = postingindex.New(js, mc, log, s.index, s.market.invalidate)
 	return s, nil

@@ -36,8 +36,8 @@ type copyOf struct {
 
 // startCopy runs a copy of the service (Run's work: index, seekers,
 // endpoints and, with consume, the JOBS and seeker consumers) and waits
-// until it serves.
-func startCopy(t testing.TB, cfg config.Config, consume bool) *copyOf {
+// until it serves. tune, when given, changes the Service before it starts.
+func startCopy(t testing.TB, cfg config.Config, consume bool, tune ...func(*Service)) *copyOf {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p, err := openPlatform(ctx, cfg)
@@ -50,6 +50,9 @@ func startCopy(t testing.TB, cfg config.Config, consume bool) *copyOf {
 		cancel()
 		p.Close()
 		t.Fatal(err)
+	}
+	for _, f := range tune {
+		f(s)
 	}
 	c := &copyOf{s: s, stop: cancel, done: make(chan error, 1)}
 	ready := make(chan struct{})
@@ -224,7 +227,7 @@ func settled(t testing.TB, s *Service, wait time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	testenv.Eventually(t, wait, func() error {
-		c, err := s.js.Consumer(ctx, events.StreamJobs, "matching-reverse")
+		c, err := s.js.Consumer(ctx, events.StreamJobs, ReverseDurable)
 		if err != nil {
 			return err
 		}
@@ -299,7 +302,7 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 	}
 	postSome(10)
 	testenv.Eventually(t, 30*time.Second, func() error {
-		c, err := a.s.js.Consumer(ctx, events.StreamJobs, "matching-reverse")
+		c, err := a.s.js.Consumer(ctx, events.StreamJobs, ReverseDurable)
 		if err != nil {
 			return err
 		}
@@ -328,7 +331,7 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 
 	// 3. The reverse consumer is deleted: it is recreated and replays JOBS
 	// from the start; and copy a restarts while postings arrive.
-	if err := a.s.js.DeleteConsumer(ctx, events.StreamJobs, "matching-reverse"); err != nil {
+	if err := a.s.js.DeleteConsumer(ctx, events.StreamJobs, ReverseDurable); err != nil {
 		t.Fatal(err)
 	}
 	a.close()
@@ -338,7 +341,7 @@ func TestAnnouncementsOnceThroughRedeliveryDeletionRestartAndTwoCopies(t *testin
 	settled(t, a.s, 90*time.Second)
 	// The replay has reached the end of the stream on the recreated consumer.
 	testenv.Eventually(t, 30*time.Second, func() error {
-		c, err := a.s.js.Consumer(ctx, events.StreamJobs, "matching-reverse")
+		c, err := a.s.js.Consumer(ctx, events.StreamJobs, ReverseDurable)
 		if err != nil {
 			return err
 		}
