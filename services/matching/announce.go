@@ -751,11 +751,11 @@ const (
 	FlushMinGap  = time.Second
 	FlushPerBusy = 3
 	FlushMaxGap  = 5 * time.Second
-	// Holding announcements through a bulk (holdForBulk): five reverse
+	// Holding announcements through a bulk (holdForBulk): two reverse
 	// batches behind is a bulk (a posting written alone, or the bench's
 	// mixed load of 30 writes a second, leaves a backlog of a few), and
 	// a hold lasts at most FlushHoldMax after the last flush began.
-	FlushHoldBacklog = 5 * ReverseBatch
+	FlushHoldBacklog = 2 * ReverseBatch
 	FlushHoldMax     = 30 * time.Second
 	// IndexWait bounds how long a batch waits for the indexer before it
 	// fails and is redelivered.
