@@ -700,7 +700,8 @@ func (s *Service) flushLoop(ctx context.Context) {
 // again by better ones later in the bulk (about 830 entries a seeker at
 // 100,000 × 100,000, for 200 that stay). Flushed every few seconds, each
 // seeker was claimed, told and notified about once per entry (88,000
-// claims against 116,000 entries in 15 s of that run). Held, a seeker is
+// claims against 116,000 postings pushed out of lists in 15 s of that
+// run). Held, a seeker is
 // told once per hold of all that entered and is still listed; what was
 // pushed out meanwhile is never announced (pairsScript takes it out of
 // pending). The postings of a bulk wait in its queue anyway, so the hold
@@ -752,9 +753,10 @@ const (
 	FlushPerBusy = 3
 	FlushMaxGap  = 5 * time.Second
 	// Holding announcements through a bulk (holdForBulk): two reverse
-	// batches behind is a bulk (a posting written alone, or the bench's
-	// mixed load of 30 writes a second, leaves a backlog of a few), and
-	// a hold lasts at most FlushHoldMax after the last flush began.
+	// batches behind is a bulk (a posting written alone is a backlog of
+	// one; 30 writes a second, the bench's mixed load at 200/s, are about
+	// eight a ReverseLinger), and a hold lasts at most FlushHoldMax after
+	// the last flush began.
 	FlushHoldBacklog = 2 * ReverseBatch
 	FlushHoldMax     = 30 * time.Second
 	// IndexWait bounds how long a batch waits for the indexer before it

@@ -326,7 +326,7 @@ func TestFlusherPacesFlushes(t *testing.T) {
 func TestFlusherHoldsAnnouncementsThroughABulk(t *testing.T) {
 	t.Parallel()
 	cfg := ownServers(t)
-	const most = 4 * time.Second
+	const most = 6 * time.Second
 	c := startCopy(t, cfg, true, func(s *Service) { s.hold = bulkHold{backlog: 5, most: most} })
 	f := newFeed(t, cfg)
 	ctx := context.Background()
