@@ -618,14 +618,19 @@ func batchSpan(msgs []jetstream.Msg) (last uint64, oldest time.Time) {
 	return last, oldest
 }
 
-// indexerInfo reads the indexer's consumer info (one JetStream API
-// request), within indexerInfoTimeout.
+// indexerInfo reads the indexer's consumer info (jobsConsumerInfo).
 func (s *Service) indexerInfo(ctx context.Context) (*jetstream.ConsumerInfo, error) {
-	ctx, cancel := context.WithTimeout(ctx, indexerInfoTimeout)
+	return s.jobsConsumerInfo(ctx, postingindex.Durable)
+}
+
+// jobsConsumerInfo reads the info of a JOBS consumer (one JetStream API
+// request), within consumerInfoTimeout.
+func (s *Service) jobsConsumerInfo(ctx context.Context, durable string) (*jetstream.ConsumerInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, consumerInfoTimeout)
 	defer cancel()
-	c, err := s.js.Consumer(ctx, events.StreamJobs, postingindex.Durable)
+	c, err := s.js.Consumer(ctx, events.StreamJobs, durable)
 	if err != nil {
-		return nil, fmt.Errorf("indexer consumer: %w", err)
+		return nil, fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	return c.CachedInfo(), nil
 }
@@ -701,23 +706,17 @@ func (s *Service) flushLoop(ctx context.Context) {
 // 100,000 × 100,000, for 200 that stay). Flushed every few seconds, each
 // seeker was claimed, told and notified about once per entry (88,000
 // claims against 116,000 postings pushed out of lists in 15 s of that
-// run). Held, a seeker is
-// told once per hold of all that entered and is still listed; what was
-// pushed out meanwhile is never announced (pairsScript takes it out of
-// pending). The postings of a bulk wait in its queue anyway, so the hold
+// run). Held, a seeker is told once per hold of all that entered and is
+// still listed; what was pushed out meanwhile is never announced
+// (pairsScript takes it out of pending). The postings of a bulk wait in its queue anyway, so the hold
 // adds at most FlushHoldMax to announcements that are already late, and
 // none to a posting written alone.
 func (s *Service) holdForBulk(ctx context.Context, last time.Time) bool {
 	if s.hold.backlog <= 0 || last.IsZero() || time.Since(last) >= s.hold.most {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, indexerInfoTimeout)
-	defer cancel()
-	c, err := s.js.Consumer(ctx, events.StreamJobs, ReverseDurable)
-	if err != nil {
-		return false
-	}
-	return backlog(c.CachedInfo()) >= uint64(s.hold.backlog)
+	info, err := s.jobsConsumerInfo(ctx, ReverseDurable)
+	return err == nil && backlog(info) >= uint64(s.hold.backlog)
 }
 
 // bulkHold is when the flusher holds announcements (holdForBulk).
@@ -777,8 +776,9 @@ const (
 	// yieldPoll is how often a yielding batch reads the indexer's consumer
 	// info (a JetStream API request each).
 	yieldPoll = 250 * time.Millisecond
-	// indexerInfoTimeout bounds one read of the indexer's consumer info.
-	indexerInfoTimeout = 2 * time.Second
+	// consumerInfoTimeout bounds one read of a JOBS consumer's info (the
+	// indexer's, reverse matching's own).
+	consumerInfoTimeout = 2 * time.Second
 	// ReverseAckWait is the reverse consumer's AckWait. A batch in the
 	// handler is kept alive (events.Consumer), but the batches behind it in
 	// the pull's buffer are not: they wait out the one before (up to

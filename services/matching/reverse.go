@@ -207,10 +207,10 @@ func (w *pairWriter) flush(ctx context.Context, s *Service) error {
 // the pair entered turned away, at 100,000 × 100,000, two pairs sent for
 // each that entered) or empty, and the posting pushed out (empty when
 // none): the caller remembers the floors (floors.go) and takes each seeker
-// out of the set of the posting it pushed out (evictScript). Each command a script calls has
-// its own cost: a pair the list already holds is three (its new score
-// may lower the floor, which the caller must then learn), a pair turned
-// away two, one entering a full list seven.
+// out of the set of the posting it pushed out (evictScript). Each command
+// a script calls has its own cost: a pair the list already holds is three
+// (its new score may lower the floor, which the caller must then learn), a
+// pair turned away two, one entering a full list seven.
 var pairsScript = redis.NewScript(`
 local id, size = ARGV[1], tonumber(ARGV[2])
 local res, new = {}, {}
